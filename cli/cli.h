@@ -1,0 +1,68 @@
+/*
+ * cli.h - shared plumbing of the schakel command: the subcommand table,
+ * exit codes, store opening and terminal output helpers.
+ */
+#ifndef SCHAKEL_CLI_H
+#define SCHAKEL_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "schakel/error.h"
+#include "schakel/reader.h"
+#include "schakel/store.h"
+
+enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
+
+typedef struct cli_ctx {
+	const char *db; /* --db, SCHAKEL_DB, or ./schakel.db */
+} cli_ctx;
+
+typedef struct cli_cmd {
+	const char *name;
+	int (*run)(cli_ctx *ctx, int argc, char **argv);
+	const char *summary;
+	const char *usage; /* full help text */
+} cli_cmd;
+
+/* The table, terminated by a zeroed entry (defined in main.c). */
+extern const cli_cmd cli_commands[];
+
+/* Print "schakel: <msg>" to stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Report a usage error for cmd and return EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Exit code for a library error: usage-like errors stay 1 (input). */
+int cli_exit_for(sk_err rc);
+
+/* Open the store named by ctx; prints the error.  flags as sk_store_open. */
+sk_store *cli_open_store(cli_ctx *ctx, unsigned flags);
+
+/* True if the help flag is among argv (before "--"). */
+bool cli_wants_help(int argc, char **argv);
+
+/* Print a command's usage to stdout. */
+void cli_print_usage(const cli_cmd *c);
+const cli_cmd *cli_find(const char *name);
+
+/* Progress bar on stderr when it is a terminal (rate-limited). */
+void cli_progress(void *ud, const sk_reader *rd, uint64_t objects);
+void cli_progress_done(void);
+bool cli_progress_enabled(void);
+
+/* Parse a TAXII/STIX timestamp argument into microseconds; false if bad. */
+bool cli_parse_ts_us(const char *s, int64_t *us);
+
+/* Subcommands */
+int cmd_init(cli_ctx *ctx, int argc, char **argv);
+int cmd_import(cli_ctx *ctx, int argc, char **argv);
+int cmd_get(cli_ctx *ctx, int argc, char **argv);
+int cmd_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_show(cli_ctx *ctx, int argc, char **argv);
+int cmd_stats(cli_ctx *ctx, int argc, char **argv);
+int cmd_export(cli_ctx *ctx, int argc, char **argv);
+int cmd_collection(cli_ctx *ctx, int argc, char **argv);
+
+#endif

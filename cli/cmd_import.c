@@ -1,0 +1,127 @@
+/*
+ * cmd_import.c - `schakel import`: load STIX files into the store.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "schakel/import.h"
+
+static void on_reject(void *ud, const char *where, const char *msg)
+{
+	(void)ud;
+	cli_err("%s: rejected: %s", where, msg);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void summary(const char *name, const sk_import_stats *s, double secs)
+{
+	fprintf(stderr, "%s: %llu objects: %llu stored, %llu added to collection, %llu duplicate, "
+			"%llu rejected (%.1f MB in %.2f s)\n",
+		name, (unsigned long long)s->objects, (unsigned long long)s->stored,
+		(unsigned long long)s->added, (unsigned long long)s->duplicate,
+		(unsigned long long)s->rejected, (double)s->bytes / 1e6, secs);
+	if (s->ntypes == 0)
+		return;
+	fprintf(stderr, "  %-32s %9s %9s %9s %9s\n", "type", "stored", "added", "duplicate",
+		"rejected");
+	for (size_t i = 0; i < s->ntypes; i++) {
+		const sk_import_count *c = &s->types[i];
+		fprintf(stderr, "  %-32s %9llu %9llu %9llu %9llu\n", c->type,
+			(unsigned long long)c->stored, (unsigned long long)c->added,
+			(unsigned long long)c->duplicate, (unsigned long long)c->rejected);
+	}
+}
+
+int cmd_import(cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"collection", required_argument, NULL, 'c'},
+	    {"strict", no_argument, NULL, 's'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"batch", required_argument, NULL, 'b'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *coll_name = "default";
+	sk_import_opts o = {0};
+	sk_collection coll = {0};
+	bool quiet = false;
+	int exit_code = EXIT_OK, c;
+	sk_store *st;
+	sk_error err;
+	sk_err rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			coll_name = optarg;
+			break;
+		case 's':
+			o.strict = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'b': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 1000000)
+				return cli_usage("import", "--batch takes 1..1000000");
+			o.batch = (size_t)n;
+			break;
+		}
+		default:
+			return cli_usage("import", "unknown option");
+		}
+	}
+	if (optind == argc)
+		return cli_usage("import", "no input files (use '-' for stdin)");
+
+	st = cli_open_store(ctx, 0);
+	if (!st)
+		return EXIT_INPUT;
+	rc = sk_store_collection_get(st, coll_name, &coll, &err);
+	if (rc == SK_ENOTFOUND) {
+		rc = sk_store_collection_add(st, coll_name, NULL, NULL, NULL, &coll, &err);
+		if (!rc && !quiet)
+			fprintf(stderr, "created collection '%s' (%s)\n", coll.name, coll.uuid);
+	}
+	if (rc) {
+		cli_err("%s", err.msg);
+		sk_store_close(st);
+		return EXIT_INPUT;
+	}
+	o.cid = coll.cid;
+	o.on_reject = on_reject;
+	if (!quiet)
+		o.on_progress = cli_progress;
+
+	for (int i = optind; i < argc; i++) {
+		sk_import_stats s;
+		double t0 = now_s();
+		memset(&s, 0, sizeof(s));
+		rc = sk_import_file(st, argv[i], &o, &s, &err);
+		cli_progress_done();
+		if (rc) {
+			cli_err("%s", err.msg);
+			exit_code = EXIT_INPUT;
+		}
+		if (s.rejected)
+			exit_code = EXIT_INPUT;
+		if (!quiet && !(rc && o.strict))
+			summary(strcmp(argv[i], "-") ? argv[i] : "<stdin>", &s, now_s() - t0);
+	}
+	sk_collection_clear(&coll);
+	sk_store_close(st);
+	return exit_code;
+}

@@ -1,0 +1,607 @@
+/*
+ * cmd_read.c - the read-side commands: get, list, show, stats, export.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "schakel/timestamp.h"
+#include "schakel/uuid.h"
+
+#define MAX_TYPES 64
+
+/* Split comma-separated --type values into types[]; false when over the cap. */
+static bool add_types(char *arg, const char **types, size_t *n)
+{
+	for (char *save = NULL, *t = strtok_r(arg, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (*n == MAX_TYPES)
+			return false;
+		types[(*n)++] = t;
+	}
+	return true;
+}
+
+/* Resolve --collection into q->cid; prints the error. */
+static bool resolve_collection(sk_store *st, const char *name, sk_query *q)
+{
+	sk_collection c;
+	sk_error err;
+	if (!name)
+		return true;
+	if (sk_store_collection_get(st, name, &c, &err)) {
+		cli_err("%s", err.msg);
+		return false;
+	}
+	q->cid = c.cid;
+	sk_collection_clear(&c);
+	return true;
+}
+
+/* --- get ---------------------------------------------------------------- */
+
+struct get_state {
+	size_t n;
+	bool compact;
+};
+
+static int print_row_json(void *ud, const sk_row *r)
+{
+	struct get_state *gs = ud;
+	gs->n++;
+	if (gs->compact) {
+		fwrite(r->json, 1, r->len, stdout);
+		fputc('\n', stdout);
+	} else {
+		json_t *o = json_loadb(r->json, r->len, 0, NULL);
+		if (o) {
+			json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			fputc('\n', stdout);
+			json_decref(o);
+		}
+	}
+	return 0;
+}
+
+int cmd_get(cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"all-versions", no_argument, NULL, 'a'},
+	    {"compact", no_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct get_state gs = {0};
+	bool all = false;
+	sk_store *st;
+	sk_error err;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'a')
+			all = true;
+		else if (c == 'c')
+			gs.compact = true;
+		else
+			return cli_usage("get", "unknown option");
+	}
+	if (optind + 1 != argc)
+		return cli_usage("get", "expected exactly one object id");
+	st = cli_open_store(ctx, SK_STORE_READONLY);
+	if (!st)
+		return EXIT_INPUT;
+	if (sk_store_get(st, argv[optind], all, print_row_json, &gs, &err)) {
+		cli_err("%s", err.msg);
+		sk_store_close(st);
+		return EXIT_INPUT;
+	}
+	sk_store_close(st);
+	if (gs.n == 0) {
+		cli_err("%s: no such object", argv[optind]);
+		return EXIT_INPUT;
+	}
+	return EXIT_OK;
+}
+
+/* --- list --------------------------------------------------------------- */
+
+static const char *label_of(json_t *o)
+{
+	static const char *const keys[] = {"name", "value", "relationship_type", "pattern",
+					   "content", "opinion", "path", "key"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *s = json_string_value(json_object_get(o, keys[i]));
+		if (s)
+			return s;
+	}
+	return "";
+}
+
+struct list_state {
+	bool json;
+	size_t n;
+};
+
+static int list_row(void *ud, const sk_row *r)
+{
+	struct list_state *ls = ud;
+	char da[SK_TS_STR_MAX];
+	json_t *o;
+
+	ls->n++;
+	if (ls->json) {
+		fwrite(r->json, 1, r->len, stdout);
+		fputc('\n', stdout);
+		return 0;
+	}
+	o = json_loadb(r->json, r->len, 0, NULL);
+	sk_ts_format_us(r->date_added, da);
+	printf("%s  %-22s %-58s %s  %.60s\n", da, r->type, r->id,
+	       r->tlp ? sk_tlp_name(r->tlp) : "-", o ? label_of(o) : "");
+	json_decref(o);
+	return 0;
+}
+
+int cmd_list(cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"type", required_argument, NULL, 't'},	  {"collection", required_argument, NULL, 'c'},
+	    {"added-after", required_argument, NULL, 'a'}, {"limit", required_argument, NULL, 'l'},
+	    {"all-versions", no_argument, NULL, 'A'},	  {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const char *const specs[] = {"2.0", "2.1"};
+	const char *types[MAX_TYPES], *coll = NULL;
+	struct list_state ls = {0};
+	sk_query q;
+	sk_store *st;
+	sk_error err;
+	int c, rc = EXIT_OK;
+
+	sk_query_init(&q);
+	q.types = types;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (!add_types(optarg, types, &q.ntypes))
+				return cli_usage("list", "at most %d types", MAX_TYPES);
+			break;
+		case 'c':
+			coll = optarg;
+			break;
+		case 'a':
+			if (!cli_parse_ts_us(optarg, &q.added_after))
+				return cli_usage("list", "--added-after: '%s' is not an RFC 3339 "
+							 "timestamp like 2024-01-31T12:00:00Z",
+						 optarg);
+			break;
+		case 'l': {
+			char *end;
+			long long n = strtoll(optarg, &end, 10);
+			if (*end || n < 1)
+				return cli_usage("list", "--limit takes a positive number");
+			q.limit = (size_t)n;
+			break;
+		}
+		case 'A':
+			q.vermode = SK_VER_ALL;
+			q.specs = specs;
+			q.nspecs = 2;
+			break;
+		case 'j':
+			ls.json = true;
+			break;
+		default:
+			return cli_usage("list", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("list", "unexpected argument '%s'", argv[optind]);
+	st = cli_open_store(ctx, SK_STORE_READONLY);
+	if (!st)
+		return EXIT_INPUT;
+	if (!resolve_collection(st, coll, &q))
+		rc = EXIT_INPUT;
+	else if (sk_store_query(st, &q, list_row, &ls, &err)) {
+		cli_err("%s", err.msg);
+		rc = EXIT_INPUT;
+	}
+	sk_store_close(st);
+	return rc;
+}
+
+/* --- show --------------------------------------------------------------- */
+
+struct show_state {
+	sk_store *st;
+	json_t *obj;
+	size_t nrel;
+};
+
+static int keep_obj(void *ud, const sk_row *r)
+{
+	json_t **o = ud;
+	json_decref(*o);
+	*o = json_loadb(r->json, r->len, 0, NULL);
+	return 0;
+}
+
+/* Name of the latest version of id, or "" (caller frees). */
+static char *name_of(sk_store *st, const char *id)
+{
+	json_t *o = NULL;
+	char *out;
+	sk_store_get(st, id, false, keep_obj, &o, NULL);
+	out = strdup(o ? label_of(o) : "(not in store)");
+	json_decref(o);
+	return out;
+}
+
+static void show_field(const char *k, const char *v)
+{
+	if (v && *v)
+		printf("  %-13s %s\n", k, v);
+}
+
+static void show_list(const char *k, json_t *arr)
+{
+	size_t i;
+	json_t *e;
+	char line[1024];
+	size_t n = 0;
+
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return;
+	line[0] = '\0';
+	json_array_foreach(arr, i, e)
+	{
+		const char *s = json_string_value(e);
+		if (!s)
+			continue;
+		n += (size_t)snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0, "%s%s",
+				      i ? ", " : "", s);
+		if (n >= sizeof(line))
+			break;
+	}
+	show_field(k, line);
+}
+
+static void show_wrapped(const char *k, const char *text, size_t max)
+{
+	size_t len, col = 0;
+	if (!text || !*text)
+		return;
+	len = strlen(text);
+	printf("  %-13s ", k);
+	for (size_t i = 0; i < len && i < max; i++) {
+		char ch = text[i] == '\n' ? ' ' : text[i];
+		if (col > 70 && ch == ' ') {
+			printf("\n  %-13s ", "");
+			col = 0;
+			continue;
+		}
+		putchar(ch);
+		col++;
+	}
+	if (len > max)
+		fputs("...", stdout);
+	putchar('\n');
+}
+
+static int show_rel(void *ud, const sk_row *rel, const char *rel_type, const char *other,
+		    bool outgoing)
+{
+	struct show_state *ss = ud;
+	char *name = name_of(ss->st, other);
+	const char *sep = strstr(other, "--");
+	int tlen = sep ? (int)(sep - other) : (int)strlen(other);
+
+	if (ss->nrel++ == 0)
+		printf("\nRelationships:\n");
+	printf("  %s %-18s %-.*s  %s  [%s]\n", outgoing ? "->" : "<-", rel_type ? rel_type : "?",
+	       tlen, other, name, other);
+	(void)rel;
+	free(name);
+	return 0;
+}
+
+int cmd_show(cli_ctx *ctx, int argc, char **argv)
+{
+	struct show_state ss = {0};
+	sk_store *st;
+	sk_error err;
+	json_t *o = NULL;
+	char *creator = NULL;
+	int rc = EXIT_OK;
+	const char *id;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage("show", "expected exactly one object id");
+	id = argv[1];
+	st = cli_open_store(ctx, SK_STORE_READONLY);
+	if (!st)
+		return EXIT_INPUT;
+	if (sk_store_get(st, id, false, keep_obj, &o, &err)) {
+		cli_err("%s", err.msg);
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	if (!o) {
+		cli_err("%s: no such object", id);
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	{
+		const char *type = json_string_value(json_object_get(o, "type"));
+		const char *sv = json_string_value(json_object_get(o, "spec_version"));
+		const char *cb = json_string_value(json_object_get(o, "created_by_ref"));
+		json_t *marks = json_object_get(o, "object_marking_refs"), *e, *refs;
+		char typeline[128];
+		size_t i;
+		sk_tlp tlp = SK_TLP_NONE;
+
+		printf("%s\n", label_of(o));
+		printf("  %-13s %s\n", "id", id);
+		snprintf(typeline, sizeof(typeline), "%s (STIX %s)", type, sv ? sv : "2.0");
+		show_field("type", typeline);
+		show_list("aliases", json_object_get(o, "aliases"));
+		show_list("types",
+			  json_object_get(o, "indicator_types")	 ? json_object_get(o, "indicator_types")
+			  : json_object_get(o, "malware_types") ? json_object_get(o, "malware_types")
+								 : json_object_get(o, "threat_actor_types"));
+		show_list("labels", json_object_get(o, "labels"));
+		show_list("sectors", json_object_get(o, "sectors"));
+		show_field("country", json_string_value(json_object_get(o, "country")));
+		show_field("pattern", json_string_value(json_object_get(o, "pattern")));
+		show_field("valid from", json_string_value(json_object_get(o, "valid_from")));
+		show_field("valid until", json_string_value(json_object_get(o, "valid_until")));
+		show_field("first seen", json_string_value(json_object_get(o, "first_seen")));
+		show_field("last seen", json_string_value(json_object_get(o, "last_seen")));
+		show_field("created", json_string_value(json_object_get(o, "created")));
+		show_field("modified", json_string_value(json_object_get(o, "modified")));
+		if (cb) {
+			char line[400];
+			creator = name_of(st, cb);
+			snprintf(line, sizeof(line), "%s [%s]", creator, cb);
+			show_field("created by", line);
+		}
+		json_array_foreach(marks, i, e)
+		{
+			sk_tlp t = sk_tlp_from_marking(json_string_value(e));
+			if (t > tlp)
+				tlp = t;
+		}
+		if (tlp)
+			show_field("marking", sk_tlp_name(tlp));
+		else if (json_array_size(marks))
+			show_field("marking", "(non-TLP marking definitions)");
+		if (json_is_true(json_object_get(o, "revoked")))
+			show_field("revoked", "yes");
+		if (json_is_integer(json_object_get(o, "confidence"))) {
+			char conf[16];
+			snprintf(conf, sizeof(conf), "%lld",
+				 (long long)json_integer_value(json_object_get(o, "confidence")));
+			show_field("confidence", conf);
+		}
+		show_wrapped("description", json_string_value(json_object_get(o, "description")),
+			     600);
+		refs = json_object_get(o, "external_references");
+		json_array_foreach(refs, i, e)
+		{
+			const char *src = json_string_value(json_object_get(e, "source_name"));
+			const char *xid = json_string_value(json_object_get(e, "external_id"));
+			const char *url = json_string_value(json_object_get(e, "url"));
+			if (i >= 5) {
+				printf("  %-13s (%zu more)\n", "", json_array_size(refs) - 5);
+				break;
+			}
+			printf("  %-13s %s%s%s%s%s\n", i ? "" : "references", src ? src : "",
+			       xid ? " " : "", xid ? xid : "", url ? " " : "", url ? url : "");
+		}
+		refs = json_object_get(o, "object_refs");
+		if (json_array_size(refs)) {
+			printf("\nContains %zu objects:\n", json_array_size(refs));
+			json_array_foreach(refs, i, e)
+			{
+				char *n = name_of(st, json_string_value(e));
+				if (i >= 20) {
+					printf("  ... %zu more\n", json_array_size(refs) - 20);
+					free(n);
+					break;
+				}
+				printf("  %s  [%s]\n", n, json_string_value(e));
+				free(n);
+			}
+		}
+	}
+	ss.st = st;
+	ss.obj = o;
+	if (sk_store_relations(st, id, show_rel, &ss, &err)) {
+		cli_err("%s", err.msg);
+		rc = EXIT_INPUT;
+	}
+	if (ss.nrel == 0)
+		printf("\nNo relationships.\n");
+out:
+	free(creator);
+	json_decref(o);
+	sk_store_close(st);
+	return rc;
+}
+
+/* --- stats -------------------------------------------------------------- */
+
+struct stats_state {
+	const char *last;
+	bool first, json;
+	int64_t tot_obj, tot_ver;
+};
+
+static void stats_total(struct stats_state *ss)
+{
+	if (!ss->first && !ss->json)
+		printf("  %-34s %10lld %10lld\n", "total", (long long)ss->tot_obj,
+		       (long long)ss->tot_ver);
+}
+
+static int stats_row(void *ud, const sk_stat_row *r)
+{
+	struct stats_state *ss = ud;
+	const char *group = r->collection ? r->collection : "";
+
+	if (ss->json) {
+		printf("{\"collection\":%s%s%s,\"type\":\"%s\",\"objects\":%lld,\"versions\":%lld}\n",
+		       r->collection ? "\"" : "", r->collection ? r->collection : "null",
+		       r->collection ? "\"" : "", r->type, (long long)r->objects,
+		       (long long)r->versions);
+		return 0;
+	}
+	if (ss->first || strcmp(ss->last, group) != 0) {
+		stats_total(ss);
+		if (r->collection)
+			printf("\ncollection %s\n", r->collection);
+		else
+			printf("whole store\n");
+		printf("  %-34s %10s %10s\n", "type", "objects", "versions");
+		ss->first = false;
+		ss->tot_obj = ss->tot_ver = 0;
+	}
+	free((void *)ss->last);
+	ss->last = strdup(group);
+	printf("  %-34s %10lld %10lld\n", r->type, (long long)r->objects, (long long)r->versions);
+	ss->tot_obj += r->objects;
+	ss->tot_ver += r->versions;
+	return 0;
+}
+
+int cmd_stats(cli_ctx *ctx, int argc, char **argv)
+{
+	struct stats_state ss = {.last = NULL, .first = true};
+	sk_store *st;
+	sk_error err;
+	char *id = NULL;
+	int rc = EXIT_OK;
+
+	if (argc == 2 && !strcmp(argv[1], "--json"))
+		ss.json = true;
+	else if (argc != 1)
+		return cli_usage("stats", "unexpected argument '%s'", argv[1]);
+	st = cli_open_store(ctx, SK_STORE_READONLY);
+	if (!st)
+		return EXIT_INPUT;
+	if (!ss.json && sk_store_node_id(st, &id, NULL) == SK_OK) {
+		char *name = name_of(st, id);
+		printf("node %s [%s]\n\n", name, id);
+		free(name);
+	}
+	if (sk_store_stats(st, stats_row, &ss, &err)) {
+		cli_err("%s", err.msg);
+		rc = EXIT_INPUT;
+	}
+	stats_total(&ss);
+	free((void *)ss.last);
+	free(id);
+	sk_store_close(st);
+	return rc;
+}
+
+/* --- export ------------------------------------------------------------- */
+
+struct export_state {
+	FILE *out;
+	size_t n;
+};
+
+static int export_row(void *ud, const sk_row *r)
+{
+	struct export_state *es = ud;
+	fputs(es->n++ ? ",\n" : "\n", es->out);
+	fwrite(r->json, 1, r->len, es->out);
+	return 0;
+}
+
+int cmd_export(cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"type", required_argument, NULL, 't'},	  {"collection", required_argument, NULL, 'c'},
+	    {"added-after", required_argument, NULL, 'a'}, {"latest", no_argument, NULL, 'L'},
+	    {"output", required_argument, NULL, 'o'},	  {NULL, 0, NULL, 0},
+	};
+	static const char *const specs[] = {"2.0", "2.1"};
+	const char *types[MAX_TYPES], *coll = NULL, *outpath = NULL;
+	struct export_state es = {0};
+	char uuid[SK_UUID_LEN + 1];
+	sk_query q;
+	sk_store *st;
+	sk_error err;
+	int c, rc = EXIT_OK;
+
+	sk_query_init(&q);
+	q.types = types;
+	q.vermode = SK_VER_ALL;
+	q.specs = specs;
+	q.nspecs = 2;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (!add_types(optarg, types, &q.ntypes))
+				return cli_usage("export", "at most %d types", MAX_TYPES);
+			break;
+		case 'c':
+			coll = optarg;
+			break;
+		case 'a':
+			if (!cli_parse_ts_us(optarg, &q.added_after))
+				return cli_usage("export", "--added-after: '%s' is not an RFC 3339 "
+							   "timestamp",
+						 optarg);
+			break;
+		case 'L':
+			q.vermode = SK_VER_LAST;
+			q.specs = NULL;
+			q.nspecs = 0;
+			break;
+		case 'o':
+			outpath = optarg;
+			break;
+		default:
+			return cli_usage("export", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("export", "unexpected argument '%s'", argv[optind]);
+	st = cli_open_store(ctx, SK_STORE_READONLY);
+	if (!st)
+		return EXIT_INPUT;
+	if (!resolve_collection(st, coll, &q)) {
+		sk_store_close(st);
+		return EXIT_INPUT;
+	}
+	es.out = outpath ? fopen(outpath, "w") : stdout;
+	if (!es.out) {
+		cli_err("%s: cannot write: %m", outpath);
+		sk_store_close(st);
+		return EXIT_INPUT;
+	}
+	sk_uuid_v4(uuid);
+	fprintf(es.out, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", uuid);
+	if (sk_store_query(st, &q, export_row, &es, &err)) {
+		cli_err("%s", err.msg);
+		rc = EXIT_INPUT;
+	}
+	fputs("\n]}\n", es.out);
+	if (fflush(es.out) != 0 || ferror(es.out)) {
+		cli_err("%s: write error", outpath ? outpath : "<stdout>");
+		rc = EXIT_INPUT;
+	}
+	if (outpath)
+		fclose(es.out);
+	if (outpath || rc == EXIT_OK)
+		fprintf(stderr, "exported %zu object versions\n", es.n);
+	sk_store_close(st);
+	return rc;
+}

@@ -1,0 +1,152 @@
+/*
+ * main.c - the schakel command: global options and git-style dispatch.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define DB_HELP "  --db PATH     node database (default $SCHAKEL_DB or ./schakel.db)\n"
+
+const cli_cmd cli_commands[] = {
+    {"init", cmd_init, "create a node: its identity and an empty store",
+     "usage: schakel init [--name NAME] [--sector SECTOR]... [--country CC] [--contact TEXT]\n"
+     "\n"
+     "Creates the node database with its STIX identity (an organisation), a\n"
+     "location for --country, and a collection named 'default'.\n"
+     "\n"
+     "  --name NAME       organisation name (default: 'schakel node <hostname>')\n"
+     "  --sector SECTOR   industry sector, e.g. government-national, utilities,\n"
+     "                    water, energy, financial-services (repeatable)\n"
+     "  --country CC      ISO 3166-1 alpha-2 country code, e.g. NL\n"
+     "  --contact TEXT    contact information published with the identity\n" DB_HELP},
+    {"import", cmd_import, "import STIX bundles, envelopes, arrays, objects or NDJSON",
+     "usage: schakel import [--collection NAME] [--strict] [--quiet] FILE...\n"
+     "\n"
+     "Imports STIX 2.0/2.1 content.  FILE may be '-' for stdin; gzip is read\n"
+     "transparently.  Accepts a bundle, a TAXII 2.1 envelope, a JSON array of\n"
+     "objects, one object, or newline-delimited JSON.  Invalid objects are\n"
+     "reported with file, line and id and skipped; valid ones are stored.\n"
+     "\n"
+     "  --collection NAME  collection to add to (default 'default'; created if new)\n"
+     "  --strict           reject a whole file on its first invalid object\n"
+     "  --batch N          objects per transaction (default 5000)\n"
+     "  --quiet            no progress bar and no per-type summary\n" DB_HELP
+     "\nExit status: 0 all stored, 1 some input was rejected or unreadable, 2 usage.\n"},
+    {"get", cmd_get, "print an object (latest version, or all versions)",
+     "usage: schakel get [--all-versions] [--compact] ID\n"
+     "\n"
+     "  --all-versions   every stored version, oldest first (2.0 and 2.1)\n"
+     "  --compact        one line of JSON per version\n" DB_HELP},
+    {"list", cmd_list, "list objects, newest last",
+     "usage: schakel list [--type T]... [--collection C] [--added-after TS] [--limit N]\n"
+     "                    [--all-versions] [--json]\n"
+     "\n"
+     "  --type T          only this type (repeatable, or comma-separated)\n"
+     "  --collection C    only this collection (name or id); date_added is its own\n"
+     "  --added-after TS  only versions added after TS (RFC 3339)\n"
+     "  --limit N         at most N rows\n"
+     "  --all-versions    every version, not only the latest\n"
+     "  --json            one JSON object per line instead of a table\n" DB_HELP},
+    {"show", cmd_show, "an object and its relationships, for people",
+     "usage: schakel show ID\n"
+     "\n"
+     "Prints the latest version of the object in readable form, followed by\n"
+     "its relationships and sightings in both directions.\n" DB_HELP},
+    {"stats", cmd_stats, "counts per type and per collection",
+     "usage: schakel stats [--json]\n" DB_HELP},
+    {"export", cmd_export, "write a STIX 2.1 bundle",
+     "usage: schakel export [--collection C] [--type T]... [--added-after TS] [--latest]\n"
+     "                      [--output FILE]\n"
+     "\n"
+     "Writes a STIX 2.1 bundle with every stored version (or only the latest)\n"
+     "of the selected objects, exactly as they were imported.\n"
+     "\n"
+     "  --collection C    only this collection\n"
+     "  --type T          only this type (repeatable, or comma-separated)\n"
+     "  --added-after TS  only versions added after TS\n"
+     "  --latest          only the latest version of each object\n"
+     "  --output FILE     write to FILE instead of stdout\n" DB_HELP},
+    {"collection", cmd_collection, "list or add collections",
+     "usage: schakel collection list\n"
+     "       schakel collection add NAME [--id UUID] [--title T] [--description D]\n" DB_HELP},
+    {"help", NULL, "show help for a command", "usage: schakel help [COMMAND]\n"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static void print_main_help(FILE *f)
+{
+	fprintf(f, "usage: schakel [--db PATH] COMMAND [ARGS...]\n\n"
+		   "schakel keeps a node's STIX threat intelligence, shares it with partners\n"
+		   "over TAXII 2.1 under TLP, and matches it against logs.\n\n"
+		   "Commands:\n");
+	for (const cli_cmd *c = cli_commands; c->name; c++)
+		fprintf(f, "  %-11s %s\n", c->name, c->summary);
+	fprintf(f, "\nGlobal options:\n" DB_HELP
+		   "  --help        this text; 'schakel help COMMAND' for a command\n"
+		   "  --version     print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	cli_ctx ctx = {0};
+	int i;
+
+	ctx.db = getenv("SCHAKEL_DB");
+	if (!ctx.db || !*ctx.db)
+		ctx.db = "schakel.db";
+
+	/* --db may appear anywhere before "--"; take it out of argv */
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--db") || !strncmp(argv[i], "--db=", 5)) {
+			int take = argv[i][4] == '=' ? 1 : 2;
+			if (take == 2 && i + 1 >= argc) {
+				cli_err("--db needs a path");
+				return EXIT_USAGE;
+			}
+			ctx.db = take == 1 ? argv[i] + 5 : argv[i + 1];
+			memmove(&argv[i], &argv[i + take], (size_t)(argc - i - take + 1) * sizeof(char *));
+			argc -= take;
+			i--;
+		}
+	}
+	if (argc < 2) {
+		print_main_help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		print_main_help(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("schakel 0.1.0\n");
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "help")) {
+		const cli_cmd *c;
+		if (argc < 3) {
+			print_main_help(stdout);
+			return EXIT_OK;
+		}
+		c = cli_find(argv[2]);
+		if (!c) {
+			cli_err("no such command: %s", argv[2]);
+			return EXIT_USAGE;
+		}
+		cli_print_usage(c);
+		return EXIT_OK;
+	}
+	const cli_cmd *c = cli_find(argv[1]);
+	if (!c || !c->run) {
+		cli_err("'%s' is not a schakel command; see 'schakel --help'", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (cli_wants_help(argc - 1, argv + 1)) {
+		cli_print_usage(c);
+		return EXIT_OK;
+	}
+	return c->run(&ctx, argc - 1, argv + 1);
+}

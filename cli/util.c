@@ -1,0 +1,133 @@
+/*
+ * util.c - helpers shared by the subcommands.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "schakel/timestamp.h"
+
+void cli_err(const char *fmt, ...)
+{
+	va_list ap;
+	cli_progress_done();
+	fputs("schakel: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "schakel %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see 'schakel help %s')\n", cmd);
+	return EXIT_USAGE;
+}
+
+int cli_exit_for(sk_err rc)
+{
+	return rc == SK_OK ? EXIT_OK : EXIT_INPUT;
+}
+
+sk_store *cli_open_store(cli_ctx *ctx, unsigned flags)
+{
+	sk_store *st = NULL;
+	sk_error err;
+	sk_err rc = sk_store_open(ctx->db, flags, &st, &err);
+	if (rc) {
+		cli_err("%s", err.msg);
+		return NULL;
+	}
+	return st;
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	}
+	return false;
+}
+
+const cli_cmd *cli_find(const char *name)
+{
+	for (const cli_cmd *c = cli_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+void cli_print_usage(const cli_cmd *c)
+{
+	fputs(c->usage, stdout);
+}
+
+bool cli_parse_ts_us(const char *s, int64_t *us)
+{
+	return sk_ts_parse(s, strlen(s), NULL, us);
+}
+
+/* --- progress bar ------------------------------------------------------- */
+
+static int progress_state = -1; /* -1 unknown, 0 off, 1 on */
+static bool progress_shown;
+static struct timespec progress_last;
+
+bool cli_progress_enabled(void)
+{
+	if (progress_state < 0)
+		progress_state = isatty(STDERR_FILENO) ? 1 : 0;
+	return progress_state == 1;
+}
+
+void cli_progress(void *ud, const sk_reader *rd, uint64_t objects)
+{
+	struct timespec now;
+	uint64_t pos = sk_reader_raw_pos(rd), size = sk_reader_raw_size(rd);
+	char bar[41];
+	(void)ud;
+
+	if (!cli_progress_enabled())
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (progress_shown && (now.tv_sec - progress_last.tv_sec) * 1000 +
+				      (now.tv_nsec - progress_last.tv_nsec) / 1000000 <
+				  100)
+		return;
+	progress_last = now;
+	progress_shown = true;
+	if (size) {
+		int fill = (int)(pos * 40 / (size ? size : 1));
+		if (fill > 40)
+			fill = 40;
+		memset(bar, '=', (size_t)fill);
+		memset(bar + fill, ' ', (size_t)(40 - fill));
+		bar[40] = '\0';
+		fprintf(stderr, "\r%s [%s] %3d%% %7.1f/%.1f MB %llu objects", sk_reader_name(rd), bar,
+			(int)(pos * 100 / size), (double)pos / 1e6, (double)size / 1e6,
+			(unsigned long long)objects);
+	} else {
+		fprintf(stderr, "\r%s %.1f MB %llu objects", sk_reader_name(rd), (double)pos / 1e6,
+			(unsigned long long)objects);
+	}
+	fflush(stderr);
+}
+
+void cli_progress_done(void)
+{
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		progress_shown = false;
+	}
+}

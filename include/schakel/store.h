@@ -1,0 +1,198 @@
+/*
+ * store.h - the node's durable STIX knowledge store (SQLite, WAL).
+ *
+ * One store is one SQLite database file.  It holds the node's identity, every
+ * version of every STIX object ever accepted (keyed by id, spec version and
+ * version), the marking index the sharing layer filters on, and collections,
+ * each with a strictly increasing microsecond date_added per object version
+ * (the key TAXII pagination relies on).  See docs/storage.md for the schema.
+ *
+ * Threading: an sk_store is one SQLite connection; use it from one thread at
+ * a time.  Several stores (connections, processes) may share a file: readers
+ * never block on a writer (WAL), writers are serialised by SQLite.
+ */
+#ifndef SCHAKEL_STORE_H
+#define SCHAKEL_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schakel/error.h"
+#include "schakel/stix.h"
+#include "schakel/tlp.h"
+
+typedef struct sk_store sk_store;
+
+enum {
+	SK_STORE_CREATE = 1 << 0,   /* create the file and schema if missing */
+	SK_STORE_READONLY = 1 << 1, /* open for reading only */
+};
+
+/* Schema version this build writes (PRAGMA user_version). */
+#define SK_STORE_SCHEMA_VERSION 1
+
+/*
+ * Open (and migrate to the current schema) the store at path.  Without
+ * SK_STORE_CREATE a missing or uninitialised database is SK_ENOTINIT.  A
+ * database written by a newer schakel is SK_ESCHEMA.  Free with
+ * sk_store_close().
+ */
+sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error *err);
+
+/* Close the store; st may be NULL.  Rolls back an open transaction. */
+void sk_store_close(sk_store *st);
+
+/* --- the node ----------------------------------------------------------- */
+
+typedef struct sk_node_params {
+	const char *name;           /* organisation name (required) */
+	const char *const *sectors; /* STIX industry-sector-ov values */
+	size_t nsectors;
+	const char *country;        /* ISO 3166-1 alpha-2, or NULL */
+	const char *contact;        /* contact_information, or NULL */
+} sk_node_params;
+
+/*
+ * Give an empty store its identity: a STIX identity object (plus a location
+ * and a located-at relationship when a country is given) and a collection
+ * named "default".  SK_EEXIST if the node is already initialised.
+ */
+sk_err sk_store_init_node(sk_store *st, const sk_node_params *p, sk_error *err);
+
+/* The node's identity id (malloc'd, caller frees), SK_ENOTINIT if none. */
+sk_err sk_store_node_id(sk_store *st, char **id, sk_error *err);
+
+/* --- transactions ------------------------------------------------------- */
+
+/* BEGIN IMMEDIATE: takes the write lock now so later writes cannot deadlock. */
+sk_err sk_store_begin(sk_store *st, sk_error *err);
+sk_err sk_store_commit(sk_store *st, sk_error *err);
+void sk_store_rollback(sk_store *st);
+
+/* --- collections -------------------------------------------------------- */
+
+typedef struct sk_collection {
+	int64_t cid;
+	char uuid[37];
+	char *name;        /* malloc'd */
+	char *title;       /* malloc'd, may be NULL */
+	char *description; /* malloc'd, may be NULL */
+	sk_tlp default_tlp;
+	bool is_public;
+	int64_t objects; /* object versions in the collection */
+} sk_collection;
+
+/* Free the strings of c (not c itself); c may be NULL. */
+void sk_collection_clear(sk_collection *c);
+
+/* Find a collection by name or UUID.  SK_ENOTFOUND if there is none. */
+sk_err sk_store_collection_get(sk_store *st, const char *name_or_uuid, sk_collection *out,
+			       sk_error *err);
+
+/*
+ * Create a collection.  uuid may be NULL (a random one is made).  Fails with
+ * SK_EEXIST if the name or uuid is taken.  out may be NULL.
+ */
+sk_err sk_store_collection_add(sk_store *st, const char *name, const char *uuid,
+			       const char *title, const char *description, sk_collection *out,
+			       sk_error *err);
+
+/* Call fn for each collection (fn returns non-zero to stop). */
+sk_err sk_store_collections(sk_store *st, int (*fn)(void *ud, const sk_collection *c), void *ud,
+			    sk_error *err);
+
+/* --- writing objects ---------------------------------------------------- */
+
+typedef enum sk_put_outcome {
+	SK_PUT_NEW,       /* a version the store did not have */
+	SK_PUT_ADDED,     /* known version, newly added to this collection */
+	SK_PUT_DUPLICATE, /* the collection already had this version */
+} sk_put_outcome;
+
+/*
+ * Store one validated object version (obj, info from sk_stix_validate) in
+ * collection cid (0 = in no collection), with json/len its serialised text
+ * (stored as is).  Must run inside sk_store_begin/commit.  *date_added (may be
+ * NULL) receives the version's date_added in the collection.
+ */
+sk_err sk_store_put(sk_store *st, int64_t cid, json_t *obj, const sk_stix_info *info,
+		    const char *json, size_t len, sk_put_outcome *outcome, int64_t *date_added,
+		    sk_error *err);
+
+/* --- reading objects ---------------------------------------------------- */
+
+typedef struct sk_row {
+	int64_t ver;         /* version row id, stable */
+	const char *id;
+	const char *type;
+	const char *spec;
+	const char *version; /* sortable version key, "" if unversioned */
+	const char *json;
+	size_t len;
+	int64_t date_added;  /* in the queried collection (or first storage time) */
+	sk_tlp tlp;
+	const char *created_by; /* or NULL */
+	bool revoked;
+} sk_row;
+
+/* Row callback: the row is only valid during the call; return non-zero to stop. */
+typedef int (*sk_row_fn)(void *ud, const sk_row *row);
+
+enum {
+	SK_VER_LAST = 1 << 0,  /* the newest version of each object (the default) */
+	SK_VER_FIRST = 1 << 1, /* the oldest version of each object */
+	SK_VER_ALL = 1 << 2,   /* every version */
+};
+
+typedef struct sk_query {
+	int64_t cid;                 /* collection, or 0 for the whole store */
+	const char *const *types;    /* OR-ed; NULL/0 = any */
+	size_t ntypes;
+	const char *const *ids;      /* OR-ed; NULL/0 = any */
+	size_t nids;
+	unsigned vermode;            /* SK_VER_* bits, OR-ed with versions; 0 = LAST */
+	const char *const *versions; /* explicit version keys (sk_ts_parse keys) */
+	size_t nversions;
+	const char *const *specs;    /* "2.0"/"2.1"; NULL/0 = each object's latest spec */
+	size_t nspecs;
+	int64_t added_after;         /* strict lower bound on date_added; < 0 = none */
+	int64_t cursor;              /* keyset: rows after this date_added (cid) or ver; 0 = start */
+	size_t limit;                /* 0 = no limit */
+} sk_query;
+
+/* Initialise q to "everything, latest versions, latest spec". */
+void sk_query_init(sk_query *q);
+
+/*
+ * Call fn for each object version matching q, in date_added order within a
+ * collection (version row order for the whole store).
+ */
+sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, sk_error *err);
+
+/* Versions of one object (all, or only the latest), oldest first. */
+sk_err sk_store_get(sk_store *st, const char *id, bool all_versions, sk_row_fn fn, void *ud,
+		    sk_error *err);
+
+/*
+ * Latest relationship and sighting versions that touch id, in either
+ * direction.  *outgoing tells the direction of each row.
+ */
+typedef int (*sk_rel_fn)(void *ud, const sk_row *rel, const char *rel_type, const char *other,
+			 bool outgoing);
+sk_err sk_store_relations(sk_store *st, const char *id, sk_rel_fn fn, void *ud, sk_error *err);
+
+/* --- statistics --------------------------------------------------------- */
+
+typedef struct sk_stat_row {
+	const char *collection; /* NULL: whole store */
+	const char *type;
+	int64_t objects;  /* distinct ids */
+	int64_t versions; /* object versions */
+} sk_stat_row;
+
+sk_err sk_store_stats(sk_store *st, int (*fn)(void *ud, const sk_stat_row *r), void *ud,
+		      sk_error *err);
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * import.c - the streaming import pipeline: framer -> jansson -> validator
+ * -> store, committed in bounded batches.
+ */
+#include "schakel/import.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "schakel/jstream.h"
+#include "schakel/stix.h"
+
+static sk_import_count *count_for(sk_import_stats *s, const char *type)
+{
+	size_t i;
+	if (!type)
+		type = "(not an object)";
+	for (i = 0; i < s->ntypes; i++)
+		if (strcmp(s->types[i].type, type) == 0)
+			return &s->types[i];
+	if (s->ntypes < SK_IMPORT_MAX_TYPES - 1 || (s->ntypes == SK_IMPORT_MAX_TYPES - 1 &&
+						    strlen(type) < sizeof(s->types[0].type))) {
+		sk_import_count *c = &s->types[s->ntypes++];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->type, sizeof(c->type), "%s", type);
+		return c;
+	}
+	/* the table is full: the last slot collects the rest */
+	snprintf(s->types[SK_IMPORT_MAX_TYPES - 1].type, sizeof(s->types[0].type), "(other)");
+	return &s->types[SK_IMPORT_MAX_TYPES - 1];
+}
+
+static void where(char *out, size_t n, const sk_reader *rd, const sk_jitem *it)
+{
+	snprintf(out, n, "%s:%llu (offset %llu)", sk_reader_name(rd), (unsigned long long)it->line,
+		 (unsigned long long)it->offset);
+}
+
+sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
+			sk_import_stats *stats, sk_error *err)
+{
+	sk_jstream_opts jo = {
+	    .max_element = o->max_element ? o->max_element : SK_IMPORT_DEFAULT_MAX_ELEMENT,
+	    .max_depth = o->max_depth,
+	};
+	size_t batch = o->strict ? SIZE_MAX : (o->batch ? o->batch : SK_IMPORT_DEFAULT_BATCH);
+	sk_jstream *js = NULL;
+	size_t in_batch = 0;
+	bool in_tx = false;
+	sk_err rc;
+
+	if ((rc = sk_jstream_new(rd, &jo, &js)))
+		return sk_error_set(err, rc, "%s: out of memory", sk_reader_name(rd));
+
+	for (;;) {
+		sk_jitem it;
+		bool have;
+		json_t *obj = NULL;
+		json_error_t jerr;
+		sk_stix_info info;
+		sk_error oerr;
+		sk_put_outcome outcome;
+		char loc[512];
+
+		rc = sk_jstream_next(js, &it, &have, err);
+		if (rc) {
+			sk_error_prefix(err, "%s", sk_reader_name(rd));
+			goto out;
+		}
+		if (!have)
+			break;
+		stats->objects++;
+		where(loc, sizeof(loc), rd, &it);
+
+		obj = json_loadb(it.json, it.len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!obj) {
+			sk_error_set(&oerr, SK_EJSON, "malformed JSON in element %llu: %s",
+				     (unsigned long long)it.index, jerr.text);
+			info.type = NULL;
+			goto reject;
+		}
+		if ((rc = sk_stix_validate(obj, &info, &oerr)))
+			goto reject;
+
+		if (!in_tx) {
+			if ((rc = sk_store_begin(st, err)))
+				goto out_obj;
+			in_tx = true;
+		}
+		rc = sk_store_put(st, o->cid, obj, &info, it.json, it.len, &outcome, NULL, err);
+		if (rc) {
+			sk_error_prefix(err, "%s", loc);
+			goto out_obj;
+		}
+		{
+			sk_import_count *c = count_for(stats, info.type);
+			switch (outcome) {
+			case SK_PUT_NEW:
+				c->stored++;
+				stats->stored++;
+				break;
+			case SK_PUT_ADDED:
+				c->added++;
+				stats->added++;
+				break;
+			case SK_PUT_DUPLICATE:
+				c->duplicate++;
+				stats->duplicate++;
+				break;
+			}
+		}
+		json_decref(obj);
+		if (++in_batch >= batch) {
+			if ((rc = sk_store_commit(st, err)))
+				goto out;
+			in_tx = false;
+			in_batch = 0;
+		}
+		if (o->on_progress && (stats->objects & 255) == 0)
+			o->on_progress(o->ud, rd, stats->objects);
+		continue;
+
+	reject : {
+		sk_import_count *c = count_for(stats, obj ? info.type : NULL);
+		if (obj && !info.type)
+			c = count_for(stats, json_string_value(json_object_get(obj, "type")));
+		c->rejected++;
+		stats->rejected++;
+		if (o->on_reject)
+			o->on_reject(o->ud, loc, oerr.msg);
+		json_decref(obj);
+		if (o->strict) {
+			rc = sk_error_set(err, SK_ESTIX, "%s: %s (--strict: nothing from this "
+							 "input was stored)",
+					  loc, oerr.msg);
+			goto out;
+		}
+		continue;
+	}
+	out_obj:
+		json_decref(obj);
+		goto out;
+	}
+	if (sk_jstream_values(js) == 0) {
+		rc = sk_error_set(err, SK_EJSON, "%s: empty input (no JSON value)",
+				  sk_reader_name(rd));
+		goto out;
+	}
+	if (in_tx) {
+		rc = sk_store_commit(st, err);
+		in_tx = false;
+	}
+out:
+	if (in_tx)
+		sk_store_rollback(st);
+	stats->bytes += sk_jstream_offset(js);
+	if (o->on_progress)
+		o->on_progress(o->ud, rd, stats->objects);
+	sk_jstream_free(js);
+	return rc;
+}
+
+sk_err sk_import_file(sk_store *st, const char *path, const sk_import_opts *o,
+		      sk_import_stats *stats, sk_error *err)
+{
+	sk_reader *rd = NULL;
+	sk_err rc = sk_reader_open(path, &rd, err);
+	if (rc)
+		return rc;
+	rc = sk_import_reader(st, rd, o, stats, err);
+	sk_reader_close(rd);
+	return rc;
+}

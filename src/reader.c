@@ -1,0 +1,137 @@
+/*
+ * reader.c - plain or gzip input through zlib's gz* interface.
+ *
+ * gzread passes non-gzip data through unchanged, so one code path serves both;
+ * we only need the file size and offset for progress reporting.
+ */
+#include "schakel/reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+struct sk_reader {
+	gzFile gz;
+	int fd;
+	uint64_t size;
+	char *name;
+};
+
+sk_err sk_reader_open(const char *path, sk_reader **out, sk_error *err)
+{
+	sk_reader *r = calloc(1, sizeof(*r));
+	struct stat stt;
+	sk_err rc = SK_OK;
+	bool is_stdin = strcmp(path, "-") == 0;
+
+	*out = NULL;
+	if (!r)
+		return sk_error_set(err, SK_ENOMEM, "%s: out of memory", path);
+	r->name = strdup(is_stdin ? "<stdin>" : path);
+	if (!r->name) {
+		rc = sk_error_set(err, SK_ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	r->fd = is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		rc = sk_error_set(err, SK_EIO, "%s: cannot open: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(r->fd, &stt) == 0) {
+		if (S_ISDIR(stt.st_mode)) {
+			rc = sk_error_set(err, SK_EIO, "%s: is a directory", path);
+			goto out;
+		}
+		if (S_ISREG(stt.st_mode))
+			r->size = (uint64_t)stt.st_size;
+	}
+	r->gz = gzdopen(r->fd, "rb");
+	if (!r->gz) {
+		rc = sk_error_set(err, SK_ENOMEM, "%s: cannot start reading", path);
+		goto out;
+	}
+	r->fd = -1; /* owned by gz now */
+	gzbuffer(r->gz, 1 << 18);
+out:
+	if (rc) {
+		if (r && r->fd >= 0)
+			close(r->fd);
+		if (r)
+			free(r->name);
+		free(r);
+		return rc;
+	}
+	*out = r;
+	return SK_OK;
+}
+
+void sk_reader_close(sk_reader *r)
+{
+	if (!r)
+		return;
+	if (r->gz)
+		gzclose_r(r->gz);
+	free(r->name);
+	free(r);
+}
+
+sk_err sk_reader_read(sk_reader *r, void *buf, size_t n, size_t *got, sk_error *err)
+{
+	int k;
+
+	if (n > (1u << 30))
+		n = 1u << 30;
+	k = gzread(r->gz, buf, (unsigned)n);
+	if (k < 0) {
+		int zerr;
+		const char *msg = gzerror(r->gz, &zerr);
+		*got = 0;
+		return sk_error_set(err, SK_EIO, "%s: read error: %s", r->name,
+				    zerr == Z_ERRNO ? strerror(errno) : msg);
+	}
+	if (k == 0 && !gzeof(r->gz)) {
+		int zerr;
+		const char *msg = gzerror(r->gz, &zerr);
+		if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
+			*got = 0;
+			return sk_error_set(err, SK_EIO, "%s: read error: %s", r->name, msg);
+		}
+	}
+	if (k == 0) {
+		/* gzread reports a truncated gzip stream via gzerror at EOF */
+		int zerr;
+		const char *msg = gzerror(r->gz, &zerr);
+		if (zerr == Z_BUF_ERROR || zerr == Z_DATA_ERROR) {
+			*got = 0;
+			return sk_error_set(err, SK_EIO, "%s: corrupt or truncated gzip data: %s",
+					    r->name, msg);
+		}
+	}
+	*got = (size_t)k;
+	return SK_OK;
+}
+
+uint64_t sk_reader_raw_pos(const sk_reader *r)
+{
+	z_off_t o = gzoffset(r->gz);
+	return o < 0 ? 0 : (uint64_t)o;
+}
+
+uint64_t sk_reader_raw_size(const sk_reader *r)
+{
+	return r->size;
+}
+
+bool sk_reader_is_gzip(const sk_reader *r)
+{
+	return gzdirect(r->gz) == 0;
+}
+
+const char *sk_reader_name(const sk_reader *r)
+{
+	return r->name;
+}

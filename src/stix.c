@@ -1,0 +1,465 @@
+/*
+ * stix.c - STIX object validation.
+ *
+ * The rules are data where they can be: one table of property kinds that are
+ * checked wherever the property appears, and one table of required
+ * properties per type and spec version.  The few rules that do not fit a
+ * table (malware's name when is_family, location's alternatives, ...) are code.
+ */
+#include "schakel/stix.h"
+
+#include <string.h>
+
+#include "schakel/uuid.h"
+
+enum kind { K_STR, K_TS, K_REF, K_REFS, K_BOOL, K_INT, K_STRLIST, K_OBJ, K_LIST, K_NUM };
+
+struct prop_rule {
+	const char *name;
+	enum kind kind;
+	const char *ref_type; /* for K_REF/K_REFS: required id type, or NULL */
+	long long min, max;   /* for K_INT */
+};
+
+/* Checked wherever they appear, on every type. */
+static const struct prop_rule prop_rules[] = {
+    {"name", K_STR, NULL, 0, 0},
+    {"description", K_STR, NULL, 0, 0},
+    {"created_by_ref", K_REF, "identity", 0, 0},
+    {"object_marking_refs", K_REFS, "marking-definition", 0, 0},
+    {"granular_markings", K_LIST, NULL, 0, 0},
+    {"external_references", K_LIST, NULL, 0, 0},
+    {"labels", K_STRLIST, NULL, 0, 0},
+    {"revoked", K_BOOL, NULL, 0, 0},
+    {"confidence", K_INT, NULL, 0, 100},
+    {"lang", K_STR, NULL, 0, 0},
+    {"extensions", K_OBJ, NULL, 0, 0},
+    {"valid_from", K_TS, NULL, 0, 0},
+    {"valid_until", K_TS, NULL, 0, 0},
+    {"first_seen", K_TS, NULL, 0, 0},
+    {"last_seen", K_TS, NULL, 0, 0},
+    {"first_observed", K_TS, NULL, 0, 0},
+    {"last_observed", K_TS, NULL, 0, 0},
+    {"published", K_TS, NULL, 0, 0},
+    {"start_time", K_TS, NULL, 0, 0},
+    {"stop_time", K_TS, NULL, 0, 0},
+    {"pattern", K_STR, NULL, 0, 0},
+    {"pattern_type", K_STR, NULL, 0, 0},
+    {"relationship_type", K_STR, NULL, 0, 0},
+    {"source_ref", K_REF, NULL, 0, 0},
+    {"target_ref", K_REF, NULL, 0, 0},
+    {"sighting_of_ref", K_REF, NULL, 0, 0},
+    {"observed_data_refs", K_REFS, "observed-data", 0, 0},
+    {"where_sighted_refs", K_REFS, NULL, 0, 0},
+    {"object_refs", K_REFS, NULL, 0, 0},
+    {"count", K_INT, NULL, 0, 999999999},
+    {"number_observed", K_INT, NULL, 1, 999999999},
+    {"is_family", K_BOOL, NULL, 0, 0},
+    {"content", K_STR, NULL, 0, 0},
+    {"context", K_STR, NULL, 0, 0},
+    {"opinion", K_STR, NULL, 0, 0},
+    {"definition_type", K_STR, NULL, 0, 0},
+    {"latitude", K_NUM, NULL, -90, 90},
+    {"longitude", K_NUM, NULL, -180, 180},
+};
+
+/* Required properties by type; spec 0 = both, 20 = 2.0 only, 21 = 2.1 only. */
+struct req_rule {
+	const char *type;
+	int spec;
+	const char *props[6];
+};
+
+static const struct req_rule req_rules[] = {
+    {"indicator", 0, {"pattern", "valid_from"}},
+    {"indicator", 21, {"pattern_type"}},
+    {"indicator", 20, {"labels"}},
+    {"sighting", 0, {"sighting_of_ref"}},
+    {"relationship", 0, {"relationship_type", "source_ref", "target_ref"}},
+    {"marking-definition", 20, {"definition_type", "definition"}},
+    {"identity", 0, {"name"}},
+    {"identity", 20, {"identity_class"}},
+    {"threat-actor", 0, {"name"}},
+    {"threat-actor", 20, {"labels"}},
+    {"intrusion-set", 0, {"name"}},
+    {"campaign", 0, {"name"}},
+    {"malware", 21, {"is_family"}},
+    {"malware", 20, {"name", "labels"}},
+    {"tool", 0, {"name"}},
+    {"tool", 20, {"labels"}},
+    {"attack-pattern", 0, {"name"}},
+    {"report", 0, {"name", "published", "object_refs"}},
+    {"report", 20, {"labels"}},
+    {"observed-data", 0, {"first_observed", "last_observed", "number_observed"}},
+    {"observed-data", 20, {"objects"}},
+    {"note", 0, {"content", "object_refs"}},
+    {"opinion", 0, {"opinion", "object_refs"}},
+    {"grouping", 0, {"context", "object_refs"}},
+    {"vulnerability", 0, {"name"}},
+    {"infrastructure", 0, {"name"}},
+    {"course-of-action", 0, {"name"}},
+    {"incident", 0, {"name"}},
+    {"malware-analysis", 0, {"product"}},
+    {"language-content", 0, {"object_ref", "object_modified", "contents"}},
+    {"extension-definition", 0, {"name", "schema", "version", "extension_types"}},
+};
+
+static const char *const sco_types[] = {
+    "artifact",	     "autonomous-system", "directory",	   "domain-name",
+    "email-addr",    "email-message",	  "file",	   "ipv4-addr",
+    "ipv6-addr",     "mac-addr",	  "mutex",	   "network-traffic",
+    "process",	     "software",	  "url",	   "user-account",
+    "windows-registry-key", "x509-certificate",
+};
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, list[i]) == 0)
+			return true;
+	return false;
+}
+
+bool sk_stix_is_sco_type(const char *type)
+{
+	return in_list(type, sco_types, sizeof(sco_types) / sizeof(sco_types[0]));
+}
+
+/* STIX type names: 3-250 chars of [a-z0-9-], no leading/trailing/double hyphen. */
+static bool type_name_valid(const char *s, size_t n)
+{
+	if (n < 3 || n > 250 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return false;
+		if (c == '-' && i + 1 < n && s[i + 1] == '-')
+			return false;
+	}
+	return true;
+}
+
+bool sk_stix_id_valid(const char *s, const char *type)
+{
+	const char *sep;
+	size_t tlen;
+
+	if (!s)
+		return false;
+	sep = strstr(s, "--");
+	if (!sep)
+		return false;
+	tlen = (size_t)(sep - s);
+	if (!type_name_valid(s, tlen))
+		return false;
+	if (type && (strlen(type) != tlen || memcmp(s, type, tlen) != 0))
+		return false;
+	return sk_uuid_valid(sep + 2, strlen(sep + 2));
+}
+
+static sk_err bad(sk_error *err, const char *id, const char *fmt, const char *a, const char *b)
+{
+	char m[400];
+	snprintf(m, sizeof(m), fmt, a, b);
+	if (id)
+		return sk_error_set(err, SK_ESTIX, "%s: %s", id, m);
+	return sk_error_set(err, SK_ESTIX, "%s", m);
+}
+
+static bool ts_ok(json_t *v)
+{
+	return json_is_string(v) && sk_ts_parse(json_string_value(v), json_string_length(v), NULL, NULL);
+}
+
+static sk_err check_prop(const struct prop_rule *r, json_t *v, const char *id, sk_error *err)
+{
+	size_t i;
+	json_t *e;
+
+	switch (r->kind) {
+	case K_STR:
+		if (!json_is_string(v))
+			return bad(err, id, "property '%s' must be a string%s", r->name, "");
+		break;
+	case K_TS:
+		if (!ts_ok(v))
+			return bad(err, id,
+				   "property '%s' is not an RFC 3339 UTC timestamp "
+				   "(YYYY-MM-DDTHH:MM:SS[.s]Z)%s",
+				   r->name, "");
+		break;
+	case K_REF:
+		if (!json_is_string(v) || !sk_stix_id_valid(json_string_value(v), r->ref_type))
+			return bad(err, id, "property '%s' is not a valid %s identifier", r->name,
+				   r->ref_type ? r->ref_type : "STIX");
+		break;
+	case K_REFS:
+		if (!json_is_array(v))
+			return bad(err, id, "property '%s' must be a list of identifiers%s", r->name, "");
+		json_array_foreach(v, i, e)
+		{
+			if (!json_is_string(e) || !sk_stix_id_valid(json_string_value(e), r->ref_type))
+				return bad(err, id, "property '%s' holds an invalid %s identifier",
+					   r->name, r->ref_type ? r->ref_type : "STIX");
+		}
+		break;
+	case K_BOOL:
+		if (!json_is_boolean(v))
+			return bad(err, id, "property '%s' must be true or false%s", r->name, "");
+		break;
+	case K_INT:
+		if (!json_is_integer(v) || json_integer_value(v) < r->min ||
+		    json_integer_value(v) > r->max) {
+			char range[64];
+			snprintf(range, sizeof(range), "%lld..%lld", r->min, r->max);
+			return bad(err, id, "property '%s' must be an integer in %s", r->name, range);
+		}
+		break;
+	case K_NUM:
+		if (!json_is_number(v) || json_number_value(v) < (double)r->min ||
+		    json_number_value(v) > (double)r->max)
+			return bad(err, id, "property '%s' is out of range%s", r->name, "");
+		break;
+	case K_STRLIST:
+		if (!json_is_array(v))
+			return bad(err, id, "property '%s' must be a list of strings%s", r->name, "");
+		json_array_foreach(v, i, e)
+		{
+			if (!json_is_string(e))
+				return bad(err, id, "property '%s' must be a list of strings%s",
+					   r->name, "");
+		}
+		break;
+	case K_OBJ:
+		if (!json_is_object(v))
+			return bad(err, id, "property '%s' must be an object%s", r->name, "");
+		break;
+	case K_LIST:
+		if (!json_is_array(v))
+			return bad(err, id, "property '%s' must be a list%s", r->name, "");
+		break;
+	}
+	return SK_OK;
+}
+
+static sk_err check_granular(json_t *gm, const char *id, bool v21, sk_error *err)
+{
+	size_t i, j;
+	json_t *g, *sel, *s;
+
+	json_array_foreach(gm, i, g)
+	{
+		json_t *ref = json_object_get(g, "marking_ref");
+		json_t *lang = json_object_get(g, "lang");
+		if (!json_is_object(g))
+			return bad(err, id, "granular_markings entries must be objects%s%s", "", "");
+		if (!ref && !(v21 && lang))
+			return bad(err, id, "a granular marking needs %s%s",
+				   v21 ? "marking_ref or lang" : "marking_ref", "");
+		if (ref && (!json_is_string(ref) ||
+			    !sk_stix_id_valid(json_string_value(ref), "marking-definition")))
+			return bad(err, id, "granular marking_ref is not a marking-definition id%s%s",
+				   "", "");
+		sel = json_object_get(g, "selectors");
+		if (!json_is_array(sel) || json_array_size(sel) == 0)
+			return bad(err, id, "a granular marking needs a non-empty selectors list%s%s",
+				   "", "");
+		json_array_foreach(sel, j, s)
+		{
+			if (!json_is_string(s) || json_string_length(s) == 0)
+				return bad(err, id, "granular marking selectors must be strings%s%s",
+					   "", "");
+		}
+	}
+	return SK_OK;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+sk_err sk_stix_validate(json_t *obj, sk_stix_info *info, sk_error *err)
+{
+	json_t *v;
+	const char *type, *id, *sv;
+	bool v21;
+	int spec;
+	size_t i;
+
+	memset(info, 0, sizeof(*info));
+	if (!json_is_object(obj))
+		return sk_error_set(err, SK_EINVAL, "element is not a JSON object");
+
+	v = json_object_get(obj, "id");
+	id = json_string_value(v);
+	if (!v)
+		return bad(err, NULL, "object has no 'id'%s%s", "", "");
+	if (!id)
+		return bad(err, NULL, "'id' must be a string%s%s", "", "");
+	v = json_object_get(obj, "type");
+	type = json_string_value(v);
+	if (!type)
+		return sk_error_set(err, SK_ESTIX, "%s: object has no 'type' string", id);
+	if (strcmp(type, "bundle") == 0)
+		return sk_error_set(err, SK_ESTIX, "%s: a bundle's 'objects' must be an array", id);
+	if (!type_name_valid(type, strlen(type)))
+		return sk_error_set(err, SK_ESTIX, "%s: '%s' is not a valid STIX type name", id,
+				    type);
+	if (!sk_stix_id_valid(id, type))
+		return sk_error_set(err, SK_ESTIX,
+				    "%s: malformed id (expected '%s--' followed by a UUID)", id,
+				    type);
+	info->type = type;
+	info->id = id;
+
+	/* spec version: stated, or inferred: 2.1 observables stand alone, 2.0 ones never do */
+	v = json_object_get(obj, "spec_version");
+	sv = json_string_value(v);
+	if (v && !sv)
+		return sk_error_set(err, SK_ESTIX, "%s: 'spec_version' must be a string", id);
+	if (sv && strcmp(sv, "2.1") != 0 && strcmp(sv, "2.0") != 0)
+		return sk_error_set(err, SK_ESTIX, "%s: unsupported spec_version '%s'", id, sv);
+	if (!sv)
+		sv = sk_stix_is_sco_type(type) ? "2.1" : "2.0";
+	v21 = sv[2] == '1';
+	info->spec = v21 ? "2.1" : "2.0";
+	spec = v21 ? 21 : 20;
+
+	if (sk_stix_is_sco_type(type))
+		info->cls = SK_STIX_SCO;
+	else if (!strcmp(type, "relationship") || !strcmp(type, "sighting"))
+		info->cls = SK_STIX_SRO;
+	else if (!strcmp(type, "marking-definition") || !strcmp(type, "language-content") ||
+		 !strcmp(type, "extension-definition"))
+		info->cls = SK_STIX_META;
+	else
+		info->cls = SK_STIX_SDO;
+
+	for (i = 0; i < sizeof(prop_rules) / sizeof(prop_rules[0]); i++) {
+		v = json_object_get(obj, prop_rules[i].name);
+		if (v) {
+			sk_err rc = check_prop(&prop_rules[i], v, id, err);
+			if (rc)
+				return rc;
+		}
+	}
+
+	/* created / modified */
+	info->created = str(obj, "created");
+	info->modified = str(obj, "modified");
+	if (json_object_get(obj, "created") && !ts_ok(json_object_get(obj, "created")))
+		return sk_error_set(err, SK_ESTIX,
+				    "%s: 'created' is not an RFC 3339 UTC timestamp "
+				    "(YYYY-MM-DDTHH:MM:SS[.s]Z)",
+				    id);
+	if (json_object_get(obj, "modified") && !ts_ok(json_object_get(obj, "modified")))
+		return sk_error_set(err, SK_ESTIX,
+				    "%s: 'modified' is not an RFC 3339 UTC timestamp "
+				    "(YYYY-MM-DDTHH:MM:SS[.s]Z)",
+				    id);
+	if (info->cls != SK_STIX_SCO) {
+		if (!info->created)
+			return sk_error_set(err, SK_ESTIX, "%s: missing required property 'created'",
+					    id);
+		if (!info->modified && strcmp(type, "marking-definition") != 0)
+			return sk_error_set(err, SK_ESTIX,
+					    "%s: missing required property 'modified'", id);
+	}
+	if (info->created || info->modified) {
+		char ck[SK_TS_KEY_LEN + 1], mk[SK_TS_KEY_LEN + 1];
+		const char *c = info->created, *m = info->modified;
+		if (c)
+			sk_ts_parse(c, strlen(c), ck, NULL);
+		if (m)
+			sk_ts_parse(m, strlen(m), mk, NULL);
+		if (c && m && strcmp(mk, ck) < 0)
+			return sk_error_set(err, SK_ESTIX,
+					    "%s: 'modified' (%s) is earlier than 'created' (%s)", id, m,
+					    c);
+		memcpy(info->version, m ? mk : ck, sizeof(info->version));
+	}
+
+	/* required properties of the core types */
+	for (i = 0; i < sizeof(req_rules) / sizeof(req_rules[0]); i++) {
+		const struct req_rule *r = &req_rules[i];
+		if (strcmp(r->type, type) != 0 || (r->spec && r->spec != spec))
+			continue;
+		for (size_t k = 0; k < 6 && r->props[k]; k++)
+			if (!json_object_get(obj, r->props[k]))
+				return sk_error_set(err, SK_ESTIX,
+						    "%s: missing required property '%s'", id,
+						    r->props[k]);
+	}
+
+	/* rules that are not a simple presence check */
+	if (!strcmp(type, "malware") && v21 && json_is_true(json_object_get(obj, "is_family")) &&
+	    !json_object_get(obj, "name"))
+		return sk_error_set(err, SK_ESTIX,
+				    "%s: missing required property 'name' (required when is_family "
+				    "is true)",
+				    id);
+	if (!strcmp(type, "location") && v21 && !json_object_get(obj, "region") &&
+	    !json_object_get(obj, "country") &&
+	    !(json_object_get(obj, "latitude") && json_object_get(obj, "longitude")))
+		return sk_error_set(err, SK_ESTIX,
+				    "%s: a location needs region, country, or latitude and longitude",
+				    id);
+	if (!strcmp(type, "observed-data") && v21 && !json_object_get(obj, "objects") &&
+	    !json_object_get(obj, "object_refs"))
+		return sk_error_set(err, SK_ESTIX, "%s: observed-data needs objects or object_refs",
+				    id);
+	if (!strcmp(type, "marking-definition") && v21 && json_object_get(obj, "definition_type") &&
+	    !json_object_get(obj, "definition"))
+		return sk_error_set(err, SK_ESTIX,
+				    "%s: 'definition_type' is set but 'definition' is missing", id);
+	if (!strcmp(type, "indicator")) {
+		char fk[SK_TS_KEY_LEN + 1], uk[SK_TS_KEY_LEN + 1];
+		const char *f = str(obj, "valid_from"), *u = str(obj, "valid_until");
+		if (f && u && sk_ts_parse(f, strlen(f), fk, NULL) &&
+		    sk_ts_parse(u, strlen(u), uk, NULL) && strcmp(uk, fk) <= 0)
+			return sk_error_set(err, SK_ESTIX,
+					    "%s: 'valid_until' must be later than 'valid_from'", id);
+		if (json_is_string(json_object_get(obj, "pattern")) &&
+		    json_string_length(json_object_get(obj, "pattern")) == 0)
+			return sk_error_set(err, SK_ESTIX, "%s: 'pattern' is empty", id);
+	}
+	if (!strcmp(type, "sighting")) {
+		const char *f = str(obj, "first_seen"), *l = str(obj, "last_seen");
+		char fk[SK_TS_KEY_LEN + 1], lk[SK_TS_KEY_LEN + 1];
+		if (f && l && sk_ts_parse(f, strlen(f), fk, NULL) &&
+		    sk_ts_parse(l, strlen(l), lk, NULL) && strcmp(lk, fk) < 0)
+			return sk_error_set(err, SK_ESTIX,
+					    "%s: 'last_seen' is earlier than 'first_seen'", id);
+	}
+	v = json_object_get(obj, "granular_markings");
+	if (v) {
+		sk_err rc = check_granular(v, id, v21, err);
+		if (rc)
+			return rc;
+	}
+
+	/* facts for the indexes */
+	info->revoked = json_is_true(json_object_get(obj, "revoked"));
+	info->created_by_ref = str(obj, "created_by_ref");
+	v = json_object_get(obj, "object_marking_refs");
+	if (v) {
+		json_t *e;
+		json_array_foreach(v, i, e)
+		{
+			sk_tlp t = sk_tlp_from_marking(json_string_value(e));
+			if (t > info->tlp)
+				info->tlp = t;
+		}
+	}
+	if (!strcmp(type, "relationship")) {
+		info->src_ref = str(obj, "source_ref");
+		info->dst_ref = str(obj, "target_ref");
+		info->rel_type = str(obj, "relationship_type");
+	} else if (!strcmp(type, "sighting")) {
+		info->dst_ref = str(obj, "sighting_of_ref");
+		info->rel_type = "sighting";
+	}
+	return SK_OK;
+}

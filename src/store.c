@@ -1,0 +1,679 @@
+/*
+ * store.c - opening, migrating and writing the SQLite knowledge store.
+ *
+ * Reading lives in store_query.c.  Every statement is prepared with bound
+ * parameters; the hot ones (used per imported object) are prepared once per
+ * connection and reused.
+ */
+#include "store_priv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schakel/buf.h"
+#include "schakel/timestamp.h"
+#include "schakel/uuid.h"
+
+/*
+ * Migrations: entry i takes the schema from user_version i to i + 1.  Never
+ * edit an entry that has shipped; append a new one.
+ */
+static const char *const migrations[] = {
+    /* 0 -> 1: the knowledge store */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE objects("
+    "  ver INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL, type TEXT NOT NULL, spec TEXT NOT NULL, version TEXT NOT NULL,"
+    "  created TEXT, modified TEXT, revoked INTEGER NOT NULL DEFAULT 0,"
+    "  created_by TEXT, tlp INTEGER NOT NULL DEFAULT 0,"
+    "  src_ref TEXT, dst_ref TEXT, rel_type TEXT,"
+    "  added INTEGER NOT NULL, json TEXT NOT NULL,"
+    "  UNIQUE(id, spec, version));"
+    "CREATE INDEX objects_type ON objects(type);"
+    "CREATE INDEX objects_src ON objects(src_ref) WHERE src_ref IS NOT NULL;"
+    "CREATE INDEX objects_dst ON objects(dst_ref) WHERE dst_ref IS NOT NULL;"
+    "CREATE TABLE object_markings("
+    "  ver INTEGER NOT NULL REFERENCES objects(ver) ON DELETE CASCADE,"
+    "  marking TEXT NOT NULL, granular INTEGER NOT NULL,"
+    "  PRIMARY KEY(ver, marking, granular)) WITHOUT ROWID;"
+    "CREATE INDEX object_markings_marking ON object_markings(marking);"
+    "CREATE TABLE collections("
+    "  cid INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE,"
+    "  title TEXT, description TEXT, default_tlp INTEGER NOT NULL DEFAULT 3,"
+    "  public INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "CREATE TABLE collection_objects("
+    "  coll INTEGER NOT NULL REFERENCES collections(cid) ON DELETE CASCADE,"
+    "  date_added INTEGER NOT NULL,"
+    "  ver INTEGER NOT NULL REFERENCES objects(ver) ON DELETE CASCADE,"
+    "  oid TEXT NOT NULL, spec TEXT NOT NULL, version TEXT NOT NULL, type TEXT NOT NULL,"
+    "  tlp INTEGER NOT NULL,"
+    "  PRIMARY KEY(coll, date_added)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX collection_objects_ver ON collection_objects(coll, ver);"
+    "CREATE INDEX collection_objects_oid ON collection_objects(coll, oid, spec, version);"
+    "CREATE INDEX collection_objects_ver_only ON collection_objects(ver);",
+};
+
+enum stmt_id {
+	S_FIND_VER,
+	S_INS_OBJ,
+	S_INS_MARK,
+	S_MAX_DA,
+	S_INS_CO,
+	S__COUNT,
+};
+
+static const char *const stmt_sql[S__COUNT] = {
+    [S_FIND_VER] = "SELECT ver FROM objects WHERE id=?1 AND spec=?2 AND version=?3",
+    [S_INS_OBJ] = "INSERT INTO objects(id,type,spec,version,created,modified,revoked,"
+		  "created_by,tlp,src_ref,dst_ref,rel_type,added,json)"
+		  " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+    [S_INS_MARK] = "INSERT OR IGNORE INTO object_markings(ver,marking,granular) VALUES(?1,?2,?3)",
+    [S_MAX_DA] = "SELECT MAX(date_added) FROM collection_objects WHERE coll=?1",
+    [S_INS_CO] = "INSERT OR IGNORE INTO collection_objects(coll,date_added,ver,oid,spec,version,"
+		 "type,tlp) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+};
+
+struct sk_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S__COUNT];
+	bool in_tx;
+	int64_t da_cid;  /* collection whose last date_added is cached, 0 = none */
+	int64_t da_last; /* that collection's last date_added */
+};
+
+sqlite3 *sk_store_sqlite(sk_store *st)
+{
+	return st->db;
+}
+
+sk_err sk_store_dberr(sk_store *st, sk_error *err, const char *what)
+{
+	int code = sqlite3_extended_errcode(st->db);
+	sk_err rc = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED ? SK_EBUSY
+										   : SK_EDB;
+	return sk_error_set(err, rc, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+sk_err sk_store_exec(sk_store *st, const char *sql, sk_error *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		sk_err rc = sk_error_set(err, SK_EDB, "database: %s", msg ? msg : "error");
+		sqlite3_free(msg);
+		return rc;
+	}
+	return SK_OK;
+}
+
+static sk_err get_stmt(sk_store *st, enum stmt_id id, sqlite3_stmt **out, sk_error *err)
+{
+	if (!st->stmt[id] &&
+	    sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
+			       NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "prepare");
+	*out = st->stmt[id];
+	sqlite3_reset(*out);
+	sqlite3_clear_bindings(*out);
+	return SK_OK;
+}
+
+static int user_version(sk_store *st)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	return v;
+}
+
+static sk_err migrate(sk_store *st, bool readonly, bool create, sk_error *err)
+{
+	int have = user_version(st);
+	const int want = (int)(sizeof(migrations) / sizeof(migrations[0]));
+	sk_err rc = SK_OK;
+
+	if (have < 0)
+		return sk_store_dberr(st, err, "reading schema version");
+	if (have > want)
+		return sk_error_set(err, SK_ESCHEMA,
+				    "database schema version %d is newer than this schakel (%d)",
+				    have, want);
+	if (have == want)
+		return SK_OK;
+	if (have == 0 && !create)
+		return sk_error_set(err, SK_ENOTINIT,
+				    "no schakel node here (run 'schakel init' first)");
+	if (readonly)
+		return sk_error_set(err, SK_ESCHEMA,
+				    "database needs migration from schema %d to %d; open it "
+				    "read-write once",
+				    have, want);
+	/* Each step is its own transaction, together with the version bump. */
+	for (int v = have; v < want && !rc; v++) {
+		char bump[64];
+		if ((rc = sk_store_exec(st, "BEGIN IMMEDIATE", err)))
+			break;
+		snprintf(bump, sizeof(bump), "PRAGMA user_version=%d", v + 1);
+		rc = sk_store_exec(st, migrations[v], err);
+		if (!rc)
+			rc = sk_store_exec(st, bump, err);
+		if (!rc)
+			rc = sk_store_exec(st, "COMMIT", err);
+		if (rc) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			sk_error_prefix(err, "schema migration %d -> %d", v, v + 1);
+		}
+	}
+	return rc;
+}
+
+sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error *err)
+{
+	sk_store *st = calloc(1, sizeof(*st));
+	bool ro = flags & SK_STORE_READONLY, create = flags & SK_STORE_CREATE;
+	int oflags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	sk_err rc = SK_OK;
+
+	*out = NULL;
+	if (!st)
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	if (create && !ro)
+		oflags |= SQLITE_OPEN_CREATE;
+	oflags |= SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
+		if (!st->db) {
+			rc = sk_error_set(err, SK_ENOMEM, "%s: out of memory", path);
+		} else if (!create && sqlite3_errcode(st->db) == SQLITE_CANTOPEN) {
+			rc = sk_error_set(err, SK_ENOTINIT,
+					  "%s: no schakel node here (run 'schakel init' first)",
+					  path);
+		} else {
+			rc = sk_error_set(err, SK_EDB, "%s: %s", path, sqlite3_errmsg(st->db));
+		}
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 10000);
+	/*
+	 * WAL: readers never block the writer and a crash at any point leaves the
+	 * last committed state.  synchronous=NORMAL is durable against process
+	 * crashes (kill -9); only an OS crash can lose the last commits.
+	 */
+	if (!ro && (rc = sk_store_exec(st,
+				       "PRAGMA journal_mode=WAL;"
+				       "PRAGMA synchronous=NORMAL;",
+				       err)))
+		goto out;
+	if ((rc = sk_store_exec(st,
+				"PRAGMA foreign_keys=ON;"
+				"PRAGMA temp_store=MEMORY;"
+				"PRAGMA cache_size=-32768;",
+				err)))
+		goto out;
+	if ((rc = migrate(st, ro, create, err)))
+		goto out;
+out:
+	if (rc) {
+		if (rc != SK_ENOTINIT && rc != SK_ESCHEMA && strncmp(err ? err->msg : "", path,
+								      strlen(path)) != 0)
+			sk_error_prefix(err, "%s", path);
+		else if (rc == SK_ENOTINIT || rc == SK_ESCHEMA)
+			sk_error_prefix(err, "%s", path);
+		sk_store_close(st);
+		return rc;
+	}
+	*out = st;
+	return SK_OK;
+}
+
+void sk_store_close(sk_store *st)
+{
+	if (!st)
+		return;
+	if (st->in_tx)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	for (int i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close_v2(st->db);
+	free(st);
+}
+
+sk_err sk_store_begin(sk_store *st, sk_error *err)
+{
+	sk_err rc = sk_store_exec(st, "BEGIN IMMEDIATE", err);
+	if (!rc) {
+		st->in_tx = true;
+		st->da_cid = 0; /* another writer may have added since */
+	}
+	return rc;
+}
+
+sk_err sk_store_commit(sk_store *st, sk_error *err)
+{
+	sk_err rc = sk_store_exec(st, "COMMIT", err);
+	if (rc) {
+		sk_store_rollback(st);
+		return rc;
+	}
+	st->in_tx = false;
+	return SK_OK;
+}
+
+void sk_store_rollback(sk_store *st)
+{
+	if (st->in_tx)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_tx = false;
+	st->da_cid = 0;
+}
+
+/* --- node identity ------------------------------------------------------ */
+
+static sk_err meta_get(sk_store *st, const char *key, char **val, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_ENOTFOUND;
+
+	*val = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key=?1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return sk_store_dberr(st, err, "meta");
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*val = strdup((const char *)sqlite3_column_text(s, 0));
+		rc = *val ? SK_OK : SK_ENOMEM;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static sk_err meta_set(sk_store *st, const char *key, const char *val, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO meta(key,value) VALUES(?1,?2)", -1,
+			       &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "meta");
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, val, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "meta");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+sk_err sk_store_node_id(sk_store *st, char **id, sk_error *err)
+{
+	sk_err rc = meta_get(st, "node_identity", id, err);
+	if (rc == SK_ENOTFOUND)
+		return sk_error_set(err, SK_ENOTINIT,
+				    "this node has no identity yet (run 'schakel init')");
+	return rc;
+}
+
+/* Validate and store one object built here (identity, location, ...). */
+static sk_err put_own(sk_store *st, int64_t cid, json_t *obj, sk_error *err)
+{
+	sk_stix_info info;
+	char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	sk_err rc;
+
+	if (!text)
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	rc = sk_stix_validate(obj, &info, err);
+	if (!rc)
+		rc = sk_store_put(st, cid, obj, &info, text, strlen(text), NULL, NULL, err);
+	free(text);
+	return rc;
+}
+
+sk_err sk_store_init_node(sk_store *st, const sk_node_params *p, sk_error *err)
+{
+	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX], id[80], loc_id[80], rel_id[80];
+	json_t *ident = NULL, *loc = NULL, *rel = NULL, *sectors = NULL;
+	char *existing = NULL;
+	sk_collection coll = {0};
+	sk_err rc;
+
+	if (!p || !p->name || !*p->name)
+		return sk_error_set(err, SK_EINVAL, "a node needs a name");
+	if (p->country && (strlen(p->country) != 2))
+		return sk_error_set(err, SK_EINVAL,
+				    "country must be an ISO 3166-1 alpha-2 code such as NL, got '%s'",
+				    p->country);
+	if ((rc = sk_store_begin(st, err)))
+		return rc;
+	if (meta_get(st, "node_identity", &existing, NULL) == SK_OK) {
+		rc = sk_error_set(err, SK_EEXIST, "this store already is node %s", existing);
+		goto out;
+	}
+	sk_ts_format_ms(sk_ts_now_us(), ts);
+	sk_uuid_v4(uuid);
+	snprintf(id, sizeof(id), "identity--%s", uuid);
+	sectors = json_array();
+	for (size_t i = 0; i < p->nsectors; i++)
+		json_array_append_new(sectors, json_string(p->sectors[i]));
+	ident = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "identity",
+			  "spec_version", "2.1", "id", id, "created", ts, "modified", ts, "name",
+			  p->name, "identity_class", "organization");
+	if (!ident || !sectors) {
+		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (p->nsectors)
+		json_object_set(ident, "sectors", sectors);
+	if (p->contact)
+		json_object_set_new(ident, "contact_information", json_string(p->contact));
+	if ((rc = put_own(st, 0, ident, err)))
+		goto out;
+	if (p->country) {
+		char cc[3] = {(char)(p->country[0] & ~0x20), (char)(p->country[1] & ~0x20), 0};
+		sk_uuid_v4(uuid);
+		snprintf(loc_id, sizeof(loc_id), "location--%s", uuid);
+		sk_uuid_v4(uuid);
+		snprintf(rel_id, sizeof(rel_id), "relationship--%s", uuid);
+		loc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "location",
+				"spec_version", "2.1", "id", loc_id, "created", ts, "modified", ts,
+				"country", cc, "created_by_ref", id);
+		rel = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type",
+				"relationship", "spec_version", "2.1", "id", rel_id, "created", ts,
+				"modified", ts, "relationship_type", "located-at", "source_ref", id,
+				"target_ref", loc_id, "created_by_ref", id);
+		if (!loc || !rel) {
+			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((rc = put_own(st, 0, loc, err)) || (rc = put_own(st, 0, rel, err)))
+			goto out;
+	}
+	if ((rc = meta_set(st, "node_identity", id, err)))
+		goto out;
+	rc = sk_store_collection_add(st, "default", NULL, "Default collection",
+				     "Objects imported without --collection", &coll, err);
+	if (rc)
+		goto out;
+	rc = sk_store_commit(st, err);
+out:
+	if (rc)
+		sk_store_rollback(st);
+	sk_collection_clear(&coll);
+	free(existing);
+	json_decref(ident);
+	json_decref(loc);
+	json_decref(rel);
+	json_decref(sectors);
+	return rc;
+}
+
+/* --- collections -------------------------------------------------------- */
+
+void sk_collection_clear(sk_collection *c)
+{
+	if (!c)
+		return;
+	free(c->name);
+	free(c->title);
+	free(c->description);
+	c->name = c->title = c->description = NULL;
+}
+
+static char *dup_col(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static void fill_collection(sqlite3_stmt *s, sk_collection *c)
+{
+	c->cid = sqlite3_column_int64(s, 0);
+	snprintf(c->uuid, sizeof(c->uuid), "%s", (const char *)sqlite3_column_text(s, 1));
+	c->name = dup_col(s, 2);
+	c->title = dup_col(s, 3);
+	c->description = dup_col(s, 4);
+	c->default_tlp = (sk_tlp)sqlite3_column_int(s, 5);
+	c->is_public = sqlite3_column_int(s, 6) != 0;
+	c->objects = sqlite3_column_int64(s, 7);
+}
+
+#define COLL_COLS                                                                                  \
+	"SELECT cid, uuid, name, title, description, default_tlp, public,"                         \
+	" (SELECT COUNT(*) FROM collection_objects WHERE coll=cid) FROM collections"
+
+sk_err sk_store_collection_get(sk_store *st, const char *key, sk_collection *out, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(st->db, COLL_COLS " WHERE name=?1 OR uuid=lower(?1)", -1, &s,
+			       NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "collection");
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		fill_collection(s, out);
+		if (!out->name)
+			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+		break;
+	case SQLITE_DONE:
+		rc = sk_error_set(err, SK_ENOTFOUND, "no collection named '%s'", key);
+		break;
+	default:
+		rc = sk_store_dberr(st, err, "collection");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+sk_err sk_store_collection_add(sk_store *st, const char *name, const char *uuid, const char *title,
+			       const char *description, sk_collection *out, sk_error *err)
+{
+	char u[SK_UUID_LEN + 1];
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+	int step;
+
+	if (!name || !*name || strlen(name) > 200)
+		return sk_error_set(err, SK_EINVAL, "a collection needs a name of 1-200 bytes");
+	if (uuid) {
+		if (!sk_uuid_valid(uuid, strlen(uuid)))
+			return sk_error_set(err, SK_EINVAL, "'%s' is not a UUID", uuid);
+		for (size_t i = 0; i <= SK_UUID_LEN; i++)
+			u[i] = (char)(uuid[i] >= 'A' && uuid[i] <= 'F' ? uuid[i] + 32 : uuid[i]);
+	} else {
+		sk_uuid_v4(u);
+	}
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO collections(uuid,name,title,description,created)"
+			       " VALUES(?1,?2,?3,?4,?5)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "collection");
+	sqlite3_bind_text(s, 1, u, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, description, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, sk_ts_now_us());
+	step = sqlite3_step(s);
+	if (step == SQLITE_CONSTRAINT_UNIQUE || (step & 0xff) == SQLITE_CONSTRAINT)
+		rc = sk_error_set(err, SK_EEXIST, "a collection named '%s' or with id %s exists",
+				  name, u);
+	else if (step != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "collection");
+	sqlite3_finalize(s);
+	if (!rc && out)
+		rc = sk_store_collection_get(st, u, out, err);
+	return rc;
+}
+
+sk_err sk_store_collections(sk_store *st, int (*fn)(void *ud, const sk_collection *c), void *ud,
+			    sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+	int step;
+
+	if (sqlite3_prepare_v2(st->db, COLL_COLS " ORDER BY cid", -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "collections");
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		sk_collection c;
+		int stop;
+		fill_collection(s, &c);
+		stop = fn(ud, &c);
+		sk_collection_clear(&c);
+		if (stop)
+			break;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "collections");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* --- writing ------------------------------------------------------------ */
+
+static sk_err put_markings(sk_store *st, int64_t ver, json_t *obj, sk_error *err)
+{
+	sqlite3_stmt *s;
+	json_t *v, *e;
+	size_t i;
+	sk_err rc;
+
+	v = json_object_get(obj, "object_marking_refs");
+	json_array_foreach(v, i, e)
+	{
+		if ((rc = get_stmt(st, S_INS_MARK, &s, err)))
+			return rc;
+		sqlite3_bind_int64(s, 1, ver);
+		sqlite3_bind_text(s, 2, json_string_value(e), -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 3, 0);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return sk_store_dberr(st, err, "storing markings");
+	}
+	v = json_object_get(obj, "granular_markings");
+	json_array_foreach(v, i, e)
+	{
+		const char *ref = json_string_value(json_object_get(e, "marking_ref"));
+		if (!ref)
+			continue;
+		if ((rc = get_stmt(st, S_INS_MARK, &s, err)))
+			return rc;
+		sqlite3_bind_int64(s, 1, ver);
+		sqlite3_bind_text(s, 2, ref, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 3, 1);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return sk_store_dberr(st, err, "storing markings");
+	}
+	return SK_OK;
+}
+
+static sk_err next_date_added(sk_store *st, int64_t cid, int64_t *da, sk_error *err)
+{
+	int64_t now = sk_ts_now_us();
+
+	if (st->da_cid != cid) {
+		sqlite3_stmt *s;
+		sk_err rc = get_stmt(st, S_MAX_DA, &s, err);
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(s, 1, cid);
+		if (sqlite3_step(s) != SQLITE_ROW)
+			return sk_store_dberr(st, err, "date_added");
+		st->da_last = sqlite3_column_int64(s, 0); /* 0 for NULL */
+		st->da_cid = cid;
+	}
+	/* strictly increasing, even if the clock steps back or many land in one µs */
+	*da = now > st->da_last ? now : st->da_last + 1;
+	st->da_last = *da;
+	return SK_OK;
+}
+
+sk_err sk_store_put(sk_store *st, int64_t cid, json_t *obj, const sk_stix_info *info,
+		    const char *json, size_t len, sk_put_outcome *outcome, int64_t *date_added,
+		    sk_error *err)
+{
+	sqlite3_stmt *s;
+	int64_t ver = 0, da = 0;
+	bool is_new = false;
+	sk_err rc;
+
+	if (!st->in_tx)
+		return sk_error_set(err, SK_EINVAL, "sk_store_put outside a transaction");
+	if ((rc = get_stmt(st, S_FIND_VER, &s, err)))
+		return rc;
+	sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, info->spec, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, info->version, -1, SQLITE_STATIC);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		ver = sqlite3_column_int64(s, 0);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		return sk_store_dberr(st, err, info->id);
+	}
+	sqlite3_reset(s);
+
+	if (!ver) {
+		if ((rc = get_stmt(st, S_INS_OBJ, &s, err)))
+			return rc;
+		sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, info->type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, info->spec, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, info->version, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, info->created, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, info->modified, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 7, info->revoked);
+		sqlite3_bind_text(s, 8, info->created_by_ref, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 9, (int)info->tlp);
+		sqlite3_bind_text(s, 10, info->src_ref, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 11, info->dst_ref, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 12, info->rel_type, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 13, sk_ts_now_us());
+		sqlite3_bind_text(s, 14, json, (int)len, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return sk_store_dberr(st, err, info->id);
+		sqlite3_reset(s);
+		ver = sqlite3_last_insert_rowid(st->db);
+		is_new = true;
+		if ((rc = put_markings(st, ver, obj, err)))
+			return rc;
+	}
+
+	if (cid) {
+		if ((rc = next_date_added(st, cid, &da, err)))
+			return rc;
+		if ((rc = get_stmt(st, S_INS_CO, &s, err)))
+			return rc;
+		sqlite3_bind_int64(s, 1, cid);
+		sqlite3_bind_int64(s, 2, da);
+		sqlite3_bind_int64(s, 3, ver);
+		sqlite3_bind_text(s, 4, info->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, info->spec, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, info->version, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 7, info->type, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 8, (int)info->tlp);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return sk_store_dberr(st, err, info->id);
+		sqlite3_reset(s);
+		if (sqlite3_changes(st->db) == 0) {
+			if (outcome)
+				*outcome = SK_PUT_DUPLICATE;
+			return SK_OK;
+		}
+	} else if (!is_new) {
+		if (outcome)
+			*outcome = SK_PUT_DUPLICATE;
+		return SK_OK;
+	}
+	if (outcome)
+		*outcome = is_new ? SK_PUT_NEW : SK_PUT_ADDED;
+	if (date_added)
+		*date_added = da;
+	return SK_OK;
+}

@@ -1,0 +1,263 @@
+/*
+ * store_query.c - the read side of the store: filtered, keyset-paged queries
+ * over collections or the whole store, single objects, relationships, stats.
+ *
+ * "Latest version" and "latest spec version" are decided at query time with
+ * NOT EXISTS probes on covering indexes, so writers never have to maintain
+ * flags and a version that arrives late (older modified) is placed correctly.
+ */
+#include "store_priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "schakel/buf.h"
+
+void sk_query_init(sk_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->added_after = -1;
+}
+
+static sk_err add_in(sk_buf *sql, const char *col, size_t n)
+{
+	sk_err rc = sk_buf_printf(sql, " AND %s IN (", col);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = sk_buf_puts(sql, i ? ",?" : "?");
+	if (!rc)
+		rc = sk_buf_putc(sql, ')');
+	return rc;
+}
+
+static void row_from(sqlite3_stmt *s, sk_row *r)
+{
+	r->ver = sqlite3_column_int64(s, 0);
+	r->id = (const char *)sqlite3_column_text(s, 1);
+	r->type = (const char *)sqlite3_column_text(s, 2);
+	r->spec = (const char *)sqlite3_column_text(s, 3);
+	r->version = (const char *)sqlite3_column_text(s, 4);
+	r->json = (const char *)sqlite3_column_text(s, 5);
+	r->len = (size_t)sqlite3_column_bytes(s, 5);
+	r->date_added = sqlite3_column_int64(s, 6);
+	r->tlp = (sk_tlp)sqlite3_column_int(s, 7);
+	r->created_by = (const char *)sqlite3_column_text(s, 8);
+	r->revoked = sqlite3_column_int(s, 9) != 0;
+}
+
+#define ROW_COLS "o.ver, o.id, o.type, o.spec, o.version, o.json, %s, o.tlp, o.created_by, o.revoked"
+
+static sk_err run(sk_store *st, sqlite3_stmt *s, sk_row_fn fn, void *ud, sk_error *err)
+{
+	int step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		sk_row r;
+		row_from(s, &r);
+		if (fn(ud, &r))
+			return SK_OK;
+	}
+	if (step != SQLITE_DONE)
+		return sk_store_dberr(st, err, "query");
+	return SK_OK;
+}
+
+sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_buf sql;
+	sk_err rc = SK_OK;
+	unsigned vm = q->vermode ? q->vermode : (q->nversions ? 0 : SK_VER_LAST);
+	bool coll = q->cid != 0;
+	/* column names differ between the two shapes of query */
+	const char *t = coll ? "co" : "o";
+	const char *oid = coll ? "co.oid" : "o.id";
+	const char *da = coll ? "co.date_added" : "o.added";
+	const char *key = coll ? "co.date_added" : "o.ver";
+	int bi = 1;
+
+	sk_buf_init(&sql, 1 << 20);
+	if (coll)
+		rc = sk_buf_printf(&sql,
+				   "SELECT " ROW_COLS " FROM collection_objects co"
+				   " JOIN objects o ON o.ver=co.ver WHERE co.coll=?",
+				   "co.date_added");
+	else
+		rc = sk_buf_printf(&sql, "SELECT " ROW_COLS " FROM objects o WHERE 1", "o.added");
+	if (!rc && q->added_after >= 0)
+		rc = sk_buf_printf(&sql, " AND %s>?", da);
+	if (!rc && q->cursor > 0)
+		rc = sk_buf_printf(&sql, " AND %s>?", key);
+	if (!rc && q->ntypes)
+		rc = add_in(&sql, coll ? "co.type" : "o.type", q->ntypes);
+	if (!rc && q->nids)
+		rc = add_in(&sql, oid, q->nids);
+	if (!rc && q->nspecs)
+		rc = add_in(&sql, coll ? "co.spec" : "o.spec", q->nspecs);
+	else if (!rc && coll)
+		rc = sk_buf_puts(&sql, " AND NOT EXISTS (SELECT 1 FROM collection_objects x"
+				       " WHERE x.coll=co.coll AND x.oid=co.oid AND x.spec>co.spec)");
+	else if (!rc)
+		rc = sk_buf_puts(&sql, " AND NOT EXISTS (SELECT 1 FROM objects x"
+				       " WHERE x.id=o.id AND x.spec>o.spec)");
+	if (!rc && !(vm & SK_VER_ALL)) {
+		/* OR of: last, first, explicit versions */
+		const char *sep = "";
+		rc = sk_buf_puts(&sql, " AND (");
+		if (!rc && (vm & SK_VER_LAST)) {
+			rc = coll ? sk_buf_puts(&sql, "NOT EXISTS (SELECT 1 FROM collection_objects y"
+						      " WHERE y.coll=co.coll AND y.oid=co.oid AND"
+						      " y.spec=co.spec AND y.version>co.version)")
+				  : sk_buf_puts(&sql, "NOT EXISTS (SELECT 1 FROM objects y WHERE"
+						      " y.id=o.id AND y.spec=o.spec AND"
+						      " y.version>o.version)");
+			sep = " OR ";
+		}
+		if (!rc && (vm & SK_VER_FIRST)) {
+			rc = coll ? sk_buf_printf(&sql,
+						  "%sNOT EXISTS (SELECT 1 FROM collection_objects y"
+						  " WHERE y.coll=co.coll AND y.oid=co.oid AND"
+						  " y.spec=co.spec AND y.version<co.version)",
+						  sep)
+				  : sk_buf_printf(&sql,
+						  "%sNOT EXISTS (SELECT 1 FROM objects y WHERE"
+						  " y.id=o.id AND y.spec=o.spec AND"
+						  " y.version<o.version)",
+						  sep);
+			sep = " OR ";
+		}
+		if (!rc && q->nversions) {
+			rc = sk_buf_printf(&sql, "%s%s.version IN (", sep, t);
+			for (size_t i = 0; i < q->nversions && !rc; i++)
+				rc = sk_buf_puts(&sql, i ? ",?" : "?");
+			if (!rc)
+				rc = sk_buf_putc(&sql, ')');
+		}
+		if (!rc)
+			rc = sk_buf_putc(&sql, ')');
+	}
+	if (!rc)
+		rc = sk_buf_printf(&sql, " ORDER BY %s", key);
+	if (!rc && q->limit)
+		rc = sk_buf_puts(&sql, " LIMIT ?");
+	if (rc) {
+		sk_error_set(err, rc, "query too large");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), sql.data, (int)sql.len, &s, NULL) != SQLITE_OK) {
+		rc = sk_store_dberr(st, err, "query");
+		goto out;
+	}
+	if (coll)
+		sqlite3_bind_int64(s, bi++, q->cid);
+	if (q->added_after >= 0)
+		sqlite3_bind_int64(s, bi++, q->added_after);
+	if (q->cursor > 0)
+		sqlite3_bind_int64(s, bi++, q->cursor);
+	for (size_t i = 0; i < q->ntypes; i++)
+		sqlite3_bind_text(s, bi++, q->types[i], -1, SQLITE_STATIC);
+	for (size_t i = 0; i < q->nids; i++)
+		sqlite3_bind_text(s, bi++, q->ids[i], -1, SQLITE_STATIC);
+	for (size_t i = 0; i < q->nspecs; i++)
+		sqlite3_bind_text(s, bi++, q->specs[i], -1, SQLITE_STATIC);
+	if (!(vm & SK_VER_ALL))
+		for (size_t i = 0; i < q->nversions; i++)
+			sqlite3_bind_text(s, bi++, q->versions[i], -1, SQLITE_STATIC);
+	if (q->limit)
+		sqlite3_bind_int64(s, bi++, (sqlite3_int64)q->limit);
+	rc = run(st, s, fn, ud, err);
+out:
+	sqlite3_finalize(s);
+	sk_buf_free(&sql);
+	return rc;
+}
+
+sk_err sk_store_get(sk_store *st, const char *id, bool all_versions, sk_row_fn fn, void *ud,
+		    sk_error *err)
+{
+	sk_query q;
+	const char *ids[1] = {id};
+
+	sk_query_init(&q);
+	q.ids = ids;
+	q.nids = 1;
+	if (all_versions) {
+		static const char *const specs[] = {"2.0", "2.1"};
+		q.vermode = SK_VER_ALL;
+		q.specs = specs;
+		q.nspecs = 2;
+	}
+	return sk_store_query(st, &q, fn, ud, err);
+}
+
+sk_err sk_store_relations(sk_store *st, const char *id, sk_rel_fn fn, void *ud, sk_error *err)
+{
+	static const char *const sql =
+	    "SELECT " ROW_COLS ", o.rel_type, o.src_ref, o.dst_ref FROM objects o"
+	    " WHERE (o.src_ref=?1 OR o.dst_ref=?1)"
+	    " AND NOT EXISTS (SELECT 1 FROM objects y WHERE y.id=o.id AND y.spec=o.spec"
+	    " AND y.version>o.version)"
+	    " ORDER BY o.rel_type, o.id";
+	sqlite3_stmt *s = NULL;
+	char *text = NULL;
+	sk_err rc = SK_OK;
+	int step;
+	size_t n = strlen(sql) + 16;
+
+	/* ROW_COLS has a %s for the date column */
+	text = malloc(n);
+	if (!text)
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	snprintf(text, n, sql, "o.added");
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), text, -1, &s, NULL) != SQLITE_OK) {
+		rc = sk_store_dberr(st, err, "relations");
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		sk_row r;
+		const char *src = (const char *)sqlite3_column_text(s, 11);
+		const char *dst = (const char *)sqlite3_column_text(s, 12);
+		bool outgoing = src && strcmp(src, id) == 0;
+		row_from(s, &r);
+		/* a sighting has no source_ref: the sighting itself is the other end */
+		if (fn(ud, &r, (const char *)sqlite3_column_text(s, 10),
+		       outgoing ? dst : (src ? src : r.id), outgoing))
+			break;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "relations");
+out:
+	sqlite3_finalize(s);
+	free(text);
+	return rc;
+}
+
+sk_err sk_store_stats(sk_store *st, int (*fn)(void *ud, const sk_stat_row *r), void *ud,
+		      sk_error *err)
+{
+	static const char *const sql =
+	    "SELECT NULL, type, COUNT(DISTINCT id), COUNT(*) FROM objects GROUP BY type"
+	    " UNION ALL "
+	    "SELECT c.name, co.type, COUNT(DISTINCT co.oid), COUNT(*) FROM collection_objects co"
+	    " JOIN collections c ON c.cid=co.coll GROUP BY c.cid, co.type"
+	    " ORDER BY 1 NULLS FIRST, 2";
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+	int step;
+
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "stats");
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		sk_stat_row r = {
+		    .collection = (const char *)sqlite3_column_text(s, 0),
+		    .type = (const char *)sqlite3_column_text(s, 1),
+		    .objects = sqlite3_column_int64(s, 2),
+		    .versions = sqlite3_column_int64(s, 3),
+		};
+		if (fn(ud, &r))
+			break;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "stats");
+	sqlite3_finalize(s);
+	return rc;
+}
