@@ -1,10 +1,9 @@
 /*
- * import.c - the streaming import pipeline: framer -> jansson -> validator
+ * import.c - the streaming import pipeline: framer -> JSON parser (json.c) -> validator
  * -> store, committed in bounded batches.
  */
 #include "schakel/import.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,18 +45,21 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 	};
 	size_t batch = o->strict ? SIZE_MAX : (o->batch ? o->batch : SK_IMPORT_DEFAULT_BATCH);
 	sk_jstream *js = NULL;
+	sk_jdoc *doc = NULL;
 	size_t in_batch = 0;
 	bool in_tx = false;
 	sk_err rc;
 
-	if ((rc = sk_jstream_new(rd, &jo, &js)))
+	if ((rc = sk_jstream_new(rd, &jo, &js)) ||
+	    (rc = sk_json_doc_new(jo.max_element * 4, jo.max_depth, &doc))) {
+		sk_jstream_free(js);
 		return sk_error_set(err, rc, "%s: out of memory", sk_reader_name(rd));
+	}
 
 	for (;;) {
 		sk_jitem it;
 		bool have;
-		json_t *obj = NULL;
-		json_error_t jerr;
+		const sk_jval *obj = NULL;
 		sk_stix_info info;
 		sk_error oerr;
 		sk_put_outcome outcome;
@@ -73,10 +75,9 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 		stats->objects++;
 		where(loc, sizeof(loc), rd, &it);
 
-		obj = json_loadb(it.json, it.len, JSON_REJECT_DUPLICATES, &jerr);
-		if (!obj) {
-			sk_error_set(&oerr, SK_EJSON, "malformed JSON in element %llu: %s",
-				     (unsigned long long)it.index, jerr.text);
+		if (sk_json_parse(doc, it.json, it.len, &obj, &oerr)) {
+			sk_error_prefix(&oerr, "malformed JSON in element %llu",
+					(unsigned long long)it.index);
 			info.type = NULL;
 			goto reject;
 		}
@@ -85,13 +86,13 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 
 		if (!in_tx) {
 			if ((rc = sk_store_begin(st, err)))
-				goto out_obj;
+				goto out;
 			in_tx = true;
 		}
-		rc = sk_store_put(st, o->cid, obj, &info, it.json, it.len, &outcome, NULL, err);
+		rc = sk_store_put(st, o->cid, &info, it.json, it.len, &outcome, NULL, err);
 		if (rc) {
 			sk_error_prefix(err, "%s", loc);
-			goto out_obj;
+			goto out;
 		}
 		{
 			sk_import_count *c = count_for(stats, info.type);
@@ -110,7 +111,6 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 				break;
 			}
 		}
-		json_decref(obj);
 		if (++in_batch >= batch) {
 			if ((rc = sk_store_commit(st, err)))
 				goto out;
@@ -124,12 +124,11 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 	reject : {
 		sk_import_count *c = count_for(stats, obj ? info.type : NULL);
 		if (obj && !info.type)
-			c = count_for(stats, json_string_value(json_object_get(obj, "type")));
+			c = count_for(stats, sk_json_str(sk_json_get(obj, "type")));
 		c->rejected++;
 		stats->rejected++;
 		if (o->on_reject)
 			o->on_reject(o->ud, loc, oerr.msg);
-		json_decref(obj);
 		if (o->strict) {
 			rc = sk_error_set(err, SK_ESTIX, "%s: %s (--strict: nothing from this "
 							 "input was stored)",
@@ -138,9 +137,6 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 		}
 		continue;
 	}
-	out_obj:
-		json_decref(obj);
-		goto out;
 	}
 	if (sk_jstream_values(js) == 0) {
 		rc = sk_error_set(err, SK_EJSON, "%s: empty input (no JSON value)",
@@ -158,6 +154,7 @@ out:
 	if (o->on_progress)
 		o->on_progress(o->ud, rd, stats->objects);
 	sk_jstream_free(js);
+	sk_json_doc_free(doc);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "schakel/buf.h"
+#include "scan.h"
 
 #define WINDOW (1u << 20)
 
@@ -141,8 +142,6 @@ found:
 /* Byte classes for the copy loop. */
 enum { C_PLAIN = 0, C_WS, C_NL, C_QUOTE, C_OPEN, C_CLOSE, C_DELIM };
 static unsigned char cls[256];
-/* Bytes that stop the fast scan inside a string: quote, backslash, controls. */
-static unsigned char strstop[256];
 
 static void init_tables(void)
 {
@@ -155,9 +154,6 @@ static void init_tables(void)
 	cls['{'] = cls['['] = C_OPEN;
 	cls['}'] = cls[']'] = C_CLOSE;
 	cls[','] = cls[':'] = C_DELIM;
-	for (int i = 0; i < 0x20; i++)
-		strstop[i] = 1;
-	strstop['"'] = strstop['\\'] = 1;
 	done = 1;
 }
 
@@ -207,9 +203,7 @@ static sk_err capture(sk_jstream *js, sk_buf *out, sk_error *err)
 					esc = false;
 					continue;
 				}
-				const unsigned char *q = p;
-				while (q < end && !strstop[*q])
-					q++;
+				const unsigned char *q = sk_scan_string(p, end, 0);
 				memcpy(o, p, (size_t)(q - p));
 				o += q - p;
 				p = q;
@@ -237,7 +231,12 @@ static sk_err capture(sk_jstream *js, sk_buf *out, sk_error *err)
 			switch (cls[c]) {
 			case C_NL:
 				js->line++;
-				/* fall through */
+				p++;
+				/* indentation usually follows a newline */
+				p = sk_scan_spaces(p, end);
+				if (scalar && depth == 0)
+					goto done;
+				break;
 			case C_WS:
 				p++;
 				if (scalar && depth == 0)

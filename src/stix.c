@@ -8,9 +8,17 @@
  */
 #include "schakel/stix.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "schakel/uuid.h"
+
+#define SKSTR(v) sk_json_is((v), SK_JSTRING)
+#define SKARR(v) sk_json_is((v), SK_JARRAY)
+#define SKOBJ(v) sk_json_is((v), SK_JOBJECT)
+#define SKTRUE(v) sk_json_is((v), SK_JTRUE)
+#define SKINT(v) sk_json_is((v), SK_JINT)
 
 enum kind { K_STR, K_TS, K_REF, K_REFS, K_BOOL, K_INT, K_STRLIST, K_OBJ, K_LIST, K_NUM };
 
@@ -21,46 +29,46 @@ struct prop_rule {
 	long long min, max;   /* for K_INT */
 };
 
-/* Checked wherever they appear, on every type. */
+/* Checked wherever they appear, on every type.  Sorted by name (bsearch). */
 static const struct prop_rule prop_rules[] = {
-    {"name", K_STR, NULL, 0, 0},
-    {"description", K_STR, NULL, 0, 0},
-    {"created_by_ref", K_REF, "identity", 0, 0},
-    {"object_marking_refs", K_REFS, "marking-definition", 0, 0},
-    {"granular_markings", K_LIST, NULL, 0, 0},
-    {"external_references", K_LIST, NULL, 0, 0},
-    {"labels", K_STRLIST, NULL, 0, 0},
-    {"revoked", K_BOOL, NULL, 0, 0},
     {"confidence", K_INT, NULL, 0, 100},
-    {"lang", K_STR, NULL, 0, 0},
-    {"extensions", K_OBJ, NULL, 0, 0},
-    {"valid_from", K_TS, NULL, 0, 0},
-    {"valid_until", K_TS, NULL, 0, 0},
-    {"first_seen", K_TS, NULL, 0, 0},
-    {"last_seen", K_TS, NULL, 0, 0},
-    {"first_observed", K_TS, NULL, 0, 0},
-    {"last_observed", K_TS, NULL, 0, 0},
-    {"published", K_TS, NULL, 0, 0},
-    {"start_time", K_TS, NULL, 0, 0},
-    {"stop_time", K_TS, NULL, 0, 0},
-    {"pattern", K_STR, NULL, 0, 0},
-    {"pattern_type", K_STR, NULL, 0, 0},
-    {"relationship_type", K_STR, NULL, 0, 0},
-    {"source_ref", K_REF, NULL, 0, 0},
-    {"target_ref", K_REF, NULL, 0, 0},
-    {"sighting_of_ref", K_REF, NULL, 0, 0},
-    {"observed_data_refs", K_REFS, "observed-data", 0, 0},
-    {"where_sighted_refs", K_REFS, NULL, 0, 0},
-    {"object_refs", K_REFS, NULL, 0, 0},
-    {"count", K_INT, NULL, 0, 999999999},
-    {"number_observed", K_INT, NULL, 1, 999999999},
-    {"is_family", K_BOOL, NULL, 0, 0},
     {"content", K_STR, NULL, 0, 0},
     {"context", K_STR, NULL, 0, 0},
-    {"opinion", K_STR, NULL, 0, 0},
+    {"count", K_INT, NULL, 0, 999999999},
+    {"created_by_ref", K_REF, "identity", 0, 0},
     {"definition_type", K_STR, NULL, 0, 0},
+    {"description", K_STR, NULL, 0, 0},
+    {"extensions", K_OBJ, NULL, 0, 0},
+    {"external_references", K_LIST, NULL, 0, 0},
+    {"first_observed", K_TS, NULL, 0, 0},
+    {"first_seen", K_TS, NULL, 0, 0},
+    {"granular_markings", K_LIST, NULL, 0, 0},
+    {"is_family", K_BOOL, NULL, 0, 0},
+    {"labels", K_STRLIST, NULL, 0, 0},
+    {"lang", K_STR, NULL, 0, 0},
+    {"last_observed", K_TS, NULL, 0, 0},
+    {"last_seen", K_TS, NULL, 0, 0},
     {"latitude", K_NUM, NULL, -90, 90},
     {"longitude", K_NUM, NULL, -180, 180},
+    {"name", K_STR, NULL, 0, 0},
+    {"number_observed", K_INT, NULL, 1, 999999999},
+    {"object_marking_refs", K_REFS, "marking-definition", 0, 0},
+    {"object_refs", K_REFS, NULL, 0, 0},
+    {"observed_data_refs", K_REFS, "observed-data", 0, 0},
+    {"opinion", K_STR, NULL, 0, 0},
+    {"pattern", K_STR, NULL, 0, 0},
+    {"pattern_type", K_STR, NULL, 0, 0},
+    {"published", K_TS, NULL, 0, 0},
+    {"relationship_type", K_STR, NULL, 0, 0},
+    {"revoked", K_BOOL, NULL, 0, 0},
+    {"sighting_of_ref", K_REF, NULL, 0, 0},
+    {"source_ref", K_REF, NULL, 0, 0},
+    {"start_time", K_TS, NULL, 0, 0},
+    {"stop_time", K_TS, NULL, 0, 0},
+    {"target_ref", K_REF, NULL, 0, 0},
+    {"valid_from", K_TS, NULL, 0, 0},
+    {"valid_until", K_TS, NULL, 0, 0},
+    {"where_sighted_refs", K_REFS, NULL, 0, 0},
 };
 
 /* Required properties by type; spec 0 = both, 20 = 2.0 only, 21 = 2.1 only. */
@@ -111,6 +119,11 @@ static const char *const sco_types[] = {
     "process",	     "software",	  "url",	   "user-account",
     "windows-registry-key", "x509-certificate",
 };
+
+static int rule_cmp(const void *key, const void *rule)
+{
+	return strcmp(key, ((const struct prop_rule *)rule)->name);
+}
 
 static bool in_list(const char *s, const char *const *list, size_t n)
 {
@@ -167,19 +180,19 @@ static sk_err bad(sk_error *err, const char *id, const char *fmt, const char *a,
 	return sk_error_set(err, SK_ESTIX, "%s", m);
 }
 
-static bool ts_ok(json_t *v)
+static bool ts_ok(const sk_jval *v)
 {
-	return json_is_string(v) && sk_ts_parse(json_string_value(v), json_string_length(v), NULL, NULL);
+	return SKSTR(v) && sk_ts_parse(sk_json_str(v), v->n, NULL, NULL);
 }
 
-static sk_err check_prop(const struct prop_rule *r, json_t *v, const char *id, sk_error *err)
+static sk_err check_prop(const struct prop_rule *r, const sk_jval *v, const char *id, sk_error *err)
 {
 	size_t i;
-	json_t *e;
+	const sk_jval *e;
 
 	switch (r->kind) {
 	case K_STR:
-		if (!json_is_string(v))
+		if (!SKSTR(v))
 			return bad(err, id, "property '%s' must be a string%s", r->name, "");
 		break;
 	case K_TS:
@@ -190,84 +203,84 @@ static sk_err check_prop(const struct prop_rule *r, json_t *v, const char *id, s
 				   r->name, "");
 		break;
 	case K_REF:
-		if (!json_is_string(v) || !sk_stix_id_valid(json_string_value(v), r->ref_type))
+		if (!SKSTR(v) || !sk_stix_id_valid(sk_json_str(v), r->ref_type))
 			return bad(err, id, "property '%s' is not a valid %s identifier", r->name,
 				   r->ref_type ? r->ref_type : "STIX");
 		break;
 	case K_REFS:
-		if (!json_is_array(v))
+		if (!SKARR(v))
 			return bad(err, id, "property '%s' must be a list of identifiers%s", r->name, "");
-		json_array_foreach(v, i, e)
-		{
-			if (!json_is_string(e) || !sk_stix_id_valid(json_string_value(e), r->ref_type))
+		for (i = 0; i < sk_json_len(v); i++) {
+			e = sk_json_at(v, i);
+			if (!SKSTR(e) || !sk_stix_id_valid(sk_json_str(e), r->ref_type))
 				return bad(err, id, "property '%s' holds an invalid %s identifier",
 					   r->name, r->ref_type ? r->ref_type : "STIX");
 		}
 		break;
 	case K_BOOL:
-		if (!json_is_boolean(v))
+		if (!sk_json_is_bool(v))
 			return bad(err, id, "property '%s' must be true or false%s", r->name, "");
 		break;
 	case K_INT:
-		if (!json_is_integer(v) || json_integer_value(v) < r->min ||
-		    json_integer_value(v) > r->max) {
+		if (!SKINT(v) || v->u.i < r->min ||
+		    v->u.i > r->max) {
 			char range[64];
 			snprintf(range, sizeof(range), "%lld..%lld", r->min, r->max);
 			return bad(err, id, "property '%s' must be an integer in %s", r->name, range);
 		}
 		break;
 	case K_NUM:
-		if (!json_is_number(v) || json_number_value(v) < (double)r->min ||
-		    json_number_value(v) > (double)r->max)
+		if (!sk_json_is_number(v) || sk_json_number(v) < (double)r->min ||
+		    sk_json_number(v) > (double)r->max)
 			return bad(err, id, "property '%s' is out of range%s", r->name, "");
 		break;
 	case K_STRLIST:
-		if (!json_is_array(v))
+		if (!SKARR(v))
 			return bad(err, id, "property '%s' must be a list of strings%s", r->name, "");
-		json_array_foreach(v, i, e)
-		{
-			if (!json_is_string(e))
+		for (i = 0; i < sk_json_len(v); i++) {
+			e = sk_json_at(v, i);
+			if (!SKSTR(e))
 				return bad(err, id, "property '%s' must be a list of strings%s",
 					   r->name, "");
 		}
 		break;
 	case K_OBJ:
-		if (!json_is_object(v))
+		if (!SKOBJ(v))
 			return bad(err, id, "property '%s' must be an object%s", r->name, "");
 		break;
 	case K_LIST:
-		if (!json_is_array(v))
+		if (!SKARR(v))
 			return bad(err, id, "property '%s' must be a list%s", r->name, "");
 		break;
 	}
 	return SK_OK;
 }
 
-static sk_err check_granular(json_t *gm, const char *id, bool v21, sk_error *err)
+static sk_err check_granular(const sk_jval *gm, const char *id, bool v21, sk_error *err)
 {
 	size_t i, j;
-	json_t *g, *sel, *s;
+	const sk_jval *g, *sel, *s;
 
-	json_array_foreach(gm, i, g)
-	{
-		json_t *ref = json_object_get(g, "marking_ref");
-		json_t *lang = json_object_get(g, "lang");
-		if (!json_is_object(g))
+	for (i = 0; i < sk_json_len(gm); i++) {
+		g = sk_json_at(gm, i);
+		const sk_jval *ref = sk_json_get(g, "marking_ref");
+		const sk_jval *lang = sk_json_get(g, "lang");
+		if (!SKOBJ(g))
 			return bad(err, id, "granular_markings entries must be objects%s%s", "", "");
 		if (!ref && !(v21 && lang))
 			return bad(err, id, "a granular marking needs %s%s",
 				   v21 ? "marking_ref or lang" : "marking_ref", "");
-		if (ref && (!json_is_string(ref) ||
-			    !sk_stix_id_valid(json_string_value(ref), "marking-definition")))
+		if (ref && (!SKSTR(ref) ||
+			    !sk_stix_id_valid(sk_json_str(ref), "marking-definition")))
 			return bad(err, id, "granular marking_ref is not a marking-definition id%s%s",
 				   "", "");
-		sel = json_object_get(g, "selectors");
-		if (!json_is_array(sel) || json_array_size(sel) == 0)
+		sel = sk_json_get(g, "selectors");
+		if (!SKARR(sel) || sk_json_len(sel) == 0)
 			return bad(err, id, "a granular marking needs a non-empty selectors list%s%s",
 				   "", "");
-		json_array_foreach(sel, j, s)
-		{
-			if (!json_is_string(s) || json_string_length(s) == 0)
+		for (j = 0; j < sk_json_len(sel); j++) {
+			s = sk_json_at(sel, j);
+			if (!SKSTR(s) || s->n == 0)
 				return bad(err, id, "granular marking selectors must be strings%s%s",
 					   "", "");
 		}
@@ -275,31 +288,31 @@ static sk_err check_granular(json_t *gm, const char *id, bool v21, sk_error *err
 	return SK_OK;
 }
 
-static const char *str(json_t *o, const char *k)
+static const char *str(const sk_jval *o, const char *k)
 {
-	return json_string_value(json_object_get(o, k));
+	return sk_json_str(sk_json_get(o, k));
 }
 
-sk_err sk_stix_validate(json_t *obj, sk_stix_info *info, sk_error *err)
+sk_err sk_stix_validate(const sk_jval *obj, sk_stix_info *info, sk_error *err)
 {
-	json_t *v;
+	const sk_jval *v;
 	const char *type, *id, *sv;
 	bool v21;
 	int spec;
 	size_t i;
 
 	memset(info, 0, sizeof(*info));
-	if (!json_is_object(obj))
+	if (!SKOBJ(obj))
 		return sk_error_set(err, SK_EINVAL, "element is not a JSON object");
 
-	v = json_object_get(obj, "id");
-	id = json_string_value(v);
+	v = sk_json_get(obj, "id");
+	id = sk_json_str(v);
 	if (!v)
 		return bad(err, NULL, "object has no 'id'%s%s", "", "");
 	if (!id)
 		return bad(err, NULL, "'id' must be a string%s%s", "", "");
-	v = json_object_get(obj, "type");
-	type = json_string_value(v);
+	v = sk_json_get(obj, "type");
+	type = sk_json_str(v);
 	if (!type)
 		return sk_error_set(err, SK_ESTIX, "%s: object has no 'type' string", id);
 	if (strcmp(type, "bundle") == 0)
@@ -315,8 +328,8 @@ sk_err sk_stix_validate(json_t *obj, sk_stix_info *info, sk_error *err)
 	info->id = id;
 
 	/* spec version: stated, or inferred: 2.1 observables stand alone, 2.0 ones never do */
-	v = json_object_get(obj, "spec_version");
-	sv = json_string_value(v);
+	v = sk_json_get(obj, "spec_version");
+	sv = sk_json_str(v);
 	if (v && !sv)
 		return sk_error_set(err, SK_ESTIX, "%s: 'spec_version' must be a string", id);
 	if (sv && strcmp(sv, "2.1") != 0 && strcmp(sv, "2.0") != 0)
@@ -337,10 +350,14 @@ sk_err sk_stix_validate(json_t *obj, sk_stix_info *info, sk_error *err)
 	else
 		info->cls = SK_STIX_SDO;
 
-	for (i = 0; i < sizeof(prop_rules) / sizeof(prop_rules[0]); i++) {
-		v = json_object_get(obj, prop_rules[i].name);
-		if (v) {
-			sk_err rc = check_prop(&prop_rules[i], v, id, err);
+	/* one pass over the members; each known property is checked by its rule */
+	for (i = 0; i < obj->n; i++) {
+		const sk_jmember *m = &obj->u.m[i];
+		const struct prop_rule *r = bsearch(m->key, prop_rules,
+						    sizeof(prop_rules) / sizeof(prop_rules[0]),
+						    sizeof(prop_rules[0]), rule_cmp);
+		if (r) {
+			sk_err rc = check_prop(r, &m->val, id, err);
 			if (rc)
 				return rc;
 		}
@@ -349,12 +366,12 @@ sk_err sk_stix_validate(json_t *obj, sk_stix_info *info, sk_error *err)
 	/* created / modified */
 	info->created = str(obj, "created");
 	info->modified = str(obj, "modified");
-	if (json_object_get(obj, "created") && !ts_ok(json_object_get(obj, "created")))
+	if (sk_json_get(obj, "created") && !ts_ok(sk_json_get(obj, "created")))
 		return sk_error_set(err, SK_ESTIX,
 				    "%s: 'created' is not an RFC 3339 UTC timestamp "
 				    "(YYYY-MM-DDTHH:MM:SS[.s]Z)",
 				    id);
-	if (json_object_get(obj, "modified") && !ts_ok(json_object_get(obj, "modified")))
+	if (sk_json_get(obj, "modified") && !ts_ok(sk_json_get(obj, "modified")))
 		return sk_error_set(err, SK_ESTIX,
 				    "%s: 'modified' is not an RFC 3339 UTC timestamp "
 				    "(YYYY-MM-DDTHH:MM:SS[.s]Z)",
@@ -387,31 +404,31 @@ sk_err sk_stix_validate(json_t *obj, sk_stix_info *info, sk_error *err)
 		if (strcmp(r->type, type) != 0 || (r->spec && r->spec != spec))
 			continue;
 		for (size_t k = 0; k < 6 && r->props[k]; k++)
-			if (!json_object_get(obj, r->props[k]))
+			if (!sk_json_get(obj, r->props[k]))
 				return sk_error_set(err, SK_ESTIX,
 						    "%s: missing required property '%s'", id,
 						    r->props[k]);
 	}
 
 	/* rules that are not a simple presence check */
-	if (!strcmp(type, "malware") && v21 && json_is_true(json_object_get(obj, "is_family")) &&
-	    !json_object_get(obj, "name"))
+	if (!strcmp(type, "malware") && v21 && SKTRUE(sk_json_get(obj, "is_family")) &&
+	    !sk_json_get(obj, "name"))
 		return sk_error_set(err, SK_ESTIX,
 				    "%s: missing required property 'name' (required when is_family "
 				    "is true)",
 				    id);
-	if (!strcmp(type, "location") && v21 && !json_object_get(obj, "region") &&
-	    !json_object_get(obj, "country") &&
-	    !(json_object_get(obj, "latitude") && json_object_get(obj, "longitude")))
+	if (!strcmp(type, "location") && v21 && !sk_json_get(obj, "region") &&
+	    !sk_json_get(obj, "country") &&
+	    !(sk_json_get(obj, "latitude") && sk_json_get(obj, "longitude")))
 		return sk_error_set(err, SK_ESTIX,
 				    "%s: a location needs region, country, or latitude and longitude",
 				    id);
-	if (!strcmp(type, "observed-data") && v21 && !json_object_get(obj, "objects") &&
-	    !json_object_get(obj, "object_refs"))
+	if (!strcmp(type, "observed-data") && v21 && !sk_json_get(obj, "objects") &&
+	    !sk_json_get(obj, "object_refs"))
 		return sk_error_set(err, SK_ESTIX, "%s: observed-data needs objects or object_refs",
 				    id);
-	if (!strcmp(type, "marking-definition") && v21 && json_object_get(obj, "definition_type") &&
-	    !json_object_get(obj, "definition"))
+	if (!strcmp(type, "marking-definition") && v21 && sk_json_get(obj, "definition_type") &&
+	    !sk_json_get(obj, "definition"))
 		return sk_error_set(err, SK_ESTIX,
 				    "%s: 'definition_type' is set but 'definition' is missing", id);
 	if (!strcmp(type, "indicator")) {
@@ -421,8 +438,8 @@ sk_err sk_stix_validate(json_t *obj, sk_stix_info *info, sk_error *err)
 		    sk_ts_parse(u, strlen(u), uk, NULL) && strcmp(uk, fk) <= 0)
 			return sk_error_set(err, SK_ESTIX,
 					    "%s: 'valid_until' must be later than 'valid_from'", id);
-		if (json_is_string(json_object_get(obj, "pattern")) &&
-		    json_string_length(json_object_get(obj, "pattern")) == 0)
+		if (SKSTR(sk_json_get(obj, "pattern")) &&
+		    sk_json_get(obj, "pattern")->n == 0)
 			return sk_error_set(err, SK_ESTIX, "%s: 'pattern' is empty", id);
 	}
 	if (!strcmp(type, "sighting")) {
@@ -433,7 +450,7 @@ sk_err sk_stix_validate(json_t *obj, sk_stix_info *info, sk_error *err)
 			return sk_error_set(err, SK_ESTIX,
 					    "%s: 'last_seen' is earlier than 'first_seen'", id);
 	}
-	v = json_object_get(obj, "granular_markings");
+	v = sk_json_get(obj, "granular_markings");
 	if (v) {
 		sk_err rc = check_granular(v, id, v21, err);
 		if (rc)
@@ -441,14 +458,16 @@ sk_err sk_stix_validate(json_t *obj, sk_stix_info *info, sk_error *err)
 	}
 
 	/* facts for the indexes */
-	info->revoked = json_is_true(json_object_get(obj, "revoked"));
+	info->revoked = SKTRUE(sk_json_get(obj, "revoked"));
 	info->created_by_ref = str(obj, "created_by_ref");
-	v = json_object_get(obj, "object_marking_refs");
+	v = sk_json_get(obj, "object_marking_refs");
+	info->marking_refs = v;
+	info->granular = sk_json_get(obj, "granular_markings");
 	if (v) {
-		json_t *e;
-		json_array_foreach(v, i, e)
-		{
-			sk_tlp t = sk_tlp_from_marking(json_string_value(e));
+		const sk_jval *e;
+		for (i = 0; i < sk_json_len(v); i++) {
+			e = sk_json_at(v, i);
+			sk_tlp t = sk_tlp_from_marking(sk_json_str(e));
 			if (t > info->tlp)
 				info->tlp = t;
 		}
@@ -462,4 +481,14 @@ sk_err sk_stix_validate(json_t *obj, sk_stix_info *info, sk_error *err)
 		info->rel_type = "sighting";
 	}
 	return SK_OK;
+}
+
+sk_err sk_stix_validate_text(sk_jdoc *doc, const char *text, size_t len, sk_stix_info *info,
+			     sk_error *err)
+{
+	const sk_jval *root;
+	sk_err rc = sk_json_parse(doc, text, len, &root, err);
+	if (rc)
+		return rc;
+	return sk_stix_validate(root, info, err);
 }

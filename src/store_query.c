@@ -8,6 +8,7 @@
  */
 #include "store_priv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,10 +68,12 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 	sk_err rc = SK_OK;
 	unsigned vm = q->vermode ? q->vermode : (q->nversions ? 0 : SK_VER_LAST);
 	bool coll = q->cid != 0;
-	/* column names differ between the two shapes of query */
-	const char *t = coll ? "co" : "o";
-	const char *oid = coll ? "co.oid" : "o.id";
-	const char *da = coll ? "co.date_added" : "o.added";
+	/*
+	 * Other versions of the same object "in scope": in the same collection
+	 * when querying one, anywhere in the store otherwise.
+	 */
+	const char *scope = coll ? " JOIN collection_objects cx ON cx.coll=co.coll AND cx.ver=x.ver"
+				 : "";
 	const char *key = coll ? "co.date_added" : "o.ver";
 	int bi = 1;
 
@@ -83,49 +86,40 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 	else
 		rc = sk_buf_printf(&sql, "SELECT " ROW_COLS " FROM objects o WHERE 1", "o.added");
 	if (!rc && q->added_after >= 0)
-		rc = sk_buf_printf(&sql, " AND %s>?", da);
+		rc = sk_buf_printf(&sql, " AND %s>?", coll ? "co.date_added" : "o.added");
 	if (!rc && q->cursor > 0)
 		rc = sk_buf_printf(&sql, " AND %s>?", key);
 	if (!rc && q->ntypes)
-		rc = add_in(&sql, coll ? "co.type" : "o.type", q->ntypes);
+		rc = add_in(&sql, "o.type", q->ntypes);
 	if (!rc && q->nids)
-		rc = add_in(&sql, oid, q->nids);
+		rc = add_in(&sql, "o.id", q->nids);
 	if (!rc && q->nspecs)
-		rc = add_in(&sql, coll ? "co.spec" : "o.spec", q->nspecs);
-	else if (!rc && coll)
-		rc = sk_buf_puts(&sql, " AND NOT EXISTS (SELECT 1 FROM collection_objects x"
-				       " WHERE x.coll=co.coll AND x.oid=co.oid AND x.spec>co.spec)");
+		rc = add_in(&sql, "o.spec", q->nspecs);
 	else if (!rc)
-		rc = sk_buf_puts(&sql, " AND NOT EXISTS (SELECT 1 FROM objects x"
-				       " WHERE x.id=o.id AND x.spec>o.spec)");
+		rc = sk_buf_printf(&sql,
+				   " AND NOT EXISTS (SELECT 1 FROM objects x%s"
+				   " WHERE x.id=o.id AND x.spec>o.spec)",
+				   scope);
 	if (!rc && !(vm & SK_VER_ALL)) {
 		/* OR of: last, first, explicit versions */
 		const char *sep = "";
 		rc = sk_buf_puts(&sql, " AND (");
 		if (!rc && (vm & SK_VER_LAST)) {
-			rc = coll ? sk_buf_puts(&sql, "NOT EXISTS (SELECT 1 FROM collection_objects y"
-						      " WHERE y.coll=co.coll AND y.oid=co.oid AND"
-						      " y.spec=co.spec AND y.version>co.version)")
-				  : sk_buf_puts(&sql, "NOT EXISTS (SELECT 1 FROM objects y WHERE"
-						      " y.id=o.id AND y.spec=o.spec AND"
-						      " y.version>o.version)");
+			rc = sk_buf_printf(&sql,
+					   "NOT EXISTS (SELECT 1 FROM objects x%s WHERE x.id=o.id"
+					   " AND x.spec=o.spec AND x.version>o.version)",
+					   scope);
 			sep = " OR ";
 		}
 		if (!rc && (vm & SK_VER_FIRST)) {
-			rc = coll ? sk_buf_printf(&sql,
-						  "%sNOT EXISTS (SELECT 1 FROM collection_objects y"
-						  " WHERE y.coll=co.coll AND y.oid=co.oid AND"
-						  " y.spec=co.spec AND y.version<co.version)",
-						  sep)
-				  : sk_buf_printf(&sql,
-						  "%sNOT EXISTS (SELECT 1 FROM objects y WHERE"
-						  " y.id=o.id AND y.spec=o.spec AND"
-						  " y.version<o.version)",
-						  sep);
+			rc = sk_buf_printf(&sql,
+					   "%sNOT EXISTS (SELECT 1 FROM objects x%s WHERE x.id=o.id"
+					   " AND x.spec=o.spec AND x.version<o.version)",
+					   sep, scope);
 			sep = " OR ";
 		}
 		if (!rc && q->nversions) {
-			rc = sk_buf_printf(&sql, "%s%s.version IN (", sep, t);
+			rc = sk_buf_printf(&sql, "%so.version IN (", sep);
 			for (size_t i = 0; i < q->nversions && !rc; i++)
 				rc = sk_buf_puts(&sql, i ? ",?" : "?");
 			if (!rc)
@@ -237,8 +231,9 @@ sk_err sk_store_stats(sk_store *st, int (*fn)(void *ud, const sk_stat_row *r), v
 	static const char *const sql =
 	    "SELECT NULL, type, COUNT(DISTINCT id), COUNT(*) FROM objects GROUP BY type"
 	    " UNION ALL "
-	    "SELECT c.name, co.type, COUNT(DISTINCT co.oid), COUNT(*) FROM collection_objects co"
-	    " JOIN collections c ON c.cid=co.coll GROUP BY c.cid, co.type"
+	    "SELECT c.name, o.type, COUNT(DISTINCT o.id), COUNT(*) FROM collection_objects co"
+	    " JOIN collections c ON c.cid=co.coll JOIN objects o ON o.ver=co.ver"
+	    " GROUP BY c.cid, o.type"
 	    " ORDER BY 1 NULLS FIRST, 2";
 	sqlite3_stmt *s = NULL;
 	sk_err rc = SK_OK;

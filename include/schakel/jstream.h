@@ -8,7 +8,7 @@
  * where it started (byte offset, line), so that errors can point at it.
  *
  * The framer checks structure (brackets, strings, nesting depth, element
- * size); the element text itself is then parsed by the caller (jansson), which
+ * size); the element text itself is then parsed by the caller (json.h), which
  * checks the rest of the JSON grammar.
  */
 #ifndef SCHAKEL_JSTREAM_H

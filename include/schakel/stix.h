@@ -11,10 +11,10 @@
 #ifndef SCHAKEL_STIX_H
 #define SCHAKEL_STIX_H
 
-#include <jansson.h>
 #include <stdbool.h>
 
 #include "schakel/error.h"
+#include "schakel/json.h"
 #include "schakel/timestamp.h"
 #include "schakel/tlp.h"
 
@@ -25,7 +25,7 @@ typedef enum sk_stix_class {
 	SK_STIX_META,    /* marking-definition, language-content, extension-definition */
 } sk_stix_class;
 
-/* What validation learns about an object.  Strings are borrowed from the json_t. */
+/* What validation learns about an object.  Strings are borrowed from the parsed document. */
 typedef struct sk_stix_info {
 	const char *type;
 	const char *id;
@@ -38,6 +38,8 @@ typedef struct sk_stix_info {
 	const char *src_ref, *dst_ref;     /* relationship ends, sighting_of_ref as dst */
 	const char *rel_type;              /* relationship_type, "sighting" for sightings */
 	sk_stix_class cls;
+	const sk_jval *marking_refs; /* object_marking_refs array, or NULL */
+	const sk_jval *granular;     /* granular_markings array, or NULL */
 } sk_stix_info;
 
 /*
@@ -45,7 +47,14 @@ typedef struct sk_stix_info {
  * (or SK_EINVAL when obj is not a JSON object) with the reason in err, which
  * starts with the object's id when it has a usable one.  info borrows from obj.
  */
-sk_err sk_stix_validate(json_t *obj, sk_stix_info *info, sk_error *err);
+sk_err sk_stix_validate(const sk_jval *obj, sk_stix_info *info, sk_error *err);
+
+/*
+ * Convenience for objects built in memory: parse text[0..len) into doc and
+ * validate it.  info borrows from doc.
+ */
+sk_err sk_stix_validate_text(sk_jdoc *doc, const char *text, size_t len, sk_stix_info *info,
+			     sk_error *err);
 
 /* True if s is "type--UUID" with a valid type name; if type is non-NULL the
  * prefix must equal it. */

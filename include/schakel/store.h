@@ -14,7 +14,6 @@
 #ifndef SCHAKEL_STORE_H
 #define SCHAKEL_STORE_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -112,12 +111,12 @@ typedef enum sk_put_outcome {
 } sk_put_outcome;
 
 /*
- * Store one validated object version (obj, info from sk_stix_validate) in
- * collection cid (0 = in no collection), with json/len its serialised text
- * (stored as is).  Must run inside sk_store_begin/commit.  *date_added (may be
+ * Store one validated object version (info from sk_stix_validate, whose
+ * document must still be alive) in collection cid (0 = in no collection), with
+ * json/len its serialised text (stored as is).  Must run inside sk_store_begin/commit.  *date_added (may be
  * NULL) receives the version's date_added in the collection.
  */
-sk_err sk_store_put(sk_store *st, int64_t cid, json_t *obj, const sk_stix_info *info,
+sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 		    const char *json, size_t len, sk_put_outcome *outcome, int64_t *date_added,
 		    sk_error *err);
 
