@@ -22,6 +22,13 @@ typedef struct sk_reader sk_reader;
  */
 sk_err sk_reader_open(const char *path, sk_reader **out, sk_error *err);
 
+/*
+ * Read from memory: data[0..len) is borrowed and must outlive the reader.
+ * gzip data (magic 1f 8b) is inflated.  name is used in messages (copied).
+ */
+sk_err sk_reader_open_mem(const void *data, size_t len, const char *name, sk_reader **out,
+			  sk_error *err);
+
 /* Close and free; r may be NULL.  Does not close stdin. */
 void sk_reader_close(sk_reader *r);
 
