@@ -223,10 +223,8 @@ sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error 
 		goto out;
 out:
 	if (rc) {
-		if (rc != SK_ENOTINIT && rc != SK_ESCHEMA && strncmp(err ? err->msg : "", path,
-								      strlen(path)) != 0)
-			sk_error_prefix(err, "%s", path);
-		else if (rc == SK_ENOTINIT || rc == SK_ESCHEMA)
+		/* every message names the database file, once */
+		if (!err || strncmp(err->msg, path, strlen(path)) != 0)
 			sk_error_prefix(err, "%s", path);
 		sk_store_close(st);
 		return rc;
