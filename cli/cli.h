@@ -64,5 +64,7 @@ int cmd_show(cli_ctx *ctx, int argc, char **argv);
 int cmd_stats(cli_ctx *ctx, int argc, char **argv);
 int cmd_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_collection(cli_ctx *ctx, int argc, char **argv);
+int cmd_feed(cli_ctx *ctx, int argc, char **argv);
+int cmd_warninglist(cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -71,6 +71,56 @@ const cli_cmd cli_commands[] = {
     {"collection", cmd_collection, "list or add collections",
      "usage: schakel collection list\n"
      "       schakel collection add NAME [--id UUID] [--title T] [--description D]\n" DB_HELP},
+    {"feed", cmd_feed, "turn plain feeds (maltrail, ipsum, lists, csv) into STIX indicators",
+     "usage: schakel feed import --format FMT --producer NAME --tlp LEVEL [--collection C]\n"
+     "                           [--confidence N] [--column MAP] [--label L]...\n"
+     "                           [--valid-from TS] [--max-line N] [--quiet] FILE...\n"
+     "\n"
+     "Reads a plain indicator feed (gzip transparently; '-' = stdin) and stores one\n"
+     "STIX 2.1 indicator per entry, with a STIX pattern for its kind, created by\n"
+     "the producer's identity and marked with the TLP 2.0 level given.  Ids are\n"
+     "derived from producer and pattern, so importing a feed again stores nothing\n"
+     "new and an updated feed only adds its new entries.  Broken lines are\n"
+     "reported as FILE:LINE and skipped.\n"
+     "\n"
+     "Formats:\n"
+     "  maltrail   indicator<TAB>kind<TAB>category<TAB>name; kinds domain, ipv4,\n"
+     "             ipv4_cidr, ipv4_port, ipv6_port, domain_port, url, regex, other\n"
+     "             (detected); category and name become labels\n"
+     "  ipsum      ip<TAB>count (the count goes into the description)\n"
+     "  lines      one indicator a line, its kind detected: IPv4/IPv6 (CIDR, :port),\n"
+     "             domain, URL, e-mail, MD5/SHA-1/SHA-256/SHA-512\n"
+     "  csv        a header line, then records; see --column\n"
+     "Lines starting with '#' and blank lines are skipped.\n"
+     "\n"
+     "  --format FMT        maltrail, ipsum, lines or csv (required)\n"
+     "  --producer NAME     organisation that produced the feed (required)\n"
+     "  --tlp LEVEL         clear, green, amber, amber+strict or red (required)\n"
+     "  --collection C      collection to add to (default 'feeds'; created if new)\n"
+     "  --confidence N      confidence 0-100 on every indicator\n"
+     "  --column MAP        csv: ROLE=COLUMN,... with roles value, kind, label\n"
+     "                      (repeatable) and name; COLUMN is a header name or a\n"
+     "                      1-based number, e.g. value=indicator,kind=type,label=category\n"
+     "                      (default: guessed from the header)\n"
+     "  --label L           add label L to every indicator (repeatable, max 8)\n"
+     "  --valid-from TS     created/modified/valid_from of new indicators (default: now)\n"
+     "  --max-line N        longest line in bytes (default 8192; longer = rejected)\n"
+     "  --quiet             no progress bar and no summary\n" DB_HELP
+     "\nExit status: 0 all lines imported, 1 some line rejected or input unreadable,\n"
+     "2 usage.\n"},
+    {"warninglist", cmd_warninglist, "MISP warning lists: known-benign values (false positives)",
+     "usage: schakel warninglist import [--force] DIR\n"
+     "       schakel warninglist list [--json]\n"
+     "       schakel warninglist check VALUE...\n"
+     "\n"
+     "import  loads every DIR/<name>/list.json (MISP warninglist format); a list\n"
+     "        replaces an older version of itself in one transaction; the same or\n"
+     "        a newer stored version is kept unless --force\n"
+     "list    the loaded lists: name, version, type, entries\n"
+     "check   which lists contain VALUE (exit 0 if any, 1 if none)\n"
+     "\n"
+     "Indicators whose value is on a warning list are reported when matchers are\n"
+     "compiled and left out unless --no-warninglists.\n" DB_HELP},
     {"help", NULL, "show help for a command", "usage: schakel help [COMMAND]\n"},
     {NULL, NULL, NULL, NULL},
 };

@@ -50,6 +50,14 @@ static const char *const migrations[] = {
     "  ver INTEGER NOT NULL REFERENCES objects(ver),"
     "  PRIMARY KEY(coll, date_added)) WITHOUT ROWID;"
     "CREATE UNIQUE INDEX collection_objects_ver ON collection_objects(coll, ver);",
+    /* 1 -> 2: MISP warning lists (warninglist.c) */
+    "CREATE TABLE warninglists("
+    "  name TEXT PRIMARY KEY, version INTEGER NOT NULL, description TEXT,"
+    "  type TEXT NOT NULL, matching_attributes TEXT NOT NULL, loaded INTEGER NOT NULL)"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE warninglist_entries("
+    "  list TEXT NOT NULL REFERENCES warninglists(name) ON DELETE CASCADE,"
+    "  value TEXT NOT NULL, PRIMARY KEY(list, value)) WITHOUT ROWID;",
 };
 
 enum stmt_id {
