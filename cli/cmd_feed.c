@@ -61,6 +61,7 @@ static int feed_import(cli_ctx *ctx, int argc, char **argv)
 	    {"valid-from", required_argument, NULL, 'v'},
 	    {"max-line", required_argument, NULL, 'L'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"batch", required_argument, NULL, 'b'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *coll_name = "feeds", *labels[SK_FEED_MAX_LABELS];
@@ -122,6 +123,12 @@ static int feed_import(cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'q':
 			fc.quiet = true;
+			break;
+		case 'b':
+			n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || n < 1 || n > 10000000)
+				return cli_usage("feed", "--batch takes 1..10000000");
+			o.batch = (size_t)n;
 			break;
 		default:
 			return cli_usage("feed", "unknown option");

@@ -186,12 +186,29 @@ static sk_err put_ipv6(sk_buf *b, const unsigned char a[16])
 	return sk_buf_puts(b, tmp);
 }
 
+/* No control bytes (a space is allowed: URLs get it percent-encoded). */
 static bool valid_text(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return false;
 	return true;
+}
+
+/* Append s[0..n) with each space written as %20. */
+static sk_err put_url_text(sk_buf *b, const char *s, size_t n)
+{
+	size_t start = 0;
+	sk_err rc = SK_OK;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (s[i] != ' ')
+			continue;
+		rc = sk_buf_append(b, s + start, i - start);
+		if (!rc)
+			rc = sk_buf_puts(b, "%20");
+		start = i + 1;
+	}
+	return rc ? rc : sk_buf_append(b, s + start, n - start);
 }
 
 /* --- checks per kind ----------------------------------------------------- */
@@ -327,7 +344,7 @@ static sk_err check_url(sk_feed_kind *k, const char *s, size_t n, sk_buf *norm, 
 	size_t sl, hl = 0;
 
 	if (!valid_text(s, n))
-		return bad(err, "a URL (it has spaces or control characters)", s, n);
+		return bad(err, "a URL (it has control characters)", s, n);
 	if (scheme_len(s, n, &sl)) {
 		if (sl + 3 == n || s[sl + 3] == '/')
 			return bad(err, "a URL (no host)", s, n);
@@ -335,13 +352,13 @@ static sk_err check_url(sk_feed_kind *k, const char *s, size_t n, sk_buf *norm, 
 		for (size_t i = 0; i < sl; i++)
 			if (sk_buf_putc(norm, lower(s[i])))
 				return SK_ELIMIT;
-		if (sk_buf_append(norm, s + sl, n - sl))
+		if (put_url_text(norm, s + sl, n - sl))
 			return sk_error_set(err, SK_ELIMIT, "value too long");
 		*k = SK_FK_URL;
 		return SK_OK;
 	}
 	if (n > 1 && s[0] == '/') {
-		if (sk_buf_append(norm, s, n))
+		if (put_url_text(norm, s, n))
 			return sk_error_set(err, SK_ELIMIT, "value too long");
 		*k = SK_FK_URL_PATH;
 		return SK_OK;
@@ -350,7 +367,7 @@ static sk_err check_url(sk_feed_kind *k, const char *s, size_t n, sk_buf *norm, 
 		hl++;
 	if (!host_valid(s, hl))
 		return bad(err, "a URL (no scheme, and no host/path)", s, n);
-	if (sk_buf_puts(norm, "http://") || sk_buf_append(norm, s, n))
+	if (sk_buf_puts(norm, "http://") || put_url_text(norm, s, n))
 		return sk_error_set(err, SK_ELIMIT, "value too long");
 	*k = SK_FK_URL;
 	return SK_OK;

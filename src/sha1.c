@@ -86,16 +86,18 @@ void sk_sha1_update(sk_sha1 *c, const void *data, size_t n)
 void sk_sha1_final(sk_sha1 *c, unsigned char out[20])
 {
 	uint64_t bits = c->total * 8;
-	unsigned char pad = 0x80;
-	unsigned char len[8];
 
-	sk_sha1_update(c, &pad, 1);
-	pad = 0;
-	while (c->used != 56)
-		sk_sha1_update(c, &pad, 1);
+	/* 0x80, zeros to 56 mod 64, then the length in bits (big-endian) */
+	c->block[c->used++] = 0x80;
+	if (c->used > 56) {
+		memset(c->block + c->used, 0, 64 - c->used);
+		compress(c->h, c->block);
+		c->used = 0;
+	}
+	memset(c->block + c->used, 0, 56 - c->used);
 	for (int i = 0; i < 8; i++)
-		len[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sk_sha1_update(c, len, 8);
+		c->block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
+	compress(c->h, c->block);
 	for (int i = 0; i < 5; i++) {
 		out[4 * i] = (unsigned char)(c->h[i] >> 24);
 		out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);

@@ -598,6 +598,9 @@ static sk_err next_date_added(sk_store *st, int64_t cid, int64_t *da, sk_error *
 		if (sqlite3_step(s) != SQLITE_ROW)
 			return sk_store_dberr(st, err, "date_added");
 		st->da_last = sqlite3_column_int64(s, 0); /* 0 for NULL */
+		/* an unreset SELECT keeps its read snapshot after COMMIT, so WAL
+		 * checkpoints could never complete and the WAL grew without bound */
+		sqlite3_reset(s);
 		st->da_cid = cid;
 	}
 	/* strictly increasing, even if the clock steps back or many land in one µs */

@@ -69,7 +69,7 @@ bool sk_feed_format_parse(const char *s, sk_feed_format *out);
 
 #define SK_FEED_MAX_LABELS 8
 #define SK_FEED_DEFAULT_MAX_LINE 8192
-#define SK_FEED_DEFAULT_BATCH 10000
+#define SK_FEED_DEFAULT_BATCH 50000
 
 /*
  * Classify and normalise one indicator value (text[0..n), not NUL-terminated)
