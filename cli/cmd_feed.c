@@ -62,10 +62,11 @@ static int feed_import(cli_ctx *ctx, int argc, char **argv)
 	    {"max-line", required_argument, NULL, 'L'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"batch", required_argument, NULL, 'b'},
+	    {"check", no_argument, NULL, 'k'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *coll_name = "feeds", *labels[SK_FEED_MAX_LABELS];
-	bool have_format = false, have_tlp = false;
+	bool have_format = false, have_tlp = false, check_only = false;
 	sk_feed_opts o = {0};
 	feed_cli fc = {0};
 	sk_collection coll = {0};
@@ -124,6 +125,9 @@ static int feed_import(cli_ctx *ctx, int argc, char **argv)
 		case 'q':
 			fc.quiet = true;
 			break;
+		case 'k':
+			check_only = true;
+			break;
 		case 'b':
 			n = strtol(optarg, &end, 10);
 			if (*end || end == optarg || n < 1 || n > 10000000)
@@ -145,6 +149,30 @@ static int feed_import(cli_ctx *ctx, int argc, char **argv)
 	if (optind == argc)
 		return cli_usage("feed", "no input files (use '-' for stdin)");
 
+	if (check_only) {
+		/* parse, build and validate every indicator; store nothing */
+		o.on_reject = on_reject;
+		o.ud = &fc;
+		for (int i = optind; i < argc; i++) {
+			sk_feed_stats s;
+			sk_reader *rd = NULL;
+			double t0 = now_s();
+			memset(&s, 0, sizeof(s));
+			rc = sk_reader_open(argv[i], &rd, &err);
+			if (!rc)
+				rc = sk_feed_check_reader(rd, &o, &s, &err);
+			sk_reader_close(rd);
+			if (rc) {
+				cli_err("%s", err.msg);
+				exit_code = EXIT_INPUT;
+			}
+			if (s.rejected)
+				exit_code = EXIT_INPUT;
+			if (!fc.quiet)
+				summary(strcmp(argv[i], "-") ? argv[i] : "<stdin>", &s, now_s() - t0);
+		}
+		return exit_code;
+	}
 	st = cli_open_store(ctx, 0);
 	if (!st)
 		return EXIT_INPUT;

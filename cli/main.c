@@ -105,6 +105,9 @@ const cli_cmd cli_commands[] = {
      "  --label L           add label L to every indicator (repeatable, max 8)\n"
      "  --valid-from TS     created/modified/valid_from of new indicators (default: now)\n"
      "  --max-line N        longest line in bytes (default 8192; longer = rejected)\n"
+     "  --batch N           entries per transaction (default 50000)\n"
+     "  --check             only parse, build and validate; store nothing (in --check\n"
+     "                      mode 'stored' counts the indicators that would be built)\n"
      "  --quiet             no progress bar and no summary\n" DB_HELP
      "\nExit status: 0 all lines imported, 1 some line rejected or input unreadable,\n"
      "2 usage.\n"},
