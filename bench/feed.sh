@@ -25,7 +25,9 @@ time_it() {
 	label=$1
 	shift
 	/usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err" || true
-	read -r secs rss <"$tmp/time" || true
+	read -r secs rss <<EOF2
+$(tail -1 "$tmp/time")
+EOF2
 	awk -v l="$label" -v s="$secs" -v r="$rows" -v b="$bytes" -v m="$rss" 'BEGIN {
 		printf "%-34s %8.2f s %10.0f rows/s %7.1f MB/s %7.0f MB peak RSS\n",
 		       l, s, r / s, b / s / 1e6, m / 1024 }'
@@ -46,7 +48,9 @@ if [ -d "$WL" ]; then
 	wlbytes=$(cat "$WL"/*/list.json | wc -c)
 	/usr/bin/time -f "%e %M" -o "$tmp/time" "$BIN" --db "$db" warninglist import --quiet \
 		"$WL" 2>"$tmp/err" >/dev/null || true
-	read -r secs rss <"$tmp/time"
+	read -r secs rss <<EOF2
+$(tail -1 "$tmp/time")
+EOF2
 	summary=$(tail -1 "$tmp/err")
 	entries=$(echo "$summary" | sed -n 's/.*; \([0-9]*\) entries.*/\1/p')
 	awk -v s="$secs" -v e="$entries" -v b="$wlbytes" -v m="$rss" -v sum="$summary" 'BEGIN {
@@ -54,7 +58,9 @@ if [ -d "$WL" ]; then
 		       "warninglist import", s, e / s, b / s / 1e6, m / 1024, sum }'
 	/usr/bin/time -f "%e %M" -o "$tmp/time" "$BIN" --db "$db" warninglist check 8.8.8.8 \
 		>/dev/null 2>&1 || true
-	read -r secs rss <"$tmp/time"
+	read -r secs rss <<EOF2
+$(tail -1 "$tmp/time")
+EOF2
 	printf "%-34s %8.2f s (%s entries loaded into the lookup set) %5.0f MB peak RSS\n" \
 		"warninglist check (load + match)" "$secs" "$entries" "$(echo "$rss/1024" | bc)"
 fi
