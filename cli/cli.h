@@ -64,5 +64,9 @@ int cmd_show(cli_ctx *ctx, int argc, char **argv);
 int cmd_stats(cli_ctx *ctx, int argc, char **argv);
 int cmd_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_collection(cli_ctx *ctx, int argc, char **argv);
+int cmd_partner(cli_ctx *ctx, int argc, char **argv);
+int cmd_account(cli_ctx *ctx, int argc, char **argv);
+int cmd_token(cli_ctx *ctx, int argc, char **argv);
+int cmd_serve(cli_ctx *ctx, int argc, char **argv);
 
 #endif

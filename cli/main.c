@@ -68,9 +68,54 @@ const cli_cmd cli_commands[] = {
      "  --added-after TS  only versions added after TS\n"
      "  --latest          only the latest version of each object\n"
      "  --output FILE     write to FILE instead of stdout\n" DB_HELP},
-    {"collection", cmd_collection, "list or add collections",
+    {"collection", cmd_collection, "list, add and share collections",
      "usage: schakel collection list\n"
-     "       schakel collection add NAME [--id UUID] [--title T] [--description D]\n" DB_HELP},
+     "       schakel collection add NAME [--id UUID] [--title T] [--description D]\n"
+     "                [--alias A]... [--default-tlp LEVEL] [--public] [--api-root NAME]\n"
+     "       schakel collection grant PARTNER COLLECTION [--read] [--write] [--amber]\n"
+     "                [--amber-strict]\n"
+     "       schakel collection red-recipient ACCOUNT COLLECTION [--remove]\n"
+     "       schakel collection alias COLLECTION ALIAS\n"
+     "\n"
+     "A collection's objects without a TLP marking are treated as --default-tlp\n"
+     "(default amber).  --public lets anyone read its TLP:CLEAR objects.  grant\n"
+     "replaces the partner's grant: --read/--write, and whether the partner is a\n"
+     "named TLP:AMBER / TLP:AMBER+STRICT recipient (see docs/sharing-policy.md).\n"
+     "red-recipient names one account as a TLP:RED recipient.\n" DB_HELP},
+    {"partner", cmd_partner, "add or list partner organisations",
+     "usage: schakel partner add NAME [--identity ID] [--country CC] [--sector S]...\n"
+     "       schakel partner list\n"
+     "\n"
+     "A partner is an organisation, known by a STIX identity (created unless\n"
+     "--identity gives the partner's own).  Objects whose created_by_ref is that\n"
+     "identity are the partner's own (the TLP producer rule).\n" DB_HELP},
+    {"account", cmd_account, "add an account of a partner",
+     "usage: schakel account add NAME --partner P [--password-stdin | --password PW]\n"
+     "\n"
+     "Without a password option one is generated and printed once on stdout.\n"
+     "Passwords are stored only as argon2id hashes.\n" DB_HELP},
+    {"token", cmd_token, "create or revoke API tokens",
+     "usage: schakel token create ACCOUNT [--label L]\n"
+     "       schakel token revoke TOKEN-ID|TOKEN\n"
+     "\n"
+     "create prints the token once on stdout (its id on stderr); only a hash is\n"
+     "stored.  Use it as 'Authorization: Bearer TOKEN'.\n" DB_HELP},
+    {"serve", cmd_serve, "serve the node over TAXII 2.1",
+     "usage: schakel serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
+     "                     [--threads N] [--insecure] [--page-size N]\n"
+     "                     [--max-content-length BYTES] [--timeout SECONDS]\n"
+     "\n"
+     "Serves the TAXII 2.1 API (discovery at /taxii2/).  Plain HTTP is only\n"
+     "allowed on a loopback address unless --insecure is given; with a\n"
+     "certificate and key it serves HTTPS.  Prints the bound address on\n"
+     "stdout, one JSON access-log line per request on stderr; stops cleanly on\n"
+     "SIGTERM or SIGINT.\n"
+     "\n"
+     "  --listen ADDR:PORT        default 127.0.0.1:6543 (port 0 = any free port)\n"
+     "  --threads N               worker threads (default 4)\n"
+     "  --page-size N             most objects per page (default 1000)\n"
+     "  --max-content-length B    largest POST body (default 104857600)\n"
+     "  --timeout S               idle connection timeout (default 30)\n" DB_HELP},
     {"help", NULL, "show help for a command", "usage: schakel help [COMMAND]\n"},
     {NULL, NULL, NULL, NULL},
 };

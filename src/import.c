@@ -111,6 +111,18 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 				break;
 			}
 		}
+		if (o->on_object) {
+			sk_import_event ev = {
+			    .index = it.index,
+			    .id = info.id,
+			    .spec = info.spec,
+			    .version = info.version,
+			    .outcome = outcome == SK_PUT_NEW     ? SK_IMPORT_NEW
+				       : outcome == SK_PUT_ADDED ? SK_IMPORT_ADDED
+								 : SK_IMPORT_DUPLICATE,
+			};
+			o->on_object(o->ud, &ev);
+		}
 		if (++in_batch >= batch) {
 			if ((rc = sk_store_commit(st, err)))
 				goto out;
@@ -129,6 +141,14 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 		stats->rejected++;
 		if (o->on_reject)
 			o->on_reject(o->ud, loc, oerr.msg);
+		if (o->on_object) {
+			const char *rid = obj ? sk_json_str(sk_json_get(obj, "id")) : NULL;
+			sk_import_event ev = {.index = it.index,
+					      .id = rid,
+					      .outcome = SK_IMPORT_REJECTED,
+					      .message = oerr.msg};
+			o->on_object(o->ud, &ev);
+		}
 		if (o->strict) {
 			rc = sk_error_set(err, SK_ESTIX, "%s: %s (--strict: nothing from this "
 							 "input was stored)",

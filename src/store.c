@@ -50,6 +50,45 @@ static const char *const migrations[] = {
     "  ver INTEGER NOT NULL REFERENCES objects(ver),"
     "  PRIMARY KEY(coll, date_added)) WITHOUT ROWID;"
     "CREATE UNIQUE INDEX collection_objects_ver ON collection_objects(coll, ver);",
+    /* 1 -> 2: sharing (TAXII 2.1): partners, accounts, grants, API roots, statuses */
+    "CREATE TABLE partners("
+    "  pid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, identity TEXT NOT NULL UNIQUE,"
+    "  country TEXT, created INTEGER NOT NULL);"
+    "CREATE TABLE accounts("
+    "  aid INTEGER PRIMARY KEY,"
+    "  pid INTEGER NOT NULL REFERENCES partners(pid) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL UNIQUE, pwhash TEXT, created INTEGER NOT NULL);"
+    "CREATE TABLE tokens("
+    "  tid INTEGER PRIMARY KEY,"
+    "  aid INTEGER NOT NULL REFERENCES accounts(aid) ON DELETE CASCADE,"
+    "  hash BLOB NOT NULL UNIQUE, prefix TEXT NOT NULL, label TEXT,"
+    "  created INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE grants("
+    "  coll INTEGER NOT NULL REFERENCES collections(cid) ON DELETE CASCADE,"
+    "  pid INTEGER NOT NULL REFERENCES partners(pid) ON DELETE CASCADE,"
+    "  can_read INTEGER NOT NULL DEFAULT 0, can_write INTEGER NOT NULL DEFAULT 0,"
+    "  amber INTEGER NOT NULL DEFAULT 0, amber_strict INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(coll, pid)) WITHOUT ROWID;"
+    "CREATE TABLE red_recipients("
+    "  coll INTEGER NOT NULL REFERENCES collections(cid) ON DELETE CASCADE,"
+    "  aid INTEGER NOT NULL REFERENCES accounts(aid) ON DELETE CASCADE,"
+    "  PRIMARY KEY(coll, aid)) WITHOUT ROWID;"
+    "CREATE TABLE collection_aliases("
+    "  alias TEXT PRIMARY KEY,"
+    "  coll INTEGER NOT NULL REFERENCES collections(cid) ON DELETE CASCADE) WITHOUT ROWID;"
+    "CREATE TABLE api_roots("
+    "  rid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, title TEXT, description TEXT);"
+    "INSERT INTO api_roots(rid, name, title) VALUES(1, 'api', 'schakel API root');"
+    "ALTER TABLE collections ADD COLUMN root INTEGER NOT NULL DEFAULT 1;"
+    "CREATE TABLE statuses("
+    "  sid TEXT PRIMARY KEY, root INTEGER NOT NULL, coll INTEGER NOT NULL,"
+    "  aid INTEGER NOT NULL, created INTEGER NOT NULL, total INTEGER NOT NULL,"
+    "  success INTEGER NOT NULL, failure INTEGER NOT NULL, pending INTEGER NOT NULL);"
+    "CREATE INDEX statuses_created ON statuses(created);"
+    "CREATE TABLE status_details("
+    "  sid TEXT NOT NULL REFERENCES statuses(sid) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL, outcome INTEGER NOT NULL, id TEXT, spec TEXT, version TEXT,"
+    "  message TEXT, PRIMARY KEY(sid, seq)) WITHOUT ROWID;",
 };
 
 enum stmt_id {
@@ -72,9 +111,13 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_INS_CO] = "INSERT OR IGNORE INTO collection_objects(coll,date_added,ver) VALUES(?1,?2,?3)",
 };
 
+#define QCACHE_SLOTS 48 /* cached statements of sk_store_stmt_get (query shapes) */
+
 struct sk_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S__COUNT];
+	sqlite3_stmt *qcache[QCACHE_SLOTS];
+	unsigned qnext; /* round-robin eviction */
 	bool in_tx;
 	int64_t da_cid;  /* collection whose last date_added is cached, 0 = none */
 	int64_t da_last; /* that collection's last date_added */
@@ -114,6 +157,46 @@ static sk_err get_stmt(sk_store *st, enum stmt_id id, sqlite3_stmt **out, sk_err
 	sqlite3_reset(*out);
 	sqlite3_clear_bindings(*out);
 	return SK_OK;
+}
+
+sk_err sk_store_stmt_get(sk_store *st, const char *sql, size_t len, sqlite3_stmt **out,
+			 sk_error *err)
+{
+	unsigned i;
+
+	for (i = 0; i < QCACHE_SLOTS; i++) {
+		const char *t = st->qcache[i] ? sqlite3_sql(st->qcache[i]) : NULL;
+		if (t && strlen(t) == len && memcmp(t, sql, len) == 0 &&
+		    !sqlite3_stmt_busy(st->qcache[i])) {
+			*out = st->qcache[i];
+			st->qcache[i] = NULL; /* checked out: nested use prepares another */
+			sqlite3_clear_bindings(*out);
+			return SK_OK;
+		}
+	}
+	if (sqlite3_prepare_v3(st->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, out, NULL) !=
+	    SQLITE_OK) {
+		*out = NULL;
+		return sk_store_dberr(st, err, "prepare");
+	}
+	return SK_OK;
+}
+
+void sk_store_stmt_put(sk_store *st, sqlite3_stmt *s)
+{
+	unsigned i;
+
+	if (!s)
+		return;
+	sqlite3_reset(s);
+	for (i = 0; i < QCACHE_SLOTS; i++)
+		if (!st->qcache[i]) {
+			st->qcache[i] = s;
+			return;
+		}
+	i = st->qnext++ % QCACHE_SLOTS;
+	sqlite3_finalize(st->qcache[i]);
+	st->qcache[i] = s;
 }
 
 static int user_version(sk_store *st)
@@ -243,6 +326,8 @@ void sk_store_close(sk_store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	for (int i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	for (int i = 0; i < QCACHE_SLOTS; i++)
+		sqlite3_finalize(st->qcache[i]);
 	sqlite3_close_v2(st->db);
 	free(st);
 }

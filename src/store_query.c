@@ -77,14 +77,25 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 	const char *key = coll ? "co.date_added" : "o.ver";
 	int bi = 1;
 
+	/* the visibility predicate for an objects alias (parameters from pol) */
+#define VIS(a)                                                                                     \
+	" AND (((pol.tm >> coalesce(nullif(" a ".tlp,0),pol.dt)) & 1) OR (" a ".created_by=pol.pr"  \
+	" AND ((pol.pm >> coalesce(nullif(" a ".tlp,0),pol.dt)) & 1)))"
+	const char *visx = q->vis ? VIS("x") : "";
+
 	sk_buf_init(&sql, 1 << 20);
-	if (coll)
+	if (q->vis)
+		rc = sk_buf_puts(&sql, "WITH pol(tm,pm,pr,dt) AS (SELECT ?,?,?,?) ");
+	if (!rc && coll)
 		rc = sk_buf_printf(&sql,
-				   "SELECT " ROW_COLS " FROM collection_objects co"
+				   "SELECT " ROW_COLS " FROM %scollection_objects co"
 				   " JOIN objects o ON o.ver=co.ver WHERE co.coll=?",
-				   "co.date_added");
-	else
-		rc = sk_buf_printf(&sql, "SELECT " ROW_COLS " FROM objects o WHERE 1", "o.added");
+				   "co.date_added", q->vis ? "pol CROSS JOIN " : "");
+	else if (!rc)
+		rc = sk_buf_printf(&sql, "SELECT " ROW_COLS " FROM %sobjects o WHERE 1", "o.added",
+				   q->vis ? "pol CROSS JOIN " : "");
+	if (!rc && q->vis)
+		rc = sk_buf_puts(&sql, VIS("o"));
 	if (!rc && q->added_after >= 0)
 		rc = sk_buf_printf(&sql, " AND %s>?", coll ? "co.date_added" : "o.added");
 	if (!rc && q->cursor > 0)
@@ -98,8 +109,8 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 	else if (!rc)
 		rc = sk_buf_printf(&sql,
 				   " AND NOT EXISTS (SELECT 1 FROM objects x%s"
-				   " WHERE x.id=o.id AND x.spec>o.spec)",
-				   scope);
+				   " WHERE x.id=o.id AND x.spec>o.spec%s)",
+				   scope, visx);
 	if (!rc && !(vm & SK_VER_ALL)) {
 		/* OR of: last, first, explicit versions */
 		const char *sep = "";
@@ -107,15 +118,15 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 		if (!rc && (vm & SK_VER_LAST)) {
 			rc = sk_buf_printf(&sql,
 					   "NOT EXISTS (SELECT 1 FROM objects x%s WHERE x.id=o.id"
-					   " AND x.spec=o.spec AND x.version>o.version)",
-					   scope);
+					   " AND x.spec=o.spec AND x.version>o.version%s)",
+					   scope, visx);
 			sep = " OR ";
 		}
 		if (!rc && (vm & SK_VER_FIRST)) {
 			rc = sk_buf_printf(&sql,
 					   "%sNOT EXISTS (SELECT 1 FROM objects x%s WHERE x.id=o.id"
-					   " AND x.spec=o.spec AND x.version<o.version)",
-					   sep, scope);
+					   " AND x.spec=o.spec AND x.version<o.version%s)",
+					   sep, scope, visx);
 			sep = " OR ";
 		}
 		if (!rc && q->nversions) {
@@ -136,9 +147,16 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 		sk_error_set(err, rc, "query too large");
 		goto out;
 	}
-	if (sqlite3_prepare_v2(sk_store_sqlite(st), sql.data, (int)sql.len, &s, NULL) != SQLITE_OK) {
-		rc = sk_store_dberr(st, err, "query");
+	if ((rc = sk_store_stmt_get(st, sql.data, sql.len, &s, err)))
 		goto out;
+	if (q->vis) {
+		sqlite3_bind_int64(s, bi++, (sqlite3_int64)q->vis_mask);
+		sqlite3_bind_int64(s, bi++, (sqlite3_int64)q->vis_producer_mask);
+		if (q->vis_producer && *q->vis_producer)
+			sqlite3_bind_text(s, bi++, q->vis_producer, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, bi++);
+		sqlite3_bind_int(s, bi++, q->vis_default_tlp);
 	}
 	if (coll)
 		sqlite3_bind_int64(s, bi++, q->cid);
@@ -159,7 +177,7 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 		sqlite3_bind_int64(s, bi++, (sqlite3_int64)q->limit);
 	rc = run(st, s, fn, ud, err);
 out:
-	sqlite3_finalize(s);
+	sk_store_stmt_put(st, s);
 	sk_buf_free(&sql);
 	return rc;
 }

@@ -30,7 +30,7 @@ enum {
 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define SK_STORE_SCHEMA_VERSION 1
+#define SK_STORE_SCHEMA_VERSION 2
 
 /*
  * Open (and migrate to the current schema) the store at path.  Without
@@ -159,6 +159,18 @@ typedef struct sk_query {
 	int64_t added_after;         /* strict lower bound on date_added; < 0 = none */
 	int64_t cursor;              /* keyset: rows after this date_added (cid) or ver; 0 = start */
 	size_t limit;                /* 0 = no limit */
+	/*
+	 * Visibility (policy.h's sk_policy_apply fills these).  With vis set,
+	 * a version exists for this query only if its effective TLP level L
+	 * (its own, or vis_default_tlp when unmarked) has bit L set in
+	 * vis_mask, or in vis_producer_mask when its created_by equals
+	 * vis_producer.  Hidden versions are also ignored when deciding which
+	 * version is the latest / first and which spec version is the latest.
+	 */
+	bool vis;
+	unsigned vis_mask, vis_producer_mask;
+	const char *vis_producer; /* may be NULL */
+	int vis_default_tlp;
 } sk_query;
 
 /* Initialise q to "everything, latest versions, latest spec". */
