@@ -55,6 +55,12 @@ bool cli_progress_enabled(void);
 /* Parse a TAXII/STIX timestamp argument into microseconds; false if bad. */
 bool cli_parse_ts_us(const char *s, int64_t *us);
 
+/*
+ * Export what partner or account `who` may see (sharing policy applied per
+ * collection; q->cid 0 = every collection), each version once.
+ */
+int cli_export_for(sk_store *st, const char *who, sk_query *q, sk_row_fn fn, void *ud);
+
 /* Subcommands */
 int cmd_init(cli_ctx *ctx, int argc, char **argv);
 int cmd_import(cli_ctx *ctx, int argc, char **argv);

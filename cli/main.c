@@ -58,7 +58,7 @@ const cli_cmd cli_commands[] = {
      "usage: schakel stats [--json]\n" DB_HELP},
     {"export", cmd_export, "write a STIX 2.1 bundle",
      "usage: schakel export [--collection C] [--type T]... [--added-after TS] [--latest]\n"
-     "                      [--output FILE]\n"
+     "                      [--output FILE] [--for PARTNER|ACCOUNT]\n"
      "\n"
      "Writes a STIX 2.1 bundle with every stored version (or only the latest)\n"
      "of the selected objects, exactly as they were imported.\n"
@@ -67,7 +67,9 @@ const cli_cmd cli_commands[] = {
      "  --type T          only this type (repeatable, or comma-separated)\n"
      "  --added-after TS  only versions added after TS\n"
      "  --latest          only the latest version of each object\n"
-     "  --output FILE     write to FILE instead of stdout\n" DB_HELP},
+     "  --output FILE     write to FILE instead of stdout\n"
+     "  --for NAME        only what partner (or account) NAME may see under the\n"
+     "                    sharing policy (docs/sharing-policy.md)\n" DB_HELP},
     {"collection", cmd_collection, "list, add and share collections",
      "usage: schakel collection list\n"
      "       schakel collection add NAME [--id UUID] [--title T] [--description D]\n"

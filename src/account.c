@@ -310,6 +310,27 @@ sk_err sk_account_get(sk_store *st, const char *name, sk_principal *out, sk_erro
 	return rc;
 }
 
+sk_err sk_partner_principal(sk_store *st, const char *name, sk_principal *out, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = prep(st, "SELECT pid, name, identity FROM partners WHERE name=?1 OR identity=?1",
+			 &s, err);
+
+	memset(out, 0, sizeof(*out));
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		out->pid = sqlite3_column_int64(s, 0);
+		copy_col(out->partner, sizeof(out->partner), s, 1);
+		copy_col(out->identity, sizeof(out->identity), s, 2);
+	} else {
+		rc = sk_error_set(err, SK_ENOTFOUND, "no partner named '%s'", name);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* --- tokens -------------------------------------------------------------- */
 
 static void token_hash(const char *token, unsigned char h[32])

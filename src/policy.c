@@ -19,7 +19,7 @@ sk_err sk_policy_access(sk_store *st, const sk_principal *p, const sk_collection
 	out->default_tlp = c->default_tlp >= SK_TLP_CLEAR && c->default_tlp <= SK_TLP_RED
 			       ? c->default_tlp
 			       : SK_TLP_AMBER;
-	if (!p || p->aid <= 0)
+	if (!p || p->pid <= 0)
 		return SK_OK;
 	out->authenticated = true;
 	snprintf(out->producer, sizeof(out->producer), "%s", p->identity);

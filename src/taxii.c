@@ -1417,7 +1417,6 @@ static void post_objects(ctx *c, const char *ckey)
 		sk_import_stats stats;
 		sk_import_opts o = {
 		    .cid = ci.c.cid,
-		    .max_element = rq->body_len + 16,
 		    .on_object = on_object,
 		    .ud = &ps,
 		};

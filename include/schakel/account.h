@@ -26,7 +26,10 @@
 #define SK_IDENTITY_ID_MAX 128
 #define SK_TOKEN_PREFIX "sk_"
 
-/* Who is asking: an account (aid > 0) or anonymous (aid == 0). */
+/*
+ * Who is asking: an account (aid > 0), a partner as a whole (aid == 0,
+ * pid > 0: offline exports), or anonymous (pid == 0).
+ */
 typedef struct sk_principal {
 	int64_t aid;
 	int64_t pid;
@@ -68,6 +71,13 @@ sk_err sk_partner_list(sk_store *st, int (*fn)(void *ud, const sk_partner_row *r
  */
 sk_err sk_account_add(sk_store *st, const char *partner, const char *name, const char *password,
 		      char **generated, sk_error *err);
+
+/*
+ * The principal a partner-level view uses (for `export --for PARTNER`): the
+ * partner with no account (aid 0), so account-level grants (TLP:RED) do not
+ * apply.  name is the partner's name or identity.  SK_ENOTFOUND if none.
+ */
+sk_err sk_partner_principal(sk_store *st, const char *name, sk_principal *out, sk_error *err);
 
 /* Look up an account by name (no secret check).  SK_ENOTFOUND if none. */
 sk_err sk_account_get(sk_store *st, const char *name, sk_principal *out, sk_error *err);
