@@ -18,6 +18,7 @@
 
 #include "schakel/buf.h"
 #include "schakel/timestamp.h"
+#include "store_priv.h"
 
 #define MAX_STORES 256
 
@@ -198,6 +199,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	};
 	sk_taxii_resp tr;
 	sk_taxii_handle(h->taxii, st, &req, &tr);
+	/* defensive: a request must never leave its connection inside a transaction */
+	if (!sqlite3_get_autocommit(sk_store_sqlite(st))) {
+		fprintf(stderr, "schakel: serve: %s %s left a transaction open; rolled back\n",
+			method, rq->path);
+		sk_store_rollback(st);
+	}
 	enum MHD_Result ok = send_resp(con, rq, &tr);
 	sk_taxii_resp_free(&tr);
 	sk_buf_free(&rq->body);

@@ -605,7 +605,9 @@ static void fail(ctx *c, int status, const char *title, const char *desc)
 
 static void fail_db(ctx *c, const sk_error *e)
 {
-	(void)e; /* details stay in the server: they may name internals */
+	/* details go to the server log only: they may name internals */
+	if (e && e->msg[0])
+		fprintf(stderr, "schakel: serve: %s\n", e->msg);
 	fail(c, 500, "Internal server error", "the store could not answer this request");
 }
 
@@ -1428,6 +1430,7 @@ static void post_objects(ctx *c, const char *ckey)
 		sk_err rc = sk_import_reader(c->st, rd, &o, &stats, &e);
 		sk_reader_close(rd);
 		if (rc || ps.oom) {
+			fprintf(stderr, "schakel: serve: POST: %s\n", rc ? e.msg : "out of memory");
 			fail(c, rc == SK_EBUSY ? 503 : 500, "Objects not stored",
 			     rc == SK_EBUSY ? "the store is busy; retry later"
 					    : "the store could not take this envelope");

@@ -78,6 +78,13 @@ class Node:
 
     def cleanup(self):
         self.stop()
+        try:  # server-side errors help when a test fails
+            with open(os.path.join(self.dir, "access.log")) as f:
+                for line in f:
+                    if line.startswith("schakel:") and "shutting down" not in line:
+                        print("server:", line.rstrip())
+        except OSError:
+            pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def request(self, method, path, auth=None, headers=None, body=None, accept=TAXII,

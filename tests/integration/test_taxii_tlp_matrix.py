@@ -73,7 +73,7 @@ def run(node, R):
             auth[a] = bearer(node.run("token", "create", a).stdout.strip())
     cid = str(uuid.uuid4())
     node.run("collection", "add", "matrix", "--id", cid, "--alias", "mx", "--public")
-    node.run("collection", "add", "private", "--default-tlp", "clear")
+    node.run("collection", "add", "private", "--default-tlp", "clear", "--alias", "private")
     node.run("collection", "grant", "Reader", "matrix", "--read", "--write")
     node.run("collection", "grant", "Amber", "matrix", "--read", "--amber")
     node.run("collection", "grant", "Strict", "matrix", "--read", "--amber-strict")
