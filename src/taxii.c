@@ -194,8 +194,8 @@ static bool split_commas(char *s, const char **out, size_t max, size_t *n)
 	}
 }
 
-sk_err sk_taxii_filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
-			      sk_taxii_filters *f, sk_error *err)
+static sk_err filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
+			    sk_taxii_filters *f, sk_error *err)
 {
 	const char *raw[F__COUNT] = {0};
 	const char *vals[SK_TAXII_MAX_VALUES];
@@ -343,6 +343,15 @@ bad_list:
 	sk_taxii_filters_free(f);
 	return sk_error_set(err, SK_EINVAL, "a filter has an empty value or more than %d values",
 			    SK_TAXII_MAX_VALUES);
+}
+
+sk_err sk_taxii_filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
+			      sk_taxii_filters *f, sk_error *err)
+{
+	sk_err rc = filters_parse(p, n, allowed, f, err);
+	if (rc)
+		sk_taxii_filters_free(f); /* whatever was allocated before the error */
+	return rc;
 }
 
 /* --- next tokens --------------------------------------------------------------- */
