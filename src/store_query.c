@@ -77,23 +77,31 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 	const char *key = coll ? "co.date_added" : "o.ver";
 	int bi = 1;
 
-	/* the visibility predicate for an objects alias (parameters from pol) */
+	/*
+	 * The visibility predicate for an objects alias, with named parameters
+	 * (a join with a parameter CTE would stop SQLite from walking the
+	 * date_added index in order, turning a LIMIT 100 page into a sort of
+	 * the whole collection).
+	 */
 #define VIS(a)                                                                                     \
-	" AND (((pol.tm >> coalesce(nullif(" a ".tlp,0),pol.dt)) & 1) OR (" a ".created_by=pol.pr"  \
-	" AND ((pol.pm >> coalesce(nullif(" a ".tlp,0),pol.dt)) & 1)))"
+	" AND (((:tm >> coalesce(nullif(" a ".tlp,0),:dt)) & 1) OR (" a ".created_by=:pr"           \
+	" AND ((:pm >> coalesce(nullif(" a ".tlp,0),:dt)) & 1)))"
 	const char *visx = q->vis ? VIS("x") : "";
 
 	sk_buf_init(&sql, 1 << 20);
-	if (q->vis)
-		rc = sk_buf_puts(&sql, "WITH pol(tm,pm,pr,dt) AS (SELECT ?,?,?,?) ");
-	if (!rc && coll)
+	if (coll && q->nids)
+		/* a few ids: drive from the id index, not the collection's date order */
 		rc = sk_buf_printf(&sql,
-				   "SELECT " ROW_COLS " FROM %scollection_objects co"
+				   "SELECT " ROW_COLS " FROM objects o CROSS JOIN collection_objects co"
+				   " ON co.ver=o.ver WHERE co.coll=?",
+				   "co.date_added");
+	else if (coll)
+		rc = sk_buf_printf(&sql,
+				   "SELECT " ROW_COLS " FROM collection_objects co"
 				   " JOIN objects o ON o.ver=co.ver WHERE co.coll=?",
-				   "co.date_added", q->vis ? "pol CROSS JOIN " : "");
-	else if (!rc)
-		rc = sk_buf_printf(&sql, "SELECT " ROW_COLS " FROM %sobjects o WHERE 1", "o.added",
-				   q->vis ? "pol CROSS JOIN " : "");
+				   "co.date_added");
+	else
+		rc = sk_buf_printf(&sql, "SELECT " ROW_COLS " FROM objects o WHERE 1", "o.added");
 	if (!rc && q->vis)
 		rc = sk_buf_puts(&sql, VIS("o"));
 	if (!rc && q->added_after >= 0)
@@ -149,32 +157,72 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 	}
 	if ((rc = sk_store_stmt_get(st, sql.data, sql.len, &s, err)))
 		goto out;
-	if (q->vis) {
-		sqlite3_bind_int64(s, bi++, (sqlite3_int64)q->vis_mask);
-		sqlite3_bind_int64(s, bi++, (sqlite3_int64)q->vis_producer_mask);
-		if (q->vis_producer && *q->vis_producer)
-			sqlite3_bind_text(s, bi++, q->vis_producer, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(s, bi++);
-		sqlite3_bind_int(s, bi++, q->vis_default_tlp);
+	/* positional (nameless) parameters in order; the named ones are the policy's */
+	{
+		int np = sqlite3_bind_parameter_count(s);
+		size_t ti = 0, ii = 0, si = 0, vi = 0;
+		int stage = 0;
+		for (int i = 1; i <= np; i++) {
+			const char *name = sqlite3_bind_parameter_name(s, i);
+			if (name) {
+				if (!strcmp(name, ":tm"))
+					sqlite3_bind_int64(s, i, (sqlite3_int64)q->vis_mask);
+				else if (!strcmp(name, ":pm"))
+					sqlite3_bind_int64(s, i, (sqlite3_int64)q->vis_producer_mask);
+				else if (!strcmp(name, ":dt"))
+					sqlite3_bind_int(s, i, q->vis_default_tlp);
+				else if (!strcmp(name, ":pr") && q->vis_producer && *q->vis_producer)
+					sqlite3_bind_text(s, i, q->vis_producer, -1, SQLITE_STATIC);
+				continue; /* :pr without a producer stays NULL */
+			}
+			/* the nameless ones, in the order the SQL was built */
+			for (;;) {
+				if (stage == 0 && coll) {
+					sqlite3_bind_int64(s, i, q->cid);
+					stage = 1;
+					break;
+				}
+				if (stage <= 1 && q->added_after >= 0) {
+					sqlite3_bind_int64(s, i, q->added_after);
+					stage = 2;
+					break;
+				}
+				if (stage <= 2 && q->cursor > 0) {
+					sqlite3_bind_int64(s, i, q->cursor);
+					stage = 3;
+					break;
+				}
+				if (stage <= 3 && ti < q->ntypes) {
+					sqlite3_bind_text(s, i, q->types[ti++], -1, SQLITE_STATIC);
+					stage = 3;
+					break;
+				}
+				if (stage <= 4 && ii < q->nids) {
+					sqlite3_bind_text(s, i, q->ids[ii++], -1, SQLITE_STATIC);
+					stage = 4;
+					break;
+				}
+				if (stage <= 5 && si < q->nspecs) {
+					sqlite3_bind_text(s, i, q->specs[si++], -1, SQLITE_STATIC);
+					stage = 5;
+					break;
+				}
+				if (stage <= 6 && !(vm & SK_VER_ALL) && vi < q->nversions) {
+					sqlite3_bind_text(s, i, q->versions[vi++], -1, SQLITE_STATIC);
+					stage = 6;
+					break;
+				}
+				if (stage <= 7 && q->limit) {
+					sqlite3_bind_int64(s, i, (sqlite3_int64)q->limit);
+					stage = 8;
+					break;
+				}
+				stage = 9; /* more placeholders than values: cannot happen */
+				break;
+			}
+		}
+		(void)bi;
 	}
-	if (coll)
-		sqlite3_bind_int64(s, bi++, q->cid);
-	if (q->added_after >= 0)
-		sqlite3_bind_int64(s, bi++, q->added_after);
-	if (q->cursor > 0)
-		sqlite3_bind_int64(s, bi++, q->cursor);
-	for (size_t i = 0; i < q->ntypes; i++)
-		sqlite3_bind_text(s, bi++, q->types[i], -1, SQLITE_STATIC);
-	for (size_t i = 0; i < q->nids; i++)
-		sqlite3_bind_text(s, bi++, q->ids[i], -1, SQLITE_STATIC);
-	for (size_t i = 0; i < q->nspecs; i++)
-		sqlite3_bind_text(s, bi++, q->specs[i], -1, SQLITE_STATIC);
-	if (!(vm & SK_VER_ALL))
-		for (size_t i = 0; i < q->nversions; i++)
-			sqlite3_bind_text(s, bi++, q->versions[i], -1, SQLITE_STATIC);
-	if (q->limit)
-		sqlite3_bind_int64(s, bi++, (sqlite3_int64)q->limit);
 	rc = run(st, s, fn, ud, err);
 out:
 	sk_store_stmt_put(st, s);
