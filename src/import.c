@@ -91,7 +91,9 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 
 		rc = sk_jstream_next(js, &it, &have, err);
 		if (rc) {
-			sk_error_prefix(err, "%s", sk_reader_name(rd));
+			/* reader errors already name the input; framer errors do not */
+			if (!err || strncmp(err->msg, sk_reader_name(rd), strlen(sk_reader_name(rd))))
+				sk_error_prefix(err, "%s", sk_reader_name(rd));
 			goto out;
 		}
 		if (!have)
@@ -147,9 +149,11 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 		continue;
 
 	reject : {
-		sk_import_count *c = count_for(stats, obj ? info.type : NULL);
-		if (obj && !info.type)
-			c = count_for(stats, sk_json_str(sk_json_get(obj, "type")));
+		/* the type as validation saw it, or as written, or "(not an object)" */
+		const char *type = obj ? info.type : NULL;
+		if (obj && !type)
+			type = sk_json_str(sk_json_get(obj, "type"));
+		sk_import_count *c = count_for(stats, type);
 		c->rejected++;
 		stats->rejected++;
 		if (o->on_reject)
