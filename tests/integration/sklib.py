@@ -244,7 +244,7 @@ def _txt(b):
 
 # --- the import summary -----------------------------------------------------
 
-_SUM_RE = re.compile(r"^(.*): (\d+) objects: (\d+) stored, (\d+) added to collection, "
+_SUM_RE = re.compile(r"^(.*): (\d+) objects read: (\d+) stored, (\d+) added to collection, "
                      r"(\d+) duplicate, (\d+) rejected \(")
 _ROW_RE = re.compile(r"^  (\S.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$")
 FIELDS = ("stored", "added", "duplicate", "rejected")

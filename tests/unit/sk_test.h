@@ -179,7 +179,7 @@ static inline int t_json_equal(const char *a, size_t alen, const char *b, size_t
 
 /* A parsed and validated object; info borrows from doc. */
 typedef struct t_obj {
-	json_t *doc;
+	sk_jdoc *doc;
 	sk_stix_info info;
 	sk_error err;
 	sk_err rc;
@@ -188,18 +188,16 @@ typedef struct t_obj {
 /* Parse text (which must be JSON) and validate it; returns o->rc. */
 static inline sk_err t_validate(t_obj *o, const char *text)
 {
-	json_error_t je;
-
 	memset(o, 0, sizeof(*o));
-	o->doc = json_loads(text, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-	cr_assert_not_null(o->doc, "bad test JSON (%s): %s", je.text, text);
-	o->rc = sk_stix_validate(o->doc, &o->info, &o->err);
+	cr_assert_eq(sk_json_doc_new(0, 0, &o->doc), SK_OK);
+	o->rc = sk_stix_validate_text(o->doc, text, strlen(text), &o->info, &o->err);
+	cr_assert_neq(o->rc, SK_EJSON, "bad test JSON (%s): %s", o->err.msg, text);
 	return o->rc;
 }
 
 static inline void t_obj_free(t_obj *o)
 {
-	json_decref(o->doc);
+	sk_json_doc_free(o->doc);
 	o->doc = NULL;
 }
 
@@ -214,7 +212,7 @@ static inline sk_err t_put(sk_store *st, int64_t cid, const char *text, sk_put_o
 	sk_err rc;
 
 	cr_assert_eq(t_validate(&o, text), SK_OK, "test object does not validate: %s", o.err.msg);
-	rc = sk_store_put(st, cid, o.doc, &o.info, text, strlen(text), outcome, date_added, err);
+	rc = sk_store_put(st, cid, &o.info, text, strlen(text), outcome, date_added, err);
 	t_obj_free(&o);
 	return rc;
 }
