@@ -306,10 +306,8 @@ sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error 
 		goto out;
 out:
 	if (rc) {
-		if (rc != SK_ENOTINIT && rc != SK_ESCHEMA && strncmp(err ? err->msg : "", path,
-								      strlen(path)) != 0)
-			sk_error_prefix(err, "%s", path);
-		else if (rc == SK_ENOTINIT || rc == SK_ESCHEMA)
+		/* every message names the database file, once */
+		if (!err || strncmp(err->msg, path, strlen(path)) != 0)
 			sk_error_prefix(err, "%s", path);
 		sk_store_close(st);
 		return rc;
@@ -678,7 +676,7 @@ static sk_err next_date_added(sk_store *st, int64_t cid, int64_t *da, sk_error *
 			return sk_store_dberr(st, err, "date_added");
 		st->da_last = sqlite3_column_int64(s, 0); /* 0 for NULL */
 		st->da_cid = cid;
-		/* a SELECT left un-reset keeps its read snapshot after COMMIT */
+		/* finish the statement: an open read would pin an old snapshot */
 		sqlite3_reset(s);
 	}
 	/* strictly increasing, even if the clock steps back or many land in one µs */
