@@ -168,8 +168,12 @@ static long split(sk_csv_state *c, const char *s, size_t n, const char **reason)
 			*reason = "more than 256 columns";
 			return -1;
 		}
-		if (i < n && s[i] == '"') {
-			size_t a = ++i;
+		size_t j = i;
+		while (j < n && (s[j] == ' ' || s[j] == '\t'))
+			j++;
+		if (j < n && s[j] == '"') {
+			/* a quoted field (blanks around the quotes are tolerated) */
+			size_t a = i = j + 1;
 			uint8_t q = 1;
 			for (;;) {
 				const char *qq = memchr(s + i, '"', n - i);
@@ -189,6 +193,8 @@ static long split(sk_csv_state *c, const char *s, size_t n, const char **reason)
 			c->start[nf] = (uint32_t)a;
 			c->len[nf] = (uint32_t)(i - 1 - a);
 			c->quoted[nf++] = q;
+			while (i < n && (s[i] == ' ' || s[i] == '\t'))
+				i++;
 			if (i < n && s[i] != ',') {
 				*reason = "text after a closing quote";
 				return -1;

@@ -103,6 +103,27 @@ const char *sk_obs_stix_path(sk_obs_kind kind, sk_obs_role role)
 	}
 }
 
+/* Byte classes: domain-name byte, uppercase letter, hex digit, decimal digit. */
+enum { CL_DOM = 1, CL_UP = 2, CL_HEX = 4, CL_DIG = 8 };
+static const uint8_t cls[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
+	13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 0, 0, 0, 0, 0, 0,
+	0, 7, 7, 7, 7, 7, 7, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1,
+	0, 5, 5, 5, 5, 5, 5, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 13, 13, 0, 0, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 static inline bool is_digit(unsigned char c)
 {
 	return (unsigned)(c - '0') < 10u;
@@ -196,33 +217,41 @@ bool sk_obs_is_ipv6(const char *s, size_t n)
 	return gap ? groups < 8 : groups == 8;
 }
 
-bool sk_obs_is_domain(const char *s, size_t n)
+/* Domain syntax in one pass; *upper gets the OR of the classes (CL_UP if any uppercase). */
+static bool domain_scan(const char *s, size_t n, unsigned *upper)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 	size_t label = 0;
+	unsigned acc = 0;
 
 	if (n == 0 || n > 253)
 		return false;
 	for (; p < end; p++) {
-		unsigned char c = *p;
-		if (c == '.') {
+		unsigned c = cls[*p];
+		if (*p == '.') {
 			if (label == 0)
 				return false;
 			label = 0;
 			continue;
 		}
-		if (!(is_alpha(c) || is_digit(c) || c == '-' || c == '_'))
+		if (!(c & CL_DOM) || ++label > 63)
 			return false;
-		if (++label > 63)
-			return false;
+		acc |= c;
 	}
+	*upper = acc & CL_UP;
 	return label > 0;
+}
+
+bool sk_obs_is_domain(const char *s, size_t n)
+{
+	unsigned up;
+	return domain_scan(s, n, &up);
 }
 
 bool sk_obs_is_hex(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!is_hexc((unsigned char)s[i]))
+		if (!(cls[(unsigned char)s[i]] & CL_HEX))
 			return false;
 	return n > 0;
 }
@@ -357,7 +386,8 @@ bool sk_logrec_add_ip(sk_logbuild *b, sk_obs_role role, const char *field, const
 {
 	if (sk_obs_is_ipv4(v, n))
 		return sk_logrec_add(b, SK_OBS_IPV4, role, field, v, n);
-	if (sk_obs_is_ipv6(v, n))
+	/* an IPv6 address has a colon within its first five bytes */
+	if (n >= 2 && memchr(v, ':', n < 5 ? n : 5) && sk_obs_is_ipv6(v, n))
 		return sk_logrec_add(b, SK_OBS_IPV6, role, field, v, n);
 	return false;
 }
@@ -382,12 +412,20 @@ static const char *lower(sk_logbuild *b, const char *s, size_t n)
 bool sk_logrec_add_domain(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
 			  size_t n)
 {
+	unsigned up;
 	if (n && v[n - 1] == '.')
 		n--;
-	if (!sk_obs_is_domain(v, n))
+	if (!domain_scan(v, n, &up))
 		return false;
-	const char *l = lower(b, v, n);
-	return l && sk_logrec_add(b, SK_OBS_DOMAIN, role, field, l, n);
+	if (up) {
+		char *o = sk_logrec_scratch(b, v, n);
+		if (!o)
+			return false;
+		for (size_t i = 0; i < n; i++)
+			o[i] = (char)(o[i] | ((cls[(unsigned char)o[i]] & CL_UP) << 4));
+		v = o;
+	}
+	return sk_logrec_add(b, SK_OBS_DOMAIN, role, field, v, n);
 }
 
 bool sk_logrec_add_host(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
