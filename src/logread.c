@@ -2,7 +2,8 @@
  * logread.c - line splitting, format detection and --follow for the log
  * readers.
  *
- * One buffer of at least 4 MiB holds the input; lines are found with memchr
+ * One buffer of four times the line limit (4 MiB by default) holds the
+ * input; lines are found with memchr
  * (glibc's is vectorised, far faster than any parser after it) and handed to
  * the format parser in place, so a line is never copied unless it straddles
  * a refill, and then only once by the memmove that compacts the buffer.
@@ -27,9 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LR_MIN_BUF ((size_t)4 << 20)
 #define LR_DEFAULT_LINE ((size_t)1 << 20)
-#define LR_MAX_LINE ((size_t)64 << 20)
+#define LR_MAX_LINE ((size_t)16 << 20)
 
 struct sk_logread {
 	sk_reader *rd; /* NULL when following a regular file through fd */
@@ -119,7 +119,7 @@ static sk_err set_format(sk_logread *lr, sk_logfmt f, sk_error *err)
 		}
 		break;
 	case SK_LOGFMT_TEXT:
-		if (!lr->psl) {
+		if (!lr->psl && !lr->opts.psl) {
 			/* a missing list is not an error: the TLD syntax check takes over */
 			sk_error perr;
 			rc = sk_psl_load(lr->opts.psl_path, &lr->psl, &perr);
@@ -140,12 +140,13 @@ static sk_err init_common(sk_logread *lr, const sk_logread_opts *opts, sk_error 
 	if (lr->opts.max_line == 0)
 		lr->opts.max_line = LR_DEFAULT_LINE;
 	if (lr->opts.max_line > LR_MAX_LINE)
-		return sk_error_set(err, SK_EINVAL, "line limit above 64 MiB");
+		return sk_error_set(err, SK_EINVAL, "line limit above 16 MiB");
 	if (lr->opts.follow_poll_ms == 0)
 		lr->opts.follow_poll_ms = 250;
-	lr->cap = lr->opts.max_line + (256u << 10);
-	if (lr->cap < LR_MIN_BUF)
-		lr->cap = LR_MIN_BUF;
+	/* 4 lines' worth (4 MiB for the default limit) keeps refills rare */
+	lr->cap = 4 * lr->opts.max_line;
+	if (lr->cap < (64u << 10))
+		lr->cap = 64u << 10;
 	/* +1: room for the newline we add to a last line cut short by rotation */
 	lr->buf = malloc(lr->cap + 1);
 	lr->b.cap = 2 * lr->opts.max_line + (64u << 10);
@@ -412,7 +413,8 @@ static int parse_line(sk_logread *lr, const char *s, size_t n, const char **reas
 	case SK_LOGFMT_CSV:
 		return sk_logfmt_csv_line(lr->csv, &lr->b, s, n, reason);
 	case SK_LOGFMT_TEXT:
-		return sk_logfmt_text_line(lr->psl, &lr->b, s, n, reason);
+		return sk_logfmt_text_line(lr->opts.psl ? lr->opts.psl : lr->psl, &lr->b, s, n,
+					   reason);
 	default:
 		*reason = "no format";
 		return LF_MALFORMED;

@@ -2,9 +2,9 @@
  * logread.h - read network logs (Zeek TSV/JSON, Suricata EVE, CSV, free
  * text) as a stream of observation records (schakel/logrec.h).
  *
- * The reader splits the input into lines in one large buffer (4 MiB) over an
- * sk_reader (so "-" is stdin and gzip is read transparently), hands each line
- * to the format's parser and returns one sk_logrec per data line.  Nothing is
+ * The reader splits the input into lines in one large buffer (4 x the line
+ * limit) over an sk_reader (so "-" is stdin and gzip is read transparently),
+ * hands each line to the format's parser and returns one sk_logrec per data line.  Nothing is
  * allocated per line.  Every input is bounded: a line longer than max_line
  * (default 1 MiB) is skipped and counted as malformed, like any line the
  * format cannot parse; malformed lines are never fatal.  --follow tails a
@@ -20,6 +20,7 @@
 
 #include "schakel/error.h"
 #include "schakel/logrec.h"
+#include "schakel/psl.h"
 #include "schakel/reader.h"
 
 typedef enum sk_logfmt {
@@ -38,9 +39,10 @@ bool sk_logfmt_parse(const char *name, sk_logfmt *out);
 
 typedef struct sk_logread_opts {
 	sk_logfmt format;        /* SK_LOGFMT_AUTO: detect from the first lines */
-	size_t max_line;         /* 0 = 1 MiB; at most 64 MiB */
+	size_t max_line;         /* 0 = 1 MiB; at most 16 MiB */
 	const char *csv_map;     /* "col=kind,..." (see docs/matcher.md); NULL = by header names */
 	const char *psl_path;    /* text format: NULL = SK_PSL_DEFAULT_PATH; missing = fallback */
+	const sk_psl *psl;       /* text format: a loaded list to borrow (then psl_path is unused) */
 	bool follow;             /* at end of file wait for more (regular files and stdin) */
 	unsigned follow_poll_ms; /* 0 = 250 */
 	volatile sig_atomic_t *stop; /* follow: return end of input once *stop != 0 */
