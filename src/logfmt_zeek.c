@@ -385,10 +385,19 @@ static size_t split(sk_zeek_state *z, const char *s, size_t n)
 	return nc;
 }
 
+static inline bool has_backslash(const char *v, size_t n)
+{
+	/* values are short: an inline loop beats a call to memchr */
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == '\\')
+			return true;
+	return false;
+}
+
 static void apply_value(sk_zeek_state *z, sk_logbuild *b, const struct zcol *c, const char *v,
 			size_t n)
 {
-	if (memchr(v, '\\', n)) {
+	if (has_backslash(v, n)) {
 		char *o = sk_logrec_reserve(b, n);
 		if (!o) {
 			b->rec->dropped++;
@@ -438,8 +447,9 @@ int sk_logfmt_zeek_line(sk_zeek_state *z, sk_logbuild *b, const char *s, size_t 
 			continue;
 		const char *v = s + z->bounds[i];
 		size_t vn = z->bounds[i + 1] - z->bounds[i] - 1;
-		if ((vn == z->unset_len && memcmp(v, z->unset, vn) == 0) ||
-		    (vn == z->empty_len && memcmp(v, z->empty, vn) == 0))
+		if (vn == z->unset_len && v[0] == z->unset[0] && memcmp(v, z->unset, vn) == 0)
+			continue;
+		if (vn == z->empty_len && v[0] == z->empty[0] && memcmp(v, z->empty, vn) == 0)
 			continue;
 		switch (c->act) {
 		case ZK_TS:
