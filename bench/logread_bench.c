@@ -137,15 +137,15 @@ int main(int argc, char **argv)
 	double dt = now() - t0;
 	const sk_logread_stats *st = sk_logread_stats_get(lr);
 	fprintf(do_dump ? stderr : stdout,
-		"%-10s %8.1f MB  %8.3f s  %8.0f MB/s  %8.2f Mrec/s  records %llu  malformed %llu  "
-		"values %llu  dropped %llu\n",
-		sk_logfmt_name(sk_logread_format(lr)), (double)total / 1e6, dt,
-		(double)total / 1e6 / dt, (double)st->records / 1e6 / dt,
-		(unsigned long long)st->records, (unsigned long long)st->malformed,
-		(unsigned long long)values, (unsigned long long)st->dropped);
+	        "%-10s %8.1f MB  %8.3f s  %8.0f MB/s  %8.2f Mrec/s  records %llu  malformed %llu  "
+	        "values %llu  dropped %llu\n",
+	        sk_logfmt_name(sk_logread_format(lr)), (double)total / 1e6, dt,
+	        (double)total / 1e6 / dt, (double)st->records / 1e6 / dt,
+	        (unsigned long long)st->records, (unsigned long long)st->malformed,
+	        (unsigned long long)values, (unsigned long long)st->dropped);
 	for (unsigned i = 0; i < st->n_bad; i++)
 		fprintf(stderr, "  line %llu: %s\n", (unsigned long long)st->bad[i].line,
-			st->bad[i].reason);
+		        st->bad[i].reason);
 	sk_logread_close(lr);
 	if (big != one)
 		free(big);

@@ -28,7 +28,7 @@ typedef struct sk_logbuild {
 
 /* Start a record for a line. */
 void sk_logrec_begin(sk_logbuild *b, const char *line, size_t len, uint64_t lineno,
-		     uint64_t offset);
+                     uint64_t offset);
 
 /* Copy n bytes to scratch; NULL (and rec->dropped++) when full. */
 char *sk_logrec_scratch(sk_logbuild *b, const char *s, size_t n);
@@ -37,30 +37,29 @@ char *sk_logrec_reserve(sk_logbuild *b, size_t n);
 
 /* Append a value as given (already normalised).  False when the record is full. */
 bool sk_logrec_add(sk_logbuild *b, sk_obs_kind kind, sk_obs_role role, const char *field,
-		   const char *v, size_t n);
+                   const char *v, size_t n);
 
 /* Typed adders: check syntax, normalise, add; false when the value is not of the kind. */
-bool sk_logrec_add_ip(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
-		      size_t n);
+bool sk_logrec_add_ip(sk_logbuild *b, sk_obs_role role, const char *field, const char *v, size_t n);
 bool sk_logrec_add_domain(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
-			  size_t n);
+                          size_t n);
 /* IP or domain (HTTP Host, SAN, DNS answers); a ":port" after a name is cut. */
 bool sk_logrec_add_host(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
-			size_t n);
+                        size_t n);
 /* kind SK_OBS_NONE = choose MD5/SHA1/SHA256/SHA512 by length.  Colons are removed. */
 bool sk_logrec_add_hash(sk_logbuild *b, sk_obs_kind kind, const char *field, const char *v,
-			size_t n);
+                        size_t n);
 bool sk_logrec_add_email(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
-			 size_t n);
+                         size_t n);
 bool sk_logrec_add_url(sk_logbuild *b, const char *field, const char *v, size_t n);
 /* "http://" host path, or path alone when it is already absolute. */
 bool sk_logrec_add_url_parts(sk_logbuild *b, const char *field, const char *host, size_t hn,
-			     const char *path, size_t pn);
+                             const char *path, size_t pn);
 bool sk_logrec_add_port(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
-			size_t n);
+                        size_t n);
 /* Any value, by sk_obs_classify. */
 bool sk_logrec_add_auto(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
-			size_t n);
+                        size_t n);
 
 /* Epoch seconds with optional fraction ("1521911720.865716") -> microseconds. */
 bool sk_logts_epoch(const char *s, size_t n, int64_t *us);
@@ -113,7 +112,7 @@ typedef struct sk_zeek_state sk_zeek_state;
 sk_err sk_logfmt_zeek_new(sk_zeek_state **out);
 void sk_logfmt_zeek_free(sk_zeek_state *z);
 int sk_logfmt_zeek_line(sk_zeek_state *z, sk_logbuild *b, const char *line, size_t len,
-			const char **reason);
+                        const char **reason);
 
 /* JSON lines: Zeek JSON and Suricata EVE (logfmt_eve.c holds the walker). */
 int sk_logfmt_zeekjson_line(sk_logbuild *b, const char *line, size_t len, const char **reason);
@@ -123,10 +122,10 @@ typedef struct sk_csv_state sk_csv_state;
 sk_err sk_logfmt_csv_new(const char *mapping, sk_csv_state **out, sk_error *err);
 void sk_logfmt_csv_free(sk_csv_state *c);
 int sk_logfmt_csv_line(sk_csv_state *c, sk_logbuild *b, const char *line, size_t len,
-		       const char **reason);
+                       const char **reason);
 
 /* psl may be NULL (TLD syntax fallback). */
 int sk_logfmt_text_line(const sk_psl *psl, sk_logbuild *b, const char *line, size_t len,
-			const char **reason);
+                        const char **reason);
 
 #endif

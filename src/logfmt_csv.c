@@ -14,8 +14,8 @@
 #include <strings.h>
 
 #define CSV_MAX_COLS 256
-#define CSV_MAX_HDR (64u << 10)
-#define CSV_MAX_MAP 64
+#define CSV_MAX_HDR  (64u << 10)
+#define CSV_MAX_MAP  64
 
 enum csv_kind {
 	C_IGNORE,
@@ -52,44 +52,111 @@ struct named {
 
 /* Kind names accepted in a mapping. */
 static const struct named kind_names[] = {
-	{"ignore", C_IGNORE},	  {"ip", C_IP},		  {"src_ip", C_SRC_IP},
-	{"dst_ip", C_DST_IP},	  {"src_port", C_SRC_PORT}, {"dst_port", C_DST_PORT},
-	{"port", C_DST_PORT},	  {"host", C_HOST},	  {"domain", C_DOMAIN},
-	{"url", C_URL},		  {"email", C_EMAIL},	  {"src_email", C_SRC_EMAIL},
-	{"dst_email", C_DST_EMAIL}, {"md5", C_MD5},	  {"sha1", C_SHA1},
-	{"sha256", C_SHA256},	  {"sha512", C_SHA512},	  {"hash", C_HASH},
-	{"ja3", C_JA3},		  {"ja3s", C_JA3S},	  {"ja4", C_JA4},
-	{"user_agent", C_UA},	  {"filename", C_FILENAME}, {"signature", C_SIGNATURE},
-	{"ts", C_TS},		  {"auto", C_AUTO},
+    {"ignore", C_IGNORE},
+    {"ip", C_IP},
+    {"src_ip", C_SRC_IP},
+    {"dst_ip", C_DST_IP},
+    {"src_port", C_SRC_PORT},
+    {"dst_port", C_DST_PORT},
+    {"port", C_DST_PORT},
+    {"host", C_HOST},
+    {"domain", C_DOMAIN},
+    {"url", C_URL},
+    {"email", C_EMAIL},
+    {"src_email", C_SRC_EMAIL},
+    {"dst_email", C_DST_EMAIL},
+    {"md5", C_MD5},
+    {"sha1", C_SHA1},
+    {"sha256", C_SHA256},
+    {"sha512", C_SHA512},
+    {"hash", C_HASH},
+    {"ja3", C_JA3},
+    {"ja3s", C_JA3S},
+    {"ja4", C_JA4},
+    {"user_agent", C_UA},
+    {"filename", C_FILENAME},
+    {"signature", C_SIGNATURE},
+    {"ts", C_TS},
+    {"auto", C_AUTO},
 };
 
 /* Default kinds by header name (case-insensitive). */
 static const struct named header_names[] = {
-	{"src", C_SRC_IP},	    {"src_ip", C_SRC_IP},	  {"srcip", C_SRC_IP},
-	{"source", C_SRC_IP},	    {"source_ip", C_SRC_IP},	  {"client_ip", C_SRC_IP},
-	{"c-ip", C_SRC_IP},	    {"id.orig_h", C_SRC_IP},	  {"dst", C_DST_IP},
-	{"dst_ip", C_DST_IP},	    {"dstip", C_DST_IP},	  {"dest", C_DST_IP},
-	{"dest_ip", C_DST_IP},	    {"destination", C_DST_IP},	  {"destination_ip", C_DST_IP},
-	{"server_ip", C_DST_IP},    {"s-ip", C_DST_IP},	  {"id.resp_h", C_DST_IP},
-	{"ip", C_IP},		    {"ip_address", C_IP},	  {"ipaddress", C_IP},
-	{"address", C_IP},	    {"src_port", C_SRC_PORT},	  {"sport", C_SRC_PORT},
-	{"source_port", C_SRC_PORT}, {"id.orig_p", C_SRC_PORT}, {"dst_port", C_DST_PORT},
-	{"dport", C_DST_PORT},	    {"dest_port", C_DST_PORT},	  {"destination_port", C_DST_PORT},
-	{"id.resp_p", C_DST_PORT},  {"port", C_DST_PORT},	  {"domain", C_HOST},
-	{"domain_name", C_HOST},    {"query", C_HOST},		  {"qname", C_HOST},
-	{"host", C_HOST},	    {"hostname", C_HOST},	  {"fqdn", C_HOST},
-	{"sni", C_HOST},	    {"server_name", C_HOST},	  {"url", C_URL},
-	{"request_url", C_URL},	    {"email", C_EMAIL},	  {"email_address", C_EMAIL},
-	{"from", C_SRC_EMAIL},	    {"sender", C_SRC_EMAIL},	  {"mail_from", C_SRC_EMAIL},
-	{"to", C_DST_EMAIL},	    {"recipient", C_DST_EMAIL},	  {"rcpt_to", C_DST_EMAIL},
-	{"md5", C_MD5},		    {"sha1", C_SHA1},		  {"sha256", C_SHA256},
-	{"sha512", C_SHA512},	    {"hash", C_HASH},		  {"file_hash", C_HASH},
-	{"ja3", C_JA3},		    {"ja3s", C_JA3S},		  {"ja4", C_JA4},
-	{"user_agent", C_UA},	    {"useragent", C_UA},	  {"user-agent", C_UA},
-	{"ua", C_UA},		    {"filename", C_FILENAME},	  {"file_name", C_FILENAME},
-	{"signature", C_SIGNATURE}, {"ts", C_TS},		  {"timestamp", C_TS},
-	{"time", C_TS},		    {"datetime", C_TS},	  {"indicator", C_AUTO},
-	{"ioc", C_AUTO},	    {"value", C_AUTO},		  {"observable", C_AUTO},
+    {"src", C_SRC_IP},
+    {"src_ip", C_SRC_IP},
+    {"srcip", C_SRC_IP},
+    {"source", C_SRC_IP},
+    {"source_ip", C_SRC_IP},
+    {"client_ip", C_SRC_IP},
+    {"c-ip", C_SRC_IP},
+    {"id.orig_h", C_SRC_IP},
+    {"dst", C_DST_IP},
+    {"dst_ip", C_DST_IP},
+    {"dstip", C_DST_IP},
+    {"dest", C_DST_IP},
+    {"dest_ip", C_DST_IP},
+    {"destination", C_DST_IP},
+    {"destination_ip", C_DST_IP},
+    {"server_ip", C_DST_IP},
+    {"s-ip", C_DST_IP},
+    {"id.resp_h", C_DST_IP},
+    {"ip", C_IP},
+    {"ip_address", C_IP},
+    {"ipaddress", C_IP},
+    {"address", C_IP},
+    {"src_port", C_SRC_PORT},
+    {"sport", C_SRC_PORT},
+    {"source_port", C_SRC_PORT},
+    {"id.orig_p", C_SRC_PORT},
+    {"dst_port", C_DST_PORT},
+    {"dport", C_DST_PORT},
+    {"dest_port", C_DST_PORT},
+    {"destination_port", C_DST_PORT},
+    {"id.resp_p", C_DST_PORT},
+    {"port", C_DST_PORT},
+    {"domain", C_HOST},
+    {"domain_name", C_HOST},
+    {"query", C_HOST},
+    {"qname", C_HOST},
+    {"host", C_HOST},
+    {"hostname", C_HOST},
+    {"fqdn", C_HOST},
+    {"sni", C_HOST},
+    {"server_name", C_HOST},
+    {"url", C_URL},
+    {"request_url", C_URL},
+    {"email", C_EMAIL},
+    {"email_address", C_EMAIL},
+    {"from", C_SRC_EMAIL},
+    {"sender", C_SRC_EMAIL},
+    {"mail_from", C_SRC_EMAIL},
+    {"to", C_DST_EMAIL},
+    {"recipient", C_DST_EMAIL},
+    {"rcpt_to", C_DST_EMAIL},
+    {"md5", C_MD5},
+    {"sha1", C_SHA1},
+    {"sha256", C_SHA256},
+    {"sha512", C_SHA512},
+    {"hash", C_HASH},
+    {"file_hash", C_HASH},
+    {"ja3", C_JA3},
+    {"ja3s", C_JA3S},
+    {"ja4", C_JA4},
+    {"user_agent", C_UA},
+    {"useragent", C_UA},
+    {"user-agent", C_UA},
+    {"ua", C_UA},
+    {"filename", C_FILENAME},
+    {"file_name", C_FILENAME},
+    {"signature", C_SIGNATURE},
+    {"ts", C_TS},
+    {"timestamp", C_TS},
+    {"time", C_TS},
+    {"datetime", C_TS},
+    {"indicator", C_AUTO},
+    {"ioc", C_AUTO},
+    {"value", C_AUTO},
+    {"observable", C_AUTO},
 };
 
 struct map_entry {
@@ -110,7 +177,7 @@ struct sk_csv_state {
 };
 
 static bool find_named(const struct named *t, size_t n, const char *s, size_t sl,
-		       enum csv_kind *out)
+                       enum csv_kind *out)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (strlen(t[i].name) == sl && strncasecmp(t[i].name, s, sl) == 0) {
@@ -134,16 +201,16 @@ sk_err sk_logfmt_csv_new(const char *mapping, sk_csv_state **out, sk_error *err)
 		enum csv_kind k;
 		if (!eq || eq == p || (size_t)(eq - p) >= sizeof(c->map[0].col) ||
 		    !find_named(kind_names, sizeof(kind_names) / sizeof(kind_names[0]), eq + 1,
-				(size_t)(e - eq - 1), &k)) {
+		                (size_t)(e - eq - 1), &k)) {
 			sk_logfmt_csv_free(c);
 			return sk_error_set(err, SK_EINVAL,
-					    "CSV mapping: expected COLUMN=KIND, got \"%.*s\"",
-					    (int)(e - p), p);
+			                    "CSV mapping: expected COLUMN=KIND, got \"%.*s\"",
+			                    (int)(e - p), p);
 		}
 		if (c->nmap == CSV_MAX_MAP) {
 			sk_logfmt_csv_free(c);
 			return sk_error_set(err, SK_ELIMIT, "CSV mapping: more than %d columns",
-					    CSV_MAX_MAP);
+			                    CSV_MAX_MAP);
 		}
 		memcpy(c->map[c->nmap].col, p, (size_t)(eq - p));
 		c->map[c->nmap].col[eq - p] = '\0';
@@ -179,7 +246,7 @@ static long split(sk_csv_state *c, const char *s, size_t n, const char **reason)
 				const char *qq = memchr(s + i, '"', n - i);
 				if (!qq) {
 					*reason = "unterminated quoted field (fields with newlines "
-						  "are not supported)";
+					          "are not supported)";
 					return -1;
 				}
 				i = (size_t)(qq - s) + 1;
@@ -265,8 +332,8 @@ static int header(sk_csv_state *c, const char *s, size_t n, const char **reason)
 			}
 		}
 		if (!mapped)
-			find_named(header_names, sizeof(header_names) / sizeof(header_names[0]), name,
-				   k, &kind);
+			find_named(header_names, sizeof(header_names) / sizeof(header_names[0]),
+			           name, k, &kind);
 		c->kinds[i] = (uint8_t)kind;
 	}
 	c->ncols = (size_t)nf;
@@ -329,7 +396,7 @@ static bool apply(sk_logbuild *b, enum csv_kind k, const char *f, const char *v,
 }
 
 int sk_logfmt_csv_line(sk_csv_state *c, sk_logbuild *b, const char *s, size_t n,
-		       const char **reason)
+                       const char **reason)
 {
 	if (n == 0)
 		return LF_SKIP;
@@ -340,7 +407,7 @@ int sk_logfmt_csv_line(sk_csv_state *c, sk_logbuild *b, const char *s, size_t n,
 		return LF_MALFORMED;
 	if ((size_t)nf != c->ncols) {
 		*reason = (size_t)nf < c->ncols ? "fewer fields than the header"
-						: "more fields than the header";
+		                                : "more fields than the header";
 		return LF_MALFORMED;
 	}
 	for (long i = 0; i < nf; i++) {

@@ -36,7 +36,7 @@ static inline const unsigned char *scan_str(const unsigned char *p, const unsign
 	while (end - p >= 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
-					 _mm_cmpeq_epi8(_mm_max_epu8(v, lim), lim));
+		                         _mm_cmpeq_epi8(_mm_max_epu8(v, lim), lim));
 		unsigned mask = (unsigned)(_mm_movemask_epi8(m) | _mm_movemask_epi8(v));
 		if (mask)
 			return p + __builtin_ctz(mask);
@@ -54,7 +54,10 @@ struct jkey {
 	int child;
 };
 
-#define K(name, child) {name, sizeof(name) - 1, child}
+#define K(name, child)                                                                             \
+	{                                                                                          \
+		name, sizeof(name) - 1, child                                                      \
+	}
 
 struct jw {
 	const unsigned char *p, *end;
@@ -235,8 +238,9 @@ static bool jstring(jw *w, const char **out, size_t *outn, char *dst, size_t dst
 					return jfail(w, "bad \\u escape");
 				w->p += 4;
 				if (cp >= 0xd800 && cp <= 0xdbff) {
-					if (w->end - w->p < 6 || w->p[0] != '\\' || w->p[1] != 'u' ||
-					    !hex4(w->p + 2, w->end, &lo) || lo < 0xdc00 || lo > 0xdfff)
+					if (w->end - w->p < 6 || w->p[0] != '\\' ||
+					    w->p[1] != 'u' || !hex4(w->p + 2, w->end, &lo) ||
+					    lo < 0xdc00 || lo > 0xdfff)
 						return jfail(w, "unpaired surrogate");
 					w->p += 6;
 					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
@@ -435,7 +439,7 @@ static int walk(jw *w, sk_logbuild *b, const char *line, size_t len, const char 
 	}
 	if (w->url)
 		sk_logrec_add_url_parts(b, w->url_field, w->host, w->host ? w->hn : 0, w->url,
-					w->un);
+		                        w->un);
 	return LF_RECORD;
 }
 
@@ -497,34 +501,42 @@ enum {
 };
 
 static const struct jkey eve_root[] = {
-	K("timestamp", E_TS),     K("event_type", E_EVENT), K("src_ip", E_SRC_IP),
-	K("dest_ip", E_DST_IP),   K("src_port", E_SRC_PORT), K("dest_port", E_DST_PORT),
-	K("dns", E_DNS),          K("http", E_HTTP),         K("tls", E_TLS),
-	K("quic", E_TLS),         K("fileinfo", E_FILE),     K("smtp", E_SMTP),
-	K("email", E_EMAIL),      K("alert", E_ALERT),       {NULL, 0, 0},
+    K("timestamp", E_TS),   K("event_type", E_EVENT),  K("src_ip", E_SRC_IP),
+    K("dest_ip", E_DST_IP), K("src_port", E_SRC_PORT), K("dest_port", E_DST_PORT),
+    K("dns", E_DNS),        K("http", E_HTTP),         K("tls", E_TLS),
+    K("quic", E_TLS),       K("fileinfo", E_FILE),     K("smtp", E_SMTP),
+    K("email", E_EMAIL),    K("alert", E_ALERT),       {NULL, 0, 0},
 };
 static const struct jkey eve_dns[] = {
-	K("rrname", E_DNS_NAME), K("queries", E_DNS_Q),	    K("answers", E_DNS_ANS),
-	K("rdata", E_DNS_RDATA), K("grouped", E_DNS_GROUPED), {NULL, 0, 0},
+    K("rrname", E_DNS_NAME), K("queries", E_DNS_Q),       K("answers", E_DNS_ANS),
+    K("rdata", E_DNS_RDATA), K("grouped", E_DNS_GROUPED), {NULL, 0, 0},
 };
 static const struct jkey eve_dns_q[] = {K("rrname", E_DNS_NAME), {NULL, 0, 0}};
 static const struct jkey eve_dns_ans[] = {K("rdata", E_DNS_RDATA), {NULL, 0, 0}};
 static const struct jkey eve_http[] = {
-	K("hostname", E_HTTP_HOST), K("url", E_HTTP_URL), K("http_user_agent", E_UA),
-	K("http_refer", E_URL),     {NULL, 0, 0},
+    K("hostname", E_HTTP_HOST), K("url", E_HTTP_URL), K("http_user_agent", E_UA),
+    K("http_refer", E_URL),     {NULL, 0, 0},
 };
 static const struct jkey eve_tls[] = {
-	K("sni", E_SNI),		  K("ja3", E_JA3),	K("ja3s", E_JA3S), K("ja4", E_JA4),
-	K("fingerprint", E_X509_FP), K("serial", E_SERIAL), K("ua", E_UA),	  {NULL, 0, 0},
+    K("sni", E_SNI),
+    K("ja3", E_JA3),
+    K("ja3s", E_JA3S),
+    K("ja4", E_JA4),
+    K("fingerprint", E_X509_FP),
+    K("serial", E_SERIAL),
+    K("ua", E_UA),
+    {NULL, 0, 0},
 };
 static const struct jkey eve_ja3[] = {K("hash", E_JA3_HASH), {NULL, 0, 0}};
 static const struct jkey eve_ja3s[] = {K("hash", E_JA3S_HASH), {NULL, 0, 0}};
 static const struct jkey eve_file[] = {
-	K("md5", E_MD5), K("sha1", E_SHA1), K("sha256", E_SHA256), K("filename", E_FILENAME), {NULL, 0, 0},
+    K("md5", E_MD5),           K("sha1", E_SHA1), K("sha256", E_SHA256),
+    K("filename", E_FILENAME), {NULL, 0, 0},
 };
-static const struct jkey eve_smtp[] = {K("mail_from", E_MAIL_FROM), K("rcpt_to", E_MAIL_TO), {NULL, 0, 0}};
+static const struct jkey eve_smtp[] = {
+    K("mail_from", E_MAIL_FROM), K("rcpt_to", E_MAIL_TO), {NULL, 0, 0}};
 static const struct jkey eve_email[] = {
-	K("from", E_EMAIL_FROM), K("to", E_EMAIL_TO), K("cc", E_EMAIL_CC), {NULL, 0, 0}};
+    K("from", E_EMAIL_FROM), K("to", E_EMAIL_TO), K("cc", E_EMAIL_CC), {NULL, 0, 0}};
 static const struct jkey eve_alert[] = {K("signature", E_SIG), {NULL, 0, 0}};
 
 static int eve_child(jw *w, int node, const char *k, size_t kn)
@@ -613,7 +625,8 @@ static void eve_scalar(jw *w, int node, const char *v, size_t n, bool is_str)
 		break;
 	case E_UA:
 		if (n)
-			sk_logrec_add(b, SK_OBS_USER_AGENT, SK_ROLE_NONE, "http.http_user_agent", v, n);
+			sk_logrec_add(b, SK_OBS_USER_AGENT, SK_ROLE_NONE, "http.http_user_agent", v,
+			              n);
 		break;
 	case E_SNI:
 		sk_logrec_add_domain(b, SK_ROLE_NONE, "tls.sni", v, n);
@@ -701,7 +714,7 @@ static void zeek_scalar(jw *w, int node, const char *v, size_t n, bool is_str)
 	switch (a) {
 	case ZK_TS:
 		if (!(is_str ? sk_logts_rfc3339(v, n, &b->rec->ts_us)
-			     : sk_logts_epoch(v, n, &b->rec->ts_us)))
+		             : sk_logts_epoch(v, n, &b->rec->ts_us)))
 			w->bad_ts = true;
 		return;
 	case ZK_PATH:

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <strings.h>
 
-
 /* memmem is a GNU extension; the project builds with _DEFAULT_SOURCE only. */
 static const char *find_str(const char *s, size_t n, const char *pat, size_t pn)
 {
@@ -198,7 +197,7 @@ static void token(const sk_psl *psl, sk_logbuild *b, const char *s, size_t n)
 }
 
 int sk_logfmt_text_line(const sk_psl *psl, sk_logbuild *b, const char *s, size_t n,
-			const char **reason)
+                        const char **reason)
 {
 	const char *p = s, *end = s + n;
 	(void)reason;

@@ -21,69 +21,85 @@
 #endif
 
 #define ZK_MAX_COLS 512
-#define ZK_MAX_HDR (64u << 10)
+#define ZK_MAX_HDR  (64u << 10)
 
 struct zk_map {
 	const char *name;
+	uint8_t len;
 	zk_act act;
 };
 
-/* Column names of Zeek's standard logs (conn, dns, http, ssl, x509, files, smtp, notice, ...). */
+#define Z(name, act)                                                                               \
+	{                                                                                          \
+		name, sizeof(name) - 1, act                                                        \
+	}
+
+/*
+ * Column names of Zeek's standard logs (conn, dns, http, ssl, x509, files,
+ * smtp, notice, ...), sorted by first byte; zk_first[c] is the range of
+ * entries starting with c, so a lookup compares a handful of names at most.
+ */
 static const struct zk_map zk_names[] = {
-	{"ts", ZK_TS},
-	{"_path", ZK_PATH},
-	{"id.orig_h", ZK_IP_SRC},
-	{"id.resp_h", ZK_IP_DST},
-	{"id.orig_p", ZK_PORT_SRC},
-	{"id.resp_p", ZK_PORT_DST},
-	{"src", ZK_IP_SRC},
-	{"dst", ZK_IP_DST},
-	{"query", ZK_DOMAIN},
-	{"answers", ZK_HOST},
-	{"host", ZK_HTTP_HOST},
-	{"uri", ZK_HTTP_URI},
-	{"referrer", ZK_URL},
-	{"server_name", ZK_DOMAIN},
-	{"host_name", ZK_DOMAIN},
-	{"ja3", ZK_JA3},
-	{"ja3s", ZK_JA3S},
-	{"ja4", ZK_JA4},
-	{"md5", ZK_MD5},
-	{"sha1", ZK_SHA1},
-	{"sha256", ZK_SHA256},
-	{"fingerprint", ZK_X509_FP},
-	{"cert_chain_fps", ZK_X509_FP},
-	{"client_cert_chain_fps", ZK_X509_FP},
-	{"certificate.serial", ZK_X509_SERIAL},
-	{"san.dns", ZK_DOMAIN},
-	{"san.ip", ZK_IP},
-	{"san.email", ZK_EMAIL},
-	{"mailfrom", ZK_EMAIL_SRC},
-	{"rcptto", ZK_EMAIL_DST},
-	{"from", ZK_EMAIL_SRC},
-	{"to", ZK_EMAIL_DST},
-	{"cc", ZK_EMAIL_DST},
-	{"reply_to", ZK_EMAIL},
-	{"x_originating_ip", ZK_IP},
-	{"path", ZK_IP},
-	{"tx_hosts", ZK_IP},
-	{"rx_hosts", ZK_IP},
-	{"client_addr", ZK_IP},
-	{"server_addr", ZK_IP},
-	{"user_agent", ZK_UA},
-	{"filename", ZK_FILENAME},
-	{"orig_filenames", ZK_FILENAME},
-	{"resp_filenames", ZK_FILENAME},
-	{"note", ZK_SIGNATURE},
+    Z("_path", ZK_PATH),
+    Z("answers", ZK_HOST),
+    Z("cc", ZK_EMAIL_DST),
+    Z("cert_chain_fps", ZK_X509_FP),
+    Z("certificate.serial", ZK_X509_SERIAL),
+    Z("client_addr", ZK_IP),
+    Z("client_cert_chain_fps", ZK_X509_FP),
+    Z("dst", ZK_IP_DST),
+    Z("filename", ZK_FILENAME),
+    Z("fingerprint", ZK_X509_FP),
+    Z("from", ZK_EMAIL_SRC),
+    Z("host", ZK_HTTP_HOST),
+    Z("host_name", ZK_DOMAIN),
+    Z("id.orig_h", ZK_IP_SRC),
+    Z("id.orig_p", ZK_PORT_SRC),
+    Z("id.resp_h", ZK_IP_DST),
+    Z("id.resp_p", ZK_PORT_DST),
+    Z("ja3", ZK_JA3),
+    Z("ja3s", ZK_JA3S),
+    Z("ja4", ZK_JA4),
+    Z("mailfrom", ZK_EMAIL_SRC),
+    Z("md5", ZK_MD5),
+    Z("note", ZK_SIGNATURE),
+    Z("orig_filenames", ZK_FILENAME),
+    Z("path", ZK_IP),
+    Z("query", ZK_DOMAIN),
+    Z("rcptto", ZK_EMAIL_DST),
+    Z("referrer", ZK_URL),
+    Z("reply_to", ZK_EMAIL),
+    Z("resp_filenames", ZK_FILENAME),
+    Z("rx_hosts", ZK_IP),
+    Z("san.dns", ZK_DOMAIN),
+    Z("san.email", ZK_EMAIL),
+    Z("san.ip", ZK_IP),
+    Z("server_addr", ZK_IP),
+    Z("server_name", ZK_DOMAIN),
+    Z("sha1", ZK_SHA1),
+    Z("sha256", ZK_SHA256),
+    Z("src", ZK_IP_SRC),
+    Z("to", ZK_EMAIL_DST),
+    Z("ts", ZK_TS),
+    Z("tx_hosts", ZK_IP),
+    Z("uri", ZK_HTTP_URI),
+    Z("user_agent", ZK_UA),
+    Z("x_originating_ip", ZK_IP),
 };
+
+static const uint8_t zk_first[128][2] = {
+    ['_'] = {0, 1},   ['a'] = {1, 2},   ['c'] = {2, 7},   ['d'] = {7, 8},   ['f'] = {8, 11},
+    ['h'] = {11, 13}, ['i'] = {13, 17}, ['j'] = {17, 20}, ['m'] = {20, 22}, ['n'] = {22, 23},
+    ['o'] = {23, 24}, ['p'] = {24, 25}, ['q'] = {25, 26}, ['r'] = {26, 31}, ['s'] = {31, 39},
+    ['t'] = {39, 42}, ['u'] = {42, 44}, ['x'] = {44, 45}};
 
 int sk_logfmt_zeek_lookup(const char *name, size_t n)
 {
-	if (n == 0)
+	unsigned char c = (unsigned char)name[0];
+	if (n == 0 || c >= 128)
 		return -1;
-	for (size_t i = 0; i < sizeof(zk_names) / sizeof(zk_names[0]); i++)
-		if (zk_names[i].name[0] == name[0] && strlen(zk_names[i].name) == n &&
-		    memcmp(zk_names[i].name, name, n) == 0)
+	for (unsigned i = zk_first[c][0]; i < zk_first[c][1]; i++)
+		if (zk_names[i].len == n && memcmp(zk_names[i].name, name, n) == 0)
 			return (int)i;
 	return -1;
 }
@@ -347,7 +363,7 @@ static int header_line(sk_zeek_state *z, const char *s, size_t n, const char **r
 				e = end;
 			size_t tl = (size_t)(e - p);
 			z->cols[i++].is_set = (tl > 4 && memcmp(p, "set[", 4) == 0) ||
-					      (tl > 7 && memcmp(p, "vector[", 7) == 0);
+			                      (tl > 7 && memcmp(p, "vector[", 7) == 0);
 			p = e + 1;
 		}
 	}
@@ -395,7 +411,7 @@ static inline bool has_backslash(const char *v, size_t n)
 }
 
 static void apply_value(sk_zeek_state *z, sk_logbuild *b, const struct zcol *c, const char *v,
-			size_t n)
+                        size_t n)
 {
 	if (has_backslash(v, n)) {
 		char *o = sk_logrec_reserve(b, n);
@@ -413,7 +429,7 @@ static void apply_value(sk_zeek_state *z, sk_logbuild *b, const struct zcol *c, 
 }
 
 int sk_logfmt_zeek_line(sk_zeek_state *z, sk_logbuild *b, const char *s, size_t n,
-			const char **reason)
+                        const char **reason)
 {
 	const char *host = NULL, *uri = NULL;
 	size_t hn = 0, un = 0;
@@ -433,7 +449,8 @@ int sk_logfmt_zeek_line(sk_zeek_state *z, sk_logbuild *b, const char *s, size_t 
 	}
 	size_t nc = split(z, s, n);
 	if (nc != z->ncols) {
-		*reason = nc < z->ncols ? "fewer columns than #fields" : "more columns than #fields";
+		*reason =
+		    nc < z->ncols ? "fewer columns than #fields" : "more columns than #fields";
 		return LF_MALFORMED;
 	}
 	z->bounds[nc] = (uint32_t)n + 1;

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #define LR_DEFAULT_LINE ((size_t)1 << 20)
-#define LR_MAX_LINE ((size_t)16 << 20)
+#define LR_MAX_LINE     ((size_t)16 << 20)
 
 struct sk_logread {
 	sk_reader *rd; /* NULL when following a regular file through fd */
@@ -51,7 +51,6 @@ struct sk_logread {
 	sk_logbuild b;
 	sk_logread_stats st;
 };
-
 
 /* memmem is a GNU extension; the project builds with _DEFAULT_SOURCE only. */
 static const char *find_str(const char *s, size_t n, const char *pat, size_t pn)
@@ -160,7 +159,7 @@ static sk_err init_common(sk_logread *lr, const sk_logread_opts *opts, sk_error 
 }
 
 sk_err sk_logread_open_reader(sk_reader *rd, const sk_logread_opts *opts, sk_logread **out,
-			      sk_error *err)
+                              sk_error *err)
 {
 	sk_logread *lr = calloc(1, sizeof(*lr));
 	sk_err rc;
@@ -193,12 +192,12 @@ static sk_err open_follow_fd(sk_logread *lr, sk_error *err)
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return sk_error_set(err, SK_EUNSUPPORTED, "%s: --follow needs a regular file",
-				    lr->path);
+		                    lr->path);
 	}
 	if (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
 		close(fd);
 		return sk_error_set(err, SK_EUNSUPPORTED, "%s: cannot follow a compressed file",
-				    lr->path);
+		                    lr->path);
 	}
 	if (lr->fd >= 0)
 		close(lr->fd);
@@ -210,7 +209,7 @@ static sk_err open_follow_fd(sk_logread *lr, sk_error *err)
 }
 
 sk_err sk_logread_open(const char *path, const sk_logread_opts *opts, sk_logread **out,
-		       sk_error *err)
+                       sk_error *err)
 {
 	sk_logread *lr = calloc(1, sizeof(*lr));
 	sk_err rc;
@@ -291,7 +290,7 @@ static sk_err fill(sk_logread *lr, sk_error *err)
 		while (k < 0 && errno == EINTR);
 		if (k < 0)
 			return sk_error_set(err, SK_EIO, "%s: read error: %s", lr->path,
-					    strerror(errno));
+			                    strerror(errno));
 		got = (size_t)k;
 		lr->fpos += got;
 	}
@@ -313,7 +312,7 @@ static bool stopped(const sk_logread *lr)
 static sk_err follow_wait(sk_logread *lr, sk_error *err)
 {
 	struct timespec ts = {.tv_sec = lr->opts.follow_poll_ms / 1000,
-			      .tv_nsec = (long)(lr->opts.follow_poll_ms % 1000) * 1000000L};
+	                      .tv_nsec = (long)(lr->opts.follow_poll_ms % 1000) * 1000000L};
 	struct stat st;
 
 	nanosleep(&ts, NULL);
@@ -342,7 +341,7 @@ static sk_err follow_wait(sk_logread *lr, sk_error *err)
 		/* truncated in place */
 		if (lseek(lr->fd, 0, SEEK_SET) < 0)
 			return sk_error_set(err, SK_EIO, "%s: seek failed: %s", lr->path,
-					    strerror(errno));
+			                    strerror(errno));
 		if (lr->end > lr->pos && lr->end < lr->cap)
 			lr->buf[lr->end++] = '\n';
 		lr->fpos = 0;
@@ -363,8 +362,8 @@ static bool header_like(const char *s, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (!((unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u || c == '_' || c == '.' || c == ' ' ||
-		      c == '-'))
+		if (!((unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u || c == '_' ||
+		      c == '.' || c == ' ' || c == '-'))
 			return false;
 	}
 	return true;
@@ -414,7 +413,7 @@ static int parse_line(sk_logread *lr, const char *s, size_t n, const char **reas
 		return sk_logfmt_csv_line(lr->csv, &lr->b, s, n, reason);
 	case SK_LOGFMT_TEXT:
 		return sk_logfmt_text_line(lr->opts.psl ? lr->opts.psl : lr->psl, &lr->b, s, n,
-					   reason);
+		                           reason);
 	default:
 		*reason = "no format";
 		return LF_MALFORMED;
@@ -496,7 +495,7 @@ sk_err sk_logread_next(sk_logread *lr, const sk_logrec **out, sk_error *err)
 		else
 			note_bad(lr, lr->lineno, reason ? reason : "malformed");
 		continue;
-more:
+	more:
 		if (lr->eof) {
 			if (!lr->opts.follow || lr->rd || stopped(lr)) {
 				if (lr->end > lr->pos && !lr->discarding)

@@ -13,26 +13,26 @@
 #include <strings.h>
 
 static const char *const kind_names[SK_OBS__COUNT] = {
-	[SK_OBS_NONE] = "none",
-	[SK_OBS_IPV4] = "ipv4",
-	[SK_OBS_IPV6] = "ipv6",
-	[SK_OBS_DOMAIN] = "domain",
-	[SK_OBS_URL] = "url",
-	[SK_OBS_EMAIL] = "email",
-	[SK_OBS_MD5] = "md5",
-	[SK_OBS_SHA1] = "sha1",
-	[SK_OBS_SHA256] = "sha256",
-	[SK_OBS_SHA512] = "sha512",
-	[SK_OBS_JA3] = "ja3",
-	[SK_OBS_JA3S] = "ja3s",
-	[SK_OBS_JA4] = "ja4",
-	[SK_OBS_X509_SHA1] = "x509-sha1",
-	[SK_OBS_X509_SHA256] = "x509-sha256",
-	[SK_OBS_X509_SERIAL] = "x509-serial",
-	[SK_OBS_PORT] = "port",
-	[SK_OBS_USER_AGENT] = "user-agent",
-	[SK_OBS_FILENAME] = "filename",
-	[SK_OBS_SIGNATURE] = "signature",
+    [SK_OBS_NONE] = "none",
+    [SK_OBS_IPV4] = "ipv4",
+    [SK_OBS_IPV6] = "ipv6",
+    [SK_OBS_DOMAIN] = "domain",
+    [SK_OBS_URL] = "url",
+    [SK_OBS_EMAIL] = "email",
+    [SK_OBS_MD5] = "md5",
+    [SK_OBS_SHA1] = "sha1",
+    [SK_OBS_SHA256] = "sha256",
+    [SK_OBS_SHA512] = "sha512",
+    [SK_OBS_JA3] = "ja3",
+    [SK_OBS_JA3S] = "ja3s",
+    [SK_OBS_JA4] = "ja4",
+    [SK_OBS_X509_SHA1] = "x509-sha1",
+    [SK_OBS_X509_SHA256] = "x509-sha256",
+    [SK_OBS_X509_SERIAL] = "x509-serial",
+    [SK_OBS_PORT] = "port",
+    [SK_OBS_USER_AGENT] = "user-agent",
+    [SK_OBS_FILENAME] = "filename",
+    [SK_OBS_SIGNATURE] = "signature",
 };
 
 const char *sk_obs_kind_name(sk_obs_kind kind)
@@ -63,7 +63,8 @@ const char *sk_obs_stix_path(sk_obs_kind kind, sk_obs_role role)
 			return "network-traffic:dst_ref.value";
 		return kind == SK_OBS_IPV4 ? "ipv4-addr:value" : "ipv6-addr:value";
 	case SK_OBS_PORT:
-		return role == SK_ROLE_SRC ? "network-traffic:src_port" : "network-traffic:dst_port";
+		return role == SK_ROLE_SRC ? "network-traffic:src_port"
+		                           : "network-traffic:dst_port";
 	case SK_OBS_DOMAIN:
 		return "domain-name:value";
 	case SK_OBS_URL:
@@ -106,22 +107,16 @@ const char *sk_obs_stix_path(sk_obs_kind kind, sk_obs_role role)
 /* Byte classes: domain-name byte, uppercase letter, hex digit, decimal digit. */
 enum { CL_DOM = 1, CL_UP = 2, CL_HEX = 4, CL_DIG = 8 };
 static const uint8_t cls[256] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
-	13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 0, 0, 0, 0, 0, 0,
-	0, 7, 7, 7, 7, 7, 7, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1,
-	0, 5, 5, 5, 5, 5, 5, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 13, 13, 0, 0, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  0,  0,  0,
+    0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 13, 13, 13, 13,
+    13, 13, 13, 13, 13, 13, 0, 0, 0, 0, 0, 0, 0, 7, 7, 7, 7, 7, 7, 3, 3, 3, 3,  3,  3,  3,
+    3,  3,  3,  3,  3,  3,  3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1, 0, 5, 5, 5, 5,  5,  5,  1,
+    1,  1,  1,  1,  1,  1,  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,  0,  0,  0,
+    0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  0,  0,  0,
+    0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 13, 13, 0,  0,
+    0,  0,  0,  13, 0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  0,  0,  0,
+    0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  0,  0,  0,
+    0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
 static inline bool is_digit(unsigned char c)
@@ -328,8 +323,7 @@ sk_obs_kind sk_obs_classify(const char *s, size_t n)
 
 /* ---- builder ---- */
 
-void sk_logrec_begin(sk_logbuild *b, const char *line, size_t len, uint64_t lineno,
-		     uint64_t offset)
+void sk_logrec_begin(sk_logbuild *b, const char *line, size_t len, uint64_t lineno, uint64_t offset)
 {
 	sk_logrec *r = b->rec;
 	r->ts_us = 0;
@@ -365,7 +359,7 @@ char *sk_logrec_scratch(sk_logbuild *b, const char *s, size_t n)
 }
 
 bool sk_logrec_add(sk_logbuild *b, sk_obs_kind kind, sk_obs_role role, const char *field,
-		   const char *v, size_t n)
+                   const char *v, size_t n)
 {
 	sk_logrec *r = b->rec;
 	if (r->n >= SK_LOGREC_MAX_OBS || n > UINT32_MAX) {
@@ -381,8 +375,7 @@ bool sk_logrec_add(sk_logbuild *b, sk_obs_kind kind, sk_obs_role role, const cha
 	return true;
 }
 
-bool sk_logrec_add_ip(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
-		      size_t n)
+bool sk_logrec_add_ip(sk_logbuild *b, sk_obs_role role, const char *field, const char *v, size_t n)
 {
 	if (sk_obs_is_ipv4(v, n))
 		return sk_logrec_add(b, SK_OBS_IPV4, role, field, v, n);
@@ -410,7 +403,7 @@ static const char *lower(sk_logbuild *b, const char *s, size_t n)
 }
 
 bool sk_logrec_add_domain(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
-			  size_t n)
+                          size_t n)
 {
 	unsigned up;
 	if (n && v[n - 1] == '.')
@@ -429,7 +422,7 @@ bool sk_logrec_add_domain(sk_logbuild *b, sk_obs_role role, const char *field, c
 }
 
 bool sk_logrec_add_host(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
-			size_t n)
+                        size_t n)
 {
 	if (n && v[0] == '[') {
 		/* "[2001:db8::1]:8080" */
@@ -450,7 +443,7 @@ bool sk_logrec_add_host(sk_logbuild *b, sk_obs_role role, const char *field, con
 }
 
 bool sk_logrec_add_hash(sk_logbuild *b, sk_obs_kind kind, const char *field, const char *v,
-			size_t n)
+                        size_t n)
 {
 	const char *h = v;
 	if (n && memchr(v, ':', n)) {
@@ -472,8 +465,11 @@ bool sk_logrec_add_hash(sk_logbuild *b, sk_obs_kind kind, const char *field, con
 		return false;
 	switch (kind) {
 	case SK_OBS_NONE:
-		kind = n == 32 ? SK_OBS_MD5 : n == 40 ? SK_OBS_SHA1 : n == 64 ? SK_OBS_SHA256
-						 : n == 128 ? SK_OBS_SHA512 : SK_OBS_NONE;
+		kind = n == 32    ? SK_OBS_MD5
+		       : n == 40  ? SK_OBS_SHA1
+		       : n == 64  ? SK_OBS_SHA256
+		       : n == 128 ? SK_OBS_SHA512
+		                  : SK_OBS_NONE;
 		break;
 	case SK_OBS_X509_SHA1:
 	case SK_OBS_X509_SHA256:
@@ -514,7 +510,7 @@ bool sk_logrec_add_hash(sk_logbuild *b, sk_obs_kind kind, const char *field, con
 }
 
 bool sk_logrec_add_email(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
-			 size_t n)
+                         size_t n)
 {
 	const char *lt = memchr(v, '<', n);
 	if (lt) {
@@ -560,7 +556,7 @@ bool sk_logrec_add_url(sk_logbuild *b, const char *field, const char *v, size_t 
 }
 
 bool sk_logrec_add_url_parts(sk_logbuild *b, const char *field, const char *host, size_t hn,
-			     const char *path, size_t pn)
+                             const char *path, size_t pn)
 {
 	if (has_scheme(path, pn))
 		return sk_logrec_add_url(b, field, path, pn);
@@ -587,7 +583,7 @@ bool sk_logrec_add_url_parts(sk_logbuild *b, const char *field, const char *host
 }
 
 bool sk_logrec_add_port(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
-			size_t n)
+                        size_t n)
 {
 	unsigned x = 0;
 	if (n == 0 || n > 5)
@@ -603,7 +599,7 @@ bool sk_logrec_add_port(sk_logbuild *b, sk_obs_role role, const char *field, con
 }
 
 bool sk_logrec_add_auto(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
-			size_t n)
+                        size_t n)
 {
 	switch (sk_obs_classify(v, n)) {
 	case SK_OBS_IPV4:
@@ -689,8 +685,8 @@ bool sk_logts_rfc3339(const char *s, size_t n, int64_t *us)
 	int64_t frac = 0;
 	int fd = 0;
 	size_t i = 19;
-	if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-	    s[13] != ':' || s[16] != ':')
+	if (n < 19 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
 		return false;
 	if (!num(s, 4, &y) || !num(s + 5, 2, &mo) || !num(s + 8, 2, &d) || !num(s + 11, 2, &h) ||
 	    !num(s + 14, 2, &mi) || !num(s + 17, 2, &se))

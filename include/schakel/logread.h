@@ -38,13 +38,13 @@ const char *sk_logfmt_name(sk_logfmt f);
 bool sk_logfmt_parse(const char *name, sk_logfmt *out);
 
 typedef struct sk_logread_opts {
-	sk_logfmt format;        /* SK_LOGFMT_AUTO: detect from the first lines */
-	size_t max_line;         /* 0 = 1 MiB; at most 16 MiB */
-	const char *csv_map;     /* "col=kind,..." (see docs/matcher.md); NULL = by header names */
-	const char *psl_path;    /* text format: NULL = SK_PSL_DEFAULT_PATH; missing = fallback */
-	const sk_psl *psl;       /* text format: a loaded list to borrow (then psl_path is unused) */
-	bool follow;             /* at end of file wait for more (regular files and stdin) */
-	unsigned follow_poll_ms; /* 0 = 250 */
+	sk_logfmt format;     /* SK_LOGFMT_AUTO: detect from the first lines */
+	size_t max_line;      /* 0 = 1 MiB; at most 16 MiB */
+	const char *csv_map;  /* "col=kind,..." (see docs/matcher.md); NULL = by header names */
+	const char *psl_path; /* text format: NULL = SK_PSL_DEFAULT_PATH; missing = fallback */
+	const sk_psl *psl;    /* text format: a loaded list to borrow (then psl_path is unused) */
+	bool follow;          /* at end of file wait for more (regular files and stdin) */
+	unsigned follow_poll_ms;     /* 0 = 250 */
 	volatile sig_atomic_t *stop; /* follow: return end of input once *stop != 0 */
 } sk_logread_opts;
 
@@ -77,14 +77,14 @@ typedef struct sk_logread sk_logread;
  * "-" or an uncompressed regular file.
  */
 sk_err sk_logread_open(const char *path, const sk_logread_opts *opts, sk_logread **out,
-		       sk_error *err);
+                       sk_error *err);
 
 /*
  * Read from an open sk_reader (e.g. sk_reader_open_mem); the logread takes
  * ownership of rd (closed by sk_logread_close, also on failure).  No follow.
  */
 sk_err sk_logread_open_reader(sk_reader *rd, const sk_logread_opts *opts, sk_logread **out,
-			      sk_error *err);
+                              sk_error *err);
 
 /*
  * Next record.  *rec is NULL at the end of input (or when *opts->stop was

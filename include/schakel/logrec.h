@@ -80,7 +80,7 @@ typedef enum sk_obs_role {
 typedef struct sk_obs {
 	const char *v;
 	const char *field; /* source field ("id.resp_h", "dns.rrname", CSV header); static or
-			      owned by the reader */
+	                      owned by the reader */
 	uint32_t len;
 	uint8_t kind; /* sk_obs_kind */
 	uint8_t role; /* sk_obs_role */
@@ -89,15 +89,15 @@ typedef struct sk_obs {
 #define SK_LOGREC_MAX_OBS 64
 
 typedef struct sk_logrec {
-	int64_t ts_us;       /* record time in microseconds since the epoch; 0 if none */
-	uint64_t line;       /* 1-based line number in the (decompressed) input */
-	uint64_t offset;     /* byte offset of the line in the (decompressed) input */
-	const char *raw;     /* the line as read, without the newline (not NUL-terminated) */
+	int64_t ts_us;   /* record time in microseconds since the epoch; 0 if none */
+	uint64_t line;   /* 1-based line number in the (decompressed) input */
+	uint64_t offset; /* byte offset of the line in the (decompressed) input */
+	const char *raw; /* the line as read, without the newline (not NUL-terminated) */
 	size_t raw_len;
-	const char *event;   /* Zeek _path / #path, EVE event_type; NULL if unknown */
+	const char *event; /* Zeek _path / #path, EVE event_type; NULL if unknown */
 	uint32_t event_len;
-	uint32_t n;          /* values in obs[] */
-	uint32_t dropped;    /* values found beyond SK_LOGREC_MAX_OBS or the scratch space */
+	uint32_t n;       /* values in obs[] */
+	uint32_t dropped; /* values found beyond SK_LOGREC_MAX_OBS or the scratch space */
 	sk_obs obs[SK_LOGREC_MAX_OBS];
 } sk_logrec;
 
@@ -116,7 +116,7 @@ const char *sk_obs_stix_path(sk_obs_kind kind, sk_obs_role role);
 
 /* Syntax checks on s[0..n), usable by the matcher too. */
 bool sk_obs_is_ipv4(const char *s, size_t n);
-bool sk_obs_is_ipv6(const char *s, size_t n); /* RFC 4291 text forms, optional %zone */
+bool sk_obs_is_ipv6(const char *s, size_t n);   /* RFC 4291 text forms, optional %zone */
 bool sk_obs_is_domain(const char *s, size_t n); /* labels only; no TLD check */
 bool sk_obs_is_hex(const char *s, size_t n);
 

@@ -53,16 +53,15 @@ static void collect_from(sk_logread *lr, collected *c)
 		if (c->records < 64) {
 			c->ts[c->records] = rec->ts_us;
 			snprintf(c->events[c->records], 16, "%.*s", (int)rec->event_len,
-				 rec->event ? rec->event : "");
+			         rec->event ? rec->event : "");
 		}
 		c->records++;
 		for (uint32_t i = 0; i < rec->n; i++) {
 			const sk_obs *o = &rec->obs[i];
-			int k = snprintf(c->text + c->len, sizeof(c->text) - c->len,
-					 "%llu %s %s %s %.*s\n", (unsigned long long)rec->line,
-					 sk_obs_kind_name((sk_obs_kind)o->kind),
-					 sk_obs_role_name((sk_obs_role)o->role), o->field, (int)o->len,
-					 o->v);
+			int k = snprintf(
+			    c->text + c->len, sizeof(c->text) - c->len, "%llu %s %s %s %.*s\n",
+			    (unsigned long long)rec->line, sk_obs_kind_name((sk_obs_kind)o->kind),
+			    sk_obs_role_name((sk_obs_role)o->role), o->field, (int)o->len, o->v);
 			c->len += (size_t)k;
 		}
 	}
@@ -90,8 +89,10 @@ static void collect_mem(const char *text, size_t len, const sk_logread_opts *opt
 	sk_logread_close(lr);
 }
 
-#define HAS(c, row) cr_expect(strstr((c)->text, row "\n") != NULL, "missing row: %s\nin:\n%s", row, (c)->text)
-#define HASNT(c, needle) cr_expect(strstr((c)->text, needle) == NULL, "unexpected: %s\nin:\n%s", needle, (c)->text)
+#define HAS(c, row)                                                                                \
+	cr_expect(strstr((c)->text, row "\n") != NULL, "missing row: %s\nin:\n%s", row, (c)->text)
+#define HASNT(c, needle)                                                                           \
+	cr_expect(strstr((c)->text, needle) == NULL, "unexpected: %s\nin:\n%s", needle, (c)->text)
 
 static collected C;
 
@@ -137,12 +138,12 @@ Test(logread, zeek_ssl_x509_files_smtp_conn)
 	HAS(&C, "9 ja3 none ja3 e7d705a3286e19ea42f587b344ee6865");
 	HAS(&C, "9 ja3s none ja3s 0d2a2b3c4d5e6f708192a3b4c5d6e7f8");
 	HAS(&C, "9 x509-sha256 none cert_chain_fps "
-		"b2dafbcdbc75210672f137f27ce882ccb799887631655d4f11191d5a678e44fe");
+	        "b2dafbcdbc75210672f137f27ce882ccb799887631655d4f11191d5a678e44fe");
 	HAS(&C, "9 x509-sha1 none cert_chain_fps 0123456789abcdef0123456789abcdef01234567");
 
 	collect(fixture("zeek_x509.log"), NULL, &C);
 	HAS(&C, "9 x509-sha256 none fingerprint "
-		"b2dafbcdbc75210672f137f27ce882ccb799887631655d4f11191d5a678e44fe");
+	        "b2dafbcdbc75210672f137f27ce882ccb799887631655d4f11191d5a678e44fe");
 	HAS(&C, "9 x509-serial none certificate.serial 0A1B2C3D");
 	HAS(&C, "9 domain none san.dns secure.shop.example");
 	HAS(&C, "9 email none san.email admin@shop.example");
@@ -152,7 +153,7 @@ Test(logread, zeek_ssl_x509_files_smtp_conn)
 	HAS(&C, "9 md5 none md5 44d88612fea8a8f36de82e1278abb02f");
 	HAS(&C, "9 sha1 none sha1 3395856ce81f2b7382dee72602f798b642f14140");
 	HAS(&C, "9 sha256 none sha256 "
-		"275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f");
+	        "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f");
 	HAS(&C, "9 filename none filename payload.bin");
 	HAS(&C, "9 ipv4 none tx_hosts 203.0.113.90");
 
@@ -245,7 +246,7 @@ Test(logread, eve)
 	/* fileinfo */
 	HAS(&C, "6 md5 none fileinfo.md5 44d88612fea8a8f36de82e1278abb02f");
 	HAS(&C, "6 sha256 none fileinfo.sha256 "
-		"275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f");
+	        "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f");
 	HAS(&C, "6 filename none fileinfo.filename /payload.bin");
 	/* flow */
 	HAS(&C, "7 port dst dest_port 443");
@@ -273,7 +274,7 @@ Test(logread, csv)
 	HAS(&C, "2 domain none domain evil.example");
 	HAS(&C, "2 url none url https://evil.example/login");
 	HAS(&C, "2 sha256 none sha256 "
-		"275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f");
+	        "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f");
 	HAS(&C, "3 url none url http://quoted.example/a,b");
 	HASNT(&C, " note ");
 
@@ -306,7 +307,7 @@ Test(logread, text_with_psl)
 	HAS(&C, "7 url none text https://login.evil.example/reset?user=victim");
 	HAS(&C, "7 domain none text login.evil.example");
 	HAS(&C, "9 sha256 none text "
-		"275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f");
+	        "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f");
 	HAS(&C, "10 md5 none text 44d88612fea8a8f36de82e1278abb02f");
 	HAS(&C, "10 ipv6 none text 2001:db8::dead:beef");
 	HAS(&C, "10 domain none text c2.evil.example");
@@ -345,8 +346,8 @@ Test(logread, limits_crlf_and_last_line)
 	memset(t + n, 'x', big);
 	n += big;
 	n += (size_t)sprintf(t + n, "\n198.51.100.2 tail\r\n\r\nlast 203.0.113.3");
-	sk_logread_opts o = {.format = SK_LOGFMT_TEXT, .max_line = 1024,
-			     .psl_path = "/nonexistent"};
+	sk_logread_opts o = {
+	    .format = SK_LOGFMT_TEXT, .max_line = 1024, .psl_path = "/nonexistent"};
 	collect_mem(t, n, &o, &C);
 	cr_assert_eq(C.st.malformed, 1);
 	cr_assert_eq(C.st.overlong, 1);
@@ -401,7 +402,8 @@ Test(logread, names)
 	cr_assert_eq(f, SK_LOGFMT_ZEEK_JSON);
 	cr_assert_not(sk_logfmt_parse("xml", &f));
 	cr_assert_str_eq(sk_logfmt_name(SK_LOGFMT_EVE), "eve");
-	cr_assert_str_eq(sk_obs_stix_path(SK_OBS_IPV4, SK_ROLE_DST), "network-traffic:dst_ref.value");
+	cr_assert_str_eq(sk_obs_stix_path(SK_OBS_IPV4, SK_ROLE_DST),
+	                 "network-traffic:dst_ref.value");
 	cr_assert_str_eq(sk_obs_stix_path(SK_OBS_SHA256, SK_ROLE_NONE), "file:hashes.'SHA-256'");
 	cr_assert_null(sk_obs_stix_path(SK_OBS_SIGNATURE, SK_ROLE_NONE));
 	cr_assert_str_eq(sk_obs_kind_name(SK_OBS_X509_SHA1), "x509-sha1");
@@ -477,8 +479,11 @@ Test(logread, follow_rotation, .timeout = 60)
 	static struct follow_ctx fc;
 	snprintf(fc.path, sizeof(fc.path), "/tmp/sk_follow_%d.log", (int)getpid());
 	append(fc.path, "w", "192.0.2.1 first\n");
-	sk_logread_opts o = {.format = SK_LOGFMT_TEXT, .follow = true, .follow_poll_ms = 10,
-			     .stop = &fc.stop, .psl_path = "/nonexistent"};
+	sk_logread_opts o = {.format = SK_LOGFMT_TEXT,
+	                     .follow = true,
+	                     .follow_poll_ms = 10,
+	                     .stop = &fc.stop,
+	                     .psl_path = "/nonexistent"};
 	sk_logread *lr;
 	sk_error err;
 	cr_assert_eq(sk_logread_open(fc.path, &o, &lr, &err), SK_OK, "%s", err.msg);
@@ -494,8 +499,8 @@ Test(logread, follow_rotation, .timeout = 60)
 		cr_assert(i < 5);
 		cr_assert_geq(rec->n, 1);
 		cr_expect_eq(rec->obs[0].len, strlen(want[i]));
-		cr_expect(memcmp(rec->obs[0].v, want[i], rec->obs[0].len) == 0, "record %u: %.*s", i,
-			  (int)rec->obs[0].len, rec->obs[0].v);
+		cr_expect(memcmp(rec->obs[0].v, want[i], rec->obs[0].len) == 0, "record %u: %.*s",
+		          i, (int)rec->obs[0].len, rec->obs[0].v);
 		atomic_fetch_add(&fc.seen, 1);
 	}
 	pthread_join(th, NULL);
@@ -567,24 +572,23 @@ static void check_shared(const char *sub, const char *const *names, sk_logfmt wa
 		} while (rec);
 		const sk_logread_stats *st = sk_logread_stats_get(lr);
 		cr_expect_eq(sk_logread_format(lr), want, "%s: format %s", *nm,
-			     sk_logfmt_name(sk_logread_format(lr)));
+		             sk_logfmt_name(sk_logread_format(lr)));
 		cr_expect_eq(st->malformed, 0, "%s: %llu malformed, first at line %llu: %s", *nm,
-			     (unsigned long long)st->malformed,
-			     (unsigned long long)(st->n_bad ? st->bad[0].line : 0),
-			     st->n_bad ? st->bad[0].reason : "");
+		             (unsigned long long)st->malformed,
+		             (unsigned long long)(st->n_bad ? st->bad[0].line : 0),
+		             st->n_bad ? st->bad[0].reason : "");
 		cr_expect_eq(records, count_lines(path), "%s: record count", *nm);
 		cr_log_info("%s: %lu records, %lu values", *nm, records, values);
 		sk_logread_close(lr);
 	}
 }
 
-static const char *const zeek_names_tsv[] = {"dns.log.gz",   "notice.log.gz", "ntlm.log.gz",
-					     "ocsp.log.gz",  "smtp.log.gz",   "software.log.gz",
-					     "ssh.log.gz",   "ssl.log.gz",    "x509.log.gz",
-					     NULL};
+static const char *const zeek_names_tsv[] = {
+    "dns.log.gz",      "notice.log.gz", "ntlm.log.gz", "ocsp.log.gz", "smtp.log.gz",
+    "software.log.gz", "ssh.log.gz",    "ssl.log.gz",  "x509.log.gz", NULL};
 static const char *const zeek_names_json[] = {
-	"dns.json.gz", "notice.json.gz", "ntlm.json.gz", "ocsp.json.gz", "smtp.json.gz",
-	"software.json.gz", "ssh.json.gz", "ssl.json.gz", "x509.json.gz", NULL};
+    "dns.json.gz",      "notice.json.gz", "ntlm.json.gz", "ocsp.json.gz", "smtp.json.gz",
+    "software.json.gz", "ssh.json.gz",    "ssl.json.gz",  "x509.json.gz", NULL};
 static const char *const eve_names[] = {"eve_suricata-verify_mix.json.gz", NULL};
 
 Test(shared, zeek_tsv, .timeout = 300)

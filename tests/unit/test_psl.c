@@ -9,12 +9,12 @@
 #include <unistd.h>
 
 static const char rules[] = "// comment\n"
-			    "example\n"
-			    "co.example\n"
-			    "*.wild.example\n"
-			    "!www.wild.example\n"
-			    "  test   trailing words ignored\n"
-			    "\n";
+                            "example\n"
+                            "co.example\n"
+                            "*.wild.example\n"
+                            "!www.wild.example\n"
+                            "  test   trailing words ignored\n"
+                            "\n";
 
 static long reg(const sk_psl *p, const char *name)
 {
@@ -28,15 +28,16 @@ Test(psl, rules_from_memory)
 	bool listed;
 	cr_assert_eq(sk_psl_load_mem(rules, sizeof(rules) - 1, &p, &err), SK_OK);
 	cr_assert_eq(sk_psl_count(p), 5);
-	cr_assert_eq(reg(p, "www.shop.example"), 4);        /* shop.example */
-	cr_assert_eq(reg(p, "a.b.co.example"), 2);          /* b.co.example */
-	cr_assert_eq(reg(p, "co.example"), -1);             /* a public suffix */
+	cr_assert_eq(reg(p, "www.shop.example"), 4); /* shop.example */
+	cr_assert_eq(reg(p, "a.b.co.example"), 2);   /* b.co.example */
+	cr_assert_eq(reg(p, "co.example"), -1);      /* a public suffix */
 	cr_assert_eq(reg(p, "example"), -1);
-	cr_assert_eq(reg(p, "x.y.wild.example"), 0);        /* *.wild.example: y.wild.example is the suffix */
+	cr_assert_eq(reg(p, "x.y.wild.example"),
+	             0); /* *.wild.example: y.wild.example is the suffix */
 	cr_assert_eq(reg(p, "y.wild.example"), -1);
-	cr_assert_eq(reg(p, "www.wild.example"), 0);        /* exception: registrable itself */
+	cr_assert_eq(reg(p, "www.wild.example"), 0); /* exception: registrable itself */
 	cr_assert_eq(reg(p, "a.www.wild.example"), 2);
-	cr_assert_eq(reg(p, "WWW.Shop.Example."), 4);       /* case, trailing dot */
+	cr_assert_eq(reg(p, "WWW.Shop.Example."), 4); /* case, trailing dot */
 	cr_assert_eq(sk_psl_suffix_len(p, "a.b.test", 8, &listed), 4);
 	cr_assert(listed);
 	cr_assert_eq(sk_psl_suffix_len(p, "a.b.unknown", 11, &listed), 7); /* implicit "*" */
@@ -80,7 +81,7 @@ Test(psl, debian_list)
 	cr_assert_eq(reg(p, "example.com"), 0);
 	cr_assert_eq(reg(p, "a.b.example.com"), 4);
 	cr_assert_eq(reg(p, "co.uk"), -1);
-	cr_assert_eq(reg(p, "foo.bar.kawasaki.jp"), 0); /* *.kawasaki.jp */
+	cr_assert_eq(reg(p, "foo.bar.kawasaki.jp"), 0);  /* *.kawasaki.jp */
 	cr_assert_eq(reg(p, "www.city.kawasaki.jp"), 4); /* !city.kawasaki.jp */
 	sk_psl_free(p);
 }
