@@ -120,6 +120,13 @@ static const char *const sco_types[] = {
     "windows-registry-key", "x509-certificate",
 };
 
+/* (start, end) pairs that must be in order wherever they appear */
+static const char *const windows[][2] = {
+    {"first_seen", "last_seen"},
+    {"first_observed", "last_observed"},
+    {"start_time", "stop_time"},
+};
+
 static int rule_cmp(const void *key, const void *rule)
 {
 	return strcmp(key, ((const struct prop_rule *)rule)->name);
@@ -442,13 +449,14 @@ sk_err sk_stix_validate(const sk_jval *obj, sk_stix_info *info, sk_error *err)
 		    sk_json_get(obj, "pattern")->n == 0)
 			return sk_error_set(err, SK_ESTIX, "%s: 'pattern' is empty", id);
 	}
-	if (!strcmp(type, "sighting")) {
-		const char *f = str(obj, "first_seen"), *l = str(obj, "last_seen");
+	/* time windows: the end may not come before the start, on any type */
+	for (i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+		const char *f = str(obj, windows[i][0]), *l = str(obj, windows[i][1]);
 		char fk[SK_TS_KEY_LEN + 1], lk[SK_TS_KEY_LEN + 1];
 		if (f && l && sk_ts_parse(f, strlen(f), fk, NULL) &&
 		    sk_ts_parse(l, strlen(l), lk, NULL) && strcmp(lk, fk) < 0)
-			return sk_error_set(err, SK_ESTIX,
-					    "%s: 'last_seen' is earlier than 'first_seen'", id);
+			return sk_error_set(err, SK_ESTIX, "%s: '%s' is earlier than '%s'", id,
+					    windows[i][1], windows[i][0]);
 	}
 	v = sk_json_get(obj, "granular_markings");
 	if (v) {

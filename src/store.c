@@ -591,6 +591,8 @@ static sk_err next_date_added(sk_store *st, int64_t cid, int64_t *da, sk_error *
 			return sk_store_dberr(st, err, "date_added");
 		st->da_last = sqlite3_column_int64(s, 0); /* 0 for NULL */
 		st->da_cid = cid;
+		/* finish the statement: an open read would pin an old snapshot */
+		sqlite3_reset(s);
 	}
 	/* strictly increasing, even if the clock steps back or many land in one µs */
 	*da = now > st->da_last ? now : st->da_last + 1;

@@ -129,7 +129,8 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 			rc = sk_buf_putc(&sql, ')');
 	}
 	if (!rc)
-		rc = sk_buf_printf(&sql, " ORDER BY %s", key);
+		rc = q->by_version ? sk_buf_printf(&sql, " ORDER BY o.spec, o.version, %s", key)
+				   : sk_buf_printf(&sql, " ORDER BY %s", key);
 	if (!rc && q->limit)
 		rc = sk_buf_puts(&sql, " LIMIT ?");
 	if (rc) {
@@ -173,6 +174,7 @@ sk_err sk_store_get(sk_store *st, const char *id, bool all_versions, sk_row_fn f
 	sk_query_init(&q);
 	q.ids = ids;
 	q.nids = 1;
+	q.by_version = true;
 	if (all_versions) {
 		static const char *const specs[] = {"2.0", "2.1"};
 		q.vermode = SK_VER_ALL;
