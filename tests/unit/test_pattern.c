@@ -39,49 +39,50 @@ static sk_err parse_err(const char *text, size_t len, sk_error *err)
 static const char *const spec21_examples[] = {
     /* 9.8 */
     "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
-    "[email-message:from_ref.value MATCHES '.+\\\\@example\\\\.com$' AND "
-    "email-message:body_multipart[*].body_raw_ref.name MATCHES '^Final Report.+\\\\.exe$']",
-    "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f' "
-    "AND file:mime_type = 'application/x-pdf']",
-    "[file:hashes.'SHA-256' = 'bf07a7fbb825fc0aae7bf4a1177b2b31fcf8a3feeaf7092761e18c859ee52a9c' "
-    "OR file:hashes.MD5 = 'cead3f77f6cda6ec00f57d76c9a6879f'] AND [file:hashes.'SHA-256' = "
-    "'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
-    "([file:hashes.MD5 = '79054025255fb1a26e4bc422aef54eb4'] FOLLOWEDBY "
-    "[windows-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\foo\\\\bar']) WITHIN 300 SECONDS",
-    "[user-account:account_type = 'unix' AND user-account:user_id = '1007' AND "
-    "user-account:account_login = 'Peter'] AND [user-account:account_type = 'unix' AND "
-    "user-account:user_id = '1008' AND user-account:account_login = 'Paul'] AND "
-    "[user-account:account_type = 'unix' AND user-account:user_id = '1009' AND "
-    "user-account:account_login = 'Mary']",
-    "[artifact:mime_type = 'application/vnd.tcpdump.pcap' AND artifact:payload_bin MATCHES "
-    "'\\\\xd4\\\\xc3\\\\xb2\\\\xa1\\\\x02\\\\x00\\\\x04\\\\x00']",
+    ("[email-message:from_ref.value MATCHES '.+\\\\@example\\\\.com$' AND "
+     "email-message:body_multipart[*].body_raw_ref.name MATCHES '^Final Report.+\\\\.exe$']"),
+    ("[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f' "
+     "AND file:mime_type = 'application/x-pdf']"),
+    ("[file:hashes.'SHA-256' = 'bf07a7fbb825fc0aae7bf4a1177b2b31fcf8a3feeaf7092761e18c859ee52a9c' "
+     "OR file:hashes.MD5 = 'cead3f77f6cda6ec00f57d76c9a6879f'] AND [file:hashes.'SHA-256' = "
+     "'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']"),
+    ("([file:hashes.MD5 = '79054025255fb1a26e4bc422aef54eb4'] FOLLOWEDBY "
+     "[windows-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\foo\\\\bar']) WITHIN 300 SECONDS"),
+    ("[user-account:account_type = 'unix' AND user-account:user_id = '1007' AND "
+     "user-account:account_login = 'Peter'] AND [user-account:account_type = 'unix' AND "
+     "user-account:user_id = '1008' AND user-account:account_login = 'Paul'] AND "
+     "[user-account:account_type = 'unix' AND user-account:user_id = '1009' AND "
+     "user-account:account_login = 'Mary']"),
+    ("[artifact:mime_type = 'application/vnd.tcpdump.pcap' AND artifact:payload_bin MATCHES "
+     "'\\\\xd4\\\\xc3\\\\xb2\\\\xa1\\\\x02\\\\x00\\\\x04\\\\x00']"),
     "[file:name = 'foo.dll' AND file:parent_directory_ref.path = 'C:\\\\Windows\\\\System32']",
     "[file:extensions.'windows-pebinary-ext'.sections[*].entropy > 7.0]",
     "[file:mime_type = 'image/bmp' AND file:magic_number_hex = h'ffd8']",
-    "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = "
-    "'203.0.113.33/32']",
-    "[network-traffic:dst_ref.type = 'domain-name' AND network-traffic:dst_ref.value = "
-    "'example.com'] REPEATS 5 TIMES WITHIN 1800 SECONDS",
-    "[domain-name:value = 'www.5z8.info' AND domain-name:resolves_to_refs[*].value = "
-    "'198.51.100.1/32']",
+    ("[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = "
+     "'203.0.113.33/32']"),
+    ("[network-traffic:dst_ref.type = 'domain-name' AND network-traffic:dst_ref.value = "
+     "'example.com'] REPEATS 5 TIMES WITHIN 1800 SECONDS"),
+    ("[domain-name:value = 'www.5z8.info' AND domain-name:resolves_to_refs[*].value = "
+     "'198.51.100.1/32']"),
     "[url:value = 'http://example.com/foo' OR url:value = 'http://example.com/bar']",
-    "[x509-certificate:issuer = 'CN=WEBMAIL' AND x509-certificate:serial_number = "
-    "'4c:0b:1d:19:74:86:a7:66:b4:1a:bf:40:27:21:76:28']",
-    "[windows-registry-key:key = 'HKEY_CURRENT_USER\\\\Software\\\\CryptoLocker\\\\Files' OR "
-    "windows-registry-key:key = "
-    "'HKEY_CURRENT_USER\\\\Software\\\\Microsoft\\\\CurrentVersion\\\\Run\\\\CryptoLocker_0388']",
+    ("[x509-certificate:issuer = 'CN=WEBMAIL' AND x509-certificate:serial_number = "
+     "'4c:0b:1d:19:74:86:a7:66:b4:1a:bf:40:27:21:76:28']"),
+    ("[windows-registry-key:key = 'HKEY_CURRENT_USER\\\\Software\\\\CryptoLocker\\\\Files' OR "
+     "windows-registry-key:key = "
+     "'HKEY_CURRENT_USER\\\\Software\\\\Microsoft\\\\CurrentVersion\\\\Run\\\\CryptoLocker_0388']"),
     "[(file:name = 'pdf.exe' OR file:size = '371712') AND file:created = t'2014-01-13T07:03:17Z']",
-    "[email-message:sender_ref.value = 'jdoe@example.com' AND email-message:subject = "
-    "'Conference Info']",
+    ("[email-message:sender_ref.value = 'jdoe@example.com' AND email-message:subject = "
+     "'Conference Info']"),
     "[x-usb-device:usbdrive.serial_number = '575833314133343231313937']",
-    "[process:command_line MATCHES '^.+>-add GlobalSign.cer -c -s -r localMachine Root$'] "
-    "FOLLOWEDBY [process:command_line MATCHES '^.+>-add GlobalSign.cer -c -s -r "
-    "localMachineTrustedPublisher$'] WITHIN 300 SECONDS",
+    ("[process:command_line MATCHES '^.+>-add GlobalSign.cer -c -s -r localMachine Root$'] "
+     "FOLLOWEDBY [process:command_line MATCHES '^.+>-add GlobalSign.cer -c -s -r "
+     "localMachineTrustedPublisher$'] WITHIN 300 SECONDS"),
     "[network-traffic:dst_ref.value ISSUBSET '2001:0db8:dead:beef:0000:0000:0000:0000/64']",
-    "([file:name = 'foo.dll'] AND [windows-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\foo\\\\bar']) "
-    "OR [process:name = 'fooproc' OR process:name = 'procfoo']",
-    "[ipv4-addr:value = '198.51.100.1/32'] START t'2014-06-01T00:00:00Z' STOP "
-    "t'2014-07-01T00:00:00Z'",
+    ("([file:name = 'foo.dll'] AND [windows-registry-key:key = "
+     "'HKEY_LOCAL_MACHINE\\\\foo\\\\bar']) "
+     "OR [process:name = 'fooproc' OR process:name = 'procfoo']"),
+    ("[ipv4-addr:value = '198.51.100.1/32'] START t'2014-06-01T00:00:00Z' STOP "
+     "t'2014-07-01T00:00:00Z'"),
     /* comparison operators (9.3) */
     "[file:name = 'foo.dll']",
     "[file:name != 'foo.dll']",
@@ -103,10 +104,10 @@ static const char *const spec21_examples[] = {
     "[ipv4-addr:value = '198.51.100.1/32'] AND [ipv4-addr:value = '203.0.113.33/32']",
     "[ipv4-addr:value = '198.51.100.1/32'] OR [ipv4-addr:value = '203.0.113.33/32']",
     "[ipv4-addr:value = '198.51.100.1/32'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.33/32']",
-    "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f'] "
-    "REPEATS 5 TIMES",
-    "([ipv4-addr:value = '198.51.100.1/32'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.33/32']) "
-    "WITHIN 5 SECONDS",
+    ("[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f'] "
+     "REPEATS 5 TIMES"),
+    ("([ipv4-addr:value = '198.51.100.1/32'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.33/32']) "
+     "WITHIN 5 SECONDS"),
     "[file:name = 'foo.dll'] START t'2016-06-01T00:00:00Z' STOP t'2016-07-01T00:00:00Z'",
     /* literals (9.2) */
     "[artifact:payload_bin = b'dGhpcyBpcyBhIHRlc3Q=']",
@@ -121,26 +122,26 @@ static const char *const spec21_examples[] = {
     "[file:extensions.'windows-pebinary-ext'.sections[*].entropy > 7.0]",
     "[email-message:from_ref.value = 'mary@example.com']",
     "[email-message:to_refs[*].value = 'john@example.com']",
-    "[network-traffic:extensions.'http-request-ext'.request_header.'Accept-Encoding' = "
-    "'gzip,deflate']",
+    ("[network-traffic:extensions.'http-request-ext'.request_header.'Accept-Encoding' = "
+     "'gzip,deflate']"),
     "[process:opened_connection_refs[*].dst_port = 443]",
     "[windows-registry-key:values[*].name = 'Foo']",
 };
 
 /* STIX 2.0 Part 5 examples in their 2.0 form (2.0 START/STOP took plain strings). */
 static const char *const spec20_examples[] = {
-    "[file:hashes.MD5 = '79054025255fb1a26e4bc422aef54eb4'] START '2016-06-01T00:00:00Z' STOP "
-    "'2016-07-01T00:00:00Z'",
+    ("[file:hashes.MD5 = '79054025255fb1a26e4bc422aef54eb4'] START '2016-06-01T00:00:00Z' STOP "
+     "'2016-07-01T00:00:00Z'"),
     "[win-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\foo\\\\bar'] WITHIN 5 SECONDS",
-    "[user-account:value = 'Peter'] AND [user-account:value != 'Paul'] AND "
-    "[user-account:value = 'Mary'] WITHIN 5 SECONDS",
+    ("[user-account:value = 'Peter'] AND [user-account:value != 'Paul'] AND "
+     "[user-account:value = 'Mary'] WITHIN 5 SECONDS"),
     "[x_whatever:detected == t'2018-03-22T12:11:14.1Z']",
     "[network-connection:extended_properties[0].source_payload MATCHES 'dGVzdHRlc3R0ZXN0']",
     "( [(network-traffic:dst_port IN(443,6443,8443) AND network-traffic:src_packets != 0) ])",
-    "([win-registry-key:key = 'hkey_local_machine\\\\foo\\\\bar']) WITHIN 5 SECONDS WITHIN 6 "
-    "SECONDS",
-    "([win-registry-key:key = 'hkey_local_machine\\\\foo\\\\bar'] REPEATS 2 TIMES) REPEATS 2 "
-    "TIMES",
+    ("([win-registry-key:key = 'hkey_local_machine\\\\foo\\\\bar']) WITHIN 5 SECONDS WITHIN 6 "
+     "SECONDS"),
+    ("([win-registry-key:key = 'hkey_local_machine\\\\foo\\\\bar'] REPEATS 2 TIMES) REPEATS 2 "
+     "TIMES"),
     "[foo:bar=1] REPEATS 9 TIMES",
     "[file:file_name IN ('test.txt', 'test2.exe', 'README')]",
     "[file:size IN (1024, 2048, 4096)]",
@@ -182,8 +183,8 @@ Test(pattern, other_valid_forms)
 	    "[a:b = 9223372036854775807 OR a:b = -9223372036854775808]",
 	    "[a:b = 1] WITHIN 2.5 SECONDS",
 	    "[a:b = 1] WITHIN +3 SECONDS",
-	    "[a:b = 1] REPEATS 2 TIMES WITHIN 10 SECONDS START t'2020-01-01T00:00:00Z' STOP "
-	    "t'2020-01-01T00:00:00.000001Z'",
+	    ("[a:b = 1] REPEATS 2 TIMES WITHIN 10 SECONDS START t'2020-01-01T00:00:00Z' STOP "
+	     "t'2020-01-01T00:00:00.000001Z'"),
 	    "[a:b = 'x'] START t'2016-06-01T00:00:00Z' STOP t'2016-06-01T00:00:00.000000001Z'",
 	    "(([a:b = 1]))",
 	    "[(((a:b = 1)))]",
