@@ -15,19 +15,32 @@
 
 #include "pattern_priv.h"
 
+/*
+ * Character classes of the ASCII range (bytes >= 0x80 are 0): C_DIGIT 0-9,
+ * C_ISTART [A-Za-z_], C_ICHAR [A-Za-z0-9_-], C_SPACE the ASCII whitespace.
+ */
+enum { C_DIGIT = 1, C_ISTART = 2, C_ICHAR = 4, C_SPACE = 8 };
+/* clang-format off */
+static const unsigned char cclass[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0,
+	5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 0, 0, 0, 0, 0, 0,
+	0, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+	6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 0, 0, 0, 6,
+	0, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+	6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 0, 0, 0, 0,
+};
+/* clang-format on */
+
 static bool is_digit(unsigned char c)
 {
-	return c >= '0' && c <= '9';
+	return cclass[c] & C_DIGIT;
 }
 
 static bool is_ident_start(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static bool is_ident_char(unsigned char c)
-{
-	return is_ident_start(c) || is_digit(c) || c == '-';
+	return cclass[c] & C_ISTART;
 }
 
 static int hexval(unsigned char c)
@@ -73,7 +86,7 @@ static bool lex_error(struct sk_plexer *lx, size_t off, const char *fmt, ...)
 static size_t space_len(const unsigned char *s, size_t n, size_t i)
 {
 	unsigned char c = s[i];
-	if (c == ' ' || (c >= '\t' && c <= '\r'))
+	if (cclass[c] & C_SPACE)
 		return 1;
 	if (c < 0xC2)
 		return 0;
@@ -148,11 +161,12 @@ static const struct {
 
 static enum sk_ptok keyword(const char *s, size_t n)
 {
-	/* every keyword is upper case except true and false */
-	if (!(s[0] >= 'A' && s[0] <= 'Z') && s[0] != 't' && s[0] != 'f')
+	/* every keyword is upper case except true and false, and 2 to 10 long */
+	if (n < 2 || n > 10 || (!(s[0] >= 'A' && s[0] <= 'Z') && s[0] != 't' && s[0] != 'f'))
 		return PT_IDENT;
 	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-		if (keywords[i].len == n && memcmp(keywords[i].word, s, n) == 0)
+		if (keywords[i].len == n && keywords[i].word[0] == s[0] &&
+		    memcmp(keywords[i].word, s, n) == 0)
 			return keywords[i].tok;
 	return PT_IDENT;
 }
@@ -376,7 +390,7 @@ bool sk_pattern_lex(struct sk_plexer *lx, struct sk_ptoken *tok)
 		}
 		if (is_ident_start(c)) {
 			size_t i = lx->pos + 1;
-			while (i < n && is_ident_char((unsigned char)s[i])) {
+			while (i < n && (cclass[(unsigned char)s[i]] & C_ICHAR)) {
 				if (s[i] == '-')
 					tok->hyphen = true;
 				i++;
@@ -472,6 +486,14 @@ bool sk_pattern_utf8_valid(const char *text, size_t n, size_t *bad)
 		unsigned char c = s[i];
 		size_t k;
 		uint32_t cp, min;
+		if (i + 8 <= n) { /* eight ASCII bytes at a time */
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if (!(w & 0x8080808080808080ULL)) {
+				i += 8;
+				continue;
+			}
+		}
 		if (c < 0x80) {
 			i++;
 			continue;
