@@ -83,6 +83,13 @@ static const char *const spec21_examples[] = {
      "OR [process:name = 'fooproc' OR process:name = 'procfoo']"),
     ("[ipv4-addr:value = '198.51.100.1/32'] START t'2014-06-01T00:00:00Z' STOP "
      "t'2014-07-01T00:00:00Z'"),
+    /* the same, as other printings of 2.1 section 9.8 have them */
+    ("[artifact:mime_type = 'application/vnd.tcpdump.pcap' AND artifact:payload_bin = "
+     "h'd4c3b2a102000400']"),
+    "[(file:name = 'pdf.exe' OR file:size = 371712) AND file:created = t'2014-01-13T07:03:17Z']",
+    ("([file:name = 'foo.dll'] AND [windows-registry-key:key = "
+     "'HKEY_LOCAL_MACHINE\\\\foo\\\\bar']) "
+     "OR [process:image_ref.name = 'fooproc' OR process:image_ref.name = 'procfoo']"),
     /* comparison operators (9.3) */
     "[file:name = 'foo.dll']",
     "[file:name != 'foo.dll']",
