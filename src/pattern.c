@@ -233,7 +233,12 @@ static bool decode_literal(struct parser *P, sk_plit *l)
 			return false;
 		}
 		l->kind = SK_PLIT_STRING;
-		l->len = sk_pattern_unescape(s + 1, t->len - 2, out);
+		if (t->esc) {
+			l->len = sk_pattern_unescape(s + 1, t->len - 2, out);
+		} else {
+			l->len = t->len - 2;
+			memcpy(out, s + 1, l->len);
+		}
 		out[l->len] = '\0';
 		l->str = out;
 		return true;
@@ -395,7 +400,12 @@ static bool parse_key(struct parser *P, sk_pstep *st)
 			oom(P);
 			return false;
 		}
-		st->keylen = sk_pattern_unescape(P->s + t->off + 1, t->len - 2, out);
+		if (t->esc) {
+			st->keylen = sk_pattern_unescape(P->s + t->off + 1, t->len - 2, out);
+		} else {
+			st->keylen = t->len - 2;
+			memcpy(out, P->s + t->off + 1, st->keylen);
+		}
 		out[st->keylen] = '\0';
 		st->key = out;
 		st->quoted = true;

@@ -142,32 +142,64 @@ static bool skip_space(struct sk_plexer *lx)
 	return true;
 }
 
-static const struct {
-	const char *word;
-	unsigned char len;
-	enum sk_ptok tok;
-} keywords[] = {
-    {"AND", 3, PT_AND},           {"OR", 2, PT_OR},
-    {"NOT", 3, PT_NOT},           {"FOLLOWEDBY", 10, PT_FOLLOWEDBY},
-    {"LIKE", 4, PT_LIKE},         {"MATCHES", 7, PT_MATCHES},
-    {"ISSUBSET", 8, PT_ISSUBSET}, {"ISSUPERSET", 10, PT_ISSUPERSET},
-    {"EXISTS", 6, PT_EXISTS},     {"IN", 2, PT_IN},
-    {"LAST", 4, PT_LAST},         {"START", 5, PT_START},
-    {"STOP", 4, PT_STOP},         {"WITHIN", 6, PT_WITHIN},
-    {"SECONDS", 7, PT_SECONDS},   {"REPEATS", 7, PT_REPEATS},
-    {"TIMES", 5, PT_TIMES},       {"true", 4, PT_TRUE},
-    {"false", 5, PT_FALSE},
-};
-
+/* Keywords are case-sensitive: upper case, except the literals true and false. */
 static enum sk_ptok keyword(const char *s, size_t n)
 {
-	/* every keyword is upper case except true and false, and 2 to 10 long */
-	if (n < 2 || n > 10 || (!(s[0] >= 'A' && s[0] <= 'Z') && s[0] != 't' && s[0] != 'f'))
-		return PT_IDENT;
-	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-		if (keywords[i].len == n && keywords[i].word[0] == s[0] &&
-		    memcmp(keywords[i].word, s, n) == 0)
-			return keywords[i].tok;
+#define KW(word, tok)                                                                              \
+	do {                                                                                       \
+		if (n == sizeof(word) - 1 && memcmp(s, word, n) == 0)                              \
+			return tok;                                                                \
+	} while (0)
+	switch (s[0]) {
+	case 'A':
+		KW("AND", PT_AND);
+		break;
+	case 'E':
+		KW("EXISTS", PT_EXISTS);
+		break;
+	case 'F':
+		KW("FOLLOWEDBY", PT_FOLLOWEDBY);
+		break;
+	case 'I':
+		KW("IN", PT_IN);
+		KW("ISSUBSET", PT_ISSUBSET);
+		KW("ISSUPERSET", PT_ISSUPERSET);
+		break;
+	case 'L':
+		KW("LIKE", PT_LIKE);
+		KW("LAST", PT_LAST);
+		break;
+	case 'M':
+		KW("MATCHES", PT_MATCHES);
+		break;
+	case 'N':
+		KW("NOT", PT_NOT);
+		break;
+	case 'O':
+		KW("OR", PT_OR);
+		break;
+	case 'R':
+		KW("REPEATS", PT_REPEATS);
+		break;
+	case 'S':
+		KW("START", PT_START);
+		KW("STOP", PT_STOP);
+		KW("SECONDS", PT_SECONDS);
+		break;
+	case 'T':
+		KW("TIMES", PT_TIMES);
+		break;
+	case 'W':
+		KW("WITHIN", PT_WITHIN);
+		break;
+	case 'f':
+		KW("false", PT_FALSE);
+		break;
+	case 't':
+		KW("true", PT_TRUE);
+		break;
+	}
+#undef KW
 	return PT_IDENT;
 }
 
@@ -244,6 +276,7 @@ static bool lex_string(struct sk_plexer *lx, struct sk_ptoken *tok)
 		if (s[i] == '\\') {
 			if (i + 1 >= lx->n)
 				break;
+			tok->esc = true;
 			if (s[i + 1] != '\\' && s[i + 1] != '\'') {
 				unsigned char c = (unsigned char)s[i + 1];
 				if (c >= 0x20 && c < 0x7f)
@@ -303,6 +336,7 @@ bool sk_pattern_lex(struct sk_plexer *lx, struct sk_ptoken *tok)
 
 	tok->hyphen = false;
 	tok->neg = false;
+	tok->esc = false;
 	if (!skip_space(lx))
 		return false;
 	tok->off = (uint32_t)lx->pos;

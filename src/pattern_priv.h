@@ -62,6 +62,7 @@ struct sk_ptoken {
 	uint32_t off, len; /* span in the text, quotes and prefixes included */
 	bool hyphen;       /* PT_IDENT containing '-' */
 	bool neg;          /* PT_INT / PT_FLOAT written with a leading '-' */
+	bool esc;          /* PT_STRING containing a backslash escape */
 };
 
 /*

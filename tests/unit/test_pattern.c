@@ -364,7 +364,7 @@ Test(pattern, limit_length)
 
 Test(pattern, limit_depth)
 {
-	char s[512];
+	char s[2048];
 	size_t k = 0;
 	sk_error err = {0};
 	sk_pattern *p = NULL;
