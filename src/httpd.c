@@ -389,7 +389,11 @@ sk_err sk_httpd_start(const sk_httpd_config *cfg, sk_httpd **out, char *bound, s
 		h->cfg.timeout = 30;
 	if ((rc = sk_store_open(cfg->db_path, 0, &st, err)))
 		goto fail;
-	rc = sk_taxii_new(st, &cfg->taxii, &h->taxii, err);
+	{
+		sk_taxii_config tc = cfg->taxii;
+		tc.db_path = cfg->db_path;
+		rc = sk_taxii_new(st, &tc, &h->taxii, err);
+	}
 	sk_store_close(st);
 	if (rc)
 		goto fail;
