@@ -55,6 +55,12 @@ bool cli_progress_enabled(void);
 /* Parse a TAXII/STIX timestamp argument into microseconds; false if bad. */
 bool cli_parse_ts_us(const char *s, int64_t *us);
 
+/*
+ * Export what partner or account `who` may see (sharing policy applied per
+ * collection; q->cid 0 = every collection), each version once.
+ */
+int cli_export_for(sk_store *st, const char *who, sk_query *q, sk_row_fn fn, void *ud);
+
 /* Subcommands */
 int cmd_init(cli_ctx *ctx, int argc, char **argv);
 int cmd_import(cli_ctx *ctx, int argc, char **argv);
@@ -64,6 +70,11 @@ int cmd_show(cli_ctx *ctx, int argc, char **argv);
 int cmd_stats(cli_ctx *ctx, int argc, char **argv);
 int cmd_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_collection(cli_ctx *ctx, int argc, char **argv);
+int cmd_partner(cli_ctx *ctx, int argc, char **argv);
+int cmd_account(cli_ctx *ctx, int argc, char **argv);
+int cmd_token(cli_ctx *ctx, int argc, char **argv);
+int cmd_serve(cli_ctx *ctx, int argc, char **argv);
+int cmd_pattern(cli_ctx *ctx, int argc, char **argv);
 int cmd_feed(cli_ctx *ctx, int argc, char **argv);
 int cmd_warninglist(cli_ctx *ctx, int argc, char **argv);
 

@@ -23,19 +23,25 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void summary(const char *name, const sk_import_stats *s, double secs)
+static void summary(const char *name, const sk_import_stats *s, double secs, bool failed)
 {
-	fprintf(stderr, "%s: %llu objects: %llu stored, %llu added to collection, %llu duplicate, "
+	if (failed)
+		fprintf(stderr, "%s: stopped by the error above; the objects of the unfinished batch "
+				"were rolled back\n",
+			name);
+	fprintf(stderr, "%s: %llu objects read: %llu stored, %llu added to collection, %llu duplicate, "
 			"%llu rejected (%.1f MB in %.2f s)\n",
 		name, (unsigned long long)s->objects, (unsigned long long)s->stored,
 		(unsigned long long)s->added, (unsigned long long)s->duplicate,
 		(unsigned long long)s->rejected, (double)s->bytes / 1e6, secs);
-	if (s->ntypes == 0)
+	if (s->stored + s->added + s->duplicate + s->rejected == 0)
 		return;
 	fprintf(stderr, "  %-32s %9s %9s %9s %9s\n", "type", "stored", "added", "duplicate",
 		"rejected");
 	for (size_t i = 0; i < s->ntypes; i++) {
 		const sk_import_count *c = &s->types[i];
+		if (!c->stored && !c->added && !c->duplicate && !c->rejected)
+			continue;
 		fprintf(stderr, "  %-32s %9llu %9llu %9llu %9llu\n", c->type,
 			(unsigned long long)c->stored, (unsigned long long)c->added,
 			(unsigned long long)c->duplicate, (unsigned long long)c->rejected);
@@ -119,7 +125,7 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 		if (s.rejected)
 			exit_code = EXIT_INPUT;
 		if (!quiet && !(rc && o.strict))
-			summary(strcmp(argv[i], "-") ? argv[i] : "<stdin>", &s, now_s() - t0);
+			summary(strcmp(argv[i], "-") ? argv[i] : "<stdin>", &s, now_s() - t0, rc != SK_OK);
 	}
 	sk_collection_clear(&coll);
 	sk_store_close(st);

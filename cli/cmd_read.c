@@ -528,10 +528,11 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"type", required_argument, NULL, 't'},	  {"collection", required_argument, NULL, 'c'},
 	    {"added-after", required_argument, NULL, 'a'}, {"latest", no_argument, NULL, 'L'},
-	    {"output", required_argument, NULL, 'o'},	  {NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'},	  {"for", required_argument, NULL, 'F'},
+	    {NULL, 0, NULL, 0},
 	};
 	static const char *const specs[] = {"2.0", "2.1"};
-	const char *types[MAX_TYPES], *coll = NULL, *outpath = NULL;
+	const char *types[MAX_TYPES], *coll = NULL, *outpath = NULL, *who = NULL;
 	struct export_state es = {0};
 	char uuid[SK_UUID_LEN + 1];
 	sk_query q;
@@ -568,6 +569,9 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 		case 'o':
 			outpath = optarg;
 			break;
+		case 'F':
+			who = optarg;
+			break;
 		default:
 			return cli_usage("export", "unknown option");
 		}
@@ -589,7 +593,9 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 	}
 	sk_uuid_v4(uuid);
 	fprintf(es.out, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", uuid);
-	if (sk_store_query(st, &q, export_row, &es, &err)) {
+	if (who)
+		rc = cli_export_for(st, who, &q, export_row, &es);
+	else if (sk_store_query(st, &q, export_row, &es, &err)) {
 		cli_err("%s", err.msg);
 		rc = EXIT_INPUT;
 	}

@@ -58,7 +58,7 @@ const cli_cmd cli_commands[] = {
      "usage: schakel stats [--json]\n" DB_HELP},
     {"export", cmd_export, "write a STIX 2.1 bundle",
      "usage: schakel export [--collection C] [--type T]... [--added-after TS] [--latest]\n"
-     "                      [--output FILE]\n"
+     "                      [--output FILE] [--for PARTNER|ACCOUNT]\n"
      "\n"
      "Writes a STIX 2.1 bundle with every stored version (or only the latest)\n"
      "of the selected objects, exactly as they were imported.\n"
@@ -67,10 +67,65 @@ const cli_cmd cli_commands[] = {
      "  --type T          only this type (repeatable, or comma-separated)\n"
      "  --added-after TS  only versions added after TS\n"
      "  --latest          only the latest version of each object\n"
-     "  --output FILE     write to FILE instead of stdout\n" DB_HELP},
-    {"collection", cmd_collection, "list or add collections",
+     "  --output FILE     write to FILE instead of stdout\n"
+     "  --for NAME        only what partner (or account) NAME may see under the\n"
+     "                    sharing policy (docs/sharing-policy.md)\n" DB_HELP},
+    {"collection", cmd_collection, "list, add and share collections",
      "usage: schakel collection list\n"
-     "       schakel collection add NAME [--id UUID] [--title T] [--description D]\n" DB_HELP},
+     "       schakel collection add NAME [--id UUID] [--title T] [--description D]\n"
+     "                [--alias A]... [--default-tlp LEVEL] [--public] [--api-root NAME]\n"
+     "       schakel collection grant PARTNER COLLECTION [--read] [--write] [--amber]\n"
+     "                [--amber-strict]\n"
+     "       schakel collection red-recipient ACCOUNT COLLECTION [--remove]\n"
+     "       schakel collection alias COLLECTION ALIAS\n"
+     "\n"
+     "A collection's objects without a TLP marking are treated as --default-tlp\n"
+     "(default amber).  --public lets anyone read its TLP:CLEAR objects.  grant\n"
+     "replaces the partner's grant: --read/--write, and whether the partner is a\n"
+     "named TLP:AMBER / TLP:AMBER+STRICT recipient (see docs/sharing-policy.md).\n"
+     "red-recipient names one account as a TLP:RED recipient.\n" DB_HELP},
+    {"partner", cmd_partner, "add or list partner organisations",
+     "usage: schakel partner add NAME [--identity ID] [--country CC] [--sector S]...\n"
+     "       schakel partner list\n"
+     "\n"
+     "A partner is an organisation, known by a STIX identity (created unless\n"
+     "--identity gives the partner's own).  Objects whose created_by_ref is that\n"
+     "identity are the partner's own (the TLP producer rule).\n" DB_HELP},
+    {"account", cmd_account, "add an account of a partner",
+     "usage: schakel account add NAME --partner P [--password-stdin | --password PW]\n"
+     "\n"
+     "Without a password option one is generated and printed once on stdout.\n"
+     "Passwords are stored only as argon2id hashes.\n" DB_HELP},
+    {"token", cmd_token, "create or revoke API tokens",
+     "usage: schakel token create ACCOUNT [--label L]\n"
+     "       schakel token revoke TOKEN-ID|TOKEN\n"
+     "\n"
+     "create prints the token once on stdout (its id on stderr); only a hash is\n"
+     "stored.  Use it as 'Authorization: Bearer TOKEN'.\n" DB_HELP},
+    {"serve", cmd_serve, "serve the node over TAXII 2.1",
+     "usage: schakel serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
+     "                     [--threads N] [--insecure] [--page-size N]\n"
+     "                     [--max-content-length BYTES] [--timeout SECONDS]\n"
+     "\n"
+     "Serves the TAXII 2.1 API (discovery at /taxii2/).  Plain HTTP is only\n"
+     "allowed on a loopback address unless --insecure is given; with a\n"
+     "certificate and key it serves HTTPS.  Prints the bound address on\n"
+     "stdout, one JSON access-log line per request on stderr; stops cleanly on\n"
+     "SIGTERM or SIGINT.\n"
+     "\n"
+     "  --listen ADDR:PORT        default 127.0.0.1:6543 (port 0 = any free port)\n"
+     "  --threads N               worker threads (default 4)\n"
+     "  --page-size N             most objects per page (default 1000)\n"
+     "  --max-content-length B    largest POST body (default 104857600)\n"
+     "  --timeout S               idle connection timeout (default 30)\n" DB_HELP},
+    {"pattern", cmd_pattern, "check a STIX pattern",
+     "usage: schakel pattern check [--json] PATTERN\n"
+     "\n"
+     "Parses a STIX 2.0/2.1 pattern (PATTERN may be '-' for stdin).  Prints\n"
+     "'valid pattern: ...' and exits 0, or prints where and why it is invalid\n"
+     "and exits 1.\n"
+     "\n"
+     "  --json   print the parsed tree as JSON\n"},
     {"feed", cmd_feed, "turn plain feeds (maltrail, ipsum, lists, csv) into STIX indicators",
      "usage: schakel feed import --format FMT --producer NAME --tlp LEVEL [--collection C]\n"
      "                           [--confidence N] [--column MAP] [--label L]...\n"

@@ -47,7 +47,7 @@ sk_err sk_error_set(sk_error *err, sk_err code, const char *fmt, ...)
 
 void sk_error_prefix(sk_error *err, const char *fmt, ...)
 {
-	char pre[256], old[sizeof(err->msg)];
+	char pre[256], old[SK_ERROR_MSG_MAX];
 	va_list ap;
 
 	if (!err)

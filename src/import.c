@@ -5,6 +5,7 @@
 #include "schakel/import.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "schakel/jstream.h"
@@ -30,6 +31,26 @@ static sk_import_count *count_for(sk_import_stats *s, const char *type)
 	return &s->types[SK_IMPORT_MAX_TYPES - 1];
 }
 
+/*
+ * Undo the stored/added/duplicate counts of a rolled-back batch: those
+ * objects are not in the store.  Rejections stay counted; they happened.
+ */
+static void unwind(sk_import_stats *s, const sk_import_stats *snap)
+{
+	s->stored = snap->stored;
+	s->added = snap->added;
+	s->duplicate = snap->duplicate;
+	for (size_t i = 0; i < s->ntypes; i++) {
+		const sk_import_count *old = NULL;
+		for (size_t j = 0; j < snap->ntypes && !old; j++)
+			if (strcmp(snap->types[j].type, s->types[i].type) == 0)
+				old = &snap->types[j];
+		s->types[i].stored = old ? old->stored : 0;
+		s->types[i].added = old ? old->added : 0;
+		s->types[i].duplicate = old ? old->duplicate : 0;
+	}
+}
+
 static void where(char *out, size_t n, const sk_reader *rd, const sk_jitem *it)
 {
 	snprintf(out, n, "%s:%llu (offset %llu)", sk_reader_name(rd), (unsigned long long)it->line,
@@ -46,14 +67,17 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 	size_t batch = o->strict ? SIZE_MAX : (o->batch ? o->batch : SK_IMPORT_DEFAULT_BATCH);
 	sk_jstream *js = NULL;
 	sk_jdoc *doc = NULL;
+	sk_import_stats *snap = NULL; /* counts at the start of the open batch */
 	size_t in_batch = 0;
 	bool in_tx = false;
 	sk_err rc;
 
 	if ((rc = sk_jstream_new(rd, &jo, &js)) ||
-	    (rc = sk_json_doc_new(jo.max_element * 4, jo.max_depth, &doc))) {
+	    (rc = sk_json_doc_new(jo.max_element * 4, jo.max_depth, &doc)) ||
+	    !(snap = malloc(sizeof(*snap)))) {
 		sk_jstream_free(js);
-		return sk_error_set(err, rc, "%s: out of memory", sk_reader_name(rd));
+		sk_json_doc_free(doc);
+		return sk_error_set(err, SK_ENOMEM, "%s: out of memory", sk_reader_name(rd));
 	}
 
 	for (;;) {
@@ -67,7 +91,9 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 
 		rc = sk_jstream_next(js, &it, &have, err);
 		if (rc) {
-			sk_error_prefix(err, "%s", sk_reader_name(rd));
+			/* reader errors already name the input; framer errors do not */
+			if (!err || strncmp(err->msg, sk_reader_name(rd), strlen(sk_reader_name(rd))))
+				sk_error_prefix(err, "%s", sk_reader_name(rd));
 			goto out;
 		}
 		if (!have)
@@ -88,6 +114,7 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 			if ((rc = sk_store_begin(st, err)))
 				goto out;
 			in_tx = true;
+			memcpy(snap, stats, sizeof(*snap));
 		}
 		rc = sk_store_put(st, o->cid, &info, it.json, it.len, &outcome, NULL, err);
 		if (rc) {
@@ -111,6 +138,18 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 				break;
 			}
 		}
+		if (o->on_object) {
+			sk_import_event ev = {
+			    .index = it.index,
+			    .id = info.id,
+			    .spec = info.spec,
+			    .version = info.version,
+			    .outcome = outcome == SK_PUT_NEW     ? SK_IMPORT_NEW
+				       : outcome == SK_PUT_ADDED ? SK_IMPORT_ADDED
+								 : SK_IMPORT_DUPLICATE,
+			};
+			o->on_object(o->ud, &ev);
+		}
 		if (++in_batch >= batch) {
 			if ((rc = sk_store_commit(st, err)))
 				goto out;
@@ -122,13 +161,23 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 		continue;
 
 	reject : {
-		sk_import_count *c = count_for(stats, obj ? info.type : NULL);
-		if (obj && !info.type)
-			c = count_for(stats, sk_json_str(sk_json_get(obj, "type")));
+		/* the type as validation saw it, or as written, or "(not an object)" */
+		const char *type = obj ? info.type : NULL;
+		if (obj && !type)
+			type = sk_json_str(sk_json_get(obj, "type"));
+		sk_import_count *c = count_for(stats, type);
 		c->rejected++;
 		stats->rejected++;
 		if (o->on_reject)
 			o->on_reject(o->ud, loc, oerr.msg);
+		if (o->on_object) {
+			const char *rid = obj ? sk_json_str(sk_json_get(obj, "id")) : NULL;
+			sk_import_event ev = {.index = it.index,
+					      .id = rid,
+					      .outcome = SK_IMPORT_REJECTED,
+					      .message = oerr.msg};
+			o->on_object(o->ud, &ev);
+		}
 		if (o->strict) {
 			rc = sk_error_set(err, SK_ESTIX, "%s: %s (--strict: nothing from this "
 							 "input was stored)",
@@ -148,13 +197,16 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 		in_tx = false;
 	}
 out:
-	if (in_tx)
+	if (in_tx) {
 		sk_store_rollback(st);
+		unwind(stats, snap);
+	}
 	stats->bytes += sk_jstream_offset(js);
 	if (o->on_progress)
 		o->on_progress(o->ud, rd, stats->objects);
 	sk_jstream_free(js);
 	sk_json_doc_free(doc);
+	free(snap);
 	return rc;
 }
 

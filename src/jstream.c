@@ -160,9 +160,11 @@ static void init_tables(void)
 /*
  * Copy one complete JSON value, minified, from the stream into out.  The value
  * must start at the current position (after peek).  Scalars end at the next
- * delimiter, which is left in the stream.
+ * delimiter, which is left in the stream.  base is the nesting depth the
+ * value sits at within its element (1 for a member of a lone top-level
+ * object, whose own brace counts), so the depth limit covers the element.
  */
-static sk_err capture(sk_jstream *js, sk_buf *out, sk_error *err)
+static sk_err capture(sk_jstream *js, sk_buf *out, int base, sk_error *err)
 {
 	unsigned char stack[256 / 8 + 1]; /* bit set = '[' at that depth */
 	int depth = 0;
@@ -252,7 +254,7 @@ static sk_err capture(sk_jstream *js, sk_buf *out, sk_error *err)
 			case C_OPEN:
 				if (scalar && depth == 0)
 					goto done;
-				if (depth >= js->max_depth || depth >= 255) {
+				if (depth + base >= js->max_depth || depth >= 255) {
 					js->pos = (size_t)(p - js->win);
 					out->len = (size_t)(o - out->data);
 					return fail(js, err, SK_ELIMIT, "nesting deeper than the limit");
@@ -329,7 +331,7 @@ static void take(sk_jstream *js)
 /* Read a top-level object key into js->elem (as a JSON string literal). */
 static sk_err read_key(sk_jstream *js, sk_error *err)
 {
-	sk_err rc = capture(js, &js->elem, err);
+	sk_err rc = capture(js, &js->elem, 0, err);
 	if (rc)
 		return rc;
 	if (js->elem.len < 2 || js->elem.data[0] != '"')
@@ -416,7 +418,7 @@ sk_err sk_jstream_next(sk_jstream *js, sk_jitem *it, bool *have, sk_error *err)
 				if (c == -1)
 					return fail(js, err, SK_EJSON, "unexpected end of input");
 			}
-			if ((rc = capture(js, &js->elem, err)))
+			if ((rc = capture(js, &js->elem, 0, err)))
 				return rc;
 			js->st = objects ? ST_OBJECTS_NEXT : ST_ARRAY_NEXT;
 			set_item(js, it, &js->elem, line, off, objects ? SK_JC_BUNDLE : SK_JC_ARRAY);
@@ -475,7 +477,7 @@ sk_err sk_jstream_next(sk_jstream *js, sk_jitem *it, bool *have, sk_error *err)
 				rc = sk_buf_putc(&js->top, ':');
 			if (rc)
 				return fail(js, err, SK_ELIMIT, "element larger than the size limit");
-			if ((rc = capture(js, &js->elem, err)))
+			if ((rc = capture(js, &js->elem, 1, err)))
 				return rc;
 			if ((rc = sk_buf_append(&js->top, js->elem.data, js->elem.len)))
 				return fail(js, err, SK_ELIMIT, "element larger than the size limit");

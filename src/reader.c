@@ -15,6 +15,17 @@
 #include <unistd.h>
 #include <zlib.h>
 
+/* zlib prefixes its messages with the name given to gzdopen ("<fd:6>"); drop it. */
+static const char *zmsg(const char *m)
+{
+	if (m && m[0] == '<') {
+		const char *e = strstr(m, ">: ");
+		if (e)
+			return e + 3;
+	}
+	return m ? m : "error";
+}
+
 struct sk_reader {
 	gzFile gz; /* file input; NULL for memory input */
 	int fd;
@@ -168,14 +179,14 @@ sk_err sk_reader_read(sk_reader *r, void *buf, size_t n, size_t *got, sk_error *
 		const char *msg = gzerror(r->gz, &zerr);
 		*got = 0;
 		return sk_error_set(err, SK_EIO, "%s: read error: %s", r->name,
-				    zerr == Z_ERRNO ? strerror(errno) : msg);
+				    zerr == Z_ERRNO ? strerror(errno) : zmsg(msg));
 	}
 	if (k == 0 && !gzeof(r->gz)) {
 		int zerr;
 		const char *msg = gzerror(r->gz, &zerr);
 		if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
 			*got = 0;
-			return sk_error_set(err, SK_EIO, "%s: read error: %s", r->name, msg);
+			return sk_error_set(err, SK_EIO, "%s: read error: %s", r->name, zmsg(msg));
 		}
 	}
 	if (k == 0) {
@@ -185,7 +196,7 @@ sk_err sk_reader_read(sk_reader *r, void *buf, size_t n, size_t *got, sk_error *
 		if (zerr == Z_BUF_ERROR || zerr == Z_DATA_ERROR) {
 			*got = 0;
 			return sk_error_set(err, SK_EIO, "%s: corrupt or truncated gzip data: %s",
-					    r->name, msg);
+					    r->name, zmsg(msg));
 		}
 	}
 	*got = (size_t)k;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/pattern.h"
 #include "schakel/uuid.h"
 
 #define SKSTR(v) sk_json_is((v), SK_JSTRING)
@@ -118,6 +119,13 @@ static const char *const sco_types[] = {
     "ipv6-addr",     "mac-addr",	  "mutex",	   "network-traffic",
     "process",	     "software",	  "url",	   "user-account",
     "windows-registry-key", "x509-certificate",
+};
+
+/* (start, end) pairs that must be in order wherever they appear */
+static const char *const windows[][2] = {
+    {"first_seen", "last_seen"},
+    {"first_observed", "last_observed"},
+    {"start_time", "stop_time"},
 };
 
 static int rule_cmp(const void *key, const void *rule)
@@ -441,14 +449,27 @@ sk_err sk_stix_validate(const sk_jval *obj, sk_stix_info *info, sk_error *err)
 		if (SKSTR(sk_json_get(obj, "pattern")) &&
 		    sk_json_get(obj, "pattern")->n == 0)
 			return sk_error_set(err, SK_ESTIX, "%s: 'pattern' is empty", id);
+		/* STIX patterns must parse (2.0 indicators have no pattern_type: always STIX) */
+		const char *pt = str(obj, "pattern_type");
+		if (!v21 || (pt && !strcmp(pt, "stix"))) {
+			const sk_jval *pv = sk_json_get(obj, "pattern");
+			sk_pattern *pat = NULL;
+			sk_error perr;
+			sk_err prc = sk_pattern_parse(sk_json_str(pv), pv ? pv->n : 0, &pat, &perr);
+			sk_pattern_free(pat);
+			if (prc)
+				return sk_error_set(err, SK_ESTIX, "%s: invalid pattern: %s", id,
+						    perr.msg);
+		}
 	}
-	if (!strcmp(type, "sighting")) {
-		const char *f = str(obj, "first_seen"), *l = str(obj, "last_seen");
+	/* time windows: the end may not come before the start, on any type */
+	for (i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+		const char *f = str(obj, windows[i][0]), *l = str(obj, windows[i][1]);
 		char fk[SK_TS_KEY_LEN + 1], lk[SK_TS_KEY_LEN + 1];
 		if (f && l && sk_ts_parse(f, strlen(f), fk, NULL) &&
 		    sk_ts_parse(l, strlen(l), lk, NULL) && strcmp(lk, fk) < 0)
-			return sk_error_set(err, SK_ESTIX,
-					    "%s: 'last_seen' is earlier than 'first_seen'", id);
+			return sk_error_set(err, SK_ESTIX, "%s: '%s' is earlier than '%s'", id,
+					    windows[i][1], windows[i][0]);
 	}
 	v = sk_json_get(obj, "granular_markings");
 	if (v) {

@@ -50,7 +50,46 @@ static const char *const migrations[] = {
     "  ver INTEGER NOT NULL REFERENCES objects(ver),"
     "  PRIMARY KEY(coll, date_added)) WITHOUT ROWID;"
     "CREATE UNIQUE INDEX collection_objects_ver ON collection_objects(coll, ver);",
-    /* 1 -> 2: MISP warning lists (warninglist.c) */
+    /* 1 -> 2: sharing (TAXII 2.1): partners, accounts, grants, API roots, statuses */
+    "CREATE TABLE partners("
+    "  pid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, identity TEXT NOT NULL UNIQUE,"
+    "  country TEXT, created INTEGER NOT NULL);"
+    "CREATE TABLE accounts("
+    "  aid INTEGER PRIMARY KEY,"
+    "  pid INTEGER NOT NULL REFERENCES partners(pid) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL UNIQUE, pwhash TEXT, created INTEGER NOT NULL);"
+    "CREATE TABLE tokens("
+    "  tid INTEGER PRIMARY KEY,"
+    "  aid INTEGER NOT NULL REFERENCES accounts(aid) ON DELETE CASCADE,"
+    "  hash BLOB NOT NULL UNIQUE, prefix TEXT NOT NULL, label TEXT,"
+    "  created INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE grants("
+    "  coll INTEGER NOT NULL REFERENCES collections(cid) ON DELETE CASCADE,"
+    "  pid INTEGER NOT NULL REFERENCES partners(pid) ON DELETE CASCADE,"
+    "  can_read INTEGER NOT NULL DEFAULT 0, can_write INTEGER NOT NULL DEFAULT 0,"
+    "  amber INTEGER NOT NULL DEFAULT 0, amber_strict INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(coll, pid)) WITHOUT ROWID;"
+    "CREATE TABLE red_recipients("
+    "  coll INTEGER NOT NULL REFERENCES collections(cid) ON DELETE CASCADE,"
+    "  aid INTEGER NOT NULL REFERENCES accounts(aid) ON DELETE CASCADE,"
+    "  PRIMARY KEY(coll, aid)) WITHOUT ROWID;"
+    "CREATE TABLE collection_aliases("
+    "  alias TEXT PRIMARY KEY,"
+    "  coll INTEGER NOT NULL REFERENCES collections(cid) ON DELETE CASCADE) WITHOUT ROWID;"
+    "CREATE TABLE api_roots("
+    "  rid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, title TEXT, description TEXT);"
+    "INSERT INTO api_roots(rid, name, title) VALUES(1, 'api', 'schakel API root');"
+    "ALTER TABLE collections ADD COLUMN root INTEGER NOT NULL DEFAULT 1;"
+    "CREATE TABLE statuses("
+    "  sid TEXT PRIMARY KEY, root INTEGER NOT NULL, coll INTEGER NOT NULL,"
+    "  aid INTEGER NOT NULL, created INTEGER NOT NULL, total INTEGER NOT NULL,"
+    "  success INTEGER NOT NULL, failure INTEGER NOT NULL, pending INTEGER NOT NULL);"
+    "CREATE INDEX statuses_created ON statuses(created);"
+    "CREATE TABLE status_details("
+    "  sid TEXT NOT NULL REFERENCES statuses(sid) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL, outcome INTEGER NOT NULL, id TEXT, spec TEXT, version TEXT,"
+    "  message TEXT, PRIMARY KEY(sid, seq)) WITHOUT ROWID;",
+    /* 2 -> 3: MISP warning lists (warninglist.c) */
     "CREATE TABLE warninglists("
     "  name TEXT PRIMARY KEY, version INTEGER NOT NULL, description TEXT,"
     "  type TEXT NOT NULL, matching_attributes TEXT NOT NULL, loaded INTEGER NOT NULL)"
@@ -80,9 +119,13 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_INS_CO] = "INSERT OR IGNORE INTO collection_objects(coll,date_added,ver) VALUES(?1,?2,?3)",
 };
 
+#define QCACHE_SLOTS 48 /* cached statements of sk_store_stmt_get (query shapes) */
+
 struct sk_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S__COUNT];
+	sqlite3_stmt *qcache[QCACHE_SLOTS];
+	unsigned qnext; /* round-robin eviction */
 	bool in_tx;
 	int64_t da_cid;  /* collection whose last date_added is cached, 0 = none */
 	int64_t da_last; /* that collection's last date_added */
@@ -122,6 +165,46 @@ static sk_err get_stmt(sk_store *st, enum stmt_id id, sqlite3_stmt **out, sk_err
 	sqlite3_reset(*out);
 	sqlite3_clear_bindings(*out);
 	return SK_OK;
+}
+
+sk_err sk_store_stmt_get(sk_store *st, const char *sql, size_t len, sqlite3_stmt **out,
+			 sk_error *err)
+{
+	unsigned i;
+
+	for (i = 0; i < QCACHE_SLOTS; i++) {
+		const char *t = st->qcache[i] ? sqlite3_sql(st->qcache[i]) : NULL;
+		if (t && strlen(t) == len && memcmp(t, sql, len) == 0 &&
+		    !sqlite3_stmt_busy(st->qcache[i])) {
+			*out = st->qcache[i];
+			st->qcache[i] = NULL; /* checked out: nested use prepares another */
+			sqlite3_clear_bindings(*out);
+			return SK_OK;
+		}
+	}
+	if (sqlite3_prepare_v3(st->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, out, NULL) !=
+	    SQLITE_OK) {
+		*out = NULL;
+		return sk_store_dberr(st, err, "prepare");
+	}
+	return SK_OK;
+}
+
+void sk_store_stmt_put(sk_store *st, sqlite3_stmt *s)
+{
+	unsigned i;
+
+	if (!s)
+		return;
+	sqlite3_reset(s);
+	for (i = 0; i < QCACHE_SLOTS; i++)
+		if (!st->qcache[i]) {
+			st->qcache[i] = s;
+			return;
+		}
+	i = st->qnext++ % QCACHE_SLOTS;
+	sqlite3_finalize(st->qcache[i]);
+	st->qcache[i] = s;
 }
 
 static int user_version(sk_store *st)
@@ -249,6 +332,8 @@ void sk_store_close(sk_store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	for (int i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	for (int i = 0; i < QCACHE_SLOTS; i++)
+		sqlite3_finalize(st->qcache[i]);
 	sqlite3_close_v2(st->db);
 	free(st);
 }
@@ -598,10 +683,9 @@ static sk_err next_date_added(sk_store *st, int64_t cid, int64_t *da, sk_error *
 		if (sqlite3_step(s) != SQLITE_ROW)
 			return sk_store_dberr(st, err, "date_added");
 		st->da_last = sqlite3_column_int64(s, 0); /* 0 for NULL */
-		/* an unreset SELECT keeps its read snapshot after COMMIT, so WAL
-		 * checkpoints could never complete and the WAL grew without bound */
-		sqlite3_reset(s);
 		st->da_cid = cid;
+		/* finish the statement: an open read would pin an old snapshot */
+		sqlite3_reset(s);
 	}
 	/* strictly increasing, even if the clock steps back or many land in one µs */
 	*da = now > st->da_last ? now : st->da_last + 1;

@@ -18,4 +18,13 @@ sk_err sk_store_dberr(sk_store *st, sk_error *err, const char *what);
 /* Run one SQL statement without parameters (schema work only). */
 sk_err sk_store_exec(sk_store *st, const char *sql, sk_error *err);
 
+/*
+ * A prepared statement for sql[0..len) from the connection's small cache (or
+ * freshly prepared).  Hand it back with sk_store_stmt_put() (which resets it
+ * and keeps it for the next caller); never finalize it yourself.
+ */
+sk_err sk_store_stmt_get(sk_store *st, const char *sql, size_t len, sqlite3_stmt **out,
+			 sk_error *err);
+void sk_store_stmt_put(sk_store *st, sqlite3_stmt *s);
+
 #endif

@@ -77,14 +77,33 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 	const char *key = coll ? "co.date_added" : "o.ver";
 	int bi = 1;
 
+	/*
+	 * The visibility predicate for an objects alias, with named parameters
+	 * (a join with a parameter CTE would stop SQLite from walking the
+	 * date_added index in order, turning a LIMIT 100 page into a sort of
+	 * the whole collection).
+	 */
+#define VIS(a)                                                                                     \
+	" AND (((:tm >> coalesce(nullif(" a ".tlp,0),:dt)) & 1) OR (" a ".created_by=:pr"           \
+	" AND ((:pm >> coalesce(nullif(" a ".tlp,0),:dt)) & 1)))"
+	const char *visx = q->vis ? VIS("x") : "";
+
 	sk_buf_init(&sql, 1 << 20);
-	if (coll)
+	if (coll && q->nids)
+		/* a few ids: drive from the id index, not the collection's date order */
+		rc = sk_buf_printf(&sql,
+				   "SELECT " ROW_COLS " FROM objects o CROSS JOIN collection_objects co"
+				   " ON co.ver=o.ver WHERE co.coll=?",
+				   "co.date_added");
+	else if (coll)
 		rc = sk_buf_printf(&sql,
 				   "SELECT " ROW_COLS " FROM collection_objects co"
 				   " JOIN objects o ON o.ver=co.ver WHERE co.coll=?",
 				   "co.date_added");
 	else
 		rc = sk_buf_printf(&sql, "SELECT " ROW_COLS " FROM objects o WHERE 1", "o.added");
+	if (!rc && q->vis)
+		rc = sk_buf_puts(&sql, VIS("o"));
 	if (!rc && q->added_after >= 0)
 		rc = sk_buf_printf(&sql, " AND %s>?", coll ? "co.date_added" : "o.added");
 	if (!rc && q->cursor > 0)
@@ -98,8 +117,8 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 	else if (!rc)
 		rc = sk_buf_printf(&sql,
 				   " AND NOT EXISTS (SELECT 1 FROM objects x%s"
-				   " WHERE x.id=o.id AND x.spec>o.spec)",
-				   scope);
+				   " WHERE x.id=o.id AND x.spec>o.spec%s)",
+				   scope, visx);
 	if (!rc && !(vm & SK_VER_ALL)) {
 		/* OR of: last, first, explicit versions */
 		const char *sep = "";
@@ -107,15 +126,15 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 		if (!rc && (vm & SK_VER_LAST)) {
 			rc = sk_buf_printf(&sql,
 					   "NOT EXISTS (SELECT 1 FROM objects x%s WHERE x.id=o.id"
-					   " AND x.spec=o.spec AND x.version>o.version)",
-					   scope);
+					   " AND x.spec=o.spec AND x.version>o.version%s)",
+					   scope, visx);
 			sep = " OR ";
 		}
 		if (!rc && (vm & SK_VER_FIRST)) {
 			rc = sk_buf_printf(&sql,
 					   "%sNOT EXISTS (SELECT 1 FROM objects x%s WHERE x.id=o.id"
-					   " AND x.spec=o.spec AND x.version<o.version)",
-					   sep, scope);
+					   " AND x.spec=o.spec AND x.version<o.version%s)",
+					   sep, scope, visx);
 			sep = " OR ";
 		}
 		if (!rc && q->nversions) {
@@ -129,37 +148,85 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 			rc = sk_buf_putc(&sql, ')');
 	}
 	if (!rc)
-		rc = sk_buf_printf(&sql, " ORDER BY %s", key);
+		rc = q->by_version ? sk_buf_printf(&sql, " ORDER BY o.spec, o.version, %s", key)
+				   : sk_buf_printf(&sql, " ORDER BY %s", key);
 	if (!rc && q->limit)
 		rc = sk_buf_puts(&sql, " LIMIT ?");
 	if (rc) {
 		sk_error_set(err, rc, "query too large");
 		goto out;
 	}
-	if (sqlite3_prepare_v2(sk_store_sqlite(st), sql.data, (int)sql.len, &s, NULL) != SQLITE_OK) {
-		rc = sk_store_dberr(st, err, "query");
+	if ((rc = sk_store_stmt_get(st, sql.data, sql.len, &s, err)))
 		goto out;
+	/* positional (nameless) parameters in order; the named ones are the policy's */
+	{
+		int np = sqlite3_bind_parameter_count(s);
+		size_t ti = 0, ii = 0, si = 0, vi = 0;
+		int stage = 0;
+		for (int i = 1; i <= np; i++) {
+			const char *name = sqlite3_bind_parameter_name(s, i);
+			if (name) {
+				if (!strcmp(name, ":tm"))
+					sqlite3_bind_int64(s, i, (sqlite3_int64)q->vis_mask);
+				else if (!strcmp(name, ":pm"))
+					sqlite3_bind_int64(s, i, (sqlite3_int64)q->vis_producer_mask);
+				else if (!strcmp(name, ":dt"))
+					sqlite3_bind_int(s, i, q->vis_default_tlp);
+				else if (!strcmp(name, ":pr") && q->vis_producer && *q->vis_producer)
+					sqlite3_bind_text(s, i, q->vis_producer, -1, SQLITE_STATIC);
+				continue; /* :pr without a producer stays NULL */
+			}
+			/* the nameless ones, in the order the SQL was built */
+			for (;;) {
+				if (stage == 0 && coll) {
+					sqlite3_bind_int64(s, i, q->cid);
+					stage = 1;
+					break;
+				}
+				if (stage <= 1 && q->added_after >= 0) {
+					sqlite3_bind_int64(s, i, q->added_after);
+					stage = 2;
+					break;
+				}
+				if (stage <= 2 && q->cursor > 0) {
+					sqlite3_bind_int64(s, i, q->cursor);
+					stage = 3;
+					break;
+				}
+				if (stage <= 3 && ti < q->ntypes) {
+					sqlite3_bind_text(s, i, q->types[ti++], -1, SQLITE_STATIC);
+					stage = 3;
+					break;
+				}
+				if (stage <= 4 && ii < q->nids) {
+					sqlite3_bind_text(s, i, q->ids[ii++], -1, SQLITE_STATIC);
+					stage = 4;
+					break;
+				}
+				if (stage <= 5 && si < q->nspecs) {
+					sqlite3_bind_text(s, i, q->specs[si++], -1, SQLITE_STATIC);
+					stage = 5;
+					break;
+				}
+				if (stage <= 6 && !(vm & SK_VER_ALL) && vi < q->nversions) {
+					sqlite3_bind_text(s, i, q->versions[vi++], -1, SQLITE_STATIC);
+					stage = 6;
+					break;
+				}
+				if (stage <= 7 && q->limit) {
+					sqlite3_bind_int64(s, i, (sqlite3_int64)q->limit);
+					stage = 8;
+					break;
+				}
+				stage = 9; /* more placeholders than values: cannot happen */
+				break;
+			}
+		}
+		(void)bi;
 	}
-	if (coll)
-		sqlite3_bind_int64(s, bi++, q->cid);
-	if (q->added_after >= 0)
-		sqlite3_bind_int64(s, bi++, q->added_after);
-	if (q->cursor > 0)
-		sqlite3_bind_int64(s, bi++, q->cursor);
-	for (size_t i = 0; i < q->ntypes; i++)
-		sqlite3_bind_text(s, bi++, q->types[i], -1, SQLITE_STATIC);
-	for (size_t i = 0; i < q->nids; i++)
-		sqlite3_bind_text(s, bi++, q->ids[i], -1, SQLITE_STATIC);
-	for (size_t i = 0; i < q->nspecs; i++)
-		sqlite3_bind_text(s, bi++, q->specs[i], -1, SQLITE_STATIC);
-	if (!(vm & SK_VER_ALL))
-		for (size_t i = 0; i < q->nversions; i++)
-			sqlite3_bind_text(s, bi++, q->versions[i], -1, SQLITE_STATIC);
-	if (q->limit)
-		sqlite3_bind_int64(s, bi++, (sqlite3_int64)q->limit);
 	rc = run(st, s, fn, ud, err);
 out:
-	sqlite3_finalize(s);
+	sk_store_stmt_put(st, s);
 	sk_buf_free(&sql);
 	return rc;
 }
@@ -173,6 +240,7 @@ sk_err sk_store_get(sk_store *st, const char *id, bool all_versions, sk_row_fn f
 	sk_query_init(&q);
 	q.ids = ids;
 	q.nids = 1;
+	q.by_version = true;
 	if (all_versions) {
 		static const char *const specs[] = {"2.0", "2.1"};
 		q.vermode = SK_VER_ALL;

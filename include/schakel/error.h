@@ -38,10 +38,12 @@ typedef enum sk_err {
 	SK_ERR__COUNT
 } sk_err;
 
+#define SK_ERROR_MSG_MAX 768
+
 /* Detail for the caller: code plus a message that names what and where. */
 typedef struct sk_error {
 	sk_err code;
-	char msg[768];
+	char msg[SK_ERROR_MSG_MAX];
 } sk_error;
 
 /* Static text for a code; never NULL. */

@@ -27,6 +27,23 @@
 #define SK_IMPORT_DEFAULT_BATCH 5000
 #define SK_IMPORT_DEFAULT_MAX_ELEMENT ((size_t)32 << 20)
 
+/* What happened to one input element (for per-object reports such as TAXII statuses). */
+typedef enum sk_import_outcome {
+	SK_IMPORT_NEW,       /* stored: a version the store did not have */
+	SK_IMPORT_ADDED,     /* known version, newly added to the collection */
+	SK_IMPORT_DUPLICATE, /* already present */
+	SK_IMPORT_REJECTED,  /* invalid; message says why */
+} sk_import_outcome;
+
+typedef struct sk_import_event {
+	uint64_t index;      /* 0-based element number in the input */
+	const char *id;      /* the object's id, or NULL if it has none usable */
+	const char *spec;    /* "2.0"/"2.1", NULL when rejected */
+	const char *version; /* sortable version key ("" unversioned), NULL when rejected */
+	sk_import_outcome outcome;
+	const char *message; /* reason for a rejection, else NULL */
+} sk_import_event;
+
 typedef struct sk_import_opts {
 	int64_t cid;        /* collection to add objects to (0 = none) */
 	bool strict;        /* reject the whole input on the first error */
@@ -38,6 +55,13 @@ typedef struct sk_import_opts {
 	/* Called now and then with input bytes read so far and objects seen. */
 	void (*on_progress)(void *ud, const sk_reader *rd, uint64_t objects);
 	void *ud;
+	/*
+	 * Called for every element once its outcome is known (may be NULL).
+	 * Strings are valid only during the call.  Outcomes of a batch that is
+	 * rolled back later (structural error, strict) were reported already:
+	 * the return code tells the caller to discard them.
+	 */
+	void (*on_object)(void *ud, const sk_import_event *ev);
 } sk_import_opts;
 
 typedef struct sk_import_count {

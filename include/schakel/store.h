@@ -30,7 +30,7 @@ enum {
 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define SK_STORE_SCHEMA_VERSION 2
+#define SK_STORE_SCHEMA_VERSION 3
 
 /*
  * Open (and migrate to the current schema) the store at path.  Without
@@ -114,7 +114,8 @@ typedef enum sk_put_outcome {
  * Store one validated object version (info from sk_stix_validate, whose
  * document must still be alive) in collection cid (0 = in no collection), with
  * json/len its serialised text (stored as is).  Must run inside sk_store_begin/commit.  *date_added (may be
- * NULL) receives the version's date_added in the collection.
+ * NULL) receives the new date_added for SK_PUT_NEW and SK_PUT_ADDED into a
+ * collection; it is left unchanged for SK_PUT_DUPLICATE.
  */
 sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 		    const char *json, size_t len, sk_put_outcome *outcome, int64_t *date_added,
@@ -159,6 +160,19 @@ typedef struct sk_query {
 	int64_t added_after;         /* strict lower bound on date_added; < 0 = none */
 	int64_t cursor;              /* keyset: rows after this date_added (cid) or ver; 0 = start */
 	size_t limit;                /* 0 = no limit */
+	/*
+	 * Visibility (policy.h's sk_policy_apply fills these).  With vis set,
+	 * a version exists for this query only if its effective TLP level L
+	 * (its own, or vis_default_tlp when unmarked) has bit L set in
+	 * vis_mask, or in vis_producer_mask when its created_by equals
+	 * vis_producer.  Hidden versions are also ignored when deciding which
+	 * version is the latest / first and which spec version is the latest.
+	 */
+	bool vis;
+	unsigned vis_mask, vis_producer_mask;
+	const char *vis_producer; /* may be NULL */
+	int vis_default_tlp;
+	bool by_version;             /* order by (spec, version) instead of date_added */
 } sk_query;
 
 /* Initialise q to "everything, latest versions, latest spec". */

@@ -1,0 +1,205 @@
+/*
+ * cmd_partner.c - `schakel partner`, `schakel account` and `schakel token`:
+ * the organisations the node shares with and their credentials.
+ *
+ * Secrets (generated passwords, API tokens) are printed once, alone on
+ * stdout, so scripts can capture them; everything else goes to stderr.
+ */
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "schakel/account.h"
+
+#define MAX_SECTORS 32
+
+static int print_partner(void *ud, const sk_partner_row *r)
+{
+	(void)ud;
+	printf("%-46s %-24s %-2s %lld accounts\n", r->identity, r->name, r->country ? r->country : "",
+	       (long long)r->accounts);
+	return 0;
+}
+
+int cmd_partner(cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"identity", required_argument, NULL, 'i'},
+	    {"country", required_argument, NULL, 'c'},
+	    {"sector", required_argument, NULL, 's'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *sectors[MAX_SECTORS];
+	char ident[SK_IDENTITY_ID_MAX + 1];
+	sk_partner_params p = {.sectors = sectors};
+	sk_store *st;
+	sk_error err;
+	int opt, rc = EXIT_OK;
+
+	if (argc < 2)
+		return cli_usage("partner", "expected 'add' or 'list'");
+	if (!strcmp(argv[1], "list")) {
+		if (!(st = cli_open_store(ctx, SK_STORE_READONLY)))
+			return EXIT_INPUT;
+		if (sk_partner_list(st, print_partner, NULL, &err)) {
+			cli_err("%s", err.msg);
+			rc = EXIT_INPUT;
+		}
+		sk_store_close(st);
+		return rc;
+	}
+	if (strcmp(argv[1], "add") != 0)
+		return cli_usage("partner", "unknown subcommand '%s'", argv[1]);
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'i')
+			p.identity = optarg;
+		else if (opt == 'c')
+			p.country = optarg;
+		else if (opt == 's' && p.nsectors < MAX_SECTORS)
+			sectors[p.nsectors++] = optarg;
+		else
+			return cli_usage("partner", "unknown option or too many sectors");
+	}
+	if (optind + 1 != argc)
+		return cli_usage("partner", "add takes exactly one NAME");
+	p.name = argv[optind];
+	if (!(st = cli_open_store(ctx, 0)))
+		return EXIT_INPUT;
+	if (sk_partner_add(st, &p, ident, &err)) {
+		cli_err("%s", err.msg);
+		rc = EXIT_INPUT;
+	} else {
+		printf("%s  %s\n", ident, p.name);
+	}
+	sk_store_close(st);
+	return rc;
+}
+
+static char *read_password_line(void)
+{
+	char line[1024];
+	size_t n;
+	if (!fgets(line, sizeof(line), stdin))
+		return NULL;
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	char *p = strdup(line);
+	sodium_memzero(line, sizeof(line));
+	return p;
+}
+
+int cmd_account(cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"partner", required_argument, NULL, 'p'},
+	    {"password", required_argument, NULL, 'w'},
+	    {"password-stdin", no_argument, NULL, 'S'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *partner = NULL, *password = NULL;
+	char *owned = NULL, *gen = NULL;
+	bool from_stdin = false;
+	sk_store *st;
+	sk_error err;
+	int opt, rc = EXIT_OK;
+
+	if (argc < 2 || strcmp(argv[1], "add") != 0)
+		return cli_usage("account", "expected 'add'");
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'p')
+			partner = optarg;
+		else if (opt == 'w')
+			password = optarg;
+		else if (opt == 'S')
+			from_stdin = true;
+		else
+			return cli_usage("account", "unknown option");
+	}
+	if (optind + 1 != argc || !partner)
+		return cli_usage("account", "add takes one NAME and --partner P");
+	if (from_stdin) {
+		owned = read_password_line();
+		if (!owned || !*owned) {
+			free(owned);
+			return cli_usage("account", "--password-stdin: no password on stdin");
+		}
+		password = owned;
+	}
+	if (!(st = cli_open_store(ctx, 0))) {
+		free(owned);
+		return EXIT_INPUT;
+	}
+	if (sk_account_add(st, partner, argv[optind], password, &gen, &err)) {
+		cli_err("%s", err.msg);
+		rc = EXIT_INPUT;
+	} else if (gen) {
+		fprintf(stderr, "account '%s' created; its password (shown only now):\n",
+			argv[optind]);
+		printf("%s\n", gen);
+	} else {
+		fprintf(stderr, "account '%s' created\n", argv[optind]);
+	}
+	if (gen) {
+		sodium_memzero(gen, strlen(gen));
+		free(gen);
+	}
+	if (owned) {
+		sodium_memzero(owned, strlen(owned));
+		free(owned);
+	}
+	sk_store_close(st);
+	return rc;
+}
+
+int cmd_token(cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"label", required_argument, NULL, 'l'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *label = NULL;
+	char *tok = NULL, id[16];
+	sk_store *st;
+	sk_error err;
+	int opt, rc = EXIT_OK;
+	bool create;
+
+	if (argc < 2 || (strcmp(argv[1], "create") && strcmp(argv[1], "revoke")))
+		return cli_usage("token", "expected 'create' or 'revoke'");
+	create = !strcmp(argv[1], "create");
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'l' && create)
+			label = optarg;
+		else
+			return cli_usage("token", "unknown option");
+	}
+	if (optind + 1 != argc)
+		return cli_usage("token", create ? "create takes one ACCOUNT"
+						 : "revoke takes one TOKEN-ID (or the token)");
+	if (!(st = cli_open_store(ctx, 0)))
+		return EXIT_INPUT;
+	if (create) {
+		if (sk_token_create(st, argv[optind], label, &tok, id, &err)) {
+			cli_err("%s", err.msg);
+			rc = EXIT_INPUT;
+		} else {
+			fprintf(stderr, "token %s for '%s' (shown only now):\n", id, argv[optind]);
+			printf("%s\n", tok);
+			sodium_memzero(tok, strlen(tok));
+			free(tok);
+		}
+	} else if (sk_token_revoke(st, argv[optind], &err)) {
+		cli_err("%s", err.msg);
+		rc = EXIT_INPUT;
+	} else {
+		fprintf(stderr, "token revoked\n");
+	}
+	sk_store_close(st);
+	return rc;
+}

@@ -1,0 +1,109 @@
+/*
+ * cmd_serve.c - `schakel serve`: run the TAXII 2.1 server until SIGTERM/SIGINT.
+ *
+ * The signals are blocked before the server's threads start (so they inherit
+ * the mask) and taken synchronously here with sigwait: shutdown happens in
+ * ordinary code, never inside a signal handler.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "schakel/httpd.h"
+
+static bool parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *end || v == 0 || v > ((unsigned long long)1 << 40))
+		return false;
+	*out = (size_t)v;
+	return true;
+}
+
+int cmd_serve(cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"listen", required_argument, NULL, 'l'},
+	    {"tls-cert", required_argument, NULL, 'c'},
+	    {"tls-key", required_argument, NULL, 'k'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"insecure", no_argument, NULL, 'I'},
+	    {"page-size", required_argument, NULL, 'p'},
+	    {"max-content-length", required_argument, NULL, 'm'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"no-access-log", no_argument, NULL, 'Q'},
+	    {NULL, 0, NULL, 0},
+	};
+	sk_httpd_config cfg = {.db_path = ctx->db, .listen = "127.0.0.1:6543", .access_log = true};
+	sk_httpd *h = NULL;
+	sk_error err;
+	sigset_t set;
+	char bound[128];
+	size_t v;
+	int opt, sig = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			cfg.listen = optarg;
+			break;
+		case 'c':
+			cfg.tls_cert = optarg;
+			break;
+		case 'k':
+			cfg.tls_key = optarg;
+			break;
+		case 'I':
+			cfg.insecure = true;
+			break;
+		case 'Q':
+			cfg.access_log = false;
+			break;
+		case 't':
+			if (!parse_size(optarg, &v) || v > 256)
+				return cli_usage("serve", "--threads: 1-256");
+			cfg.threads = (unsigned)v;
+			break;
+		case 'p':
+			if (!parse_size(optarg, &v) || v > 100000)
+				return cli_usage("serve", "--page-size: 1-100000");
+			cfg.taxii.page_size = v;
+			break;
+		case 'm':
+			if (!parse_size(optarg, &v) || v > ((size_t)1 << 32))
+				return cli_usage("serve", "--max-content-length: 1-4294967296");
+			cfg.taxii.max_content_length = v;
+			break;
+		case 'T':
+			if (!parse_size(optarg, &v) || v > 3600)
+				return cli_usage("serve", "--timeout: 1-3600 seconds");
+			cfg.timeout = (unsigned)v;
+			break;
+		default:
+			return cli_usage("serve", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (sk_httpd_start(&cfg, &h, bound, sizeof(bound), &err)) {
+		cli_err("serve: %s", err.msg);
+		return err.code == SK_EINVAL ? EXIT_USAGE : EXIT_INPUT;
+	}
+	printf("listening on %s/taxii2/\n", bound);
+	fflush(stdout);
+	sigwait(&set, &sig);
+	fprintf(stderr, "schakel: serve: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	sk_httpd_stop(h);
+	return EXIT_OK;
+}

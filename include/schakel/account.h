@@ -1,0 +1,156 @@
+/*
+ * account.h - partners, their accounts and secrets, and collection grants.
+ *
+ * A partner is an organisation, represented by a STIX identity (its id is the
+ * partner's producer identity: objects whose created_by_ref is that id were
+ * produced by the partner).  Accounts belong to a partner and authenticate
+ * with HTTP Basic (a password, stored as an argon2id hash) or a bearer API
+ * token (32 random bytes shown once as "sk_" + base64url, stored only as a
+ * BLAKE2b hash).  Secrets are never stored or logged in clear.
+ *
+ * Grants say, per (collection, partner), whether the partner may read, write,
+ * and whether it is a named TLP:AMBER or TLP:AMBER+STRICT recipient; RED
+ * recipients are individual accounts.  The decision itself is policy.h's.
+ */
+#ifndef SCHAKEL_ACCOUNT_H
+#define SCHAKEL_ACCOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schakel/error.h"
+#include "schakel/store.h"
+
+#define SK_ACCOUNT_NAME_MAX 128
+#define SK_IDENTITY_ID_MAX 128
+#define SK_TOKEN_PREFIX "sk_"
+
+/*
+ * Who is asking: an account (aid > 0), a partner as a whole (aid == 0,
+ * pid > 0: offline exports), or anonymous (pid == 0).
+ */
+typedef struct sk_principal {
+	int64_t aid;
+	int64_t pid;
+	char account[SK_ACCOUNT_NAME_MAX + 1];
+	char partner[SK_ACCOUNT_NAME_MAX + 1];
+	char identity[SK_IDENTITY_ID_MAX + 1]; /* the partner's identity id */
+} sk_principal;
+
+typedef struct sk_partner_params {
+	const char *name;           /* required, unique */
+	const char *identity;       /* an existing identity id, or NULL to create one */
+	const char *country;        /* ISO 3166-1 alpha-2, or NULL */
+	const char *const *sectors; /* STIX industry sectors */
+	size_t nsectors;
+} sk_partner_params;
+
+/*
+ * Add a partner.  Without p->identity a STIX identity object (and a location
+ * for the country) is created in the store.  identity_out (may be NULL,
+ * SK_IDENTITY_ID_MAX + 1 bytes) receives the identity id.  SK_EEXIST if the
+ * name or identity is taken.
+ */
+sk_err sk_partner_add(sk_store *st, const sk_partner_params *p, char *identity_out,
+		      sk_error *err);
+
+typedef struct sk_partner_row {
+	int64_t pid;
+	const char *name, *identity, *country;
+	int64_t accounts;
+} sk_partner_row;
+
+sk_err sk_partner_list(sk_store *st, int (*fn)(void *ud, const sk_partner_row *r), void *ud,
+		       sk_error *err);
+
+/*
+ * Add an account named name to partner.  With password NULL a random one is
+ * generated; *generated (may be NULL) then receives it (malloc'd, caller
+ * frees; show it once).  SK_EEXIST if the name is taken.
+ */
+sk_err sk_account_add(sk_store *st, const char *partner, const char *name, const char *password,
+		      char **generated, sk_error *err);
+
+/*
+ * The principal a partner-level view uses (for `export --for PARTNER`): the
+ * partner with no account (aid 0), so account-level grants (TLP:RED) do not
+ * apply.  name is the partner's name or identity.  SK_ENOTFOUND if none.
+ */
+sk_err sk_partner_principal(sk_store *st, const char *name, sk_principal *out, sk_error *err);
+
+/* Look up an account by name (no secret check).  SK_ENOTFOUND if none. */
+sk_err sk_account_get(sk_store *st, const char *name, sk_principal *out, sk_error *err);
+
+/*
+ * Create an API token for account.  *token receives it (malloc'd, caller
+ * frees; it is never stored and cannot be shown again) and id (may be NULL,
+ * 16 bytes) the public token id used to revoke it.
+ */
+sk_err sk_token_create(sk_store *st, const char *account, const char *label, char **token,
+		       char id_out[16], sk_error *err);
+
+/* Revoke a token by its id (or the token itself).  SK_ENOTFOUND if none. */
+sk_err sk_token_revoke(sk_store *st, const char *id_or_token, sk_error *err);
+
+/* Verify a password (constant-time via argon2id).  SK_EAUTH on any mismatch. */
+sk_err sk_auth_password(sk_store *st, const char *user, const char *password, sk_principal *out,
+			sk_error *err);
+
+/* Verify a bearer token.  SK_EAUTH if unknown or revoked. */
+sk_err sk_auth_token(sk_store *st, const char *token, sk_principal *out, sk_error *err);
+
+/*
+ * A cache of successful verifications, keyed by a keyed BLAKE2b of the whole
+ * Authorization header (the key is random per process, the header itself is
+ * not kept), so repeated Basic requests do not pay argon2 each time.  Entries
+ * live ttl seconds.  Thread-safe.
+ */
+typedef struct sk_auth_cache sk_auth_cache;
+sk_err sk_auth_cache_new(unsigned ttl_seconds, sk_auth_cache **out);
+void sk_auth_cache_free(sk_auth_cache *c);
+
+/*
+ * Authenticate an Authorization header value ("Basic ..." or "Bearer ...").
+ * cache may be NULL.  SK_EAUTH for bad or unknown credentials, SK_EINVAL for a
+ * header that is not one of these schemes.
+ */
+sk_err sk_auth_header(sk_store *st, sk_auth_cache *cache, const char *header, sk_principal *out,
+		      sk_error *err);
+
+/* --- grants -------------------------------------------------------------- */
+
+enum {
+	SK_GRANT_READ = 1 << 0,
+	SK_GRANT_WRITE = 1 << 1,
+	SK_GRANT_AMBER = 1 << 2,        /* named TLP:AMBER recipient */
+	SK_GRANT_AMBER_STRICT = 1 << 3, /* named TLP:AMBER+STRICT recipient */
+};
+
+/* Set (replace) partner's grant on collection (name, uuid or alias). */
+sk_err sk_grant_set(sk_store *st, const char *partner, const char *collection, unsigned flags,
+		    sk_error *err);
+
+/* Name account as a TLP:RED recipient of collection (add = false removes it). */
+sk_err sk_red_recipient_set(sk_store *st, const char *account, const char *collection, bool add,
+			    sk_error *err);
+
+/* Give collection an alias (unique over all collections). */
+sk_err sk_collection_alias_add(sk_store *st, const char *collection, const char *alias,
+			       sk_error *err);
+
+/* Set a collection's default marking (for unmarked objects) and public flag. */
+sk_err sk_collection_set_sharing(sk_store *st, const char *collection, sk_tlp default_tlp,
+				 bool is_public, sk_error *err);
+
+/*
+ * Find a collection by uuid, alias or name (in that order of preference).
+ * Fills out like sk_store_collection_get; SK_ENOTFOUND if none.
+ */
+sk_err sk_collection_resolve(sk_store *st, const char *key, sk_collection *out, sk_error *err);
+
+/* Put collection into API root (by name; created if new). */
+sk_err sk_collection_set_root(sk_store *st, const char *collection, const char *root,
+			      sk_error *err);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * httpd.h - the HTTP(S) transport of the TAXII server (libmicrohttpd).
+ *
+ * epoll with a pool of worker threads, each with its own store connection
+ * (SQLite WAL: readers never wait for a writer's transaction); request bodies
+ * are limited before they are buffered; idle connections time out; TLS via
+ * GnuTLS when a certificate and key are given.  One JSON access-log line per
+ * request goes to stderr, without credentials or query values.
+ */
+#ifndef SCHAKEL_HTTPD_H
+#define SCHAKEL_HTTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "schakel/error.h"
+#include "schakel/taxii.h"
+
+typedef struct sk_httpd_config {
+	const char *db_path;            /* the node's database */
+	const char *listen;             /* "ADDR:PORT" or "[V6]:PORT"; port 0 = any */
+	const char *tls_cert, *tls_key; /* PEM files; both or neither */
+	bool insecure;                  /* allow plain HTTP off loopback */
+	unsigned threads;               /* worker threads (0 = 4) */
+	unsigned timeout;               /* idle connection timeout, seconds (0 = 30) */
+	bool access_log;                /* JSON lines on stderr */
+	sk_taxii_config taxii;
+} sk_httpd_config;
+
+typedef struct sk_httpd sk_httpd;
+
+/*
+ * Bind, listen and start serving.  bound (n bytes) receives the URL of the
+ * bound address ("http://127.0.0.1:43211").  Stop with sk_httpd_stop().
+ */
+sk_err sk_httpd_start(const sk_httpd_config *cfg, sk_httpd **out, char *bound, size_t n,
+		      sk_error *err);
+
+/* Stop accepting, finish or close connections, join the workers, free h (may be NULL). */
+void sk_httpd_stop(sk_httpd *h);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * logread.h - read network logs (Zeek TSV/JSON, Suricata EVE, CSV, free
+ * text) as a stream of observation records (schakel/logrec.h).
+ *
+ * The reader splits the input into lines in one large buffer (4 x the line
+ * limit) over an sk_reader (so "-" is stdin and gzip is read transparently),
+ * hands each line to the format's parser and returns one sk_logrec per data line.  Nothing is
+ * allocated per line.  Every input is bounded: a line longer than max_line
+ * (default 1 MiB) is skipped and counted as malformed, like any line the
+ * format cannot parse; malformed lines are never fatal.  --follow tails a
+ * growing file and survives logrotate (rename + create, or copytruncate).
+ */
+#ifndef SCHAKEL_LOGREAD_H
+#define SCHAKEL_LOGREAD_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schakel/error.h"
+#include "schakel/logrec.h"
+#include "schakel/psl.h"
+#include "schakel/reader.h"
+
+typedef enum sk_logfmt {
+	SK_LOGFMT_AUTO = 0,
+	SK_LOGFMT_ZEEK,      /* Zeek TSV with #fields headers */
+	SK_LOGFMT_ZEEK_JSON, /* Zeek JSON lines */
+	SK_LOGFMT_EVE,       /* Suricata EVE JSON lines */
+	SK_LOGFMT_CSV,       /* CSV with a header row */
+	SK_LOGFMT_TEXT,      /* free text: extract indicators */
+} sk_logfmt;
+
+/* "auto", "zeek", "zeek-json", "eve", "csv", "text". */
+const char *sk_logfmt_name(sk_logfmt f);
+/* Parse one of the names above; false if unknown. */
+bool sk_logfmt_parse(const char *name, sk_logfmt *out);
+
+typedef struct sk_logread_opts {
+	sk_logfmt format;     /* SK_LOGFMT_AUTO: detect from the first lines */
+	size_t max_line;      /* 0 = 1 MiB; at most 16 MiB */
+	const char *csv_map;  /* "col=kind,..." (see docs/matcher.md); NULL = by header names */
+	const char *psl_path; /* text format: NULL = SK_PSL_DEFAULT_PATH; missing = fallback */
+	const sk_psl *psl;    /* text format: a loaded list to borrow (then psl_path is unused) */
+	bool follow;          /* at end of file wait for more (regular files and stdin) */
+	unsigned follow_poll_ms;     /* 0 = 250 */
+	volatile sig_atomic_t *stop; /* follow: return end of input once *stop != 0 */
+} sk_logread_opts;
+
+#define SK_LOGREAD_BAD_MAX 16
+
+typedef struct sk_logread_bad {
+	uint64_t line;
+	char reason[96];
+} sk_logread_bad;
+
+typedef struct sk_logread_stats {
+	uint64_t lines;     /* lines read */
+	uint64_t records;   /* records returned */
+	uint64_t skipped;   /* headers, comments, blank lines */
+	uint64_t malformed; /* lines that could not be parsed (incl. over-long) */
+	uint64_t overlong;  /* of which longer than max_line */
+	uint64_t bytes;     /* decompressed bytes consumed */
+	uint64_t values;    /* observations returned */
+	uint64_t dropped;   /* observations lost to the per-record limits */
+	uint64_t rotations; /* follow: times the file was reopened (rotated or truncated) */
+	unsigned n_bad;     /* entries in bad[] (the first SK_LOGREAD_BAD_MAX malformed lines) */
+	sk_logread_bad bad[SK_LOGREAD_BAD_MAX];
+} sk_logread_stats;
+
+typedef struct sk_logread sk_logread;
+
+/*
+ * Open path ("-" = stdin; gzip by magic).  opts may be NULL (auto format).
+ * The caller frees *out with sk_logread_close().  With follow, path must be
+ * "-" or an uncompressed regular file.
+ */
+sk_err sk_logread_open(const char *path, const sk_logread_opts *opts, sk_logread **out,
+                       sk_error *err);
+
+/*
+ * Read from an open sk_reader (e.g. sk_reader_open_mem); the logread takes
+ * ownership of rd (closed by sk_logread_close, also on failure).  No follow.
+ */
+sk_err sk_logread_open_reader(sk_reader *rd, const sk_logread_opts *opts, sk_logread **out,
+                              sk_error *err);
+
+/*
+ * Next record.  *rec is NULL at the end of input (or when *opts->stop was
+ * set while following).  The record and every pointer in it stay valid until
+ * the next call or sk_logread_close().  Errors are I/O errors only
+ * (unreadable file, corrupt gzip); malformed lines are counted in the stats.
+ */
+sk_err sk_logread_next(sk_logread *lr, const sk_logrec **rec, sk_error *err);
+
+/* The format in use (after detection; AUTO until the first line is seen). */
+sk_logfmt sk_logread_format(const sk_logread *lr);
+
+const sk_logread_stats *sk_logread_stats_get(const sk_logread *lr);
+
+/* The input's name for messages ("<stdin>" for "-"). */
+const char *sk_logread_name(const sk_logread *lr);
+
+void sk_logread_close(sk_logread *lr);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * policy.h - the sharing policy: who may see which object version (TLP 2.0).
+ *
+ * One decision, used at every exit of the node (TAXII objects, object,
+ * manifest, versions, status details, date-added headers, pagination and
+ * `schakel export --for`).  It exists twice in the same shape: as a C
+ * function (sk_policy_visible) and as bit masks that store_query.c turns into
+ * an SQL predicate with bound parameters (sk_policy_apply), so LIMIT and
+ * keyset pagination count only permitted rows.  The masks are derived from
+ * the C function, so the two cannot disagree.  The contract is
+ * docs/sharing-policy.md.
+ */
+#ifndef SCHAKEL_POLICY_H
+#define SCHAKEL_POLICY_H
+
+#include <stdbool.h>
+
+#include "schakel/account.h"
+#include "schakel/store.h"
+#include "schakel/tlp.h"
+
+/* What one principal may do in one collection. */
+typedef struct sk_access {
+	int64_t cid;
+	bool is_public;          /* collection readable anonymously (CLEAR only) */
+	sk_tlp default_tlp;      /* marking of unmarked versions (never NONE) */
+	bool authenticated;      /* an account, not anonymous */
+	bool can_read, can_write;
+	bool amber, amber_strict; /* the partner is a named AMBER / AMBER+STRICT recipient */
+	bool red;                 /* the account is a named RED recipient */
+	char producer[SK_IDENTITY_ID_MAX + 1]; /* the partner's identity, "" if anonymous */
+} sk_access;
+
+/*
+ * Load p's access to collection c (grants, RED recipients).  p may be NULL or
+ * have aid 0 for anonymous.
+ */
+sk_err sk_policy_access(sk_store *st, const sk_principal *p, const sk_collection *c,
+			sk_access *out, sk_error *err);
+
+/* The level that governs a version: its own, else the collection default. */
+sk_tlp sk_policy_effective(const sk_access *a, sk_tlp own);
+
+/* The decision: may a see a version marked own (SK_TLP_NONE if unmarked) produced by created_by? */
+bool sk_policy_visible(const sk_access *a, sk_tlp own, const char *created_by);
+
+/* May a see the collection at all (list it, GET it)? */
+bool sk_policy_can_see_collection(const sk_access *a);
+
+/* May a read objects of the collection (at least its CLEAR ones)? */
+bool sk_policy_can_read(const sk_access *a);
+
+/* Restrict q to what a may see (sets q->vis and its masks; a stays borrowed). */
+void sk_policy_apply(const sk_access *a, sk_query *q);
+
+#endif

@@ -1,0 +1,738 @@
+/*
+ * logrec.c - observation records: kind names, the STIX path of each kind,
+ * value syntax checks and the normalising adders the log parsers share.
+ *
+ * Values are checked and normalised here, once, so that every format gives
+ * the matcher the same shapes (see schakel/logrec.h).  Nothing allocates:
+ * rewritten values go to the reader's scratch area, which is sized to hold
+ * every rewrite of one maximal line.
+ */
+#include "logfmt.h"
+
+#include <string.h>
+#include <strings.h>
+
+static const char *const kind_names[SK_OBS__COUNT] = {
+    [SK_OBS_NONE] = "none",
+    [SK_OBS_IPV4] = "ipv4",
+    [SK_OBS_IPV6] = "ipv6",
+    [SK_OBS_DOMAIN] = "domain",
+    [SK_OBS_URL] = "url",
+    [SK_OBS_EMAIL] = "email",
+    [SK_OBS_MD5] = "md5",
+    [SK_OBS_SHA1] = "sha1",
+    [SK_OBS_SHA256] = "sha256",
+    [SK_OBS_SHA512] = "sha512",
+    [SK_OBS_JA3] = "ja3",
+    [SK_OBS_JA3S] = "ja3s",
+    [SK_OBS_JA4] = "ja4",
+    [SK_OBS_X509_SHA1] = "x509-sha1",
+    [SK_OBS_X509_SHA256] = "x509-sha256",
+    [SK_OBS_X509_SERIAL] = "x509-serial",
+    [SK_OBS_PORT] = "port",
+    [SK_OBS_USER_AGENT] = "user-agent",
+    [SK_OBS_FILENAME] = "filename",
+    [SK_OBS_SIGNATURE] = "signature",
+};
+
+const char *sk_obs_kind_name(sk_obs_kind kind)
+{
+	return (unsigned)kind < SK_OBS__COUNT ? kind_names[kind] : "?";
+}
+
+const char *sk_obs_role_name(sk_obs_role role)
+{
+	switch (role) {
+	case SK_ROLE_SRC:
+		return "src";
+	case SK_ROLE_DST:
+		return "dst";
+	default:
+		return "none";
+	}
+}
+
+const char *sk_obs_stix_path(sk_obs_kind kind, sk_obs_role role)
+{
+	switch (kind) {
+	case SK_OBS_IPV4:
+	case SK_OBS_IPV6:
+		if (role == SK_ROLE_SRC)
+			return "network-traffic:src_ref.value";
+		if (role == SK_ROLE_DST)
+			return "network-traffic:dst_ref.value";
+		return kind == SK_OBS_IPV4 ? "ipv4-addr:value" : "ipv6-addr:value";
+	case SK_OBS_PORT:
+		return role == SK_ROLE_SRC ? "network-traffic:src_port"
+		                           : "network-traffic:dst_port";
+	case SK_OBS_DOMAIN:
+		return "domain-name:value";
+	case SK_OBS_URL:
+		return "url:value";
+	case SK_OBS_EMAIL:
+		if (role == SK_ROLE_SRC)
+			return "email-message:from_ref.value";
+		if (role == SK_ROLE_DST)
+			return "email-message:to_refs[*].value";
+		return "email-addr:value";
+	case SK_OBS_MD5:
+		return "file:hashes.'MD5'";
+	case SK_OBS_SHA1:
+		return "file:hashes.'SHA-1'";
+	case SK_OBS_SHA256:
+		return "file:hashes.'SHA-256'";
+	case SK_OBS_SHA512:
+		return "file:hashes.'SHA-512'";
+	case SK_OBS_JA3:
+		return "x-ja3:hash";
+	case SK_OBS_JA3S:
+		return "x-ja3s:hash";
+	case SK_OBS_JA4:
+		return "x-ja4:fingerprint";
+	case SK_OBS_X509_SHA1:
+		return "x509-certificate:hashes.'SHA-1'";
+	case SK_OBS_X509_SHA256:
+		return "x509-certificate:hashes.'SHA-256'";
+	case SK_OBS_X509_SERIAL:
+		return "x509-certificate:serial_number";
+	case SK_OBS_USER_AGENT:
+		return "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'";
+	case SK_OBS_FILENAME:
+		return "file:name";
+	default:
+		return NULL;
+	}
+}
+
+/* Byte classes: domain-name byte, uppercase letter, hex digit, decimal digit. */
+enum { CL_DOM = 1, CL_UP = 2, CL_HEX = 4, CL_DIG = 8 };
+static const uint8_t cls[256] = {
+    0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  0,  0,  0,
+    0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 13, 13, 13, 13,
+    13, 13, 13, 13, 13, 13, 0, 0, 0, 0, 0, 0, 0, 7, 7, 7, 7, 7, 7, 3, 3, 3, 3,  3,  3,  3,
+    3,  3,  3,  3,  3,  3,  3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1, 0, 5, 5, 5, 5,  5,  5,  1,
+    1,  1,  1,  1,  1,  1,  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,  0,  0,  0,
+    0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  0,  0,  0,
+    0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 13, 13, 0,  0,
+    0,  0,  0,  13, 0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  0,  0,  0,
+    0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  0,  0,  0,
+    0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static inline bool is_digit(unsigned char c)
+{
+	return (unsigned)(c - '0') < 10u;
+}
+
+static inline bool is_hexc(unsigned char c)
+{
+	return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 6u;
+}
+
+static inline bool is_alpha(unsigned char c)
+{
+	return (unsigned)((c | 0x20) - 'a') < 26u;
+}
+
+bool sk_obs_is_ipv4(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+		if (part) {
+			if (p >= end || *p != '.')
+				return false;
+			p++;
+		}
+		const unsigned char *start = p;
+		while (p < end && is_digit(*p) && digits < 4) {
+			v = v * 10 + (*p - '0');
+			digits++;
+			p++;
+		}
+		if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && *start == '0'))
+			return false;
+	}
+	return p == end;
+}
+
+bool sk_obs_is_ipv6(const char *s, size_t n)
+{
+	const char *pct = memchr(s, '%', n);
+	const unsigned char *p = (const unsigned char *)s, *end;
+	int groups = 0;
+	bool gap = false;
+
+	if (pct) {
+		if ((size_t)(pct - s) + 1 >= n)
+			return false;
+		n = (size_t)(pct - s);
+	}
+	if (n < 2 || n > 45)
+		return false;
+	end = p + n;
+	if (p[0] == ':') {
+		if (p[1] != ':')
+			return false;
+		gap = true;
+		p += 2;
+		if (p == end)
+			return true; /* "::" */
+	}
+	for (;;) {
+		const unsigned char *g = p;
+		while (p < end && is_hexc(*p) && p - g < 5)
+			p++;
+		if (p < end && *p == '.') {
+			/* embedded IPv4 in the last 32 bits */
+			if (groups > 6 || !sk_obs_is_ipv4((const char *)g, (size_t)(end - g)))
+				return false;
+			groups += 2;
+			break;
+		}
+		if (p == g || p - g > 4)
+			return false;
+		groups++;
+		if (p == end)
+			break;
+		if (*p != ':')
+			return false;
+		p++;
+		if (p < end && *p == ':') {
+			if (gap)
+				return false;
+			gap = true;
+			p++;
+			if (p == end)
+				break;
+		} else if (p == end) {
+			return false;
+		}
+	}
+	return gap ? groups < 8 : groups == 8;
+}
+
+/* Domain syntax in one pass; *upper gets the OR of the classes (CL_UP if any uppercase). */
+static bool domain_scan(const char *s, size_t n, unsigned *upper)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	size_t label = 0;
+	unsigned acc = 0;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (; p < end; p++) {
+		unsigned c = cls[*p];
+		if (*p == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!(c & CL_DOM) || ++label > 63)
+			return false;
+		acc |= c;
+	}
+	*upper = acc & CL_UP;
+	return label > 0;
+}
+
+bool sk_obs_is_domain(const char *s, size_t n)
+{
+	unsigned up;
+	return domain_scan(s, n, &up);
+}
+
+bool sk_obs_is_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(cls[(unsigned char)s[i]] & CL_HEX))
+			return false;
+	return n > 0;
+}
+
+static bool has_scheme(const char *s, size_t n)
+{
+	static const char *const schemes[] = {"http://", "https://", "ftp://"};
+	for (size_t i = 0; i < 3; i++) {
+		size_t k = strlen(schemes[i]);
+		if (n > k && strncasecmp(s, schemes[i], k) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool looks_email(const char *s, size_t n)
+{
+	const char *at = memchr(s, '@', n);
+	if (!at || at == s)
+		return false;
+	for (const char *p = s; p < at; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= ' ' || c >= 0x7f || strchr("<>()[],;:\\\"@", c))
+			return false;
+	}
+	size_t dl = n - (size_t)(at + 1 - s);
+	return sk_obs_is_domain(at + 1, dl) && memchr(at + 1, '.', dl);
+}
+
+sk_obs_kind sk_obs_classify(const char *s, size_t n)
+{
+	if (n == 0)
+		return SK_OBS_NONE;
+	if (sk_obs_is_ipv4(s, n))
+		return SK_OBS_IPV4;
+	if (memchr(s, ':', n) && sk_obs_is_ipv6(s, n))
+		return SK_OBS_IPV6;
+	if (has_scheme(s, n))
+		return SK_OBS_URL;
+	if (looks_email(s, n))
+		return SK_OBS_EMAIL;
+	if (sk_obs_is_hex(s, n)) {
+		switch (n) {
+		case 32:
+			return SK_OBS_MD5;
+		case 40:
+			return SK_OBS_SHA1;
+		case 64:
+			return SK_OBS_SHA256;
+		case 128:
+			return SK_OBS_SHA512;
+		default:
+			break;
+		}
+	}
+	size_t m = n;
+	if (s[m - 1] == '.')
+		m--;
+	const char *dot = NULL;
+	for (size_t i = m; i > 0; i--) {
+		if (s[i - 1] == '.') {
+			dot = s + i - 1;
+			break;
+		}
+	}
+	if (dot && sk_obs_is_domain(s, m)) {
+		/* the last label must hold a letter, so 1.2.3.4.5 is no domain */
+		for (const char *p = dot + 1; p < s + m; p++)
+			if (is_alpha((unsigned char)*p))
+				return SK_OBS_DOMAIN;
+	}
+	return SK_OBS_NONE;
+}
+
+/* ---- builder ---- */
+
+void sk_logrec_begin(sk_logbuild *b, const char *line, size_t len, uint64_t lineno, uint64_t offset)
+{
+	sk_logrec *r = b->rec;
+	r->ts_us = 0;
+	r->line = lineno;
+	r->offset = offset;
+	r->raw = line;
+	r->raw_len = len;
+	r->event = NULL;
+	r->event_len = 0;
+	r->n = 0;
+	r->dropped = 0;
+	b->used = 0;
+}
+
+char *sk_logrec_reserve(sk_logbuild *b, size_t n)
+{
+	if (b->cap - b->used < n)
+		return NULL;
+	char *p = b->scratch + b->used;
+	b->used += n;
+	return p;
+}
+
+char *sk_logrec_scratch(sk_logbuild *b, const char *s, size_t n)
+{
+	char *p = sk_logrec_reserve(b, n);
+	if (!p) {
+		b->rec->dropped++;
+		return NULL;
+	}
+	memcpy(p, s, n);
+	return p;
+}
+
+bool sk_logrec_add(sk_logbuild *b, sk_obs_kind kind, sk_obs_role role, const char *field,
+                   const char *v, size_t n)
+{
+	sk_logrec *r = b->rec;
+	if (r->n >= SK_LOGREC_MAX_OBS || n > UINT32_MAX) {
+		r->dropped++;
+		return false;
+	}
+	sk_obs *o = &r->obs[r->n++];
+	o->v = v;
+	o->len = (uint32_t)n;
+	o->kind = (uint8_t)kind;
+	o->role = (uint8_t)role;
+	o->field = field;
+	return true;
+}
+
+bool sk_logrec_add_ip(sk_logbuild *b, sk_obs_role role, const char *field, const char *v, size_t n)
+{
+	if (sk_obs_is_ipv4(v, n))
+		return sk_logrec_add(b, SK_OBS_IPV4, role, field, v, n);
+	/* an IPv6 address has a colon within its first five bytes */
+	if (n >= 2 && memchr(v, ':', n < 5 ? n : 5) && sk_obs_is_ipv6(v, n))
+		return sk_logrec_add(b, SK_OBS_IPV6, role, field, v, n);
+	return false;
+}
+
+/* Lowercase copy into scratch when s has an uppercase letter; else s itself. */
+static const char *lower(sk_logbuild *b, const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (unsigned)((unsigned char)s[i] - 'A') >= 26u)
+		i++;
+	if (i == n)
+		return s;
+	char *o = sk_logrec_scratch(b, s, n);
+	if (!o)
+		return NULL;
+	for (; i < n; i++)
+		if ((unsigned)((unsigned char)o[i] - 'A') < 26u)
+			o[i] = (char)(o[i] | 0x20);
+	return o;
+}
+
+bool sk_logrec_add_domain(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
+                          size_t n)
+{
+	unsigned up;
+	if (n && v[n - 1] == '.')
+		n--;
+	if (!domain_scan(v, n, &up))
+		return false;
+	if (up) {
+		char *o = sk_logrec_scratch(b, v, n);
+		if (!o)
+			return false;
+		for (size_t i = 0; i < n; i++)
+			o[i] = (char)(o[i] | ((cls[(unsigned char)o[i]] & CL_UP) << 4));
+		v = o;
+	}
+	return sk_logrec_add(b, SK_OBS_DOMAIN, role, field, v, n);
+}
+
+bool sk_logrec_add_host(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
+                        size_t n)
+{
+	if (n && v[0] == '[') {
+		/* "[2001:db8::1]:8080" */
+		const char *close = memchr(v, ']', n);
+		return close && sk_logrec_add_ip(b, role, field, v + 1, (size_t)(close - v - 1));
+	}
+	if (sk_logrec_add_ip(b, role, field, v, n))
+		return true;
+	const char *colon = memchr(v, ':', n);
+	if (colon) {
+		/* name:port or a.b.c.d:port */
+		size_t k = (size_t)(colon - v);
+		if (sk_obs_is_ipv4(v, k))
+			return sk_logrec_add(b, SK_OBS_IPV4, role, field, v, k);
+		n = k;
+	}
+	return sk_logrec_add_domain(b, role, field, v, n);
+}
+
+bool sk_logrec_add_hash(sk_logbuild *b, sk_obs_kind kind, const char *field, const char *v,
+                        size_t n)
+{
+	const char *h = v;
+	if (n && memchr(v, ':', n)) {
+		/* colon-separated fingerprint: copy without the colons */
+		char *o = sk_logrec_reserve(b, n);
+		size_t k = 0;
+		if (!o) {
+			b->rec->dropped++;
+			return false;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (v[i] != ':')
+				o[k++] = v[i];
+		b->used -= n - k;
+		h = o;
+		n = k;
+	}
+	if (!sk_obs_is_hex(h, n))
+		return false;
+	switch (kind) {
+	case SK_OBS_NONE:
+		kind = n == 32    ? SK_OBS_MD5
+		       : n == 40  ? SK_OBS_SHA1
+		       : n == 64  ? SK_OBS_SHA256
+		       : n == 128 ? SK_OBS_SHA512
+		                  : SK_OBS_NONE;
+		break;
+	case SK_OBS_X509_SHA1:
+	case SK_OBS_X509_SHA256:
+		kind = n == 40 ? SK_OBS_X509_SHA1 : n == 64 ? SK_OBS_X509_SHA256 : SK_OBS_NONE;
+		break;
+	case SK_OBS_MD5:
+	case SK_OBS_JA3:
+	case SK_OBS_JA3S:
+		if (n != 32)
+			return false;
+		break;
+	case SK_OBS_SHA1:
+		if (n != 40)
+			return false;
+		break;
+	case SK_OBS_SHA256:
+		if (n != 64)
+			return false;
+		break;
+	case SK_OBS_SHA512:
+		if (n != 128)
+			return false;
+		break;
+	default:
+		break;
+	}
+	if (kind == SK_OBS_NONE)
+		return false;
+	if (h == v) {
+		h = lower(b, v, n);
+		if (!h)
+			return false;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			((char *)h)[i] = (char)(h[i] | (is_alpha((unsigned char)h[i]) ? 0x20 : 0));
+	}
+	return sk_logrec_add(b, kind, SK_ROLE_NONE, field, h, n);
+}
+
+bool sk_logrec_add_email(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
+                         size_t n)
+{
+	const char *lt = memchr(v, '<', n);
+	if (lt) {
+		const char *gt = memchr(lt, '>', n - (size_t)(lt - v));
+		if (!gt)
+			return false;
+		n = (size_t)(gt - lt - 1);
+		v = lt + 1;
+	}
+	while (n && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	if (!looks_email(v, n))
+		return false;
+	const char *at = memchr(v, '@', n);
+	size_t local = (size_t)(at + 1 - v);
+	bool upper = false;
+	for (size_t i = local; i < n; i++)
+		upper |= (unsigned)((unsigned char)v[i] - 'A') < 26u;
+	if (upper) {
+		char *o = sk_logrec_scratch(b, v, n);
+		if (!o)
+			return false;
+		for (size_t i = local; i < n; i++)
+			if ((unsigned)((unsigned char)o[i] - 'A') < 26u)
+				o[i] = (char)(o[i] | 0x20);
+		v = o;
+	}
+	return sk_logrec_add(b, SK_OBS_EMAIL, role, field, v, n);
+}
+
+bool sk_logrec_add_url(sk_logbuild *b, const char *field, const char *v, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f)
+			return false;
+	return sk_logrec_add(b, SK_OBS_URL, SK_ROLE_NONE, field, v, n);
+}
+
+bool sk_logrec_add_url_parts(sk_logbuild *b, const char *field, const char *host, size_t hn,
+                             const char *path, size_t pn)
+{
+	if (has_scheme(path, pn))
+		return sk_logrec_add_url(b, field, path, pn);
+	if (hn == 0)
+		return false;
+	bool slash = pn && path[0] == '/';
+	size_t total = 7 + hn + (slash ? 0 : 1) + pn;
+	char *o = sk_logrec_reserve(b, total);
+	if (!o) {
+		b->rec->dropped++;
+		return false;
+	}
+	memcpy(o, "http://", 7);
+	memcpy(o + 7, host, hn);
+	size_t k = 7 + hn;
+	if (!slash)
+		o[k++] = '/';
+	memcpy(o + k, path, pn);
+	if (!sk_logrec_add_url(b, field, o, total)) {
+		b->used -= total;
+		return false;
+	}
+	return true;
+}
+
+bool sk_logrec_add_port(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
+                        size_t n)
+{
+	unsigned x = 0;
+	if (n == 0 || n > 5)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_digit((unsigned char)v[i]))
+			return false;
+		x = x * 10 + (unsigned)(v[i] - '0');
+	}
+	if (x > 65535)
+		return false;
+	return sk_logrec_add(b, SK_OBS_PORT, role, field, v, n);
+}
+
+bool sk_logrec_add_auto(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
+                        size_t n)
+{
+	switch (sk_obs_classify(v, n)) {
+	case SK_OBS_IPV4:
+		return sk_logrec_add(b, SK_OBS_IPV4, role, field, v, n);
+	case SK_OBS_IPV6:
+		return sk_logrec_add(b, SK_OBS_IPV6, role, field, v, n);
+	case SK_OBS_URL:
+		return sk_logrec_add_url(b, field, v, n);
+	case SK_OBS_EMAIL:
+		return sk_logrec_add_email(b, role, field, v, n);
+	case SK_OBS_MD5:
+	case SK_OBS_SHA1:
+	case SK_OBS_SHA256:
+	case SK_OBS_SHA512:
+		return sk_logrec_add_hash(b, SK_OBS_NONE, field, v, n);
+	case SK_OBS_DOMAIN:
+		return sk_logrec_add_domain(b, role, field, v, n);
+	default:
+		return false;
+	}
+}
+
+/* ---- timestamps ---- */
+
+bool sk_logts_epoch(const char *s, size_t n, int64_t *us)
+{
+	size_t i = 0;
+	int64_t sec = 0, frac = 0;
+	int fd = 0;
+	if (n == 0)
+		return false;
+	while (i < n && is_digit((unsigned char)s[i])) {
+		if (i >= 12)
+			return false;
+		sec = sec * 10 + (s[i] - '0');
+		i++;
+	}
+	if (i == 0)
+		return false;
+	if (i < n) {
+		if (s[i] != '.')
+			return false;
+		for (i++; i < n; i++) {
+			if (!is_digit((unsigned char)s[i]))
+				return false;
+			if (fd < 6) {
+				frac = frac * 10 + (s[i] - '0');
+				fd++;
+			}
+		}
+	}
+	while (fd++ < 6)
+		frac *= 10;
+	*us = sec * 1000000 + frac;
+	return true;
+}
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool num(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!is_digit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+bool sk_logts_rfc3339(const char *s, size_t n, int64_t *us)
+{
+	int y, mo, d, h, mi, se, oh = 0, om = 0;
+	int64_t frac = 0;
+	int fd = 0;
+	size_t i = 19;
+	if (n < 19 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+		return false;
+	if (!num(s, 4, &y) || !num(s + 5, 2, &mo) || !num(s + 8, 2, &d) || !num(s + 11, 2, &h) ||
+	    !num(s + 14, 2, &mi) || !num(s + 17, 2, &se))
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return false;
+	if (i < n && s[i] == '.') {
+		for (i++; i < n && is_digit((unsigned char)s[i]); i++)
+			if (fd < 6) {
+				frac = frac * 10 + (s[i] - '0');
+				fd++;
+			}
+		if (fd == 0)
+			return false;
+	}
+	while (fd++ < 6)
+		frac *= 10;
+	if (i < n) {
+		int sign;
+		if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
+			sign = 0;
+		} else if (s[i] == '+' || s[i] == '-') {
+			sign = s[i] == '+' ? 1 : -1;
+			i++;
+			if (n - i == 4) {
+				if (!num(s + i, 2, &oh) || !num(s + i + 2, 2, &om))
+					return false;
+			} else if (n - i == 5 && s[i + 2] == ':') {
+				if (!num(s + i, 2, &oh) || !num(s + i + 3, 2, &om))
+					return false;
+			} else if (n - i == 2) {
+				if (!num(s + i, 2, &oh))
+					return false;
+			} else {
+				return false;
+			}
+			if (oh > 23 || om > 59)
+				return false;
+		} else {
+			return false;
+		}
+		oh *= sign;
+		om *= sign;
+	}
+	int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+	int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - (oh * 3600 + om * 60);
+	*us = secs * 1000000 + frac;
+	return true;
+}

@@ -1,0 +1,110 @@
+/*
+ * policy.c - the TLP 2.0 sharing decision (see docs/sharing-policy.md).
+ */
+#include "schakel/policy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store_priv.h"
+
+sk_err sk_policy_access(sk_store *st, const sk_principal *p, const sk_collection *c,
+			sk_access *out, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->cid = c->cid;
+	out->is_public = c->is_public;
+	out->default_tlp = c->default_tlp >= SK_TLP_CLEAR && c->default_tlp <= SK_TLP_RED
+			       ? c->default_tlp
+			       : SK_TLP_AMBER;
+	if (!p || p->pid <= 0)
+		return SK_OK;
+	out->authenticated = true;
+	snprintf(out->producer, sizeof(out->producer), "%s", p->identity);
+	if (sqlite3_prepare_v2(sk_store_sqlite(st),
+			       "SELECT g.can_read, g.can_write, g.amber, g.amber_strict,"
+			       " EXISTS(SELECT 1 FROM red_recipients r WHERE r.coll=?1 AND r.aid=?3)"
+			       " FROM (SELECT 1) LEFT JOIN grants g ON g.coll=?1 AND g.pid=?2",
+			       -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "grants");
+	sqlite3_bind_int64(s, 1, c->cid);
+	sqlite3_bind_int64(s, 2, p->pid);
+	sqlite3_bind_int64(s, 3, p->aid);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		out->can_read = sqlite3_column_int(s, 0) != 0;
+		out->can_write = sqlite3_column_int(s, 1) != 0;
+		out->amber = sqlite3_column_int(s, 2) != 0;
+		out->amber_strict = sqlite3_column_int(s, 3) != 0;
+		out->red = sqlite3_column_int(s, 4) != 0;
+	} else {
+		sqlite3_finalize(s);
+		return sk_store_dberr(st, err, "grants");
+	}
+	sqlite3_finalize(s);
+	return SK_OK;
+}
+
+sk_tlp sk_policy_effective(const sk_access *a, sk_tlp own)
+{
+	if (own >= SK_TLP_CLEAR && own <= SK_TLP_RED)
+		return own;
+	return a->default_tlp >= SK_TLP_CLEAR && a->default_tlp <= SK_TLP_RED ? a->default_tlp
+									      : SK_TLP_AMBER;
+}
+
+bool sk_policy_can_read(const sk_access *a)
+{
+	return a->is_public || (a->authenticated && a->can_read);
+}
+
+bool sk_policy_can_see_collection(const sk_access *a)
+{
+	return a->is_public || (a->authenticated && (a->can_read || a->can_write));
+}
+
+/* The rule, with "is the reader the producer" already decided. */
+static bool decide(const sk_access *a, sk_tlp level, bool producer)
+{
+	bool reader = a->authenticated && a->can_read;
+
+	switch (level) {
+	case SK_TLP_CLEAR:
+		return reader || a->is_public;
+	case SK_TLP_GREEN:
+		return reader;
+	case SK_TLP_AMBER:
+		return reader && (a->amber || producer);
+	case SK_TLP_AMBER_STRICT:
+		return reader && (a->amber_strict || producer);
+	case SK_TLP_RED:
+		return reader && a->red;
+	default:
+		return false;
+	}
+}
+
+bool sk_policy_visible(const sk_access *a, sk_tlp own, const char *created_by)
+{
+	bool producer = a->authenticated && a->producer[0] && created_by &&
+			strcmp(created_by, a->producer) == 0;
+	return decide(a, sk_policy_effective(a, own), producer);
+}
+
+void sk_policy_apply(const sk_access *a, sk_query *q)
+{
+	unsigned mask = 0, pmask = 0;
+
+	for (int l = SK_TLP_CLEAR; l <= SK_TLP_RED; l++) {
+		if (decide(a, (sk_tlp)l, false))
+			mask |= 1u << l;
+		else if (a->authenticated && a->producer[0] && decide(a, (sk_tlp)l, true))
+			pmask |= 1u << l;
+	}
+	q->vis = true;
+	q->vis_mask = mask;
+	q->vis_producer_mask = pmask;
+	q->vis_producer = a->producer[0] ? a->producer : NULL;
+	q->vis_default_tlp = (int)sk_policy_effective(a, SK_TLP_NONE);
+}
