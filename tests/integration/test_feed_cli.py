@@ -141,6 +141,12 @@ def main():
                   o["indicator_types"] == ["malicious-activity"] and
                   o["created_by_ref"].startswith("identity--") and
                   o["valid_from"] == o["created"] for o in objs), "indicator properties")
+        # and the project's own STIX pattern parser accepts every one
+        rc, _, _ = run(db, "pattern", "check", "[ipv4-addr:value = '192.0.2.1']")
+        if rc == 0:
+            rejected = [o["pattern"] for o in objs
+                        if run(db, "pattern", "check", o["pattern"])[0] != 0]
+            check(not rejected, "schakel pattern check rejects %s" % rejected[:3])
         ids = [o["id"] for o in objs]
         check(len(set(ids)) == len(ids), "ids unique")
         q = [o for o in objs if "evil.example/path" in o["pattern"]]
