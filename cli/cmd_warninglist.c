@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "schakel/buf.h"
 #include "schakel/warninglist.h"
 
 static void on_list(void *ud, const char *path, const char *name, int64_t version,
@@ -73,12 +74,19 @@ static int wl_import(cli_ctx *ctx, int argc, char **argv)
 static int print_list(void *ud, const sk_wl_info *l)
 {
 	bool json = *(bool *)ud;
-	if (json)
-		printf("{\"name\":\"%s\",\"version\":%lld,\"type\":\"%s\",\"entries\":%lld,"
-		       "\"matching_attributes\":%s}\n",
-		       l->name, (long long)l->version, l->type, (long long)l->entries,
-		       l->matching_attributes);
-	else
+	if (json) {
+		/* names and types come from the lists' files: escape them */
+		sk_buf b;
+		sk_buf_init(&b, 1 << 20);
+		if (!sk_buf_puts(&b, "{\"name\":") &&
+		    !sk_buf_put_json_string(&b, l->name, strlen(l->name)) &&
+		    !sk_buf_printf(&b, ",\"version\":%lld,\"type\":", (long long)l->version) &&
+		    !sk_buf_put_json_string(&b, l->type, strlen(l->type)) &&
+		    !sk_buf_printf(&b, ",\"entries\":%lld,\"matching_attributes\":%s}",
+				   (long long)l->entries, l->matching_attributes))
+			puts(b.data);
+		sk_buf_free(&b);
+	} else
 		printf("%-44s %10lld %-9s %9lld\n", l->name, (long long)l->version, l->type,
 		       (long long)l->entries);
 	return 0;
