@@ -118,6 +118,14 @@ const cli_cmd cli_commands[] = {
      "  --page-size N             most objects per page (default 1000)\n"
      "  --max-content-length B    largest POST body (default 104857600)\n"
      "  --timeout S               idle connection timeout (default 30)\n" DB_HELP},
+    {"pattern", cmd_pattern, "check a STIX pattern",
+     "usage: schakel pattern check [--json] PATTERN\n"
+     "\n"
+     "Parses a STIX 2.0/2.1 pattern (PATTERN may be '-' for stdin).  Prints\n"
+     "'valid pattern: ...' and exits 0, or prints where and why it is invalid\n"
+     "and exits 1.\n"
+     "\n"
+     "  --json   print the parsed tree as JSON\n"},
     {"help", NULL, "show help for a command", "usage: schakel help [COMMAND]\n"},
     {NULL, NULL, NULL, NULL},
 };

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/pattern.h"
 #include "schakel/uuid.h"
 
 #define SKSTR(v) sk_json_is((v), SK_JSTRING)
@@ -448,6 +449,18 @@ sk_err sk_stix_validate(const sk_jval *obj, sk_stix_info *info, sk_error *err)
 		if (SKSTR(sk_json_get(obj, "pattern")) &&
 		    sk_json_get(obj, "pattern")->n == 0)
 			return sk_error_set(err, SK_ESTIX, "%s: 'pattern' is empty", id);
+		/* STIX patterns must parse (2.0 indicators have no pattern_type: always STIX) */
+		const char *pt = str(obj, "pattern_type");
+		if (!v21 || (pt && !strcmp(pt, "stix"))) {
+			const sk_jval *pv = sk_json_get(obj, "pattern");
+			sk_pattern *pat = NULL;
+			sk_error perr;
+			sk_err prc = sk_pattern_parse(sk_json_str(pv), pv ? pv->n : 0, &pat, &perr);
+			sk_pattern_free(pat);
+			if (prc)
+				return sk_error_set(err, SK_ESTIX, "%s: invalid pattern: %s", id,
+						    perr.msg);
+		}
 	}
 	/* time windows: the end may not come before the start, on any type */
 	for (i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
