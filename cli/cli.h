@@ -77,5 +77,6 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv);
 int cmd_pattern(cli_ctx *ctx, int argc, char **argv);
 int cmd_feed(cli_ctx *ctx, int argc, char **argv);
 int cmd_warninglist(cli_ctx *ctx, int argc, char **argv);
+int cmd_scan(cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -179,6 +179,28 @@ const cli_cmd cli_commands[] = {
      "\n"
      "Indicators whose value is on a warning list are reported when matchers are\n"
      "compiled and left out unless --no-warninglists.\n" DB_HELP},
+    {"scan", cmd_scan, "match the node's indicators against logs",
+     "usage: schakel scan [--format auto|zeek|zeek-json|eve|csv|text] [--csv-map MAP]\n"
+     "                    [--follow] [--threads N] [--at TS] [--subdomains]\n"
+     "                    [--no-warninglists] [--output FILE] [--no-sightings] [--quiet]\n"
+     "                    [--collection C] FILE...\n"
+     "\n"
+     "Compiles every current indicator (newest version, not revoked, valid at\n"
+     "--at or now, STIX pattern) and matches it against the logs ('-' = stdin,\n"
+     ".gz transparent).  Prints one JSON line per hit, a summary on stderr, and\n"
+     "stores one sighting per indicator with hits (see docs/matcher.md).\n"
+     "\n"
+     "  --format F         log format (default: detected from the first line)\n"
+     "  --csv-map MAP      CSV columns: COLUMN=KIND,...\n"
+     "  --follow           keep reading a growing file (one FILE) until interrupted\n"
+     "  --threads N        worker threads (default: all cores)\n"
+     "  --at TS            compile the indicators valid at TS instead of now\n"
+     "  --subdomains       domain-name:value = 'x' also matches subdomains of x\n"
+     "  --no-warninglists  do not suppress indicators on warning lists (pending)\n"
+     "  --output FILE      write the hits to FILE instead of stdout\n"
+     "  --no-sightings     do not store sightings (opens the store read-only)\n"
+     "  --quiet            no summary or compile report\n"
+     "  --collection C     collection the sightings are added to (default: default)\n"},
     {"help", NULL, "show help for a command", "usage: schakel help [COMMAND]\n"},
     {NULL, NULL, NULL, NULL},
 };

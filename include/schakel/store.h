@@ -196,6 +196,13 @@ typedef int (*sk_rel_fn)(void *ud, const sk_row *rel, const char *rel_type, cons
 			 bool outgoing);
 sk_err sk_store_relations(sk_store *st, const char *id, sk_rel_fn fn, void *ud, sk_error *err);
 
+/*
+ * The indicators a matcher compiles: the newest version of every indicator
+ * that is not revoked (validity windows and pattern types are the caller's
+ * to check, from row->json).  Rows in storage order.
+ */
+sk_err sk_store_current_indicators(sk_store *st, sk_row_fn fn, void *ud, sk_error *err);
+
 /* --- statistics --------------------------------------------------------- */
 
 typedef struct sk_stat_row {
