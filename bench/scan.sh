@@ -4,7 +4,8 @@
 # `LC_ALL=C grep -F -f` over the same input as the reference.  Prints only.
 #
 #   bench/scan.sh [--quick] [--keep] [--threads 1,2] [--mb N]
-#   env: BENCH_DIR (default /tmp/schakel-bench, removed at the end),
+#   env: BENCH_DIR (default /tmp/schakel-bench; a fresh subdirectory of it is
+#        used and removed at the end),
 #        BUILD (default build-bench, Release), SK_SHARED (default ../shared)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """scan_bench - throughput of `schakel scan` with the 1.85 M maltrail indicators.
 
-Steps (all under $BENCH_DIR, default /tmp/schakel-bench, removed at the end
-unless --keep):
+Steps (all in a fresh directory under $BENCH_DIR, default /tmp/schakel-bench;
+that directory is removed at the end unless --keep):
   1. a node with every maltrail static trail as a STIX 2.1 indicator, streamed
      to NDJSON and imported (domain = exact domain-name, ipv4, ipv4_cidr =
      ISSUBSET, ipv4_port = network-traffic dst address + port, url; regex,
@@ -176,6 +176,9 @@ def main():
     if a.quick:
         a.mb = 256
     os.makedirs(a.dir, exist_ok=True)
+    # a private directory under BENCH_DIR: only it is removed at the end
+    import tempfile
+    a.dir = tempfile.mkdtemp(prefix="scan-", dir=a.dir)
     ERRFILE = os.path.join(a.dir, "stderr.txt")
     db = os.path.join(a.dir, "bench.db")
     empty = os.path.join(a.dir, "empty.db")
@@ -219,7 +222,7 @@ def main():
         print("empty node scan of Zeek DNS: %.2f s, peak RSS %.0f MB" % (wall, rss0 / 1024))
         print()
         print("%-10s %-3s %10s %9s %8s %10s %9s %8s %9s %9s" % (
-            "input", "thr", "records", "hits", "wall s", "Mrec/s", "GB/s", "GB/s/cor",
+            "input", "thr", "records", "hits", "scan s", "Mrec/s", "GB/s", "GB/s/cor",
             "build s", "RSS MB"))
         best = {}
         for name, path, size in (("zeek-dns", zeek, zsz), ("eve", eve, esz)):
