@@ -75,5 +75,7 @@ int cmd_account(cli_ctx *ctx, int argc, char **argv);
 int cmd_token(cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(cli_ctx *ctx, int argc, char **argv);
 int cmd_pattern(cli_ctx *ctx, int argc, char **argv);
+int cmd_feed(cli_ctx *ctx, int argc, char **argv);
+int cmd_warninglist(cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -463,11 +463,11 @@ sk_err sk_auth_token(sk_store *st, const char *token, sk_principal *out, sk_erro
 	memset(out, 0, sizeof(*out));
 	if (strncmp(token, SK_TOKEN_PREFIX, strlen(SK_TOKEN_PREFIX)) != 0)
 		return sk_error_set(err, SK_EAUTH, "bad token");
-	if ((rc = prep(st,
-		       "SELECT a.aid, a.pid, a.name, p.name, p.identity, t.hash FROM tokens t"
-		       " JOIN accounts a ON a.aid=t.aid JOIN partners p ON p.pid=a.pid"
-		       " WHERE t.hash=?1 AND t.revoked=0",
-		       &s, err)))
+	/* on every bearer request: use the connection's statement cache */
+	static const char q[] = "SELECT a.aid, a.pid, a.name, p.name, p.identity, t.hash FROM tokens t"
+				" JOIN accounts a ON a.aid=t.aid JOIN partners p ON p.pid=a.pid"
+				" WHERE t.hash=?1 AND t.revoked=0";
+	if ((rc = sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err)))
 		return rc;
 	token_hash(token, h);
 	sqlite3_bind_blob(s, 1, h, sizeof(h), SQLITE_STATIC);
@@ -479,7 +479,7 @@ sk_err sk_auth_token(sk_store *st, const char *token, sk_principal *out, sk_erro
 		if (err)
 			sk_error_clear(err);
 	}
-	sqlite3_finalize(s);
+	sk_store_stmt_put(st, s);
 	return rc;
 }
 

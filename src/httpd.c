@@ -389,7 +389,11 @@ sk_err sk_httpd_start(const sk_httpd_config *cfg, sk_httpd **out, char *bound, s
 		h->cfg.timeout = 30;
 	if ((rc = sk_store_open(cfg->db_path, 0, &st, err)))
 		goto fail;
-	rc = sk_taxii_new(st, &cfg->taxii, &h->taxii, err);
+	{
+		sk_taxii_config tc = cfg->taxii;
+		tc.db_path = cfg->db_path;
+		rc = sk_taxii_new(st, &tc, &h->taxii, err);
+	}
 	sk_store_close(st);
 	if (rc)
 		goto fail;
@@ -427,7 +431,7 @@ sk_err sk_httpd_start(const sk_httpd_config *cfg, sk_httpd **out, char *bound, s
 	    MHD_OPTION_LISTEN_SOCKET, h->fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)h->cfg.timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 << 10), MHD_OPTION_NOTIFY_COMPLETED,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 << 10), MHD_OPTION_NOTIFY_COMPLETED,
 	    on_completed, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
 	    /* without TLS the list ends here */
 	    h->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert, MHD_OPTION_HTTPS_MEM_KEY,

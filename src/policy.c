@@ -23,11 +23,11 @@ sk_err sk_policy_access(sk_store *st, const sk_principal *p, const sk_collection
 		return SK_OK;
 	out->authenticated = true;
 	snprintf(out->producer, sizeof(out->producer), "%s", p->identity);
-	if (sqlite3_prepare_v2(sk_store_sqlite(st),
-			       "SELECT g.can_read, g.can_write, g.amber, g.amber_strict,"
-			       " EXISTS(SELECT 1 FROM red_recipients r WHERE r.coll=?1 AND r.aid=?3)"
-			       " FROM (SELECT 1) LEFT JOIN grants g ON g.coll=?1 AND g.pid=?2",
-			       -1, &s, NULL) != SQLITE_OK)
+	/* on every request: use the connection's statement cache */
+	static const char q[] = "SELECT g.can_read, g.can_write, g.amber, g.amber_strict,"
+				" EXISTS(SELECT 1 FROM red_recipients r WHERE r.coll=?1 AND r.aid=?3)"
+				" FROM (SELECT 1) LEFT JOIN grants g ON g.coll=?1 AND g.pid=?2";
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err))
 		return sk_store_dberr(st, err, "grants");
 	sqlite3_bind_int64(s, 1, c->cid);
 	sqlite3_bind_int64(s, 2, p->pid);
@@ -39,10 +39,11 @@ sk_err sk_policy_access(sk_store *st, const sk_principal *p, const sk_collection
 		out->amber_strict = sqlite3_column_int(s, 3) != 0;
 		out->red = sqlite3_column_int(s, 4) != 0;
 	} else {
-		sqlite3_finalize(s);
-		return sk_store_dberr(st, err, "grants");
+		sk_err rc = sk_store_dberr(st, err, "grants");
+		sk_store_stmt_put(st, s);
+		return rc;
 	}
-	sqlite3_finalize(s);
+	sk_store_stmt_put(st, s);
 	return SK_OK;
 }
 

@@ -10,6 +10,7 @@
  */
 #include "schakel/taxii.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,10 +31,31 @@
 #define DEFAULT_MAX_CONTENT ((size_t)100 << 20)
 #define STATUS_KEEP_US ((int64_t)48 * 3600 * 1000000) /* statuses live >= 24 h; purge at 48 h */
 
+/* Envelopes above either bound are imported by the background writer. */
+#define SYNC_MAX_OBJECTS 2000
+#define SYNC_MAX_BYTES ((size_t)4 << 20)
+
+/* One queued POST for the writer thread. */
+typedef struct post_job {
+	struct post_job *next;
+	char sid[SK_UUID_LEN + 1];
+	int64_t cid;
+	char *body;
+	size_t len;
+} post_job;
+
 struct sk_taxii {
 	sk_taxii_config cfg;
 	unsigned char key[SK_TAXII_KEY_BYTES];
 	sk_auth_cache *cache;
+	char *db_path; /* owned copy of cfg.db_path */
+	/* background writer: a FIFO of jobs, bounded in bytes */
+	pthread_mutex_t qmu;
+	pthread_cond_t qcv;
+	post_job *head, *tail;
+	size_t queued_bytes;
+	bool writer_running, stopping;
+	pthread_t writer;
 };
 
 /* --- server state ---------------------------------------------------------------- */
@@ -94,6 +116,13 @@ sk_err sk_taxii_new(sk_store *st, const sk_taxii_config *cfg, sk_taxii **out, sk
 		t->cfg.max_content_length = DEFAULT_MAX_CONTENT;
 	if (!t->cfg.title)
 		t->cfg.title = "schakel";
+	pthread_mutex_init(&t->qmu, NULL);
+	pthread_cond_init(&t->qcv, NULL);
+	if (t->cfg.db_path && !(t->db_path = strdup(t->cfg.db_path))) {
+		sk_taxii_free(t);
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	}
+	t->cfg.db_path = t->db_path;
 	if ((rc = load_key(st, t->key, err)) || (rc = sk_auth_cache_new(60, &t->cache))) {
 		if (rc && err && !err->msg[0])
 			sk_error_set(err, rc, "authentication cache");
@@ -104,10 +133,16 @@ sk_err sk_taxii_new(sk_store *st, const sk_taxii_config *cfg, sk_taxii **out, sk
 	return SK_OK;
 }
 
+static void writer_stop(sk_taxii *t);
+
 void sk_taxii_free(sk_taxii *t)
 {
 	if (!t)
 		return;
+	writer_stop(t); /* finishes the queued imports first */
+	pthread_cond_destroy(&t->qcv);
+	pthread_mutex_destroy(&t->qmu);
+	free(t->db_path);
 	sk_auth_cache_free(t->cache);
 	sodium_memzero(t->key, sizeof(t->key));
 	free(t);
@@ -787,44 +822,71 @@ static void post_state_free(post_state *ps)
 	free(ps->d);
 }
 
-static sk_err save_status(ctx *c, const char *sid, int64_t cid, const post_state *ps,
-			  sk_error *err)
+/*
+ * Status rows.  A status is inserted complete (synchronous POST) or pending
+ * with every object counted as pending (background POST), and then finished
+ * by status_finish() with the per-object details.
+ */
+static sk_err status_insert(sk_store *st, const char *sid, int64_t root, int64_t cid, int64_t aid,
+			    int64_t total, int64_t pending, sk_error *err)
 {
 	static const char qs[] = "INSERT INTO statuses(sid, root, coll, aid, created, total, "
-				 "success, failure, pending) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,0)";
-	static const char qd[] = "INSERT INTO status_details(sid, seq, outcome, id, spec, "
-				 "version, message) VALUES(?1,?2,?3,?4,?5,?6,?7)";
+				 "success, failure, pending) VALUES(?1,?2,?3,?4,?5,?6,0,0,?7)";
 	static const char qp[] = "DELETE FROM statuses WHERE created<?1";
 	sqlite3_stmt *s = NULL;
-	int64_t now = sk_ts_now_us(), fails = 0;
+	int64_t now = sk_ts_now_us();
+	sk_err rc;
+
+	if ((rc = sk_store_stmt_get(st, qp, sizeof(qp) - 1, &s, err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, now - STATUS_KEEP_US);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "status");
+	sk_store_stmt_put(st, s);
+	if (rc || (rc = sk_store_stmt_get(st, qs, sizeof(qs) - 1, &s, err)))
+		return rc;
+	sqlite3_bind_text(s, 1, sid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, root);
+	sqlite3_bind_int64(s, 3, cid);
+	sqlite3_bind_int64(s, 4, aid);
+	sqlite3_bind_int64(s, 5, now);
+	sqlite3_bind_int64(s, 6, total);
+	sqlite3_bind_int64(s, 7, pending);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "status");
+	sk_store_stmt_put(st, s);
+	return rc;
+}
+
+/*
+ * Record the outcome of ps for status sid: counts and details.  extra_failed
+ * objects (the envelope's objects the import never reached, after a store
+ * error) count as failures.
+ */
+static sk_err status_finish(sk_store *st, const char *sid, const post_state *ps,
+			    int64_t extra_failed, sk_error *err)
+{
+	static const char qu[] = "UPDATE statuses SET success=?2, failure=?3, pending=0"
+				 " WHERE sid=?1";
+	static const char qd[] = "INSERT INTO status_details(sid, seq, outcome, id, spec, "
+				 "version, message) VALUES(?1,?2,?3,?4,?5,?6,?7)";
+	sqlite3_stmt *s = NULL;
+	int64_t fails = extra_failed;
 	sk_err rc;
 
 	for (size_t i = 0; i < ps->n; i++)
 		fails += ps->d[i].outcome == SK_IMPORT_REJECTED;
-	if ((rc = sk_store_begin(c->st, err)))
+	if ((rc = sk_store_stmt_get(st, qu, sizeof(qu) - 1, &s, err)))
 		return rc;
-	if ((rc = sk_store_stmt_get(c->st, qp, sizeof(qp) - 1, &s, err)))
-		goto out;
-	sqlite3_bind_int64(s, 1, now - STATUS_KEEP_US);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = sk_store_dberr(c->st, err, "status");
-	sk_store_stmt_put(c->st, s);
-	if (rc || (rc = sk_store_stmt_get(c->st, qs, sizeof(qs) - 1, &s, err)))
-		goto out;
 	sqlite3_bind_text(s, 1, sid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, c->root);
-	sqlite3_bind_int64(s, 3, cid);
-	sqlite3_bind_int64(s, 4, c->who.aid);
-	sqlite3_bind_int64(s, 5, now);
-	sqlite3_bind_int64(s, 6, (int64_t)ps->n);
-	sqlite3_bind_int64(s, 7, (int64_t)ps->n - fails);
-	sqlite3_bind_int64(s, 8, fails);
+	sqlite3_bind_int64(s, 2, (int64_t)ps->n + extra_failed - fails);
+	sqlite3_bind_int64(s, 3, fails);
 	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = sk_store_dberr(c->st, err, "status");
-	sk_store_stmt_put(c->st, s);
+		rc = sk_store_dberr(st, err, "status");
+	sk_store_stmt_put(st, s);
 	for (size_t i = 0; !rc && i < ps->n; i++) {
 		const detail *d = &ps->d[i];
-		if ((rc = sk_store_stmt_get(c->st, qd, sizeof(qd) - 1, &s, err)))
+		if ((rc = sk_store_stmt_get(st, qd, sizeof(qd) - 1, &s, err)))
 			break;
 		sqlite3_bind_text(s, 1, sid, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, (int64_t)i);
@@ -835,15 +897,151 @@ static sk_err save_status(ctx *c, const char *sid, int64_t cid, const post_state
 				  SQLITE_STATIC);
 		sqlite3_bind_text(s, 7, d->message, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) != SQLITE_DONE)
-			rc = sk_store_dberr(c->st, err, "status");
-		sk_store_stmt_put(c->st, s);
+			rc = sk_store_dberr(st, err, "status");
+		sk_store_stmt_put(st, s);
 	}
-out:
+	return rc;
+}
+
+/* Insert and finish a status in one transaction (synchronous POST). */
+static sk_err save_status(ctx *c, const char *sid, int64_t cid, const post_state *ps,
+			  sk_error *err)
+{
+	sk_err rc;
+
+	if ((rc = sk_store_begin(c->st, err)))
+		return rc;
+	rc = status_insert(c->st, sid, c->root, cid, c->who.aid, (int64_t)ps->n, 0, err);
+	if (!rc)
+		rc = status_finish(c->st, sid, ps, 0, err);
 	if (!rc)
 		rc = sk_store_commit(c->st, err);
 	else
 		sk_store_rollback(c->st);
 	return rc;
+}
+
+/* Import body into collection cid, collecting per-object outcomes in ps. */
+static sk_err import_body(sk_store *st, int64_t cid, const char *body, size_t len, post_state *ps,
+			  sk_error *err)
+{
+	sk_reader *rd = NULL;
+	sk_import_stats stats;
+	sk_import_opts o = {
+	    .cid = cid,
+	    .on_object = on_object,
+	    .ud = ps,
+	};
+	sk_err rc;
+
+	memset(&stats, 0, sizeof(stats));
+	if ((rc = sk_reader_open_mem(body, len, "body", &rd, err)))
+		return rc;
+	rc = sk_import_reader(st, rd, &o, &stats, err);
+	sk_reader_close(rd);
+	if (!rc && ps->oom)
+		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* --- background writer ------------------------------------------------- */
+
+static void run_job(sk_store *st, post_job *job, size_t nobj)
+{
+	post_state ps = {0};
+	sk_error e;
+	sk_err rc = st ? import_body(st, job->cid, job->body, job->len, &ps, &e) : SK_EDB;
+
+	if (rc)
+		fprintf(stderr, "schakel: serve: background POST %s: %s\n", job->sid,
+			st ? e.msg : "no store connection");
+	if (st) {
+		int64_t missing = (int64_t)nobj > (int64_t)ps.n ? (int64_t)nobj - (int64_t)ps.n : 0;
+		if (sk_store_begin(st, &e) == SK_OK) {
+			if (status_finish(st, job->sid, &ps, missing, &e) ||
+			    sk_store_commit(st, &e)) {
+				sk_store_rollback(st);
+				fprintf(stderr, "schakel: serve: status %s: %s\n", job->sid, e.msg);
+			}
+		}
+	}
+	post_state_free(&ps);
+}
+
+static void *writer_main(void *arg)
+{
+	sk_taxii *t = arg;
+	sk_store *st = NULL;
+	sk_error e;
+
+	if (sk_store_open(t->db_path, 0, &st, &e)) {
+		fprintf(stderr, "schakel: serve: writer: %s\n", e.msg);
+		st = NULL;
+	}
+	pthread_mutex_lock(&t->qmu);
+	for (;;) {
+		while (!t->head && !t->stopping)
+			pthread_cond_wait(&t->qcv, &t->qmu);
+		post_job *job = t->head;
+		if (!job)
+			break; /* stopping and drained */
+		t->head = job->next;
+		if (!t->head)
+			t->tail = NULL;
+		pthread_mutex_unlock(&t->qmu);
+
+		size_t nobj = 0;
+		sk_taxii_envelope_check(job->body, job->len, &nobj, NULL);
+		run_job(st, job, nobj);
+
+		pthread_mutex_lock(&t->qmu);
+		t->queued_bytes -= job->len;
+		free(job->body);
+		free(job);
+	}
+	pthread_mutex_unlock(&t->qmu);
+	sk_store_close(st);
+	return NULL;
+}
+
+/* Queue a job; false when the queue is full (or the writer cannot start). */
+static bool writer_enqueue(sk_taxii *t, post_job *job)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&t->qmu);
+	if (t->stopping || t->queued_bytes + job->len > 4 * t->cfg.max_content_length)
+		goto out;
+	if (!t->writer_running) {
+		if (pthread_create(&t->writer, NULL, writer_main, t) != 0)
+			goto out;
+		t->writer_running = true;
+	}
+	job->next = NULL;
+	if (t->tail)
+		t->tail->next = job;
+	else
+		t->head = job;
+	t->tail = job;
+	t->queued_bytes += job->len;
+	pthread_cond_signal(&t->qcv);
+	ok = true;
+out:
+	pthread_mutex_unlock(&t->qmu);
+	return ok;
+}
+
+static void writer_stop(sk_taxii *t)
+{
+	bool join;
+
+	pthread_mutex_lock(&t->qmu);
+	t->stopping = true;
+	join = t->writer_running;
+	pthread_cond_broadcast(&t->qcv);
+	pthread_mutex_unlock(&t->qmu);
+	if (join)
+		pthread_join(t->writer, NULL);
 }
 
 /*
@@ -895,10 +1093,10 @@ static void render_status(ctx *c, const char *sid, int http_status)
 	sk_ts_format_us(created, ts);
 	sk_buf_reset(b);
 	sk_buf_printf(b,
-		      "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
+		      "{\"id\":\"%s\",\"status\":\"%s\",\"request_timestamp\":\"%s\","
 		      "\"total_count\":%lld,\"success_count\":%lld,\"failure_count\":%lld,"
 		      "\"pending_count\":%lld",
-		      sid, ts, (long long)total, (long long)succ, (long long)failc, (long long)pend);
+		      sid, pend ? "pending" : "complete", ts, (long long)total, (long long)succ, (long long)failc, (long long)pend);
 	for (int pass = 0; pass < 2; pass++) {
 		bool first = true;
 		int step;
@@ -972,30 +1170,56 @@ static void post_objects(ctx *c, const char *ckey)
 		fail(c, 400, "Malformed envelope", e.msg);
 		goto out;
 	}
-	{
-		sk_reader *rd = NULL;
-		sk_import_stats stats;
-		sk_import_opts o = {
-		    .cid = ci.c.cid,
-		    .on_object = on_object,
-		    .ud = &ps,
-		};
-		memset(&stats, 0, sizeof(stats));
-		if (sk_reader_open_mem(rq->body, rq->body_len, "body", &rd, &e)) {
+	sk_uuid_v4(sid);
+	if (c->t->db_path && (nobj > SYNC_MAX_OBJECTS || rq->body_len > SYNC_MAX_BYTES)) {
+		/* large: answer "pending" now, import on the background writer */
+		post_job *job = calloc(1, sizeof(*job));
+		if (job)
+			job->body = malloc(rq->body_len ? rq->body_len : 1);
+		if (!job || !job->body) {
+			free(job);
+			fail(c, 503, "Server busy", "no memory for this envelope; retry later");
+			goto out;
+		}
+		memcpy(job->body, rq->body, rq->body_len);
+		job->len = rq->body_len;
+		job->cid = ci.c.cid;
+		memcpy(job->sid, sid, sizeof(sid));
+		if (sk_store_begin(c->st, &e) ||
+		    status_insert(c->st, sid, c->root, ci.c.cid, c->who.aid, (int64_t)nobj,
+				  (int64_t)nobj, &e) ||
+		    sk_store_commit(c->st, &e)) {
+			sk_store_rollback(c->st);
+			free(job->body);
+			free(job);
 			fail_db(c, &e);
 			goto out;
 		}
-		sk_err rc = sk_import_reader(c->st, rd, &o, &stats, &e);
-		sk_reader_close(rd);
-		if (rc || ps.oom) {
-			fprintf(stderr, "schakel: serve: POST: %s\n", rc ? e.msg : "out of memory");
+		if (!writer_enqueue(c->t, job)) {
+			free(job->body);
+			free(job);
+			/* not queued: finish its status as failed so it never stays pending */
+			post_state none = {0};
+			if (sk_store_begin(c->st, &e) == SK_OK &&
+			    (status_finish(c->st, sid, &none, (int64_t)nobj, &e) ||
+			     sk_store_commit(c->st, &e)))
+				sk_store_rollback(c->st);
+			fail(c, 503, "Server busy", "too many envelopes queued; retry later");
+			goto out;
+		}
+		render_status(c, sid, 202);
+		goto out;
+	}
+	{
+		sk_err rc = import_body(c->st, ci.c.cid, rq->body, rq->body_len, &ps, &e);
+		if (rc) {
+			fprintf(stderr, "schakel: serve: POST: %s\n", e.msg);
 			fail(c, rc == SK_EBUSY ? 503 : 500, "Objects not stored",
 			     rc == SK_EBUSY ? "the store is busy; retry later"
 					    : "the store could not take this envelope");
 			goto out;
 		}
 	}
-	sk_uuid_v4(sid);
 	if (save_status(c, sid, ci.c.cid, &ps, &e)) {
 		fail_db(c, &e);
 		goto out;

@@ -106,6 +106,13 @@ typedef struct sk_taxii_config {
 	size_t page_size;          /* most objects per response (0 = 1000) */
 	size_t max_content_length; /* largest POST body (0 = 100 MiB) */
 	const char *title;         /* discovery title (NULL = "schakel") */
+	/*
+	 * Database for the background writer (copied).  Large POSTs are answered
+	 * at once with a "pending" status and imported on one writer thread with
+	 * its own connection, so they never hold up the thread that serves other
+	 * requests.  NULL: every POST is imported synchronously.
+	 */
+	const char *db_path;
 } sk_taxii_config;
 
 typedef struct sk_taxii sk_taxii;
