@@ -75,5 +75,9 @@ int cmd_account(cli_ctx *ctx, int argc, char **argv);
 int cmd_token(cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(cli_ctx *ctx, int argc, char **argv);
 int cmd_pattern(cli_ctx *ctx, int argc, char **argv);
+int cmd_peer(cli_ctx *ctx, int argc, char **argv);
+int cmd_config(cli_ctx *ctx, int argc, char **argv);
+int cmd_sighting(cli_ctx *ctx, int argc, char **argv);
+int cmd_metrics(cli_ctx *ctx, int argc, char **argv);
 
 #endif
