@@ -435,12 +435,14 @@ static void indicator_origin(sk_store *st, const char *id, char **rx, char **by)
  * a producer may always get its own objects back; other received objects
  * only at GREEN/CLEAR and only if the peer is configured to re-share.
  */
-static bool may_push(sk_store *st, const share_ctx *sc, const char *type, const char *by,
-		     const char *rx, sk_tlp own_tlp, const char *dst)
+static bool may_push(sk_store *st, const share_ctx *sc, const char *id, const char *type,
+		     const char *by, const char *rx, sk_tlp own_tlp, const char *dst)
 {
 	const sk_peer *p = sc->p;
 	sk_tlp level = own_tlp ? own_tlp : sc->default_tlp;
-	bool own = same(by, sc->node_id) || same(by, sc->anon_id);
+	/* made here: by this node or its anonymous identity, or those identities */
+	bool own = same(by, sc->node_id) || same(by, sc->anon_id) || same(id, sc->node_id) ||
+		   same(id, sc->anon_id);
 
 	if (rx && same(rx, sc->rx))
 		return false; /* came from this peer */
@@ -479,7 +481,7 @@ static sk_err load_push_cursor(sk_store *st, int64_t pid, int64_t *cur, sk_error
 static sk_err enqueue(sk_store *st, share_ctx *sc, sk_sync_result *res, sk_error *err)
 {
 	static const char q[] =
-	    "SELECT co.date_added, o.ver, o.type, o.created_by, o.rx, o.tlp, o.dst_ref"
+	    "SELECT co.date_added, o.ver, o.type, o.created_by, o.rx, o.tlp, o.dst_ref, o.id"
 	    " FROM collection_objects co JOIN objects o ON o.ver=co.ver"
 	    " WHERE co.coll=?1 AND co.date_added>?2 ORDER BY co.date_added LIMIT ?3";
 	static const char qi[] =
@@ -511,7 +513,8 @@ static sk_err enqueue(sk_store *st, share_ctx *sc, sk_sync_result *res, sk_error
 			const char *dst = (const char *)sqlite3_column_text(s, 6);
 			n++;
 			last = sqlite3_column_int64(s, 0);
-			if (!may_push(st, sc, type ? type : "", by, rx,
+			if (!may_push(st, sc, (const char *)sqlite3_column_text(s, 7),
+				      type ? type : "", by, rx,
 				      (sk_tlp)sqlite3_column_int(s, 5), dst))
 				continue;
 			if ((rc = exec_bind(st, qi, err, "iii", sc->p->pid,
@@ -762,10 +765,15 @@ sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sy
 	memset(res, 0, sizeof(*res));
 	if ((rc = sk_peer_get(st, o->db_path, name, &p, err)))
 		return rc;
+	/* pull and push are independent: a failed pull still queues and pushes */
 	if (p.pull)
 		rc = sk_sync_pull(st, &p, o, res, err);
-	if (!rc && p.push)
-		rc = sk_sync_push(st, &p, o, res, err);
+	if (p.push && rc != SK_EINTERRUPTED) {
+		sk_error e2;
+		sk_err rc2 = sk_sync_push(st, &p, o, res, rc ? &e2 : err);
+		if (!rc)
+			rc = rc2;
+	}
 	if (rc != SK_EINTERRUPTED) {
 		int64_t now = sk_ts_now_us();
 		sk_error e2;
