@@ -161,6 +161,13 @@ int cmd_peer(cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	}
 	if (!strcmp(argv[1], "remove") || !strcmp(argv[1], "sync")) {
+		long timeout = 0;
+		if (argc == 5 && !strcmp(argv[1], "sync") && !strcmp(argv[3], "--timeout")) {
+			timeout = strtol(argv[4], NULL, 10);
+			if (timeout < 1 || timeout > 3600)
+				return cli_usage("peer", "--timeout: 1-3600 seconds");
+			argc = 3;
+		}
 		if (argc != 3)
 			return cli_usage("peer", "peer %s NAME", argv[1]);
 		if (!(st = cli_open_store(ctx, 0)))
@@ -171,7 +178,8 @@ int cmd_peer(cli_ctx *ctx, int argc, char **argv)
 				rc = EXIT_INPUT;
 			}
 		} else {
-			sk_sync_opts o = {.db_path = ctx->db};
+			sk_sync_opts o = {.db_path = ctx->db, .timeout_s = timeout,
+					  .low_speed_s = timeout};
 			sk_sync_result r;
 			const char *pl = getenv("SCHAKEL_SYNC_PAGE");
 			if (pl)

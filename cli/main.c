@@ -138,7 +138,7 @@ const cli_cmd cli_commands[] = {
      "                  [--local-collection C] [--reshare] [--interval S]\n"
      "       schakel peer list | status\n"
      "       schakel peer remove NAME\n"
-     "       schakel peer sync NAME\n"
+     "       schakel peer sync NAME [--timeout S]\n"
      "\n"
      "A peer is one collection on a TAXII 2.1 server.  Pulled objects land in\n"
      "--local-collection (default 'default'); pushed objects are taken from it,\n"
