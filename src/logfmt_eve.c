@@ -189,7 +189,7 @@ static bool jstring(jw *w, const char **out, size_t *outn, char *dst, size_t dst
 				out = NULL;
 			}
 		}
-		if (out) {
+		if (out && o0) {
 			memcpy(o0, s, (size_t)(q - s));
 			o = o0 + (q - s);
 		}

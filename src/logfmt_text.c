@@ -138,7 +138,7 @@ static size_t url_at(const sk_psl *psl, sk_logbuild *b, const char *s, size_t n)
 {
 	while (n && (trail_punct((unsigned char)s[n - 1]) || s[n - 1] == '\''))
 		n--;
-	const char *h = memchr(s, ':', n) + 3;
+	const char *h = (const char *)memchr(s, ':', n) + 3;
 	const char *end = s + n, *he = h;
 	while (he < end && *he != '/' && *he != '?' && *he != '#')
 		he++;

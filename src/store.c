@@ -89,8 +89,16 @@ static const char *const migrations[] = {
     "  sid TEXT NOT NULL REFERENCES statuses(sid) ON DELETE CASCADE,"
     "  seq INTEGER NOT NULL, outcome INTEGER NOT NULL, id TEXT, spec TEXT, version TEXT,"
     "  message TEXT, PRIMARY KEY(sid, seq)) WITHOUT ROWID;",
+    /* 2 -> 3: MISP warning lists (warninglist.c) */
+    "CREATE TABLE warninglists("
+    "  name TEXT PRIMARY KEY, version INTEGER NOT NULL, description TEXT,"
+    "  type TEXT NOT NULL, matching_attributes TEXT NOT NULL, loaded INTEGER NOT NULL)"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE warninglist_entries("
+    "  list TEXT NOT NULL REFERENCES warninglists(name) ON DELETE CASCADE,"
+    "  value TEXT NOT NULL, PRIMARY KEY(list, value)) WITHOUT ROWID;",
     /*
-     * 2 -> 3: federation sync (sync.c, peer.c).  objects.rx names where a
+     * 3 -> 4: federation sync (sync.c, peer.c).  objects.rx names where a
      * version first arrived from (a peer's or partner's identity, or
      * "peer:NAME"); NULL = made or imported here.  The onward-sharing rule
      * (docs/sharing-policy.md) reads it.  Peer secrets are not in the

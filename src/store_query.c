@@ -332,3 +332,25 @@ sk_err sk_store_stats(sk_store *st, int (*fn)(void *ud, const sk_stat_row *r), v
 	sqlite3_finalize(s);
 	return rc;
 }
+
+sk_err sk_store_current_indicators(sk_store *st, sk_row_fn fn, void *ud, sk_error *err)
+{
+	/*
+	 * The newest version of each indicator (any spec), unless that version
+	 * is revoked.  objects_type finds the indicators, the (id, spec,
+	 * version) unique index answers the "no newer version" probe.
+	 */
+	static const char *const sql =
+	    "SELECT " ROW_COLS " FROM objects o WHERE o.type='indicator' AND o.revoked=0"
+	    " AND NOT EXISTS (SELECT 1 FROM objects y WHERE y.id=o.id AND y.version>o.version)";
+	sqlite3_stmt *s = NULL;
+	char text[512];
+	sk_err rc;
+
+	snprintf(text, sizeof(text), sql, "o.added");
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), text, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "current indicators");
+	rc = run(st, s, fn, ud, err);
+	sqlite3_finalize(s);
+	return rc;
+}

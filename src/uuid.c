@@ -4,6 +4,9 @@
 #include "schakel/uuid.h"
 
 #include <sodium.h>
+#include <string.h>
+
+#include "sha1.h"
 
 void sk_uuid_v4(char out[SK_UUID_LEN + 1])
 {
@@ -21,6 +24,49 @@ void sk_uuid_v4(char out[SK_UUID_LEN + 1])
 		out[o++] = hex[b[i] & 15];
 	}
 	out[o] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool sk_uuid_v5(const char *ns, const void *name, size_t n, char out[SK_UUID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char nsb[16], h[20];
+	sk_sha1 c;
+	size_t o = 0, j = 0;
+
+	if (!ns || !sk_uuid_valid(ns, strlen(ns)))
+		return false;
+	for (size_t i = 0; i < SK_UUID_LEN; i++) {
+		if (ns[i] == '-')
+			continue;
+		nsb[j / 2] = (unsigned char)(j % 2 ? nsb[j / 2] | hexval(ns[i])
+						   : hexval(ns[i]) << 4);
+		j++;
+	}
+	sk_sha1_init(&c);
+	sk_sha1_update(&c, nsb, sizeof(nsb));
+	sk_sha1_update(&c, name, n);
+	sk_sha1_final(&c, h);
+	h[6] = (unsigned char)((h[6] & 0x0f) | 0x50);
+	h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[h[i] >> 4];
+		out[o++] = hex[h[i] & 15];
+	}
+	out[o] = '\0';
+	return true;
 }
 
 bool sk_uuid_valid(const char *s, size_t n)

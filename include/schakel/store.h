@@ -30,7 +30,7 @@ enum {
 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define SK_STORE_SCHEMA_VERSION 3
+#define SK_STORE_SCHEMA_VERSION 4
 
 /*
  * Open (and migrate to the current schema) the store at path.  Without
@@ -214,6 +214,13 @@ sk_err sk_store_get(sk_store *st, const char *id, bool all_versions, sk_row_fn f
 typedef int (*sk_rel_fn)(void *ud, const sk_row *rel, const char *rel_type, const char *other,
 			 bool outgoing);
 sk_err sk_store_relations(sk_store *st, const char *id, sk_rel_fn fn, void *ud, sk_error *err);
+
+/*
+ * The indicators a matcher compiles: the newest version of every indicator
+ * that is not revoked (validity windows and pattern types are the caller's
+ * to check, from row->json).  Rows in storage order.
+ */
+sk_err sk_store_current_indicators(sk_store *st, sk_row_fn fn, void *ud, sk_error *err);
 
 /* --- statistics --------------------------------------------------------- */
 

@@ -1,0 +1,209 @@
+/*
+ * match_priv.h - the matcher's internal structures, shared by matcher.c
+ * (compile, per-record evaluation), match_index.c (hash index, keys,
+ * normalisation), match_hs.c (Hyperscan) and match_obs.c (stream state).
+ */
+#ifndef SCHAKEL_MATCH_PRIV_H
+#define SCHAKEL_MATCH_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schakel/matcher.h"
+#include "schakel/pattern.h"
+
+/* One bit per (kind, role) pair: what a path accepts. */
+#define SK_KR_BIT(kind, role) (1ull << ((unsigned)(kind) * 3u + (unsigned)(role)))
+#define SK_KR_ALL(kind) (7ull << ((unsigned)(kind) * 3u))
+
+/* What a comparison compares: decides value parsing and the key class. */
+typedef enum mval {
+	MV_IP,   /* ipv4 / ipv6 address, CIDR allowed */
+	MV_PORT, /* integer */
+	MV_STR,  /* exact string after normalisation (domain, url, email, ja3, ua...) */
+	MV_HASH, /* hex digest, compared as binary */
+} mval;
+
+/* Key classes: the first byte of every index key. */
+enum {
+	K_IP4 = 1,  /* + 4 bytes */
+	K_IP6 = 2,  /* + 16 bytes */
+	K_NET4 = 3, /* + prefix length + 4 bytes (masked) */
+	K_NET6 = 4, /* + prefix length + 16 bytes (masked) */
+	K_STR = 5,  /* + obs kind + normalised text */
+	K_HASH = 6, /* + obs kind + binary digest */
+	K_PORT = 7, /* + 2 bytes */
+};
+
+#define MKEY_MAX 320 /* longest key: class, kind, 253-byte domain... URLs are cut */
+
+/* One compiled literal. */
+typedef struct mlit {
+	uint8_t fam;    /* MV_IP: 4 or 6; 0 = not an address (never equal) */
+	uint8_t prefix; /* MV_IP: prefix length (32 / 128 = single address) */
+	uint8_t addr[16];
+	int64_t i;       /* MV_PORT, or numeric comparisons */
+	bool is_int;     /* literal was an integer */
+	const char *s;   /* MV_STR / MV_HASH: normalised bytes (arena), NUL-terminated */
+	uint32_t len;
+} mlit;
+
+/* Comparison-level tree node: leaves are comparisons. */
+typedef enum { MN_AND, MN_OR, MN_LEAF } mnode_kind;
+
+typedef struct mleaf {
+	uint64_t accept; /* SK_KR_BIT set of values the path stands for */
+	uint8_t op;      /* sk_pcmp_op */
+	uint8_t vt;      /* mval */
+	uint8_t kind;    /* MV_STR / MV_HASH: the obs kind of the key */
+	bool negated;
+	bool subdomains; /* domain equality also matches subdomains */
+	uint32_t obs;    /* owning observation */
+	uint32_t nlit;
+	mlit *lits;      /* IN: every member; others: one (EXISTS: none) */
+	int32_t rx;      /* LIKE / MATCHES: Hyperscan expression id, else -1 */
+} mleaf;
+
+typedef struct mnode {
+	uint8_t kind; /* mnode_kind */
+	uint32_t nkids;
+	uint32_t kids; /* MN_AND / MN_OR: index of the first child in m->kidv */
+	uint32_t leaf; /* MN_LEAF */
+} mnode;
+
+/* One '[...]' observation expression. */
+typedef struct mobs {
+	uint32_t ind;  /* indicator */
+	uint32_t num;  /* 0 for a single-observation indicator, else 1-based */
+	uint32_t root; /* mnode */
+	bool exact;    /* one positive EQ / IN leaf: an index hit is a match */
+	bool generic;  /* no index entry: evaluated on every record */
+} mobs;
+
+/* Observation-level tree of a multi-observation indicator. */
+typedef enum { ON_OBS, ON_AND, ON_OR, ON_FB, ON_WITHIN, ON_REPEATS, ON_STARTSTOP } onode_kind;
+
+typedef struct monode {
+	uint8_t kind;
+	uint32_t parent; /* UINT32_MAX at the root */
+	uint32_t pos;    /* position among the parent's children */
+	uint32_t slot;   /* first state slot (ON_AND, ON_FB, ON_REPEATS) */
+	uint32_t nslots;
+	uint32_t nkids;
+	uint32_t kids;   /* index of the first child in ind_kidv */
+	uint32_t obsnum; /* ON_OBS: observation number (1-based) */
+	int64_t within_us;
+	int64_t times;
+	int64_t start_us, stop_us;
+} monode;
+
+typedef struct mind {
+	uint32_t first_obs; /* index in m->obs */
+	uint32_t nobs;
+	uint32_t oroot; /* multi: monode index; UINT32_MAX for single */
+	uint32_t nslots; /* multi: state slots over all its nodes */
+	uint32_t nonodes; /* multi: its monodes, contiguous from oroot */
+} mind;
+
+/* --- the hash index (match_index.c) ------------------------------------- */
+
+typedef struct mentry {
+	uint32_t hash;
+	uint32_t key; /* offset in the key arena; 0 = empty slot */
+	uint32_t post; /* postings: head index in postv (+1) */
+	uint32_t klen;
+} mentry;
+
+typedef struct mpost {
+	uint32_t leaf;
+	uint32_t next; /* +1, 0 = end */
+} mpost;
+
+typedef struct mindex {
+	mentry *slots;
+	uint32_t mask; /* slots - 1 */
+	uint32_t used;
+	char *keys; /* arena */
+	size_t klen, kcap;
+	mpost *postv;
+	uint32_t npost, postcap;
+} mindex;
+
+sk_err sk_mindex_add(mindex *ix, const uint8_t *key, size_t klen, uint32_t leaf);
+/* Postings head (+1) for key, 0 if absent. */
+uint32_t sk_mindex_find(const mindex *ix, const uint8_t *key, size_t klen);
+void sk_mindex_free(mindex *ix);
+size_t sk_mindex_bytes(const mindex *ix);
+
+/* Parse an IPv4 / IPv6 address, optional "/len" when allow_cidr.  fam 0 on failure. */
+bool sk_match_parse_ip(const char *s, size_t n, bool allow_cidr, mlit *out);
+/* Fast log-side IPv4 / IPv6 parse into a; false if not an address. */
+bool sk_match_ip4(const char *s, size_t n, uint32_t *a);
+bool sk_match_ip6(const char *s, size_t n, uint8_t a[16]);
+/* Hex to binary; false on odd length / bad digit / longer than n. */
+bool sk_match_unhex(const char *s, size_t len, uint8_t *out, size_t n);
+
+/* --- Hyperscan (match_hs.c) --------------------------------------------- */
+
+typedef struct mhs mhs;
+#define SK_MHS_DOTALL 1u /* flags below: '.' also matches a newline (LIKE) */
+/* Check that one expression compiles (reason in err when not). */
+sk_err sk_mhs_check(const char *regex, unsigned flags, sk_error *err);
+sk_err sk_mhs_build(const char *const *regexes, const unsigned *flags, uint32_t n, mhs **out,
+		    sk_error *err);
+void sk_mhs_free(mhs *h);
+typedef struct mhs_scratch mhs_scratch;
+sk_err sk_mhs_scratch_new(const mhs *h, mhs_scratch **out, sk_error *err);
+void sk_mhs_scratch_free(mhs_scratch *s);
+/* Call fn(id, ud) for each expression that matches s[0..n) (each at most once). */
+void sk_mhs_scan(const mhs *h, mhs_scratch *s, const char *str, size_t n,
+		 void (*fn)(uint32_t id, void *ud), void *ud);
+size_t sk_mhs_bytes(const mhs *h);
+/* LIKE pattern to an anchored regex (malloc'd; caller frees); NULL on OOM. */
+char *sk_mhs_like_to_regex(const char *like, size_t n);
+
+/* --- the matcher -------------------------------------------------------- */
+
+struct sk_matcher {
+	sk_match_opts opts;
+	bool built;
+	/* compiled expressions */
+	mind *inds;
+	uint32_t ninds, indcap;
+	mobs *obs;
+	uint32_t nobs, obscap;
+	mnode *nodes;
+	uint32_t nnodes, nodecap;
+	uint32_t *kidv; /* children of MN_AND / MN_OR */
+	uint32_t nkidv, kidvcap;
+	mleaf *leaves;
+	uint32_t nleaves, leafcap;
+	monode *onodes;
+	uint32_t nonodes, onodecap;
+	uint32_t *okidv;
+	uint32_t nokidv, okidvcap;
+	/* string arena for literal text (chunks; never moved) */
+	struct marena *arena;
+	size_t arena_bytes;
+	/* indexes */
+	mindex ix;
+	uint64_t net4_lens; /* bit L: some K_NET4 entry has prefix length L (0..32) */
+	uint64_t net6_lens[3]; /* 0..128 */
+	uint32_t nprefixes;
+	bool any_subdomains;
+	uint64_t port_kr; /* kinds/roles that have port keys */
+	/* Hyperscan */
+	char **rx_text;
+	unsigned *rx_flags;
+	uint32_t *rx_leaf;
+	uint32_t nrx, rxcap;
+	uint64_t rx_kr; /* (kind, role) bits any regex leaf accepts */
+	mhs *hs;
+	/* observations evaluated on every record */
+	uint32_t *generic;
+	uint32_t ngeneric, genericcap;
+	uint32_t nmulti;
+};
+
+#endif
