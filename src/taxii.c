@@ -42,6 +42,7 @@ typedef struct post_job {
 	int64_t cid;
 	char *body;
 	size_t len;
+	char rx[SK_IDENTITY_ID_MAX + 1]; /* the poster's partner identity (provenance) */
 } post_job;
 
 struct sk_taxii {
@@ -921,10 +922,15 @@ static sk_err save_status(ctx *c, const char *sid, int64_t cid, const post_state
 	return rc;
 }
 
-/* Import body into collection cid, collecting per-object outcomes in ps. */
-static sk_err import_body(sk_store *st, int64_t cid, const char *body, size_t len, post_state *ps,
-			  sk_error *err)
+/*
+ * Import body into collection cid, collecting per-object outcomes in ps.
+ * Versions new to the store are recorded as received from rx (the poster's
+ * partner identity), which the onward-sharing rule reads.
+ */
+static sk_err import_body(sk_store *st, int64_t cid, const char *body, size_t len, const char *rx,
+			  post_state *ps, sk_error *err)
 {
+	sk_origin origin = {.rx = rx && *rx ? rx : NULL};
 	sk_reader *rd = NULL;
 	sk_import_stats stats;
 	sk_import_opts o = {
@@ -937,7 +943,9 @@ static sk_err import_body(sk_store *st, int64_t cid, const char *body, size_t le
 	memset(&stats, 0, sizeof(stats));
 	if ((rc = sk_reader_open_mem(body, len, "body", &rd, err)))
 		return rc;
+	sk_store_set_origin(st, origin.rx ? &origin : NULL);
 	rc = sk_import_reader(st, rd, &o, &stats, err);
+	sk_store_set_origin(st, NULL);
 	sk_reader_close(rd);
 	if (!rc && ps->oom)
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
@@ -950,7 +958,7 @@ static void run_job(sk_store *st, post_job *job, size_t nobj)
 {
 	post_state ps = {0};
 	sk_error e;
-	sk_err rc = st ? import_body(st, job->cid, job->body, job->len, &ps, &e) : SK_EDB;
+	sk_err rc = st ? import_body(st, job->cid, job->body, job->len, job->rx, &ps, &e) : SK_EDB;
 
 	if (rc)
 		fprintf(stderr, "schakel: serve: background POST %s: %s\n", job->sid,
@@ -1054,7 +1062,7 @@ static void render_status(ctx *c, const char *sid, int http_status)
 	static const char qs[] = "SELECT coll, aid, created, total, success, failure, pending"
 				 " FROM statuses WHERE sid=?1 AND root=?2";
 	static const char qd[] =
-	    "SELECT d.outcome, d.id, d.version, d.message, o.tlp, o.created_by, d.spec"
+	    "SELECT d.outcome, d.id, d.version, d.message, o.tlp, o.created_by, d.spec, o.rx"
 	    " FROM status_details d LEFT JOIN objects o"
 	    " ON o.id=d.id AND o.spec=d.spec AND o.version=d.version"
 	    " WHERE d.sid=?1 ORDER BY d.seq";
@@ -1120,9 +1128,10 @@ static void render_status(ctx *c, const char *sid, int http_status)
 			jstr(b, id ? id : "");
 			if (pass == 0) {
 				bool visible = sqlite3_column_type(s, 4) != SQLITE_NULL &&
-					       sk_policy_visible(
+					       sk_policy_visible_rx(
 						   &a, (sk_tlp)sqlite3_column_int(s, 4),
-						   (const char *)sqlite3_column_text(s, 5));
+						   (const char *)sqlite3_column_text(s, 5),
+						   (const char *)sqlite3_column_text(s, 7));
 				sk_taxii_version_str(vkey, created, ver);
 				sk_buf_printf(b, ",\"version\":\"%s\"", ver);
 				if (outcome == SK_IMPORT_DUPLICATE && visible)
@@ -1185,6 +1194,7 @@ static void post_objects(ctx *c, const char *ckey)
 		job->len = rq->body_len;
 		job->cid = ci.c.cid;
 		memcpy(job->sid, sid, sizeof(sid));
+		snprintf(job->rx, sizeof(job->rx), "%s", c->who.identity);
 		if (sk_store_begin(c->st, &e) ||
 		    status_insert(c->st, sid, c->root, ci.c.cid, c->who.aid, (int64_t)nobj,
 				  (int64_t)nobj, &e) ||
@@ -1211,7 +1221,8 @@ static void post_objects(ctx *c, const char *ckey)
 		goto out;
 	}
 	{
-		sk_err rc = import_body(c->st, ci.c.cid, rq->body, rq->body_len, &ps, &e);
+		sk_err rc = import_body(c->st, ci.c.cid, rq->body, rq->body_len, c->who.identity, &ps,
+				       &e);
 		if (rc) {
 			fprintf(stderr, "schakel: serve: POST: %s\n", e.msg);
 			fail(c, rc == SK_EBUSY ? 503 : 500, "Objects not stored",
