@@ -148,15 +148,15 @@ enum stmt_id {
 
 static const char *const stmt_sql[S__COUNT] = {
     [S_FIND_VER] = "SELECT ver FROM objects WHERE id=?1 AND spec=?2 AND version=?3",
-    [S_INS_OBJ] = "INSERT INTO objects(id,type,spec,version,created,modified,revoked,"
-		  "created_by,tlp,src_ref,dst_ref,rel_type,added,json,rx)"
-		  " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
-		  " ON CONFLICT(id,spec,version) DO NOTHING",
+    [S_INS_OBJ] = ("INSERT INTO objects(id,type,spec,version,created,modified,revoked,"
+		   "created_by,tlp,src_ref,dst_ref,rel_type,added,json,rx)"
+		   " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+		   " ON CONFLICT(id,spec,version) DO NOTHING"),
     [S_INS_MARK] = "INSERT OR IGNORE INTO object_markings(ver,marking,granular) VALUES(?1,?2,?3)",
     [S_MAX_DA] = "SELECT MAX(date_added) FROM collection_objects WHERE coll=?1",
     [S_INS_CO] = "INSERT OR IGNORE INTO collection_objects(coll,date_added,ver) VALUES(?1,?2,?3)",
-    [S_INS_PROV] = "INSERT OR IGNORE INTO provenance(ver,peer,source,arrived,source_added)"
-		   " VALUES(?1,?2,?3,?4,?5)",
+    [S_INS_PROV] = ("INSERT OR IGNORE INTO provenance(ver,peer,source,arrived,source_added)"
+		    " VALUES(?1,?2,?3,?4,?5)"),
 };
 
 #define QCACHE_SLOTS 48 /* cached statements of sk_store_stmt_get (query shapes) */
