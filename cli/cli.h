@@ -51,6 +51,9 @@ const cli_cmd *cli_find(const char *name);
 void cli_progress(void *ud, const sk_reader *rd, uint64_t objects);
 void cli_progress_done(void);
 bool cli_progress_enabled(void);
+/* The same bar for any input: name, position of size (0 = unknown), a count of what. */
+void cli_progress_line(const char *name, uint64_t pos, uint64_t size, uint64_t count,
+		       const char *what);
 
 /* Parse a TAXII/STIX timestamp argument into microseconds; false if bad. */
 bool cli_parse_ts_us(const char *s, int64_t *us);

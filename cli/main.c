@@ -233,7 +233,7 @@ const cli_cmd cli_commands[] = {
      "usage: schakel scan [--format auto|zeek|zeek-json|eve|csv|text] [--csv-map MAP]\n"
      "                    [--follow] [--threads N] [--at TS] [--subdomains]\n"
      "                    [--no-warninglists] [--output FILE] [--no-sightings] [--quiet]\n"
-     "                    [--collection C] FILE...\n"
+     "                    [--collection C] [--sightings-every SECS] FILE...\n"
      "\n"
      "Compiles every current indicator (newest version, not revoked, valid at\n"
      "--at or now, STIX pattern) and matches it against the logs ('-' = stdin,\n"
@@ -242,15 +242,19 @@ const cli_cmd cli_commands[] = {
      "\n"
      "  --format F         log format (default: detected from the first line)\n"
      "  --csv-map MAP      CSV columns: COLUMN=KIND,...\n"
-     "  --follow           keep reading a growing file (one FILE) until interrupted\n"
-     "  --threads N        worker threads (default: all cores)\n"
+     "  --follow           keep reading a growing file (one FILE) until interrupted;\n"
+     "                     survives logrotate; one thread\n"
+     "  --threads N        matching threads (default: all online cores); output\n"
+     "                     order is the input order whatever N\n"
      "  --at TS            compile the indicators valid at TS instead of now\n"
      "  --subdomains       domain-name:value = 'x' also matches subdomains of x\n"
      "  --no-warninglists  do not suppress indicators on warning lists (pending)\n"
      "  --output FILE      write the hits to FILE instead of stdout\n"
      "  --no-sightings     do not store sightings (opens the store read-only)\n"
-     "  --quiet            no summary or compile report\n"
-     "  --collection C     collection the sightings are added to (default: default)\n"},
+     "  --quiet            no summary, counts or progress bar (cannot-match reports stay)\n"
+     "  --collection C     collection the sightings are added to (default: default)\n"
+     "  --sightings-every SECS  with --follow: store sightings every SECS seconds\n"
+     "                     (default 10) and at exit\n"},
     {"help", NULL, "show help for a command", "usage: schakel help [COMMAND]\n"},
     {NULL, NULL, NULL, NULL},
 };

@@ -23,6 +23,7 @@ typedef struct scan_ind {
 	int confidence; /* -1 = absent */
 	char *frag;     /* cached JSON: "indicator":{...},"indicates":[...] (built on first hit) */
 	uint64_t hits;
+	uint64_t flushed;          /* hits already counted in a stored sighting (--follow) */
 	int64_t first_us, last_us; /* record times of the hits (0 = none seen) */
 } scan_ind;
 
@@ -55,7 +56,11 @@ typedef struct scan_hit {
 /* Print one hit as a JSON line and count it for the sighting.  0 or -1 on a write error. */
 int scan_emit(scan_state *ss, const scan_hit *h);
 
-/* Write (or version) one sighting per indicator with hits.  Returns an exit-style 0/1. */
+/*
+ * Write (or version) one sighting per indicator with hits not yet counted in
+ * a stored sighting (so it can run periodically under --follow).  Returns an
+ * exit-style 0/1.
+ */
 int scan_write_sightings(scan_state *ss, const char *collection);
 
 void scan_state_clear(scan_state *ss);

@@ -281,7 +281,7 @@ static sk_err put_sighting(scan_state *ss, int64_t cid, const scan_ind *si, sk_j
 	now -= now % 1000;
 	if (p.found && now <= p.modified_us)
 		now = p.modified_us + 1000;
-	count = (int64_t)si->hits + (p.found ? p.count : 0);
+	count = (int64_t)(si->hits - si->flushed) + (p.found ? p.count : 0);
 	if (count > 999999999)
 		count = 999999999;
 	if (p.found && p.first_us && (!first || p.first_us < first))
@@ -345,14 +345,16 @@ int scan_write_sightings(scan_state *ss, const char *collection)
 	if ((rc = sk_json_doc_new(0, 0, &doc)) || (rc = sk_store_begin(ss->st, &err)))
 		goto out;
 	for (uint32_t i = 0; i < ss->ninds && !rc; i++)
-		if (ss->inds[i].hits) {
+		if (ss->inds[i].hits > ss->inds[i].flushed) {
 			rc = put_sighting(ss, cid, &ss->inds[i], doc, &b, &err);
 			n++;
 		}
-	if (rc)
+	if (rc) {
 		sk_store_rollback(ss->st);
-	else
-		rc = sk_store_commit(ss->st, &err);
+	} else if (!(rc = sk_store_commit(ss->st, &err))) {
+		for (uint32_t i = 0; i < ss->ninds; i++)
+			ss->inds[i].flushed = ss->inds[i].hits;
+	}
 out:
 	sk_json_doc_free(doc);
 	sk_buf_free(&b);

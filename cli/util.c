@@ -93,10 +93,16 @@ bool cli_progress_enabled(void)
 
 void cli_progress(void *ud, const sk_reader *rd, uint64_t objects)
 {
-	struct timespec now;
-	uint64_t pos = sk_reader_raw_pos(rd), size = sk_reader_raw_size(rd);
-	char bar[41];
 	(void)ud;
+	cli_progress_line(sk_reader_name(rd), sk_reader_raw_pos(rd), sk_reader_raw_size(rd), objects,
+			  "objects");
+}
+
+void cli_progress_line(const char *name, uint64_t pos, uint64_t size, uint64_t count,
+		       const char *what)
+{
+	struct timespec now;
+	char bar[41];
 
 	if (!cli_progress_enabled())
 		return;
@@ -108,18 +114,18 @@ void cli_progress(void *ud, const sk_reader *rd, uint64_t objects)
 	progress_last = now;
 	progress_shown = true;
 	if (size) {
-		int fill = (int)(pos * 40 / (size ? size : 1));
-		if (fill > 40)
-			fill = 40;
+		if (pos > size)
+			pos = size;
+		int fill = (int)(pos * 40 / size);
 		memset(bar, '=', (size_t)fill);
 		memset(bar + fill, ' ', (size_t)(40 - fill));
 		bar[40] = '\0';
-		fprintf(stderr, "\r%s [%s] %3d%% %7.1f/%.1f MB %llu objects", sk_reader_name(rd), bar,
+		fprintf(stderr, "\r%s [%s] %3d%% %7.1f/%.1f MB %llu %s", name, bar,
 			(int)(pos * 100 / size), (double)pos / 1e6, (double)size / 1e6,
-			(unsigned long long)objects);
+			(unsigned long long)count, what);
 	} else {
-		fprintf(stderr, "\r%s %.1f MB %llu objects", sk_reader_name(rd), (double)pos / 1e6,
-			(unsigned long long)objects);
+		fprintf(stderr, "\r%s %.1f MB %llu %s", name, (double)pos / 1e6,
+			(unsigned long long)count, what);
 	}
 	fflush(stderr);
 }

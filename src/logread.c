@@ -39,7 +39,8 @@ struct sk_logread {
 	ino_t ino;
 	uint64_t fpos; /* bytes read from fd */
 	sk_logread_opts opts;
-	char *buf;
+	char *buf;     /* bufmem, or a bound chunk's data (worker) */
+	char *bufmem;  /* owned line buffer (NULL for a worker) */
 	size_t cap, pos, end;
 	bool eof, discarding;
 	uint64_t lineno, base; /* base: stream offset of buf[0] */
@@ -50,6 +51,10 @@ struct sk_logread {
 	sk_logrec rec;
 	sk_logbuild b;
 	sk_logread_stats st;
+	/* chunk producer: header lines in effect (Zeek TSV keys, CSV header row) */
+	char *hdrv[8];
+	size_t hdrn[8];
+	bool csv_hdr_seen;
 };
 
 /* memmem is a GNU extension; the project builds with _DEFAULT_SOURCE only. */
@@ -96,8 +101,10 @@ void sk_logread_close(sk_logread *lr)
 	sk_logfmt_csv_free(lr->csv);
 	sk_psl_free(lr->psl);
 	free(lr->path);
-	free(lr->buf);
+	free(lr->bufmem);
 	free(lr->b.scratch);
+	for (size_t i = 0; i < sizeof(lr->hdrv) / sizeof(lr->hdrv[0]); i++)
+		free(lr->hdrv[i]);
 	free(lr);
 }
 
@@ -132,7 +139,8 @@ static sk_err set_format(sk_logread *lr, sk_logfmt f, sk_error *err)
 	return SK_OK;
 }
 
-static sk_err init_common(sk_logread *lr, const sk_logread_opts *opts, sk_error *err)
+static sk_err init_common(sk_logread *lr, const sk_logread_opts *opts, bool worker,
+                          sk_error *err)
 {
 	if (opts)
 		lr->opts = *opts;
@@ -147,11 +155,12 @@ static sk_err init_common(sk_logread *lr, const sk_logread_opts *opts, sk_error 
 	if (lr->cap < (64u << 10))
 		lr->cap = 64u << 10;
 	/* +1: room for the newline we add to a last line cut short by rotation */
-	lr->buf = malloc(lr->cap + 1);
+	if (!worker)
+		lr->buf = lr->bufmem = malloc(lr->cap + 1);
 	lr->b.cap = 2 * lr->opts.max_line + (64u << 10);
 	lr->b.scratch = malloc(lr->b.cap);
 	lr->b.rec = &lr->rec;
-	if (!lr->buf || !lr->b.scratch)
+	if ((!worker && !lr->buf) || !lr->b.scratch)
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	if (lr->opts.format != SK_LOGFMT_AUTO)
 		return set_format(lr, lr->opts.format, err);
@@ -171,7 +180,7 @@ sk_err sk_logread_open_reader(sk_reader *rd, const sk_logread_opts *opts, sk_log
 	}
 	lr->fd = -1;
 	lr->rd = rd;
-	rc = init_common(lr, opts, err);
+	rc = init_common(lr, opts, false, err);
 	lr->opts.follow = false;
 	if (rc) {
 		sk_logread_close(lr);
@@ -223,7 +232,7 @@ sk_err sk_logread_open(const char *path, const sk_logread_opts *opts, sk_logread
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = init_common(lr, opts, err);
+	rc = init_common(lr, opts, false, err);
 	if (rc)
 		goto out;
 	if (lr->opts.follow && strcmp(path, "-") != 0)
@@ -315,6 +324,8 @@ static sk_err follow_wait(sk_logread *lr, sk_error *err)
 	                      .tv_nsec = (long)(lr->opts.follow_poll_ms % 1000) * 1000000L};
 	struct stat st;
 
+	if (lr->opts.on_idle)
+		lr->opts.on_idle(lr->opts.idle_ud);
 	nanosleep(&ts, NULL);
 	lr->eof = false;
 	if (stat(lr->path, &st) != 0)
@@ -512,4 +523,301 @@ sk_err sk_logread_next(sk_logread *lr, const sk_logrec **out, sk_error *err)
 		if (rc)
 			return rc;
 	}
+}
+
+/* --- positions ----------------------------------------------------------- */
+
+void sk_logread_raw_pos(const sk_logread *lr, uint64_t *pos, uint64_t *size)
+{
+	struct stat st;
+	if (lr->rd) {
+		*pos = sk_reader_raw_pos(lr->rd);
+		*size = sk_reader_raw_size(lr->rd);
+		return;
+	}
+	*pos = lr->fpos;
+	*size = lr->fd >= 0 && fstat(lr->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* --- parallel reading: the chunk producer -------------------------------- */
+
+/*
+ * Zeek TSV header keys kept by the producer, in replay order.  A #separator
+ * line starts a new block (the others are forgotten); a #fields line
+ * forgets #types (a new #fields resets the set/vector flags).
+ */
+static const char *const zk_keys[] = {"#separator",   "#set_separator", "#empty_field",
+                                      "#unset_field", "#path",          "#fields",
+                                      "#types"};
+#define ZK_NKEYS 7
+#define CSV_HDR  7 /* hdrv[] slot of the CSV header row */
+
+static void hdr_store(sk_logread *lr, unsigned k, const char *s, size_t n)
+{
+	char *p = realloc(lr->hdrv[k], n + 1);
+	if (!p)
+		return; /* out of memory: the header is lost, lines become malformed */
+	memcpy(p, s, n);
+	p[n] = '\n';
+	lr->hdrv[k] = p;
+	lr->hdrn[k] = n + 1;
+}
+
+static void hdr_forget(sk_logread *lr, unsigned k)
+{
+	free(lr->hdrv[k]);
+	lr->hdrv[k] = NULL;
+	lr->hdrn[k] = 0;
+}
+
+static void zeek_header_seen(sk_logread *lr, const char *s, size_t n)
+{
+	for (unsigned k = 0; k < ZK_NKEYS; k++) {
+		size_t kl = strlen(zk_keys[k]);
+		if (n <= kl || memcmp(s, zk_keys[k], kl) != 0)
+			continue;
+		unsigned char c = (unsigned char)s[kl];
+		if ((c >= 'a' && c <= 'z') || c == '_')
+			continue; /* "#set_separator" is not "#separator"... */
+		if (k == 0)
+			for (unsigned j = 0; j < ZK_NKEYS; j++)
+				hdr_forget(lr, j);
+		if (k == 5)
+			hdr_forget(lr, 6);
+		hdr_store(lr, k, s, n);
+		return;
+	}
+}
+
+/* Line [s, e) without its newline and a trailing CR. */
+static size_t line_len(const char *s, const char *e)
+{
+	size_t n = (size_t)(e - s);
+	if (n && s[n - 1] == '\r')
+		n--;
+	return n;
+}
+
+/* Detect the format and follow the headers over the whole lines d[0..n). */
+static sk_err chunk_scan(sk_logread *lr, const char *d, size_t n, sk_error *err)
+{
+	const char *p = d, *end = d + n;
+	if (lr->fmt == SK_LOGFMT_AUTO || (lr->fmt == SK_LOGFMT_CSV && !lr->csv_hdr_seen)) {
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			const char *e = nl ? nl : end;
+			size_t ln = line_len(p, e);
+			if (ln) {
+				if (lr->fmt == SK_LOGFMT_AUTO) {
+					sk_err rc = set_format(lr, detect(p, ln), err);
+					if (rc)
+						return rc;
+				}
+				if (lr->fmt == SK_LOGFMT_CSV && !lr->csv_hdr_seen) {
+					hdr_store(lr, CSV_HDR, p, ln);
+					lr->csv_hdr_seen = true;
+				}
+				break;
+			}
+			p = e + 1;
+		}
+		p = d;
+	}
+	if (lr->fmt != SK_LOGFMT_ZEEK)
+		return SK_OK;
+	while (p < end && (p = memchr(p, '#', (size_t)(end - p)))) {
+		if (p == d || p[-1] == '\n') {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			const char *e = nl ? nl : end;
+			zeek_header_seen(lr, p, line_len(p, e));
+			p = e;
+		} else {
+			p++;
+		}
+	}
+	return SK_OK;
+}
+
+/* memrchr is a GNU extension. */
+static const char *last_nl(const char *s, size_t n)
+{
+	while (n)
+		if (s[--n] == '\n')
+			return s + n;
+	return NULL;
+}
+
+static sk_err chunk_read(sk_logread *lr, char *dst, size_t n, size_t *got, sk_error *err)
+{
+	sk_err rc = sk_reader_read(lr->rd, dst, n, got, err);
+	if (!rc && *got == 0)
+		lr->eof = true;
+	return rc;
+}
+
+sk_err sk_logread_chunk(sk_logread *lr, sk_logchunk *c, size_t target, sk_error *err)
+{
+	size_t need, got, cut;
+	sk_err rc;
+	const char *nl;
+
+	if (!lr->rd)
+		return sk_error_set(err, SK_EUNSUPPORTED, "chunked reading needs a plain reader");
+	if (target < 4096)
+		target = 4096;
+	need = target + lr->opts.max_line + 2;
+	if (c->cap < need) {
+		char *nd = realloc(c->data, need);
+		if (!nd)
+			return sk_error_set(err, SK_ENOMEM, "out of memory");
+		c->data = nd;
+		c->cap = need;
+	}
+	c->len = 0;
+	c->end = false;
+	c->skipped_first = false;
+	/* the headers in effect at the chunk's start */
+	c->hdr_len = 0;
+	for (unsigned k = 0; k < 8; k++) {
+		if (!lr->hdrn[k])
+			continue;
+		if (c->hdr_len + lr->hdrn[k] > c->hdr_cap) {
+			size_t nc = (c->hdr_len + lr->hdrn[k]) * 2;
+			char *nh = realloc(c->hdr, nc);
+			if (!nh)
+				return sk_error_set(err, SK_ENOMEM, "out of memory");
+			c->hdr = nh;
+			c->hdr_cap = nc;
+		}
+		memcpy(c->hdr + c->hdr_len, lr->hdrv[k], lr->hdrn[k]);
+		c->hdr_len += lr->hdrn[k];
+	}
+	/* skip the rest of an over-long line: it is this chunk's line 1 */
+	while (lr->discarding) {
+		lr->base += lr->end;
+		lr->end = 0;
+		/* what is left after the newline must fit in the chunk */
+		if ((rc = chunk_read(lr, lr->buf, lr->cap < need - 1 ? lr->cap : need - 1, &got,
+		                     err)))
+			return rc;
+		if (!got) {
+			lr->discarding = false;
+			c->skipped_first = true;
+			break;
+		}
+		if ((nl = memchr(lr->buf, '\n', got))) {
+			size_t drop = (size_t)(nl + 1 - lr->buf);
+			memmove(lr->buf, nl + 1, got - drop);
+			lr->base += drop;
+			lr->end = got - drop;
+			lr->discarding = false;
+			c->skipped_first = true;
+		} else {
+			lr->end = got;
+		}
+	}
+	c->offset = lr->base;
+	memcpy(c->data, lr->buf, lr->end);
+	c->len = lr->end;
+	lr->end = 0;
+	/* fill to the target, and further until the last line is complete */
+	while (!lr->eof && c->len < need - 1) {
+		size_t before = c->len;
+		if ((rc = chunk_read(lr, c->data + c->len, need - 1 - c->len, &got, err)))
+			return rc;
+		c->len += got;
+		if (c->len >= target && memchr(c->data + before, '\n', got))
+			break;
+	}
+	nl = last_nl(c->data, c->len);
+	cut = nl ? (size_t)(nl + 1 - c->data) : lr->eof ? c->len : 0;
+	/* the rest: a partial line to carry, or the start of an over-long one */
+	size_t rest = c->len - cut;
+	if (rest > lr->opts.max_line || (!cut && rest)) {
+		lr->discarding = true;
+		lr->base = c->offset + c->len;
+	} else {
+		memcpy(lr->buf, c->data + cut, rest);
+		lr->end = rest;
+		lr->base = c->offset + cut;
+	}
+	c->len = cut;
+	if ((rc = chunk_scan(lr, c->data, c->len, err)))
+		return rc;
+	c->fmt = lr->fmt;
+	c->end = lr->eof && !lr->end && !lr->discarding;
+	c->raw_pos = sk_reader_raw_pos(lr->rd);
+	lr->st.bytes = c->offset + c->len;
+	return SK_OK;
+}
+
+void sk_logchunk_free(sk_logchunk *c)
+{
+	if (!c)
+		return;
+	free(c->data);
+	free(c->hdr);
+	memset(c, 0, sizeof(*c));
+}
+
+/* --- parallel reading: workers ------------------------------------------ */
+
+sk_err sk_logread_new_worker(const sk_logread_opts *opts, sk_logread **out, sk_error *err)
+{
+	sk_logread *lr = calloc(1, sizeof(*lr));
+	sk_err rc;
+
+	*out = NULL;
+	if (!lr)
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	lr->fd = -1;
+	rc = init_common(lr, opts, true, err);
+	lr->opts.follow = false;
+	lr->opts.format = SK_LOGFMT_AUTO;
+	lr->fmt = SK_LOGFMT_AUTO;
+	if (rc) {
+		sk_logread_close(lr);
+		return rc;
+	}
+	*out = lr;
+	return SK_OK;
+}
+
+sk_err sk_logread_bind(sk_logread *lr, const sk_logchunk *c, sk_error *err)
+{
+	sk_err rc;
+	const char *reason;
+
+	/* header state starts afresh from the chunk's header lines */
+	sk_logfmt_zeek_free(lr->zeek);
+	lr->zeek = NULL;
+	sk_logfmt_csv_free(lr->csv);
+	lr->csv = NULL;
+	lr->fmt = SK_LOGFMT_AUTO;
+	if (c->fmt != SK_LOGFMT_AUTO && (rc = set_format(lr, c->fmt, err)))
+		return rc;
+	for (const char *p = c->hdr, *end = c->hdr + c->hdr_len; p && p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		sk_logrec_begin(&lr->b, p, (size_t)(nl - p), 0, 0);
+		(void)parse_line(lr, p, (size_t)(nl - p), &reason);
+		p = nl + 1;
+	}
+	lr->buf = c->data;
+	lr->cap = c->len;
+	lr->pos = 0;
+	lr->end = c->len;
+	lr->eof = true;
+	lr->discarding = false;
+	lr->base = c->offset;
+	lr->lineno = 0;
+	memset(&lr->st, 0, sizeof(lr->st));
+	if (c->skipped_first) {
+		lr->lineno = 1;
+		lr->st.lines = 1;
+		lr->st.overlong = 1;
+		note_bad(lr, 1, "line longer than the limit");
+	}
+	return SK_OK;
 }

@@ -134,9 +134,13 @@ static inline bool is_alpha(unsigned char c)
 	return (unsigned)((c | 0x20) - 'a') < 26u;
 }
 
-bool sk_obs_is_ipv4(const char *s, size_t n)
+/* Dotted quad (octets 0..255, no leading zeros) and its value in *a (host order). */
+static bool ipv4_val(const char *s, size_t n, uint32_t *a)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	uint32_t acc = 0;
+	if (n < 7 || n > 15)
+		return false;
 	for (int part = 0; part < 4; part++) {
 		unsigned v = 0, digits = 0;
 		if (part) {
@@ -152,8 +156,28 @@ bool sk_obs_is_ipv4(const char *s, size_t n)
 		}
 		if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && *start == '0'))
 			return false;
+		acc = acc << 8 | v;
 	}
+	*a = acc;
 	return p == end;
+}
+
+bool sk_obs_is_ipv4(const char *s, size_t n)
+{
+	uint32_t a;
+	return ipv4_val(s, n, &a);
+}
+
+/* Add an IPv4 value with its parsed form. */
+static bool add_ip4(sk_logbuild *b, sk_obs_role role, const char *field, const char *v, size_t n,
+                    uint32_t a)
+{
+	if (!sk_logrec_add(b, SK_OBS_IPV4, role, field, v, n))
+		return false;
+	sk_obs *o = &b->rec->obs[b->rec->n - 1];
+	o->flags = SK_OBS_F_IP4;
+	o->num = a;
+	return true;
 }
 
 bool sk_obs_is_ipv6(const char *s, size_t n)
@@ -371,14 +395,16 @@ bool sk_logrec_add(sk_logbuild *b, sk_obs_kind kind, sk_obs_role role, const cha
 	o->len = (uint32_t)n;
 	o->kind = (uint8_t)kind;
 	o->role = (uint8_t)role;
+	o->flags = 0;
 	o->field = field;
 	return true;
 }
 
 bool sk_logrec_add_ip(sk_logbuild *b, sk_obs_role role, const char *field, const char *v, size_t n)
 {
-	if (sk_obs_is_ipv4(v, n))
-		return sk_logrec_add(b, SK_OBS_IPV4, role, field, v, n);
+	uint32_t a;
+	if (ipv4_val(v, n, &a))
+		return add_ip4(b, role, field, v, n, a);
 	/* an IPv6 address has a colon within its first five bytes */
 	if (n >= 2 && memchr(v, ':', n < 5 ? n : 5) && sk_obs_is_ipv6(v, n))
 		return sk_logrec_add(b, SK_OBS_IPV6, role, field, v, n);
@@ -435,8 +461,9 @@ bool sk_logrec_add_host(sk_logbuild *b, sk_obs_role role, const char *field, con
 	if (colon) {
 		/* name:port or a.b.c.d:port */
 		size_t k = (size_t)(colon - v);
-		if (sk_obs_is_ipv4(v, k))
-			return sk_logrec_add(b, SK_OBS_IPV4, role, field, v, k);
+		uint32_t a;
+		if (ipv4_val(v, k, &a))
+			return add_ip4(b, role, field, v, k, a);
 		n = k;
 	}
 	return sk_logrec_add_domain(b, role, field, v, n);

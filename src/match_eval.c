@@ -143,12 +143,14 @@ static void probe_ip4(sk_match_ctx *c, uint32_t a, uint32_t val, uint64_t kr)
 {
 	const sk_matcher *m = c->m;
 	uint8_t *k = (uint8_t *)c->key;
-	k[0] = K_IP4;
-	k[1] = (uint8_t)(a >> 24);
-	k[2] = (uint8_t)(a >> 16);
-	k[3] = (uint8_t)(a >> 8);
-	k[4] = (uint8_t)a;
-	probe(c, k, 5, val, kr, false);
+	if (m->ix.classes & (1u << K_IP4)) {
+		k[0] = K_IP4;
+		k[1] = (uint8_t)(a >> 24);
+		k[2] = (uint8_t)(a >> 16);
+		k[3] = (uint8_t)(a >> 8);
+		k[4] = (uint8_t)a;
+		probe(c, k, 5, val, kr, false);
+	}
 	for (uint64_t lens = m->net4_lens; lens; lens &= lens - 1) {
 		unsigned L = (unsigned)__builtin_ctzll(lens);
 		uint32_t x = L ? a & (0xFFFFFFFFu << (32 - L)) : 0;
@@ -166,9 +168,11 @@ static void probe_ip6(sk_match_ctx *c, const uint8_t a[16], uint32_t val, uint64
 {
 	const sk_matcher *m = c->m;
 	uint8_t *k = (uint8_t *)c->key;
-	k[0] = K_IP6;
-	memcpy(k + 1, a, 16);
-	probe(c, k, 17, val, kr, false);
+	if (m->ix.classes & (1u << K_IP6)) {
+		k[0] = K_IP6;
+		memcpy(k + 1, a, 16);
+		probe(c, k, 17, val, kr, false);
+	}
 	for (unsigned w = 0; w < 3; w++)
 		for (uint64_t lens = m->net6_lens[w]; lens; lens &= lens - 1) {
 			unsigned L = w * 64 + (unsigned)__builtin_ctzll(lens);
@@ -184,7 +188,7 @@ static void probe_ip6(sk_match_ctx *c, const uint8_t a[16], uint32_t val, uint64
 static void probe_str(sk_match_ctx *c, uint8_t cls, uint8_t kind, const char *s, size_t n,
 		      uint32_t val, uint64_t kr, bool parents)
 {
-	if (n + 2 > MKEY_MAX)
+	if (n + 2 > MKEY_MAX || !(c->m->ix.str_kinds & (1ull << kind)))
 		return;
 	c->key[0] = (char)cls;
 	c->key[1] = (char)kind;
@@ -203,7 +207,10 @@ static void index_value(sk_match_ctx *c, const sk_obs *o, uint32_t val)
 
 	switch (o->kind) {
 	case SK_OBS_IPV4:
-		if (sk_match_ip4(o->v, o->len, &a4))
+		/* the reader parsed it already (SK_OBS_F_IP4); others parse here */
+		if (o->flags & SK_OBS_F_IP4)
+			probe_ip4(c, o->num, val, kr);
+		else if (sk_match_ip4(o->v, o->len, &a4))
 			probe_ip4(c, a4, val, kr);
 		break;
 	case SK_OBS_IPV6:
@@ -222,6 +229,8 @@ static void index_value(sk_match_ctx *c, const sk_obs *o, uint32_t val)
 		}
 		break;
 	case SK_OBS_DOMAIN:
+		if (!(m->ix.str_kinds & (1ull << SK_OBS_DOMAIN)))
+			break;
 		/* readers deliver domains lowercased, without the trailing dot */
 		probe_str(c, K_STR, SK_OBS_DOMAIN, o->v, o->len, val, kr, false);
 		if (m->any_subdomains) {
@@ -239,13 +248,15 @@ static void index_value(sk_match_ctx *c, const sk_obs *o, uint32_t val)
 	case SK_OBS_X509_SHA1:
 	case SK_OBS_X509_SHA256:
 		hl = o->len / 2;
-		if (sk_match_unhex(o->v, o->len, bin, sizeof(bin)))
+		if ((m->ix.str_kinds & (1ull << o->kind)) && sk_match_unhex(o->v, o->len, bin, sizeof(bin)))
 			probe_str(c, K_HASH, o->kind, (const char *)bin, hl, val, kr, false);
 		break;
 	case SK_OBS_SIGNATURE:
 	case SK_OBS_NONE:
 		break;
 	default:
+		if (!(m->ix.str_kinds & (1ull << o->kind)))
+			break;
 		n = sk_match_norm(o->kind, o->v, o->len, nb, sizeof(nb));
 		if (n)
 			probe_str(c, K_STR, o->kind, nb, n, val, kr, false);
@@ -337,7 +348,9 @@ static bool cmp_value(sk_match_ctx *c, const mleaf *l, const sk_obs *o, uint32_t
 	switch (l->vt) {
 	case MV_IP: {
 		uint8_t fam = 0;
-		if (o->kind == SK_OBS_IPV4 && sk_match_ip4(o->v, o->len, &a4)) {
+		if (o->kind == SK_OBS_IPV4 &&
+		    ((o->flags & SK_OBS_F_IP4 && (a4 = o->num, true)) ||
+		     sk_match_ip4(o->v, o->len, &a4))) {
 			fam = 4;
 			addr[0] = (uint8_t)(a4 >> 24);
 			addr[1] = (uint8_t)(a4 >> 16);

@@ -88,6 +88,9 @@ sk_err sk_mindex_add(mindex *ix, const uint8_t *key, size_t klen, uint32_t leaf)
 		ix->postv = np;
 		ix->postcap = nc;
 	}
+	ix->classes |= 1u << (key[0] & 31);
+	if ((key[0] == K_STR || key[0] == K_HASH) && klen > 1)
+		ix->str_kinds |= 1ull << (key[1] & 63);
 	e = lookup(ix, key, klen, h);
 	if (!e->key) {
 		if (ix->klen + klen + 1 > ix->kcap) {

@@ -128,6 +128,9 @@ typedef struct mindex {
 	size_t klen, kcap;
 	mpost *postv;
 	uint32_t npost, postcap;
+	/* what the keys cover, so a record skips probes that cannot hit */
+	uint32_t classes;   /* bit K_*: some key of that class */
+	uint64_t str_kinds; /* bit obs kind: some K_STR / K_HASH key of that kind */
 } mindex;
 
 sk_err sk_mindex_add(mindex *ix, const uint8_t *key, size_t klen, uint32_t leaf);

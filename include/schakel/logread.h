@@ -46,6 +46,9 @@ typedef struct sk_logread_opts {
 	bool follow;          /* at end of file wait for more (regular files and stdin) */
 	unsigned follow_poll_ms;     /* 0 = 250 */
 	volatile sig_atomic_t *stop; /* follow: return end of input once *stop != 0 */
+	/* follow: called (on the reading thread) each time the reader waits at end of file */
+	void (*on_idle)(void *ud);
+	void *idle_ud;
 } sk_logread_opts;
 
 #define SK_LOGREAD_BAD_MAX 16
@@ -103,5 +106,48 @@ const sk_logread_stats *sk_logread_stats_get(const sk_logread *lr);
 const char *sk_logread_name(const sk_logread *lr);
 
 void sk_logread_close(sk_logread *lr);
+
+/* Position in the underlying (possibly compressed) input and its size (0 = unknown). */
+void sk_logread_raw_pos(const sk_logread *lr, uint64_t *pos, uint64_t *size);
+
+/*
+ * --- parallel reading -----------------------------------------------------
+ *
+ * One thread cuts the input into chunks of whole lines (sk_logread_chunk on
+ * a reader from sk_logread_open, no follow); any number of worker readers
+ * (sk_logread_new_worker) parse chunks (sk_logread_bind, then
+ * sk_logread_next as usual).  A chunk carries what a line's meaning depends
+ * on: the format (detected once by the cutting reader) and the header lines
+ * in effect at its start (Zeek TSV: the latest #separator, #set_separator,
+ * #empty_field, #unset_field, #path, #fields, #types; CSV: the header row),
+ * so a worker parses it exactly as the sequential reader would.  In a bound
+ * worker, rec->line and stats.bad[].line count from 1 at the chunk's first
+ * line; offsets are stream offsets.  The caller adds the lines of the
+ * chunks before (stats.lines of each bound chunk).
+ */
+typedef struct sk_logchunk {
+	char *data;            /* whole lines (the last one may lack its newline at end of input) */
+	size_t len, cap;
+	uint64_t offset;       /* stream offset of data[0] */
+	uint64_t raw_pos;      /* underlying input position after this chunk (progress) */
+	bool skipped_first;    /* an over-long line (skipped) came just before data[0]: line 1 */
+	bool end;              /* no more chunks after this one */
+	sk_logfmt fmt;
+	char *hdr;             /* header lines in effect at data[0], '\n'-terminated */
+	size_t hdr_len, hdr_cap;
+} sk_logchunk;
+
+/*
+ * Fill c with the next chunk of about target bytes (at most target + the
+ * line limit).  At the end of input c->end is set (c->len may be 0).  The
+ * chunk's buffers are (re)allocated as needed; free with sk_logchunk_free.
+ */
+sk_err sk_logread_chunk(sk_logread *lr, sk_logchunk *c, size_t target, sk_error *err);
+void sk_logchunk_free(sk_logchunk *c);
+
+/* A reader that only parses bound chunks.  opts: max_line, csv_map, psl as for open. */
+sk_err sk_logread_new_worker(const sk_logread_opts *opts, sk_logread **out, sk_error *err);
+/* Parse c (borrowed until the next bind or close) from its first line; stats start at 0. */
+sk_err sk_logread_bind(sk_logread *lr, const sk_logchunk *c, sk_error *err);
 
 #endif

@@ -82,9 +82,13 @@ typedef struct sk_obs {
 	const char *field; /* source field ("id.resp_h", "dns.rrname", CSV header); static or
 	                      owned by the reader */
 	uint32_t len;
-	uint8_t kind; /* sk_obs_kind */
-	uint8_t role; /* sk_obs_role */
+	uint8_t kind;  /* sk_obs_kind */
+	uint8_t role;  /* sk_obs_role */
+	uint8_t flags; /* SK_OBS_F_*: what num holds (0 = nothing) */
+	uint32_t num;  /* SK_OBS_F_IP4: the IPv4 address, host order (parsed once by the reader) */
 } sk_obs;
+
+#define SK_OBS_F_IP4 1u
 
 #define SK_LOGREC_MAX_OBS 64
 

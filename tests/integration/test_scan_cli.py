@@ -11,9 +11,11 @@ sighting objects (created by one scan, versioned by the next).
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 BIN = os.environ.get("SCHAKEL_BIN")
 FIX = os.environ.get("SK_FIXTURES") or os.path.join(
@@ -32,9 +34,188 @@ def check(name, cond, detail=""):
         print(f"FAIL: {name}" + (f"\n  {detail}" if detail else ""))
 
 
-def run(db, *args):
-    p = subprocess.run([BIN, "--db", db] + list(args), capture_output=True, timeout=300)
+def run(db, *args, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([BIN, "--db", db] + list(args), capture_output=True, timeout=300, env=e)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def no_timing(err):
+    """stderr without the lines that carry timings."""
+    return "\n".join(x for x in err.splitlines() if "GB/s" not in x and "compiled in" not in x)
+
+
+HDR = ("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
+       "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tanswers\n"
+       "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tvector[string]\n")
+HDR2 = ("#separator \\x09\n#set_separator\t;\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
+        "#fields\tquery\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tanswers\n"
+        "#types\tstring\ttime\taddr\tport\taddr\tport\tvector[string]\n")
+NAMES = ["www.evil.example", "mail.test", "benign.example", "x.evil.example", "cdn.test"]
+
+
+def dns_line(i, block2=False):
+    q = NAMES[i % len(NAMES)] if i % 7 else "quiet%d.example" % i
+    ans = "203.0.113.%d" % (i % 250) if i % 3 == 0 else "192.0.2.%d" % (i % 250)
+    ts = "%d.%06d" % (1704067200 + i // 10, i % 1000000)
+    if block2:
+        return "\t".join([q, ts, "192.0.2.10", str(40000 + i % 20000), "198.51.100.53", "53",
+                          ans + ";a%d.test" % i]) + "\n"
+    return "\t".join([ts, "C%d" % i, "192.0.2.10", str(40000 + i % 20000), "198.51.100.53", "53",
+                      "udp", q, ans + ",a%d.test" % i]) + "\n"
+
+
+def write_big_dns(path, n):
+    """Two header blocks, a malformed line and a CRLF line: many small chunks with SCHAKEL_SCAN_CHUNK."""
+    with open(path, "w", newline="") as f:
+        f.write(HDR)
+        for i in range(n):
+            if i == n // 3:
+                f.write("not\ta\tzeek\tline\n")
+            line = dns_line(i)
+            f.write(line[:-1] + "\r\n" if i == n // 5 else line)
+        f.write("#close\t2024-01-01-00-10-00\n")
+        f.write(HDR2)
+        for i in range(n, 2 * n):
+            f.write(dns_line(i, True))
+
+
+def wait_for(cond, timeout=60):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_threads(db, tmp):
+    big = os.path.join(tmp, "big.log")
+    write_big_dns(big, 3000)
+    c1, o1, e1 = run(db, "scan", "--no-sightings", "--threads", "1", big)
+    check("big log: hits with one thread", c1 == 0 and len(hits_of(o1)) > 1000, e1)
+    check("big log: malformed line reported", "unparsable" in e1 and ": 1008\n" in e1, e1)
+    lines = [h["line"] for h in hits_of(o1)]
+    check("hits in input order", lines == sorted(lines), lines[:20])
+    check("second header block honoured", any(h["line"] > 3010 and h["value"] == "www.evil.example"
+                                              for h in hits_of(o1)))
+    for threads, chunk in (("2", "4096"), ("3", "10000"), ("2", "1000000")):
+        c2, o2, e2 = run(db, "scan", "--no-sightings", "--threads", threads, big,
+                         env={"SCHAKEL_SCAN_CHUNK": chunk})
+        check(f"--threads {threads}, chunks of {chunk}: byte-identical output", c2 == 0 and o1 == o2,
+              e2[-500:])
+        check(f"--threads {threads}, chunks of {chunk}: same report", no_timing(e1) == no_timing(e2),
+              e1 + "\n---\n" + e2)
+    # gzip and stdin go through the same chunking
+    gz = big + ".gz"
+    subprocess.run(["gzip", "-k", big], check=True)
+    c3, o3, e3 = run(db, "scan", "--no-sightings", "--threads", "2", gz, env={"SCHAKEL_SCAN_CHUNK": "5000"})
+    check(".gz with --threads 2: same hits", c3 == 0 and o3.replace(gz, big) == o1, e3[-300:])
+    with open(big, "rb") as f:
+        p = subprocess.run([BIN, "--db", db, "scan", "--no-sightings", "--threads", "2", "-"], stdin=f,
+                           capture_output=True, timeout=300,
+                           env=dict(os.environ, SCHAKEL_SCAN_CHUNK="5000"))
+    o4 = p.stdout.decode()
+    check("stdin with --threads 2: same hits", p.returncode == 0 and
+          o4.replace('"file":"-"', '"file":"%s"' % big) == o1, p.stderr.decode()[-300:])
+    # not a terminal: no progress bar
+    check("no progress bar when stderr is not a terminal", "\r" not in e1 and "\r" not in e3)
+
+
+def test_shared(db, tmp):
+    shared = os.environ.get("SK_SHARED") or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "..", "shared")
+    logs = os.path.join(shared, "data", "logs")
+    files = [os.path.join(logs, "zeek-wrccdc2018", "tsv", "dns.log.gz"),
+             os.path.join(logs, "suricata-eve", "eve_suricata-verify_mix.json.gz"),
+             os.path.join(logs, "zeek-wrccdc2018", "json", "ssl.json.gz")]
+    files = [f for f in files if os.path.exists(f)]
+    if not files:
+        print("SKIP (part): ../shared/data/logs not present; shared-log thread comparison skipped")
+        return
+    sdb = os.path.join(tmp, "shared.db")
+    run(sdb, "init", "--name", "shared scan")
+    pats = ["[domain-name:value = 'ise.wrccdc.org']",
+            "[ipv4-addr:value ISSUBSET '134.71.0.0/16']",
+            "[domain-name:value LIKE '%.cpp.edu']",
+            "[domain-name:value = 'ise.wrccdc.org'] FOLLOWEDBY [ipv4-addr:value = '10.0.0.100']",
+            "[network-traffic:dst_port = 53] REPEATS 3 TIMES",
+            "[network-traffic:src_port > 60000 AND network-traffic:dst_port = 53]"]
+    objs = [{"type": "indicator", "spec_version": "2.1",
+             "id": "indicator--10000000-0000-4000-8000-%012d" % i, "created": "2020-01-01T00:00:00.000Z",
+             "modified": "2020-01-01T00:00:00.000Z", "pattern": p, "pattern_type": "stix",
+             "valid_from": "2020-01-01T00:00:00Z"} for i, p in enumerate(pats)]
+    bp = os.path.join(tmp, "shared-ind.json")
+    with open(bp, "w") as f:
+        json.dump({"type": "bundle", "id": "bundle--10000000-0000-4000-8000-000000000000", "objects": objs}, f)
+    run(sdb, "import", "--quiet", bp)
+    for path in files:
+        c1, o1, e1 = run(sdb, "scan", "--no-sightings", "--quiet", "--threads", "1", path)
+        c2, o2, e2 = run(sdb, "scan", "--no-sightings", "--quiet", "--threads", "2", path,
+                         env={"SCHAKEL_SCAN_CHUNK": "65536"})
+        check(f"shared {os.path.basename(path)}: --threads 1 and 2 byte-identical",
+              c1 == 0 and c2 == 0 and o1 == o2 and o1 != "", (e1 + e2)[-500:])
+
+
+def test_follow(db, tmp):
+    log = os.path.join(tmp, "follow.log")
+    out = os.path.join(tmp, "follow.jsonl")
+    with open(log, "w") as f:
+        f.write(HDR)
+        f.write(dns_line(5))  # www.evil.example, line 8
+    sid = [s["id"] for s in sightings_of(db) if s["sighting_of_ref"].endswith("01")]
+    sid = sid[0] if sid else None
+
+    def versions():
+        if not sid:
+            return []
+        c, o, e = run(db, "get", "--all-versions", "--compact", sid)
+        return [json.loads(x) for x in o.splitlines() if x.strip()] if c == 0 else []
+    v0 = versions()
+    check("follow: a sighting to version exists", sid is not None and len(v0) >= 1, v0)
+    count0 = v0[-1]["count"] if v0 else 0
+    p = subprocess.Popen([BIN, "--db", db, "scan", "--follow", "--sightings-every", "1", "--output", out, log],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        def hits_now():
+            try:
+                return hits_of(open(out).read())
+            except (OSError, ValueError):
+                return []
+        check("follow: first hit written", wait_for(lambda: any(h["line"] == 8 for h in hits_now())))
+        # periodic sightings while the file is idle (before the scan ends)
+        check("follow: periodic sighting stored while following",
+              wait_for(lambda: len(versions()) > len(v0) and versions()[-1]["count"] == count0 + 1))
+        with open(log, "a") as f:
+            f.write(dns_line(3)[:20])  # a partial line, completed after the rotation
+        os.rename(log, log + ".1")
+        with open(log, "w") as f:
+            f.write(HDR)
+            f.write(dns_line(1))  # mail.test
+            f.write(dns_line(5))  # www.evil.example
+        check("follow: lines of the rotated file read",
+              wait_for(lambda: sum(1 for h in hits_now() if h["value"] == "www.evil.example") >= 2))
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            _, err = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err = p.communicate()
+    err = err.decode("utf-8", "replace")
+    check("follow: exit 0 on SIGINT", p.returncode == 0, err)
+    check("follow: no progress bar when stderr is not a terminal", "\r" not in err)
+    hits = hits_of(open(out).read())
+    n01 = sum(1 for h in hits if h["indicator"]["id"].endswith("01"))
+    vs = versions()
+    check("follow: sightings count every hit exactly once", n01 == 2 and vs and vs[-1]["count"] == count0 + n01,
+          (n01, vs[-1] if vs else None))
+
+
+def sightings_of(db):
+    c, o, e = run(db, "list", "--type", "sighting", "--json")
+    return [json.loads(x) for x in o.splitlines() if x.strip()] if c == 0 else []
 
 
 def hits_of(out):
@@ -126,6 +307,12 @@ def main():
         code, o3, err = run(db, "scan", "--no-sightings", "--quiet", "--output", outf, eve)
         check("--output FILE", code == 0 and o3 == "" and open(outf).read() == o1 and "GB/s" not in err, err)
         check("--no-sightings leaves sightings alone", len(sightings()) == len(sl))
+
+        code, _, err = run(db, "scan", "--sightings-every", "0", dns)
+        check("bad --sightings-every: exit 2", code == 2, err)
+        test_threads(db, tmp)
+        test_shared(db, tmp)
+        test_follow(db, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")

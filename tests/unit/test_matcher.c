@@ -392,3 +392,45 @@ Test(matcher, url_norm)
 	out[n] = '\0';
 	cr_assert_str_eq(out, "http://a.example:8080/P%3A?q=1");
 }
+
+/* The reader's parsed IPv4 (SK_OBS_F_IP4) is used as is, the text form is parsed otherwise. */
+Test(matcher, ipv4_parsed_by_the_reader)
+{
+	static const char *const pats[] = {
+	    "[ipv4-addr:value = '192.0.2.7']",
+	    "[ipv4-addr:value ISSUBSET '198.51.100.0/24']",
+	    "[ipv4-addr:value != '203.0.113.1']",
+	};
+	tm t;
+	sk_logrec r;
+	size_t nr;
+	build(&t, false, pats, 3, 0);
+	memset(&r, 0, sizeof(r));
+	r.n = 1;
+	r.obs[0] = (sk_obs){.v = "192.0.2.7", .len = 9, .kind = SK_OBS_IPV4, .field = "f"};
+	cr_assert_eq(run(&t, &r, &nr), 1u | 4u);
+	/* the parsed value is what counts: 198.51.100.9 */
+	r.obs[0].flags = SK_OBS_F_IP4;
+	r.obs[0].num = 0xC6336409u;
+	cr_assert_eq(run(&t, &r, &nr), 2u | 4u);
+	r.obs[0].num = 0xCB007101u; /* 203.0.113.1 */
+	cr_assert_eq(run(&t, &r, &nr), 0u);
+	done(&t);
+}
+
+/* An index without domain keys skips domain values (no probe, no subdomain walk). */
+Test(matcher, skips_absent_key_kinds)
+{
+	static const char *const pats[] = {"[ipv4-addr:value = '192.0.2.7']",
+					   "[domain-name:value LIKE '%.evil.example']"};
+	tm t;
+	sk_logrec r;
+	size_t nr;
+	build(&t, true, pats, 2, 0);
+	memset(&r, 0, sizeof(r));
+	r.n = 2;
+	r.obs[0] = (sk_obs){.v = "www.evil.example", .len = 16, .kind = SK_OBS_DOMAIN, .field = "q"};
+	r.obs[1] = (sk_obs){.v = "192.0.2.7", .len = 9, .kind = SK_OBS_IPV4, .field = "a"};
+	cr_assert_eq(run(&t, &r, &nr), 3u, "regexes still see every value");
+	done(&t);
+}
