@@ -179,8 +179,8 @@ Test(matcher, domains_exact_and_subdomains)
 Test(matcher, hashes_urls_email_ports)
 {
 	static const char *const p[] = {
-	    "[file:hashes.'SHA-256' = "
-	    "'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855']",
+	    ("[file:hashes.'SHA-256' = "
+	     "'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855']"),
 	    "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']",
 	    "[url:value = 'HTTP://Evil.Example:80/a%2fb']",
 	    "[email-message:from_ref.value = 'Boss@Evil.Example']",
@@ -225,8 +225,7 @@ Test(matcher, operators_generic)
 	};
 	tm t;
 	sk_logrec r;
-	static const char *const q[] = {p[0], p[1], p[2], p[3], p[4], p[5],
-					"[EXISTS url:value]"};
+	const char *const q[] = {p[0], p[1], p[2], p[3], p[4], p[5], "[EXISTS url:value]"};
 	build(&t, false, q, 7, 0);
 	mkrec(&r, 0, 1, SK_OBS_PORT, SK_ROLE_DST, "1500", SK_OBS_NONE);
 	cr_assert_eq(run(&t, &r, NULL), 1u);
@@ -253,8 +252,8 @@ Test(matcher, like_and_matches)
 {
 	static const char *const p[] = {
 	    "[url:value LIKE 'http://%.evil.example/_dmin%']",
-	    "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' MATCHES "
-	    "'^curl/[0-9]+']",
+	    ("[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' MATCHES "
+	     "'^curl/[0-9]+']"),
 	    "[domain-name:value MATCHES 'xn--[a-z0-9]+']",
 	};
 	tm t;
