@@ -14,6 +14,29 @@
 #include "cli.h"
 #include "schakel/httpd.h"
 #include "schakel/sync.h"
+#include "schakel/watch.h"
+
+/* "90s", "30m", "24h", "2d" or plain seconds -> microseconds. */
+static bool parse_dur(const char *s, int64_t *us)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	long long mul = 1;
+	if (!*s || v <= 0 || end == s)
+		return false;
+	if (*end == 's')
+		end++;
+	else if (*end == 'm')
+		mul = 60, end++;
+	else if (*end == 'h')
+		mul = 3600, end++;
+	else if (*end == 'd')
+		mul = 86400, end++;
+	if (*end || v > 366LL * 86400 / mul)
+		return false;
+	*us = v * mul * 1000000LL;
+	return true;
+}
 
 static bool parse_size(const char *s, size_t *out)
 {
@@ -39,6 +62,15 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	    {"no-access-log", no_argument, NULL, 'Q'},
 	    {"no-sync", no_argument, NULL, 'N'},
 	    {"metrics", no_argument, NULL, 'M'},
+	    {"watch", required_argument, NULL, 'w'},
+	    {"watch-format", required_argument, NULL, 'f'},
+	    {"csv-map", required_argument, NULL, 'C'},
+	    {"alerts", required_argument, NULL, 'a'},
+	    {"no-alerts-stdout", no_argument, NULL, 'O'},
+	    {"webhook", required_argument, NULL, 'W'},
+	    {"lookback", required_argument, NULL, 'L'},
+	    {"subdomains", no_argument, NULL, 's'},
+	    {"no-sightings", no_argument, NULL, 'S'},
 	    {NULL, 0, NULL, 0},
 	};
 	sk_httpd_config cfg = {.db_path = ctx->db, .listen = "127.0.0.1:6543", .access_log = true};
@@ -50,6 +82,8 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	int opt, sig = 0;
 	bool sync = true;
 	sk_scheduler *sched = NULL;
+	sk_watch_config wc = {.db_path = ctx->db, .alerts_stdout = true};
+	sk_watch *watch = NULL;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -74,6 +108,37 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'M':
 			cfg.metrics = true;
+			break;
+		case 'w':
+			wc.log_path = optarg;
+			break;
+		case 'f':
+			if (!sk_logfmt_parse(optarg, &wc.format))
+				return cli_usage("serve", "unknown format '%s'", optarg);
+			break;
+		case 'C':
+			wc.csv_map = optarg;
+			break;
+		case 'a':
+			wc.alerts_path = optarg;
+			break;
+		case 'O':
+			wc.alerts_stdout = false;
+			break;
+		case 'W':
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+				return cli_usage("serve", "--webhook needs an http(s) URL");
+			wc.webhook = optarg;
+			break;
+		case 'L':
+			if (!parse_dur(optarg, &wc.lookback_us))
+				return cli_usage("serve", "--lookback needs a duration (90s, 30m, 24h)");
+			break;
+		case 's':
+			wc.subdomains = true;
+			break;
+		case 'S':
+			wc.no_sightings = true;
 			break;
 		case 't':
 			if (!parse_size(optarg, &v) || v > 256)
@@ -101,6 +166,8 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
+	if (!wc.log_path && (wc.alerts_path || wc.webhook || wc.lookback_us || wc.csv_map))
+		return cli_usage("serve", "--alerts, --webhook, --lookback need --watch");
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -121,8 +188,16 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	}
 	printf("listening on %s/taxii2/\n", bound);
 	fflush(stdout);
+	/* after the address line: alerts also go to stdout */
+	if (wc.log_path && sk_watch_start(&wc, &watch, &err)) {
+		cli_err("serve: watch: %s", err.msg);
+		sk_scheduler_stop(sched);
+		sk_httpd_stop(h);
+		return EXIT_INPUT;
+	}
 	sigwait(&set, &sig);
 	fprintf(stderr, "schakel: serve: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	sk_watch_stop(watch);
 	sk_scheduler_stop(sched);
 	sk_httpd_stop(h);
 	return EXIT_OK;

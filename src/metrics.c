@@ -3,13 +3,14 @@
  * `schakel metrics` and the server's /metrics endpoint.  Counters come from
  * the durable per-peer sync state, so they survive restarts.
  *
- * Hooks for the detection side (not produced here yet): the metric names
- * schakel_time_to_detection_seconds, schakel_alerts_total and
- * schakel_matcher_entries are reserved for it and announced (HELP/TYPE, no
- * samples) at the end; its samples go there.
+ * The detection side's metrics (schakel_time_to_detection_seconds,
+ * schakel_alerts_total, schakel_matcher_* ...) come from the live watcher
+ * through sk_metrics_set_hook; without one the reserved names are announced
+ * (HELP/TYPE, no samples).
  */
 #include "schakel/sync.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,18 @@ static void label(sk_buf *b, const char *name)
 			sk_buf_putc(b, *name);
 	}
 	sk_buf_puts(b, "\"}");
+}
+
+static pthread_mutex_t hook_mu = PTHREAD_MUTEX_INITIALIZER;
+static void (*hook_fn)(void *ud, sk_buf *b);
+static void *hook_ud;
+
+void sk_metrics_set_hook(void (*fn)(void *ud, sk_buf *b), void *ud)
+{
+	pthread_mutex_lock(&hook_mu);
+	hook_fn = fn;
+	hook_ud = ud;
+	pthread_mutex_unlock(&hook_mu);
 }
 
 typedef struct metric {
@@ -84,7 +97,14 @@ sk_err sk_metrics_render(sk_store *st, sk_buf *b, sk_error *err)
 		}
 		sqlite3_finalize(s);
 	}
-	/* detection hooks: reserved names, filled in by the detection engine */
+	/* detection metrics: from the live watcher when one runs (watch.c) */
+	pthread_mutex_lock(&hook_mu);
+	if (hook_fn) {
+		hook_fn(hook_ud, b);
+		pthread_mutex_unlock(&hook_mu);
+		return SK_OK;
+	}
+	pthread_mutex_unlock(&hook_mu);
 	sk_buf_puts(b, "# HELP schakel_time_to_detection_seconds (detection engine; not yet)\n"
 		       "# TYPE schakel_time_to_detection_seconds gauge\n"
 		       "# HELP schakel_alerts_total (detection engine; not yet)\n"

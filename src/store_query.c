@@ -354,3 +354,36 @@ sk_err sk_store_current_indicators(sk_store *st, sk_row_fn fn, void *ud, sk_erro
 	sqlite3_finalize(s);
 	return rc;
 }
+
+sk_err sk_store_indicators_since(sk_store *st, int64_t after_ver, sk_row_fn fn, void *ud,
+				 sk_error *err)
+{
+	static const char *const sql =
+	    "SELECT " ROW_COLS " FROM objects o WHERE o.type='indicator' AND o.ver>?1"
+	    " AND NOT EXISTS (SELECT 1 FROM objects y WHERE y.id=o.id AND y.version>o.version)";
+	sqlite3_stmt *s = NULL;
+	char text[640];
+	sk_err rc;
+
+	snprintf(text, sizeof(text), sql,
+		 "coalesce((SELECT p.arrived FROM provenance p WHERE p.ver=o.ver), o.added)");
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), text, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "indicators");
+	sqlite3_bind_int64(s, 1, after_ver);
+	rc = run(st, s, fn, ud, err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+sk_err sk_store_indicator_max_ver(sk_store *st, int64_t *out, sk_error *err)
+{
+	static const char q[] = "SELECT max(ver) FROM objects WHERE type='indicator'";
+	sqlite3_stmt *s = NULL;
+	*out = 0;
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "indicators");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return SK_OK;
+}

@@ -222,6 +222,19 @@ sk_err sk_store_relations(sk_store *st, const char *id, sk_rel_fn fn, void *ud, 
  */
 sk_err sk_store_current_indicators(sk_store *st, sk_row_fn fn, void *ud, sk_error *err);
 
+/*
+ * The indicators whose newest version was stored after version row
+ * after_ver (0 = every indicator), one row each: the newest version, revoked
+ * or not (row->revoked; callers drop revoked ones).  row->date_added is the
+ * time the version arrived here (provenance arrival for received versions,
+ * storage time otherwise).  Used to patch a live matcher.
+ */
+sk_err sk_store_indicators_since(sk_store *st, int64_t after_ver, sk_row_fn fn, void *ud,
+				 sk_error *err);
+
+/* The largest version row id of any indicator (0 if none): a cheap "anything new?" probe. */
+sk_err sk_store_indicator_max_ver(sk_store *st, int64_t *out, sk_error *err);
+
 /* --- statistics --------------------------------------------------------- */
 
 typedef struct sk_stat_row {

@@ -100,4 +100,12 @@ sk_err sk_sync_status_render(sk_store *st, sk_buf *b, sk_error *err);
 /* Prometheus text exposition of the sync metrics (appended to b). */
 sk_err sk_metrics_render(sk_store *st, sk_buf *b, sk_error *err);
 
+/*
+ * Where the detection engine's metrics come from (watch.h): fn appends them
+ * to b at the end of every sk_metrics_render.  fn = NULL unregisters; it
+ * returns only once no render is calling the old hook.  Without a hook the
+ * detection metric names are announced without samples.
+ */
+void sk_metrics_set_hook(void (*fn)(void *ud, sk_buf *b), void *ud);
+
 #endif

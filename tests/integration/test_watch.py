@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Live watch (`schakel serve --watch`): indicators POSTed to a running node
+are matched against log lines written after they arrive (alerts file,
+stdout, webhook), an indicator arriving after its traffic is found by
+--lookback, sightings are recorded and /metrics has the detection metrics.
+Every wait is bounded; no timing thresholds."""
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(__file__))
+from taxii_util import BIN, TAXII, Results, bearer  # noqa: E402
+from sync_util import collection, grant, make_node, sql  # noqa: E402
+
+WAIT = 30.0
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    got = []
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n)
+        try:
+            Hook.got.append(json.loads(body))
+        except ValueError:
+            Hook.got.append(None)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def wait_for(fn, timeout=WAIT):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    return fn()
+
+
+def read_jsonl(path):
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith("{"):
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        pass
+    except OSError:
+        pass
+    return out
+
+
+def ind(value, name):
+    return {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+            "name": name, "pattern": f"[ipv4-addr:value = '{value}']", "pattern_type": "stix",
+            "valid_from": "2024-01-01T00:00:00Z"}
+
+
+def main():
+    r = Results()
+    b = make_node("b")
+    client = type("C", (), {"name": "feeder", "ident": f"identity--{uuid.uuid4()}"})()
+    collection(b, "intel")
+    tok = grant(b, client, "intel", read=True, write=True)
+    log = os.path.join(b.dir, "net.log")
+    alerts = os.path.join(b.dir, "alerts.jsonl")
+    out_path = os.path.join(b.dir, "stdout.txt")
+    with open(log, "w") as f:
+        f.write("2024-05-01T10:00:00Z startup 192.0.2.1\n")
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    hook_url = f"http://127.0.0.1:{hook.server_address[1]}/alert"
+
+    errf = open(os.path.join(b.dir, "server.err"), "w")
+    outf = open(out_path, "w")
+    srv = subprocess.Popen([BIN, "--db", b.db, "serve", "--listen", "127.0.0.1:0", "--metrics",
+                            "--no-access-log", "--watch", log, "--watch-format", "text",
+                            "--alerts", alerts, "--webhook", hook_url, "--lookback", "1h"],
+                           stdout=outf, stderr=errf, text=True)
+    try:
+        first = wait_for(lambda: [ln for ln in open(out_path).read().splitlines()
+                                  if ln.startswith("listening on ")])
+        if not r.check(first, "server started"):
+            return r.finish()
+        url = urllib.parse.urlparse(first[0].split()[-1])
+        b.host, b.port, b.tls = url.hostname, url.port, False
+
+        def post(obj):
+            env = {"objects": [obj]}
+            st, _, _ = b.request("POST", "/api/collections/intel/objects/", auth=bearer(tok),
+                                 headers={"Content-Type": TAXII}, body=env)
+            return st
+
+        def metric(name):
+            st, _, data = b.request("GET", "/metrics", accept=None)
+            if st != 200:
+                return None
+            for line in data.decode().splitlines():
+                if line.startswith(name + " ") or line.startswith(name + "{"):
+                    return float(line.split()[-1])
+            return None
+
+        # traffic first, indicator later: only --lookback can find it
+        with open(log, "a") as f:
+            f.write("2024-05-01T10:00:01Z early contact with 203.0.113.77\n")
+        wait_for(lambda: (metric("schakel_watch_records_total") or 0) >= 2)
+
+        live = ind("198.51.100.23", "live test indicator")
+        r.check(post(live) == 202, "indicator POSTed to the running node")
+        r.check(wait_for(lambda: (metric("schakel_matcher_entries") or 0) >= 1),
+                "the new indicator is live without a restart")
+        with open(log, "a") as f:
+            f.write("2024-05-01T10:00:02Z conn 192.0.2.9 -> 198.51.100.23 port 443\n")
+
+        def alert_for(path, iid):
+            return [a for a in read_jsonl(path) if a.get("indicator", {}).get("id") == iid]
+
+        got = wait_for(lambda: alert_for(alerts, live["id"]))
+        if r.check(got, "a line written after the indicator arrived is alerted (file)"):
+            a = got[0]
+            r.check(a["value"] == "198.51.100.23" and a["kind"] == "ipv4", "alert value")
+            r.check(a["line"] == 3 and a["file"] == log, "alert line and file")
+            r.check(a["lookback"] is False, "live alert is not a lookback alert")
+            r.check(isinstance(a.get("detection_delay_ms"), int) and a["detection_delay_ms"] >= 0,
+                    "detection_delay_ms present")
+            r.check(a.get("alert_time", "").endswith("Z"), "alert_time present")
+            r.check(a["indicator"]["name"] == "live test indicator", "indicator metadata")
+            r.check(a["records"] == [{"file": log, "line": 3}], "records")
+        r.check(wait_for(lambda: alert_for(out_path, live["id"])), "alert on stdout")
+        r.check(wait_for(lambda: [h for h in Hook.got if h and
+                                  h.get("indicator", {}).get("id") == live["id"]]),
+                "webhook received the alert")
+
+        late = ind("203.0.113.77", "late indicator")
+        r.check(post(late) == 202, "late indicator POSTed")
+        got = wait_for(lambda: alert_for(alerts, late["id"]))
+        if r.check(got, "--lookback finds traffic seen before the indicator arrived"):
+            r.check(got[0]["lookback"] is True and got[0]["line"] == 2, "lookback alert marked")
+        r.check(len(alert_for(alerts, live["id"])) == 1, "no duplicate alert")
+
+        # an unrelated record does not alert
+        with open(log, "a") as f:
+            f.write("2024-05-01T10:00:03Z conn 192.0.2.10 -> 198.51.100.99\n")
+        wait_for(lambda: (metric("schakel_watch_records_total") or 0) >= 4)
+        r.check(len(read_jsonl(alerts)) == 2, "exactly two alerts")
+
+        r.check((metric("schakel_time_to_detection_seconds_count") or 0) >= 2,
+                "time-to-detection in /metrics")
+        r.check(metric("schakel_alerts_total") is not None, "alerts_total in /metrics")
+        r.check((metric("schakel_matcher_rebuilds_total") or 0) >= 2, "rebuilds counted")
+    finally:
+        srv.terminate()
+        try:
+            rc = srv.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            rc = srv.wait(timeout=30)
+        outf.close()
+        errf.close()
+        hook.shutdown()
+    r.check(rc == 0, f"server stopped cleanly (rc {rc})")
+    n = sql(b, "SELECT count(*) FROM objects WHERE type='sighting' AND dst_ref IN "
+               f"('{live['id']}', '{late['id']}')")
+    r.check(n and n[0][0] >= 2, f"sightings recorded ({n})")
+    if r.failed:
+        print(open(os.path.join(b.dir, "server.err")).read()[-3000:])
+    b.cleanup()
+    r.finish()
+
+
+if __name__ == "__main__":
+    main()
