@@ -158,6 +158,10 @@ sk ncc collection grant "Partner country CERT (demo)" early-warning --read --amb
 sk ncc collection grant "Drinking-water utility (demo)" early-warning --read --write
 sk ncc token create cert-sync --label demo 2>/dev/null >"$RUN/cert.token"
 sk ncc token create utility-sync --label demo 2>/dev/null >"$RUN/utility.token"
+# the utility reports anonymously: sightings made with `schakel sighting add` or by
+# serve --watch name an identity with only its sectors and country (the NCC still
+# knows who pushed them); scan's own sightings name the node
+sk utility config set sightings.anonymous true >/dev/null
 
 start_server ncc
 echo "NCC        $URL_ncc"
@@ -182,7 +186,9 @@ ALERTS=$RUN/utility-alerts.jsonl
 start_server cert
 echo "CERT       $URL_cert"
 if [ "$MODE" = watch ]; then
-	start_server utility --watch "$LIVE" --alerts "$ALERTS"
+	# --lookback: a record read just before the new matcher is live is rescanned
+	start_server utility --watch "$LIVE" --alerts "$ALERTS" --no-alerts-stdout \
+		--lookback 10m
 else
 	start_server utility
 fi
@@ -221,8 +227,10 @@ N_NCC=$(sk ncc list --collection early-warning | wc -l)
 
 wait_for "$WAIT" has cert "$C2_IND" || die "the CERT did not pull within ${WAIT}s"
 T_CERT=$(added_at cert "$C2_IND")
+N_CERT=$(sk cert list --collection early-warning | wc -l) # a page is one transaction
 wait_for "$WAIT" has utility "$C2_IND" || die "the utility did not pull within ${WAIT}s"
 T_UTIL=$(added_at utility "$C2_IND")
+N_UTIL=$(sk utility list --collection early-warning | wc -l)
 
 SCAN_PID=
 if [ "$MODE" = scan ]; then
@@ -261,12 +269,15 @@ T_SIGHT_NCC=$(added_at ncc "$SIGHTING")
 SIGHT_TLP=$(sk ncc list --collection early-warning --type sighting |
 	awk -v id="$SIGHTING" '$3 == id {print $4}')
 [ "$SIGHT_TLP" = - ] && SIGHT_TLP="TLP:AMBER (collection default)"
+if sk ncc get "$SIGHTING" | grep -q "\"created_by_ref\": *\"$UTIL_ID\""; then
+	SIGHT_WHO="names the utility, $SIGHT_TLP"
+else
+	SIGHT_WHO="anonymous: sector and country only, $SIGHT_TLP"
+fi
 # one more pull by the CERT, certainly after the sighting reached the NCC, so the
 # table below shows settled state (the schedulers keep running meanwhile)
 sk cert peer sync ncc --timeout "$WAIT" >/dev/null 2>&1 || die "the CERT's last pull failed"
 
-N_CERT=$(sk cert list --collection early-warning | grep -vc ' sighting ' || true)
-N_UTIL=$(sk utility list --collection early-warning | grep -vc ' sighting ' || true)
 
 echo
 echo "--- timeline (times from the nodes' own stores, t0 = the NCC's date_added) ---"
@@ -276,15 +287,24 @@ printf 't+%7s  partner CERT pulled %d objects\n' "$(rel "$T_CERT")" "$N_CERT"
 printf 't+%7s  utility pulled %d objects\n' "$(rel "$T_UTIL")" "$N_UTIL"
 printf 't+%7s  C2 connection 192.0.2.50 -> %s:443 written to the utility'"'"'s live log\n' \
 	"$(rel "$T_C2")" "$C2_IP"
-DELAY=$(ms "$T_ALERT" "$(later "$T_C2" "$T_UTIL")")
-printf 't+%7s  utility ALERT: KETTLEWIPE C2 server (detection delay %s ms, %s)\n' \
-	"$(rel "$T_ALERT")" "$DELAY" "$MODE"
-printf 't+%7s  utility stored its sighting\n' "$(rel "$T_SIGHT")"
-printf 't+%7s  NCC has the utility'"'"'s sighting (%s ms after the alert)\n' \
-	"$(rel "$T_SIGHT_NCC")" "$(ms "$T_SIGHT_NCC" "$T_ALERT")"
+if [ "$MODE" = watch ] && grep -q '"detection_delay_ms"' "$ALERTS"; then
+	DELAY=$(grep "$C2_IND" "$ALERTS" | head -1 |
+		sed 's/.*"detection_delay_ms": *\([0-9.]*\).*/\1/')
+else
+	DELAY=$(ms "$T_ALERT" "$T_UTIL")
+fi
+printf 't+%7s  utility ALERT: KETTLEWIPE C2 server (detection delay %s ms after the\n' \
+	"$(rel "$T_ALERT")" "$DELAY"
+printf '           indicator arrived, %s ms after the log line; %s)\n' \
+	"$(ms "$T_ALERT" "$T_C2")" "$([ "$MODE" = watch ] && echo 'serve --watch' ||
+		echo 'scan --follow started on arrival')"
+printf 't+%7s  utility stored its sighting (%s)\n' "$(rel "$T_SIGHT")" "$SIGHT_WHO"
+printf 't+%7s  NCC has the utility'"'"'s sighting (%s ms after the alert%s)\n' \
+	"$(rel "$T_SIGHT_NCC")" "$(ms "$T_SIGHT_NCC" "$T_ALERT")" \
+	"$([ "$MODE" = watch ] && echo '; serve --watch writes sightings every 10 s')"
 if has cert "$SIGHTING"; then
 	printf 't+%7s  partner CERT has it too (%s)\n' \
-		"$(rel "$(added_at cert "$SIGHTING")")" "$SIGHT_TLP"
+		"$(rel "$(added_at cert "$SIGHTING")")" "$SIGHT_WHO"
 fi
 
 # --- who holds what ---------------------------------------------------------------------------
@@ -339,7 +359,11 @@ check "utility alerted on the wiper's C2 connection" grep -q "$C2_IND" "$ALERTS"
 check "sighting of the C2 indicator reached NCC" \
 	eval 'sk ncc get "$SIGHTING" | grep -q "\"sighting_of_ref\": *\"$C2_IND\""'
 case $SIGHT_TLP in
-TLP:CLEAR* | TLP:GREEN*) ;; # readers of early-warning may have it: nothing to prove
+TLP:CLEAR* | TLP:GREEN*)
+	# readers of early-warning may have it; it must not name the utility
+	check "sighting ($SIGHT_TLP) at NCC and CERT is anonymous" \
+		eval '! sk ncc get $SIGHTING | grep -q $UTIL_ID'
+	;;
 *)
 	check "sighting ($SIGHT_TLP): at the utility and NCC only" \
 		eval 'has utility $SIGHTING && has ncc $SIGHTING && ! has cert $SIGHTING'
