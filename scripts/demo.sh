@@ -205,7 +205,6 @@ replay() {
 			sleep 0.2
 			if [[ $line == *"$C2_IP"* ]]; then
 				wait_for "$WAIT" test -e "$RUN/release" || return 1
-				sleep 0.3
 			fi
 			rest=${line#*$'\t'}
 			printf '%s\t%s\n' "$(date +%s.%6N)" "$rest" >>"$LIVE"
