@@ -455,7 +455,7 @@ sk_err sk_store_node_id(sk_store *st, char **id, sk_error *err)
 }
 
 /* Validate and store one object built here (identity, location, ...). */
-static sk_err put_own(sk_store *st, int64_t cid, json_t *obj, sk_error *err)
+sk_err sk_store_put_json(sk_store *st, int64_t cid, json_t *obj, sk_error *err)
 {
 	sk_stix_info info;
 	char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -474,10 +474,38 @@ static sk_err put_own(sk_store *st, int64_t cid, json_t *obj, sk_error *err)
 	return rc;
 }
 
+sk_err sk_store_put_located_at(sk_store *st, const char *identity, const char *country,
+				const char *ts, sk_error *err)
+{
+	char uuid[SK_UUID_LEN + 1], loc_id[64], rel_id[64];
+	char cc[3] = {(char)(country[0] & ~0x20), (char)(country[1] & ~0x20), 0};
+	json_t *loc, *rel;
+	sk_err rc;
+
+	sk_uuid_v4(uuid);
+	snprintf(loc_id, sizeof(loc_id), "location--%s", uuid);
+	sk_uuid_v4(uuid);
+	snprintf(rel_id, sizeof(rel_id), "relationship--%s", uuid);
+	loc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "location", "spec_version",
+			"2.1", "id", loc_id, "created", ts, "modified", ts, "country", cc,
+			"created_by_ref", identity);
+	rel = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "relationship",
+			"spec_version", "2.1", "id", rel_id, "created", ts, "modified", ts,
+			"relationship_type", "located-at", "source_ref", identity, "target_ref",
+			loc_id, "created_by_ref", identity);
+	if (!loc || !rel)
+		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+	else if (!(rc = sk_store_put_json(st, 0, loc, err)))
+		rc = sk_store_put_json(st, 0, rel, err);
+	json_decref(loc);
+	json_decref(rel);
+	return rc;
+}
+
 sk_err sk_store_init_node(sk_store *st, const sk_node_params *p, sk_error *err)
 {
-	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX], id[80], loc_id[80], rel_id[80];
-	json_t *ident = NULL, *loc = NULL, *rel = NULL, *sectors = NULL;
+	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX], id[80];
+	json_t *ident = NULL, *sectors = NULL;
 	char *existing = NULL;
 	sk_collection coll = {0};
 	sk_err rc;
@@ -511,28 +539,10 @@ sk_err sk_store_init_node(sk_store *st, const sk_node_params *p, sk_error *err)
 		json_object_set(ident, "sectors", sectors);
 	if (p->contact)
 		json_object_set_new(ident, "contact_information", json_string(p->contact));
-	if ((rc = put_own(st, 0, ident, err)))
+	if ((rc = sk_store_put_json(st, 0, ident, err)))
 		goto out;
-	if (p->country) {
-		char cc[3] = {(char)(p->country[0] & ~0x20), (char)(p->country[1] & ~0x20), 0};
-		sk_uuid_v4(uuid);
-		snprintf(loc_id, sizeof(loc_id), "location--%s", uuid);
-		sk_uuid_v4(uuid);
-		snprintf(rel_id, sizeof(rel_id), "relationship--%s", uuid);
-		loc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "location",
-				"spec_version", "2.1", "id", loc_id, "created", ts, "modified", ts,
-				"country", cc, "created_by_ref", id);
-		rel = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type",
-				"relationship", "spec_version", "2.1", "id", rel_id, "created", ts,
-				"modified", ts, "relationship_type", "located-at", "source_ref", id,
-				"target_ref", loc_id, "created_by_ref", id);
-		if (!loc || !rel) {
-			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
-			goto out;
-		}
-		if ((rc = put_own(st, 0, loc, err)) || (rc = put_own(st, 0, rel, err)))
-			goto out;
-	}
+	if (p->country && (rc = sk_store_put_located_at(st, id, p->country, ts, err)))
+		goto out;
 	if ((rc = meta_set(st, "node_identity", id, err)))
 		goto out;
 	rc = sk_store_collection_add(st, "default", NULL, "Default collection",
@@ -546,8 +556,6 @@ out:
 	sk_collection_clear(&coll);
 	free(existing);
 	json_decref(ident);
-	json_decref(loc);
-	json_decref(rel);
 	json_decref(sectors);
 	return rc;
 }

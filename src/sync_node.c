@@ -89,26 +89,6 @@ sk_err sk_sync_config_get(sk_store *st, const char *name, char **value, sk_error
 	return meta_get(st, key, value, err);
 }
 
-/* Validate and store obj in collection cid (0 = none); inside a transaction. */
-static sk_err put_json(sk_store *st, int64_t cid, json_t *obj, sk_error *err)
-{
-	sk_stix_info info;
-	char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	sk_jdoc *doc = NULL;
-	sk_err rc;
-
-	if (!text || sk_json_doc_new(0, 0, &doc)) {
-		free(text);
-		return sk_error_set(err, SK_ENOMEM, "out of memory");
-	}
-	rc = sk_stix_validate_text(doc, text, strlen(text), &info, err);
-	if (!rc)
-		rc = sk_store_put(st, cid, &info, text, strlen(text), NULL, NULL, err);
-	sk_json_doc_free(doc);
-	free(text);
-	return rc;
-}
-
 /*
  * The anonymous identity: "anonymous" with the node's sectors, and a
  * location with its country (if any).  Kept in meta, ids of the identity and
@@ -117,9 +97,9 @@ static sk_err put_json(sk_store *st, int64_t cid, json_t *obj, sk_error *err)
 static sk_err anon_identity(sk_store *st, char **id, sk_error *err)
 {
 	char *node = NULL;
-	json_t *src = NULL, *ident = NULL, *loc = NULL, *rel = NULL;
+	json_t *src = NULL, *ident = NULL;
 	sqlite3_stmt *s = NULL;
-	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX], iid[64], lid[64], rid[64];
+	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX], iid[64];
 	char *country = NULL;
 	sk_err rc;
 
@@ -158,27 +138,11 @@ static sk_err anon_identity(sk_store *st, char **id, sk_error *err)
 	}
 	if (src && json_is_array(json_object_get(src, "sectors")))
 		json_object_set(ident, "sectors", json_object_get(src, "sectors"));
-	if ((rc = put_json(st, 0, ident, err)))
+	if ((rc = sk_store_put_json(st, 0, ident, err)))
 		goto out;
-	if (country) {
-		sk_uuid_v4(uuid);
-		snprintf(lid, sizeof(lid), "location--%s", uuid);
-		sk_uuid_v4(uuid);
-		snprintf(rid, sizeof(rid), "relationship--%s", uuid);
-		loc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "location",
-				"spec_version", "2.1", "id", lid, "created", ts, "modified", ts,
-				"country", country, "created_by_ref", iid);
-		rel = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type",
-				"relationship", "spec_version", "2.1", "id", rid, "created", ts,
-				"modified", ts, "relationship_type", "located-at", "source_ref", iid,
-				"target_ref", lid, "created_by_ref", iid);
-		if (!loc || !rel) {
-			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
-			goto out;
-		}
-		if ((rc = put_json(st, 0, loc, err)) || (rc = put_json(st, 0, rel, err)))
-			goto out;
-	}
+	if (country && strlen(country) == 2 &&
+	    (rc = sk_store_put_located_at(st, iid, country, ts, err)))
+		goto out;
 	if ((rc = meta_set(st, "anon_identity", iid, err)))
 		goto out;
 	if (!(*id = strdup(iid)))
@@ -188,8 +152,6 @@ out:
 	free(country);
 	json_decref(src);
 	json_decref(ident);
-	json_decref(loc);
-	json_decref(rel);
 	return rc;
 }
 
@@ -230,7 +192,7 @@ static sk_err share_anon(sk_store *st, const char *iid, int64_t cid, sk_error *e
 	sqlite3_bind_text(s, 1, iid, -1, SQLITE_STATIC);
 	while (!rc && sqlite3_step(s) == SQLITE_ROW) {
 		json_t *o = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
-		rc = o ? put_json(st, cid, o, err) : sk_error_set(err, SK_EJSON, "identity");
+		rc = o ? sk_store_put_json(st, cid, o, err) : sk_error_set(err, SK_EJSON, "identity");
 		json_decref(o);
 	}
 	sqlite3_finalize(s);
@@ -300,12 +262,12 @@ sk_err sk_sync_sighting_add(sk_store *st, const char *indicator, int64_t count, 
 		json_object_set_new(obj, "object_marking_refs",
 				    json_pack("[s]", sk_tlp_marking_id(tlp)));
 	if (!ncids)
-		rc = put_json(st, 0, obj, err);
+		rc = sk_store_put_json(st, 0, obj, err);
 	for (size_t i = 0; i < ncids && !rc; i++) {
 		if (anon)
 			rc = share_anon(st, who, cids[i], err);
 		if (!rc)
-			rc = put_json(st, cids[i], obj, err);
+			rc = sk_store_put_json(st, cids[i], obj, err);
 	}
 	if (!rc)
 		rc = sk_store_commit(st, err);
