@@ -85,7 +85,7 @@ def main():
             hit = None
             while time.time() < end and not hit:
                 with open(alerts) as f:
-                    lines = f.read().splitlines()
+                    lines = f.read().split("\n")[:-1]  # complete lines only
                 for line in lines[seen:]:
                     j = json.loads(line)
                     if j["indicator"]["id"] == iid:
