@@ -1,12 +1,18 @@
 #!/bin/sh
 # The one set-up command: install what is missing (Debian 12, as root), build,
 # create a node on the embedded SQLite store with the project's demo data,
-# show what is in it, match the demo logs against it, and start the node's
-# TAXII 2.1 server in the foreground (Ctrl-C stops it).  Safe to run again:
-# nothing is installed twice, an existing node is kept, and re-importing known
-# objects adds nothing.  SETUP_NO_SERVE=1 stops before starting the server.
+# show what is in it, match the demo logs against it, then run the
+# three-node federation demo (scripts/demo.sh: national centre, partner CERT
+# and drinking-water utility on loopback; exits non-zero if a TLP proof
+# fails).  Safe to run again: nothing is installed twice, an existing node is
+# kept, re-importing known objects adds nothing, and the demo starts afresh
+# in ./demo-run/.  SETUP_SERVE=1 (or --serve) then starts the single node's
+# TAXII 2.1 server in the foreground (Ctrl-C stops it); SETUP_NO_DEMO=1 skips
+# the three-node demo.
 set -eu
 cd "$(dirname "$0")/.."
+SERVE=${SETUP_SERVE:-0}
+[ "${1:-}" = --serve ] && SERVE=1
 
 ./scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -54,6 +60,15 @@ echo "  curl -s -H 'Accept: application/taxii+json;version=2.1' \\"
 echo "       -H \"Authorization: Bearer \$(cat $TOKEN_FILE)\" \\"
 echo "       http://$LISTEN/api/collections/$COLL/objects/?limit=5"
 echo "or with HTTP Basic: -u analyst:demo-password"
-[ "${SETUP_NO_SERVE:-0}" = 1 ] && exit 0
+
+if [ "${SETUP_NO_DEMO:-0}" != 1 ]; then
+	echo
+	SCHAKEL_BIN=$SK ./scripts/demo.sh
+fi
+[ "$SERVE" = 1 ] && [ "${SETUP_NO_SERVE:-0}" != 1 ] || {
+	echo
+	echo "(./scripts/setup.sh --serve starts this node's TAXII server on $LISTEN)"
+	exit 0
+}
 echo
 exec $SK serve --listen "$LISTEN"
