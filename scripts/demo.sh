@@ -300,7 +300,7 @@ printf '           indicator arrived, %s ms after the log line; %s)\n' \
 printf 't+%7s  utility stored its sighting (%s)\n' "$(rel "$T_SIGHT")" "$SIGHT_WHO"
 printf 't+%7s  NCC has the utility'"'"'s sighting (%s ms after the alert%s)\n' \
 	"$(rel "$T_SIGHT_NCC")" "$(ms "$T_SIGHT_NCC" "$T_ALERT")" \
-	"$([ "$MODE" = watch ] && echo '; serve --watch writes sightings every 10 s')"
+	"$([ "$MODE" = watch ] && echo '; the first hit on an indicator is written and pushed at once')"
 if has cert "$SIGHTING"; then
 	printf 't+%7s  partner CERT has it too (%s)\n' \
 		"$(rel "$(added_at cert "$SIGHTING")")" "$SIGHT_WHO"

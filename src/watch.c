@@ -106,6 +106,7 @@ struct sk_watch {
 	sk_match_opts mo;
 	volatile sig_atomic_t stop;
 	atomic_int stop_all;
+	atomic_int sight_now; /* an indicator had its first hit: write sightings now */
 
 	pthread_mutex_t ring_mu;
 	gen *cur;
@@ -584,7 +585,8 @@ static void emit(sk_watch *w, ind_meta *mi, const alert *a)
 		}
 		webhook_queue(w, b->data, b->len - 1);
 	}
-	if (first_hit(w, mi->id)) {
+	bool first = first_hit(w, mi->id);
+	if (first) {
 		double d = (double)delay / 1e6;
 		w->ttd.samples[w->ttd.next] = d;
 		w->ttd.next = (w->ttd.next + 1) % TTD_SAMPLES;
@@ -596,6 +598,18 @@ static void emit(sk_watch *w, ind_meta *mi, const alert *a)
 	if (!w->cfg.no_sightings)
 		tally(w, mi->id);
 	pthread_mutex_unlock(&w->emit_mu);
+	/*
+	 * The first hit on an indicator is news for its producer: have the
+	 * rebuild thread write (and so queue for push) the sighting at once
+	 * instead of at the next periodic flush.  Later hits ride on the period,
+	 * so a busy log does not make a sighting version per poll.
+	 */
+	if (first && !w->cfg.no_sightings) {
+		atomic_store(&w->sight_now, 1);
+		pthread_mutex_lock(&w->cv_mu);
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->cv_mu);
+	}
 	atomic_fetch_add(a->lookback ? &w->alerts_lookback : &w->alerts_live, 1);
 }
 
@@ -926,7 +940,7 @@ static void *rebuild_main(void *arg)
 			last_change = now;
 		if (merge || w->cur->np == 1)
 			last_full = merge ? now : last_full;
-		if (now - last_sight >= sight_us) {
+		if (atomic_exchange(&w->sight_now, 0) || now - last_sight >= sight_us) {
 			flush_sightings(w);
 			last_sight = now;
 		}
