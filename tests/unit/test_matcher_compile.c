@@ -23,8 +23,8 @@ static const char *const pats[] = {
     "[ipv4-addr:value = '198.51.100.0/24']",
     "[ipv6-addr:value = '2001:db8::1']",
     "[network-traffic:dst_ref.value = '192.0.2.1']",
-    "[file:hashes.'SHA-256' = "
-    "'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855']",
+    ("[file:hashes.'SHA-256' = "
+     "'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855']"),
     "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']",
     "[url:value = 'HTTP://Evil.example:80/a%2fb#frag']",
     "[url:value MATCHES '^[a-z][a-z0-9+.-]*://[^/]+/gate/panel\\\\.php']",
