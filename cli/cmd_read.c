@@ -24,6 +24,34 @@ static bool add_types(char *arg, const char **types, size_t *n)
 	return true;
 }
 
+/*
+ * The filter options list and export share: --type (t), --collection (c),
+ * --added-after (a).  Returns 1 if opt was one of them and is fine, 0 if opt
+ * is not a filter option, or EXIT_USAGE after printing the problem.
+ */
+static int filter_opt(const char *cmd, int opt, sk_query *q, const char **types,
+		      const char **coll)
+{
+	switch (opt) {
+	case 't':
+		if (!add_types(optarg, types, &q->ntypes))
+			return cli_usage(cmd, "at most %d types", MAX_TYPES);
+		return 1;
+	case 'c':
+		*coll = optarg;
+		return 1;
+	case 'a':
+		if (!cli_parse_ts_us(optarg, &q->added_after))
+			return cli_usage(cmd,
+					 "--added-after: '%s' is not an RFC 3339 timestamp like "
+					 "2024-01-31T12:00:00Z",
+					 optarg);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Resolve --collection into q->cid; prints the error. */
 static bool resolve_collection(sk_store *st, const char *name, sk_query *q)
 {
@@ -164,20 +192,12 @@ int cmd_list(cli_ctx *ctx, int argc, char **argv)
 	q.types = types;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int f = filter_opt("list", c, &q, types, &coll);
+		if (f == EXIT_USAGE)
+			return f;
+		if (f)
+			continue;
 		switch (c) {
-		case 't':
-			if (!add_types(optarg, types, &q.ntypes))
-				return cli_usage("list", "at most %d types", MAX_TYPES);
-			break;
-		case 'c':
-			coll = optarg;
-			break;
-		case 'a':
-			if (!cli_parse_ts_us(optarg, &q.added_after))
-				return cli_usage("list", "--added-after: '%s' is not an RFC 3339 "
-							 "timestamp like 2024-01-31T12:00:00Z",
-						 optarg);
-			break;
 		case 'l': {
 			char *end;
 			long long n = strtoll(optarg, &end, 10);
@@ -547,20 +567,12 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 	q.nspecs = 2;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		int f = filter_opt("export", c, &q, types, &coll);
+		if (f == EXIT_USAGE)
+			return f;
+		if (f)
+			continue;
 		switch (c) {
-		case 't':
-			if (!add_types(optarg, types, &q.ntypes))
-				return cli_usage("export", "at most %d types", MAX_TYPES);
-			break;
-		case 'c':
-			coll = optarg;
-			break;
-		case 'a':
-			if (!cli_parse_ts_us(optarg, &q.added_after))
-				return cli_usage("export", "--added-after: '%s' is not an RFC 3339 "
-							   "timestamp",
-						 optarg);
-			break;
 		case 'L':
 			q.vermode = SK_VER_LAST;
 			q.specs = NULL;

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "schakel/httpd.h"
+#include "schakel/sync.h"
 
 static bool parse_size(const char *s, size_t *out)
 {
@@ -36,6 +37,8 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	    {"max-content-length", required_argument, NULL, 'm'},
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"no-access-log", no_argument, NULL, 'Q'},
+	    {"no-sync", no_argument, NULL, 'N'},
+	    {"metrics", no_argument, NULL, 'M'},
 	    {NULL, 0, NULL, 0},
 	};
 	sk_httpd_config cfg = {.db_path = ctx->db, .listen = "127.0.0.1:6543", .access_log = true};
@@ -45,6 +48,8 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	char bound[128];
 	size_t v;
 	int opt, sig = 0;
+	bool sync = true;
+	sk_scheduler *sched = NULL;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -63,6 +68,12 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'Q':
 			cfg.access_log = false;
+			break;
+		case 'N':
+			sync = false;
+			break;
+		case 'M':
+			cfg.metrics = true;
 			break;
 		case 't':
 			if (!parse_size(optarg, &v) || v > 256)
@@ -100,10 +111,19 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		cli_err("serve: %s", err.msg);
 		return err.code == SK_EINVAL ? EXIT_USAGE : EXIT_INPUT;
 	}
+	if (sync) {
+		sk_sync_opts so = {.db_path = ctx->db};
+		if (sk_scheduler_start(ctx->db, &so, &sched, &err)) {
+			cli_err("serve: %s", err.msg);
+			sk_httpd_stop(h);
+			return EXIT_INPUT;
+		}
+	}
 	printf("listening on %s/taxii2/\n", bound);
 	fflush(stdout);
 	sigwait(&set, &sig);
 	fprintf(stderr, "schakel: serve: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	sk_scheduler_stop(sched);
 	sk_httpd_stop(h);
 	return EXIT_OK;
 }

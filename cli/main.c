@@ -117,7 +117,12 @@ const cli_cmd cli_commands[] = {
      "  --threads N               worker threads (default 4)\n"
      "  --page-size N             most objects per page (default 1000)\n"
      "  --max-content-length B    largest POST body (default 104857600)\n"
-     "  --timeout S               idle connection timeout (default 30)\n" DB_HELP},
+     "  --timeout S               idle connection timeout (default 30)\n"
+     "  --metrics                 serve GET /metrics (Prometheus text format)\n"
+     "  --no-sync                 do not run the peer sync scheduler\n"
+     "\n"
+     "Unless --no-sync, every peer (schakel peer) is synced in its own thread\n"
+     "every --interval seconds, with exponential backoff after failures.\n" DB_HELP},
     {"pattern", cmd_pattern, "check a STIX pattern",
      "usage: schakel pattern check [--json] PATTERN\n"
      "\n"
@@ -126,6 +131,37 @@ const cli_cmd cli_commands[] = {
      "and exits 1.\n"
      "\n"
      "  --json   print the parsed tree as JSON\n"},
+    {"peer", cmd_peer, "federation: peers to pull from and push to",
+     "usage: schakel peer add NAME URL --api-root R --collection ID\n"
+     "                  [--auth basic|token|none] [--user U] [--secret-stdin | --secret-env VAR]\n"
+     "                  [--pull] [--push] [--ca FILE] [--identity ID]\n"
+     "                  [--local-collection C] [--reshare] [--interval S]\n"
+     "       schakel peer list | status\n"
+     "       schakel peer remove NAME\n"
+     "       schakel peer sync NAME [--timeout S]\n"
+     "\n"
+     "A peer is one collection on a TAXII 2.1 server.  Pulled objects land in\n"
+     "--local-collection (default 'default'); pushed objects are taken from it,\n"
+     "as far as the onward-sharing rules allow (docs/sharing-policy.md):\n"
+     "--reshare lets received TLP:GREEN/CLEAR objects go to this peer;\n"
+     "--identity is the peer organisation's STIX identity (its own objects may\n"
+     "go back to it).  The secret (password or token) is kept in <db>.secrets\n"
+     "(mode 0600), never in the database and never printed.  Without --pull or\n"
+     "--push, --pull is assumed.  `schakel serve` syncs every peer each\n"
+     "--interval seconds (default 30).\n" DB_HELP},
+    {"config", cmd_config, "node settings",
+     "usage: schakel config set NAME VALUE | schakel config get NAME\n"
+     "\n"
+     "  sightings.anonymous true|false   sightings made here name an anonymous\n"
+     "                                   identity (sectors and country only)\n" DB_HELP},
+    {"sighting", cmd_sighting, "record a sighting of an indicator made here",
+     "usage: schakel sighting add INDICATOR-ID [--count N]\n"
+     "\n"
+     "Stores a sighting (created by this node, or its anonymous identity) in the\n"
+     "collections holding the indicator; sync sends it towards the indicator's\n"
+     "source.  Prints the sighting id.\n" DB_HELP},
+    {"metrics", cmd_metrics, "sync metrics (Prometheus text format)",
+     "usage: schakel metrics\n" DB_HELP},
     {"feed", cmd_feed, "turn plain feeds (maltrail, ipsum, lists, csv) into STIX indicators",
      "usage: schakel feed import --format FMT --producer NAME --tlp LEVEL [--collection C]\n"
      "                           [--confidence N] [--column MAP] [--label L]...\n"

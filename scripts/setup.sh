@@ -1,8 +1,10 @@
 #!/bin/sh
 # The one set-up command: install what is missing (Debian 12, as root), build,
-# create a node on the embedded SQLite store, load the project's demo data and
-# show what is in it.  Safe to run again: nothing is installed twice, an
-# existing node is kept and re-importing known objects adds nothing.
+# create a node on the embedded SQLite store with the project's demo data,
+# show what is in it, match the demo logs against it, and start the node's
+# TAXII 2.1 server in the foreground (Ctrl-C stops it).  Safe to run again:
+# nothing is installed twice, an existing node is kept, and re-importing known
+# objects adds nothing.  SETUP_NO_SERVE=1 stops before starting the server.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,7 @@ echo "setup: built build/schakel"
 
 SK=./build/schakel
 DB=${SCHAKEL_DB:-schakel.db}
+LISTEN=${SCHAKEL_LISTEN:-127.0.0.1:6543}
 export SCHAKEL_DB="$DB"
 
 if ! $SK stats >/dev/null 2>&1; then
@@ -20,7 +23,19 @@ if ! $SK stats >/dev/null 2>&1; then
 		--sector government-national --country NL \
 		--contact "soc@ncc.example"
 fi
-$SK import --collection demo demo/*.json
+$SK import --quiet --collection demo demo/*.json
+
+# a partner CERT that may read the demo collection, with an API token
+if ! $SK partner list 2>/dev/null | grep -q "Partner CERT (demo)"; then
+	$SK partner add "Partner CERT (demo)" --country BE --sector government-national >/dev/null
+	$SK account add analyst --partner "Partner CERT (demo)" --password "demo-password" >/dev/null
+	$SK collection grant "Partner CERT (demo)" demo --read --amber
+fi
+TOKEN_FILE=$(dirname "$DB")/.schakel-demo-token
+if [ ! -s "$TOKEN_FILE" ]; then
+	umask 077
+	$SK token create analyst --label demo 2>/dev/null >"$TOKEN_FILE"
+fi
 
 echo
 $SK stats
@@ -28,8 +43,17 @@ echo
 echo "--- the intrusion set behind the demo wiper campaign ---"
 $SK show intrusion-set--58b6a012-3f93-5a0b-81a4-03ec8239010c
 echo
-echo "--- indicators, newest last ---"
-$SK list --type indicator
+echo "--- the demo utility's logs matched against the node's indicators ---"
+$SK scan --output demo-hits.jsonl demo/logs/utility-dns.log demo/logs/utility-eve.json
+echo "(hits as JSON lines in demo-hits.jsonl; a sighting per indicator is now in the store)"
 echo
-echo "The node is in $DB.  Try: $SK show campaign--30ef0bc4-eb99-542f-ad66-d023218470b3"
-echo "or: $SK export --collection demo | head"
+COLL=$($SK collection list | awk '$2 == "demo" {print $1}')
+echo "--- TAXII 2.1 ---"
+echo "As the partner CERT (TLP:AMBER recipient of 'demo'), in another terminal:"
+echo "  curl -s -H 'Accept: application/taxii+json;version=2.1' \\"
+echo "       -H \"Authorization: Bearer \$(cat $TOKEN_FILE)\" \\"
+echo "       http://$LISTEN/api/collections/$COLL/objects/?limit=5"
+echo "or with HTTP Basic: -u analyst:demo-password"
+[ "${SETUP_NO_SERVE:-0}" = 1 ] && exit 0
+echo
+exec $SK serve --listen "$LISTEN"

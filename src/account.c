@@ -43,30 +43,11 @@ static bool sodium_ready(void)
 /* --- partners ------------------------------------------------------------ */
 
 /* Validate and store one object built here (in no collection); inside a transaction. */
-static sk_err put_built(sk_store *st, json_t *obj, sk_error *err)
-{
-	sk_stix_info info;
-	char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	sk_jdoc *doc = NULL;
-	sk_err rc;
-
-	if (!text || sk_json_doc_new(0, 0, &doc)) {
-		free(text);
-		return sk_error_set(err, SK_ENOMEM, "out of memory");
-	}
-	rc = sk_stix_validate_text(doc, text, strlen(text), &info, err);
-	if (!rc)
-		rc = sk_store_put(st, 0, &info, text, strlen(text), NULL, NULL, err);
-	sk_json_doc_free(doc);
-	free(text);
-	return rc;
-}
-
 static sk_err make_identity(sk_store *st, const sk_partner_params *p, char *id, size_t idn,
 			    sk_error *err)
 {
-	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX], loc_id[64], rel_id[64];
-	json_t *ident = NULL, *loc = NULL, *rel = NULL;
+	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX];
+	json_t *ident = NULL;
 	sk_err rc = SK_OK;
 
 	sk_ts_format_ms(sk_ts_now_us(), ts);
@@ -83,32 +64,12 @@ static sk_err make_identity(sk_store *st, const sk_partner_params *p, char *id, 
 			json_array_append_new(a, json_string(p->sectors[i]));
 		json_object_set_new(ident, "sectors", a);
 	}
-	if ((rc = put_built(st, ident, err)))
+	if ((rc = sk_store_put_json(st, 0, ident, err)))
 		goto out;
-	if (p->country) {
-		char cc[3] = {(char)(p->country[0] & ~0x20), (char)(p->country[1] & ~0x20), 0};
-		sk_uuid_v4(uuid);
-		snprintf(loc_id, sizeof(loc_id), "location--%s", uuid);
-		sk_uuid_v4(uuid);
-		snprintf(rel_id, sizeof(rel_id), "relationship--%s", uuid);
-		loc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "location",
-				"spec_version", "2.1", "id", loc_id, "created", ts, "modified", ts,
-				"country", cc, "created_by_ref", id);
-		rel = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type",
-				"relationship", "spec_version", "2.1", "id", rel_id, "created", ts,
-				"modified", ts, "relationship_type", "located-at", "source_ref", id,
-				"target_ref", loc_id, "created_by_ref", id);
-		if (!loc || !rel) {
-			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
-			goto out;
-		}
-		if ((rc = put_built(st, loc, err)) || (rc = put_built(st, rel, err)))
-			goto out;
-	}
+	if (p->country)
+		rc = sk_store_put_located_at(st, id, p->country, ts, err);
 out:
 	json_decref(ident);
-	json_decref(loc);
-	json_decref(rel);
 	return rc;
 }
 

@@ -23,6 +23,7 @@
 #include "schakel/timestamp.h"
 #include "schakel/uuid.h"
 #include "store_priv.h"
+#include "utf8.h"
 
 /* Namespace of the UUIDv5 ids schakel derives for feed objects (fixed forever). */
 #define FEED_NS "8f3c2a61-5b7e-4d0a-9c1e-6a2f4b8d7e93"
@@ -389,45 +390,6 @@ static sk_err emit(ctx *c, uint64_t line, const entry *e, sk_error *err)
 
 /* --- line splitting ------------------------------------------------------ */
 
-/* Valid UTF-8 (no overlongs, surrogates, or code points past U+10FFFF). */
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t len;
-		uint32_t cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (i + len > n)
-			return false;
-		for (size_t j = 1; j < len; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		i += len;
-	}
-	return true;
-}
-
 static size_t trim(const char **s, size_t n)
 {
 	while (n && (**s == ' ' || **s == '\t')) {
@@ -790,7 +752,7 @@ static sk_err one_line(ctx *c, uint64_t line, char *s, size_t n, sk_error *err)
 			n = tn;
 		}
 	}
-	if (!utf8_valid((const unsigned char *)s, n)) {
+	if (!sk_utf8_valid(s, n, NULL)) {
 		reject(c, line, "not valid UTF-8");
 		return SK_OK;
 	}
@@ -889,7 +851,7 @@ static sk_err setup(ctx *c, const sk_feed_opts *o, sk_error *err)
 {
 	if (!o->producer || !*o->producer || strlen(o->producer) > 1024)
 		return sk_error_set(err, SK_EINVAL, "a feed needs a producer name (1-1024 bytes)");
-	if (!utf8_valid((const unsigned char *)o->producer, strlen(o->producer)))
+	if (!sk_utf8_valid(o->producer, strlen(o->producer), NULL))
 		return sk_error_set(err, SK_EINVAL, "the producer name is not UTF-8");
 	if (o->confidence > 100 || o->confidence < -1)
 		return sk_error_set(err, SK_EINVAL, "confidence must be 0-100");
@@ -897,7 +859,7 @@ static sk_err setup(ctx *c, const sk_feed_opts *o, sk_error *err)
 		return sk_error_set(err, SK_EINVAL, "at most %d labels", SK_FEED_MAX_LABELS);
 	for (size_t i = 0; i < o->nlabels; i++)
 		if (!o->labels[i][0] ||
-		    !utf8_valid((const unsigned char *)o->labels[i], strlen(o->labels[i])))
+		    !sk_utf8_valid(o->labels[i], strlen(o->labels[i]), NULL))
 			return sk_error_set(err, SK_EINVAL, "bad label '%s'", o->labels[i]);
 	if (o->max_line > ((size_t)1 << 24))
 		return sk_error_set(err, SK_EINVAL, "max line length is at most 16 MiB");

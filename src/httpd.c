@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "schakel/buf.h"
+#include "schakel/sync.h"
 #include "schakel/timestamp.h"
 #include "store_priv.h"
 
@@ -126,6 +127,35 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, request *rq, sk_tax
 	return ok;
 }
 
+static enum MHD_Result send_error(struct MHD_Connection *con, request *rq, int status,
+				  const char *title);
+
+/* GET /metrics: the sync metrics in the Prometheus text format. */
+static enum MHD_Result send_metrics(struct MHD_Connection *con, request *rq, sk_store *st)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ok;
+	sk_buf b;
+	sk_error e;
+
+	sk_buf_init(&b, (size_t)4 << 20);
+	if (sk_metrics_render(st, &b, &e) || !b.data) {
+		sk_buf_free(&b);
+		return send_error(con, rq, 500, "Metrics unavailable");
+	}
+	r = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		sk_buf_free(&b);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4");
+	rq->status = 200;
+	rq->bytes = b.len;
+	ok = MHD_queue_response(con, 200, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
 /* A TAXII error decided here, before the API sees the request. */
 static enum MHD_Result send_error(struct MHD_Connection *con, request *rq, int status,
 				  const char *title)
@@ -179,6 +209,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	sk_store *st = thread_store(h);
 	if (!st)
 		return send_error(con, rq, 503, "Service unavailable");
+	if (h->cfg.metrics && !strcmp(url, "/metrics") && !strcmp(method, "GET"))
+		return send_metrics(con, rq, st);
 	params ps = {.n = 0};
 	MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, collect_arg, &ps);
 	sk_taxii_req req = {

@@ -10,6 +10,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "hex.h"
+#include "utf8.h"
 
 #define CHUNK_MIN (64u << 10)
 
@@ -140,24 +142,13 @@ static inline void skip_ws(sk_jdoc *d)
 		d->p++;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool read_hex4(sk_jdoc *d, unsigned *out)
 {
 	unsigned v = 0;
 	if (d->end - d->p < 4)
 		return false;
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(d->p[i]);
+		int h = sk_hexval((unsigned char)d->p[i]);
 		if (h < 0)
 			return false;
 		v = v << 4 | (unsigned)h;
@@ -165,57 +156,6 @@ static bool read_hex4(sk_jdoc *d, unsigned *out)
 	d->p += 4;
 	*out = v;
 	return true;
-}
-
-/* Length of a valid UTF-8 sequence at p (lead byte >= 0x80), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0];
-	size_t n;
-	unsigned min;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n)
-		return 0;
-	unsigned cp = c & (0xff >> (n + 1));
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-static char *put_utf8(char *o, unsigned cp)
-{
-	if (cp < 0x80) {
-		*o++ = (char)cp;
-	} else if (cp < 0x800) {
-		*o++ = (char)(0xc0 | cp >> 6);
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		*o++ = (char)(0xe0 | cp >> 12);
-		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	} else {
-		*o++ = (char)(0xf0 | cp >> 18);
-		*o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	}
-	return o;
 }
 
 /* Parse a string at d->p (on the opening quote) into the arena. */
@@ -320,7 +260,7 @@ static bool parse_string(sk_jdoc *d, const char **out, uint32_t *outlen)
 					fail(d, SK_EJSON, "\\u0000 (NUL) in string is not accepted");
 					return false;
 				}
-				o = put_utf8(o, cp);
+				o = sk_utf8_put(o, cp);
 				break;
 			}
 			default:
@@ -330,7 +270,7 @@ static bool parse_string(sk_jdoc *d, const char **out, uint32_t *outlen)
 			}
 			continue;
 		}
-		size_t n = utf8_len(d->p, d->end);
+		size_t n = sk_utf8_seq(d->p, d->end);
 		if (!n) {
 			fail(d, SK_EJSON, "invalid UTF-8 in string");
 			return false;

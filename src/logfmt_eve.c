@@ -20,6 +20,7 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include "utf8.h"
 #endif
 
 #define JW_MAX_DEPTH 64
@@ -84,35 +85,6 @@ static inline void jws(jw *w)
 		w->p++;
 }
 
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0], cp, min;
-	size_t n;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n)
-		return 0;
-	cp = c & (0xffu >> (n + 1));
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 static int hex4(const unsigned char *p, const unsigned char *end, unsigned *out)
 {
 	unsigned v = 0;
@@ -130,26 +102,6 @@ static int hex4(const unsigned char *p, const unsigned char *end, unsigned *out)
 	}
 	*out = v;
 	return 1;
-}
-
-static char *put_utf8(char *o, unsigned cp)
-{
-	if (cp < 0x80) {
-		*o++ = (char)cp;
-	} else if (cp < 0x800) {
-		*o++ = (char)(0xc0 | cp >> 6);
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		*o++ = (char)(0xe0 | cp >> 12);
-		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	} else {
-		*o++ = (char)(0xf0 | cp >> 18);
-		*o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	}
-	return o;
 }
 
 /*
@@ -248,7 +200,7 @@ static bool jstring(jw *w, const char **out, size_t *outn, char *dst, size_t dst
 					return jfail(w, "unpaired surrogate");
 				}
 				if (o)
-					o = put_utf8(o, cp);
+					o = sk_utf8_put(o, cp);
 				continue;
 			}
 			default:
@@ -267,7 +219,7 @@ static bool jstring(jw *w, const char **out, size_t *outn, char *dst, size_t dst
 			w->p = r;
 			continue;
 		}
-		size_t n = utf8_seq(w->p, w->end);
+		size_t n = sk_utf8_seq(w->p, w->end);
 		if (!n)
 			return jfail(w, "invalid UTF-8 in string");
 		if (o) {

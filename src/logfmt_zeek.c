@@ -18,6 +18,7 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include "hex.h"
 #endif
 
 #define ZK_MAX_COLS 512
@@ -243,23 +244,13 @@ void sk_logfmt_zeek_free(sk_zeek_state *z)
 	free(z);
 }
 
-static int hexv(unsigned char c)
-{
-	if ((unsigned)(c - '0') < 10u)
-		return c - '0';
-	c |= 0x20;
-	if ((unsigned)(c - 'a') < 6u)
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Unescape \xNN and \\ of s into out (at least n bytes); returns the new length. */
 static size_t unescape(const char *s, size_t n, char *out)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\\' && i + 3 < n && s[i + 1] == 'x') {
-			int h = hexv((unsigned char)s[i + 2]), l = hexv((unsigned char)s[i + 3]);
+			int h = sk_hexval((unsigned char)s[i + 2]), l = sk_hexval((unsigned char)s[i + 3]);
 			if (h >= 0 && l >= 0) {
 				out[k++] = (char)(h << 4 | l);
 				i += 3;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "match_priv.h"
+#include "hex.h"
 
 /* 64-bit multiply-mix over 8-byte words; short keys are what we hash. */
 static uint32_t khash(const uint8_t *p, size_t n)
@@ -283,22 +284,12 @@ bool sk_match_parse_ip(const char *s, size_t n, bool allow_cidr, mlit *out)
 	return false;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 bool sk_match_unhex(const char *s, size_t len, uint8_t *out, size_t n)
 {
 	if (len % 2 || len / 2 > n)
 		return false;
 	for (size_t i = 0; i < len; i += 2) {
-		int hi = hexval((unsigned char)s[i]), lo = hexval((unsigned char)s[i + 1]);
+		int hi = sk_hexval((unsigned char)s[i]), lo = sk_hexval((unsigned char)s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		out[i / 2] = (uint8_t)(hi << 4 | lo);
@@ -362,8 +353,8 @@ size_t sk_match_url_norm(const char *s, size_t len, char *out, size_t n)
 	for (; i < len && s[i] != '#'; i++) {
 		char c = s[i];
 		PUT(c);
-		if (c == '%' && i + 2 < len && hexval((unsigned char)s[i + 1]) >= 0 &&
-		    hexval((unsigned char)s[i + 2]) >= 0) {
+		if (c == '%' && i + 2 < len && sk_hexval((unsigned char)s[i + 1]) >= 0 &&
+		    sk_hexval((unsigned char)s[i + 2]) >= 0) {
 			char h1 = s[i + 1], h2 = s[i + 2];
 			PUT(h1 >= 'a' && h1 <= 'f' ? (char)(h1 - 32) : h1);
 			PUT(h2 >= 'a' && h2 <= 'f' ? (char)(h2 - 32) : h2);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "pattern_priv.h"
+#include "utf8.h"
 
 #define ARENA_ALIGN _Alignof(max_align_t)
 
@@ -906,7 +907,7 @@ sk_err sk_pattern_parse(const char *text, size_t len, sk_pattern **out, sk_error
 		return sk_error_set(err, SK_ELIMIT,
 		                    "pattern is %zu bytes, more than the limit of %zu", len,
 		                    SK_PATTERN_MAX_LEN);
-	if (!sk_pattern_utf8_valid(text, len, &bad))
+	if (!sk_utf8_valid(text, len, &bad))
 		return sk_error_set(err, SK_EINVAL, "pattern offset %zu: invalid UTF-8", bad);
 
 	/* one allocation holds the text and, usually, the whole tree */

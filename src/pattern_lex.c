@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "pattern_priv.h"
+#include "hex.h"
+#include "utf8.h"
 
 /*
  * Character classes of the ASCII range (bytes >= 0x80 are 0): C_DIGIT 0-9,
@@ -41,17 +43,6 @@ static bool is_digit(unsigned char c)
 static bool is_ident_start(unsigned char c)
 {
 	return cclass[c] & C_ISTART;
-}
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static int b64val(unsigned char c)
@@ -246,7 +237,7 @@ static bool lex_prefixed(struct sk_plexer *lx, struct sk_ptoken *tok)
 		tok->t = PT_BINARY;
 	} else if (prefix == 'h') {
 		for (size_t i = body; i < end; i++)
-			if (hexval((unsigned char)s[i]) < 0)
+			if (sk_hexval((unsigned char)s[i]) < 0)
 				return lex_error(lx, i, "invalid character in hex literal");
 		if (blen % 2 != 0)
 			return lex_error(
@@ -506,59 +497,7 @@ size_t sk_pattern_unhex(const char *s, size_t n, unsigned char *out)
 {
 	size_t k = 0;
 	for (size_t i = 0; i + 1 < n; i += 2)
-		out[k++] = (unsigned char)(hexval((unsigned char)s[i]) << 4 |
-		                           hexval((unsigned char)s[i + 1]));
+		out[k++] = (unsigned char)(sk_hexval((unsigned char)s[i]) << 4 |
+		                           sk_hexval((unsigned char)s[i + 1]));
 	return k;
-}
-
-bool sk_pattern_utf8_valid(const char *text, size_t n, size_t *bad)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t k;
-		uint32_t cp, min;
-		if (i + 8 <= n) { /* eight ASCII bytes at a time */
-			uint64_t w;
-			memcpy(&w, s + i, 8);
-			if (!(w & 0x8080808080808080ULL)) {
-				i += 8;
-				continue;
-			}
-		}
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			k = 1;
-			cp = c & 0x1F;
-			min = 0x80;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			k = 2;
-			cp = c & 0x0F;
-			min = 0x800;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			k = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else {
-			goto bad;
-		}
-		for (size_t j = 1; j <= k; j++) {
-			if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (s[i + j] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			goto bad;
-		i += k + 1;
-	}
-	return true;
-bad:
-	if (bad)
-		*bad = i;
-	return false;
 }

@@ -88,9 +88,6 @@ size_t sk_pattern_unescape(const char *s, size_t n, char *out);
 size_t sk_pattern_unbase64(const char *s, size_t n, unsigned char *out);
 size_t sk_pattern_unhex(const char *s, size_t n, unsigned char *out);
 
-/* True if text is valid UTF-8; else *bad (if non-NULL) is the offset of the first bad byte. */
-bool sk_pattern_utf8_valid(const char *text, size_t n, size_t *bad);
-
 /* True if s[0..n) is a STIX pattern timestamp (RFC 3339, upper-case T and Z). */
 bool sk_pattern_ts_valid(const char *s, size_t n);
 

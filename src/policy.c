@@ -86,6 +86,17 @@ static bool decide(const sk_access *a, sk_tlp level, bool producer)
 	}
 }
 
+bool sk_policy_visible_rx(const sk_access *a, sk_tlp own, const char *created_by, const char *rx)
+{
+	sk_tlp level = sk_policy_effective(a, own);
+	if (rx && level >= SK_TLP_AMBER) {
+		bool reader = a->authenticated && a->can_read && a->producer[0];
+		return reader && ((created_by && strcmp(created_by, a->producer) == 0) ||
+				  strcmp(rx, a->producer) == 0);
+	}
+	return sk_policy_visible(a, own, created_by);
+}
+
 bool sk_policy_visible(const sk_access *a, sk_tlp own, const char *created_by)
 {
 	bool producer = a->authenticated && a->producer[0] && created_by &&
@@ -108,4 +119,5 @@ void sk_policy_apply(const sk_access *a, sk_query *q)
 	q->vis_producer_mask = pmask;
 	q->vis_producer = a->producer[0] ? a->producer : NULL;
 	q->vis_default_tlp = (int)sk_policy_effective(a, SK_TLP_NONE);
+	q->vis_rx_reader = a->authenticated && a->can_read;
 }

@@ -98,7 +98,44 @@ static const char *const migrations[] = {
     "  list TEXT NOT NULL REFERENCES warninglists(name) ON DELETE CASCADE,"
     "  value TEXT NOT NULL, PRIMARY KEY(list, value)) WITHOUT ROWID;",
     /*
-     * 3 -> 4: what the matcher compiles, without reading every object's JSON:
+     * 3 -> 4: federation sync (sync.c, peer.c).  objects.rx names where a
+     * version first arrived from (a peer's or partner's identity, or
+     * "peer:NAME"); NULL = made or imported here.  The onward-sharing rule
+     * (docs/sharing-policy.md) reads it.  Peer secrets are not in the
+     * database (peer.h: the <db>.secrets file).
+     */
+    "ALTER TABLE objects ADD COLUMN rx TEXT;"
+    "CREATE TABLE peers("
+    "  pid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, url TEXT NOT NULL,"
+    "  api_root TEXT NOT NULL, collection TEXT NOT NULL, auth TEXT NOT NULL,"
+    "  username TEXT, secret_ref TEXT, pull INTEGER NOT NULL, push INTEGER NOT NULL,"
+    "  ca TEXT, identity TEXT, local_coll INTEGER NOT NULL REFERENCES collections(cid),"
+    "  reshare INTEGER NOT NULL DEFAULT 0, interval INTEGER NOT NULL DEFAULT 30,"
+    "  created INTEGER NOT NULL);"
+    /* durable sync state, one row per peer */
+    "CREATE TABLE peer_state("
+    "  pid INTEGER PRIMARY KEY REFERENCES peers(pid) ON DELETE CASCADE,"
+    "  pull_cursor TEXT, push_cursor INTEGER NOT NULL DEFAULT 0,"
+    "  last_try INTEGER, last_ok INTEGER, last_error TEXT,"
+    "  failures INTEGER NOT NULL DEFAULT 0, next_run INTEGER NOT NULL DEFAULT 0,"
+    "  objects_in INTEGER NOT NULL DEFAULT 0, objects_out INTEGER NOT NULL DEFAULT 0,"
+    "  sightings_in INTEGER NOT NULL DEFAULT 0, sightings_out INTEGER NOT NULL DEFAULT 0,"
+    "  share_us_sum INTEGER NOT NULL DEFAULT 0, share_n INTEGER NOT NULL DEFAULT 0,"
+    "  last_source_added INTEGER, requests INTEGER NOT NULL DEFAULT 0);"
+    /* where each version first came from (one row per version) */
+    "CREATE TABLE provenance("
+    "  ver INTEGER PRIMARY KEY REFERENCES objects(ver),"
+    "  peer TEXT, source TEXT, arrived INTEGER NOT NULL, source_added INTEGER);"
+    /* versions waiting to be POSTed to a peer */
+    "CREATE TABLE outbox("
+    "  pid INTEGER NOT NULL REFERENCES peers(pid) ON DELETE CASCADE,"
+    "  ver INTEGER NOT NULL REFERENCES objects(ver),"
+    "  queued INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_try INTEGER NOT NULL DEFAULT 0, last_error TEXT,"
+    "  PRIMARY KEY(pid, ver)) WITHOUT ROWID;"
+    "CREATE INDEX outbox_due ON outbox(pid, next_try);",
+    /*
+     * 4 -> 5: what the matcher compiles, without reading every object's JSON:
      * one row per indicator id holding its newest version (any spec; on a tie
      * the first stored stays), kept by a trigger on objects so that every
      * writer (import, TAXII, feeds, sk_store_put) maintains it.  Rows are
@@ -139,18 +176,21 @@ enum stmt_id {
 	S_INS_MARK,
 	S_MAX_DA,
 	S_INS_CO,
+	S_INS_PROV,
 	S__COUNT,
 };
 
 static const char *const stmt_sql[S__COUNT] = {
     [S_FIND_VER] = "SELECT ver FROM objects WHERE id=?1 AND spec=?2 AND version=?3",
     [S_INS_OBJ] = "INSERT INTO objects(id,type,spec,version,created,modified,revoked,"
-		  "created_by,tlp,src_ref,dst_ref,rel_type,added,json)"
-		  " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
+		  "created_by,tlp,src_ref,dst_ref,rel_type,added,json,rx)"
+		  " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
 		  " ON CONFLICT(id,spec,version) DO NOTHING",
     [S_INS_MARK] = "INSERT OR IGNORE INTO object_markings(ver,marking,granular) VALUES(?1,?2,?3)",
     [S_MAX_DA] = "SELECT MAX(date_added) FROM collection_objects WHERE coll=?1",
     [S_INS_CO] = "INSERT OR IGNORE INTO collection_objects(coll,date_added,ver) VALUES(?1,?2,?3)",
+    [S_INS_PROV] = "INSERT OR IGNORE INTO provenance(ver,peer,source,arrived,source_added)"
+		   " VALUES(?1,?2,?3,?4,?5)",
 };
 
 #define QCACHE_SLOTS 48 /* cached statements of sk_store_stmt_get (query shapes) */
@@ -163,6 +203,8 @@ struct sk_store {
 	bool in_tx;
 	int64_t da_cid;  /* collection whose last date_added is cached, 0 = none */
 	int64_t da_last; /* that collection's last date_added */
+	sk_origin origin; /* where versions put now come from (borrowed strings) */
+	bool has_origin;
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)
@@ -447,7 +489,7 @@ sk_err sk_store_node_id(sk_store *st, char **id, sk_error *err)
 }
 
 /* Validate and store one object built here (identity, location, ...). */
-static sk_err put_own(sk_store *st, int64_t cid, json_t *obj, sk_error *err)
+sk_err sk_store_put_json(sk_store *st, int64_t cid, json_t *obj, sk_error *err)
 {
 	sk_stix_info info;
 	char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -466,10 +508,38 @@ static sk_err put_own(sk_store *st, int64_t cid, json_t *obj, sk_error *err)
 	return rc;
 }
 
+sk_err sk_store_put_located_at(sk_store *st, const char *identity, const char *country,
+				const char *ts, sk_error *err)
+{
+	char uuid[SK_UUID_LEN + 1], loc_id[64], rel_id[64];
+	char cc[3] = {(char)(country[0] & ~0x20), (char)(country[1] & ~0x20), 0};
+	json_t *loc, *rel;
+	sk_err rc;
+
+	sk_uuid_v4(uuid);
+	snprintf(loc_id, sizeof(loc_id), "location--%s", uuid);
+	sk_uuid_v4(uuid);
+	snprintf(rel_id, sizeof(rel_id), "relationship--%s", uuid);
+	loc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "location", "spec_version",
+			"2.1", "id", loc_id, "created", ts, "modified", ts, "country", cc,
+			"created_by_ref", identity);
+	rel = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "relationship",
+			"spec_version", "2.1", "id", rel_id, "created", ts, "modified", ts,
+			"relationship_type", "located-at", "source_ref", identity, "target_ref",
+			loc_id, "created_by_ref", identity);
+	if (!loc || !rel)
+		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+	else if (!(rc = sk_store_put_json(st, 0, loc, err)))
+		rc = sk_store_put_json(st, 0, rel, err);
+	json_decref(loc);
+	json_decref(rel);
+	return rc;
+}
+
 sk_err sk_store_init_node(sk_store *st, const sk_node_params *p, sk_error *err)
 {
-	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX], id[80], loc_id[80], rel_id[80];
-	json_t *ident = NULL, *loc = NULL, *rel = NULL, *sectors = NULL;
+	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX], id[80];
+	json_t *ident = NULL, *sectors = NULL;
 	char *existing = NULL;
 	sk_collection coll = {0};
 	sk_err rc;
@@ -503,28 +573,10 @@ sk_err sk_store_init_node(sk_store *st, const sk_node_params *p, sk_error *err)
 		json_object_set(ident, "sectors", sectors);
 	if (p->contact)
 		json_object_set_new(ident, "contact_information", json_string(p->contact));
-	if ((rc = put_own(st, 0, ident, err)))
+	if ((rc = sk_store_put_json(st, 0, ident, err)))
 		goto out;
-	if (p->country) {
-		char cc[3] = {(char)(p->country[0] & ~0x20), (char)(p->country[1] & ~0x20), 0};
-		sk_uuid_v4(uuid);
-		snprintf(loc_id, sizeof(loc_id), "location--%s", uuid);
-		sk_uuid_v4(uuid);
-		snprintf(rel_id, sizeof(rel_id), "relationship--%s", uuid);
-		loc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "location",
-				"spec_version", "2.1", "id", loc_id, "created", ts, "modified", ts,
-				"country", cc, "created_by_ref", id);
-		rel = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type",
-				"relationship", "spec_version", "2.1", "id", rel_id, "created", ts,
-				"modified", ts, "relationship_type", "located-at", "source_ref", id,
-				"target_ref", loc_id, "created_by_ref", id);
-		if (!loc || !rel) {
-			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
-			goto out;
-		}
-		if ((rc = put_own(st, 0, loc, err)) || (rc = put_own(st, 0, rel, err)))
-			goto out;
-	}
+	if (p->country && (rc = sk_store_put_located_at(st, id, p->country, ts, err)))
+		goto out;
 	if ((rc = meta_set(st, "node_identity", id, err)))
 		goto out;
 	rc = sk_store_collection_add(st, "default", NULL, "Default collection",
@@ -538,8 +590,6 @@ out:
 	sk_collection_clear(&coll);
 	free(existing);
 	json_decref(ident);
-	json_decref(loc);
-	json_decref(rel);
 	json_decref(sectors);
 	return rc;
 }
@@ -704,6 +754,34 @@ static sk_err put_markings(sk_store *st, int64_t ver, const sk_stix_info *info, 
 	return SK_OK;
 }
 
+/* First arrival of version ver from st->origin (same transaction as the object). */
+static sk_err put_provenance(sk_store *st, int64_t ver, sk_error *err)
+{
+	sqlite3_stmt *s;
+	sk_err rc = get_stmt(st, S_INS_PROV, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, ver);
+	sqlite3_bind_text(s, 2, st->origin.peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, st->origin.rx, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, sk_ts_now_us());
+	if (st->origin.source_added > 0)
+		sqlite3_bind_int64(s, 5, st->origin.source_added);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return sk_store_dberr(st, err, "provenance");
+	sqlite3_reset(s);
+	return SK_OK;
+}
+
+void sk_store_set_origin(sk_store *st, const sk_origin *o)
+{
+	st->has_origin = o != NULL;
+	if (o)
+		st->origin = *o;
+	else
+		memset(&st->origin, 0, sizeof(st->origin));
+}
+
 static sk_err next_date_added(sk_store *st, int64_t cid, int64_t *da, sk_error *err)
 {
 	int64_t now = sk_ts_now_us();
@@ -758,6 +836,8 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 	sqlite3_bind_text(s, 12, info->rel_type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 13, sk_ts_now_us());
 	sqlite3_bind_text(s, 14, json, (int)len, SQLITE_STATIC);
+	if (st->has_origin && st->origin.rx)
+		sqlite3_bind_text(s, 15, st->origin.rx, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sk_store_dberr(st, err, info->id);
 	sqlite3_reset(s);
@@ -765,6 +845,8 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 		ver = sqlite3_last_insert_rowid(st->db);
 		is_new = true;
 		if ((rc = put_markings(st, ver, info, err)))
+			return rc;
+		if (st->has_origin && (rc = put_provenance(st, ver, err)))
 			return rc;
 	} else {
 		if ((rc = get_stmt(st, S_FIND_VER, &s, err)))

@@ -5,6 +5,7 @@
 #ifndef SCHAKEL_STORE_PRIV_H
 #define SCHAKEL_STORE_PRIV_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "schakel/store.h"
@@ -26,5 +27,19 @@ sk_err sk_store_exec(sk_store *st, const char *sql, sk_error *err);
 sk_err sk_store_stmt_get(sk_store *st, const char *sql, size_t len, sqlite3_stmt **out,
 			 sk_error *err);
 void sk_store_stmt_put(sk_store *st, sqlite3_stmt *s);
+
+/*
+ * Validate an object built in memory (identity, location, sighting, ...) by
+ * the same rules as imported ones and store it in collection cid (0 = none).
+ * Inside the caller's transaction.  obj stays the caller's.
+ */
+sk_err sk_store_put_json(sk_store *st, int64_t cid, json_t *obj, sk_error *err);
+
+/*
+ * Store a location for country (ISO 3166-1 alpha-2) and a located-at
+ * relationship from identity to it, both created at ts by identity.
+ */
+sk_err sk_store_put_located_at(sk_store *st, const char *identity, const char *country,
+				const char *ts, sk_error *err);
 
 #endif

@@ -83,9 +83,15 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 	 * date_added index in order, turning a LIMIT 100 page into a sort of
 	 * the whole collection).
 	 */
+	/*
+	 * Received versions (rx set) at AMBER or above: only their producer
+	 * or the partner they came from (onward-sharing rule, :rr = reader).
+	 */
 #define VIS(a)                                                                                     \
-	" AND (((:tm >> coalesce(nullif(" a ".tlp,0),:dt)) & 1) OR (" a ".created_by=:pr"           \
-	" AND ((:pm >> coalesce(nullif(" a ".tlp,0),:dt)) & 1)))"
+	" AND (CASE WHEN " a ".rx IS NOT NULL AND coalesce(nullif(" a ".tlp,0),:dt)>=3"           \
+	" THEN (:rr AND (" a ".created_by=:pr OR " a ".rx=:pr))"                                   \
+	" ELSE (((:tm >> coalesce(nullif(" a ".tlp,0),:dt)) & 1) OR (" a ".created_by=:pr"      \
+	" AND ((:pm >> coalesce(nullif(" a ".tlp,0),:dt)) & 1))) END)"
 	const char *visx = q->vis ? VIS("x") : "";
 
 	sk_buf_init(&sql, 1 << 20);
@@ -170,6 +176,8 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 					sqlite3_bind_int64(s, i, (sqlite3_int64)q->vis_mask);
 				else if (!strcmp(name, ":pm"))
 					sqlite3_bind_int64(s, i, (sqlite3_int64)q->vis_producer_mask);
+				else if (!strcmp(name, ":rr"))
+					sqlite3_bind_int(s, i, q->vis_rx_reader ? 1 : 0);
 				else if (!strcmp(name, ":dt"))
 					sqlite3_bind_int(s, i, q->vis_default_tlp);
 				else if (!strcmp(name, ":pr") && q->vis_producer && *q->vis_producer)

@@ -25,15 +25,15 @@
 #include "schakel/timestamp.h"
 #include "schakel/uuid.h"
 #include "store_priv.h"
-#include "taxii_priv.h"
+#include "utf8.h"
 
-#define DEFAULT_PAGE 1000
+#define DEFAULT_PAGE        1000
 #define DEFAULT_MAX_CONTENT ((size_t)100 << 20)
-#define STATUS_KEEP_US ((int64_t)48 * 3600 * 1000000) /* statuses live >= 24 h; purge at 48 h */
+#define STATUS_KEEP_US      ((int64_t)48 * 3600 * 1000000) /* statuses live >= 24 h; purge at 48 h */
 
 /* Envelopes above either bound are imported by the background writer. */
 #define SYNC_MAX_OBJECTS 2000
-#define SYNC_MAX_BYTES ((size_t)4 << 20)
+#define SYNC_MAX_BYTES   ((size_t)4 << 20)
 
 /* One queued POST for the writer thread. */
 typedef struct post_job {
@@ -42,6 +42,7 @@ typedef struct post_job {
 	int64_t cid;
 	char *body;
 	size_t len;
+	char rx[SK_IDENTITY_ID_MAX + 1]; /* the poster's partner identity (provenance) */
 } post_job;
 
 struct sk_taxii {
@@ -69,12 +70,12 @@ static sk_err load_key(sk_store *st, unsigned char key[SK_TAXII_KEY_BYTES], sk_e
 
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='taxii_token_key'", -1,
-				       &s, NULL) != SQLITE_OK)
+		                       &s, NULL) != SQLITE_OK)
 			return sk_store_dberr(st, err, "meta");
 		if (sqlite3_step(s) == SQLITE_ROW &&
 		    sqlite3_column_bytes(s, 0) == SK_TAXII_KEY_BYTES * 2 &&
 		    sodium_hex2bin(key, SK_TAXII_KEY_BYTES, (const char *)sqlite3_column_text(s, 0),
-				   SK_TAXII_KEY_BYTES * 2, NULL, &bl, NULL) == 0 &&
+		                   SK_TAXII_KEY_BYTES * 2, NULL, &bl, NULL) == 0 &&
 		    bl == SK_TAXII_KEY_BYTES) {
 			sqlite3_finalize(s);
 			return SK_OK;
@@ -83,9 +84,9 @@ static sk_err load_key(sk_store *st, unsigned char key[SK_TAXII_KEY_BYTES], sk_e
 		randombytes_buf(key, SK_TAXII_KEY_BYTES);
 		sodium_bin2hex(hex, sizeof(hex), key, SK_TAXII_KEY_BYTES);
 		if (sqlite3_prepare_v2(db,
-				       "INSERT OR IGNORE INTO meta(key, value)"
-				       " VALUES('taxii_token_key', ?1)",
-				       -1, &s, NULL) != SQLITE_OK)
+		                       "INSERT OR IGNORE INTO meta(key, value)"
+		                       " VALUES('taxii_token_key', ?1)",
+		                       -1, &s, NULL) != SQLITE_OK)
 			return sk_store_dberr(st, err, "meta");
 		sqlite3_bind_text(s, 1, hex, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) != SQLITE_DONE) {
@@ -273,7 +274,7 @@ static bool any_public(ctx *c, int64_t root)
 {
 	sqlite3_stmt *s = NULL;
 	static const char q[] = "SELECT EXISTS(SELECT 1 FROM collections WHERE public=1"
-				" AND (?1=0 OR root=?1))";
+	                        " AND (?1=0 OR root=?1))";
 	bool yes = false;
 	if (sk_store_stmt_get(c->st, q, sizeof(q) - 1, &s, NULL))
 		return false;
@@ -317,8 +318,9 @@ static void fill_coll(sqlite3_stmt *s, coll_info *ci)
 /* Collection key (uuid or alias) within the current root; SK_ENOTFOUND if none. */
 static sk_err find_coll(ctx *c, const char *key, int64_t cid, coll_info *ci, sk_error *err)
 {
-	static const char q[] = COLL_SQL " WHERE root=?2 AND (cid=?3 OR uuid=lower(?1) OR"
-					 " cid=(SELECT coll FROM collection_aliases WHERE alias=?1))";
+	static const char q[] =
+	    COLL_SQL " WHERE root=?2 AND (cid=?3 OR uuid=lower(?1) OR"
+	             " cid=(SELECT coll FROM collection_aliases WHERE alias=?1))";
 	sqlite3_stmt *s = NULL;
 	sk_err rc = sk_store_stmt_get(c->st, q, sizeof(q) - 1, &s, err);
 	int step;
@@ -353,10 +355,10 @@ static void put_collection(sk_buf *b, const coll_info *ci, const sk_access *a)
 		jstr(b, ci->alias);
 	}
 	sk_buf_printf(b,
-		      ",\"can_read\":%s,\"can_write\":%s,\"media_types\":"
-		      "[\"application/stix+json;version=2.1\"]}",
-		      sk_policy_can_read(a) ? "true" : "false",
-		      a->authenticated && a->can_write ? "true" : "false");
+	              ",\"can_read\":%s,\"can_write\":%s,\"media_types\":"
+	              "[\"application/stix+json;version=2.1\"]}",
+	              sk_policy_can_read(a) ? "true" : "false",
+	              a->authenticated && a->can_write ? "true" : "false");
 }
 
 /* --- discovery, api root, collections ------------------------------------------------ */
@@ -436,9 +438,8 @@ static void get_api_root(ctx *c, const char *title, const char *desc)
 		sk_buf_puts(b, ",\"description\":");
 		jstr(b, desc);
 	}
-	sk_buf_printf(b,
-		      ",\"versions\":[\"" SK_TAXII_MEDIA_TYPE "\"],\"max_content_length\":%zu}",
-		      c->t->cfg.max_content_length);
+	sk_buf_printf(b, ",\"versions\":[\"" SK_TAXII_MEDIA_TYPE "\"],\"max_content_length\":%zu}",
+	              c->t->cfg.max_content_length);
 	c->resp->status = 200;
 }
 
@@ -526,9 +527,9 @@ static int page_row(void *ud, const sk_row *r)
 			rc = sk_buf_put_json_string(b, r->id, strlen(r->id));
 		if (!rc)
 			rc = sk_buf_printf(b,
-					   ",\"date_added\":\"%s\",\"version\":\"%s\","
-					   "\"media_type\":\"application/stix+json;version=%s\"}",
-					   ts, ver, r->spec);
+			                   ",\"date_added\":\"%s\",\"version\":\"%s\","
+			                   "\"media_type\":\"application/stix+json;version=%s\"}",
+			                   ts, ver, r->spec);
 		break;
 	case M_VERSIONS:
 		sk_taxii_version_str(r->version, r->date_added, ver);
@@ -555,8 +556,7 @@ static bool open_coll(ctx *c, const char *key, bool write, coll_info *ci, sk_acc
 		fail_db(c, &e);
 		return false;
 	}
-	if (rc == SK_ENOTFOUND || !sk_policy_can_see_collection(a) ||
-	    (write && !c->who.aid)) {
+	if (rc == SK_ENOTFOUND || !sk_policy_can_see_collection(a) || (write && !c->who.aid)) {
 		if (rc == SK_OK)
 			sk_collection_clear(&ci->c);
 		if (!c->who.aid)
@@ -570,7 +570,7 @@ static bool open_coll(ctx *c, const char *key, bool write, coll_info *ci, sk_acc
 		sk_collection_clear(&ci->c);
 		fail(c, 403, "Forbidden",
 		     write ? "this account may not add objects to this collection"
-			   : "this account may not read this collection");
+		           : "this account may not read this collection");
 		return false;
 	}
 	return true;
@@ -584,9 +584,10 @@ static void get_objects(ctx *c, const char *ckey, enum mode mode, const char *oi
 	    [M_OBJECT] = SK_TF_ADDED_AFTER | SK_TF_LIMIT | SK_TF_NEXT | SK_TF_VERSION | SK_TF_SPEC,
 	    [M_VERSIONS] = SK_TF_ADDED_AFTER | SK_TF_LIMIT | SK_TF_NEXT | SK_TF_SPEC,
 	};
-	static const char *const key[] = {
-	    [M_OBJECTS] = "objects", [M_MANIFEST] = "objects", [M_OBJECT] = "objects",
-	    [M_VERSIONS] = "versions"};
+	static const char *const key[] = {[M_OBJECTS] = "objects",
+	                                  [M_MANIFEST] = "objects",
+	                                  [M_OBJECT] = "objects",
+	                                  [M_VERSIONS] = "versions"};
 	sk_taxii_filters f;
 	sk_taxii_resp *r = c->resp;
 	sk_buf *b = &r->body;
@@ -635,8 +636,7 @@ static void get_objects(ctx *c, const char *ckey, enum mode mode, const char *oi
 			vk[i] = f.versions[i];
 		if (mode != M_VERSIONS)
 			q.versions = vk;
-		pg.limit = f.limit && f.limit < c->t->cfg.page_size ? f.limit
-								     : c->t->cfg.page_size;
+		pg.limit = f.limit && f.limit < c->t->cfg.page_size ? f.limit : c->t->cfg.page_size;
 		q.limit = pg.limit + 1;
 		sk_policy_apply(&a, &q);
 		sk_buf_printf(b, "{\"%s\":[", key[mode]);
@@ -700,8 +700,8 @@ static void delete_object(ctx *c, const char *ckey, const char *oid)
 		fail(c, 403, "Forbidden", "this account may not delete from this collection");
 		goto out_coll;
 	}
-	if (sk_taxii_filters_parse(c->req->params, c->req->nparams, SK_TF_VERSION | SK_TF_SPEC,
-				   &f, &e)) {
+	if (sk_taxii_filters_parse(c->req->params, c->req->nparams, SK_TF_VERSION | SK_TF_SPEC, &f,
+	                           &e)) {
 		fail(c, 400, "Bad request", e.msg);
 		goto out_coll;
 	}
@@ -806,7 +806,7 @@ static void on_object(void *ud, const sk_import_event *ev)
 	if (ev->message) {
 		char m[900];
 		snprintf(m, sizeof(m), "object %llu: %s", (unsigned long long)ev->index,
-			 ev->message);
+		         ev->message);
 		d->message = strdup(m);
 	}
 	if (!d->id || (ev->message && !d->message))
@@ -828,10 +828,10 @@ static void post_state_free(post_state *ps)
  * by status_finish() with the per-object details.
  */
 static sk_err status_insert(sk_store *st, const char *sid, int64_t root, int64_t cid, int64_t aid,
-			    int64_t total, int64_t pending, sk_error *err)
+                            int64_t total, int64_t pending, sk_error *err)
 {
 	static const char qs[] = "INSERT INTO statuses(sid, root, coll, aid, created, total, "
-				 "success, failure, pending) VALUES(?1,?2,?3,?4,?5,?6,0,0,?7)";
+	                         "success, failure, pending) VALUES(?1,?2,?3,?4,?5,?6,0,0,?7)";
 	static const char qp[] = "DELETE FROM statuses WHERE created<?1";
 	sqlite3_stmt *s = NULL;
 	int64_t now = sk_ts_now_us();
@@ -864,12 +864,12 @@ static sk_err status_insert(sk_store *st, const char *sid, int64_t root, int64_t
  * error) count as failures.
  */
 static sk_err status_finish(sk_store *st, const char *sid, const post_state *ps,
-			    int64_t extra_failed, sk_error *err)
+                            int64_t extra_failed, sk_error *err)
 {
 	static const char qu[] = "UPDATE statuses SET success=?2, failure=?3, pending=0"
-				 " WHERE sid=?1";
+	                         " WHERE sid=?1";
 	static const char qd[] = "INSERT INTO status_details(sid, seq, outcome, id, spec, "
-				 "version, message) VALUES(?1,?2,?3,?4,?5,?6,?7)";
+	                         "version, message) VALUES(?1,?2,?3,?4,?5,?6,?7)";
 	sqlite3_stmt *s = NULL;
 	int64_t fails = extra_failed;
 	sk_err rc;
@@ -894,7 +894,7 @@ static sk_err status_finish(sk_store *st, const char *sid, const post_state *ps,
 		sqlite3_bind_text(s, 4, d->id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 5, d->spec[0] ? d->spec : NULL, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 6, d->outcome == SK_IMPORT_REJECTED ? NULL : d->version, -1,
-				  SQLITE_STATIC);
+		                  SQLITE_STATIC);
 		sqlite3_bind_text(s, 7, d->message, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			rc = sk_store_dberr(st, err, "status");
@@ -904,8 +904,7 @@ static sk_err status_finish(sk_store *st, const char *sid, const post_state *ps,
 }
 
 /* Insert and finish a status in one transaction (synchronous POST). */
-static sk_err save_status(ctx *c, const char *sid, int64_t cid, const post_state *ps,
-			  sk_error *err)
+static sk_err save_status(ctx *c, const char *sid, int64_t cid, const post_state *ps, sk_error *err)
 {
 	sk_err rc;
 
@@ -921,10 +920,15 @@ static sk_err save_status(ctx *c, const char *sid, int64_t cid, const post_state
 	return rc;
 }
 
-/* Import body into collection cid, collecting per-object outcomes in ps. */
-static sk_err import_body(sk_store *st, int64_t cid, const char *body, size_t len, post_state *ps,
-			  sk_error *err)
+/*
+ * Import body into collection cid, collecting per-object outcomes in ps.
+ * Versions new to the store are recorded as received from rx (the poster's
+ * partner identity), which the onward-sharing rule reads.
+ */
+static sk_err import_body(sk_store *st, int64_t cid, const char *body, size_t len, const char *rx,
+                          post_state *ps, sk_error *err)
 {
+	sk_origin origin = {.rx = rx && *rx ? rx : NULL};
 	sk_reader *rd = NULL;
 	sk_import_stats stats;
 	sk_import_opts o = {
@@ -937,7 +941,9 @@ static sk_err import_body(sk_store *st, int64_t cid, const char *body, size_t le
 	memset(&stats, 0, sizeof(stats));
 	if ((rc = sk_reader_open_mem(body, len, "body", &rd, err)))
 		return rc;
+	sk_store_set_origin(st, origin.rx ? &origin : NULL);
 	rc = sk_import_reader(st, rd, &o, &stats, err);
+	sk_store_set_origin(st, NULL);
 	sk_reader_close(rd);
 	if (!rc && ps->oom)
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
@@ -950,11 +956,11 @@ static void run_job(sk_store *st, post_job *job, size_t nobj)
 {
 	post_state ps = {0};
 	sk_error e;
-	sk_err rc = st ? import_body(st, job->cid, job->body, job->len, &ps, &e) : SK_EDB;
+	sk_err rc = st ? import_body(st, job->cid, job->body, job->len, job->rx, &ps, &e) : SK_EDB;
 
 	if (rc)
 		fprintf(stderr, "schakel: serve: background POST %s: %s\n", job->sid,
-			st ? e.msg : "no store connection");
+		        st ? e.msg : "no store connection");
 	if (st) {
 		int64_t missing = (int64_t)nobj > (int64_t)ps.n ? (int64_t)nobj - (int64_t)ps.n : 0;
 		if (sk_store_begin(st, &e) == SK_OK) {
@@ -1052,9 +1058,9 @@ static void writer_stop(sk_taxii *t)
 static void render_status(ctx *c, const char *sid, int http_status)
 {
 	static const char qs[] = "SELECT coll, aid, created, total, success, failure, pending"
-				 " FROM statuses WHERE sid=?1 AND root=?2";
+	                         " FROM statuses WHERE sid=?1 AND root=?2";
 	static const char qd[] =
-	    "SELECT d.outcome, d.id, d.version, d.message, o.tlp, o.created_by, d.spec"
+	    "SELECT d.outcome, d.id, d.version, d.message, o.tlp, o.created_by, d.spec, o.rx"
 	    " FROM status_details d LEFT JOIN objects o"
 	    " ON o.id=d.id AND o.spec=d.spec AND o.version=d.version"
 	    " WHERE d.sid=?1 ORDER BY d.seq";
@@ -1093,10 +1099,11 @@ static void render_status(ctx *c, const char *sid, int http_status)
 	sk_ts_format_us(created, ts);
 	sk_buf_reset(b);
 	sk_buf_printf(b,
-		      "{\"id\":\"%s\",\"status\":\"%s\",\"request_timestamp\":\"%s\","
-		      "\"total_count\":%lld,\"success_count\":%lld,\"failure_count\":%lld,"
-		      "\"pending_count\":%lld",
-		      sid, pend ? "pending" : "complete", ts, (long long)total, (long long)succ, (long long)failc, (long long)pend);
+	              "{\"id\":\"%s\",\"status\":\"%s\",\"request_timestamp\":\"%s\","
+	              "\"total_count\":%lld,\"success_count\":%lld,\"failure_count\":%lld,"
+	              "\"pending_count\":%lld",
+	              sid, pend ? "pending" : "complete", ts, (long long)total, (long long)succ,
+	              (long long)failc, (long long)pend);
 	for (int pass = 0; pass < 2; pass++) {
 		bool first = true;
 		int step;
@@ -1119,10 +1126,11 @@ static void render_status(ctx *c, const char *sid, int http_status)
 			first = false;
 			jstr(b, id ? id : "");
 			if (pass == 0) {
-				bool visible = sqlite3_column_type(s, 4) != SQLITE_NULL &&
-					       sk_policy_visible(
-						   &a, (sk_tlp)sqlite3_column_int(s, 4),
-						   (const char *)sqlite3_column_text(s, 5));
+				bool visible =
+				    sqlite3_column_type(s, 4) != SQLITE_NULL &&
+				    sk_policy_visible_rx(&a, (sk_tlp)sqlite3_column_int(s, 4),
+				                         (const char *)sqlite3_column_text(s, 5),
+				                         (const char *)sqlite3_column_text(s, 7));
 				sk_taxii_version_str(vkey, created, ver);
 				sk_buf_printf(b, ",\"version\":\"%s\"", ver);
 				if (outcome == SK_IMPORT_DUPLICATE && visible)
@@ -1160,8 +1168,7 @@ static void post_objects(ctx *c, const char *ckey)
 		return;
 	}
 	if (!content_type_ok(rq->content_type)) {
-		fail(c, 415, "Unsupported media type",
-		     "send Content-Type: " SK_TAXII_MEDIA_TYPE);
+		fail(c, 415, "Unsupported media type", "send Content-Type: " SK_TAXII_MEDIA_TYPE);
 		return;
 	}
 	if (!open_coll(c, ckey, true, &ci, &a))
@@ -1185,9 +1192,10 @@ static void post_objects(ctx *c, const char *ckey)
 		job->len = rq->body_len;
 		job->cid = ci.c.cid;
 		memcpy(job->sid, sid, sizeof(sid));
+		snprintf(job->rx, sizeof(job->rx), "%s", c->who.identity);
 		if (sk_store_begin(c->st, &e) ||
 		    status_insert(c->st, sid, c->root, ci.c.cid, c->who.aid, (int64_t)nobj,
-				  (int64_t)nobj, &e) ||
+		                  (int64_t)nobj, &e) ||
 		    sk_store_commit(c->st, &e)) {
 			sk_store_rollback(c->st);
 			free(job->body);
@@ -1211,12 +1219,13 @@ static void post_objects(ctx *c, const char *ckey)
 		goto out;
 	}
 	{
-		sk_err rc = import_body(c->st, ci.c.cid, rq->body, rq->body_len, &ps, &e);
+		sk_err rc =
+		    import_body(c->st, ci.c.cid, rq->body, rq->body_len, c->who.identity, &ps, &e);
 		if (rc) {
 			fprintf(stderr, "schakel: serve: POST: %s\n", e.msg);
 			fail(c, rc == SK_EBUSY ? 503 : 500, "Objects not stored",
 			     rc == SK_EBUSY ? "the store is busy; retry later"
-					    : "the store could not take this envelope");
+			                    : "the store could not take this envelope");
 			goto out;
 		}
 	}
@@ -1251,7 +1260,8 @@ void sk_taxii_handle(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_taxi
 
 	memset(resp, 0, sizeof(*resp));
 	sk_buf_init(&resp->body, (size_t)256 << 20);
-	if (!req->path || strlen(req->path) >= sizeof(path) || !sk_taxii_utf8_valid(req->path)) {
+	if (!req->path || strlen(req->path) >= sizeof(path) ||
+	    !sk_utf8_valid(req->path, strlen(req->path), NULL)) {
 		fail(&c, 404, "Not found", "no such resource");
 		return;
 	}
@@ -1302,7 +1312,8 @@ void sk_taxii_handle(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_taxi
 		if (!get)
 			return method_not_allowed(&c, "GET, HEAD");
 		if (!c.who.aid)
-			return fail(&c, 401, "Authentication required", "statuses need credentials");
+			return fail(&c, 401, "Authentication required",
+			            "statuses need credentials");
 		render_status(&c, seg[2], 200);
 		return;
 	}
@@ -1333,9 +1344,11 @@ void sk_taxii_handle(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_taxi
 			sk_collection_clear(&ci.c);
 		}
 		if (!c.who.aid)
-			fail(&c, 401, "Authentication required", "this collection needs credentials");
+			fail(&c, 401, "Authentication required",
+			     "this collection needs credentials");
 		else
-			fail(&c, 404, "Collection not found", "no such collection in this API root");
+			fail(&c, 404, "Collection not found",
+			     "no such collection in this API root");
 		return;
 	}
 	if (nseg == 4 && !strcmp(seg[3], "objects")) {

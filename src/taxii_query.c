@@ -16,56 +16,13 @@
 #include "schakel/reader.h"
 #include "schakel/stix.h"
 #include "schakel/timestamp.h"
-#include "taxii_priv.h"
+#include "hex.h"
+#include "utf8.h"
 
 /* --- small helpers --------------------------------------------------------- */
 
-bool sk_taxii_utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned c = *p, n;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3;
-		else
-			return false;
-		for (unsigned i = 1; i <= n; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-		if (c == 0xe0 && p[1] < 0xa0)
-			return false; /* overlong */
-		if (c == 0xed && p[1] >= 0xa0)
-			return false; /* surrogates */
-		if (c == 0xf0 && p[1] < 0x90)
-			return false;
-		if (c == 0xf4 && p[1] >= 0x90)
-			return false;
-		p += n + 1;
-	}
-	return true;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 sk_err sk_taxii_query_split(const char *qs, size_t len, sk_taxii_param **params, size_t *n,
-			    char **storage, sk_error *err)
+                            char **storage, sk_error *err)
 {
 	sk_taxii_param *p = NULL;
 	char *buf = NULL, *w;
@@ -76,7 +33,7 @@ sk_err sk_taxii_query_split(const char *qs, size_t len, sk_taxii_param **params,
 	*storage = NULL;
 	if (len > SK_TAXII_MAX_QUERY)
 		return sk_error_set(err, SK_ELIMIT, "query string longer than %d bytes",
-				    SK_TAXII_MAX_QUERY);
+		                    SK_TAXII_MAX_QUERY);
 	for (i = 0; i < len; i++)
 		cap += qs[i] == '&';
 	if (cap > SK_TAXII_MAX_PARAMS * 4)
@@ -109,13 +66,13 @@ sk_err sk_taxii_query_split(const char *qs, size_t len, sk_taxii_param **params,
 			if (c == '+')
 				c = ' ';
 			else if (c == '%') {
-				int hi = j + 2 < end ? hexval(qs[j + 1]) : -1;
-				int lo = j + 2 < end ? hexval(qs[j + 2]) : -1;
+				int hi = j + 2 < end ? sk_hexval((unsigned char)qs[j + 1]) : -1;
+				int lo = j + 2 < end ? sk_hexval((unsigned char)qs[j + 2]) : -1;
 				if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 					free(p);
 					free(buf);
 					return sk_error_set(err, SK_EINVAL,
-							    "bad percent-encoding in the query");
+					                    "bad percent-encoding in the query");
 				}
 				c = (char)(hi * 16 + lo);
 				j += 2;
@@ -141,7 +98,7 @@ sk_err sk_taxii_query_split(const char *qs, size_t len, sk_taxii_param **params,
 enum fkey { F_ADDED_AFTER, F_LIMIT, F_NEXT, F_ID, F_TYPE, F_VERSION, F_SPEC, F__COUNT };
 
 static const char *const fkey_name[F__COUNT] = {
-    "added_after", "limit", "next", "match[id]", "match[type]", "match[version]",
+    "added_after",         "limit", "next", "match[id]", "match[type]", "match[version]",
     "match[spec_version]",
 };
 
@@ -179,7 +136,7 @@ static bool split_commas(char *s, const char **out, size_t max, size_t *n)
 }
 
 static sk_err filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
-			    sk_taxii_filters *f, sk_error *err)
+                            sk_taxii_filters *f, sk_error *err)
 {
 	const char *raw[F__COUNT] = {0};
 	const char *vals[SK_TAXII_MAX_VALUES];
@@ -191,14 +148,15 @@ static sk_err filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
 	f->added_after = -1;
 	if (n > SK_TAXII_MAX_PARAMS)
 		return sk_error_set(err, SK_EINVAL, "too many query parameters (at most %d)",
-				    SK_TAXII_MAX_PARAMS);
+		                    SK_TAXII_MAX_PARAMS);
 	for (size_t i = 0; i < n; i++) {
 		const char *key = p[i].key ? p[i].key : "";
 		const char *val = p[i].value;
 		total += strlen(key) + (val ? strlen(val) : 0) + 2;
 		if (total > SK_TAXII_MAX_QUERY)
 			return sk_error_set(err, SK_EINVAL, "query parameters too long");
-		if (!sk_taxii_utf8_valid(key) || (val && !sk_taxii_utf8_valid(val)))
+		if (!sk_utf8_valid(key, strlen(key), NULL) ||
+		    (val && !sk_utf8_valid(val, strlen(val), NULL)))
 			return sk_error_set(err, SK_EINVAL, "query parameter is not valid UTF-8");
 		for (k = 0; k < F__COUNT; k++)
 			if (!strcmp(key, fkey_name[k]))
@@ -206,15 +164,15 @@ static sk_err filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
 		if (k == F__COUNT) {
 			if (!strncmp(key, "match[", 6))
 				return sk_error_set(err, SK_EINVAL, "unsupported filter '%.64s'",
-						    key);
+				                    key);
 			continue; /* unknown parameters are ignored */
 		}
 		if (!(allowed & (1u << k)))
 			return sk_error_set(err, SK_EINVAL, "'%s' is not supported here",
-					    fkey_name[k]);
+			                    fkey_name[k]);
 		if (raw[k])
 			return sk_error_set(err, SK_EINVAL, "'%s' given more than once",
-					    fkey_name[k]);
+			                    fkey_name[k]);
 		if (!val || !*val)
 			return sk_error_set(err, SK_EINVAL, "'%s' needs a value", fkey_name[k]);
 		raw[k] = val;
@@ -250,9 +208,10 @@ static sk_err filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
 		w += strlen(raw[F_ID]) + 1;
 		for (size_t i = 0; i < f->nids; i++)
 			if (!sk_stix_id_valid(f->ids[i], NULL))
-				return sk_error_set(err, SK_EINVAL, "match[id]: '%.80s' is not a "
-								    "STIX id",
-						    f->ids[i]);
+				return sk_error_set(err, SK_EINVAL,
+				                    "match[id]: '%.80s' is not a "
+				                    "STIX id",
+				                    f->ids[i]);
 	}
 	if (raw[F_TYPE]) {
 		strcpy(w, raw[F_TYPE]);
@@ -262,8 +221,8 @@ static sk_err filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
 		for (size_t i = 0; i < f->ntypes; i++)
 			if (!type_name_ok(f->types[i]))
 				return sk_error_set(err, SK_EINVAL,
-						    "match[type]: '%.80s' is not a STIX type",
-						    f->types[i]);
+				                    "match[type]: '%.80s' is not a STIX type",
+				                    f->types[i]);
 	}
 	if (raw[F_SPEC]) {
 		strcpy(w, raw[F_SPEC]);
@@ -273,9 +232,9 @@ static sk_err filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
 		for (size_t i = 0; i < f->nspecs; i++)
 			if (strcmp(f->specs[i], "2.0") && strcmp(f->specs[i], "2.1"))
 				return sk_error_set(err, SK_EINVAL,
-						    "match[spec_version]: '%.20s' is not 2.0 or "
-						    "2.1",
-						    f->specs[i]);
+				                    "match[spec_version]: '%.20s' is not 2.0 or "
+				                    "2.1",
+				                    f->specs[i]);
 	}
 	if (raw[F_VERSION]) {
 		strcpy(w, raw[F_VERSION]);
@@ -293,13 +252,13 @@ static sk_err filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
 			else if (!strcmp(vals[i], "all"))
 				f->vermode |= SK_VER_ALL;
 			else if (sk_ts_parse(vals[i], strlen(vals[i]), f->versions[f->nversions],
-					     NULL))
+			                     NULL))
 				f->nversions++;
 			else
 				return sk_error_set(err, SK_EINVAL,
-						    "match[version]: '%.40s' is not last, first, "
-						    "all or a timestamp",
-						    vals[i]);
+				                    "match[version]: '%.40s' is not last, first, "
+				                    "all or a timestamp",
+				                    vals[i]);
 		}
 	}
 	/* the filters a next token is bound to (everything but limit and next) */
@@ -308,10 +267,10 @@ static sk_err filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
 		if (k == F_LIMIT || k == F_NEXT)
 			continue;
 		crypto_generichash_update(&hs, (const unsigned char *)fkey_name[k],
-					  strlen(fkey_name[k]) + 1);
+		                          strlen(fkey_name[k]) + 1);
 		if (raw[k])
 			crypto_generichash_update(&hs, (const unsigned char *)raw[k],
-						  strlen(raw[k]) + 1);
+			                          strlen(raw[k]) + 1);
 		else
 			crypto_generichash_update(&hs, (const unsigned char *)"\xff", 1);
 	}
@@ -326,11 +285,11 @@ bad_limit:
 bad_list:
 	sk_taxii_filters_free(f);
 	return sk_error_set(err, SK_EINVAL, "a filter has an empty value or more than %d values",
-			    SK_TAXII_MAX_VALUES);
+	                    SK_TAXII_MAX_VALUES);
 }
 
 sk_err sk_taxii_filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
-			      sk_taxii_filters *f, sk_error *err)
+                              sk_taxii_filters *f, sk_error *err)
 {
 	sk_err rc = filters_parse(p, n, allowed, f, err);
 	if (rc)
@@ -341,7 +300,7 @@ sk_err sk_taxii_filters_parse(const sk_taxii_param *p, size_t n, unsigned allowe
 /* --- next tokens --------------------------------------------------------------- */
 
 #define TOKEN_PAYLOAD 25
-#define TOKEN_MAC 16
+#define TOKEN_MAC     16
 
 static void put64(unsigned char *p, int64_t v)
 {
@@ -359,8 +318,8 @@ static int64_t get64(const unsigned char *p)
 }
 
 void sk_taxii_token_encode(const unsigned char key[SK_TAXII_KEY_BYTES], int64_t cid,
-			   const unsigned char fhash[8], int64_t date_added,
-			   char out[SK_TAXII_TOKEN_MAX])
+                           const unsigned char fhash[8], int64_t date_added,
+                           char out[SK_TAXII_TOKEN_MAX])
 {
 	unsigned char raw[TOKEN_PAYLOAD + TOKEN_MAC];
 
@@ -369,21 +328,21 @@ void sk_taxii_token_encode(const unsigned char key[SK_TAXII_KEY_BYTES], int64_t 
 	memcpy(raw + 9, fhash, 8);
 	put64(raw + 17, date_added);
 	crypto_generichash(raw + TOKEN_PAYLOAD, TOKEN_MAC, raw, TOKEN_PAYLOAD, key,
-			   SK_TAXII_KEY_BYTES);
+	                   SK_TAXII_KEY_BYTES);
 	sodium_bin2base64(out, SK_TAXII_TOKEN_MAX, raw, sizeof(raw),
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 sk_err sk_taxii_token_decode(const unsigned char key[SK_TAXII_KEY_BYTES], const char *token,
-			     int64_t cid, const unsigned char fhash[8], int64_t *date_added,
-			     sk_error *err)
+                             int64_t cid, const unsigned char fhash[8], int64_t *date_added,
+                             sk_error *err)
 {
 	unsigned char raw[64], mac[TOKEN_MAC];
 	size_t len = 0;
 
 	if (!token || strlen(token) >= SK_TAXII_TOKEN_MAX ||
 	    sodium_base642bin(raw, sizeof(raw), token, strlen(token), NULL, &len, NULL,
-			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    len != TOKEN_PAYLOAD + TOKEN_MAC || raw[0] != 1)
 		return sk_error_set(err, SK_EINVAL, "invalid 'next' token");
 	crypto_generichash(mac, TOKEN_MAC, raw, TOKEN_PAYLOAD, key, SK_TAXII_KEY_BYTES);
@@ -391,8 +350,8 @@ sk_err sk_taxii_token_decode(const unsigned char key[SK_TAXII_KEY_BYTES], const 
 		return sk_error_set(err, SK_EINVAL, "invalid 'next' token");
 	if (get64(raw + 1) != cid || memcmp(raw + 9, fhash, 8) != 0)
 		return sk_error_set(err, SK_EINVAL,
-				    "'next' token belongs to another collection or other filters "
-				    "(resend the same filters)");
+		                    "'next' token belongs to another collection or other filters "
+		                    "(resend the same filters)");
 	*date_added = get64(raw + 17);
 	return SK_OK;
 }
@@ -413,12 +372,13 @@ sk_err sk_taxii_envelope_check(const char *body, size_t len, size_t *nobjects, s
 		return sk_error_set(err, SK_EJSON, "empty body");
 	{
 		size_t k = 0;
-		while (k < len && (body[k] == ' ' || body[k] == '\t' || body[k] == '\r' ||
-				   body[k] == '\n'))
+		while (k < len &&
+		       (body[k] == ' ' || body[k] == '\t' || body[k] == '\r' || body[k] == '\n'))
 			k++;
 		if (k == len || body[k] != '{')
-			return sk_error_set(err, SK_EINVAL, "the body is not a TAXII envelope "
-							    "(a JSON object)");
+			return sk_error_set(err, SK_EINVAL,
+			                    "the body is not a TAXII envelope "
+			                    "(a JSON object)");
 	}
 	if ((rc = sk_reader_open_mem(body, len, "body", &rd, err)))
 		return rc;
@@ -435,8 +395,9 @@ sk_err sk_taxii_envelope_check(const char *body, size_t len, size_t *nobjects, s
 		if (!have)
 			break;
 		if (it.kind != SK_JC_BUNDLE) {
-			rc = sk_error_set(err, SK_EINVAL,
-					  "the body is not a TAXII envelope ({\"objects\": [...]})");
+			rc =
+			    sk_error_set(err, SK_EINVAL,
+			                 "the body is not a TAXII envelope ({\"objects\": [...]})");
 			goto out;
 		}
 		if ((rc = sk_json_parse(doc, it.json, it.len, &v, err))) {
@@ -470,4 +431,3 @@ void sk_taxii_version_str(const char *key, int64_t date_added, char out[40])
 		nd--;
 	snprintf(out, 40, "%.20s%.*sZ", key, (int)nd, key + 20);
 }
-

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sha1.h"
+#include "hex.h"
 
 void sk_uuid_v4(char out[SK_UUID_LEN + 1])
 {
@@ -26,17 +27,6 @@ void sk_uuid_v4(char out[SK_UUID_LEN + 1])
 	out[o] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool sk_uuid_v5(const char *ns, const void *name, size_t n, char out[SK_UUID_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -49,8 +39,8 @@ bool sk_uuid_v5(const char *ns, const void *name, size_t n, char out[SK_UUID_LEN
 	for (size_t i = 0; i < SK_UUID_LEN; i++) {
 		if (ns[i] == '-')
 			continue;
-		nsb[j / 2] = (unsigned char)(j % 2 ? nsb[j / 2] | hexval(ns[i])
-						   : hexval(ns[i]) << 4);
+		nsb[j / 2] = (unsigned char)(j % 2 ? nsb[j / 2] | sk_hexval((unsigned char)ns[i])
+						   : sk_hexval((unsigned char)ns[i]) << 4);
 		j++;
 	}
 	sk_sha1_init(&c);

@@ -24,6 +24,7 @@ typedef struct sk_httpd_config {
 	unsigned threads;               /* worker threads (0 = 4) */
 	unsigned timeout;               /* idle connection timeout, seconds (0 = 30) */
 	bool access_log;                /* JSON lines on stderr */
+	bool metrics;                   /* serve GET /metrics (Prometheus text) */
 	sk_taxii_config taxii;
 } sk_httpd_config;
 

@@ -44,6 +44,14 @@ sk_tlp sk_policy_effective(const sk_access *a, sk_tlp own);
 /* The decision: may a see a version marked own (SK_TLP_NONE if unmarked) produced by created_by? */
 bool sk_policy_visible(const sk_access *a, sk_tlp own, const char *created_by);
 
+/*
+ * The same for a version received from elsewhere: rx is where it first came
+ * from (objects.rx: a peer's or partner's identity), NULL if made or
+ * imported here.  Received AMBER, AMBER+STRICT and RED versions are visible
+ * only to a reader that is their producer or their source (onward sharing).
+ */
+bool sk_policy_visible_rx(const sk_access *a, sk_tlp own, const char *created_by, const char *rx);
+
 /* May a see the collection at all (list it, GET it)? */
 bool sk_policy_can_see_collection(const sk_access *a);
 

@@ -30,7 +30,7 @@ enum {
 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define SK_STORE_SCHEMA_VERSION 4
+#define SK_STORE_SCHEMA_VERSION 5
 
 /*
  * Open (and migrate to the current schema) the store at path.  Without
@@ -111,6 +111,20 @@ typedef enum sk_put_outcome {
 } sk_put_outcome;
 
 /*
+ * Where the versions stored next come from (federation provenance).  With
+ * o set, every version new to the store gets objects.rx = o->rx and a
+ * provenance row (peer, source, arrival time, source date_added) in the same
+ * transaction.  o's strings are borrowed until the next call; NULL = made or
+ * imported here (the default).
+ */
+typedef struct sk_origin {
+	const char *rx;       /* the source's identity (or "peer:NAME"); NULL = local */
+	const char *peer;     /* the peer it was pulled from, or NULL (POSTed) */
+	int64_t source_added; /* date_added at the source (µs), 0 = unknown */
+} sk_origin;
+void sk_store_set_origin(sk_store *st, const sk_origin *o);
+
+/*
  * Store one validated object version (info from sk_stix_validate, whose
  * document must still be alive) in collection cid (0 = in no collection), with
  * json/len its serialised text (stored as is).  Must run inside sk_store_begin/commit.  *date_added (may be
@@ -172,6 +186,11 @@ typedef struct sk_query {
 	unsigned vis_mask, vis_producer_mask;
 	const char *vis_producer; /* may be NULL */
 	int vis_default_tlp;
+	/*
+	 * Received versions (objects.rx set) at AMBER or above are visible only
+	 * when vis_rx_reader and vis_producer is their producer or their source.
+	 */
+	bool vis_rx_reader;
 	bool by_version;             /* order by (spec, version) instead of date_added */
 } sk_query;
 
@@ -204,7 +223,7 @@ sk_err sk_store_relations(sk_store *st, const char *id, sk_rel_fn fn, void *ud, 
 sk_err sk_store_current_indicators(sk_store *st, sk_row_fn fn, void *ud, sk_error *err);
 
 /*
- * The same set, read from the indicators side table (schema 4) without
+ * The same set, read from the indicators side table (schema 5) without
  * touching the objects' JSON: one call per current, non-revoked indicator,
  * in storage order.  Strings are NULL when the property is absent and are
  * only valid during the call.  Much faster than sk_store_current_indicators

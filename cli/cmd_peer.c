@@ -1,0 +1,290 @@
+/*
+ * cmd_peer.c - `schakel peer`, `schakel config`, `schakel sighting` and
+ * `schakel metrics`: federation with other TAXII 2.1 nodes.
+ *
+ * Peer secrets are read from stdin (--secret-stdin) or an environment
+ * variable (--secret-env VAR), never from the command line (it shows in ps)
+ * and never printed.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "schakel/peer.h"
+#include "schakel/sync.h"
+#include "schakel/timestamp.h"
+
+static char *read_secret_stdin(void)
+{
+	char buf[4096];
+	size_t n;
+	if (!fgets(buf, sizeof(buf), stdin))
+		return NULL;
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	char *s = strdup(buf);
+	memset(buf, 0, sizeof(buf));
+	return s;
+}
+
+static int print_peer(void *ud, const sk_peer *p)
+{
+	(void)ud;
+	printf("%-16s %s%s%s coll=%s auth=%s%s%s -> %s every %ds%s\n", p->name, p->url,
+	       p->api_root[0] == '/' || strstr(p->api_root, "://") ? " root=" : " root=",
+	       p->api_root, p->collection, p->auth, p->pull ? " pull" : "", p->push ? " push" : "",
+	       p->local_coll, p->interval, p->reshare ? " reshare" : "");
+	return 0;
+}
+
+static int peer_status(sk_store *st)
+{
+	sk_buf b;
+	sk_error err;
+	int rc = EXIT_OK;
+	sk_buf_init(&b, 0);
+	if (sk_sync_status_render(st, &b, &err)) {
+		cli_err("%s", err.msg);
+		rc = EXIT_INPUT;
+	} else if (b.data) {
+		fwrite(b.data, 1, b.len, stdout);
+	}
+	sk_buf_free(&b);
+	return rc;
+}
+
+static int peer_add(cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"api-root", required_argument, NULL, 'r'},
+	    {"collection", required_argument, NULL, 'c'},
+	    {"auth", required_argument, NULL, 'a'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"secret-stdin", no_argument, NULL, 'S'},
+	    {"secret-env", required_argument, NULL, 'E'},
+	    {"pull", no_argument, NULL, 'P'},
+	    {"push", no_argument, NULL, 'U'},
+	    {"ca", required_argument, NULL, 'C'},
+	    {"identity", required_argument, NULL, 'i'},
+	    {"local-collection", required_argument, NULL, 'l'},
+	    {"reshare", no_argument, NULL, 'R'},
+	    {"interval", required_argument, NULL, 'n'},
+	    {NULL, 0, NULL, 0},
+	};
+	sk_peer_params p = {0};
+	char *secret = NULL;
+	const char *env = NULL;
+	bool from_stdin = false;
+	sk_store *st;
+	sk_error err;
+	int opt, rc = EXIT_OK;
+
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': p.api_root = optarg; break;
+		case 'c': p.collection = optarg; break;
+		case 'a': p.auth = optarg; break;
+		case 'u': p.username = optarg; break;
+		case 'S': from_stdin = true; break;
+		case 'E': env = optarg; break;
+		case 'P': p.pull = true; break;
+		case 'U': p.push = true; break;
+		case 'C': p.ca = optarg; break;
+		case 'i': p.identity = optarg; break;
+		case 'l': p.local_collection = optarg; break;
+		case 'R': p.reshare = true; break;
+		case 'n': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 86400)
+				return cli_usage("peer", "--interval: 1-86400 seconds");
+			p.interval = (int)v;
+			break;
+		}
+		default: return cli_usage("peer", "unknown option");
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage("peer", "peer add NAME URL --api-root R --collection ID ...");
+	p.name = argv[optind];
+	p.url = argv[optind + 1];
+	if (!p.pull && !p.push)
+		p.pull = true;
+	if (from_stdin)
+		secret = read_secret_stdin();
+	else if (env && getenv(env))
+		secret = strdup(getenv(env));
+	p.secret = secret;
+	if (!(st = cli_open_store(ctx, 0))) {
+		free(secret);
+		return EXIT_INPUT;
+	}
+	if (sk_peer_add(st, ctx->db, &p, &err)) {
+		cli_err("peer add: %s", err.msg);
+		rc = err.code == SK_EINVAL ? EXIT_USAGE : EXIT_INPUT;
+	} else {
+		fprintf(stderr, "peer %s added\n", p.name);
+	}
+	if (secret) {
+		memset(secret, 0, strlen(secret));
+		free(secret);
+	}
+	sk_store_close(st);
+	return rc;
+}
+
+int cmd_peer(cli_ctx *ctx, int argc, char **argv)
+{
+	sk_store *st;
+	sk_error err;
+	int rc = EXIT_OK;
+
+	if (argc < 2)
+		return cli_usage("peer", "expected add, list, remove, status or sync");
+	if (!strcmp(argv[1], "add"))
+		return peer_add(ctx, argc, argv);
+	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "status")) {
+		if (argc != 2)
+			return cli_usage("peer", "unexpected argument");
+		if (!(st = cli_open_store(ctx, SK_STORE_READONLY)))
+			return EXIT_INPUT;
+		if (!strcmp(argv[1], "status"))
+			rc = peer_status(st);
+		else if (sk_peer_list(st, print_peer, NULL, &err)) {
+			cli_err("%s", err.msg);
+			rc = EXIT_INPUT;
+		}
+		sk_store_close(st);
+		return rc;
+	}
+	if (!strcmp(argv[1], "remove") || !strcmp(argv[1], "sync")) {
+		long timeout = 0;
+		if (argc == 5 && !strcmp(argv[1], "sync") && !strcmp(argv[3], "--timeout")) {
+			timeout = strtol(argv[4], NULL, 10);
+			if (timeout < 1 || timeout > 3600)
+				return cli_usage("peer", "--timeout: 1-3600 seconds");
+			argc = 3;
+		}
+		if (argc != 3)
+			return cli_usage("peer", "peer %s NAME", argv[1]);
+		if (!(st = cli_open_store(ctx, 0)))
+			return EXIT_INPUT;
+		if (!strcmp(argv[1], "remove")) {
+			if (sk_peer_remove(st, ctx->db, argv[2], &err)) {
+				cli_err("peer remove: %s", err.msg);
+				rc = EXIT_INPUT;
+			}
+		} else {
+			sk_sync_opts o = {.db_path = ctx->db, .timeout_s = timeout,
+					  .low_speed_s = timeout};
+			sk_sync_result r;
+			const char *pl = getenv("SCHAKEL_SYNC_PAGE");
+			if (pl)
+				o.page_limit = (size_t)strtoul(pl, NULL, 10);
+			int64_t t0 = sk_ts_now_us();
+			sk_err e = sk_sync_peer(st, argv[2], &o, &r, &err);
+			double secs = (double)(sk_ts_now_us() - t0) / 1e6;
+			printf("requests %llu pages %llu received %llu stored %llu rejected %llu "
+			       "queued %llu sent %llu refused %llu outbox %llu seconds %.6f\n",
+			       (unsigned long long)r.requests, (unsigned long long)r.pages,
+			       (unsigned long long)r.received, (unsigned long long)r.stored,
+			       (unsigned long long)r.rejected, (unsigned long long)r.queued,
+			       (unsigned long long)r.sent, (unsigned long long)r.refused,
+			       (unsigned long long)r.outbox, secs);
+			if (e) {
+				cli_err("peer sync: %s", err.msg);
+				rc = EXIT_INPUT;
+			}
+		}
+		sk_store_close(st);
+		return rc;
+	}
+	return cli_usage("peer", "unknown subcommand '%s'", argv[1]);
+}
+
+int cmd_config(cli_ctx *ctx, int argc, char **argv)
+{
+	sk_store *st;
+	sk_error err;
+	int rc = EXIT_OK;
+	char *v = NULL;
+
+	if (argc == 4 && !strcmp(argv[1], "set")) {
+		if (!(st = cli_open_store(ctx, 0)))
+			return EXIT_INPUT;
+		if (sk_sync_config_set(st, argv[2], argv[3], &err)) {
+			cli_err("config: %s", err.msg);
+			rc = err.code == SK_EINVAL ? EXIT_USAGE : EXIT_INPUT;
+		}
+	} else if (argc == 3 && !strcmp(argv[1], "get")) {
+		if (!(st = cli_open_store(ctx, SK_STORE_READONLY)))
+			return EXIT_INPUT;
+		sk_err e = sk_sync_config_get(st, argv[2], &v, &err);
+		if (e == SK_OK)
+			printf("%s\n", v);
+		else if (e == SK_ENOTFOUND)
+			printf("(unset)\n");
+		else {
+			cli_err("config: %s", err.msg);
+			rc = EXIT_USAGE;
+		}
+		free(v);
+	} else {
+		return cli_usage("config", "config set NAME VALUE | config get NAME");
+	}
+	sk_store_close(st);
+	return rc;
+}
+
+int cmd_sighting(cli_ctx *ctx, int argc, char **argv)
+{
+	sk_store *st;
+	sk_error err;
+	char sid[64];
+	int64_t count = 0;
+	int rc = EXIT_OK;
+
+	if (argc < 3 || strcmp(argv[1], "add"))
+		return cli_usage("sighting", "sighting add INDICATOR-ID [--count N]");
+	if (argc == 5 && !strcmp(argv[3], "--count"))
+		count = strtoll(argv[4], NULL, 10);
+	else if (argc != 3)
+		return cli_usage("sighting", "sighting add INDICATOR-ID [--count N]");
+	if (!(st = cli_open_store(ctx, 0)))
+		return EXIT_INPUT;
+	if (sk_sync_sighting_add(st, argv[2], count, sid, &err)) {
+		cli_err("sighting: %s", err.msg);
+		rc = EXIT_INPUT;
+	} else {
+		printf("%s\n", sid);
+	}
+	sk_store_close(st);
+	return rc;
+}
+
+int cmd_metrics(cli_ctx *ctx, int argc, char **argv)
+{
+	sk_store *st;
+	sk_error err;
+	sk_buf b;
+	int rc = EXIT_OK;
+	(void)argv;
+
+	if (argc != 1)
+		return cli_usage("metrics", "no arguments");
+	if (!(st = cli_open_store(ctx, SK_STORE_READONLY)))
+		return EXIT_INPUT;
+	sk_buf_init(&b, 0);
+	if (sk_metrics_render(st, &b, &err)) {
+		cli_err("metrics: %s", err.msg);
+		rc = EXIT_INPUT;
+	} else if (b.data) {
+		fwrite(b.data, 1, b.len, stdout);
+	}
+	sk_buf_free(&b);
+	sk_store_close(st);
+	return rc;
+}

@@ -1,0 +1,73 @@
+/*
+ * peer.h - the nodes this node syncs with, and their credentials.
+ *
+ * A peer is one collection on a TAXII 2.1 server: its URL, API root and
+ * collection id, how to authenticate, whether to pull from it and/or push to
+ * it, and the local collection its objects land in (and pushed objects are
+ * taken from).  The database holds only a reference to the secret; the
+ * secret itself (password or token) lives in "<db>.secrets", a file created
+ * with mode 0600 (O_CREAT|O_EXCL, then fchmod) and replaced atomically.  A
+ * secrets file readable by group or others is refused.  Secrets are never
+ * printed.
+ */
+#ifndef SCHAKEL_PEER_H
+#define SCHAKEL_PEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "schakel/error.h"
+#include "schakel/store.h"
+
+#define SK_PEER_NAME_MAX 64
+
+typedef struct sk_peer {
+	int64_t pid;
+	char *name, *url, *api_root, *collection;
+	char *auth;     /* "none", "basic", "token" */
+	char *username; /* basic, or NULL */
+	char *ca;       /* CA file, or NULL */
+	char *identity; /* the peer organisation's STIX identity, or NULL */
+	char *secret;   /* loaded from the secrets file by sk_peer_get, or NULL */
+	bool pull, push, reshare;
+	int64_t local_cid;
+	char *local_coll; /* its name */
+	int interval;     /* seconds between syncs */
+} sk_peer;
+
+typedef struct sk_peer_params {
+	const char *name, *url, *api_root, *collection;
+	const char *auth;     /* "none", "basic", "token" */
+	const char *username; /* basic */
+	const char *secret;   /* password or token (stored in the secrets file) */
+	const char *ca;
+	const char *identity;
+	const char *local_collection; /* name; NULL = "default" */
+	bool pull, push, reshare;
+	int interval; /* 0 = 30 */
+} sk_peer_params;
+
+/* "<db_path>.secrets" (malloc'd, caller frees). */
+char *sk_peer_secrets_path(const char *db_path);
+
+/* Add a peer (SK_EEXIST if the name is taken) and store its secret. */
+sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, sk_error *err);
+
+/* Remove a peer, its sync state, outbox and secret.  SK_ENOTFOUND if none. */
+sk_err sk_peer_remove(sk_store *st, const char *db_path, const char *name, sk_error *err);
+
+/*
+ * Load peer name, with its secret when db_path is given.  Free with
+ * sk_peer_clear() (which wipes the secret).
+ */
+sk_err sk_peer_get(sk_store *st, const char *db_path, const char *name, sk_peer *out,
+		   sk_error *err);
+void sk_peer_clear(sk_peer *p);
+
+/* Call fn for each peer (no secrets loaded); fn returns non-zero to stop. */
+sk_err sk_peer_list(sk_store *st, int (*fn)(void *ud, const sk_peer *p), void *ud, sk_error *err);
+
+/* The source tag received versions of p carry (objects.rx): identity or "peer:NAME". */
+void sk_peer_rx(const sk_peer *p, char *out, size_t n);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * sync.h - federation: pulling from and pushing to peers over TAXII 2.1.
+ *
+ * Pull: GET the peer collection's objects with added_after = the durable
+ * cursor (the last X-TAXII-Date-Added-Last seen), following `next` (or, when
+ * a server gives none, added_after = the page's X-TAXII-Date-Added-Last)
+ * until `more` is false.  Each page is imported in the store's own
+ * transactions with its provenance (peer, arrival, source date_added), and
+ * the cursor is saved after the page: a crash repeats at most one page,
+ * whose versions are then duplicates (no-ops).  With nothing new a sync is
+ * one request.
+ *
+ * Push: versions in the peer's local collection that the onward-sharing rule
+ * lets go to that peer (docs/sharing-policy.md) are queued in a durable
+ * outbox in the same transaction that advances the push cursor, POSTed in
+ * envelopes, their status polled until complete, and removed only then.
+ * Failures back off exponentially per peer.  Delivery is at least once;
+ * the receiver stores a version once.
+ *
+ * Threading: the functions take a store connection of their own thread.
+ */
+#ifndef SCHAKEL_SYNC_H
+#define SCHAKEL_SYNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "schakel/buf.h"
+#include "schakel/error.h"
+#include "schakel/peer.h"
+#include "schakel/store.h"
+
+typedef struct sk_sync_opts {
+	size_t page_limit;        /* limit= per GET (0 = 1000) */
+	size_t max_pages;         /* per pull (0 = 100000) */
+	size_t push_batch;        /* objects per POST (0 = 500) */
+	size_t max_body;          /* largest response (0 = client default) */
+	long timeout_s;           /* per transfer (0 = 300) */
+	long low_speed_s;         /* (0 = 30) */
+	const volatile int *stop; /* shutdown flag, may be NULL */
+	const char *db_path;      /* for the secrets file */
+} sk_sync_opts;
+
+typedef struct sk_sync_result {
+	uint64_t requests;
+	uint64_t pages;
+	uint64_t received, stored, rejected; /* pull */
+	uint64_t queued, sent, refused;      /* push: queued now, accepted, rejected by peer */
+	uint64_t outbox;                     /* still waiting */
+} sk_sync_result;
+
+/* Pull new objects from peer p (p->pull need not be set: explicit call). */
+sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sync_result *res,
+		    sk_error *err);
+
+/* Queue what p may receive and deliver the due part of its outbox. */
+sk_err sk_sync_push(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sync_result *res,
+		    sk_error *err);
+
+/*
+ * One sync of peer name (pull if enabled, then push if enabled), recording
+ * success or failure, and the next run time, in its state.
+ */
+sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sync_result *res,
+		    sk_error *err);
+
+/* Seconds to wait after the n-th consecutive failure (n >= 1): 2^n capped at 1 h, +-25% jitter. */
+int64_t sk_sync_backoff_s(unsigned n, double jitter01);
+
+/*
+ * The identity sightings made here are created by: the node's identity, or,
+ * with the node setting sightings.anonymous = true, an anonymous identity
+ * carrying only the node's sectors and country (created on first use).
+ * *id is malloc'd (caller frees).
+ */
+sk_err sk_sync_sighting_identity(sk_store *st, char **id, sk_error *err);
+
+/* Node settings (meta keys "config.NAME"): only known names are accepted. */
+sk_err sk_sync_config_set(sk_store *st, const char *name, const char *value, sk_error *err);
+sk_err sk_sync_config_get(sk_store *st, const char *name, char **value, sk_error *err);
+
+/*
+ * Record a sighting, made here, of indicator id (latest version), in every
+ * collection holding it, marked like the indicator; count may be 0 (absent).
+ * sid_out (may be NULL, 64 bytes) receives the sighting id.
+ */
+sk_err sk_sync_sighting_add(sk_store *st, const char *indicator, int64_t count, char *sid_out,
+			    sk_error *err);
+
+/* The scheduler: one thread syncing each peer every interval. */
+typedef struct sk_scheduler sk_scheduler;
+sk_err sk_scheduler_start(const char *db_path, const sk_sync_opts *o, sk_scheduler **out,
+			  sk_error *err);
+/* Stop (aborting transfers in progress), join, free; s may be NULL. */
+void sk_scheduler_stop(sk_scheduler *s);
+
+/* One line per peer: last success, failures, cursor, counts, outbox, last error. */
+sk_err sk_sync_status_render(sk_store *st, sk_buf *b, sk_error *err);
+
+/* Prometheus text exposition of the sync metrics (appended to b). */
+sk_err sk_metrics_render(sk_store *st, sk_buf *b, sk_error *err);
+
+#endif

@@ -1,0 +1,806 @@
+/*
+ * sync.c - pull, push (outbox), backoff and the per-peer sync state.
+ *
+ * See sync.h for the protocol and docs/sharing-policy.md ("Onward sharing")
+ * for what may be pushed to whom.  All SQL on the sync tables lives here.
+ */
+#include "schakel/sync.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "schakel/import.h"
+#include "schakel/reader.h"
+#include "schakel/taxii_client.h"
+#include "schakel/timestamp.h"
+#include "schakel/tlp.h"
+#include "store_priv.h"
+
+#define DEFAULT_PAGE 1000
+#define DEFAULT_MAX_PAGES 100000
+#define DEFAULT_PUSH_BATCH 500
+#define PUSH_MAX_BYTES ((size_t)8 << 20)
+#define ENQUEUE_CHUNK 2000
+#define STATUS_POLLS 60 /* about 30 s of polling before a batch counts as failed */
+
+int64_t sk_sync_backoff_s(unsigned n, double jitter01)
+{
+	double base = n >= 12 ? 3600.0 : (double)(1u << (n ? n : 1));
+	if (base > 3600.0)
+		base = 3600.0;
+	if (jitter01 < 0 || jitter01 > 1)
+		jitter01 = 0.5;
+	double v = base * (0.75 + 0.5 * jitter01);
+	return v < 1 ? 1 : (int64_t)v;
+}
+
+static double rand01(void)
+{
+	static _Thread_local unsigned seed;
+	if (!seed)
+		seed = (unsigned)sk_ts_now_us() ^ (unsigned)(uintptr_t)&seed;
+	return (double)rand_r(&seed) / (double)RAND_MAX;
+}
+
+/* --- small SQL helpers ------------------------------------------------------ */
+
+static sk_err exec_bind(sk_store *st, const char *sql, sk_error *err, const char *fmt, ...);
+
+#include <stdarg.h>
+/*
+ * Run one statement with parameters described by fmt: 'i' int64, 't' text
+ * (NULL allowed), 'n' NULL.
+ */
+static sk_err exec_bind(sk_store *st, const char *sql, sk_error *err, const char *fmt, ...)
+{
+	sqlite3_stmt *s = NULL;
+	va_list ap;
+	sk_err rc = SK_OK;
+
+	if (sk_store_stmt_get(st, sql, strlen(sql), &s, err))
+		return SK_EDB;
+	va_start(ap, fmt);
+	for (int i = 0; fmt[i]; i++) {
+		if (fmt[i] == 'i')
+			sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+		else if (fmt[i] == 't')
+			sqlite3_bind_text(s, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(s, i + 1);
+	}
+	va_end(ap);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "sync state");
+	sk_store_stmt_put(st, s);
+	return rc;
+}
+
+/* One statement in its own write transaction. */
+static sk_err exec_tx(sk_store *st, const char *sql, sk_error *err, const char *fmt, int64_t a,
+		      int64_t b)
+{
+	sk_err rc = sk_store_begin(st, err);
+	if (rc)
+		return rc;
+	rc = exec_bind(st, sql, err, fmt, a, b);
+	if (!rc)
+		rc = sk_store_commit(st, err);
+	else
+		sk_store_rollback(st);
+	return rc;
+}
+
+static sk_err meta_get(sk_store *st, const char *key, char **val, sk_error *err)
+{
+	static const char q[] = "SELECT value FROM meta WHERE key=?1";
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_ENOTFOUND;
+	*val = NULL;
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err))
+		return SK_EDB;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*val = strdup((const char *)sqlite3_column_text(s, 0));
+		rc = *val ? SK_OK : SK_ENOMEM;
+	}
+	sk_store_stmt_put(st, s);
+	return rc;
+}
+
+/* --- URLs ------------------------------------------------------------------- */
+
+/* "<api root URL>/" for p (malloc'd). */
+static sk_err root_url(const sk_peer *p, char **out, sk_error *err)
+{
+	char *u = NULL;
+	sk_err rc = sk_tc_url_join(p->url, p->api_root, &u, err);
+	size_t n;
+	if (rc)
+		return rc;
+	n = strlen(u);
+	if (n && u[n - 1] != '/') {
+		char *v = realloc(u, n + 2);
+		if (!v) {
+			free(u);
+			return sk_error_set(err, SK_ENOMEM, "out of memory");
+		}
+		u = v;
+		u[n] = '/';
+		u[n + 1] = '\0';
+	}
+	*out = u;
+	return SK_OK;
+}
+
+static sk_err objects_url(const sk_peer *p, sk_buf *b, sk_error *err)
+{
+	char *root = NULL;
+	sk_err rc = root_url(p, &root, err);
+	if (rc)
+		return rc;
+	sk_buf_init(b, 1 << 16);
+	rc = sk_buf_printf(b, "%scollections/", root);
+	if (!rc)
+		rc = sk_tc_url_escape(b, p->collection);
+	if (!rc)
+		rc = sk_buf_puts(b, "/objects/");
+	free(root);
+	if (rc) {
+		sk_buf_free(b);
+		return sk_error_set(err, rc, "URL too long");
+	}
+	return SK_OK;
+}
+
+static sk_err client_for(const sk_peer *p, const sk_sync_opts *o, sk_tc **c, sk_error *err)
+{
+	sk_tc_config cfg = {
+	    .auth = p->auth,
+	    .username = p->username,
+	    .secret = p->secret,
+	    .ca_file = p->ca,
+	    .timeout_s = o->timeout_s,
+	    .low_speed_s = o->low_speed_s,
+	    .max_body = o->max_body,
+	    .stop = o->stop,
+	};
+	return sk_tc_new(&cfg, c, err);
+}
+
+static const char *http_reason(long status)
+{
+	switch (status) {
+	case 401: return "authentication failed";
+	case 403: return "forbidden";
+	case 404: return "collection not found";
+	case 406: return "not acceptable";
+	case 413: return "request too large";
+	case 415: return "unsupported media type";
+	case 429: return "too many requests";
+	default: return status >= 500 ? "server error" : "unexpected status";
+	}
+}
+
+/* --- pull ------------------------------------------------------------------- */
+
+static sk_err save_pull(sk_store *st, int64_t pid, const char *cursor, uint64_t stored,
+			uint64_t sightings, int64_t source_added, int64_t now, uint64_t reqs,
+			sk_error *err)
+{
+	static const char q[] =
+	    "UPDATE peer_state SET pull_cursor=coalesce(?2, pull_cursor),"
+	    " objects_in=objects_in+?3, sightings_in=sightings_in+?4,"
+	    " share_us_sum=share_us_sum+?5, share_n=share_n+?6,"
+	    " last_source_added=coalesce(?7, last_source_added), requests=requests+?8"
+	    " WHERE pid=?1";
+	sqlite3_stmt *s = NULL;
+	sk_err rc;
+
+	if ((rc = sk_store_begin(st, err)))
+		return rc;
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err)) {
+		sk_store_rollback(st);
+		return SK_EDB;
+	}
+	sqlite3_bind_int64(s, 1, pid);
+	if (cursor && *cursor)
+		sqlite3_bind_text(s, 2, cursor, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (int64_t)stored);
+	sqlite3_bind_int64(s, 4, (int64_t)sightings);
+	sqlite3_bind_int64(s, 5, source_added > 0 && stored ? (now - source_added) * (int64_t)stored
+							     : 0);
+	sqlite3_bind_int64(s, 6, source_added > 0 ? (int64_t)stored : 0);
+	if (source_added > 0)
+		sqlite3_bind_int64(s, 7, source_added);
+	sqlite3_bind_int64(s, 8, (int64_t)reqs);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "peer state");
+	sk_store_stmt_put(st, s);
+	if (!rc)
+		rc = sk_store_commit(st, err);
+	else
+		sk_store_rollback(st);
+	return rc;
+}
+
+static sk_err load_cursor(sk_store *st, int64_t pid, char **cur, sk_error *err)
+{
+	static const char q[] = "SELECT pull_cursor FROM peer_state WHERE pid=?1";
+	sqlite3_stmt *s = NULL;
+	*cur = NULL;
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err))
+		return SK_EDB;
+	sqlite3_bind_int64(s, 1, pid);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*cur = strdup((const char *)sqlite3_column_text(s, 0));
+	sk_store_stmt_put(st, s);
+	return SK_OK;
+}
+
+typedef struct pull_page {
+	uint64_t sightings;
+} pull_page;
+
+sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sync_result *res,
+		    sk_error *err)
+{
+	size_t limit = o->page_limit ? o->page_limit : DEFAULT_PAGE;
+	size_t max_pages = o->max_pages ? o->max_pages : DEFAULT_MAX_PAGES;
+	sk_buf base = {0}, url;
+	sk_tc *c = NULL;
+	char *cursor = NULL, *next = NULL, *after = NULL;
+	char rx[SK_PEER_NAME_MAX + 160];
+	sk_err rc;
+
+	sk_buf_init(&url, 1 << 16);
+	sk_peer_rx(p, rx, sizeof(rx));
+	if ((rc = objects_url(p, &base, err)) || (rc = client_for(p, o, &c, err)) ||
+	    (rc = load_cursor(st, p->pid, &cursor, err)))
+		goto out;
+	/*
+	 * added_after stays the same along a chain of `next` tokens (a server
+	 * may bind its token to the filters); the durable cursor moves per page.
+	 */
+	if (cursor && !(after = strdup(cursor))) {
+		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t page = 0; page < max_pages; page++) {
+		sk_tc_resp r;
+		sk_tc_envelope env;
+		sk_import_stats stats;
+		int64_t src_added = 0, now;
+		char key[SK_TS_KEY_LEN + 1];
+
+		if (o->stop && *o->stop) {
+			rc = sk_error_set(err, SK_EINTERRUPTED, "%s: stopped", p->name);
+			goto out;
+		}
+		sk_buf_reset(&url);
+		if (sk_buf_printf(&url, "%s?limit=%zu", base.data, limit) ||
+		    (after && (sk_buf_puts(&url, "&added_after=") ||
+			       sk_tc_url_escape(&url, after))) ||
+		    (next && (sk_buf_puts(&url, "&next=") || sk_tc_url_escape(&url, next)))) {
+			rc = sk_error_set(err, SK_ELIMIT, "%s: URL too long", p->name);
+			goto out;
+		}
+		rc = sk_tc_get(c, url.data, &r, err);
+		res->requests++;
+		if (rc) {
+			sk_tc_resp_free(&r);
+			sk_error_prefix(err, "peer %s", p->name);
+			goto out;
+		}
+		if (r.status != 200) {
+			rc = sk_error_set(err, SK_EIO, "peer %s: HTTP %ld (%s)", p->name, r.status,
+					  http_reason(r.status));
+			sk_tc_resp_free(&r);
+			goto out;
+		}
+		if (r.content_type[0] && !strstr(r.content_type, "json")) {
+			rc = sk_error_set(err, SK_EINVAL, "peer %s: not JSON (%s)", p->name,
+					  r.content_type);
+			sk_tc_resp_free(&r);
+			goto out;
+		}
+		if ((rc = sk_tc_envelope_scan(r.body.data ? r.body.data : "", r.body.len, &env,
+					      err))) {
+			sk_error_prefix(err, "peer %s", p->name);
+			sk_tc_resp_free(&r);
+			goto out;
+		}
+		res->pages++;
+		if (r.date_last[0] && !sk_ts_parse(r.date_last, strlen(r.date_last), key, &src_added))
+			r.date_last[0] = '\0'; /* unusable as a cursor */
+		memset(&stats, 0, sizeof(stats));
+		if (env.nobjects) {
+			sk_reader *rd = NULL;
+			sk_origin origin = {.rx = rx, .peer = p->name, .source_added = src_added};
+			sk_import_opts io = {.cid = p->local_cid};
+			if ((rc = sk_reader_open_mem(r.body.data, r.body.len, p->name, &rd, err))) {
+				sk_tc_envelope_clear(&env);
+				sk_tc_resp_free(&r);
+				goto out;
+			}
+			sk_store_set_origin(st, &origin);
+			rc = sk_import_reader(st, rd, &io, &stats, err);
+			sk_store_set_origin(st, NULL);
+			sk_reader_close(rd);
+			if (rc) {
+				sk_error_prefix(err, "peer %s", p->name);
+				sk_tc_envelope_clear(&env);
+				sk_tc_resp_free(&r);
+				goto out;
+			}
+			res->received += stats.objects;
+			res->stored += stats.stored + stats.added;
+			res->rejected += stats.rejected;
+		}
+		now = sk_ts_now_us();
+		{
+			uint64_t sightings = 0;
+			for (size_t i = 0; i < stats.ntypes; i++)
+				if (!strcmp(stats.types[i].type, "sighting"))
+					sightings = stats.types[i].stored;
+			rc = save_pull(st, p->pid, r.date_last, stats.stored, sightings, src_added,
+				       now, 1, err);
+		}
+		if (rc) {
+			sk_tc_envelope_clear(&env);
+			sk_tc_resp_free(&r);
+			goto out;
+		}
+		/* where to go next: `next`, else the page's last date_added, else stop */
+		bool more = env.more && env.nobjects > 0;
+		free(next);
+		next = NULL;
+		if (more && env.next && *env.next) {
+			next = env.next;
+			env.next = NULL;
+		}
+		if (r.date_last[0]) {
+			bool moved = !cursor || strcmp(cursor, r.date_last) != 0;
+			free(cursor);
+			cursor = strdup(r.date_last);
+			if (!cursor) {
+				rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+				sk_tc_envelope_clear(&env);
+				sk_tc_resp_free(&r);
+				goto out;
+			}
+			if (!next && !moved)
+				more = false; /* no progress possible */
+		} else if (!next) {
+			more = false;
+		}
+		if (more && !next) { /* no token: continue after this page */
+			free(after);
+			after = cursor ? strdup(cursor) : NULL;
+		}
+		sk_tc_envelope_clear(&env);
+		sk_tc_resp_free(&r);
+		if (!more)
+			break;
+	}
+out:
+	free(cursor);
+	free(next);
+	free(after);
+	sk_buf_free(&base);
+	sk_buf_free(&url);
+	sk_tc_free(c);
+	return rc;
+}
+
+/* --- onward sharing: what may go to a peer ------------------------------------ */
+
+typedef struct share_ctx {
+	const sk_peer *p;
+	const char *node_id, *anon_id;
+	char rx[SK_PEER_NAME_MAX + 160];
+	sk_tlp default_tlp;
+} share_ctx;
+
+static bool same(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+/* Latest version of indicator id: where it came from and who made it. */
+static void indicator_origin(sk_store *st, const char *id, char **rx, char **by)
+{
+	static const char q[] =
+	    "SELECT rx, created_by FROM objects WHERE id=?1 ORDER BY version DESC LIMIT 1";
+	sqlite3_stmt *s = NULL;
+	*rx = *by = NULL;
+	if (!id || sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL))
+		return;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+			*rx = strdup((const char *)sqlite3_column_text(s, 0));
+		if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+			*by = strdup((const char *)sqlite3_column_text(s, 1));
+	}
+	sk_store_stmt_put(st, s);
+}
+
+/*
+ * The onward-sharing decision for one version (docs/sharing-policy.md):
+ * never back to where it came from; sightings made here go only towards the
+ * source or producer of what they sighted; other objects made here go;
+ * a producer may always get its own objects back; other received objects
+ * only at GREEN/CLEAR and only if the peer is configured to re-share.
+ */
+static bool may_push(sk_store *st, const share_ctx *sc, const char *id, const char *type,
+		     const char *by, const char *rx, sk_tlp own_tlp, const char *dst)
+{
+	const sk_peer *p = sc->p;
+	sk_tlp level = own_tlp ? own_tlp : sc->default_tlp;
+	/* made here: by this node or its anonymous identity, or those identities */
+	bool own = same(by, sc->node_id) || same(by, sc->anon_id) || same(id, sc->node_id) ||
+		   same(id, sc->anon_id);
+
+	if (rx && same(rx, sc->rx))
+		return false; /* came from this peer */
+	if (own && !strcmp(type, "sighting")) {
+		char *irx, *iby;
+		bool ok;
+		indicator_origin(st, dst, &irx, &iby);
+		ok = same(irx, sc->rx) || (p->identity && same(iby, p->identity)) ||
+		     same(iby, sc->node_id);
+		free(irx);
+		free(iby);
+		return ok;
+	}
+	if (own)
+		return true;
+	if (p->identity && same(by, p->identity))
+		return true;
+	return p->reshare && level >= SK_TLP_CLEAR && level <= SK_TLP_GREEN;
+}
+
+static sk_err load_push_cursor(sk_store *st, int64_t pid, int64_t *cur, sk_error *err)
+{
+	static const char q[] = "SELECT push_cursor FROM peer_state WHERE pid=?1";
+	sqlite3_stmt *s = NULL;
+	*cur = 0;
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err))
+		return SK_EDB;
+	sqlite3_bind_int64(s, 1, pid);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*cur = sqlite3_column_int64(s, 0);
+	sk_store_stmt_put(st, s);
+	return SK_OK;
+}
+
+/* Move newly added versions of the local collection into p's outbox. */
+static sk_err enqueue(sk_store *st, share_ctx *sc, sk_sync_result *res, sk_error *err)
+{
+	static const char q[] =
+	    "SELECT co.date_added, o.ver, o.type, o.created_by, o.rx, o.tlp, o.dst_ref, o.id"
+	    " FROM collection_objects co JOIN objects o ON o.ver=co.ver"
+	    " WHERE co.coll=?1 AND co.date_added>?2 ORDER BY co.date_added LIMIT ?3";
+	static const char qi[] =
+	    "INSERT OR IGNORE INTO outbox(pid, ver, queued, next_try) VALUES(?1,?2,?3,0)";
+	static const char qc[] = "UPDATE peer_state SET push_cursor=?2 WHERE pid=?1";
+	int64_t cur;
+	sk_err rc;
+
+	for (;;) {
+		sqlite3_stmt *s = NULL;
+		int64_t last;
+		int n = 0;
+		if ((rc = sk_store_begin(st, err)))
+			return rc;
+		if ((rc = load_push_cursor(st, sc->p->pid, &cur, err)))
+			goto fail;
+		last = cur;
+		if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK) {
+			rc = sk_store_dberr(st, err, "outbox");
+			goto fail;
+		}
+		sqlite3_bind_int64(s, 1, sc->p->local_cid);
+		sqlite3_bind_int64(s, 2, cur);
+		sqlite3_bind_int(s, 3, ENQUEUE_CHUNK);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			const char *type = (const char *)sqlite3_column_text(s, 2);
+			const char *by = (const char *)sqlite3_column_text(s, 3);
+			const char *rx = (const char *)sqlite3_column_text(s, 4);
+			const char *dst = (const char *)sqlite3_column_text(s, 6);
+			n++;
+			last = sqlite3_column_int64(s, 0);
+			if (!may_push(st, sc, (const char *)sqlite3_column_text(s, 7),
+				      type ? type : "", by, rx,
+				      (sk_tlp)sqlite3_column_int(s, 5), dst))
+				continue;
+			if ((rc = exec_bind(st, qi, err, "iii", sc->p->pid,
+					    (int64_t)sqlite3_column_int64(s, 1), sk_ts_now_us())))
+				break;
+			res->queued++;
+		}
+		sqlite3_finalize(s);
+		if (rc)
+			goto fail;
+		if (last != cur && (rc = exec_bind(st, qc, err, "ii", sc->p->pid, last)))
+			goto fail;
+		if ((rc = sk_store_commit(st, err)))
+			return rc;
+		if (n < ENQUEUE_CHUNK)
+			return SK_OK;
+	}
+fail:
+	sk_store_rollback(st);
+	return rc;
+}
+
+/* Fail a batch: back off each of its versions. */
+static sk_err batch_failed(sk_store *st, int64_t pid, const int64_t *vers, size_t n,
+			   const char *why, sk_error *err)
+{
+	static const char q[] = "UPDATE outbox SET attempts=attempts+1,"
+				" next_try=?3 + ?4 * (1 << min(attempts, 11)), last_error=?5"
+				" WHERE pid=?1 AND ver=?2";
+	sk_err rc = sk_store_begin(st, err);
+	int64_t now = sk_ts_now_us();
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		sqlite3_stmt *s = NULL;
+		if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err)) {
+			rc = SK_EDB;
+			break;
+		}
+		sqlite3_bind_int64(s, 1, pid);
+		sqlite3_bind_int64(s, 2, vers[i]);
+		sqlite3_bind_int64(s, 3, now);
+		/* 1 s base, 0.75-1.25 jitter, doubled per attempt (capped at 2^11 s) */
+		sqlite3_bind_int64(s, 4, (int64_t)(1e6 * (0.75 + 0.5 * rand01())));
+		sqlite3_bind_text(s, 5, why, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = sk_store_dberr(st, err, "outbox");
+		sk_store_stmt_put(st, s);
+	}
+	if (!rc)
+		return sk_store_commit(st, err);
+	sk_store_rollback(st);
+	return rc;
+}
+
+static sk_err batch_done(sk_store *st, int64_t pid, const int64_t *vers, size_t n,
+			 uint64_t sent, uint64_t sightings, sk_error *err)
+{
+	static const char qd[] = "DELETE FROM outbox WHERE pid=?1 AND ver=?2";
+	static const char qs[] = "UPDATE peer_state SET objects_out=objects_out+?2,"
+				 " sightings_out=sightings_out+?3 WHERE pid=?1";
+	sk_err rc = sk_store_begin(st, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = exec_bind(st, qd, err, "ii", pid, vers[i]);
+	if (!rc)
+		rc = exec_bind(st, qs, err, "iii", pid, (int64_t)sent, (int64_t)sightings);
+	if (!rc)
+		return sk_store_commit(st, err);
+	sk_store_rollback(st);
+	return rc;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* POST the due part of p's outbox, one envelope at a time. */
+static sk_err drain(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sync_result *res,
+		    sk_error *err)
+{
+	static const char q[] = "SELECT o.ver, o.json, o.type FROM outbox b JOIN objects o"
+				" ON o.ver=b.ver WHERE b.pid=?1 AND b.next_try<=?2"
+				" ORDER BY b.ver LIMIT ?3";
+	size_t batch = o->push_batch ? o->push_batch : DEFAULT_PUSH_BATCH;
+	int64_t *vers = malloc(batch * sizeof(*vers));
+	sk_buf url = {0}, env;
+	char *root = NULL;
+	sk_tc *c = NULL;
+	sk_err rc;
+
+	sk_buf_init(&env, PUSH_MAX_BYTES + ((size_t)33 << 20));
+	if (!vers)
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	if ((rc = objects_url(p, &url, err)) || (rc = root_url(p, &root, err)) ||
+	    (rc = client_for(p, o, &c, err)))
+		goto out;
+	for (;;) {
+		sqlite3_stmt *s = NULL;
+		size_t n = 0;
+		uint64_t sightings = 0;
+		sk_tc_resp r;
+		sk_tc_status status;
+
+		if (o->stop && *o->stop) {
+			rc = sk_error_set(err, SK_EINTERRUPTED, "%s: stopped", p->name);
+			goto out;
+		}
+		sk_buf_reset(&env);
+		sk_buf_puts(&env, "{\"objects\":[");
+		if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err)) {
+			rc = SK_EDB;
+			goto out;
+		}
+		sqlite3_bind_int64(s, 1, p->pid);
+		sqlite3_bind_int64(s, 2, sk_ts_now_us());
+		sqlite3_bind_int64(s, 3, (int64_t)batch);
+		while (n < batch && env.len < PUSH_MAX_BYTES && sqlite3_step(s) == SQLITE_ROW) {
+			vers[n] = sqlite3_column_int64(s, 0);
+			if ((n && sk_buf_putc(&env, ',')) ||
+			    sk_buf_append(&env, sqlite3_column_text(s, 1),
+					  (size_t)sqlite3_column_bytes(s, 1))) {
+				rc = sk_error_set(err, SK_ENOMEM, "envelope too large");
+				break;
+			}
+			if (!strcmp((const char *)sqlite3_column_text(s, 2), "sighting"))
+				sightings++;
+			n++;
+		}
+		sk_store_stmt_put(st, s);
+		if (rc)
+			goto out;
+		if (!n)
+			break;
+		if (sk_buf_puts(&env, "]}")) {
+			rc = sk_error_set(err, SK_ENOMEM, "envelope too large");
+			goto out;
+		}
+		rc = sk_tc_post(c, url.data, env.data, env.len, &r, err);
+		res->requests++;
+		if (!rc && r.status != 200 && r.status != 201 && r.status != 202)
+			rc = sk_error_set(err, SK_EIO, "HTTP %ld (%s)", r.status,
+					  http_reason(r.status));
+		if (!rc)
+			rc = sk_tc_status_parse(r.body.data ? r.body.data : "", r.body.len, &status,
+						err);
+		sk_tc_resp_free(&r);
+		/* poll a pending status until it completes (bounded) */
+		for (int i = 0; !rc && !status.complete && i < STATUS_POLLS; i++) {
+			sk_buf su;
+			if (o->stop && *o->stop) {
+				rc = sk_error_set(err, SK_EINTERRUPTED, "stopped");
+				break;
+			}
+			nap_ms(i < 10 ? 50 * (i + 1) : 500);
+			sk_buf_init(&su, 1 << 16);
+			sk_buf_printf(&su, "%sstatus/", root);
+			sk_tc_url_escape(&su, status.id);
+			sk_buf_putc(&su, '/');
+			rc = su.data ? sk_tc_get(c, su.data, &r, err)
+				     : sk_error_set(err, SK_ENOMEM, "out of memory");
+			sk_buf_free(&su);
+			res->requests++;
+			if (!rc && r.status != 200)
+				rc = sk_error_set(err, SK_EIO, "status: HTTP %ld (%s)", r.status,
+						  http_reason(r.status));
+			if (!rc)
+				rc = sk_tc_status_parse(r.body.data ? r.body.data : "", r.body.len,
+							&status, err);
+			sk_tc_resp_free(&r);
+		}
+		if (!rc && !status.complete)
+			rc = sk_error_set(err, SK_EBUSY, "status %s still pending", status.id);
+		if (rc) {
+			sk_error_prefix(err, "push to %s", p->name);
+			sk_error e2;
+			if (rc != SK_EINTERRUPTED)
+				batch_failed(st, p->pid, vers, n, err->msg, &e2);
+			goto out;
+		}
+		/* complete: successes are delivered; failures were refused for good */
+		res->sent += (uint64_t)status.success;
+		res->refused += (uint64_t)status.failure;
+		if ((rc = batch_done(st, p->pid, vers, n, (uint64_t)status.success,
+				     status.failure ? 0 : sightings, err)))
+			goto out;
+	}
+out:
+	{
+		static const char qn[] = "SELECT count(*) FROM outbox WHERE pid=?1";
+		sqlite3_stmt *s = NULL;
+		if (sk_store_stmt_get(st, qn, sizeof(qn) - 1, &s, NULL) == SK_OK) {
+			sqlite3_bind_int64(s, 1, p->pid);
+			if (sqlite3_step(s) == SQLITE_ROW)
+				res->outbox = (uint64_t)sqlite3_column_int64(s, 0);
+			sk_store_stmt_put(st, s);
+		}
+	}
+	free(vers);
+	free(root);
+	sk_buf_free(&url);
+	sk_buf_free(&env);
+	sk_tc_free(c);
+	return rc;
+}
+
+sk_err sk_sync_push(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sync_result *res,
+		    sk_error *err)
+{
+	share_ctx sc = {.p = p};
+	char *node_id = NULL, *anon_id = NULL;
+	sk_collection coll = {0};
+	sk_err rc;
+
+	if ((rc = sk_store_node_id(st, &node_id, err)))
+		return rc;
+	meta_get(st, "anon_identity", &anon_id, NULL);
+	sc.node_id = node_id;
+	sc.anon_id = anon_id;
+	sk_peer_rx(p, sc.rx, sizeof(sc.rx));
+	if ((rc = sk_store_collection_get(st, p->local_coll, &coll, err)))
+		goto out;
+	sc.default_tlp = coll.default_tlp ? coll.default_tlp : SK_TLP_AMBER;
+	if ((rc = enqueue(st, &sc, res, err)))
+		goto out;
+	rc = drain(st, p, o, res, err);
+out:
+	sk_collection_clear(&coll);
+	free(node_id);
+	free(anon_id);
+	return rc;
+}
+
+sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sync_result *res,
+		    sk_error *err)
+{
+	static const char qok[] = "UPDATE peer_state SET last_try=?2, last_ok=?2, failures=0,"
+				  " last_error=NULL, next_run=?2 + ?3 WHERE pid=?1";
+	static const char qbad[] = "UPDATE peer_state SET last_try=?2, failures=failures+1,"
+				   " last_error=?4, next_run=?2 + ?3 WHERE pid=?1";
+	static const char qf[] = "SELECT failures FROM peer_state WHERE pid=?1";
+	sk_peer p;
+	sk_err rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = sk_peer_get(st, o->db_path, name, &p, err)))
+		return rc;
+	/* pull and push are independent: a failed pull still queues and pushes */
+	if (p.pull)
+		rc = sk_sync_pull(st, &p, o, res, err);
+	if (p.push && rc != SK_EINTERRUPTED) {
+		sk_error e2;
+		sk_err rc2 = sk_sync_push(st, &p, o, res, rc ? &e2 : err);
+		if (!rc)
+			rc = rc2;
+	}
+	if (rc != SK_EINTERRUPTED) {
+		int64_t now = sk_ts_now_us();
+		sk_error e2;
+		if (!rc) {
+			sk_store_begin(st, &e2);
+			exec_bind(st, qok, &e2, "iii", p.pid, now, (int64_t)p.interval * 1000000);
+			sk_store_commit(st, &e2);
+		} else {
+			sqlite3_stmt *s = NULL;
+			unsigned fails = 0;
+			if (sk_store_stmt_get(st, qf, sizeof(qf) - 1, &s, NULL) == SK_OK) {
+				sqlite3_bind_int64(s, 1, p.pid);
+				if (sqlite3_step(s) == SQLITE_ROW)
+					fails = (unsigned)sqlite3_column_int(s, 0);
+				sk_store_stmt_put(st, s);
+			}
+			int64_t wait = sk_sync_backoff_s(fails + 1, rand01());
+			if (wait > p.interval * 20 && p.interval > 0)
+				wait = (int64_t)p.interval * 20 > 60 ? (int64_t)p.interval * 20 : 60;
+			if (sk_store_begin(st, &e2) == SK_OK) {
+				exec_bind(st, qbad, &e2, "iiit", p.pid, now, wait * 1000000,
+					  err->msg);
+				sk_store_commit(st, &e2);
+			}
+		}
+	}
+	(void)exec_tx;
+	sk_peer_clear(&p);
+	return rc;
+}

@@ -1,0 +1,101 @@
+"""Hostile and broken peers: garbage, a body claiming 1 GB, an endless
+chunked stream, a connection cut mid-page, a peer that never answers.  The
+client stops at its bounds and timeouts, stores nothing half-read, keeps its
+cursor, and the next sync against a good server works."""
+import http.server
+import os
+import socketserver
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(__file__))
+from taxii_util import Results  # noqa: E402
+from sync_util import make_node, sql, sync  # noqa: E402
+
+MODE = {"m": "garbage"}
+
+
+class Fake(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        m = MODE["m"]
+        try:
+            if m == "garbage":
+                body = b"\x00\xffnot json at all{{{[[[" * 100
+                self.send_response(200)
+                self.send_header("Content-Type", "application/taxii+json;version=2.1")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            elif m == "huge":  # claims 1 GB, sends a little
+                self.send_response(200)
+                self.send_header("Content-Type", "application/taxii+json;version=2.1")
+                self.send_header("Content-Length", str(1 << 30))
+                self.end_headers()
+                self.wfile.write(b'{"objects":[' + b" " * 65536)
+            elif m == "stream":  # endless chunked body, no length
+                self.send_response(200)
+                self.send_header("Content-Type", "application/taxii+json;version=2.1")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                chunk = b" " * (1 << 20)
+                head = b"%x\r\n" % len(chunk)
+                self.wfile.write(b'1\r\n{\r\n')
+                for _ in range(1 << 14):  # up to 16 GiB; the client cuts first
+                    self.wfile.write(head + chunk + b"\r\n")
+            elif m == "cut":  # a page cut in the middle
+                self.send_response(200)
+                self.send_header("Content-Type", "application/taxii+json;version=2.1")
+                self.send_header("Content-Length", "100000")
+                self.send_header("X-TAXII-Date-Added-Last", "2030-01-01T00:00:00.000000Z")
+                self.end_headers()
+                self.wfile.write(b'{"more":false,"objects":[{"type":"indicator",')
+                self.wfile.flush()
+                self.connection.shutdown(2)
+            elif m == "silent":
+                threading.Event().wait(8)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+        self.close_connection = True
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+
+def main():
+    R = Results()
+    b = make_node("B")
+    srv = Server(("127.0.0.1", 0), Fake)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}/"
+    try:
+        b.run("peer", "add", "evil", url, "--api-root", "/api/", "--collection", "c1",
+              "--pull")
+        for mode, timeout in (("garbage", 30), ("huge", 30), ("stream", 60), ("cut", 30),
+                              ("silent", 2)):
+            MODE["m"] = mode
+            r = b.run("peer", "sync", "evil", "--timeout", str(timeout), check=False)
+            R.check(r.returncode == 1, f"{mode}: sync fails cleanly (rc {r.returncode}): "
+                    f"{r.stderr.strip()[:200]}")
+            n = sql(b, "SELECT count(*) FROM objects WHERE rx IS NOT NULL")[0][0]
+            R.check(n == 0, f"{mode}: nothing stored ({n})")
+            cur = sql(b, "SELECT pull_cursor FROM peer_state")[0][0]
+            R.check(cur is None, f"{mode}: cursor unchanged ({cur})")
+        st = b.run("peer", "status").stdout
+        R.check("last error" in st, "status records the last error")
+        # the node is unharmed: the store still opens and answers
+        R.check(b.run("stats").returncode == 0, "store intact")
+    finally:
+        srv.shutdown()
+        b.cleanup()
+    R.finish()
+
+
+if __name__ == "__main__":
+    main()
