@@ -19,6 +19,7 @@
 #include "schakel/logread.h"
 #include "schakel/psl.h"
 #include "schakel/timestamp.h"
+#include "schakel/warninglist.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -31,51 +32,48 @@ static void on_signal(int sig)
 typedef struct load_ctx {
 	scan_state *ss;
 	sk_matcher *m;
-	sk_jdoc *doc;
 	int64_t at;
-	bool subdomains;
-	uint32_t unsupported, expired, other_type;
+	bool quiet;
+	uint32_t unsupported, expired, other_type, suppressed;
 } load_ctx;
 
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-static int on_indicator(void *ud, const sk_row *r)
+/*
+ * One current indicator from the store's side table: checks its pattern
+ * type and validity window, compiles it, and keeps only its row id (the
+ * metadata is read on its first hit).
+ */
+static int on_indicator(void *ud, const sk_ind_row *r)
 {
 	load_ctx *lc = ud;
 	scan_state *ss = lc->ss;
-	const sk_jval *root, *v;
-	const char *pattern, *ptype, *s;
 	char key[SK_TS_KEY_LEN + 1];
 	int64_t t;
 	sk_error err;
-	unsigned flags = 0;
+	sk_err rc;
 	uint32_t idx;
 
-	if (sk_json_parse(lc->doc, r->json, r->len, &root, &err))
-		return 0;
-	ptype = sk_json_str(sk_json_get(root, "pattern_type"));
-	pattern = sk_json_str(sk_json_get(root, "pattern"));
-	if ((ptype && strcmp(ptype, "stix")) || !pattern) {
+	if ((r->pattern_type && strcmp(r->pattern_type, "stix")) || !r->pattern) {
 		lc->other_type++;
 		return 0;
 	}
-	if ((s = sk_json_str(sk_json_get(root, "valid_from"))) &&
-	    sk_ts_parse(s, strlen(s), key, &t) && t > lc->at) {
+	if ((r->valid_from && sk_ts_parse(r->valid_from, strlen(r->valid_from), key, &t) &&
+	     t > lc->at) ||
+	    (r->valid_until && sk_ts_parse(r->valid_until, strlen(r->valid_until), key, &t) &&
+	     t <= lc->at)) {
 		lc->expired++;
 		return 0;
 	}
-	if ((s = sk_json_str(sk_json_get(root, "valid_until"))) &&
-	    sk_ts_parse(s, strlen(s), key, &t) && t <= lc->at) {
-		lc->expired++;
+	rc = sk_matcher_add(lc->m, r->pattern, r->pattern_len, r->subdomains ? SK_MATCH_SUBDOMAINS : 0,
+			    &idx, &err);
+	if (rc == SK_ESUPPRESSED) {
+		lc->suppressed++;
+		if (!lc->quiet)
+			fprintf(stderr,
+				"schakel: %s: %s; suppressed (use --no-warninglists to keep it)\n",
+				r->id, err.msg);
 		return 0;
 	}
-	v = sk_json_get(root, "x_schakel_subdomains");
-	if (v && v->type == SK_JTRUE)
-		flags |= SK_MATCH_SUBDOMAINS;
-	if (sk_matcher_add(lc->m, pattern, strlen(pattern), flags, &idx, &err)) {
+	if (rc) {
 		fprintf(stderr, "schakel: %s: cannot match: %s\n", r->id, err.msg);
 		lc->unsupported++;
 		return 0;
@@ -90,13 +88,7 @@ static int on_indicator(void *ud, const sk_row *r)
 	}
 	scan_ind *si = &ss->inds[idx];
 	memset(si, 0, sizeof(*si));
-	si->id = strdup(r->id);
-	si->name = dup_or_null(sk_json_str(sk_json_get(root, "name")));
-	si->pattern = strdup(pattern);
-	si->producer = dup_or_null(r->created_by);
-	si->tlp = r->tlp;
-	v = sk_json_get(root, "confidence");
-	si->confidence = sk_json_is(v, SK_JINT) ? (int)v->u.i : -1;
+	si->ver = r->ver;
 	ss->ninds = idx + 1;
 	return 0;
 }
@@ -652,6 +644,7 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	unsigned nw = 0;
 	double next_sighting = 0;
 	sk_psl *psl = NULL;
+	sk_wl_set *wl = NULL;
 	sk_error err;
 	totals tot = {0};
 	int c, exit_code = EXIT_OK;
@@ -742,21 +735,31 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	sk_match_opts mo = {.subdomains = so.subdomains, .psl = psl};
 	lc.ss = &ss;
 	lc.at = so.at;
-	if (sk_matcher_new(&mo, &m, &err) || sk_json_doc_new(0, 0, &lc.doc)) {
+	lc.quiet = so.quiet;
+	if (!so.no_warninglists) {
+		if (sk_warninglist_load(ss.st, &wl, &err)) {
+			cli_err("%s", err.msg);
+			exit_code = EXIT_INPUT;
+			goto out;
+		}
+		if (sk_warninglist_count(wl, NULL))
+			mo.warninglists = wl; /* none imported: nothing to check */
+	}
+	if (sk_matcher_new(&mo, &m, &err)) {
 		cli_err("out of memory");
 		exit_code = EXIT_INPUT;
 		goto out;
 	}
 	lc.m = m;
-	if (sk_store_current_indicators(ss.st, on_indicator, &lc, &err) ||
+	if (sk_store_indicator_rows(ss.st, on_indicator, &lc, &err) ||
 	    sk_matcher_build(m, &err) || sk_match_ctx_new(m, &mc, &err) ||
 	    sk_match_state_new(m, 0, &mst, &err)) {
 		cli_err("%s", err.msg);
 		exit_code = EXIT_INPUT;
 		goto out;
 	}
-	sk_json_doc_free(lc.doc);
-	lc.doc = NULL;
+	sk_warninglist_free(wl);
+	wl = NULL;
 	if (so.threads > 1 && !so.lo.follow) {
 		if (!(ws = calloc(so.threads, sizeof(*ws)))) {
 			cli_err("out of memory");
@@ -778,12 +781,17 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 		fprintf(stderr,
 			"schakel: %u indicators compiled in %.2f s (%u exact keys, %u prefixes, %u "
 			"regexes, %u generic, %u multi-observation); %u cannot be matched, %u "
-			"outside their validity window, %u not STIX patterns\n",
+			"outside their validity window, %u not STIX patterns, %u on warning "
+			"lists%s\n",
 			ms.indicators, now_s() - t0, ms.exact_keys, ms.prefixes, ms.regexes,
-			ms.generic, ms.multi, lc.unsupported, lc.expired, lc.other_type);
-		if (!so.no_warninglists)
-			fprintf(stderr, "schakel: warning lists: not available in this build yet "
-					"(--no-warninglists has no effect)\n");
+			ms.generic, ms.multi, lc.unsupported, lc.expired, lc.other_type,
+			lc.suppressed, so.no_warninglists ? " (not checked: --no-warninglists)" : "");
+		fprintf(stderr,
+			"schakel: matcher %.1f MiB, %.0f bytes per indicator (%u compiled directly, "
+			"index %.1f MiB)\n",
+			(double)ms.bytes / 1048576.0,
+			ms.indicators ? (double)ms.bytes / ms.indicators : 0.0, ms.direct,
+			(double)ms.bytes_exact / 1048576.0);
 	}
 
 	if (so.output) {
@@ -845,7 +853,7 @@ out:
 	free(ws);
 	if (ss.out && ss.out != stdout)
 		fclose(ss.out);
-	sk_json_doc_free(lc.doc);
+	sk_warninglist_free(wl);
 	sk_match_state_free(mst);
 	sk_match_ctx_free(mc);
 	sk_matcher_free(m);

@@ -13,8 +13,15 @@
 #include "schakel/matcher.h"
 #include "schakel/store.h"
 
-/* One compiled indicator: what its hits print, and its sighting tally. */
+/*
+ * One compiled indicator: what its hits print, and its sighting tally.  Only
+ * ver is set at compile time; the metadata (id ... confidence) is read from
+ * the store on the first hit (scan_ind_load), so a million indicators cost
+ * no strings.
+ */
 typedef struct scan_ind {
+	int64_t ver;  /* objects.ver of the compiled version */
+	bool loaded;  /* id ... confidence filled */
 	char *id;
 	char *name;     /* may be NULL */
 	char *pattern;
@@ -52,6 +59,9 @@ typedef struct scan_hit {
 	size_t nrefs;
 	const char *const *files; /* names for refs[].file */
 } scan_hit;
+
+/* Fill si's metadata from the store (once; main thread).  0, or -1 if it is gone. */
+int scan_ind_load(scan_state *ss, scan_ind *si);
 
 /* Print one hit as a JSON line and count it for the sighting.  0 or -1 on a write error. */
 int scan_emit(scan_state *ss, const scan_hit *h);

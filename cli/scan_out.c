@@ -116,6 +116,41 @@ static int on_rel(void *ud, const sk_row *rel, const char *rel_type, const char 
 	return 0;
 }
 
+static int load_row(void *ud, const sk_row *r)
+{
+	scan_ind *si = ud;
+	sk_jdoc *doc = NULL;
+	const sk_jval *root, *v;
+	sk_error err;
+
+	si->id = strdup(r->id);
+	si->producer = r->created_by ? strdup(r->created_by) : NULL;
+	si->tlp = r->tlp;
+	si->confidence = -1;
+	if (!sk_json_doc_new(0, 0, &doc) && !sk_json_parse(doc, r->json, r->len, &root, &err)) {
+		const char *n = sk_json_str(sk_json_get(root, "name"));
+		const char *pat = sk_json_str(sk_json_get(root, "pattern"));
+		si->name = n ? strdup(n) : NULL;
+		si->pattern = pat ? strdup(pat) : NULL;
+		v = sk_json_get(root, "confidence");
+		if (sk_json_is(v, SK_JINT))
+			si->confidence = (int)v->u.i;
+	}
+	sk_json_doc_free(doc);
+	return 0;
+}
+
+int scan_ind_load(scan_state *ss, scan_ind *si)
+{
+	sk_error err;
+	if (si->loaded)
+		return si->id ? 0 : -1;
+	si->loaded = true;
+	if (sk_store_get_ver(ss->st, si->ver, load_row, si, &err))
+		return -1;
+	return si->id ? 0 : -1;
+}
+
 static const char *fragment(scan_state *ss, scan_ind *si)
 {
 	sk_buf b;
@@ -125,6 +160,7 @@ static const char *fragment(scan_state *ss, scan_ind *si)
 
 	if (si->frag)
 		return si->frag;
+	scan_ind_load(ss, si);
 	sk_buf_init(&b, 0);
 	sk_buf_puts(&b, "\"indicator\":{\"id\":");
 	put_str_or_null(&b, si->id);
@@ -345,7 +381,8 @@ int scan_write_sightings(scan_state *ss, const char *collection)
 	if ((rc = sk_json_doc_new(0, 0, &doc)) || (rc = sk_store_begin(ss->st, &err)))
 		goto out;
 	for (uint32_t i = 0; i < ss->ninds && !rc; i++)
-		if (ss->inds[i].hits > ss->inds[i].flushed) {
+		if (ss->inds[i].hits > ss->inds[i].flushed &&
+		    !scan_ind_load(ss, &ss->inds[i])) {
 			rc = put_sighting(ss, cid, &ss->inds[i], doc, &b, &err);
 			n++;
 		}

@@ -111,13 +111,39 @@ static void touch(sk_match_ctx *c, uint32_t oi, uint32_t val, bool exact_ok)
 	c->cand[c->ncand++] = oi;
 }
 
+/*
+ * An indicator compiled without a tree (matcher.c, "direct"): a hit when the
+ * value's (kind, role) is one its path accepts.  Several values of a record
+ * may hit it; sk_match_record's sort keeps one.
+ */
+static void direct_hit(sk_match_ctx *c, uint32_t ind, uint32_t val, uint64_t kr, bool parents)
+{
+	uint32_t r = c->m->iref[ind];
+	if (!(c->m->dacc[r & IREF_PATH] & kr) || (parents && !(r & IREF_SUB)))
+		return;
+	if (c->nhits == c->hitcap) {
+		uint32_t nc = c->hitcap ? c->hitcap * 2 : 64;
+		sk_match_hit *nh = realloc(c->hits, nc * sizeof(*nh));
+		if (!nh)
+			return; /* out of memory: the hit is lost, never a crash */
+		c->hits = nh;
+		c->hitcap = nc;
+	}
+	c->hits[c->nhits++] = (sk_match_hit){.ind = ind, .obs = 0, .value = val};
+}
+
 static void probe(sk_match_ctx *c, const void *key, size_t kl, uint32_t val, uint64_t kr,
 		  bool parents)
 {
 	const sk_matcher *m = c->m;
-	for (uint32_t p = sk_mindex_find(&m->ix, key, kl); p; p = m->ix.postv[p - 1].next) {
-		uint32_t li = m->ix.postv[p - 1].leaf;
-		const mleaf *l = &m->leaves[li];
+	uint32_t p = sk_mindex_find(&m->ix, key, kl);
+	while (p) {
+		uint32_t t = sk_mpost_next(&m->ix, &p);
+		if (t & MPOST_DIRECT) {
+			direct_hit(c, t & ~MPOST_DIRECT, val, kr, parents);
+			continue;
+		}
+		const mleaf *l = &m->leaves[t];
 		if (!(l->accept & kr) || (parents && !l->subdomains))
 			continue;
 		touch(c, l->obs, val, true);
@@ -196,6 +222,44 @@ static void probe_str(sk_match_ctx *c, uint8_t cls, uint8_t kind, const char *s,
 	probe(c, c->key, n + 2, val, kr, parents);
 }
 
+/*
+ * The direct path's URL-path regexes (matcher.c, K_UPATH keys): the raw URL
+ * must be scheme://authority/... with a scheme of [a-z][a-z0-9+.-]* and a
+ * non-empty authority; its path (from the first '/' after "://") is probed
+ * at every prefix length in use, shortest first.
+ */
+static void probe_upath(sk_match_ctx *c, const sk_obs *o, uint32_t val, uint64_t kr)
+{
+	const sk_matcher *m = c->m;
+	const char *v = o->v;
+	size_t n = o->len, i, p, pl;
+
+	if (!n || v[0] < 'a' || v[0] > 'z')
+		return;
+	for (i = 1; i < n && v[i] != ':'; i++) {
+		char ch = v[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' ||
+		      ch == '.' || ch == '-'))
+			return;
+	}
+	if (i + 3 >= n || v[i + 1] != '/' || v[i + 2] != '/' || v[i + 3] == '/')
+		return;
+	for (p = i + 3; p < n && v[p] != '/'; p++)
+		;
+	if (p >= n)
+		return;
+	pl = n - p < 255 ? n - p : 255;
+	c->key[0] = K_UPATH;
+	memcpy(c->key + 1, v + p, pl);
+	for (unsigned w = 0; w < 4; w++)
+		for (uint64_t lens = m->upath_lens[w]; lens; lens &= lens - 1) {
+			size_t L = w * 64 + (size_t)__builtin_ctzll(lens);
+			if (L > pl)
+				return;
+			probe(c, c->key, L + 1, val, kr, false);
+		}
+}
+
 static void index_value(sk_match_ctx *c, const sk_obs *o, uint32_t val)
 {
 	const sk_matcher *m = c->m;
@@ -262,6 +326,9 @@ static void index_value(sk_match_ctx *c, const sk_obs *o, uint32_t val)
 			probe_str(c, K_STR, o->kind, nb, n, val, kr, false);
 		break;
 	}
+	if (o->kind == SK_OBS_URL &&
+	    (m->upath_lens[0] | m->upath_lens[1] | m->upath_lens[2] | m->upath_lens[3]))
+		probe_upath(c, o, val, kr);
 	if (m->hs && (kr & m->rx_kr)) {
 		c->cur_val = val;
 		sk_mhs_scan(m->hs, c->hs, o->v, o->len, on_rx, c);

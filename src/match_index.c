@@ -2,12 +2,14 @@
  * match_index.c - the matcher's exact-key hash index and the value parsers
  * both sides of a comparison share (addresses, hex digests, URLs).
  *
- * One open-addressing table (linear probing, power-of-two size, load <= 1/2)
- * holds every exact key of every type; a key is a class byte followed by a
- * compact binary form (IPv4 as 4 bytes, digests as binary, strings as text),
- * stored in one key arena.  A slot is 16 bytes: hash, key offset, key length
- * and the head of a postings chain (the leaves that want this key).  Lookups
- * never allocate.
+ * One open-addressing table (linear probing, any size: the home slot is
+ * (hash * size) >> 32, load <= 3/4 while adding, about 0.7 after
+ * sk_mindex_finish) holds every exact key of every type; a key is a class
+ * byte followed by a compact binary form (IPv4 as 4 bytes, digests as
+ * binary, strings as text), stored length-prefixed in one key arena.  A slot
+ * is 12 bytes: hash, key offset and the postings (one target inline, or a
+ * chain of leaves / direct indicators that want this key).  Lookups never
+ * allocate.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -39,64 +41,107 @@ static uint32_t khash(const uint8_t *p, size_t n)
 	return (uint32_t)h;
 }
 
-static sk_err grow(mindex *ix)
+static inline uint32_t slot_of(uint32_t h, uint32_t n)
 {
-	uint32_t ncap = ix->mask ? (ix->mask + 1) * 2 : 1024;
-	mentry *ns = calloc(ncap, sizeof(*ns));
+	return (uint32_t)(((uint64_t)h * n) >> 32);
+}
+
+static inline uint32_t key_len(const mindex *ix, uint32_t off)
+{
+	const unsigned char *p = (const unsigned char *)ix->keys + off;
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+/* Rehash into n slots (n > used). */
+static sk_err resize(mindex *ix, uint32_t n)
+{
+	mentry *ns = calloc(n, sizeof(*ns));
 	if (!ns)
 		return SK_ENOMEM;
-	for (uint32_t i = 0; ix->slots && i <= ix->mask; i++) {
-		mentry *e = &ix->slots[i];
+	for (uint32_t i = 0; i < ix->nslots; i++) {
+		const mentry *e = &ix->slots[i];
 		if (!e->key)
 			continue;
-		uint32_t j = e->hash & (ncap - 1);
+		uint32_t j = slot_of(e->hash, n);
 		while (ns[j].key)
-			j = (j + 1) & (ncap - 1);
+			j = j + 1 == n ? 0 : j + 1;
 		ns[j] = *e;
 	}
 	free(ix->slots);
 	ix->slots = ns;
-	ix->mask = ncap - 1;
+	ix->nslots = n;
 	return SK_OK;
 }
 
 static mentry *lookup(const mindex *ix, const uint8_t *key, size_t klen, uint32_t h)
 {
-	uint32_t j = h & ix->mask;
+	uint32_t j = slot_of(h, ix->nslots);
 	for (;;) {
 		mentry *e = &ix->slots[j];
 		if (!e->key)
 			return e;
-		if (e->hash == h && e->klen == klen && !memcmp(ix->keys + e->key, key, klen))
+		if (e->hash == h && key_len(ix, e->key) == klen &&
+		    !memcmp(ix->keys + e->key + 2, key, klen))
 			return e;
-		j = (j + 1) & ix->mask;
+		j = j + 1 == ix->nslots ? 0 : j + 1;
 	}
 }
 
-sk_err sk_mindex_add(mindex *ix, const uint8_t *key, size_t klen, uint32_t leaf)
+sk_err sk_mindex_reserve(mindex *ix, uint32_t n)
+{
+	uint64_t want = (uint64_t)n * 10 / 7 + 16;
+	if (want > UINT32_MAX / 2 || want <= ix->nslots)
+		return want > UINT32_MAX / 2 ? SK_ENOMEM : SK_OK;
+	return resize(ix, (uint32_t)want);
+}
+
+sk_err sk_mindex_finish(mindex *ix)
+{
+	uint64_t want = (uint64_t)ix->used * 10 / 7 + 16;
+	if (ix->used && want < ix->nslots * 9ull / 10 && resize(ix, (uint32_t)want))
+		return SK_ENOMEM;
+	if (ix->klen && ix->klen < ix->kcap) {
+		char *nk = realloc(ix->keys, ix->klen);
+		if (nk) {
+			ix->keys = nk;
+			ix->kcap = ix->klen;
+		}
+	}
+	if (ix->npost < ix->postcap) {
+		mpost *np = ix->npost ? realloc(ix->postv, ix->npost * sizeof(*np)) : NULL;
+		if (np || !ix->npost) {
+			if (!ix->npost)
+				free(ix->postv);
+			ix->postv = np;
+			ix->postcap = ix->npost;
+		}
+	}
+	return SK_OK;
+}
+
+sk_err sk_mindex_add(mindex *ix, const uint8_t *key, size_t klen, uint32_t target)
 {
 	uint32_t h = khash(key, klen);
 	mentry *e;
 
-	if ((ix->used + 1) * 2 > (ix->mask ? ix->mask + 1 : 0) && grow(ix))
+	if (klen > 0xFFFF)
+		return SK_EINVAL;
+	/* load <= 3/4, then double */
+	if ((uint64_t)(ix->used + 1) * 4 > (uint64_t)ix->nslots * 3 &&
+	    resize(ix, ix->nslots ? ix->nslots * 2 : 1024))
 		return SK_ENOMEM;
-	if (ix->npost == ix->postcap) {
-		uint32_t nc = ix->postcap ? ix->postcap * 2 : 1024;
-		mpost *np = realloc(ix->postv, nc * sizeof(*np));
-		if (!np)
-			return SK_ENOMEM;
-		ix->postv = np;
-		ix->postcap = nc;
-	}
+	/* which key classes and string kinds exist, so lookups can skip the rest */
 	ix->classes |= 1u << (key[0] & 31);
 	if ((key[0] == K_STR || key[0] == K_HASH) && klen > 1)
 		ix->str_kinds |= 1ull << (key[1] & 63);
 	e = lookup(ix, key, klen, h);
 	if (!e->key) {
-		if (ix->klen + klen + 1 > ix->kcap) {
-			size_t nc = ix->kcap ? ix->kcap * 2 : 65536;
-			while (nc < ix->klen + klen + 1)
+		if (ix->klen + klen + 2 > ix->kcap) {
+			size_t nc = ix->kcap ? ix->kcap + ix->kcap / 2 : 65536;
+			while (nc < ix->klen + klen + 2)
 				nc *= 2;
+			if (nc > UINT32_MAX)
+				return SK_ENOMEM;
 			char *nk = realloc(ix->keys, nc);
 			if (!nk)
 				return SK_ENOMEM;
@@ -105,16 +150,31 @@ sk_err sk_mindex_add(mindex *ix, const uint8_t *key, size_t klen, uint32_t leaf)
 		}
 		if (!ix->klen)
 			ix->klen = 1; /* offset 0 means "empty slot" */
-		memcpy(ix->keys + ix->klen, key, klen);
+		ix->keys[ix->klen] = (char)(klen >> 8);
+		ix->keys[ix->klen + 1] = (char)klen;
+		memcpy(ix->keys + ix->klen + 2, key, klen);
 		e->key = (uint32_t)ix->klen;
-		e->klen = (uint32_t)klen;
 		e->hash = h;
-		e->post = 0;
-		ix->klen += klen;
+		e->post = target & MPOST_DIRECT ? target : target | MPOST_LEAF; /* inline */
+		ix->klen += klen + 2;
 		ix->used++;
+		return SK_OK;
 	}
-	ix->postv[ix->npost] = (mpost){.leaf = leaf, .next = e->post};
-	e->post = ++ix->npost;
+	/* a second target: the inline one moves into a chain (newest first) */
+	if (ix->npost + 2 > ix->postcap) {
+		uint32_t nc = ix->postcap ? ix->postcap * 2 : 1024;
+		mpost *np = realloc(ix->postv, nc * sizeof(*np));
+		if (!np)
+			return SK_ENOMEM;
+		ix->postv = np;
+		ix->postcap = nc;
+	}
+	if (!(e->post & MPOST_CHAIN)) {
+		ix->postv[ix->npost] = (mpost){.leaf = e->post & ~MPOST_LEAF, .next = 0};
+		e->post = MPOST_CHAIN | ++ix->npost;
+	}
+	ix->postv[ix->npost] = (mpost){.leaf = target, .next = e->post & ~MPOST_CHAIN};
+	e->post = MPOST_CHAIN | ++ix->npost;
 	return SK_OK;
 }
 
@@ -137,8 +197,7 @@ void sk_mindex_free(mindex *ix)
 
 size_t sk_mindex_bytes(const mindex *ix)
 {
-	return (ix->mask ? (size_t)(ix->mask + 1) * sizeof(mentry) : 0) + ix->kcap +
-	       (size_t)ix->postcap * sizeof(mpost);
+	return (size_t)ix->nslots * sizeof(mentry) + ix->kcap + (size_t)ix->postcap * sizeof(mpost);
 }
 
 /* Dotted quad, no leading zeros beyond a single 0, each octet <= 255. */

@@ -63,7 +63,7 @@ sk_err sk_match_state_new(const sk_matcher *m, size_t cap_bytes, sk_match_state 
 			  sk_error *err)
 {
 	sk_match_state *s = calloc(1, sizeof(*s));
-	if (!s || !(s->by_ind = calloc(m->ninds ? m->ninds : 1, sizeof(*s->by_ind)))) {
+	if (!s || !(s->by_ind = calloc(m->nminds ? m->nminds : 1, sizeof(*s->by_ind)))) {
 		free(s);
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	}
@@ -90,7 +90,7 @@ static void unlink_state(sk_match_state *s, istate *is)
 static void drop_state(sk_match_state *s, istate *is)
 {
 	unlink_state(s, is);
-	s->by_ind[is->ind] = NULL;
+	s->by_ind[s->m->iref[is->ind]] = NULL;
 	s->bytes -= is->bytes;
 	free(is);
 }
@@ -107,8 +107,8 @@ void sk_match_state_free(sk_match_state *s)
 
 static istate *get_state(sk_match_state *s, uint32_t ind)
 {
-	const mind *mi = &s->m->inds[ind];
-	istate *is = s->by_ind[ind];
+	const mind *mi = sk_mind(s->m, ind);
+	istate *is = s->by_ind[s->m->iref[ind]];
 	if (!is) {
 		size_t need = sizeof(istate) + mi->nslots * sizeof(inst) + mi->nonodes * 4;
 		while (s->tail && s->bytes + need > s->cap) {
@@ -120,7 +120,7 @@ static istate *get_state(sk_match_state *s, uint32_t ind)
 		is->ind = ind;
 		is->bytes = need;
 		is->meta = (uint32_t *)((char *)is + sizeof(istate) + mi->nslots * sizeof(inst));
-		s->by_ind[ind] = is;
+		s->by_ind[s->m->iref[ind]] = is;
 		s->bytes += need;
 	} else {
 		unlink_state(s, is);
@@ -159,7 +159,7 @@ static void deliver(sk_match_state *s, istate *is, uint32_t oi, const inst *x)
 {
 	const sk_matcher *m = s->m;
 	const monode *on = &m->onodes[oi];
-	const mind *mi = &m->inds[is->ind];
+	const mind *mi = sk_mind(m, is->ind);
 	const monode *p;
 	inst *slot, tmp;
 
@@ -256,9 +256,9 @@ bool sk_match_state_feed(sk_match_state *s, const sk_match_hit *h, const sk_matc
 	inst x;
 	uint32_t leaf = UINT32_MAX;
 
-	if (h->ind >= m->ninds || h->obs == 0)
+	if (h->ind >= m->ninds || h->obs == 0 || sk_ind_direct(m, h->ind))
 		return false;
-	mi = &m->inds[h->ind];
+	mi = sk_mind(m, h->ind);
 	if (mi->oroot == UINT32_MAX)
 		return false;
 	if (ref->file != s->last_file || ref->line != s->last_line) {

@@ -34,6 +34,7 @@ enum {
 	K_STR = 5,  /* + obs kind + normalised text */
 	K_HASH = 6, /* + obs kind + binary digest */
 	K_PORT = 7, /* + 2 bytes */
+	K_UPATH = 8, /* + a URL path prefix ("/..."), from the direct path's URL regexes */
 };
 
 #define MKEY_MAX 320 /* longest key: class, kind, 253-byte domain... URLs are cut */
@@ -108,21 +109,32 @@ typedef struct mind {
 
 /* --- the hash index (match_index.c) ------------------------------------- */
 
+/*
+ * A slot is 12 bytes: the key's 32-bit hash, its offset in the key arena
+ * (where a 2-byte length precedes the key bytes; 0 = empty slot) and its
+ * postings.  Postings ("targets") are either a leaf number or, with
+ * MPOST_DIRECT set, an indicator compiled without a tree (one positive
+ * '=' comparison, see sk_matcher.iref).  A key wanted by one target keeps it
+ * in the slot itself; a second one turns it into a chain in postv (head + 1).
+ */
+#define MPOST_DIRECT 0x80000000u
+#define MPOST_CHAIN 0x40000000u /* slot post: chain head + 1 in the low bits */
+#define MPOST_LEAF 0x20000000u  /* slot post: an inline leaf number (never 0) */
+
 typedef struct mentry {
 	uint32_t hash;
-	uint32_t key; /* offset in the key arena; 0 = empty slot */
-	uint32_t post; /* postings: head index in postv (+1) */
-	uint32_t klen;
+	uint32_t key;  /* offset in the key arena; 0 = empty slot */
+	uint32_t post; /* inline: MPOST_DIRECT | ind or MPOST_LEAF | leaf; or MPOST_CHAIN | (head + 1) */
 } mentry;
 
 typedef struct mpost {
-	uint32_t leaf;
+	uint32_t leaf; /* a target: leaf number, or MPOST_DIRECT | indicator */
 	uint32_t next; /* +1, 0 = end */
 } mpost;
 
 typedef struct mindex {
 	mentry *slots;
-	uint32_t mask; /* slots - 1 */
+	uint32_t nslots; /* any size: the slot is (hash * nslots) >> 32 */
 	uint32_t used;
 	char *keys; /* arena */
 	size_t klen, kcap;
@@ -133,10 +145,33 @@ typedef struct mindex {
 	uint64_t str_kinds; /* bit obs kind: some K_STR / K_HASH key of that kind */
 } mindex;
 
-sk_err sk_mindex_add(mindex *ix, const uint8_t *key, size_t klen, uint32_t leaf);
-/* Postings head (+1) for key, 0 if absent. */
+/* Add target (leaf, or MPOST_DIRECT | indicator) under key. */
+sk_err sk_mindex_add(mindex *ix, const uint8_t *key, size_t klen, uint32_t target);
+/* Size the table for about n keys (before adding them). */
+sk_err sk_mindex_reserve(mindex *ix, uint32_t n);
+/* After the last add: fit the table (load about 0.7) and the arenas to their contents. */
+sk_err sk_mindex_finish(mindex *ix);
+/* Postings of key (a slot post value as above), 0 if absent; walk with sk_mpost_next. */
 uint32_t sk_mindex_find(const mindex *ix, const uint8_t *key, size_t klen);
 void sk_mindex_free(mindex *ix);
+
+/*
+ * Next target of a postings walk: *p starts as sk_mindex_find's value and is
+ * 0 at the end.  Returns a leaf number or MPOST_DIRECT | indicator.
+ */
+static inline uint32_t sk_mpost_next(const mindex *ix, uint32_t *p)
+{
+	uint32_t t;
+	if (!(*p & MPOST_CHAIN)) {
+		t = *p & ~MPOST_LEAF;
+		*p = 0;
+		return t;
+	}
+	t = ix->postv[(*p & ~MPOST_CHAIN) - 1].leaf;
+	*p = ix->postv[(*p & ~MPOST_CHAIN) - 1].next;
+	*p = *p ? MPOST_CHAIN | *p : 0;
+	return t;
+}
 size_t sk_mindex_bytes(const mindex *ix);
 
 /* Parse an IPv4 / IPv6 address, optional "/len" when allow_cidr.  fam 0 on failure. */
@@ -168,12 +203,28 @@ char *sk_mhs_like_to_regex(const char *like, size_t n);
 
 /* --- the matcher -------------------------------------------------------- */
 
+/*
+ * iref[ind]: for an indicator compiled with a tree, its index in inds[];
+ * for a direct one (IREF_DIRECT), the pathdef number in the low bits (its
+ * accept mask is dacc[]) and IREF_SUB when it matches subdomains.
+ */
+#define IREF_DIRECT 0x80000000u
+#define IREF_SUB 0x40000000u
+#define IREF_PATH 0xFFu
+
 struct sk_matcher {
 	sk_match_opts opts;
 	bool built;
-	/* compiled expressions */
+	bool no_fast; /* testing: compile every pattern through the parser and trees */
+	/* indicators */
+	uint32_t *iref;
+	uint32_t ninds, irefcap;
+	uint32_t ndirect;
+	uint64_t dacc[64];    /* accept mask per pathdef number */
+	uint32_t suppressed;  /* indicators left out for a warning list */
+	/* compiled expressions of the indicators with a tree */
 	mind *inds;
-	uint32_t ninds, indcap;
+	uint32_t nminds, indcap;
 	mobs *obs;
 	uint32_t nobs, obscap;
 	mnode *nodes;
@@ -196,6 +247,7 @@ struct sk_matcher {
 	uint32_t nprefixes;
 	bool any_subdomains;
 	uint64_t port_kr; /* kinds/roles that have port keys */
+	uint64_t upath_lens[4]; /* bit L: some K_UPATH key has a path prefix of L bytes */
 	/* Hyperscan */
 	char **rx_text;
 	unsigned *rx_flags;
@@ -208,5 +260,16 @@ struct sk_matcher {
 	uint32_t ngeneric, genericcap;
 	uint32_t nmulti;
 };
+
+/* The tree of indicator ind (which must not be direct). */
+static inline const mind *sk_mind(const sk_matcher *m, uint32_t ind)
+{
+	return &m->inds[m->iref[ind]];
+}
+
+static inline bool sk_ind_direct(const sk_matcher *m, uint32_t ind)
+{
+	return (m->iref[ind] & IREF_DIRECT) != 0;
+}
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "match_priv.h"
+#include "schakel/warninglist.h"
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -234,7 +235,12 @@ static void dead(cstate *cs, const char *pre, const char *path, const char *post
 }
 
 /* Parse one literal for leaf l; false (with a reason) if its form cannot match. */
-static bool compile_lit(cstate *cs, mleaf *l, const sk_plit *v, mlit *out, const char *pathtxt)
+/*
+ * scratch (cap bytes), when given, receives the literal's bytes instead of
+ * the matcher's arena (the direct path, which keeps them only in the key).
+ */
+static bool compile_lit(cstate *cs, mleaf *l, const sk_plit *v, mlit *out, const char *pathtxt,
+			char *scratch, size_t scap)
 {
 	sk_matcher *m = cs->m;
 	memset(out, 0, sizeof(*out));
@@ -258,7 +264,7 @@ static bool compile_lit(cstate *cs, mleaf *l, const sk_plit *v, mlit *out, const
 		return true;
 	case MV_HASH: {
 		size_t hl = hash_len(l->kind);
-		uint8_t *b = aalloc(m, hl + 1);
+		uint8_t *b = scratch ? (hl + 1 <= scap ? (uint8_t *)scratch : NULL) : aalloc(m, hl + 1);
 		if (!b)
 			return false;
 		if (v->kind == SK_PLIT_STRING && v->len == hl * 2 &&
@@ -282,7 +288,7 @@ static bool compile_lit(cstate *cs, mleaf *l, const sk_plit *v, mlit *out, const
 			return false;
 		}
 		size_t cap = v->len * 3 + 8;
-		char *b = aalloc(m, cap + 1);
+		char *b = scratch ? (cap + 1 <= scap ? scratch : NULL) : aalloc(m, cap + 1);
 		size_t nl;
 		if (!b)
 			return false;
@@ -419,7 +425,7 @@ static sk_err compile_leaf(cstate *cs, const sk_pcmp *c, uint32_t obs, uint32_t 
 		if (!l->lits)
 			return sk_error_set(err, SK_ENOMEM, "out of memory");
 		for (uint32_t i = 0; i < nv; i++)
-			if (compile_lit(cs, l, &vals[i], &l->lits[ok], pathtxt))
+			if (compile_lit(cs, l, &vals[i], &l->lits[ok], pathtxt, NULL, 0))
 				ok++;
 		l->nlit = ok;
 		if (ok || c->negated || c->op == SK_PCMP_NEQ)
@@ -502,7 +508,8 @@ static bool has_trigger(const sk_matcher *m, uint32_t ni)
 	return n->kind == MN_OR;
 }
 
-static sk_err index_lit(sk_matcher *m, const mleaf *l, const mlit *v, uint32_t li)
+/* Index literal v of leaf l for target (a leaf number, or MPOST_DIRECT | indicator). */
+static sk_err index_lit(sk_matcher *m, const mleaf *l, const mlit *v, uint32_t target)
 {
 	uint8_t key[MKEY_MAX];
 	size_t kl = 0;
@@ -546,7 +553,7 @@ static sk_err index_lit(sk_matcher *m, const mleaf *l, const mlit *v, uint32_t l
 			m->any_subdomains = true;
 		break;
 	}
-	return sk_mindex_add(&m->ix, key, kl, li);
+	return sk_mindex_add(&m->ix, key, kl, target);
 }
 
 static bool lits_indexable(const mleaf *l)
@@ -703,6 +710,339 @@ static bool onode_can(const sk_matcher *m, const mind *ind, uint32_t oi)
 	return on->kind != ON_OR;
 }
 
+/* --- warning lists ------------------------------------------------------ */
+
+static sk_wl_kind wl_kind(const pathdef *pd)
+{
+	switch (pd->vt) {
+	case MV_IP:
+		return SK_WL_IP;
+	case MV_HASH:
+		return SK_WL_HASH;
+	default:
+		break;
+	}
+	switch (pd->kind) {
+	case SK_OBS_DOMAIN:
+		return SK_WL_DOMAIN;
+	case SK_OBS_URL:
+		return SK_WL_URL;
+	case SK_OBS_EMAIL:
+		return SK_WL_EMAIL;
+	default:
+		return SK_WL_OTHER;
+	}
+}
+
+typedef struct wlhit {
+	const char *list, *type;
+} wlhit;
+
+static void wl_first(void *ud, const char *list, const char *type)
+{
+	wlhit *h = ud;
+	if (!h->list) {
+		h->list = list;
+		h->type = type;
+	}
+}
+
+/* Is value v[0..n) of path pd on a warning list?  The first one is described in msg. */
+static bool wl_listed(const sk_matcher *m, const pathdef *pd, const char *v, size_t n, char *msg,
+		      size_t msz)
+{
+	char buf[1024], *t = buf;
+	wlhit h = {0};
+	bool r;
+
+	if (n >= sizeof(buf) && !(t = malloc(n + 1)))
+		return false;
+	memcpy(t, v, n);
+	t[n] = '\0';
+	r = sk_warninglist_match_all(m->opts.warninglists, wl_kind(pd), t, false, wl_first, &h) &&
+	    h.list;
+	if (r && msg && !msg[0])
+		snprintf(msg, msz, "'%.200s' is on warning list '%.200s' (%s)", t, h.list, h.type);
+	if (t != buf)
+		free(t);
+	return r;
+}
+
+/*
+ * The warning-list rule for a parsed pattern: one observation holding one
+ * positive '=' / IN / ISSUBSET comparison whose every string value is on a
+ * list.  msg receives the first listing.
+ */
+static bool wl_pattern(const sk_matcher *m, const sk_pnode *root, char *msg, size_t msz)
+{
+	const sk_pcmp *c;
+	const pathdef *pd;
+	const sk_plit *vals;
+	uint32_t nv;
+
+	if (!m->opts.warninglists || root->kind != SK_PN_OBSERVATION || !root->kids ||
+	    root->kids->kind != SK_PN_COMPARISON)
+		return false;
+	c = &root->kids->cmp;
+	if (c->negated ||
+	    (c->op != SK_PCMP_EQ && c->op != SK_PCMP_IN && c->op != SK_PCMP_ISSUBSET) ||
+	    !(pd = find_path(&c->path)) || pd->vt == MV_PORT)
+		return false;
+	vals = c->op == SK_PCMP_IN ? c->set : &c->value;
+	nv = c->op == SK_PCMP_IN ? c->nset : 1;
+	if (!nv)
+		return false;
+	for (uint32_t i = 0; i < nv; i++)
+		if (vals[i].kind != SK_PLIT_STRING || !wl_listed(m, pd, vals[i].str, vals[i].len, msg, msz))
+			return false;
+	return true;
+}
+
+/* --- the direct path ------------------------------------------------------ */
+
+/*
+ * Most indicators are "[type:path = 'value']" (feeds).  Those are compiled
+ * without the parser's tree or the matcher's node / leaf / literal records:
+ * the value's key goes into the index with the indicator itself as the
+ * target, and iref[] remembers the path.  The recogniser below accepts only
+ * a strict subset of the grammar (ASCII blanks, plain or quoted keys without
+ * escapes, one string literal with at most \\ and \' escapes); anything else,
+ * and any literal the direct path cannot take, goes through sk_pattern_parse
+ * and the general compiler, so the result is the same either way.
+ *
+ * The second form is the feeds' URL path: "[url:value MATCHES
+ * '^[a-z][a-z0-9+.-]*://[^/]+/LITERAL']" (any scheme and host, then a path
+ * starting with the literal).  As a regex it costs Hyperscan minutes for
+ * 80,000 of them; as a key (K_UPATH + "/LITERAL") it is one more hash entry,
+ * and the scan probes the logged URL's path at the prefix lengths in use.
+ */
+#define URLPATH_RE "^[a-z][a-z0-9+.-]*://[^/]+/"
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+typedef struct fastpat {
+	char path[160]; /* canonical */
+	char lit[1024]; /* decoded */
+	size_t litlen;
+	bool matches;
+} fastpat;
+
+static bool fast_parse(const char *t, size_t n, fastpat *fp)
+{
+	size_t i = 0, o = 0;
+	bool hashes = false, first = true;
+
+#define BLANKS()                                                                                   \
+	while (i < n && is_blank(t[i]))                                                            \
+	i++
+#define PUT(ch)                                                                                    \
+	do {                                                                                       \
+		if (o + 2 > sizeof(fp->path))                                                      \
+			return false;                                                              \
+		fp->path[o++] = (ch);                                                              \
+	} while (0)
+	BLANKS();
+	if (i >= n || t[i++] != '[')
+		return false;
+	BLANKS();
+	if (i >= n || !(t[i] >= 'a' && t[i] <= 'z'))
+		return false;
+	while (i < n && ((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= '0' && t[i] <= '9') || t[i] == '-'))
+		PUT(t[i++]);
+	if (i >= n || t[i++] != ':')
+		return false;
+	PUT(':');
+	for (;;) {
+		size_t ks = o;
+		if (!first)
+			PUT('.');
+		first = false;
+		ks = o;
+		if (i < n && t[i] == '\'') {
+			for (i++; i < n && t[i] != '\''; i++) {
+				char c = t[i];
+				if (c == '\\' || (unsigned char)c < 0x20 || (unsigned char)c >= 0x7f)
+					return false;
+				if (hashes && (c == '-' || c == '_'))
+					continue;
+				PUT(hashes && c >= 'a' && c <= 'z' ? (char)(c - 32) : c);
+			}
+			if (i >= n)
+				return false;
+			i++;
+		} else {
+			if (i >= n || !((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+					t[i] == '_'))
+				return false;
+			while (i < n && ((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+					 (t[i] >= '0' && t[i] <= '9') || t[i] == '_')) {
+				char c = t[i++];
+				if (hashes && c == '_')
+					continue;
+				PUT(hashes && c >= 'a' && c <= 'z' ? (char)(c - 32) : c);
+			}
+		}
+		if (o == ks)
+			return false;
+		hashes = o - ks == 6 && !memcmp(fp->path + ks, "hashes", 6);
+		if (i < n && t[i] == '.') {
+			i++;
+			continue;
+		}
+		break;
+	}
+	fp->path[o] = '\0';
+	BLANKS();
+	if (i < n && t[i] == '=' && (i + 1 >= n || t[i + 1] != '=')) {
+		fp->matches = false;
+		i++;
+	} else if (i + 8 <= n && !memcmp(t + i, "MATCHES", 7) && is_blank(t[i + 7])) {
+		fp->matches = true;
+		i += 7;
+	} else {
+		return false;
+	}
+	BLANKS();
+	if (i >= n || t[i++] != '\'')
+		return false;
+	o = 0;
+	for (; i < n && t[i] != '\''; i++) {
+		char c = t[i];
+		if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f)
+			return false;
+		if (c == '\\') {
+			if (i + 1 >= n || (t[i + 1] != '\\' && t[i + 1] != '\''))
+				return false;
+			c = t[++i];
+		}
+		if (o + 1 >= sizeof(fp->lit))
+			return false;
+		fp->lit[o++] = c;
+	}
+	if (i >= n)
+		return false;
+	i++;
+	BLANKS();
+	if (i >= n || t[i++] != ']')
+		return false;
+	BLANKS();
+#undef BLANKS
+#undef PUT
+	fp->lit[o] = '\0';
+	fp->litlen = o;
+	return i == n;
+}
+
+/*
+ * A URL-path regex as the feeds write it: URLPATH_RE then a literal whose
+ * regex metacharacters are escaped.  Decodes "/LITERAL" into out; false for
+ * any other regex.
+ */
+static bool urlpath_literal(const char *re, size_t n, char *out, size_t cap, size_t *outlen)
+{
+	size_t pl = sizeof(URLPATH_RE) - 2, o = 0; /* without the final '/' */
+	if (n <= pl || memcmp(re, URLPATH_RE, pl + 1))
+		return false;
+	for (size_t i = pl; i < n; i++) {
+		char c = re[i];
+		if (c == '\\') {
+			if (i + 1 >= n || !strchr(".^$*+?()[]{}|\\/-", re[i + 1]))
+				return false;
+			c = re[++i];
+		} else if (strchr(".^$*+?()[]{}|", c)) {
+			return false;
+		}
+		if (o + 1 > cap)
+			return false;
+		out[o++] = c;
+	}
+	*outlen = o;
+	return o > 0;
+}
+
+static sk_err grow_iref(sk_matcher *m)
+{
+	if (m->ninds >= IREF_PATH + 0x3F000000u)
+		return SK_ELIMIT;
+	return GROW(m->iref, m->ninds, m->irefcap) ? SK_ENOMEM : SK_OK;
+}
+
+/*
+ * 1 = handled (*rc is the result), 0 = not a direct pattern: use the
+ * general compiler.
+ */
+static int add_direct(sk_matcher *m, const char *text, size_t len, unsigned flags, uint32_t *idx,
+		      sk_err *rc, sk_error *err)
+{
+	fastpat fp;
+	const pathdef *pd = NULL;
+	uint32_t pdi, ind = m->ninds;
+	char scratch[MKEY_MAX * 4];
+	mleaf l = {.op = SK_PCMP_EQ, .rx = -1};
+	mlit v;
+	cstate cs = {.m = m};
+	sk_plit pl = {.kind = SK_PLIT_STRING};
+
+	if (m->no_fast || len > sizeof(fp.lit) + 200 || !fast_parse(text, len, &fp))
+		return 0;
+	for (pdi = 0; pdi < sizeof(paths) / sizeof(paths[0]); pdi++)
+		if (!strcmp(paths[pdi].path, fp.path)) {
+			pd = &paths[pdi];
+			break;
+		}
+	if (!pd || pd->vt == MV_PORT)
+		return 0;
+	l.accept = pd->accept;
+	l.vt = pd->vt;
+	l.kind = pd->kind;
+	if (fp.matches) {
+		size_t kl;
+		uint8_t key[MKEY_MAX];
+		if (pd->kind != SK_OBS_URL ||
+		    !urlpath_literal(fp.lit, fp.litlen, (char *)key + 1, MKEY_MAX - 1, &kl) ||
+		    kl > 255)
+			return 0;
+		key[0] = K_UPATH;
+		if ((*rc = grow_iref(m)) || (*rc = sk_mindex_add(&m->ix, key, kl + 1,
+								 MPOST_DIRECT | ind))) {
+			sk_error_set(err, *rc, "out of memory building the index");
+			return 1;
+		}
+		m->upath_lens[kl / 64] |= 1ull << (kl % 64);
+		goto added;
+	}
+	l.subdomains = pd->kind == SK_OBS_DOMAIN &&
+		       (m->opts.subdomains || (flags & SK_MATCH_SUBDOMAINS));
+	pl.str = fp.lit;
+	pl.len = fp.litlen;
+	if (!compile_lit(&cs, &l, &pl, &v, pd->path, scratch, sizeof(scratch)) ||
+	    ((pd->vt == MV_STR || pd->vt == MV_HASH) && v.len + 2 > MKEY_MAX))
+		return 0; /* the general compiler says why, or evaluates it generically */
+	if (m->opts.warninglists) {
+		char msg[SK_ERROR_MSG_MAX - 64] = "";
+		if (wl_listed(m, pd, fp.lit, fp.litlen, msg, sizeof(msg))) {
+			m->suppressed++;
+			*rc = sk_error_set(err, SK_ESUPPRESSED, "%s", msg);
+			return 1;
+		}
+	}
+	if ((*rc = grow_iref(m)) || (*rc = index_lit(m, &l, &v, MPOST_DIRECT | ind))) {
+		sk_error_set(err, *rc, "out of memory building the index");
+		return 1;
+	}
+added:
+	m->iref[ind] = IREF_DIRECT | pdi | (l.subdomains ? IREF_SUB : 0);
+	m->ndirect++;
+	if (idx)
+		*idx = ind;
+	m->ninds++;
+	*rc = SK_OK;
+	return 1;
+}
+
 sk_err sk_matcher_new(const sk_match_opts *opts, sk_matcher **out, sk_error *err)
 {
 	sk_matcher *m = calloc(1, sizeof(*m));
@@ -710,6 +1050,8 @@ sk_err sk_matcher_new(const sk_match_opts *opts, sk_matcher **out, sk_error *err
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	if (opts)
 		m->opts = *opts;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		m->dacc[i] = paths[i].accept;
 	*out = m;
 	return SK_OK;
 }
@@ -729,6 +1071,7 @@ void sk_matcher_free(sk_matcher *m)
 	free(m->rx_leaf);
 	sk_mhs_free(m->hs);
 	sk_mindex_free(&m->ix);
+	free(m->iref);
 	free(m->inds);
 	free(m->obs);
 	free(m->nodes);
@@ -755,9 +1098,19 @@ sk_err sk_matcher_add(sk_matcher *m, const char *text, size_t len, unsigned flag
 
 	if (m->built)
 		return sk_error_set(err, SK_EINVAL, "matcher already built");
+	if (add_direct(m, text, len, flags, idx, &rc, err))
+		return rc;
 	if ((rc = sk_pattern_parse(text, len, &pat, err)))
 		return rc;
-	if (GROW(m->inds, m->ninds, m->indcap)) {
+	if (m->opts.warninglists) {
+		char msg[SK_ERROR_MSG_MAX - 64] = "";
+		if (wl_pattern(m, sk_pattern_root(pat), msg, sizeof(msg))) {
+			m->suppressed++;
+			rc = sk_error_set(err, SK_ESUPPRESSED, "%s", msg);
+			goto out;
+		}
+	}
+	if (GROW(m->inds, m->nminds, m->indcap) || grow_iref(m)) {
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -821,7 +1174,8 @@ sk_err sk_matcher_add(sk_matcher *m, const char *text, size_t len, unsigned flag
 	for (uint32_t i = mark_leaves; i < m->nleaves; i++)
 		if (m->leaves[i].rx >= 0)
 			m->rx_kr |= m->leaves[i].accept;
-	m->inds[m->ninds] = ind;
+	m->inds[m->nminds] = ind;
+	m->iref[m->ninds] = m->nminds++;
 	if (ind.oroot != UINT32_MAX)
 		m->nmulti++;
 	if (idx)
@@ -847,6 +1201,15 @@ sk_err sk_matcher_build(sk_matcher *m, sk_error *err)
 	sk_err rc;
 	if (m->built)
 		return SK_OK;
+	if (sk_mindex_finish(&m->ix))
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	if (m->ninds && m->ninds < m->irefcap) {
+		uint32_t *ni = realloc(m->iref, m->ninds * sizeof(*ni));
+		if (ni) {
+			m->iref = ni;
+			m->irefcap = m->ninds;
+		}
+	}
 	if (m->nrx &&
 	    (rc = sk_mhs_build((const char *const *)m->rx_text, m->rx_flags, m->nrx, &m->hs, err)))
 		return rc;
@@ -854,17 +1217,37 @@ sk_err sk_matcher_build(sk_matcher *m, sk_error *err)
 	return SK_OK;
 }
 
+sk_err sk_matcher_reserve(sk_matcher *m, uint32_t n, sk_error *err)
+{
+	uint64_t want = (uint64_t)m->ninds + n;
+	if (want > IREF_PATH + 0x3F000000u)
+		return sk_error_set(err, SK_ELIMIT, "too many indicators");
+	if (want > m->irefcap) {
+		uint32_t *ni = realloc(m->iref, (size_t)want * sizeof(*ni));
+		if (!ni)
+			return sk_error_set(err, SK_ENOMEM, "out of memory");
+		m->iref = ni;
+		m->irefcap = (uint32_t)want;
+	}
+	if (sk_mindex_reserve(&m->ix, m->ix.used + n))
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	return SK_OK;
+}
+
 void sk_matcher_stats_get(const sk_matcher *m, sk_matcher_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->indicators = m->ninds;
-	out->observations = m->nobs;
+	out->observations = m->nobs + m->ndirect;
+	out->direct = m->ndirect;
+	out->suppressed = m->suppressed;
+	out->bytes_exact = sk_mindex_bytes(&m->ix) + (size_t)m->irefcap * 4;
 	out->exact_keys = m->ix.used;
 	out->prefixes = m->nprefixes;
 	out->regexes = m->nrx;
 	out->generic = m->ngeneric;
 	out->multi = m->nmulti;
-	out->bytes = sk_mindex_bytes(&m->ix) + m->arena_bytes + sk_mhs_bytes(m->hs) +
+	out->bytes = out->bytes_exact + m->arena_bytes + sk_mhs_bytes(m->hs) + sizeof(*m) +
 		     (size_t)m->indcap * sizeof(mind) + (size_t)m->obscap * sizeof(mobs) +
 		     (size_t)m->nodecap * sizeof(mnode) + (size_t)m->kidvcap * 4 +
 		     (size_t)m->leafcap * sizeof(mleaf) + (size_t)m->onodecap * sizeof(monode) +

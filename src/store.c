@@ -134,6 +134,40 @@ static const char *const migrations[] = {
     "  next_try INTEGER NOT NULL DEFAULT 0, last_error TEXT,"
     "  PRIMARY KEY(pid, ver)) WITHOUT ROWID;"
     "CREATE INDEX outbox_due ON outbox(pid, next_try);",
+    /*
+     * 4 -> 5: what the matcher compiles, without reading every object's JSON:
+     * one row per indicator id holding its newest version (any spec; on a tie
+     * the first stored stays), kept by a trigger on objects so that every
+     * writer (import, TAXII, feeds, sk_store_put) maintains it.  Rows are
+     * keyed by that version's objects.ver, so the table scans in storage order.
+     */
+    "CREATE TABLE indicators("
+    "  ver INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version TEXT NOT NULL,"
+    "  revoked INTEGER NOT NULL, pattern TEXT, pattern_type TEXT,"
+    "  valid_from TEXT, valid_until TEXT, subdomains INTEGER NOT NULL);"
+    "CREATE TRIGGER indicators_put AFTER INSERT ON objects WHEN new.type='indicator' BEGIN"
+    "  INSERT INTO indicators(ver,id,version,revoked,pattern,pattern_type,valid_from,"
+    "    valid_until,subdomains)"
+    "  SELECT new.ver, new.id, new.version, new.revoked, json_extract(new.json,'$.pattern'),"
+    "    json_extract(new.json,'$.pattern_type'), json_extract(new.json,'$.valid_from'),"
+    "    json_extract(new.json,'$.valid_until'),"
+    "    json_type(new.json,'$.x_schakel_subdomains') IS 'true'"
+    "  WHERE NOT EXISTS (SELECT 1 FROM indicators i WHERE i.id=new.id"
+    "    AND i.version>=new.version)"
+    "  ON CONFLICT(id) DO UPDATE SET ver=excluded.ver, version=excluded.version,"
+    "    revoked=excluded.revoked, pattern=excluded.pattern,"
+    "    pattern_type=excluded.pattern_type, valid_from=excluded.valid_from,"
+    "    valid_until=excluded.valid_until, subdomains=excluded.subdomains;"
+    " END;"
+    "INSERT INTO indicators(ver,id,version,revoked,pattern,pattern_type,valid_from,"
+    "  valid_until,subdomains)"
+    " SELECT o.ver, o.id, o.version, o.revoked, json_extract(o.json,'$.pattern'),"
+    "  json_extract(o.json,'$.pattern_type'), json_extract(o.json,'$.valid_from'),"
+    "  json_extract(o.json,'$.valid_until'),"
+    "  json_type(o.json,'$.x_schakel_subdomains') IS 'true'"
+    " FROM objects o WHERE o.type='indicator'"
+    "  AND NOT EXISTS (SELECT 1 FROM objects y WHERE y.id=o.id AND y.version>o.version)"
+    " ORDER BY o.ver ON CONFLICT(id) DO NOTHING;",
 };
 
 enum stmt_id {

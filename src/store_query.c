@@ -387,3 +387,60 @@ sk_err sk_store_indicator_max_ver(sk_store *st, int64_t *out, sk_error *err)
 	sqlite3_finalize(s);
 	return SK_OK;
 }
+
+sk_err sk_store_indicator_rows(sk_store *st, int (*fn)(void *ud, const sk_ind_row *r), void *ud,
+			       sk_error *err)
+{
+	static const char sql[] = "SELECT ver, id, pattern, pattern_type, valid_from, valid_until,"
+				  " subdomains FROM indicators WHERE revoked=0 ORDER BY ver";
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+	int step;
+
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "current indicators");
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		sk_ind_row r = {
+		    .ver = sqlite3_column_int64(s, 0),
+		    .id = (const char *)sqlite3_column_text(s, 1),
+		    .pattern = (const char *)sqlite3_column_text(s, 2),
+		    .pattern_len = (size_t)sqlite3_column_bytes(s, 2),
+		    .pattern_type = (const char *)sqlite3_column_text(s, 3),
+		    .valid_from = (const char *)sqlite3_column_text(s, 4),
+		    .valid_until = (const char *)sqlite3_column_text(s, 5),
+		    .subdomains = sqlite3_column_int(s, 6) != 0,
+		};
+		if (fn(ud, &r))
+			break;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "current indicators");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+sk_err sk_store_get_ver(sk_store *st, int64_t ver, sk_row_fn fn, void *ud, sk_error *err)
+{
+	static const char *const sql = "SELECT " ROW_COLS " FROM objects o WHERE o.ver=?1";
+	sqlite3_stmt *s = NULL;
+	char text[256];
+	sk_err rc = SK_OK;
+	int step;
+
+	snprintf(text, sizeof(text), sql, "o.added");
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), text, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "get");
+	sqlite3_bind_int64(s, 1, ver);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		sk_row r;
+		row_from(s, &r);
+		fn(ud, &r);
+	} else if (step == SQLITE_DONE) {
+		rc = sk_error_set(err, SK_ENOTFOUND, "no object version %lld", (long long)ver);
+	} else {
+		rc = sk_store_dberr(st, err, "get");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}

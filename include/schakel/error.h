@@ -29,7 +29,8 @@
 	X(SK_EAUTH, "authentication failed")                                                       \
 	X(SK_EPERM, "permission denied")                                                           \
 	X(SK_EUNSUPPORTED, "unsupported")                                                          \
-	X(SK_EINTERRUPTED, "interrupted")
+	X(SK_EINTERRUPTED, "interrupted")                                                          \
+	X(SK_ESUPPRESSED, "suppressed by a warning list")
 
 typedef enum sk_err {
 #define SK_ERR_ENUM(name, text) name,

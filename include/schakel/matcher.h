@@ -36,9 +36,17 @@ typedef struct sk_matcher sk_matcher;
 typedef struct sk_match_ctx sk_match_ctx;
 typedef struct sk_match_state sk_match_state;
 
+struct sk_wl_set; /* schakel/warninglist.h */
+
 typedef struct sk_match_opts {
 	bool subdomains;   /* domain-name:value = 'x' also matches subdomains of x */
 	const sk_psl *psl; /* borrowed; NULL = syntax fallback (last label is the suffix) */
+	/*
+	 * Borrowed warning lists (sk_warninglist_load), NULL = none: an indicator
+	 * whose pattern is one positive '=' / IN / ISSUBSET comparison with every
+	 * value on a list is refused by sk_matcher_add with SK_ESUPPRESSED.
+	 */
+	const struct sk_wl_set *warninglists;
 } sk_match_opts;
 
 /* Per-indicator flags for sk_matcher_add. */
@@ -55,7 +63,10 @@ void sk_matcher_free(sk_matcher *m);
  * indicator's number: 0, 1, 2 ... in the order of successful adds.  A pattern
  * that does not parse is SK_EINVAL; one that the matcher cannot evaluate on
  * log records (no path a log provides, a regex Hyperscan refuses, a value of
- * the wrong form) is SK_EUNSUPPORTED; err says why, and nothing is added.
+ * the wrong form) is SK_EUNSUPPORTED; one whose values are all on a warning
+ * list (opts.warninglists) is SK_ESUPPRESSED ("'v' is on warning list 'L'
+ * (type)"); err says why, and nothing is added.  The common form
+ * "[type:path = 'value']" is compiled without a tree (about 40 bytes).
  * Must be called before sk_matcher_build().
  */
 sk_err sk_matcher_add(sk_matcher *m, const char *text, size_t len, unsigned flags, uint32_t *idx,
@@ -67,6 +78,9 @@ sk_err sk_matcher_add(sk_matcher *m, const char *text, size_t len, unsigned flag
  */
 sk_err sk_matcher_build(sk_matcher *m, sk_error *err);
 
+/* Optional: size the index for about n more indicators before adding them. */
+sk_err sk_matcher_reserve(sk_matcher *m, uint32_t n, sk_error *err);
+
 typedef struct sk_matcher_stats {
 	uint32_t indicators;   /* added */
 	uint32_t observations; /* '[...]' expressions compiled */
@@ -75,7 +89,10 @@ typedef struct sk_matcher_stats {
 	uint32_t regexes;      /* LIKE / MATCHES expressions in the Hyperscan database */
 	uint32_t generic;      /* observations without an index entry (tried on every record) */
 	uint32_t multi;        /* indicators with several observations or qualifiers */
+	uint32_t direct;       /* single '=' indicators compiled without a tree */
+	uint32_t suppressed;   /* refused with SK_ESUPPRESSED (warning lists) */
 	size_t bytes;          /* memory of the indexes and compiled expressions */
+	size_t bytes_exact;    /* of which: the hash index and the per-indicator table */
 } sk_matcher_stats;
 
 void sk_matcher_stats_get(const sk_matcher *m, sk_matcher_stats *out);

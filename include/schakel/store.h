@@ -30,7 +30,7 @@ enum {
 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define SK_STORE_SCHEMA_VERSION 4
+#define SK_STORE_SCHEMA_VERSION 5
 
 /*
  * Open (and migrate to the current schema) the store at path.  Without
@@ -234,6 +234,30 @@ sk_err sk_store_indicators_since(sk_store *st, int64_t after_ver, sk_row_fn fn, 
 
 /* The largest version row id of any indicator (0 if none): a cheap "anything new?" probe. */
 sk_err sk_store_indicator_max_ver(sk_store *st, int64_t *out, sk_error *err);
+
+/*
+ * The same set as sk_store_current_indicators, read from the indicators side table (schema 5) without
+ * touching the objects' JSON: one call per current, non-revoked indicator,
+ * in storage order.  Strings are NULL when the property is absent and are
+ * only valid during the call.  Much faster than sk_store_current_indicators
+ * for a matcher compile; fetch the full object later with sk_store_get_ver.
+ */
+typedef struct sk_ind_row {
+	int64_t ver;              /* objects.ver of the version */
+	const char *id;
+	const char *pattern;      /* may be NULL (an invalid object) */
+	size_t pattern_len;
+	const char *pattern_type; /* NULL = absent (STIX 2.0: stix) */
+	const char *valid_from;   /* as written, or NULL */
+	const char *valid_until;
+	bool subdomains;          /* "x_schakel_subdomains": true */
+} sk_ind_row;
+
+sk_err sk_store_indicator_rows(sk_store *st, int (*fn)(void *ud, const sk_ind_row *r), void *ud,
+			       sk_error *err);
+
+/* The object version with row id ver (fn called once; SK_ENOTFOUND if there is none). */
+sk_err sk_store_get_ver(sk_store *st, int64_t ver, sk_row_fn fn, void *ud, sk_error *err);
 
 /* --- statistics --------------------------------------------------------- */
 
