@@ -291,7 +291,8 @@ static sk_err build_part(sk_watch *w, int64_t after_ver, part **out, sk_error *e
 	}
 	if ((rc = sk_matcher_build(p->m, err)))
 		goto out;
-	qsort(p->ids, p->nids, sizeof(char *), cmp_str);
+	if (p->nids) /* qsort(NULL, 0, ...) is undefined */
+		qsort(p->ids, p->nids, sizeof(char *), cmp_str);
 	p->refs = 0;
 	*out = p;
 out:
