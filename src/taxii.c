@@ -1251,7 +1251,7 @@ static void method_not_allowed(ctx *c, const char *allow)
 
 void sk_taxii_handle(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_taxii_resp *resp)
 {
-	char path[2048], *seg[MAX_SEGS], *p, *title = NULL, *desc = NULL;
+	char path[2048], *seg[MAX_SEGS], *p, *save = NULL, *title = NULL, *desc = NULL;
 	size_t nseg = 0;
 	ctx c = {.t = t, .st = st, .req = req, .resp = resp};
 	const char *m = req->method ? req->method : "";
@@ -1266,7 +1266,8 @@ void sk_taxii_handle(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_taxi
 		return;
 	}
 	snprintf(path, sizeof(path), "%s", req->path);
-	for (p = strtok(path, "/"); p; p = strtok(NULL, "/")) {
+	/* strtok_r: several worker threads route requests at once */
+	for (p = strtok_r(path, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
 		if (nseg == MAX_SEGS) {
 			fail(&c, 404, "Not found", "no such resource");
 			return;
