@@ -45,6 +45,7 @@ def post(url, auth, path_file, per):
     h = {"Accept": TAXII, "Content-Type": TAXII, "Authorization": auth}
     bodies = [json.dumps({"objects": objs[i:i + per]}).encode() for i in range(0, len(objs), per)]
     ok = 0
+    pending = []
     t0 = time.perf_counter()
     for b in bodies:
         c.request("POST", path, body=b, headers=h)
@@ -52,7 +53,23 @@ def post(url, auth, path_file, per):
         s = json.loads(r.read())
         if r.status != 202:
             sys.exit(f"post: HTTP {r.status}: {s}")
-        ok += s["success_count"]
+        if s.get("status") == "complete":
+            ok += s["success_count"]
+        else:
+            pending.append(s["id"])
+    # large envelopes are imported in the background: poll their statuses
+    root = path.split("/collections/")[0]
+    deadline = time.time() + 300
+    while pending and time.time() < deadline:
+        sid = pending[0]
+        c.request("GET", f"{root}/status/{sid}/", headers={"Accept": TAXII, "Authorization": auth})
+        r = c.getresponse()
+        s = json.loads(r.read())
+        if r.status == 200 and s.get("status") == "complete":
+            ok += s["success_count"]
+            pending.pop(0)
+        else:
+            time.sleep(0.005)
     dt = time.perf_counter() - t0
     print(f"post: {ok} of {len(objs)} objects accepted in {dt:.3f} s, {ok / dt:,.0f} objects/s "
           f"(envelopes of {per})")
