@@ -113,8 +113,12 @@ int cmd_account(cli_ctx *ctx, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'p')
 			partner = optarg;
-		else if (opt == 'w')
+		else if (opt == 'w') {
 			password = optarg;
+			fprintf(stderr, "schakel account: warning: a password on the command line is "
+					"visible to other users (ps) and kept in shell history; "
+					"prefer --password-stdin\n");
+		}
 		else if (opt == 'S')
 			from_stdin = true;
 		else

@@ -141,21 +141,12 @@ found:
 
 /* Byte classes for the copy loop. */
 enum { C_PLAIN = 0, C_WS, C_NL, C_QUOTE, C_OPEN, C_CLOSE, C_DELIM };
-static unsigned char cls[256];
-
-static void init_tables(void)
-{
-	static int done;
-	if (done)
-		return;
-	cls[' '] = cls['\t'] = cls['\r'] = C_WS;
-	cls['\n'] = C_NL;
-	cls['"'] = C_QUOTE;
-	cls['{'] = cls['['] = C_OPEN;
-	cls['}'] = cls[']'] = C_CLOSE;
-	cls[','] = cls[':'] = C_DELIM;
-	done = 1;
-}
+/* A constant table: no first-use initialisation to race on between threads. */
+static const unsigned char cls[256] = {
+    [' '] = C_WS,     ['\t'] = C_WS,    ['\r'] = C_WS,    ['\n'] = C_NL,
+    ['"'] = C_QUOTE,  ['{'] = C_OPEN,   ['['] = C_OPEN,   ['}'] = C_CLOSE,
+    [']'] = C_CLOSE,  [','] = C_DELIM,  [':'] = C_DELIM,
+};
 
 /*
  * Copy one complete JSON value, minified, from the stream into out.  The value
@@ -355,7 +346,6 @@ sk_err sk_jstream_next(sk_jstream *js, sk_jitem *it, bool *have, sk_error *err)
 	sk_err rc;
 	int c;
 
-	init_tables();
 	*have = false;
 	for (;;) {
 		if (js->st == ST_DONE)

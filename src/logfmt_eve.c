@@ -130,8 +130,13 @@ static bool jstring(jw *w, const char **out, size_t *outn, char *dst, size_t dst
 			r += (*r == '\\' && r + 1 < w->end) ? 2 : 1;
 		size_t maxlen = (size_t)(r - s);
 		if (dst) {
-			if (maxlen > dstcap)
-				dst = NULL, out = NULL; /* too long to be a key we know */
+			if (maxlen > dstcap) {
+				/* too long to be a key we know: validate only, report no key */
+				*out = NULL;
+				*outn = 0;
+				dst = NULL;
+				out = NULL;
+			}
 			o0 = dst;
 		} else {
 			o0 = sk_logrec_reserve(w->b, maxlen);
@@ -289,8 +294,8 @@ static bool jcontainer(jw *w, int node, int depth, bool is_obj)
 		jws(w);
 		if (is_obj) {
 			char kbuf[64];
-			const char *k;
-			size_t kn;
+			const char *k = NULL;
+			size_t kn = 0;
 			if (w->p >= w->end || *w->p != '"')
 				return jfail(w, "expected a member name");
 			if (node) {

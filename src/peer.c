@@ -181,6 +181,15 @@ sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, s
 				    SK_PEER_NAME_MAX);
 	if (!p->url || (strncmp(p->url, "http://", 7) && strncmp(p->url, "https://", 8)))
 		return sk_error_set(err, SK_EINVAL, "peer URL must be http:// or https://");
+	{
+		/* credentials in the URL would be stored, listed and logged in clear */
+		const char *auth_part = strstr(p->url, "://") + 3;
+		size_t alen = strcspn(auth_part, "/?#");
+		if (memchr(auth_part, '@', alen))
+			return sk_error_set(err, SK_EINVAL,
+					    "peer URL must not carry credentials (user:password@); "
+					    "use --auth with --secret-stdin");
+	}
 	if (!p->api_root || !*p->api_root || !p->collection || !*p->collection)
 		return sk_error_set(err, SK_EINVAL, "a peer needs --api-root and --collection");
 	if (strcmp(auth, "none") && strcmp(auth, "basic") && strcmp(auth, "token"))
