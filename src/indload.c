@@ -77,7 +77,7 @@ static int on_row(void *ud, const sk_row *r)
 sk_err sk_indload_run(sk_store *st, sk_matcher *m, const sk_indload_opts *o,
 		      sk_indload_stats *stats, sk_error *err)
 {
-	sk_indload_stats dummy;
+	sk_indload_stats dummy = {0};
 	lctx lc = {.m = m, .o = o, .at = o->at ? o->at : sk_ts_now_us(),
 		   .stats = stats ? stats : &dummy};
 	sk_err rc;
