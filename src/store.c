@@ -314,8 +314,7 @@ static sk_err migrate(sk_store *st, bool readonly, bool create, sk_error *err)
 				    "no schakel node here (run 'schakel init' first)");
 	if (readonly)
 		return sk_error_set(err, SK_ESCHEMA,
-				    "database needs migration from schema %d to %d; open it "
-				    "read-write once",
+				    "database needs migration from schema %d to %d",
 				    have, want);
 	/* Each step is its own transaction, together with the version bump. */
 	for (int v = have; v < want && !rc; v++) {
@@ -386,6 +385,18 @@ sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error 
 				"PRAGMA cache_size=-32768;",
 				err)))
 		goto out;
+	/*
+	 * An older database opened for reading (after an upgrade, `schakel
+	 * stats` may be the first command run) is migrated through a short
+	 * read-write open first, as a user of any server would expect; each
+	 * migration step is its own transaction, so this is crash-safe.
+	 */
+	if (ro && user_version(st) >= 1 && user_version(st) < SK_STORE_SCHEMA_VERSION) {
+		sk_store *rw = NULL;
+		if ((rc = sk_store_open(path, flags & ~(unsigned)SK_STORE_READONLY, &rw, err)))
+			goto out;
+		sk_store_close(rw);
+	}
 	if ((rc = migrate(st, ro, create, err)))
 		goto out;
 out:

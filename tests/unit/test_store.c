@@ -384,6 +384,29 @@ Test(store, readonly_open_reads)
 	sk_store_close(st);
 }
 
+/* An older node's database opened read-only (e.g. `schakel stats` right after an upgrade)
+ * is migrated on the way in rather than refused. */
+Test(store, readonly_open_migrates_an_older_schema)
+{
+	sk_store *st = open_new();
+	sqlite3 *db;
+	sk_error err;
+
+	sk_store_close(st);
+	/* roll the last migration (4 -> 5: the indicators side table) back by hand */
+	cr_assert_eq(sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+				  "DROP TRIGGER indicators_put; DROP TABLE indicators;"
+				  "PRAGMA user_version=4",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(sk_store_open(db_path(), SK_STORE_READONLY, &st, &err), SK_OK, "%s",
+		     err.msg);
+	sk_store_close(st);
+	cr_expect_eq(user_version(), SK_STORE_SCHEMA_VERSION);
+}
+
 Test(store, newer_schema_is_refused)
 {
 	sk_store *st = open_new();
