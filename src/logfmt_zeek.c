@@ -220,6 +220,7 @@ struct sk_zeek_state {
 	bool have_fields;
 	struct zcol cols[ZK_MAX_COLS];
 	uint32_t bounds[ZK_MAX_COLS + 1]; /* per line: start offset of each column */
+	bool line_bs; /* per line: it has a backslash somewhere (else no value needs unescaping) */
 };
 
 sk_err sk_logfmt_zeek_new(sk_zeek_state **out)
@@ -361,19 +362,25 @@ static int header_line(sk_zeek_state *z, const char *s, size_t n, const char **r
 	return LF_SKIP;
 }
 
-/* Record the start of every column of s[0..n) in z->bounds; returns the column count. */
+/*
+ * Record the start of every column of s[0..n) in z->bounds and whether the
+ * line holds a backslash (z->line_bs); returns the column count.
+ */
 static size_t split(sk_zeek_state *z, const char *s, size_t n)
 {
 	size_t nc = 0, i = 0;
 	uint32_t *bd = z->bounds;
 	const size_t maxc = ZK_MAX_COLS;
+	bool bs = false;
 
 	bd[nc++] = 0;
 #if defined(__SSE2__)
-	const __m128i sv = _mm_set1_epi8(z->sep);
+	const __m128i sv = _mm_set1_epi8(z->sep), bv = _mm_set1_epi8('\\');
+	__m128i anybs = _mm_setzero_si128();
 	for (; i + 16 <= n; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sv));
+		anybs = _mm_or_si128(anybs, _mm_cmpeq_epi8(v, bv));
 		while (m) {
 			if (nc > maxc)
 				return nc;
@@ -381,14 +388,17 @@ static size_t split(sk_zeek_state *z, const char *s, size_t n)
 			m &= m - 1;
 		}
 	}
+	bs = _mm_movemask_epi8(anybs) != 0;
 #endif
 	for (; i < n; i++) {
+		bs |= s[i] == '\\';
 		if (s[i] == z->sep) {
 			if (nc > maxc)
 				return nc;
 			bd[nc++] = (uint32_t)(i + 1);
 		}
 	}
+	z->line_bs = bs;
 	return nc;
 }
 
@@ -404,7 +414,7 @@ static inline bool has_backslash(const char *v, size_t n)
 static void apply_value(sk_zeek_state *z, sk_logbuild *b, const struct zcol *c, const char *v,
                         size_t n)
 {
-	if (has_backslash(v, n)) {
+	if (z->line_bs && has_backslash(v, n)) {
 		char *o = sk_logrec_reserve(b, n);
 		if (!o) {
 			b->rec->dropped++;
@@ -415,7 +425,6 @@ static void apply_value(sk_zeek_state *z, sk_logbuild *b, const struct zcol *c, 
 		v = o;
 		n = k;
 	}
-	(void)z;
 	sk_logfmt_zeek_apply(b, (zk_act)c->act, c->name, v, n);
 }
 

@@ -169,7 +169,9 @@ static void probe_ip4(sk_match_ctx *c, uint32_t a, uint32_t val, uint64_t kr)
 {
 	const sk_matcher *m = c->m;
 	uint8_t *k = (uint8_t *)c->key;
-	if (m->ix.classes & (1u << K_IP4)) {
+	uint64_t lens = m->ip4_by16 ? m->ip4_by16[a >> 16] : 0;
+
+	if (lens & IP4_EXACT) {
 		k[0] = K_IP4;
 		k[1] = (uint8_t)(a >> 24);
 		k[2] = (uint8_t)(a >> 16);
@@ -177,7 +179,7 @@ static void probe_ip4(sk_match_ctx *c, uint32_t a, uint32_t val, uint64_t kr)
 		k[4] = (uint8_t)a;
 		probe(c, k, 5, val, kr, false);
 	}
-	for (uint64_t lens = m->net4_lens; lens; lens &= lens - 1) {
+	for (lens &= ~IP4_EXACT; lens; lens &= lens - 1) {
 		unsigned L = (unsigned)__builtin_ctzll(lens);
 		uint32_t x = L ? a & (0xFFFFFFFFu << (32 - L)) : 0;
 		k[0] = K_NET4;

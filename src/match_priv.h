@@ -37,7 +37,8 @@ enum {
 	K_UPATH = 8, /* + a URL path prefix ("/..."), from the direct path's URL regexes */
 };
 
-#define MKEY_MAX 320 /* longest key: class, kind, 253-byte domain... URLs are cut */
+#define IP4_EXACT (1ull << 40) /* ip4_by16: an exact address key in this /16 */
+#define MKEY_MAX  320          /* longest key: class, kind, 253-byte domain... URLs are cut */
 
 /* One compiled literal. */
 typedef struct mlit {
@@ -243,10 +244,19 @@ struct sk_matcher {
 	/* indexes */
 	mindex ix;
 	uint64_t net4_lens; /* bit L: some K_NET4 entry has prefix length L (0..32) */
+	/*
+	 * IPv4 prefilter, 65,536 words (512 KiB, cache-resident) indexed by an
+	 * address's top 16 bits: bit L (0..32) = some K_NET4 key of length L
+	 * covers part of that /16, IP4_EXACT = some K_IP4 key lies in it.  An
+	 * address probes only the prefix lengths its /16 can hold, so the cost
+	 * no longer grows with the number of distinct CIDR lengths in the feeds;
+	 * NULL until the first IPv4 key.
+	 */
+	uint64_t *ip4_by16;
 	uint64_t net6_lens[3]; /* 0..128 */
 	uint32_t nprefixes;
 	bool any_subdomains;
-	uint64_t port_kr; /* kinds/roles that have port keys */
+	uint64_t port_kr;       /* kinds/roles that have port keys */
 	uint64_t upath_lens[4]; /* bit L: some K_UPATH key has a path prefix of L bytes */
 	/* Hyperscan */
 	char **rx_text;

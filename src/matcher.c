@@ -508,6 +508,21 @@ static bool has_trigger(const sk_matcher *m, uint32_t ni)
 	return n->kind == MN_OR;
 }
 
+/* Record an IPv4 key in the /16 prefilter (see ip4_by16). */
+static int mark_ip4(sk_matcher *m, const mlit *v)
+{
+	uint32_t top = (uint32_t)v->addr[0] << 8 | v->addr[1];
+	uint32_t span = v->prefix >= 16 ? 1 : 1u << (16 - v->prefix);
+	uint64_t bit = v->prefix == 32 ? IP4_EXACT : 1ull << v->prefix;
+
+	if (!m->ip4_by16 && !(m->ip4_by16 = calloc(65536, sizeof(*m->ip4_by16))))
+		return -1;
+	/* a short prefix covers 2^(16-L) words; its masked address starts the run */
+	for (uint32_t i = 0; i < span; i++)
+		m->ip4_by16[top + i] |= bit;
+	return 0;
+}
+
 /* Index literal v of leaf l for target (a leaf number, or MPOST_DIRECT | indicator). */
 static sk_err index_lit(sk_matcher *m, const mleaf *l, const mlit *v, uint32_t target)
 {
@@ -516,6 +531,8 @@ static sk_err index_lit(sk_matcher *m, const mleaf *l, const mlit *v, uint32_t t
 
 	switch (l->vt) {
 	case MV_IP:
+		if (v->fam == 4 && mark_ip4(m, v))
+			return SK_ENOMEM;
 		if (v->fam == 4 && v->prefix == 32) {
 			key[kl++] = K_IP4;
 		} else if (v->fam == 6 && v->prefix == 128) {
@@ -1071,6 +1088,7 @@ void sk_matcher_free(sk_matcher *m)
 	free(m->rx_leaf);
 	sk_mhs_free(m->hs);
 	sk_mindex_free(&m->ix);
+	free(m->ip4_by16);
 	free(m->iref);
 	free(m->inds);
 	free(m->obs);
@@ -1241,7 +1259,8 @@ void sk_matcher_stats_get(const sk_matcher *m, sk_matcher_stats *out)
 	out->observations = m->nobs + m->ndirect;
 	out->direct = m->ndirect;
 	out->suppressed = m->suppressed;
-	out->bytes_exact = sk_mindex_bytes(&m->ix) + (size_t)m->irefcap * 4;
+	out->bytes_exact = sk_mindex_bytes(&m->ix) + (size_t)m->irefcap * 4 +
+	                   (m->ip4_by16 ? 65536 * sizeof(*m->ip4_by16) : 0);
 	out->exact_keys = m->ix.used;
 	out->prefixes = m->nprefixes;
 	out->regexes = m->nrx;

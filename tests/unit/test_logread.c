@@ -6,6 +6,7 @@
  */
 #include "schakel/logread.h"
 #include "schakel/reader.h"
+#include "logfmt.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -428,6 +429,102 @@ Test(logread, classify)
 	cr_assert_eq(sk_obs_classify("a@b.example", 11), SK_OBS_EMAIL);
 	cr_assert_eq(sk_obs_classify("HTTPS://x.example/", 18), SK_OBS_URL);
 	cr_assert_eq(sk_obs_classify("44d88612fea8a8f36de82e1278abb02f", 32), SK_OBS_MD5);
+}
+
+/* A plain reference for the domain syntax check, written for this test. */
+static bool ref_is_domain(const unsigned char *s, size_t n)
+{
+	size_t label = 0;
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0;
+}
+
+/* The vectorised check agrees with the reference on random names of every length. */
+Test(logread, domain_check_matches_reference)
+{
+	static const char alphabet[] = "abcXYZ09-_....\xb2\x80 @[`{/:";
+	unsigned char buf[300];
+	uint32_t x = 12345;
+
+	for (int round = 0; round < 200000; round++) {
+		size_t n = (size_t)(round % 260);
+		/* mostly valid names (dots rarer), sometimes a stray byte */
+		for (size_t i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			unsigned r = (x >> 16) % 100,
+			         dots = round % 2 ? 12 : 1; /* long labels too */
+			buf[i] = r < 85          ? (unsigned char)"abcdefXYZ0123-_"[r % 15]
+			         : r < 85 + dots ? '.'
+			         : r >= 97 ? (unsigned char)alphabet[r % (sizeof(alphabet) - 1)]
+			                   : (unsigned char)'q';
+		}
+		cr_assert_eq(sk_obs_is_domain((const char *)buf, n), ref_is_domain(buf, n),
+		             "length %zu: %.*s", n, (int)n, (const char *)buf);
+	}
+}
+
+/* The syntax checks every reader relies on, at their edges. */
+Test(logread, value_syntax_edges)
+{
+	char label63[80], label64[80];
+	int64_t us;
+
+	cr_assert(sk_obs_is_ipv4("0.0.0.0", 7));
+	cr_assert(sk_obs_is_ipv4("255.255.255.255", 15));
+	cr_assert(sk_obs_is_ipv4("203.0.113.10", 12));
+	cr_assert_not(sk_obs_is_ipv4("203.0.113.", 10));
+	cr_assert_not(sk_obs_is_ipv4(".203.0.113", 10));
+	cr_assert_not(sk_obs_is_ipv4("203.0.113.1000", 14));
+	cr_assert_not(sk_obs_is_ipv4("203.00.113.1", 12));
+	cr_assert_not(sk_obs_is_ipv4("203..0.113", 10));
+	cr_assert_not(sk_obs_is_ipv4("256.0.0.1", 9));
+	cr_assert_not(sk_obs_is_ipv4("1.2.3.4x", 8));
+	cr_assert(sk_obs_is_domain("a.example", 9));
+	cr_assert(sk_obs_is_domain("xn--bcher-kva.example", 21));
+	cr_assert(sk_obs_is_domain("_dmarc.EXAMPLE.test", 19));
+	cr_assert_not(sk_obs_is_domain(".example", 8));
+	cr_assert_not(sk_obs_is_domain("a..example", 10));
+	cr_assert_not(
+	    sk_obs_is_domain("a.example.", 10)); /* readers strip one trailing dot first */
+	cr_assert_not(sk_obs_is_domain("a example", 9));
+	/* bytes >= 0x80 are in no class (superscript digits once slipped through) */
+	cr_assert_not(sk_obs_is_domain("ex\xb2mple.test", 12));
+	cr_assert_not(sk_obs_is_domain("ex\xb9mple.test", 12));
+	cr_assert_not(sk_obs_is_hex("ab\xb3"
+	                            "d",
+	                            4));
+	memset(label63, 'a', 63);
+	memcpy(label63 + 63, ".test", 6);
+	memset(label64, 'a', 64);
+	memcpy(label64 + 64, ".test", 6);
+	cr_assert(sk_obs_is_domain(label63, 68));
+	cr_assert_not(sk_obs_is_domain(label64, 69));
+	cr_assert(sk_logts_epoch("1521911720.865716", 17, &us));
+	cr_assert_eq(us, 1521911720865716LL);
+	cr_assert(sk_logts_epoch("1521911720.8", 12, &us));
+	cr_assert_eq(us, 1521911720800000LL);
+	cr_assert(sk_logts_epoch("1521911720.12345678", 19, &us));
+	cr_assert_eq(us, 1521911720123456LL);
+	cr_assert(sk_logts_epoch("1521911720", 10, &us));
+	cr_assert_eq(us, 1521911720000000LL);
+	cr_assert_not(sk_logts_epoch("1521911720.8x", 13, &us));
+	cr_assert_not(sk_logts_epoch("", 0, &us));
+	cr_assert_not(sk_logts_epoch(".5", 2, &us));
 }
 
 /* ---- follow ---- */
