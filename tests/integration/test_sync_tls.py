@@ -4,8 +4,9 @@ at test time with the openssl or GnuTLS certtool CLI; no key is kept), node B
 pulls from it with `peer add --ca FILE`.  With the CA the pull works (by
 address and by name); without --ca, with another CA, or with a name the
 certificate does not carry, the sync fails with a certificate error and
-stores nothing; a plain-http URL to the TLS port fails cleanly; a relative
---ca path still works when the sync runs from another directory."""
+stores nothing; serve refuses a key that does not match its certificate; a
+plain-http URL to the TLS port fails cleanly; a relative --ca path still
+works when the sync runs from another directory, a missing one is refused."""
 import os
 import shutil
 import socket
@@ -147,6 +148,15 @@ def main():
 def run(a, b, d, R):
     ca, other = os.path.join(d, "ca-test.pem"), os.path.join(d, "ca-other.pem")
     collection(a, "share")
+    # a key that does not belong to the certificate: serve refuses to start
+    p = subprocess.run([BIN, "--db", a.db, "serve", "--listen", "127.0.0.1:0", "--no-sync",
+                        "--tls-cert", os.path.join(d, "srv.pem"),
+                        "--tls-key", os.path.join(d, "named.key")],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    R.check(p.returncode != 0 and "listening" not in p.stdout and
+            "certificate and key" in p.stderr,
+            f"serve refuses a key that does not match the certificate ({p.returncode}: "
+            f"{p.stderr.strip()!r})")
     a.start("--no-sync", "--tls-cert", os.path.join(d, "srv.pem"),
             "--tls-key", os.path.join(d, "srv.key"))
     R.check(a.url.startswith("https://127.0.0.1:"), f"A serves https ({a.url})")
