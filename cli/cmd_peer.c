@@ -6,10 +6,12 @@
  * variable (--secret-env VAR), never from the command line (it shows in ps)
  * and never printed.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "schakel/peer.h"
@@ -74,7 +76,7 @@ static int peer_add(cli_ctx *ctx, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	sk_peer_params p = {0};
-	char *secret = NULL;
+	char *secret = NULL, *ca = NULL;
 	const char *env = NULL;
 	bool from_stdin = false;
 	sk_store *st;
@@ -113,6 +115,33 @@ static int peer_add(cli_ctx *ctx, int argc, char **argv)
 	p.url = argv[optind + 1];
 	if (!p.pull && !p.push)
 		p.pull = true;
+	if (p.ca) {
+		/*
+		 * Kept as an absolute path (`serve` may run in another directory),
+		 * but not resolved: a symlink that is renewed in place stays followed.
+		 */
+		char cwd[4096];
+		size_t n;
+		FILE *f = fopen(p.ca, "r");
+		if (!f) {
+			cli_err("peer add: --ca %s: %s", p.ca, strerror(errno));
+			return EXIT_USAGE;
+		}
+		fclose(f);
+		if (p.ca[0] != '/') {
+			if (!getcwd(cwd, sizeof(cwd))) {
+				cli_err("peer add: --ca: %s", strerror(errno));
+				return EXIT_INPUT;
+			}
+			n = strlen(cwd) + strlen(p.ca) + 2;
+			if (!(ca = malloc(n))) {
+				cli_err("peer add: out of memory");
+				return EXIT_INPUT;
+			}
+			snprintf(ca, n, "%s/%s", cwd, p.ca);
+			p.ca = ca;
+		}
+	}
 	if (from_stdin)
 		secret = read_secret_stdin();
 	else if (env && getenv(env))
@@ -120,6 +149,7 @@ static int peer_add(cli_ctx *ctx, int argc, char **argv)
 	p.secret = secret;
 	if (!(st = cli_open_store(ctx, 0))) {
 		free(secret);
+		free(ca);
 		return EXIT_INPUT;
 	}
 	if (sk_peer_add(st, ctx->db, &p, &err)) {
@@ -132,6 +162,7 @@ static int peer_add(cli_ctx *ctx, int argc, char **argv)
 		memset(secret, 0, strlen(secret));
 		free(secret);
 	}
+	free(ca);
 	sk_store_close(st);
 	return rc;
 }

@@ -213,6 +213,7 @@ static sk_err transfer(sk_tc *c, const char *url, const char *body, size_t len, 
 	xfer x = {.r = r, .max = c->cfg.max_body};
 	CURL *h = c->h;
 	CURLcode cc;
+	char detail[CURL_ERROR_SIZE] = "";
 
 	memset(r, 0, sizeof(*r));
 	sk_buf_init(&r->body, c->cfg.max_body + 1);
@@ -235,6 +236,7 @@ static sk_err transfer(sk_tc *c, const char *url, const char *body, size_t len, 
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "schakel/0.1");
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
 	if (c->ca)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);
 	if (c->userpwd) {
@@ -252,6 +254,7 @@ static sk_err transfer(sk_tc *c, const char *url, const char *body, size_t len, 
 	}
 	c->requests++;
 	cc = curl_easy_perform(h);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL); /* detail is about to go out of scope */
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 	if (cc == CURLE_OK)
 		return SK_OK;
@@ -261,6 +264,10 @@ static sk_err transfer(sk_tc *c, const char *url, const char *body, size_t len, 
 				    c->cfg.max_body);
 	if (cc == CURLE_ABORTED_BY_CALLBACK)
 		return sk_error_set(err, SK_EINTERRUPTED, "%s: stopped", url);
+	/* the detail says why (untrusted issuer, name mismatch, unreadable CA file) */
+	if (detail[0] && strcmp(detail, curl_easy_strerror(cc)))
+		return sk_error_set(err, SK_EIO, "%s: %s (%s)", url, curl_easy_strerror(cc),
+				    detail);
 	return sk_error_set(err, SK_EIO, "%s: %s", url, curl_easy_strerror(cc));
 }
 
