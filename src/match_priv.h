@@ -23,6 +23,8 @@ typedef enum mval {
 	MV_PORT, /* integer */
 	MV_STR,  /* exact string after normalisation (domain, url, email, ja3, ua...) */
 	MV_HASH, /* hex digest, compared as binary */
+	MV_TYPE, /* the STIX type of a referenced object (network-traffic:dst_ref.type):
+	            compiled into the set of observation kinds that carry it */
 } mval;
 
 /* Key classes: the first byte of every index key. */

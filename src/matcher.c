@@ -76,6 +76,8 @@ static const pathdef paths[] = {
     {"ipv6-addr:value", A(IPV6), MV_IP, SK_OBS_IPV6},
     {"network-traffic:src_ref.value", B(IPV4, SRC) | B(IPV6, SRC), MV_IP, SK_OBS_IPV4},
     {"network-traffic:dst_ref.value", B(IPV4, DST) | B(IPV6, DST), MV_IP, SK_OBS_IPV4},
+    {"network-traffic:src_ref.type", B(IPV4, SRC) | B(IPV6, SRC), MV_TYPE, SK_OBS_NONE},
+    {"network-traffic:dst_ref.type", B(IPV4, DST) | B(IPV6, DST), MV_TYPE, SK_OBS_NONE},
     {"network-traffic:src_port", B(PORT, SRC), MV_PORT, SK_OBS_PORT},
     {"network-traffic:dst_port", B(PORT, DST), MV_PORT, SK_OBS_PORT},
     {"domain-name:value", A(DOMAIN), MV_STR, SK_OBS_DOMAIN},
@@ -354,6 +356,49 @@ static sk_err add_rx(cstate *cs, mleaf *l, uint32_t leaf, const sk_plit *v, sk_e
 static sk_err compile_cmp(cstate *cs, const sk_pnode *n, uint32_t obs, uint32_t *out,
 			  sk_error *err);
 
+/*
+ * A comparison on a referenced object's type (network-traffic:dst_ref.type
+ * = 'ipv4-addr', as feeds write ip:port indicators).  In a log record the
+ * type of an address is its observation kind, so the comparison becomes an
+ * EXISTS over the kinds it admits: '=' / IN keep the kinds named, '!=' and
+ * NOT keep the others.  Types no log records as an address (mac-addr,
+ * domain-name) admit nothing.
+ */
+static sk_err compile_type(cstate *cs, mleaf *l, const sk_pcmp *c, const pathdef *pd,
+			   const char *pathtxt)
+{
+	static const struct {
+		const char *name;
+		sk_obs_kind kind;
+	} types[] = {{"ipv4-addr", SK_OBS_IPV4}, {"ipv6-addr", SK_OBS_IPV6}};
+	const sk_plit *vals = c->op == SK_PCMP_IN ? c->set : &c->value;
+	uint32_t nv = c->op == SK_PCMP_IN ? c->nset : 1;
+	uint64_t named = 0;
+	bool keep_named;
+
+	if (c->op != SK_PCMP_EQ && c->op != SK_PCMP_NEQ && c->op != SK_PCMP_IN) {
+		dead(cs, "'", pathtxt, "': an object type is compared with =, != or IN");
+		return SK_OK;
+	}
+	for (uint32_t i = 0; i < nv; i++) {
+		if (vals[i].kind != SK_PLIT_STRING) {
+			dead(cs, "'", pathtxt, "' needs a string value");
+			return SK_OK;
+		}
+		for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+			if (vals[i].len == strlen(types[t].name) &&
+			    !memcmp(vals[i].str, types[t].name, vals[i].len))
+				named |= SK_KR_ALL(types[t].kind);
+	}
+	keep_named = (c->op != SK_PCMP_NEQ) != c->negated;
+	l->op = SK_PCMP_EXISTS;
+	l->negated = false;
+	l->accept = pd->accept & (keep_named ? named : ~named);
+	if (!l->accept)
+		dead(cs, "'", pathtxt, "': no log records an address of that type");
+	return SK_OK;
+}
+
 static sk_err compile_leaf(cstate *cs, const sk_pcmp *c, uint32_t obs, uint32_t *out,
 			   sk_error *err)
 {
@@ -381,6 +426,8 @@ static sk_err compile_leaf(cstate *cs, const sk_pcmp *c, uint32_t obs, uint32_t 
 	}
 	l->vt = pd->vt;
 	l->kind = pd->kind;
+	if (pd->vt == MV_TYPE)
+		return compile_type(cs, l, c, pd, pathtxt);
 	l->subdomains = pd->kind == SK_OBS_DOMAIN && c->op == SK_PCMP_EQ && !c->negated &&
 			(m->opts.subdomains || (cs->flags & SK_MATCH_SUBDOMAINS));
 	switch (c->op) {
@@ -581,6 +628,12 @@ static bool lits_indexable(const mleaf *l)
 	return true;
 }
 
+static bool port_leaf(const sk_matcher *m, uint32_t ni)
+{
+	const mnode *n = &m->nodes[ni];
+	return n->kind == MN_LEAF && m->leaves[n->leaf].vt == MV_PORT;
+}
+
 static sk_err add_triggers(sk_matcher *m, uint32_t ni)
 {
 	const mnode *n = &m->nodes[ni];
@@ -594,14 +647,28 @@ static sk_err add_triggers(sk_matcher *m, uint32_t ni)
 				return rc;
 		return SK_OK;
 	}
+	if (n->kind == MN_AND) {
+		/*
+		 * One child's keys suffice for an AND; an address or value beats a
+		 * port, which would make every record with that port a candidate.
+		 */
+		uint32_t pick = UINT32_MAX;
+		for (uint32_t i = 0; i < n->nkids; i++) {
+			uint32_t k = m->kidv[n->kids + i];
+			if (!has_trigger(m, k))
+				continue;
+			if (pick == UINT32_MAX || !port_leaf(m, k)) {
+				pick = k;
+				if (!port_leaf(m, k))
+					break;
+			}
+		}
+		return pick == UINT32_MAX ? SK_OK : add_triggers(m, pick);
+	}
 	for (uint32_t i = 0; i < n->nkids; i++) {
 		uint32_t k = m->kidv[n->kids + i];
-		if (n->kind == MN_AND) {
-			if (has_trigger(m, k))
-				return add_triggers(m, k);
-		} else if (can_match(m, k) && (rc = add_triggers(m, k))) {
+		if (can_match(m, k) && (rc = add_triggers(m, k)))
 			return rc;
-		}
 	}
 	return SK_OK;
 }
@@ -803,7 +870,7 @@ static bool wl_pattern(const sk_matcher *m, const sk_pnode *root, char *msg, siz
 	c = &root->kids->cmp;
 	if (c->negated ||
 	    (c->op != SK_PCMP_EQ && c->op != SK_PCMP_IN && c->op != SK_PCMP_ISSUBSET) ||
-	    !(pd = find_path(&c->path)) || pd->vt == MV_PORT)
+	    !(pd = find_path(&c->path)) || pd->vt == MV_PORT || pd->vt == MV_TYPE)
 		return false;
 	vals = c->op == SK_PCMP_IN ? c->set : &c->value;
 	nv = c->op == SK_PCMP_IN ? c->nset : 1;
@@ -1010,7 +1077,7 @@ static int add_direct(sk_matcher *m, const char *text, size_t len, unsigned flag
 			pd = &paths[pdi];
 			break;
 		}
-	if (!pd || pd->vt == MV_PORT)
+	if (!pd || pd->vt == MV_PORT || pd->vt == MV_TYPE)
 		return 0;
 	l.accept = pd->accept;
 	l.vt = pd->vt;

@@ -154,6 +154,7 @@ def _add_ip(rec, v, role=None, nt=None):
     rec.objs.append(("ipv%d-addr" % ip.version, {"value": ip}))
     if role and nt is not None:
         nt[role + "_ref.value"] = ip
+        nt[role + "_ref.type"] = "ipv%d-addr" % ip.version
     return True
 
 

@@ -137,6 +137,13 @@ def build(feeds):
     P.add("network-traffic dst + port 53",
           ("obs", ("AND", [("cmp", "network-traffic", "dst_ref.value", "=", v["nt_ip"]),
                            ("cmp", "network-traffic", "dst_port", "=", 53)])))
+    P.add("network-traffic dst type + address + port 53 (the maltrail ip:port form)",
+          ("obs", ("AND", [("cmp", "network-traffic", "dst_ref.type", "=", "ipv4-addr"),
+                           ("cmp", "network-traffic", "dst_ref.value", "=", v["nt_ip"]),
+                           ("cmp", "network-traffic", "dst_port", "=", 53)])))
+    P.add("network-traffic dst type ipv6 + ipv4 address (never)",
+          ("obs", ("AND", [("cmp", "network-traffic", "dst_ref.type", "=", "ipv6-addr"),
+                           ("cmp", "network-traffic", "dst_ref.value", "=", v["nt_ip"])])))
     v["nt_ip2"] = next(I)
     P.add("network-traffic dst + port 8443 (never)",
           ("obs", ("AND", [("cmp", "network-traffic", "dst_ref.value", "=", v["nt_ip2"]),
@@ -400,6 +407,7 @@ def main():
                      "%s: %d hits, the same (file, line, indicator) set as the reference" % (label, len(want)),
                      "\n".join(problems[:20] + d + ["repro: %s" % " ".join(res.args)]))
     never = {"network-traffic dst + port 8443 (never)",
+             "network-traffic dst type ipv6 + ipv4 address (never)",
              "FOLLOWEDBY WITHIN 60 SECONDS (far)", "FOLLOWEDBY WITHIN 60 SECONDS (rev)",
              "REPEATS 3 TIMES (planted twice)"}
     uncovered = sorted(plan.names[i] for i in plan.inds if i not in covered and plan.names[i] not in never)

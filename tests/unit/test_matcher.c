@@ -150,6 +150,77 @@ Test(matcher, addresses_and_cidr)
 	done(&t);
 }
 
+/* Short prefixes span many /16s of the prefilter; addresses at their edges still hit. */
+Test(matcher, short_and_long_prefixes)
+{
+	static const char *const p[] = {
+	    "[ipv4-addr:value ISSUBSET '198.0.0.0/7']",
+	    "[ipv4-addr:value ISSUBSET '203.0.113.128/26']",
+	    "[ipv4-addr:value ISSUBSET '0.0.0.0/0']",
+	};
+	tm t;
+	sk_logrec r;
+	build(&t, false, p, 3, 0);
+	mkrec(&r, 0, 1, SK_OBS_IPV4, SK_ROLE_NONE, "198.0.0.0", SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r, NULL), 5u);
+	mkrec(&r, 0, 2, SK_OBS_IPV4, SK_ROLE_NONE, "199.255.255.255", SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r, NULL), 5u);
+	mkrec(&r, 0, 3, SK_OBS_IPV4, SK_ROLE_NONE, "200.0.0.0", SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r, NULL), 4u);
+	mkrec(&r, 0, 4, SK_OBS_IPV4, SK_ROLE_NONE, "203.0.113.191", SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r, NULL), 6u);
+	mkrec(&r, 0, 5, SK_OBS_IPV4, SK_ROLE_NONE, "203.0.113.192", SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r, NULL), 4u);
+	done(&t);
+}
+
+/*
+ * network-traffic:dst_ref.type, as feeds write ip:port indicators: the type
+ * of a logged address is its kind, and != / NOT keep the other kinds.
+ */
+Test(matcher, referenced_object_type)
+{
+	static const char *const p[] = {
+	    "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = "
+	    "'203.0.113.7' AND network-traffic:dst_port = 8443]",
+	    "[network-traffic:dst_ref.type = 'ipv6-addr' AND network-traffic:dst_ref.value = "
+	    "'203.0.113.7']",
+	    "[network-traffic:dst_ref.type != 'ipv6-addr' AND network-traffic:dst_ref.value = "
+	    "'203.0.113.7']",
+	    "[network-traffic:src_ref.type IN ('ipv6-addr', 'ipv4-addr') AND "
+	    "network-traffic:src_ref.value = '192.0.2.9']",
+	    "[network-traffic:dst_port = 8443 AND network-traffic:dst_ref.value = '203.0.113.8']",
+	};
+	tm t;
+	sk_logrec r;
+	sk_error err;
+	sk_matcher *m;
+	build(&t, false, p, 5, 0);
+	mkrec(&r, 0, 1, SK_OBS_IPV4, SK_ROLE_DST, "203.0.113.7", SK_OBS_PORT, SK_ROLE_DST, "8443",
+	      SK_OBS_IPV4, SK_ROLE_SRC, "192.0.2.9", SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r, NULL), 1u | 4u | 8u);
+	mkrec(&r, 0, 2, SK_OBS_IPV4, SK_ROLE_DST, "203.0.113.7", SK_OBS_PORT, SK_ROLE_DST, "443",
+	      SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r, NULL), 4u);
+	mkrec(&r, 0, 3, SK_OBS_IPV4, SK_ROLE_SRC, "203.0.113.7", SK_OBS_PORT, SK_ROLE_DST, "8443",
+	      SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r, NULL), 0u, "a source address is not the dst_ref");
+	mkrec(&r, 0, 4, SK_OBS_IPV4, SK_ROLE_DST, "203.0.113.8", SK_OBS_PORT, SK_ROLE_DST, "8443",
+	      SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r, NULL), 16u);
+	done(&t);
+	/* types no log records as an address can never match, and say why */
+	cr_assert_eq(sk_matcher_new(NULL, &m, &err), SK_OK);
+	cr_assert_eq(sk_matcher_add(m, "[network-traffic:dst_ref.type = 'mac-addr']", 43, 0, NULL,
+				    &err),
+		     SK_EUNSUPPORTED);
+	cr_assert(strstr(err.msg, "no log records an address of that type"), "%s", err.msg);
+	cr_assert_eq(sk_matcher_add(m, "[network-traffic:dst_ref.type > 'ipv4-addr']", 44, 0, NULL,
+				    &err),
+		     SK_EUNSUPPORTED);
+	sk_matcher_free(m);
+}
+
 Test(matcher, domains_exact_and_subdomains)
 {
 	static const char *const p[] = {
