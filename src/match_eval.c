@@ -337,6 +337,52 @@ static void index_value(sk_match_ctx *c, const sk_obs *o, uint32_t val)
 	}
 }
 
+/*
+ * Address-and-port keys (K_ADDRPORT, the feeds' ip:port indicators): every
+ * address of a record paired with every port on the same side, normally
+ * one pair per side.  An IPv4 address whose /16 holds no such key costs one
+ * prefilter load.
+ */
+static void probe_addrports(sk_match_ctx *c, const sk_logrec *rec)
+{
+	const sk_matcher *m = c->m;
+	uint8_t key[SK_IPPORT_KEY_MAX], a[16];
+
+	for (uint32_t p = 0; p < rec->n; p++) {
+		const sk_obs *po = &rec->obs[p];
+		unsigned port = 0;
+		if (po->kind != SK_OBS_PORT || po->role == SK_ROLE_NONE || !po->len || po->len > 5)
+			continue;
+		for (uint32_t i = 0; i < po->len; i++)
+			port = port * 10 + (unsigned)(po->v[i] - '0');
+		if (port > 65535)
+			continue;
+		for (uint32_t i = 0; i < rec->n; i++) {
+			const sk_obs *o = &rec->obs[i];
+			uint32_t a4;
+			size_t kl;
+			if (o->role != po->role)
+				continue;
+			if (o->kind == SK_OBS_IPV4) {
+				if (!(o->flags & SK_OBS_F_IP4 ? (a4 = o->num, true)
+							       : sk_match_ip4(o->v, o->len, &a4)) ||
+				    !m->ip4_by16 || !(m->ip4_by16[a4 >> 16] & IP4_PORTKEY))
+					continue;
+				a[0] = (uint8_t)(a4 >> 24);
+				a[1] = (uint8_t)(a4 >> 16);
+				a[2] = (uint8_t)(a4 >> 8);
+				a[3] = (uint8_t)a4;
+				kl = sk_match_ipport_key(o->role, a, 4, port, key);
+			} else if (o->kind == SK_OBS_IPV6 && sk_match_ip6(o->v, o->len, a)) {
+				kl = sk_match_ipport_key(o->role, a, 6, port, key);
+			} else {
+				continue;
+			}
+			probe(c, key, kl, i, KR(o), false);
+		}
+	}
+}
+
 /* --- generic evaluation ------------------------------------------------- */
 
 static bool in_prefix(const uint8_t *a, const mlit *l)
@@ -546,6 +592,8 @@ size_t sk_match_record(sk_match_ctx *c, const sk_logrec *rec, const sk_match_hit
 	}
 	for (uint32_t i = 0; i < rec->n; i++)
 		index_value(c, &rec->obs[i], i);
+	if (m->ix.classes & (1u << K_ADDRPORT))
+		probe_addrports(c, rec);
 	for (uint32_t i = 0; i < m->ngeneric; i++)
 		touch(c, m->generic[i], UINT32_MAX, false);
 	for (uint32_t i = 0; i < c->ncand; i++) {

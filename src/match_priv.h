@@ -37,9 +37,11 @@ enum {
 	K_HASH = 6, /* + obs kind + binary digest */
 	K_PORT = 7, /* + 2 bytes */
 	K_UPATH = 8, /* + a URL path prefix ("/..."), from the direct path's URL regexes */
+	K_ADDRPORT = 9, /* + role (src / dst) + 4 or 16 address bytes + 2 port bytes (ip:port) */
 };
 
-#define IP4_EXACT (1ull << 40) /* ip4_by16: an exact address key in this /16 */
+#define IP4_EXACT (1ull << 40)   /* ip4_by16: an exact address key in this /16 */
+#define IP4_PORTKEY (1ull << 41) /* ip4_by16: an address-and-port key in this /16 */
 #define MKEY_MAX  320          /* longest key: class, kind, 253-byte domain... URLs are cut */
 
 /* One compiled literal. */
@@ -109,6 +111,24 @@ typedef struct mind {
 	uint32_t nslots; /* multi: state slots over all its nodes */
 	uint32_t nonodes; /* multi: its monodes, contiguous from oroot */
 } mind;
+
+/* --- address-and-port indicators (match_ipport.c) ------------------------ */
+
+typedef struct sk_ipport {
+	int role;   /* SK_ROLE_SRC or SK_ROLE_DST */
+	mlit addr;  /* a single address (prefix 32 / 128) */
+	const char *text; /* the address as written (into the pattern), text_len bytes */
+	size_t text_len;
+	uint16_t port;
+} sk_ipport;
+
+#define SK_IPPORT_KEY_MAX 20
+
+/* The feeds' ip:port pattern (see match_ipport.c) into *out; false for any other pattern. */
+bool sk_match_parse_ipport(const char *text, size_t len, sk_ipport *out);
+/* The K_ADDRPORT key of (role, address, port); returns its length. */
+size_t sk_match_ipport_key(int role, const uint8_t *addr, int fam, unsigned port,
+			   uint8_t key[SK_IPPORT_KEY_MAX]);
 
 /* --- the hash index (match_index.c) ------------------------------------- */
 

@@ -555,13 +555,17 @@ static bool has_trigger(const sk_matcher *m, uint32_t ni)
 	return n->kind == MN_OR;
 }
 
-/* Record an IPv4 key in the /16 prefilter (see ip4_by16). */
-static int mark_ip4(sk_matcher *m, const mlit *v)
+/*
+ * Record an IPv4 key in the /16 prefilter (see ip4_by16): bit is 0 for an
+ * address or prefix key (the bit follows from its length), or IP4_PORTKEY.
+ */
+static int mark_ip4(sk_matcher *m, const mlit *v, uint64_t bit)
 {
 	uint32_t top = (uint32_t)v->addr[0] << 8 | v->addr[1];
 	uint32_t span = v->prefix >= 16 ? 1 : 1u << (16 - v->prefix);
-	uint64_t bit = v->prefix == 32 ? IP4_EXACT : 1ull << v->prefix;
 
+	if (!bit)
+		bit = v->prefix == 32 ? IP4_EXACT : 1ull << v->prefix;
 	if (!m->ip4_by16 && !(m->ip4_by16 = calloc(65536, sizeof(*m->ip4_by16))))
 		return -1;
 	/* a short prefix covers 2^(16-L) words; its masked address starts the run */
@@ -578,7 +582,7 @@ static sk_err index_lit(sk_matcher *m, const mleaf *l, const mlit *v, uint32_t t
 
 	switch (l->vt) {
 	case MV_IP:
-		if (v->fam == 4 && mark_ip4(m, v))
+		if (v->fam == 4 && mark_ip4(m, v, 0))
 			return SK_ENOMEM;
 		if (v->fam == 4 && v->prefix == 32) {
 			key[kl++] = K_IP4;
@@ -1127,6 +1131,49 @@ added:
 	return 1;
 }
 
+/*
+ * The feeds' ip:port form (match_ipport.c) as one direct K_ADDRPORT key.
+ * 1 = handled (*rc is the result), 0 = not that form.
+ */
+static int add_ipport(sk_matcher *m, const char *text, size_t len, uint32_t *idx, sk_err *rc,
+		      sk_error *err)
+{
+	sk_ipport ip;
+	uint8_t key[SK_IPPORT_KEY_MAX];
+	const char *vpath;
+	uint32_t pdi, ind = m->ninds;
+	size_t kl;
+
+	if (m->no_fast || !sk_match_parse_ipport(text, len, &ip))
+		return 0;
+	vpath = ip.role == SK_ROLE_SRC ? "network-traffic:src_ref.value"
+				       : "network-traffic:dst_ref.value";
+	for (pdi = 0; strcmp(paths[pdi].path, vpath); pdi++)
+		;
+	if (m->opts.warninglists) {
+		char msg[SK_ERROR_MSG_MAX - 64] = "";
+		if (wl_listed(m, &paths[pdi], ip.text, ip.text_len, msg, sizeof(msg))) {
+			m->suppressed++;
+			*rc = sk_error_set(err, SK_ESUPPRESSED, "%s", msg);
+			return 1;
+		}
+	}
+	kl = sk_match_ipport_key(ip.role, ip.addr.addr, ip.addr.fam, ip.port, key);
+	if ((*rc = grow_iref(m)) || (ip.addr.fam == 4 && mark_ip4(m, &ip.addr, IP4_PORTKEY)) ||
+	    (*rc = sk_mindex_add(&m->ix, key, kl, MPOST_DIRECT | ind))) {
+		*rc = *rc ? *rc : SK_ENOMEM;
+		sk_error_set(err, *rc, "out of memory building the index");
+		return 1;
+	}
+	m->iref[ind] = IREF_DIRECT | pdi;
+	m->ndirect++;
+	if (idx)
+		*idx = ind;
+	m->ninds++;
+	*rc = SK_OK;
+	return 1;
+}
+
 sk_err sk_matcher_new(const sk_match_opts *opts, sk_matcher **out, sk_error *err)
 {
 	sk_matcher *m = calloc(1, sizeof(*m));
@@ -1183,7 +1230,7 @@ sk_err sk_matcher_add(sk_matcher *m, const char *text, size_t len, unsigned flag
 
 	if (m->built)
 		return sk_error_set(err, SK_EINVAL, "matcher already built");
-	if (add_direct(m, text, len, flags, idx, &rc, err))
+	if (add_direct(m, text, len, flags, idx, &rc, err) || add_ipport(m, text, len, idx, &rc, err))
 		return rc;
 	if ((rc = sk_pattern_parse(text, len, &pat, err)))
 		return rc;

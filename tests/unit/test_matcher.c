@@ -190,12 +190,15 @@ Test(matcher, referenced_object_type)
 	    "[network-traffic:src_ref.type IN ('ipv6-addr', 'ipv4-addr') AND "
 	    "network-traffic:src_ref.value = '192.0.2.9']",
 	    "[network-traffic:dst_port = 8443 AND network-traffic:dst_ref.value = '203.0.113.8']",
+	    "[network-traffic:dst_ref.value = '2001:db8::5' AND network-traffic:dst_port = 443]",
+	    "[network-traffic:src_ref.type = 'ipv4-addr' AND network-traffic:src_ref.value = "
+	    "'192.0.2.9' AND network-traffic:src_port = 5353]",
 	};
 	tm t;
 	sk_logrec r;
 	sk_error err;
 	sk_matcher *m;
-	build(&t, false, p, 5, 0);
+	build(&t, false, p, 7, 0);
 	mkrec(&r, 0, 1, SK_OBS_IPV4, SK_ROLE_DST, "203.0.113.7", SK_OBS_PORT, SK_ROLE_DST, "8443",
 	      SK_OBS_IPV4, SK_ROLE_SRC, "192.0.2.9", SK_OBS_NONE);
 	cr_assert_eq(run(&t, &r, NULL), 1u | 4u | 8u);
@@ -208,6 +211,15 @@ Test(matcher, referenced_object_type)
 	mkrec(&r, 0, 4, SK_OBS_IPV4, SK_ROLE_DST, "203.0.113.8", SK_OBS_PORT, SK_ROLE_DST, "8443",
 	      SK_OBS_NONE);
 	cr_assert_eq(run(&t, &r, NULL), 16u);
+	mkrec(&r, 0, 5, SK_OBS_IPV6, SK_ROLE_DST, "2001:DB8:0::5", SK_OBS_PORT, SK_ROLE_DST, "443",
+	      SK_OBS_IPV6, SK_ROLE_DST, "2001:db8::6", SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r, NULL), 32u);
+	mkrec(&r, 0, 6, SK_OBS_IPV4, SK_ROLE_SRC, "192.0.2.9", SK_OBS_PORT, SK_ROLE_SRC, "5353",
+	      SK_OBS_PORT, SK_ROLE_DST, "53", SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r, NULL), 8u | 64u);
+	mkrec(&r, 0, 7, SK_OBS_IPV4, SK_ROLE_SRC, "192.0.2.9", SK_OBS_PORT, SK_ROLE_DST, "5353",
+	      SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r, NULL), 8u, "the port must be on the address's side");
 	done(&t);
 	/* types no log records as an address can never match, and say why */
 	cr_assert_eq(sk_matcher_new(NULL, &m, &err), SK_OK);
