@@ -533,8 +533,11 @@ bool sk_logrec_add_ip(sk_logbuild *b, sk_obs_role role, const char *field, const
 	uint32_t a;
 	if (ipv4_val(v, n, &a))
 		return add_ip4(b, role, field, v, n, a);
-	/* an IPv6 address has a colon within its first five bytes */
-	if (n >= 2 && memchr(v, ':', n < 5 ? n : 5) && sk_obs_is_ipv6(v, n))
+	/* an IPv6 address has a colon within its first five bytes (an inline test:
+	   this runs for every host name in DNS answers) */
+	if (n >= 2 && (v[0] == ':' || v[1] == ':' || (n > 2 && v[2] == ':') ||
+		       (n > 3 && v[3] == ':') || (n > 4 && v[4] == ':')) &&
+	    sk_obs_is_ipv6(v, n))
 		return sk_logrec_add(b, SK_OBS_IPV6, role, field, v, n);
 	return false;
 }

@@ -46,6 +46,15 @@ static inline uint32_t slot_of(uint32_t h, uint32_t n)
 	return (uint32_t)(((uint64_t)h * n) >> 32);
 }
 
+/* The filter word of hash h is slot_of(h); its 4 bits come from a remix of h. */
+static inline uint64_t bloom_bits(uint32_t h)
+{
+	uint32_t x = h * 0x9E3779B1u;
+	x ^= x >> 15;
+	return (1ull << (x & 63)) | (1ull << ((x >> 6) & 63)) | (1ull << ((x >> 12) & 63)) |
+	       (1ull << ((x >> 18) & 63));
+}
+
 static inline uint32_t key_len(const mindex *ix, uint32_t off)
 {
 	const unsigned char *p = (const unsigned char *)ix->keys + off;
@@ -100,6 +109,18 @@ sk_err sk_mindex_finish(mindex *ix)
 	uint64_t want = (uint64_t)ix->used * 10 / 7 + 16;
 	if (ix->used && want < ix->nslots * 9ull / 10 && resize(ix, (uint32_t)want))
 		return SK_ENOMEM;
+	free(ix->bloom);
+	ix->bloom = NULL;
+	if (ix->used) {
+		uint64_t words = ((uint64_t)ix->used * 12 + 63) / 64;
+		ix->bloom_words = (uint32_t)(words < 8 ? 8 : words);
+		if (!(ix->bloom = calloc(ix->bloom_words, sizeof(*ix->bloom))))
+			return SK_ENOMEM;
+		for (uint32_t i = 0; i < ix->nslots; i++)
+			if (ix->slots[i].key)
+				ix->bloom[slot_of(ix->slots[i].hash, ix->bloom_words)] |=
+				    bloom_bits(ix->slots[i].hash);
+	}
 	if (ix->klen && ix->klen < ix->kcap) {
 		char *nk = realloc(ix->keys, ix->klen);
 		if (nk) {
@@ -126,6 +147,10 @@ sk_err sk_mindex_add(mindex *ix, const uint8_t *key, size_t klen, uint32_t targe
 
 	if (klen > 0xFFFF)
 		return SK_EINVAL;
+	if (ix->bloom) { /* a key after sk_mindex_finish: the filter would miss it */
+		free(ix->bloom);
+		ix->bloom = NULL;
+	}
 	/* load <= 3/4, then double */
 	if ((uint64_t)(ix->used + 1) * 4 > (uint64_t)ix->nslots * 3 &&
 	    resize(ix, ix->nslots ? ix->nslots * 2 : 1024))
@@ -180,9 +205,16 @@ sk_err sk_mindex_add(mindex *ix, const uint8_t *key, size_t klen, uint32_t targe
 
 uint32_t sk_mindex_find(const mindex *ix, const uint8_t *key, size_t klen)
 {
+	uint32_t h;
 	if (!ix->used)
 		return 0;
-	return lookup(ix, key, klen, khash(key, klen))->post;
+	h = khash(key, klen);
+	if (ix->bloom) {
+		uint64_t b = bloom_bits(h);
+		if ((ix->bloom[slot_of(h, ix->bloom_words)] & b) != b)
+			return 0;
+	}
+	return lookup(ix, key, klen, h)->post;
 }
 
 void sk_mindex_free(mindex *ix)
@@ -192,12 +224,14 @@ void sk_mindex_free(mindex *ix)
 	free(ix->slots);
 	free(ix->keys);
 	free(ix->postv);
+	free(ix->bloom);
 	memset(ix, 0, sizeof(*ix));
 }
 
 size_t sk_mindex_bytes(const mindex *ix)
 {
-	return (size_t)ix->nslots * sizeof(mentry) + ix->kcap + (size_t)ix->postcap * sizeof(mpost);
+	return (size_t)ix->nslots * sizeof(mentry) + ix->kcap + (size_t)ix->postcap * sizeof(mpost) +
+	       (ix->bloom ? (size_t)ix->bloom_words * sizeof(*ix->bloom) : 0);
 }
 
 /* Dotted quad, no leading zeros beyond a single 0, each octet <= 255. */
