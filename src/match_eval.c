@@ -253,13 +253,19 @@ static void probe_upath(sk_match_ctx *c, const sk_obs *o, uint32_t val, uint64_t
 	pl = n - p < 255 ? n - p : 255;
 	c->key[0] = K_UPATH;
 	memcpy(c->key + 1, v + p, pl);
-	for (unsigned w = 0; w < 4; w++)
-		for (uint64_t lens = m->upath_lens[w]; lens; lens &= lens - 1) {
-			size_t L = w * 64 + (size_t)__builtin_ctzll(lens);
-			if (L > pl)
-				return;
-			probe(c, c->key, L + 1, val, kr, false);
+	uint64_t h = SK_UPATH_SEED;
+	for (size_t L = 1; L <= pl; L++) {
+		uint32_t w;
+		h = sk_upath_step(h, (unsigned char)v[p + L - 1]);
+		if (!((m->upath_lens[L / 64] >> (L % 64)) & 1))
+			continue;
+		if (m->upath_filter) {
+			uint64_t b = sk_upath_bits(h, L, m->upath_words, &w);
+			if ((m->upath_filter[w] & b) != b)
+				continue;
 		}
+		probe(c, c->key, L + 1, val, kr, false);
+	}
 }
 
 static void index_value(sk_match_ctx *c, const sk_obs *o, uint32_t val)

@@ -112,6 +112,25 @@ typedef struct mind {
 	uint32_t nonodes; /* multi: its monodes, contiguous from oroot */
 } mind;
 
+/* --- URL path prefix filter -------------------------------------------- */
+
+#define SK_UPATH_SEED 0xcbf29ce484222325ull
+
+/* The path-prefix hash after one more byte (FNV-1a). */
+static inline uint64_t sk_upath_step(uint64_t h, unsigned char c)
+{
+	return (h ^ c) * 0x100000001b3ull;
+}
+
+/* Word and bits of prefix hash h (and length len) in a filter of words words. */
+static inline uint64_t sk_upath_bits(uint64_t h, size_t len, uint32_t words, uint32_t *word)
+{
+	uint64_t x = (h ^ (len * 0x9E3779B97F4A7C15ull)) * 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 31;
+	*word = (uint32_t)(((x >> 32) * words) >> 32);
+	return (1ull << (x & 63)) | (1ull << ((x >> 6) & 63)) | (1ull << ((x >> 12) & 63));
+}
+
 /* --- address-and-port indicators (match_ipport.c) ------------------------ */
 
 typedef struct sk_ipport {
@@ -289,6 +308,15 @@ struct sk_matcher {
 	bool any_subdomains;
 	uint64_t port_kr;       /* kinds/roles that have port keys */
 	uint64_t upath_lens[4]; /* bit L: some K_UPATH key has a path prefix of L bytes */
+	/*
+	 * Filter over the K_UPATH keys by an incremental hash of the path
+	 * prefix (sk_upath_step): a logged URL's path is hashed once, byte by
+	 * byte, and only the prefix lengths the filter admits are probed in the
+	 * index.  Without it every URL cost one full-key hash and probe per
+	 * prefix length in use (the maltrail paths use over 100 lengths).
+	 */
+	uint64_t *upath_filter;
+	uint32_t upath_words;
 	/* Hyperscan */
 	char **rx_text;
 	unsigned *rx_flags;

@@ -1203,6 +1203,7 @@ void sk_matcher_free(sk_matcher *m)
 	sk_mhs_free(m->hs);
 	sk_mindex_free(&m->ix);
 	free(m->ip4_by16);
+	free(m->upath_filter);
 	free(m->iref);
 	free(m->inds);
 	free(m->obs);
@@ -1328,6 +1329,34 @@ out:
 	return rc;
 }
 
+/* The K_UPATH filter (see sk_matcher.upath_filter): 16 bits per URL-path key. */
+static int build_upath_filter(sk_matcher *m)
+{
+	const mindex *ix = &m->ix;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < ix->nslots; i++)
+		if (ix->slots[i].key && (uint8_t)ix->keys[ix->slots[i].key + 2] == K_UPATH)
+			n++;
+	free(m->upath_filter);
+	m->upath_words = n / 4 + 8;
+	if (!(m->upath_filter = calloc(m->upath_words, sizeof(*m->upath_filter))))
+		return -1;
+	for (uint32_t i = 0; i < ix->nslots; i++) {
+		const unsigned char *k = (const unsigned char *)ix->keys + ix->slots[i].key;
+		size_t kl = (size_t)k[0] << 8 | k[1];
+		uint64_t h = SK_UPATH_SEED;
+		uint32_t w;
+		if (!ix->slots[i].key || k[2] != K_UPATH)
+			continue;
+		for (size_t j = 3; j < kl + 2; j++)
+			h = sk_upath_step(h, k[j]);
+		uint64_t b = sk_upath_bits(h, kl - 1, m->upath_words, &w);
+		m->upath_filter[w] |= b;
+	}
+	return 0;
+}
+
 sk_err sk_matcher_build(sk_matcher *m, sk_error *err)
 {
 	sk_err rc;
@@ -1345,6 +1374,9 @@ sk_err sk_matcher_build(sk_matcher *m, sk_error *err)
 	if (m->nrx &&
 	    (rc = sk_mhs_build((const char *const *)m->rx_text, m->rx_flags, m->nrx, &m->hs, err)))
 		return rc;
+	if ((m->upath_lens[0] | m->upath_lens[1] | m->upath_lens[2] | m->upath_lens[3]) &&
+	    build_upath_filter(m))
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	m->built = true;
 	return SK_OK;
 }
