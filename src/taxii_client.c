@@ -237,8 +237,15 @@ static sk_err transfer(sk_tc *c, const char *url, const char *body, size_t len, 
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "schakel/0.1");
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
-	if (c->ca)
+	/*
+	 * A peer's own CA replaces the system store rather than adding to it:
+	 * `peer add --ca` pins the peer to that CA, as curl's --cacert does where
+	 * no CA directory is compiled in (Debian's libcurl also has one).
+	 */
+	if (c->ca) {
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	}
 	if (c->userpwd) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(h, CURLOPT_USERPWD, c->userpwd);
