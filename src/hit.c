@@ -91,14 +91,11 @@ static int get_info(void *ud, const sk_row *r)
 	return 0;
 }
 
-static char *dup_or_null(const char *s, bool *oom)
+/* *dst = a copy of s (NULL for NULL); false when out of memory. */
+static bool dup_to(char **dst, const char *s)
 {
-	char *d;
-	if (!s)
-		return NULL;
-	if (!(d = strdup(s)))
-		*oom = true;
-	return d;
+	*dst = s ? strdup(s) : NULL;
+	return !s || *dst;
 }
 
 typedef struct load_ctx {
@@ -115,14 +112,16 @@ static int load_row(void *ud, const sk_row *r)
 	sk_error e;
 
 	lc->found = true;
-	if (!ind->id)
-		ind->id = dup_or_null(r->id, &lc->oom);
-	ind->producer = dup_or_null(r->created_by, &lc->oom);
+	if (!ind->id && !dup_to(&ind->id, r->id))
+		lc->oom = true;
+	if (!dup_to(&ind->producer, r->created_by))
+		lc->oom = true;
 	ind->tlp = r->tlp;
 	ind->confidence = -1;
 	if (!sk_json_doc_new(0, 0, &doc) && !sk_json_parse(doc, r->json, r->len, &root, &e)) {
-		ind->name = dup_or_null(sk_json_str(sk_json_get(root, "name")), &lc->oom);
-		ind->pattern = dup_or_null(sk_json_str(sk_json_get(root, "pattern")), &lc->oom);
+		if (!dup_to(&ind->name, sk_json_str(sk_json_get(root, "name"))) ||
+		    !dup_to(&ind->pattern, sk_json_str(sk_json_get(root, "pattern"))))
+			lc->oom = true;
 		v = sk_json_get(root, "confidence");
 		if (sk_json_is(v, SK_JINT))
 			ind->confidence = (int)v->u.i;
