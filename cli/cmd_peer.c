@@ -275,7 +275,8 @@ int cmd_sighting(cli_ctx *ctx, int argc, char **argv)
 	sk_store *st;
 	sk_error err;
 	char sid[64];
-	int64_t count = 0;
+	int64_t count = 0, now;
+	sk_sync_sighting sg = {0};
 	int rc = EXIT_OK;
 
 	if (argc < 3 || strcmp(argv[1], "add"))
@@ -286,7 +287,11 @@ int cmd_sighting(cli_ctx *ctx, int argc, char **argv)
 		return cli_usage("sighting", "sighting add INDICATOR-ID [--count N]");
 	if (!(st = cli_open_store(ctx, 0)))
 		return EXIT_INPUT;
-	if (sk_sync_sighting_add(st, argv[2], count, sid, &err)) {
+	now = sk_ts_now_us();
+	sg.indicator = argv[2];
+	sg.count = count;
+	sg.first_us = sg.last_us = now - now % 1000; /* seen now */
+	if (sk_sync_sighting_add(st, &sg, sid, &err)) {
 		cli_err("sighting: %s", err.msg);
 		rc = EXIT_INPUT;
 	} else {

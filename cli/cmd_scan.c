@@ -15,7 +15,7 @@
 
 #include "cli.h"
 #include "scan.h"
-#include "schakel/json.h"
+#include "schakel/indload.h"
 #include "schakel/logread.h"
 #include "schakel/psl.h"
 #include "schakel/timestamp.h"
@@ -31,66 +31,40 @@ static void on_signal(int sig)
 
 typedef struct load_ctx {
 	scan_state *ss;
-	sk_matcher *m;
-	int64_t at;
 	bool quiet;
-	uint32_t unsupported, expired, other_type, suppressed;
 } load_ctx;
 
 /*
- * One current indicator from the store's side table: checks its pattern
- * type and validity window, compiles it, and keeps only its row id (the
- * metadata is read on its first hit).
+ * One compiled indicator: keep only its row id (the metadata is read on its
+ * first hit).
  */
-static int on_indicator(void *ud, const sk_ind_row *r)
+static int on_added(void *ud, uint32_t idx, const sk_ind_row *r)
 {
-	load_ctx *lc = ud;
-	scan_state *ss = lc->ss;
-	char key[SK_TS_KEY_LEN + 1];
-	int64_t t;
-	sk_error err;
-	sk_err rc;
-	uint32_t idx;
-
-	if ((r->pattern_type && strcmp(r->pattern_type, "stix")) || !r->pattern) {
-		lc->other_type++;
-		return 0;
-	}
-	if ((r->valid_from && sk_ts_parse(r->valid_from, strlen(r->valid_from), key, &t) &&
-	     t > lc->at) ||
-	    (r->valid_until && sk_ts_parse(r->valid_until, strlen(r->valid_until), key, &t) &&
-	     t <= lc->at)) {
-		lc->expired++;
-		return 0;
-	}
-	rc = sk_matcher_add(lc->m, r->pattern, r->pattern_len, r->subdomains ? SK_MATCH_SUBDOMAINS : 0,
-			    &idx, &err);
-	if (rc == SK_ESUPPRESSED) {
-		lc->suppressed++;
-		if (!lc->quiet)
-			fprintf(stderr,
-				"schakel: %s: %s; suppressed (use --no-warninglists to keep it)\n",
-				r->id, err.msg);
-		return 0;
-	}
-	if (rc) {
-		fprintf(stderr, "schakel: %s: cannot match: %s\n", r->id, err.msg);
-		lc->unsupported++;
-		return 0;
-	}
+	scan_state *ss = ((load_ctx *)ud)->ss;
 	if (idx >= ss->indcap) {
 		uint32_t nc = ss->indcap ? ss->indcap * 2 : 1024;
+		while (nc <= idx)
+			nc *= 2;
 		scan_ind *ni = realloc(ss->inds, nc * sizeof(*ni));
 		if (!ni)
 			return 1;
 		ss->inds = ni;
 		ss->indcap = nc;
 	}
-	scan_ind *si = &ss->inds[idx];
-	memset(si, 0, sizeof(*si));
-	si->ver = r->ver;
+	memset(&ss->inds[idx], 0, sizeof(ss->inds[idx]));
+	ss->inds[idx].meta.ver = r->ver;
 	ss->ninds = idx + 1;
 	return 0;
+}
+
+static void on_skipped(void *ud, const sk_ind_row *r, sk_indload_skip why, const char *msg)
+{
+	load_ctx *lc = ud;
+	if (why == SK_INDLOAD_UNSUPPORTED)
+		fprintf(stderr, "schakel: %s: cannot match: %s\n", r->id, msg);
+	else if (why == SK_INDLOAD_SUPPRESSED && !lc->quiet)
+		fprintf(stderr, "schakel: %s: %s; suppressed (use --no-warninglists to keep it)\n",
+			r->id, msg);
 }
 
 typedef struct scan_opts {
@@ -148,12 +122,11 @@ static void emit_hits(emit_ctx *ec, uint64_t line, uint64_t offset, int64_t ts_u
 	uint32_t last_ind = UINT32_MAX;
 	for (size_t i = 0; i < nh; i++) {
 		const scan_rhit *h = &hits[i];
-		scan_hit sh = {.ind = h->ind,
-			       .ts_us = ts_us,
-			       .file = ec->fname,
-			       .line = line,
-			       .offset = offset,
-			       .files = ec->files};
+		sk_hit sh = {.ts_us = ts_us,
+			     .file = ec->fname,
+			     .line = line,
+			     .offset = offset,
+			     .files = ec->files};
 		if (h->ind == last_ind)
 			continue; /* at most one hit per indicator per record */
 		if (h->obs) {
@@ -173,7 +146,7 @@ static void emit_hits(emit_ctx *ec, uint64_t line, uint64_t offset, int64_t ts_u
 			sh.value_len = h->value_len;
 		}
 		last_ind = h->ind;
-		if (scan_emit(ec->ss, &sh))
+		if (scan_emit(ec->ss, h->ind, &sh))
 			ec->werr = true;
 	}
 }
@@ -637,6 +610,7 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	scan_opts so = {.threads = 0, .sightings_every = 10};
 	scan_state ss = {0};
 	load_ctx lc = {0};
+	sk_indload_stats ls = {0};
 	sk_matcher *m = NULL;
 	sk_match_ctx *mc = NULL;
 	sk_match_state *mst = NULL;
@@ -724,7 +698,11 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 		exit_code = EXIT_INPUT;
 		goto out;
 	}
-	sk_buf_init(&ss.line, 0);
+	if (sk_hit_fmt_new(ss.st, &ss.fmt, &err)) {
+		cli_err("%s", err.msg);
+		exit_code = EXIT_INPUT;
+		goto out;
+	}
 	if (sk_psl_load(NULL, &psl, &err))
 		psl = NULL; /* fallback: the last label is the public suffix */
 	so.lo.psl = psl;
@@ -734,26 +712,22 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	t0 = now_s();
 	sk_match_opts mo = {.subdomains = so.subdomains, .psl = psl};
 	lc.ss = &ss;
-	lc.at = so.at;
 	lc.quiet = so.quiet;
-	if (!so.no_warninglists) {
-		if (sk_warninglist_load(ss.st, &wl, &err)) {
-			cli_err("%s", err.msg);
-			exit_code = EXIT_INPUT;
-			goto out;
-		}
-		if (sk_warninglist_count(wl, NULL))
-			mo.warninglists = wl; /* none imported: nothing to check */
+	if (!so.no_warninglists && sk_indload_warninglists(ss.st, &wl, &err)) {
+		cli_err("%s", err.msg);
+		exit_code = EXIT_INPUT;
+		goto out;
 	}
+	mo.warninglists = wl;
 	if (sk_matcher_new(&mo, &m, &err)) {
 		cli_err("out of memory");
 		exit_code = EXIT_INPUT;
 		goto out;
 	}
-	lc.m = m;
-	if (sk_store_indicator_rows(ss.st, on_indicator, &lc, &err) ||
-	    sk_matcher_build(m, &err) || sk_match_ctx_new(m, &mc, &err) ||
-	    sk_match_state_new(m, 0, &mst, &err)) {
+	sk_indload_opts lo = {
+	    .at = so.at, .on_added = on_added, .on_skipped = on_skipped, .ud = &lc};
+	if (sk_indload_run(ss.st, m, &lo, &ls, &err) || sk_matcher_build(m, &err) ||
+	    sk_match_ctx_new(m, &mc, &err) || sk_match_state_new(m, 0, &mst, &err)) {
 		cli_err("%s", err.msg);
 		exit_code = EXIT_INPUT;
 		goto out;
@@ -784,14 +758,16 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 			"outside their validity window, %u not STIX patterns, %u on warning "
 			"lists%s\n",
 			ms.indicators, now_s() - t0, ms.exact_keys, ms.prefixes, ms.regexes,
-			ms.generic, ms.multi, lc.unsupported, lc.expired, lc.other_type,
-			lc.suppressed, so.no_warninglists ? " (not checked: --no-warninglists)" : "");
-		fprintf(stderr,
-			"schakel: matcher %.1f MiB, %.0f bytes per indicator (%u compiled directly, "
-			"index %.1f MiB)\n",
-			(double)ms.bytes / 1048576.0,
-			ms.indicators ? (double)ms.bytes / ms.indicators : 0.0, ms.direct,
-			(double)ms.bytes_exact / 1048576.0);
+			ms.generic, ms.multi, ls.unsupported, ls.expired, ls.other_type,
+			ls.suppressed,
+			so.no_warninglists ? " (not checked: --no-warninglists)" : "");
+		fprintf(
+		    stderr,
+		    "schakel: matcher %.1f MiB, %.0f bytes per indicator (%u compiled directly, "
+		    "index %.1f MiB)\n",
+		    (double)ms.bytes / 1048576.0,
+		    ms.indicators ? (double)ms.bytes / ms.indicators : 0.0, ms.direct,
+		    (double)ms.bytes_exact / 1048576.0);
 	}
 
 	if (so.output) {
@@ -836,9 +812,10 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 		for (uint32_t i = 0; i < ss.ninds; i++)
 			if (ss.inds[i].hits)
 				fprintf(stderr, "schakel:   %8llu  %s%s%s\n",
-					(unsigned long long)ss.inds[i].hits, ss.inds[i].id,
-					ss.inds[i].name ? "  " : "",
-					ss.inds[i].name ? ss.inds[i].name : "");
+					(unsigned long long)ss.inds[i].hits,
+					ss.inds[i].meta.id ? ss.inds[i].meta.id : "(gone)",
+					ss.inds[i].meta.name ? "  " : "",
+					ss.inds[i].meta.name ? ss.inds[i].meta.name : "");
 	}
 	if (!so.no_sightings && ss.hits) {
 		int rc = scan_write_sightings(&ss, so.collection);

@@ -71,6 +71,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	    {"lookback", required_argument, NULL, 'L'},
 	    {"subdomains", no_argument, NULL, 's'},
 	    {"no-sightings", no_argument, NULL, 'S'},
+	    {"no-warninglists", no_argument, NULL, 'X'},
 	    {NULL, 0, NULL, 0},
 	};
 	sk_httpd_config cfg = {.db_path = ctx->db, .listen = "127.0.0.1:6543", .access_log = true};
@@ -139,6 +140,9 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'S':
 			wc.no_sightings = true;
+			break;
+		case 'X':
+			wc.no_warninglists = true;
 			break;
 		case 't':
 			if (!parse_size(optarg, &v) || v > 256)

@@ -131,6 +131,7 @@ const cli_cmd cli_commands[] = {
      "  --lookback DUR            rescan the last DUR (e.g. 90s, 30m, 24h) of the log\n"
      "                            when indicators arrive (at most 256 MiB kept)\n"
      "  --subdomains              as for scan\n"
+     "  --no-warninglists         as for scan: keep indicators on warning lists\n"
      "  --no-sightings            do not record sightings of alerted indicators\n"
      "\n"
      "Unless --no-sync, every peer (schakel peer) is synced in its own thread\n"
@@ -166,14 +167,15 @@ const cli_cmd cli_commands[] = {
     {"config", cmd_config, "node settings",
      "usage: schakel config set NAME VALUE | schakel config get NAME\n"
      "\n"
-     "  sightings.anonymous true|false   sightings made here name an anonymous\n"
-     "                                   identity (sectors and country only)\n" DB_HELP},
+     "  sightings.anonymous true|false   sightings made here (sighting add, scan,\n"
+     "                                   serve --watch) name an anonymous identity\n"
+     "                                   (sectors and country only)\n" DB_HELP},
     {"sighting", cmd_sighting, "record a sighting of an indicator made here",
      "usage: schakel sighting add INDICATOR-ID [--count N]\n"
      "\n"
-     "Stores a sighting (created by this node, or its anonymous identity) in the\n"
-     "collections holding the indicator; sync sends it towards the indicator's\n"
-     "source.  Prints the sighting id.\n" DB_HELP},
+     "Stores a sighting (created by this node, or its anonymous identity), marked\n"
+     "like the indicator, in the collections holding the indicator; sync sends it\n"
+     "towards the indicator's source.  Prints the sighting id.\n" DB_HELP},
     {"metrics", cmd_metrics, "sync metrics (Prometheus text format)",
      "usage: schakel metrics\n" DB_HELP},
     {"feed", cmd_feed, "turn plain feeds (maltrail, ipsum, lists, csv) into STIX indicators",
@@ -238,7 +240,9 @@ const cli_cmd cli_commands[] = {
      "Compiles every current indicator (newest version, not revoked, valid at\n"
      "--at or now, STIX pattern) and matches it against the logs ('-' = stdin,\n"
      ".gz transparent).  Prints one JSON line per hit, a summary on stderr, and\n"
-     "stores one sighting per indicator with hits (see docs/matcher.md).\n"
+     "stores one sighting per indicator with hits, made like every sighting made\n"
+     "here: named by the node's identity or, with sightings.anonymous, its\n"
+     "anonymous one, and marked like the indicator (see docs/matcher.md).\n"
      "\n"
      "  --format F         log format (default: detected from the first line)\n"
      "  --csv-map MAP      CSV columns: COLUMN=KIND,...\n"
@@ -248,11 +252,12 @@ const cli_cmd cli_commands[] = {
      "                     order is the input order whatever N\n"
      "  --at TS            compile the indicators valid at TS instead of now\n"
      "  --subdomains       domain-name:value = 'x' also matches subdomains of x\n"
-     "  --no-warninglists  do not suppress indicators on warning lists (pending)\n"
+     "  --no-warninglists  do not suppress indicators on warning lists\n"
      "  --output FILE      write the hits to FILE instead of stdout\n"
      "  --no-sightings     do not store sightings (opens the store read-only)\n"
      "  --quiet            no summary, counts or progress bar (cannot-match reports stay)\n"
-     "  --collection C     collection the sightings are added to (default: default)\n"
+     "  --collection C     collection the sightings are added to (default: the\n"
+     "                     collections holding each indicator)\n"
      "  --sightings-every SECS  with --follow: store sightings every SECS seconds\n"
      "                     (default 10) and at exit\n"},
     {"help", NULL, "show help for a command", "usage: schakel help [COMMAND]\n"},

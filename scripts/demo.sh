@@ -158,9 +158,9 @@ sk ncc collection grant "Partner country CERT (demo)" early-warning --read --amb
 sk ncc collection grant "Drinking-water utility (demo)" early-warning --read --write
 sk ncc token create cert-sync --label demo 2>/dev/null >"$RUN/cert.token"
 sk ncc token create utility-sync --label demo 2>/dev/null >"$RUN/utility.token"
-# the utility reports anonymously: sightings made with `schakel sighting add` or by
-# serve --watch name an identity with only its sectors and country (the NCC still
-# knows who pushed them); scan's own sightings name the node
+# the utility reports anonymously: every sighting it makes (`schakel sighting add`,
+# serve --watch, scan) names an identity with only its sectors and country (the NCC
+# still knows who pushed them), marked like the indicator it sighted
 sk utility config set sightings.anonymous true >/dev/null
 
 start_server ncc

@@ -1109,7 +1109,7 @@ static int add_direct(sk_matcher *m, const char *text, size_t len, unsigned flag
 	if (!compile_lit(&cs, &l, &pl, &v, pd->path, scratch, sizeof(scratch)) ||
 	    ((pd->vt == MV_STR || pd->vt == MV_HASH) && v.len + 2 > MKEY_MAX))
 		return 0; /* the general compiler says why, or evaluates it generically */
-	if (m->opts.warninglists) {
+	if (m->opts.warninglists && !(flags & SK_MATCH_NO_WARNINGLISTS)) {
 		char msg[SK_ERROR_MSG_MAX - 64] = "";
 		if (wl_listed(m, pd, fp.lit, fp.litlen, msg, sizeof(msg))) {
 			m->suppressed++;
@@ -1235,7 +1235,7 @@ sk_err sk_matcher_add(sk_matcher *m, const char *text, size_t len, unsigned flag
 		return rc;
 	if ((rc = sk_pattern_parse(text, len, &pat, err)))
 		return rc;
-	if (m->opts.warninglists) {
+	if (m->opts.warninglists && !(flags & SK_MATCH_NO_WARNINGLISTS)) {
 		char msg[SK_ERROR_MSG_MAX - 64] = "";
 		if (wl_pattern(m, sk_pattern_root(pat), msg, sizeof(msg))) {
 			m->suppressed++;

@@ -333,51 +333,9 @@ sk_err sk_store_stats(sk_store *st, int (*fn)(void *ud, const sk_stat_row *r), v
 	return rc;
 }
 
-sk_err sk_store_current_indicators(sk_store *st, sk_row_fn fn, void *ud, sk_error *err)
-{
-	/*
-	 * The newest version of each indicator (any spec), unless that version
-	 * is revoked.  objects_type finds the indicators, the (id, spec,
-	 * version) unique index answers the "no newer version" probe.
-	 */
-	static const char *const sql =
-	    "SELECT " ROW_COLS " FROM objects o WHERE o.type='indicator' AND o.revoked=0"
-	    " AND NOT EXISTS (SELECT 1 FROM objects y WHERE y.id=o.id AND y.version>o.version)";
-	sqlite3_stmt *s = NULL;
-	char text[512];
-	sk_err rc;
-
-	snprintf(text, sizeof(text), sql, "o.added");
-	if (sqlite3_prepare_v2(sk_store_sqlite(st), text, -1, &s, NULL) != SQLITE_OK)
-		return sk_store_dberr(st, err, "current indicators");
-	rc = run(st, s, fn, ud, err);
-	sqlite3_finalize(s);
-	return rc;
-}
-
-sk_err sk_store_indicators_since(sk_store *st, int64_t after_ver, sk_row_fn fn, void *ud,
-				 sk_error *err)
-{
-	static const char *const sql =
-	    "SELECT " ROW_COLS " FROM objects o WHERE o.type='indicator' AND o.ver>?1"
-	    " AND NOT EXISTS (SELECT 1 FROM objects y WHERE y.id=o.id AND y.version>o.version)";
-	sqlite3_stmt *s = NULL;
-	char text[640];
-	sk_err rc;
-
-	snprintf(text, sizeof(text), sql,
-		 "coalesce((SELECT p.arrived FROM provenance p WHERE p.ver=o.ver), o.added)");
-	if (sqlite3_prepare_v2(sk_store_sqlite(st), text, -1, &s, NULL) != SQLITE_OK)
-		return sk_store_dberr(st, err, "indicators");
-	sqlite3_bind_int64(s, 1, after_ver);
-	rc = run(st, s, fn, ud, err);
-	sqlite3_finalize(s);
-	return rc;
-}
-
 sk_err sk_store_indicator_max_ver(sk_store *st, int64_t *out, sk_error *err)
 {
-	static const char q[] = "SELECT max(ver) FROM objects WHERE type='indicator'";
+	static const char q[] = "SELECT max(ver) FROM indicators";
 	sqlite3_stmt *s = NULL;
 	*out = 0;
 	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK)
@@ -388,17 +346,31 @@ sk_err sk_store_indicator_max_ver(sk_store *st, int64_t *out, sk_error *err)
 	return SK_OK;
 }
 
-sk_err sk_store_indicator_rows(sk_store *st, int (*fn)(void *ud, const sk_ind_row *r), void *ud,
-			       sk_error *err)
+sk_err sk_store_indicator_rows(sk_store *st, int64_t after_ver, unsigned flags,
+			       int (*fn)(void *ud, const sk_ind_row *r), void *ud, sk_error *err)
 {
-	static const char sql[] = "SELECT ver, id, pattern, pattern_type, valid_from, valid_until,"
-				  " subdomains FROM indicators WHERE revoked=0 ORDER BY ver";
+	/*
+	 * The extra columns are only selected when asked for: the arrival time
+	 * costs two primary-key probes per row (the watcher's detection delay),
+	 * and a full compile of a large node reads the side table alone.
+	 */
+	static const char sql[] =
+	    "SELECT i.ver, i.id, i.pattern, i.pattern_type, i.valid_from, i.valid_until,"
+	    " i.subdomains%s%s FROM indicators i WHERE i.ver>?1%s ORDER BY i.ver";
+	static const char arrival[] =
+	    ", coalesce((SELECT p.arrived FROM provenance p WHERE p.ver=i.ver),"
+	    " (SELECT o.added FROM objects o WHERE o.ver=i.ver))";
+	bool revoked = flags & SK_IND_REVOKED, arrived = flags & SK_IND_ARRIVAL;
+	char text[512];
 	sqlite3_stmt *s = NULL;
 	sk_err rc = SK_OK;
 	int step;
 
-	if (sqlite3_prepare_v2(sk_store_sqlite(st), sql, -1, &s, NULL) != SQLITE_OK)
+	snprintf(text, sizeof(text), sql, revoked ? ", i.revoked" : "", arrived ? arrival : "",
+		 revoked ? "" : " AND i.revoked=0");
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), text, -1, &s, NULL) != SQLITE_OK)
 		return sk_store_dberr(st, err, "current indicators");
+	sqlite3_bind_int64(s, 1, after_ver);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		sk_ind_row r = {
 		    .ver = sqlite3_column_int64(s, 0),
@@ -409,6 +381,8 @@ sk_err sk_store_indicator_rows(sk_store *st, int (*fn)(void *ud, const sk_ind_ro
 		    .valid_from = (const char *)sqlite3_column_text(s, 4),
 		    .valid_until = (const char *)sqlite3_column_text(s, 5),
 		    .subdomains = sqlite3_column_int(s, 6) != 0,
+		    .revoked = revoked && sqlite3_column_int(s, 7) != 0,
+		    .arrived = arrived ? sqlite3_column_int64(s, revoked ? 8 : 7) : 0,
 		};
 		if (fn(ud, &r))
 			break;

@@ -6,6 +6,7 @@
 #include "schakel/sync.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,68 +200,193 @@ static sk_err share_anon(sk_store *st, const char *iid, int64_t cid, sk_error *e
 	return rc;
 }
 
-sk_err sk_sync_sighting_add(sk_store *st, const char *indicator, int64_t count, char *sid_out,
-			    sk_error *err)
+/*
+ * The deterministic id of the versioned sighting by identity who of
+ * indicator: the first 16 bytes of BLAKE2b("schakel-sighting|" who "|"
+ * indicator) shaped as a version-4 / variant-1 UUID.
+ */
+static void versioned_id(const char *who, const char *indicator, char out[64])
 {
-	static const char qi[] = "SELECT ver, tlp FROM objects WHERE id=?1 AND type='indicator'"
-				 " ORDER BY version DESC LIMIT 1";
-	static const char qc[] = "SELECT coll FROM collection_objects WHERE ver=?1";
-	sqlite3_stmt *s = NULL;
-	char *who = NULL;
-	bool anon = anonymous(st);
-	int64_t ver = 0, cids[64];
-	size_t ncids = 0;
-	sk_tlp tlp = SK_TLP_NONE;
-	json_t *obj = NULL;
-	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX], sid[64];
-	sk_err rc;
+	static const char hx[] = "0123456789abcdef";
+	unsigned char h[16];
+	crypto_generichash_state gs;
+	char *o;
 
-	if ((rc = sk_store_begin(st, err)))
-		return rc;
-	rc = anon ? anon_identity(st, &who, err) : sk_store_node_id(st, &who, err);
-	if (rc)
-		goto out;
-	if (sqlite3_prepare_v2(sk_store_sqlite(st), qi, -1, &s, NULL) != SQLITE_OK) {
-		rc = sk_store_dberr(st, err, "sighting");
-		goto out;
+	crypto_generichash_init(&gs, NULL, 0, sizeof(h));
+	crypto_generichash_update(&gs, (const unsigned char *)"schakel-sighting|", 17);
+	crypto_generichash_update(&gs, (const unsigned char *)who, strlen(who));
+	crypto_generichash_update(&gs, (const unsigned char *)"|", 1);
+	crypto_generichash_update(&gs, (const unsigned char *)indicator, strlen(indicator));
+	crypto_generichash_final(&gs, h, sizeof(h));
+	h[6] = (unsigned char)((h[6] & 0x0F) | 0x40);
+	h[8] = (unsigned char)((h[8] & 0x3F) | 0x80);
+	strcpy(out, "sighting--");
+	o = out + 10;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		*o++ = hx[h[i] >> 4];
+		*o++ = hx[h[i] & 15];
 	}
+	*o = '\0';
+}
+
+/* What the previous version of a versioned sighting said. */
+typedef struct prev_sighting {
+	bool found;
+	int64_t count, first_us, last_us, modified_us;
+	char created[SK_TS_STR_MAX];
+} prev_sighting;
+
+static int64_t json_ts(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	char k[SK_TS_KEY_LEN + 1];
+	int64_t us;
+	return s && sk_ts_parse(s, strlen(s), k, &us) ? us : 0;
+}
+
+static sk_err get_prev(sk_store *st, const char *sid, prev_sighting *p, sk_error *err)
+{
+	static const char q[] =
+	    "SELECT json FROM objects WHERE id=?1 ORDER BY version DESC LIMIT 1";
+	sqlite3_stmt *s = NULL;
+	json_t *o = NULL;
+	const char *c;
+
+	memset(p, 0, sizeof(*p));
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "sighting");
+	sqlite3_bind_text(s, 1, sid, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		o = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
+	sqlite3_finalize(s);
+	if (!o)
+		return SK_OK;
+	p->found = true;
+	p->count = json_integer_value(json_object_get(o, "count"));
+	p->first_us = json_ts(o, "first_seen");
+	p->last_us = json_ts(o, "last_seen");
+	p->modified_us = json_ts(o, "modified");
+	if ((c = json_string_value(json_object_get(o, "created"))))
+		snprintf(p->created, sizeof(p->created), "%s", c);
+	json_decref(o);
+	return SK_OK;
+}
+
+/*
+ * The sighted indicator's newest version, and the marking its sighting
+ * carries: the indicator's own TLP, else the strictest default of the
+ * collections holding it (SK_TLP_NONE when it is in none), so that the
+ * sighting is never visible where the indicator is not.
+ */
+static sk_err sighted(sk_store *st, const char *indicator, int64_t *ver, sk_tlp *tlp, sk_error *err)
+{
+	static const char q[] =
+	    "SELECT o.ver, o.tlp, (SELECT max(c.default_tlp) FROM collection_objects co"
+	    " JOIN collections c ON c.cid=co.coll WHERE co.ver=o.ver)"
+	    " FROM objects o WHERE o.id=?1 AND o.type='indicator' ORDER BY o.version DESC LIMIT 1";
+	sqlite3_stmt *s = NULL;
+
+	*ver = 0;
+	*tlp = SK_TLP_NONE;
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "sighting");
 	sqlite3_bind_text(s, 1, indicator, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		ver = sqlite3_column_int64(s, 0);
-		tlp = (sk_tlp)sqlite3_column_int(s, 1);
+		*ver = sqlite3_column_int64(s, 0);
+		*tlp = (sk_tlp)sqlite3_column_int(s, 1);
+		if (*tlp == SK_TLP_NONE)
+			*tlp = (sk_tlp)sqlite3_column_int(s, 2); /* NULL (no collection): 0 */
 	}
 	sqlite3_finalize(s);
-	s = NULL;
-	if (!ver) {
-		rc = sk_error_set(err, SK_ENOTFOUND, "no indicator %s", indicator);
-		goto out;
-	}
-	if (sqlite3_prepare_v2(sk_store_sqlite(st), qc, -1, &s, NULL) != SQLITE_OK) {
-		rc = sk_store_dberr(st, err, "sighting");
-		goto out;
-	}
+	if (!*ver)
+		return sk_error_set(err, SK_ENOTFOUND, "no indicator %s", indicator);
+	return SK_OK;
+}
+
+/* Up to max collections holding version ver. */
+static sk_err holders(sk_store *st, int64_t ver, int64_t *cids, size_t max, size_t *n,
+		      sk_error *err)
+{
+	static const char q[] = "SELECT coll FROM collection_objects WHERE ver=?1";
+	sqlite3_stmt *s = NULL;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "sighting");
 	sqlite3_bind_int64(s, 1, ver);
-	while (ncids < 64 && sqlite3_step(s) == SQLITE_ROW)
-		cids[ncids++] = sqlite3_column_int64(s, 0);
+	while (*n < max && sqlite3_step(s) == SQLITE_ROW)
+		cids[(*n)++] = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	s = NULL;
-	sk_ts_format_ms(sk_ts_now_us(), ts);
-	sk_uuid_v4(uuid);
-	snprintf(sid, sizeof(sid), "sighting--%s", uuid);
-	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:s, s:s}", "type", "sighting",
-			"spec_version", "2.1", "id", sid, "created", ts, "modified", ts,
-			"created_by_ref", who, "sighting_of_ref", indicator, "where_sighted_refs",
-			who, "first_seen", ts, "last_seen", ts);
-	if (!obj) {
+	return SK_OK;
+}
+
+static int json_set_ts(json_t *o, const char *key, int64_t us)
+{
+	char ts[SK_TS_STR_MAX];
+	sk_ts_format_us(us, ts);
+	return json_object_set_new(o, key, json_string(ts));
+}
+
+#define COUNT_MAX 999999999 /* STIX: count is at most 999,999,999 */
+
+sk_err sk_sync_sighting_put(sk_store *st, const sk_sync_sighting *sg, char *sid_out, sk_error *err)
+{
+	char *who = NULL;
+	bool anon = anonymous(st);
+	int64_t ver, cids[64], now = sk_ts_now_us(), count = sg->count;
+	int64_t first = sg->first_us, last = sg->last_us;
+	size_t ncids = 0;
+	sk_tlp tlp;
+	prev_sighting p = {0};
+	json_t *obj = NULL;
+	char uuid[SK_UUID_LEN + 1], created[SK_TS_STR_MAX], modified[SK_TS_STR_MAX], sid[64];
+	sk_err rc;
+
+	if ((rc = anon ? anon_identity(st, &who, err) : sk_store_node_id(st, &who, err)))
+		goto out;
+	if ((rc = sighted(st, sg->indicator, &ver, &tlp, err)))
+		goto out;
+	if (sg->cid)
+		cids[ncids++] = sg->cid;
+	else if ((rc = holders(st, ver, cids, 64, &ncids, err)))
+		goto out;
+	now -= now % 1000; /* STIX timestamps are written with millisecond precision here */
+	if (sg->versioned) {
+		versioned_id(who, sg->indicator, sid);
+		if ((rc = get_prev(st, sid, &p, err)))
+			goto out;
+	} else {
+		sk_uuid_v4(uuid);
+		snprintf(sid, sizeof(sid), "sighting--%s", uuid);
+	}
+	if (p.found) {
+		if (now <= p.modified_us)
+			now = p.modified_us + 1000;
+		count += p.count;
+		if (p.first_us && (!first || p.first_us < first))
+			first = p.first_us;
+		if (p.last_us > last)
+			last = p.last_us;
+	}
+	if (count > COUNT_MAX)
+		count = COUNT_MAX;
+	sk_ts_format_ms(now, modified);
+	snprintf(created, sizeof(created), "%s", p.found && p.created[0] ? p.created : modified);
+	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}", "type", "sighting",
+			"spec_version", "2.1", "id", sid, "created", created, "modified", modified,
+			"created_by_ref", who, "sighting_of_ref", sg->indicator,
+			"where_sighted_refs", who);
+	if (!obj || (count > 0 && json_object_set_new(obj, "count", json_integer(count))) ||
+	    (first && (json_set_ts(obj, "first_seen", first) ||
+		       json_set_ts(obj, "last_seen", last > first ? last : first))) ||
+	    (tlp != SK_TLP_NONE && sk_tlp_marking_id(tlp) &&
+	     json_object_set_new(obj, "object_marking_refs",
+				 json_pack("[s]", sk_tlp_marking_id(tlp))))) {
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (count > 0)
-		json_object_set_new(obj, "count", json_integer(count));
-	/* marked like what it sighted: it says something about that indicator */
-	if (tlp != SK_TLP_NONE && sk_tlp_marking_id(tlp))
-		json_object_set_new(obj, "object_marking_refs",
-				    json_pack("[s]", sk_tlp_marking_id(tlp)));
 	if (!ncids)
 		rc = sk_store_put_json(st, 0, obj, err);
 	for (size_t i = 0; i < ncids && !rc; i++) {
@@ -269,14 +395,23 @@ sk_err sk_sync_sighting_add(sk_store *st, const char *indicator, int64_t count, 
 		if (!rc)
 			rc = sk_store_put_json(st, cids[i], obj, err);
 	}
-	if (!rc)
-		rc = sk_store_commit(st, err);
 	if (!rc && sid_out)
 		snprintf(sid_out, 64, "%s", sid);
 out:
-	if (rc)
-		sk_store_rollback(st);
 	free(who);
 	json_decref(obj);
 	return rc;
+}
+
+sk_err sk_sync_sighting_add(sk_store *st, const sk_sync_sighting *s, char *sid_out, sk_error *err)
+{
+	sk_err rc;
+
+	if ((rc = sk_store_begin(st, err)))
+		return rc;
+	if ((rc = sk_sync_sighting_put(st, s, sid_out, err))) {
+		sk_store_rollback(st);
+		return rc;
+	}
+	return sk_store_commit(st, err);
 }

@@ -945,3 +945,30 @@ size_t sk_warninglist_match_all(const sk_wl_set *set, sk_wl_kind kind, const cha
 		       .ud = ud};
 	return run_match(&m, value);
 }
+
+sk_err sk_warninglist_stamp(sk_store *st, uint64_t *out, sk_error *err)
+{
+	static const char q[] = "SELECT count(*), coalesce(max(loaded), 0), coalesce(total(version), 0)"
+				" FROM warninglists";
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+
+	*out = 0;
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "warninglists");
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		/* FNV-1a over the three numbers: equal stamps, (almost surely) the same lists */
+		uint64_t v[3] = {(uint64_t)sqlite3_column_int64(s, 0),
+				 (uint64_t)sqlite3_column_int64(s, 1),
+				 (uint64_t)sqlite3_column_double(s, 2)};
+		uint64_t h = 1469598103934665603ULL;
+		for (int i = 0; i < 3; i++)
+			for (int b = 0; b < 64; b += 8)
+				h = (h ^ ((v[i] >> b) & 0xff)) * 1099511628211ULL;
+		*out = h;
+	} else {
+		rc = sk_store_dberr(st, err, "warninglists");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}

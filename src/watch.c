@@ -31,8 +31,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "schakel/hit.h"
 #include "schakel/indload.h"
-#include "schakel/json.h"
 #include "schakel/matcher.h"
 #include "schakel/psl.h"
 #include "schakel/store.h"
@@ -52,11 +52,8 @@
 /* --- compiled parts --------------------------------------------------------- */
 
 typedef struct ind_meta {
-	char *id, *name, *pattern, *producer;
-	sk_tlp tlp;
-	int confidence; /* -1 = absent */
-	int64_t arrived_us;
-	char *frag; /* cached "indicator":{...},"indicates":[...] (under emit_mu) */
+	sk_hit_ind h; /* id and ver set at compile time; the rest on the first hit (emit_mu) */
+	int64_t arrived_us; /* when the compiled version arrived here */
 } ind_meta;
 
 typedef struct part {
@@ -97,12 +94,19 @@ typedef struct ttd_stats {
 typedef struct pending {
 	char *id;
 	uint64_t count;
+	int64_t first_us, last_us; /* times of the first and last hit */
 } pending;
 
 struct sk_watch {
 	sk_watch_config cfg;
 	char *db_path, *log_path, *csv_map, *alerts_path, *webhook;
 	sk_psl *psl;
+	/* warning lists the matchers are built with, their stamp and the verdicts of earlier
+	 * builds (rebuild thread) */
+	sk_wl_set *wl;
+	uint64_t wl_stamp;
+	bool wl_loaded;
+	sk_indload_wlcache *wlcache;
 	sk_match_opts mo;
 	volatile sig_atomic_t stop;
 	atomic_int stop_all;
@@ -118,9 +122,7 @@ struct sk_watch {
 	pthread_mutex_t emit_mu;
 	FILE *alerts;
 	sk_store *emit_st;
-	sk_buf line;
-	char **prod_id, **prod_name;
-	size_t nprod;
+	sk_hit_fmt *fmt;
 	pending *pend;
 	size_t npend;
 	uint64_t *first; /* hashes of indicator ids whose first hit was timed */
@@ -149,22 +151,13 @@ struct sk_watch {
 	atomic_uint_fast64_t live_inds, live_bytes, rebuild_us, kept_bytes_m;
 };
 
-static void meta_clear(ind_meta *mi)
-{
-	free(mi->id);
-	free(mi->name);
-	free(mi->pattern);
-	free(mi->producer);
-	free(mi->frag);
-}
-
 static void part_free(part *p)
 {
 	if (!p)
 		return;
 	sk_matcher_free(p->m);
 	for (uint32_t i = 0; i < p->ninds; i++)
-		meta_clear(&p->inds[i]);
+		sk_hit_ind_clear(&p->inds[i].h);
 	free(p->inds);
 	for (size_t i = 0; i < p->nids; i++)
 		free(p->ids[i]);
@@ -198,15 +191,16 @@ static int add_id(part *p, const char *id)
 	return 0;
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
+typedef struct skip_ctx {
+	part *p;
+	bool delta, oom;
+	uint32_t reported;
+} skip_ctx;
 
-static int on_added(void *ud, uint32_t idx, const sk_row *r, const sk_jval *root)
+/* A compiled indicator: its id (to shadow older parts), version row and arrival. */
+static int on_added(void *ud, uint32_t idx, const sk_ind_row *r)
 {
-	part *p = ud;
-	const sk_jval *v;
+	part *p = ((skip_ctx *)ud)->p;
 	if (idx >= p->cap) {
 		uint32_t nc = p->cap ? p->cap * 2 : 256;
 		while (nc <= idx)
@@ -220,50 +214,52 @@ static int on_added(void *ud, uint32_t idx, const sk_row *r, const sk_jval *root
 	ind_meta *mi = &p->inds[idx];
 	memset(mi, 0, sizeof(*mi));
 	p->ninds = idx + 1;
-	mi->id = strdup(r->id);
-	mi->name = dup_or_null(sk_json_str(sk_json_get(root, "name")));
-	mi->pattern = dup_or_null(sk_json_str(sk_json_get(root, "pattern")));
-	mi->producer = dup_or_null(r->created_by);
-	mi->tlp = r->tlp;
-	v = sk_json_get(root, "confidence");
-	mi->confidence = sk_json_is(v, SK_JINT) ? (int)v->u.i : -1;
-	mi->arrived_us = r->date_added;
-	if (!mi->id || !mi->pattern)
+	mi->h.ver = r->ver;
+	mi->arrived_us = r->arrived;
+	if (!(mi->h.id = strdup(r->id)))
 		return 1;
 	return add_id(p, r->id);
 }
 
-typedef struct skip_ctx {
-	part *p;
-	bool delta, oom;
-	uint32_t reported;
-} skip_ctx;
-
-static void on_skipped(void *ud, const sk_row *r, const char *why)
+static void on_skipped(void *ud, const sk_ind_row *r, sk_indload_skip why, const char *msg)
 {
 	skip_ctx *sc = ud;
 	/* a delta must still shadow older parts' entries for this id */
 	if (sc->delta && add_id(sc->p, r->id))
 		sc->oom = true;
-	if (strcmp(why, "revoked") && sc->reported++ < 20)
-		fprintf(stderr, "schakel: watch: %s: not matched: %s\n", r->id, why);
+	if (why != SK_INDLOAD_REVOKED && sc->reported++ < 20)
+		fprintf(stderr, "schakel: watch: %s: not matched: %s\n", r->id, msg);
 }
 
-typedef struct load_both {
-	part *p;
-	skip_ctx *sc;
-} load_both;
-
-static int on_added_cb(void *ud, uint32_t idx, const sk_row *r, const sk_jval *root)
+/*
+ * Load the node's warning lists for the next builds when they changed (at
+ * start, and before each periodic full rebuild, so lists imported while the
+ * node runs apply within REFRESH_US); the verdicts of earlier builds are
+ * kept while they stay the same.  Older parts keep what they were built
+ * with (the lists are only read while adding).  Rebuild thread, or before
+ * it starts.
+ */
+static sk_err load_warninglists(sk_watch *w, sk_error *err)
 {
-	load_both *lb = ud;
-	return on_added(lb->p, idx, r, root);
-}
+	sk_wl_set *wl = NULL;
+	uint64_t stamp;
+	sk_err rc;
 
-static void on_skipped_cb(void *ud, const sk_row *r, const char *why)
-{
-	load_both *lb = ud;
-	on_skipped(lb->sc, r, why);
+	if (w->cfg.no_warninglists)
+		return SK_OK;
+	if ((rc = sk_warninglist_stamp(w->st, &stamp, err)))
+		return rc;
+	if (w->wl_loaded && stamp == w->wl_stamp)
+		return SK_OK;
+	if ((rc = sk_indload_warninglists(w->st, &wl, err)))
+		return rc;
+	sk_warninglist_free(w->wl);
+	w->wl = wl;
+	w->mo.warninglists = wl;
+	w->wl_stamp = stamp;
+	w->wl_loaded = true;
+	sk_indload_wlcache_reset(w->wlcache);
+	return SK_OK;
 }
 
 /* Compile the indicators changed after after_ver (0 = all) into a new part. */
@@ -271,11 +267,12 @@ static sk_err build_part(sk_watch *w, int64_t after_ver, part **out, sk_error *e
 {
 	part *p = calloc(1, sizeof(*p));
 	skip_ctx sc = {.p = p, .delta = after_ver > 0};
-	load_both lb = {p, &sc};
 	sk_indload_opts o = {.after_ver = after_ver,
-			     .on_added = on_added_cb,
-			     .on_skipped = on_skipped_cb,
-			     .ud = &lb};
+			     .arrival = true,
+			     .wlcache = w->wl ? w->wlcache : NULL,
+			     .on_added = on_added,
+			     .on_skipped = on_skipped,
+			     .ud = &sc};
 	sk_err rc;
 
 	*out = NULL;
@@ -335,124 +332,6 @@ static void gen_release(sk_watch *w, gen *g)
 
 /* --- output ----------------------------------------------------------------- */
 
-static void put_str_or_null(sk_buf *b, const char *s)
-{
-	if (s)
-		sk_buf_put_json_string(b, s, strlen(s));
-	else
-		sk_buf_puts(b, "null");
-}
-
-typedef struct objinfo {
-	char *type, *name;
-} objinfo;
-
-static int get_info(void *ud, const sk_row *r)
-{
-	objinfo *oi = ud;
-	sk_jdoc *doc = NULL;
-	const sk_jval *root;
-	sk_error e;
-	free(oi->type);
-	free(oi->name);
-	oi->type = strdup(r->type);
-	oi->name = NULL;
-	if (!sk_json_doc_new(0, 0, &doc) && !sk_json_parse(doc, r->json, r->len, &root, &e)) {
-		const char *n = sk_json_str(sk_json_get(root, "name"));
-		if (n)
-			oi->name = strdup(n);
-	}
-	sk_json_doc_free(doc);
-	return 0;
-}
-
-static const char *producer_name(sk_watch *w, const char *id)
-{
-	objinfo oi = {0};
-	sk_error e;
-	for (size_t i = 0; i < w->nprod; i++)
-		if (!strcmp(w->prod_id[i], id))
-			return w->prod_name[i];
-	if (w->nprod >= 1024)
-		return NULL;
-	sk_store_get(w->emit_st, id, false, get_info, &oi, &e);
-	free(oi.type);
-	char **ni = realloc(w->prod_id, (w->nprod + 1) * sizeof(*ni));
-	if (ni)
-		w->prod_id = ni;
-	char **nn = realloc(w->prod_name, (w->nprod + 1) * sizeof(*nn));
-	if (nn)
-		w->prod_name = nn;
-	if (!ni || !nn || !(w->prod_id[w->nprod] = strdup(id))) {
-		free(oi.name);
-		return NULL;
-	}
-	w->prod_name[w->nprod] = oi.name;
-	return w->prod_name[w->nprod++];
-}
-
-typedef struct relctx {
-	sk_watch *w;
-	sk_buf *b;
-	int n;
-} relctx;
-
-static int on_rel(void *ud, const sk_row *rel, const char *rel_type, const char *other,
-		  bool outgoing)
-{
-	relctx *rc = ud;
-	objinfo oi = {0};
-	sk_error e;
-	(void)rel;
-	if (!outgoing || !rel_type || strcmp(rel_type, "indicates") || !other)
-		return 0;
-	sk_store_get(rc->w->emit_st, other, false, get_info, &oi, &e);
-	sk_buf_puts(rc->b, rc->n++ ? ",{\"id\":" : "{\"id\":");
-	put_str_or_null(rc->b, other);
-	sk_buf_puts(rc->b, ",\"type\":");
-	put_str_or_null(rc->b, oi.type);
-	sk_buf_puts(rc->b, ",\"name\":");
-	put_str_or_null(rc->b, oi.name);
-	sk_buf_putc(rc->b, '}');
-	free(oi.type);
-	free(oi.name);
-	return 0;
-}
-
-/* The indicator's JSON fragment, as `scan` prints it (emit_mu held). */
-static const char *fragment(sk_watch *w, ind_meta *mi)
-{
-	sk_buf b;
-	relctx rc = {w, &b, 0};
-	sk_error e;
-
-	if (mi->frag)
-		return mi->frag;
-	sk_buf_init(&b, 0);
-	sk_buf_puts(&b, "\"indicator\":{\"id\":");
-	put_str_or_null(&b, mi->id);
-	sk_buf_puts(&b, ",\"name\":");
-	put_str_or_null(&b, mi->name);
-	sk_buf_puts(&b, ",\"pattern\":");
-	put_str_or_null(&b, mi->pattern);
-	sk_buf_puts(&b, ",\"producer\":");
-	put_str_or_null(&b, mi->producer);
-	sk_buf_puts(&b, ",\"producer_name\":");
-	put_str_or_null(&b, mi->producer && w->emit_st ? producer_name(w, mi->producer) : NULL);
-	sk_buf_puts(&b, ",\"marking\":");
-	put_str_or_null(&b, mi->tlp == SK_TLP_NONE ? NULL : sk_tlp_name(mi->tlp));
-	if (mi->confidence >= 0)
-		sk_buf_printf(&b, ",\"confidence\":%d}", mi->confidence);
-	else
-		sk_buf_puts(&b, ",\"confidence\":null}");
-	sk_buf_puts(&b, ",\"indicates\":[");
-	if (w->emit_st)
-		sk_store_relations(w->emit_st, mi->id, on_rel, &rc, &e);
-	sk_buf_putc(&b, ']');
-	mi->frag = b.data;
-	return mi->frag ? mi->frag : "\"indicator\":null,\"indicates\":[]";
-}
-
 static uint64_t hash_id(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
@@ -480,11 +359,17 @@ static bool first_hit(sk_watch *w, const char *id)
 	return true;
 }
 
-static void tally(sk_watch *w, const char *id)
+/* Count a hit at time t_us for the next sighting of indicator id (emit_mu held). */
+static void tally(sk_watch *w, const char *id, int64_t t_us)
 {
 	for (size_t i = 0; i < w->npend; i++)
 		if (!strcmp(w->pend[i].id, id)) {
-			w->pend[i].count++;
+			pending *pe = &w->pend[i];
+			pe->count++;
+			if (t_us < pe->first_us)
+				pe->first_us = t_us;
+			if (t_us > pe->last_us)
+				pe->last_us = t_us;
 			return;
 		}
 	if (w->npend >= PENDING_MAX)
@@ -495,7 +380,9 @@ static void tally(sk_watch *w, const char *id)
 	w->pend = n;
 	if (!(n[w->npend].id = strdup(id)))
 		return;
-	n[w->npend++].count = 1;
+	n[w->npend].count = 1;
+	n[w->npend].first_us = n[w->npend].last_us = t_us;
+	w->npend++;
 }
 
 static void webhook_queue(sk_watch *w, const char *json, size_t len)
@@ -527,66 +414,43 @@ typedef struct alert {
 
 static void emit(sk_watch *w, ind_meta *mi, const alert *a)
 {
-	sk_buf *b = &w->line;
-	char ts[SK_TS_STR_MAX];
+	char ts[SK_TS_STR_MAX], extra[128];
+	const char *files[1] = {w->log_path}, *line;
 	const sk_logrec *rec = a->rec;
-	const sk_obs *o = NULL;
 	int64_t now = sk_ts_now_us(), delay = now - mi->arrived_us;
+	sk_hit h = {.ts_us = rec->ts_us,
+		    .file = w->log_path,
+		    .line = rec->line,
+		    .offset = rec->offset,
+		    .refs = a->refs, /* the watcher reads one log: refs[].file is 0 */
+		    .nrefs = a->nrefs,
+		    .files = files};
+	size_t len;
 
-	if (a->h->value != UINT32_MAX && a->h->value < rec->n)
-		o = &rec->obs[a->h->value];
-	pthread_mutex_lock(&w->emit_mu);
-	sk_buf_reset(b);
-	sk_buf_puts(b, "{\"time\":");
-	if (rec->ts_us) {
-		sk_ts_format_us(rec->ts_us, ts);
-		put_str_or_null(b, ts);
-	} else {
-		sk_buf_puts(b, "null");
-	}
-	sk_buf_puts(b, ",\"file\":");
-	put_str_or_null(b, w->log_path);
-	sk_buf_printf(b, ",\"line\":%llu,\"offset\":%llu,\"field\":", (unsigned long long)rec->line,
-		      (unsigned long long)rec->offset);
-	put_str_or_null(b, o ? o->field : NULL);
-	sk_buf_puts(b, ",\"kind\":");
-	put_str_or_null(b, o ? sk_obs_kind_name((sk_obs_kind)o->kind) : NULL);
-	sk_buf_puts(b, ",\"value\":");
-	if (o)
-		sk_buf_put_json_string(b, o->v, o->len);
-	else
-		sk_buf_puts(b, "null");
-	sk_buf_putc(b, ',');
-	sk_buf_puts(b, fragment(w, mi));
-	sk_buf_puts(b, ",\"records\":[");
-	if (a->nrefs) {
-		for (size_t i = 0; i < a->nrefs; i++) {
-			sk_buf_puts(b, i ? ",{\"file\":" : "{\"file\":");
-			put_str_or_null(b, w->log_path);
-			sk_buf_printf(b, ",\"line\":%llu}", (unsigned long long)a->refs[i].line);
-		}
-	} else {
-		sk_buf_puts(b, "{\"file\":");
-		put_str_or_null(b, w->log_path);
-		sk_buf_printf(b, ",\"line\":%llu}", (unsigned long long)rec->line);
+	if (a->h->value != UINT32_MAX && a->h->value < rec->n) {
+		const sk_obs *o = &rec->obs[a->h->value];
+		h.field = o->field;
+		h.kind = sk_obs_kind_name((sk_obs_kind)o->kind);
+		h.value = o->v;
+		h.value_len = o->len;
 	}
 	sk_ts_format_us(now, ts);
-	sk_buf_puts(b, "],\"alert_time\":");
-	put_str_or_null(b, ts);
-	sk_buf_printf(b, ",\"detection_delay_ms\":%lld,\"lookback\":%s}\n",
-		      (long long)(delay / 1000), a->lookback ? "true" : "false");
-	if (b->data) {
+	snprintf(extra, sizeof(extra),
+		 "\"alert_time\":\"%s\",\"detection_delay_ms\":%lld,\"lookback\":%s", ts,
+		 (long long)(delay / 1000), a->lookback ? "true" : "false");
+	pthread_mutex_lock(&w->emit_mu);
+	if ((line = sk_hit_fmt_line(w->fmt, &mi->h, &h, extra, &len))) {
 		if (w->alerts) {
-			fwrite(b->data, 1, b->len, w->alerts);
+			fwrite(line, 1, len, w->alerts);
 			fflush(w->alerts);
 		}
 		if (w->cfg.alerts_stdout) {
-			fwrite(b->data, 1, b->len, stdout);
+			fwrite(line, 1, len, stdout);
 			fflush(stdout);
 		}
-		webhook_queue(w, b->data, b->len - 1);
+		webhook_queue(w, line, len - 1);
 	}
-	bool first = first_hit(w, mi->id);
+	bool first = first_hit(w, mi->h.id);
 	if (first) {
 		double d = (double)delay / 1e6;
 		w->ttd.samples[w->ttd.next] = d;
@@ -597,7 +461,7 @@ static void emit(sk_watch *w, ind_meta *mi, const alert *a)
 		w->ttd.count++;
 	}
 	if (!w->cfg.no_sightings)
-		tally(w, mi->id);
+		tally(w, mi->h.id, rec->ts_us ? rec->ts_us : now);
 	pthread_mutex_unlock(&w->emit_mu);
 	/*
 	 * The first hit on an indicator is news for its producer: have the
@@ -630,7 +494,7 @@ static void match_one(sk_watch *w, const gen *g, size_t from, sk_match_ctx **ctx
 			if (h->ind == last || h->ind >= p->ninds)
 				continue;
 			for (size_t j = i + 1; j < g->np && !shadowed; j++)
-				shadowed = part_covers(g->p[j], p->inds[h->ind].id);
+				shadowed = part_covers(g->p[j], p->inds[h->ind].h.id);
 			if (shadowed)
 				continue;
 			if (h->obs) {
@@ -827,7 +691,11 @@ static void flush_sightings(sk_watch *w)
 	w->npend = 0;
 	pthread_mutex_unlock(&w->emit_mu);
 	for (size_t i = 0; i < n; i++) {
-		if (sk_sync_sighting_add(w->st, p[i].id, (int64_t)p[i].count, NULL, &e))
+		sk_sync_sighting sg = {.indicator = p[i].id,
+				       .count = (int64_t)p[i].count,
+				       .first_us = p[i].first_us,
+				       .last_us = p[i].last_us};
+		if (sk_sync_sighting_add(w->st, &sg, NULL, &e))
 			fprintf(stderr, "schakel: watch: sighting of %s: %s\n", p[i].id, e.msg);
 		else
 			atomic_fetch_add(&w->sightings, 1);
@@ -866,6 +734,8 @@ static sk_err refresh(sk_watch *w, bool force_full, sk_error *err)
 		return rc;
 	if (probe <= w->max_ver && !force_full)
 		return SK_OK;
+	if (force_full && (rc = load_warninglists(w, err)))
+		return rc;
 	if (probe > w->max_ver && (rc = build_part(w, w->max_ver, &d, err)))
 		return rc;
 	old = w->cur;
@@ -1123,7 +993,6 @@ sk_err sk_watch_start(const sk_watch_config *cfg, sk_watch **out, sk_error *err)
 	pthread_cond_init(&w->cv, NULL);
 	pthread_mutex_init(&w->q_mu, NULL);
 	pthread_cond_init(&w->q_cv, NULL);
-	sk_buf_init(&w->line, 0);
 	if (oom || !w->first || !w->db_path || !w->log_path) {
 		rc = sk_error_set(err, oom || !w->first ? SK_ENOMEM : SK_EINVAL,
 				  oom || !w->first ? "out of memory" : "watch: no database or log");
@@ -1134,7 +1003,9 @@ sk_err sk_watch_start(const sk_watch_config *cfg, sk_watch **out, sk_error *err)
 	w->mo.subdomains = cfg->subdomains;
 	w->mo.psl = w->psl;
 	if ((rc = sk_store_open(w->db_path, 0, &w->st, err)) ||
-	    (rc = sk_store_open(w->db_path, SK_STORE_READONLY, &w->emit_st, err)))
+	    (rc = sk_store_open(w->db_path, SK_STORE_READONLY, &w->emit_st, err)) ||
+	    (rc = sk_hit_fmt_new(w->emit_st, &w->fmt, err)) ||
+	    (rc = sk_indload_wlcache_new(&w->wlcache, err)) || (rc = load_warninglists(w, err)))
 		goto fail;
 	if ((rc = sk_store_indicator_max_ver(w->st, &w->max_ver, err)))
 		goto fail;
@@ -1229,14 +1100,10 @@ void sk_watch_stop(sk_watch *w)
 	for (size_t i = 0; i < w->npend; i++)
 		free(w->pend[i].id);
 	free(w->pend);
-	for (size_t i = 0; i < w->nprod; i++) {
-		free(w->prod_id[i]);
-		free(w->prod_name[i]);
-	}
-	free(w->prod_id);
-	free(w->prod_name);
 	free(w->first);
-	sk_buf_free(&w->line);
+	sk_hit_fmt_free(w->fmt);
+	sk_warninglist_free(w->wl);
+	sk_indload_wlcache_free(w->wlcache);
 	sk_store_close(w->st);
 	sk_store_close(w->emit_st);
 	sk_psl_free(w->psl);

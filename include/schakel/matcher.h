@@ -52,6 +52,8 @@ typedef struct sk_match_opts {
 /* Per-indicator flags for sk_matcher_add. */
 enum {
 	SK_MATCH_SUBDOMAINS = 1 << 0, /* this indicator matches subdomains (as --subdomains) */
+	/* skip the warning-list check: the caller knows the pattern is not listed */
+	SK_MATCH_NO_WARNINGLISTS = 1 << 1,
 };
 
 /* Create an empty matcher; opts may be NULL.  Free with sk_matcher_free(). */

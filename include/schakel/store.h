@@ -216,31 +216,11 @@ typedef int (*sk_rel_fn)(void *ud, const sk_row *rel, const char *rel_type, cons
 sk_err sk_store_relations(sk_store *st, const char *id, sk_rel_fn fn, void *ud, sk_error *err);
 
 /*
- * The indicators a matcher compiles: the newest version of every indicator
- * that is not revoked (validity windows and pattern types are the caller's
- * to check, from row->json).  Rows in storage order.
- */
-sk_err sk_store_current_indicators(sk_store *st, sk_row_fn fn, void *ud, sk_error *err);
-
-/*
- * The indicators whose newest version was stored after version row
- * after_ver (0 = every indicator), one row each: the newest version, revoked
- * or not (row->revoked; callers drop revoked ones).  row->date_added is the
- * time the version arrived here (provenance arrival for received versions,
- * storage time otherwise).  Used to patch a live matcher.
- */
-sk_err sk_store_indicators_since(sk_store *st, int64_t after_ver, sk_row_fn fn, void *ud,
-				 sk_error *err);
-
-/* The largest version row id of any indicator (0 if none): a cheap "anything new?" probe. */
-sk_err sk_store_indicator_max_ver(sk_store *st, int64_t *out, sk_error *err);
-
-/*
- * The same set as sk_store_current_indicators, read from the indicators side table (schema 5) without
- * touching the objects' JSON: one call per current, non-revoked indicator,
- * in storage order.  Strings are NULL when the property is absent and are
- * only valid during the call.  Much faster than sk_store_current_indicators
- * for a matcher compile; fetch the full object later with sk_store_get_ver.
+ * The indicators a matcher compiles, from the indicators side table (schema
+ * 5) without touching the objects' JSON: one row per indicator id, its
+ * newest version (any spec; on an equal version the first stored stays).
+ * Validity windows and pattern types are the caller's to check (indload.h
+ * does).  Fetch the full object later with sk_store_get_ver.
  */
 typedef struct sk_ind_row {
 	int64_t ver;              /* objects.ver of the version */
@@ -251,10 +231,33 @@ typedef struct sk_ind_row {
 	const char *valid_from;   /* as written, or NULL */
 	const char *valid_until;
 	bool subdomains;          /* "x_schakel_subdomains": true */
+	bool revoked;             /* only with SK_IND_REVOKED */
+	int64_t arrived;          /* with SK_IND_ARRIVAL: when the version arrived here, µs (the
+				     provenance arrival of a received version, else its storage
+				     time); else 0 */
 } sk_ind_row;
 
-sk_err sk_store_indicator_rows(sk_store *st, int (*fn)(void *ud, const sk_ind_row *r), void *ud,
-			       sk_error *err);
+enum {
+	SK_IND_REVOKED = 1 << 0, /* also the indicators whose newest version is revoked */
+	SK_IND_ARRIVAL = 1 << 1, /* fill row->arrived (two more lookups per row) */
+};
+
+/*
+ * Call fn for each indicator whose newest version was stored after version
+ * row after_ver (0 = every indicator), in storage order; without
+ * SK_IND_REVOKED, revoked ones are left out.  Strings are NULL when the
+ * property is absent and are only valid during the call; fn returns
+ * non-zero to stop.  Used for a full compile (after_ver 0) and to patch a
+ * live matcher with what changed since the last build.
+ */
+sk_err sk_store_indicator_rows(sk_store *st, int64_t after_ver, unsigned flags,
+			       int (*fn)(void *ud, const sk_ind_row *r), void *ud, sk_error *err);
+
+/*
+ * The largest version row id in the indicators side table (0 if none): a
+ * cheap "anything new for sk_store_indicator_rows?" probe.
+ */
+sk_err sk_store_indicator_max_ver(sk_store *st, int64_t *out, sk_error *err);
 
 /* The object version with row id ver (fn called once; SK_ENOTFOUND if there is none). */
 sk_err sk_store_get_ver(sk_store *st, int64_t ver, sk_row_fn fn, void *ud, sk_error *err);

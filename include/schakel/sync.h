@@ -79,13 +79,40 @@ sk_err sk_sync_sighting_identity(sk_store *st, char **id, sk_error *err);
 sk_err sk_sync_config_set(sk_store *st, const char *name, const char *value, sk_error *err);
 sk_err sk_sync_config_get(sk_store *st, const char *name, char **value, sk_error *err);
 
+/* One sighting made here (sk_sync_sighting_put). */
+typedef struct sk_sync_sighting {
+	const char *indicator;     /* sighting_of_ref; its newest version is the one sighted */
+	int64_t count;             /* hits (0 = no count); capped at 999,999,999 */
+	int64_t first_us, last_us; /* times of the first and last hit (0 = unknown: first_seen
+				      and last_seen are left out) */
+	int64_t cid;               /* store in this collection; 0 = in every collection
+				      holding the indicator (none: in no collection) */
+	/*
+	 * false: a new sighting (random id).  true: the one sighting of this
+	 * indicator by this identity, versioned: its id is the UUID shaped from
+	 * BLAKE2b("schakel-sighting|" identity "|" indicator), and a later call
+	 * stores a new version that keeps created, sets modified to now (at
+	 * least 1 ms after the previous version), adds count to the previous
+	 * count and widens first_seen / last_seen.
+	 */
+	bool versioned;
+} sk_sync_sighting;
+
 /*
- * Record a sighting, made here, of indicator id (latest version), in every
- * collection holding it, marked like the indicator; count may be 0 (absent).
- * sid_out (may be NULL, 64 bytes) receives the sighting id.
+ * Record a sighting made here, inside the caller's transaction, by the
+ * policy of docs/sharing-policy.md ("Sightings"): created_by_ref and
+ * where_sighted_refs name the sighting identity (sk_sync_sighting_identity:
+ * the node's, or the anonymous one); it is marked with the indicator's
+ * effective TLP (its own marking, else the strictest default of the
+ * collections holding it), so that it is never visible where the indicator
+ * is not; with the anonymous identity, that identity's objects are added to
+ * the same collections.  sid_out (may be NULL, 64 bytes) receives the id.
+ * SK_ENOTFOUND when the indicator is not stored here.
  */
-sk_err sk_sync_sighting_add(sk_store *st, const char *indicator, int64_t count, char *sid_out,
-			    sk_error *err);
+sk_err sk_sync_sighting_put(sk_store *st, const sk_sync_sighting *s, char *sid_out, sk_error *err);
+
+/* sk_sync_sighting_put in a transaction of its own. */
+sk_err sk_sync_sighting_add(sk_store *st, const sk_sync_sighting *s, char *sid_out, sk_error *err);
 
 /* The scheduler: one thread syncing each peer every interval. */
 typedef struct sk_scheduler sk_scheduler;

@@ -99,6 +99,13 @@ sk_err sk_warninglist_load(sk_store *st, sk_wl_set **out, sk_error *err);
 
 void sk_warninglist_free(sk_wl_set *set);
 
+/*
+ * A cheap fingerprint of the stored lists (their number, import times and
+ * versions): it changes when a list is imported or replaced, so a
+ * long-running process knows when to load them again.
+ */
+sk_err sk_warninglist_stamp(sk_store *st, uint64_t *out, sk_error *err);
+
 /* Number of lists and entries in the set. */
 size_t sk_warninglist_count(const sk_wl_set *set, size_t *entries);
 

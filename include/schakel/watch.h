@@ -46,6 +46,7 @@ typedef struct sk_watch_config {
 	int64_t lookback_us;      /* keep this much recent log for rescans; 0 = off */
 	size_t lookback_bytes;    /* cap of the retained window (0 = 256 MiB) */
 	bool subdomains;          /* as `scan --subdomains` */
+	bool no_warninglists;     /* as `scan --no-warninglists` */
 	bool no_sightings;        /* do not write sightings */
 	unsigned poll_ms;         /* new-indicator probe interval (0 = 100) */
 	unsigned sighting_s;      /* sighting write interval (0 = 10) */

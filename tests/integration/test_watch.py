@@ -82,6 +82,14 @@ def main():
     out_path = os.path.join(b.dir, "stdout.txt")
     with open(log, "w") as f:
         f.write("2024-05-01T10:00:00Z startup 192.0.2.1\n")
+    # a warning list (loaded when the watcher starts): its values are not matched
+    wl = os.path.join(b.dir, "lists", "watch-test")
+    os.makedirs(wl)
+    with open(os.path.join(wl, "list.json"), "w") as f:
+        json.dump({"name": "Watch test resolvers", "version": 1, "type": "cidr",
+                   "description": "test", "list": ["192.0.2.77"],
+                   "matching_attributes": ["ip-dst"]}, f)
+    b.run("warninglist", "import", os.path.join(b.dir, "lists"))
 
     hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
@@ -154,10 +162,19 @@ def main():
             r.check(got[0]["lookback"] is True and got[0]["line"] == 2, "lookback alert marked")
         r.check(len(alert_for(alerts, live["id"])) == 1, "no duplicate alert")
 
-        # an unrelated record does not alert
+        # an indicator on a warning list is left out, as by `scan`
+        listed = ind("192.0.2.77", "listed indicator")
+        r.check(post(listed) == 202, "warning-listed indicator POSTed")
+        errp = os.path.join(b.dir, "server.err")
+        r.check(wait_for(lambda: [ln for ln in open(errp).read().splitlines()
+                                  if listed["id"] in ln and "warning list" in ln]),
+                "the watcher reports the warning-listed indicator as not matched")
+
+        # an unrelated record and one with the listed value do not alert
         with open(log, "a") as f:
             f.write("2024-05-01T10:00:03Z conn 192.0.2.10 -> 198.51.100.99\n")
-        wait_for(lambda: (metric("schakel_watch_records_total") or 0) >= 4)
+            f.write("2024-05-01T10:00:04Z conn 192.0.2.77 -> 198.51.100.98\n")
+        wait_for(lambda: (metric("schakel_watch_records_total") or 0) >= 5)
         r.check(len(read_jsonl(alerts)) == 2, "exactly two alerts")
 
         r.check((metric("schakel_time_to_detection_seconds_count") or 0) >= 2,
@@ -178,6 +195,19 @@ def main():
     n = sql(b, "SELECT count(*) FROM objects WHERE type='sighting' AND dst_ref IN "
                f"('{live['id']}', '{late['id']}')")
     r.check(n and n[0][0] >= 2, f"sightings recorded ({n})")
+    # made by the node's sighting policy: named by the node (sightings.anonymous is off),
+    # marked like the indicator (unmarked: the AMBER default of 'intel', made explicit),
+    # in the indicator's collection, first seen when alerted (text records carry no time)
+    rows = sql(b, "SELECT o.json FROM objects o JOIN collection_objects co ON co.ver=o.ver"
+                  " JOIN collections c ON c.cid=co.coll WHERE o.type='sighting'"
+                  f" AND c.name='intel' AND o.dst_ref='{live['id']}'")
+    sg = json.loads(rows[0][0]) if rows else {}
+    r.check(sg.get("created_by_ref") == b.ident and sg.get("where_sighted_refs") == [b.ident],
+            f"sighting names the node ({sg})")
+    r.check(sg.get("object_marking_refs") == ["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"],
+            f"sighting marked like the indicator ({sg.get('object_marking_refs')})")
+    r.check("first_seen" in sg and sg["first_seen"] <= sg.get("last_seen", ""),
+            f"first_seen / last_seen: when the hits were alerted ({sg})")
     if r.failed:
         print(open(os.path.join(b.dir, "server.err")).read()[-3000:])
     b.cleanup()
