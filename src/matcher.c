@@ -1135,8 +1135,8 @@ added:
  * The feeds' ip:port form (match_ipport.c) as one direct K_ADDRPORT key.
  * 1 = handled (*rc is the result), 0 = not that form.
  */
-static int add_ipport(sk_matcher *m, const char *text, size_t len, uint32_t *idx, sk_err *rc,
-		      sk_error *err)
+static int add_ipport(sk_matcher *m, const char *text, size_t len, unsigned flags, uint32_t *idx,
+		      sk_err *rc, sk_error *err)
 {
 	sk_ipport ip;
 	uint8_t key[SK_IPPORT_KEY_MAX];
@@ -1150,7 +1150,7 @@ static int add_ipport(sk_matcher *m, const char *text, size_t len, uint32_t *idx
 				       : "network-traffic:dst_ref.value";
 	for (pdi = 0; strcmp(paths[pdi].path, vpath); pdi++)
 		;
-	if (m->opts.warninglists) {
+	if (m->opts.warninglists && !(flags & SK_MATCH_NO_WARNINGLISTS)) {
 		char msg[SK_ERROR_MSG_MAX - 64] = "";
 		if (wl_listed(m, &paths[pdi], ip.text, ip.text_len, msg, sizeof(msg))) {
 			m->suppressed++;
@@ -1231,7 +1231,7 @@ sk_err sk_matcher_add(sk_matcher *m, const char *text, size_t len, unsigned flag
 
 	if (m->built)
 		return sk_error_set(err, SK_EINVAL, "matcher already built");
-	if (add_direct(m, text, len, flags, idx, &rc, err) || add_ipport(m, text, len, idx, &rc, err))
+	if (add_direct(m, text, len, flags, idx, &rc, err) || add_ipport(m, text, len, flags, idx, &rc, err))
 		return rc;
 	if ((rc = sk_pattern_parse(text, len, &pat, err)))
 		return rc;
