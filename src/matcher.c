@@ -1210,8 +1210,8 @@ sk_err sk_matcher_build(sk_matcher *m, sk_error *err)
 			m->irefcap = m->ninds;
 		}
 	}
-	if (m->nrx &&
-	    (rc = sk_mhs_build((const char *const *)m->rx_text, m->rx_flags, m->nrx, &m->hs, err)))
+	if (m->nrx && (rc = sk_mhs_build((const char *const *)m->rx_text, m->rx_flags, m->nrx,
+	                                 &m->hs, NULL, err)))
 		return rc;
 	m->built = true;
 	return SK_OK;
