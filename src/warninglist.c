@@ -24,6 +24,13 @@
  * regex_to_hs) are translated, the rest stay with regexec.  Hyperscan needs
  * one scratch per concurrent scan; the set keeps a small pool of them, so
  * lookups stay safe from several threads.
+ *
+ * Compiling the 8,000 MISP substrings takes Hyperscan about 0.25 s, more
+ * than `warninglist check` spends on everything else, so that database is
+ * built lazily: the first SUB_LAZY lookups go through the entries one by
+ * one (about 0.2 ms each), the next one builds it (ski rental: never more
+ * than twice the cost of the better choice).  Both ways give the same
+ * answers.
  */
 #include "schakel/warninglist.h"
 
@@ -33,6 +40,7 @@
 #include <locale.h>
 #include <pthread.h>
 #include <regex.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +55,7 @@
 
 #define MAX_LIST_FILE ((size_t)256 << 20)
 #define MAX_VALUE 4096
+#define SUB_LAZY      1024 /* substring lookups before the Hyperscan build */
 
 static const char *const wl_kind_names[SK_WL__COUNT] = {"ip",	 "domain", "url",
 							"email", "hash",   "other"};
@@ -793,8 +802,12 @@ typedef struct hs_pending {
 typedef struct wl_scratch {
 	struct wl_scratch *next;
 	mhs_scratch *hs;
+	bool sub_fit; /* hs also serves the substring database */
 	uint64_t hits[];
 } wl_scratch;
+
+/* The substring database's life (see SUB_LAZY). */
+enum { SUB_PENDING, SUB_BUILDING, SUB_READY, SUB_FAILED };
 
 /* Scratches not in use; lookups take one and give it back (see scratch_get). */
 typedef struct wl_pool {
@@ -814,16 +827,19 @@ struct sk_wl_set {
 	size_t entries;
 	uint64_t *bloom; /* over the keys' hashes; NULL = probe the table */
 	size_t bloom_mask;
-	/* substring and regex entries */
+	/* substring and regex entries; psub stays for the lookups before sub_db */
 	mhs *sub_db, *re_db;
-	uint32_t *sub_list, *re_list; /* expression id -> list */
-	size_t nsub, nre_fallback;
+	uint32_t *re_list; /* expression id -> list */
+	size_t nre_fallback;
+	atomic_int sub_state; /* SUB_*; sub_db is set before SUB_READY is stored */
+	atomic_uint_fast64_t sub_lookups;
+	uint64_t sub_lazy; /* SUB_LAZY, or what a test sets */
 	uint32_t nre;
 	/* kinds some list with substring / Hyperscan regex / regexec entries applies to */
 	unsigned sub_kinds, re_kinds, fb_kinds;
 	size_t words; /* of a wl_scratch's hits */
 	wl_pool *pool;
-	hs_pending psub, pre; /* while loading */
+	hs_pending psub, pre; /* pre: while loading */
 	bool c_locale;
 };
 
@@ -1049,8 +1065,8 @@ static sk_err add_entry(sk_wl_set *s, uint32_t li, const char *v, size_t n)
 		return add_key(s, key, fam == 4 ? 6 : 18, li);
 	}
 	case T_SUBSTRING:
-		/* the stored bytes, all of them: an entry holding a NUL cannot occur in a value */
-		return n ? pend(&s->psub, v, n, NULL, 0, li) : SK_OK;
+		/* an entry holding a NUL byte cannot occur in a value (strdup used to cut it) */
+		return n && !memchr(v, '\0', n) ? pend(&s->psub, v, n, NULL, 0, li) : SK_OK;
 	case T_REGEX:
 		return add_regex(s, li, v, n);
 	}
@@ -1108,8 +1124,7 @@ static wl_scratch *scratch_new(const sk_wl_set *s)
 	sk_error e;
 	if (!sc)
 		return NULL;
-	if ((s->sub_db && sk_mhs_scratch_fit(s->sub_db, &sc->hs, &e)) ||
-	    (s->re_db && sk_mhs_scratch_fit(s->re_db, &sc->hs, &e))) {
+	if (s->re_db && sk_mhs_scratch_fit(s->re_db, &sc->hs, &e)) {
 		sk_mhs_scratch_free(sc->hs);
 		free(sc);
 		return NULL;
@@ -1176,7 +1191,6 @@ void sk_warninglist_free(sk_wl_set *s)
 	free(s->bloom);
 	sk_mhs_free(s->sub_db);
 	sk_mhs_free(s->re_db);
-	free(s->sub_list);
 	free(s->re_list);
 	pend_free(&s->psub);
 	pend_free(&s->pre);
@@ -1209,15 +1223,11 @@ static sk_err finish_load(sk_wl_set *s, sk_error *err)
 
 	if (bloom_build(s))
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
-	if (s->psub.n) {
-		if ((rc = sk_mhs_build_lit((const char *const *)s->psub.text, s->psub.len,
-		                           s->psub.n, &s->sub_db, err)))
-			return rc;
-		s->nsub = s->psub.n;
-		s->sub_list = take_lists(&s->psub);
-		for (size_t i = 0; i < s->nsub; i++)
-			s->sub_kinds |= s->lists[s->sub_list[i]].kinds;
-	}
+	for (uint32_t i = 0; i < s->psub.n; i++)
+		s->sub_kinds |= s->lists[s->psub.list[i]].kinds;
+	s->sub_lazy = SUB_LAZY;
+	atomic_init(&s->sub_state, SUB_PENDING);
+	atomic_init(&s->sub_lookups, 0);
 	if ((rc = build_regex(s, err)))
 		return rc;
 	if (s->nre) {
@@ -1225,7 +1235,6 @@ static sk_err finish_load(sk_wl_set *s, sk_error *err)
 		for (size_t i = 0; i < s->nre; i++)
 			s->re_kinds |= s->lists[s->re_list[i]].kinds;
 	}
-	pend_free(&s->psub);
 	pend_free(&s->pre);
 	for (size_t i = 0; i < s->nlists; i++)
 		if (s->lists[i].nres)
@@ -1340,6 +1349,11 @@ void sk_warninglist_regex_counts(const sk_wl_set *s, size_t *hs, size_t *fallbac
 {
 	*hs = s ? s->nre : 0;
 	*fallback = s ? s->nre_fallback : 0;
+}
+
+void sk_warninglist_sub_lazy(sk_wl_set *s, uint64_t lookups)
+{
+	s->sub_lazy = lookups;
 }
 
 /* --- matching ------------------------------------------------------------ */
@@ -1459,6 +1473,54 @@ static void on_entry(uint32_t id, void *ud)
 }
 
 /*
+ * The substring database, once built; the lookup that finds the set past its
+ * lazy phase builds it.  NULL: not (yet) there, go entry by entry.
+ */
+static const mhs *sub_db(sk_wl_set *s)
+{
+	int st = atomic_load_explicit(&s->sub_state, memory_order_acquire), pending = SUB_PENDING;
+	sk_error e;
+
+	if (st == SUB_READY)
+		return s->sub_db;
+	if (st != SUB_PENDING || atomic_fetch_add(&s->sub_lookups, 1) < s->sub_lazy ||
+	    !atomic_compare_exchange_strong(&s->sub_state, &pending, SUB_BUILDING))
+		return NULL;
+	/* one thread builds; the others go on entry by entry meanwhile */
+	if (sk_mhs_build_lit((const char *const *)s->psub.text, s->psub.len, s->psub.n, &s->sub_db,
+	                     &e)) {
+		atomic_store_explicit(&s->sub_state, SUB_FAILED, memory_order_release);
+		return NULL;
+	}
+	atomic_store_explicit(&s->sub_state, SUB_READY, memory_order_release);
+	return s->sub_db;
+}
+
+/* Substring entries of the lists in want against v[0..n] (NUL-terminated): the lists
+ * found go to sc->hits. */
+static void scan_subs(const sk_wl_set *cs, wl_scratch *sc, unsigned want, const char *v, size_t n)
+{
+	sk_wl_set *s = (sk_wl_set *)cs; /* the lazy build is the set's own business */
+	const hs_pending *p = &s->psub;
+	const mhs *db = sub_db(s);
+	sk_error e;
+
+	if (db && (sc->sub_fit || !sk_mhs_scratch_fit(db, &sc->hs, &e))) {
+		scan_ctx c = {p->list, sc->hits};
+		sc->sub_fit = true;
+		sk_mhs_scan(db, sc->hs, v, n, on_entry, &c);
+		return;
+	}
+	for (uint32_t i = 0; i < p->n; i++) {
+		uint32_t li = p->list[i];
+		if ((sc->hits[li / 64] & (1ull << (li % 64))) || !(s->lists[li].kinds & want) ||
+		    !strstr(v, p->text[i]))
+			continue;
+		sc->hits[li / 64] |= 1ull << (li % 64);
+	}
+}
+
+/*
  * Substring entries against the normalised value v[0..n), regex entries
  * against the value as given; the lists found are reported in list order,
  * as the entry-by-entry loop did.
@@ -1475,10 +1537,8 @@ static void scan_lists(match_ctx *m, const char *v, size_t n, const char *value)
 	sc = scratch_get(s);
 	memset(sc->hits, 0, s->words * sizeof(uint64_t));
 	c.hits = sc->hits;
-	if (s->sub_kinds & want) {
-		c.list = s->sub_list;
-		sk_mhs_scan(s->sub_db, sc->hs, v, n, on_entry, &c);
-	}
+	if (s->sub_kinds & want)
+		scan_subs(s, sc, want, v, n);
 	if (s->re_kinds & want) {
 		c.list = s->re_list;
 		sk_mhs_scan(s->re_db, sc->hs, value, strlen(value), on_entry, &c);

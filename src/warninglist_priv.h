@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "schakel/warninglist.h"
 
@@ -25,5 +26,12 @@ bool sk_warninglist_regex_to_hs(const char *re, bool icase, char *out, size_t ou
 
 /* Regex entries of set compiled into Hyperscan, and left to regexec. */
 void sk_warninglist_regex_counts(const sk_wl_set *set, size_t *hs, size_t *fallback);
+
+/*
+ * Substring lookups that go entry by entry before the Hyperscan database is
+ * built (default 1024; 0 = build at the first lookup).  Call before any
+ * lookup.
+ */
+void sk_warninglist_sub_lazy(sk_wl_set *set, uint64_t lookups);
 
 #endif

@@ -2,8 +2,10 @@
  * test_warninglist_hs.c - substring and regex warning lists through
  * Hyperscan: the semantics of the entry-by-entry strstr / regexec loop they
  * replace (case, anchoring, several lists with one entry, an empty list,
- * entries POSIX or Hyperscan refuse), the POSIX-to-Hyperscan translation
- * against regexec on random expressions, and lookups from several threads.
+ * entries POSIX or Hyperscan refuse), both before and after the lazy build
+ * of the substring database, the POSIX-to-Hyperscan translation against
+ * regexec on random expressions, and lookups from several threads while
+ * that database gets built.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -49,7 +51,8 @@ static sk_store *fresh(void)
 	return st;
 }
 
-static sk_wl_set *load_dir(sk_store *st, const char *dir)
+/* lazy: substring lookups before the Hyperscan build (0 = from the first one) */
+static sk_wl_set *load_dir(sk_store *st, const char *dir, uint64_t lazy)
 {
 	sk_wl_import_stats s = {0};
 	sk_wl_set *set = NULL;
@@ -57,6 +60,7 @@ static sk_wl_set *load_dir(sk_store *st, const char *dir)
 	cr_assert_eq(sk_warninglist_import_dir(st, dir, NULL, &s, &err), SK_OK, "%s", err.msg);
 	cr_assert_eq(s.failed, 0);
 	cr_assert_eq(sk_warninglist_load(st, &set, &err), SK_OK, "%s", err.msg);
+	sk_warninglist_sub_lazy(set, lazy);
 	return set;
 }
 
@@ -80,10 +84,11 @@ static const char *all_lists(const sk_wl_set *set, sk_wl_kind kind, const char *
 	return n->buf;
 }
 
-Test(warninglist_hs, substring_semantics)
+/* Both ways of looking substrings up: entry by entry (lazy) and Hyperscan (0). */
+static void substring_semantics(uint64_t lazy)
 {
 	sk_store *st = fresh();
-	sk_wl_set *set = load_dir(st, fixture("warninglists-hs"));
+	sk_wl_set *set = load_dir(st, fixture("warninglists-hs"), lazy);
 	const char *list = NULL;
 	names n;
 
@@ -113,10 +118,20 @@ Test(warninglist_hs, substring_semantics)
 	rm_db();
 }
 
+Test(warninglist_hs, substring_semantics_hyperscan)
+{
+	substring_semantics(0);
+}
+
+Test(warninglist_hs, substring_semantics_entry_by_entry)
+{
+	substring_semantics(UINT64_MAX);
+}
+
 Test(warninglist_hs, regex_semantics)
 {
 	sk_store *st = fresh();
-	sk_wl_set *set = load_dir(st, fixture("warninglists-hs"));
+	sk_wl_set *set = load_dir(st, fixture("warninglists-hs"), 0);
 	size_t hs, fallback;
 	names n;
 
@@ -432,7 +447,7 @@ Test(warninglist_hs, random_lists_agree_with_the_entry_loop)
 		if (l->regex)
 			l->nsubs = 0; /* the reference uses the compiled regexes */
 	}
-	set = load_dir(st, dir);
+	set = load_dir(st, dir, 5000); /* both ways: 5000 entry by entry, then Hyperscan */
 	for (int i = 0; i < 20000; i++) {
 		char v[16], want[256];
 		random_value(v, sizeof(v));
@@ -487,12 +502,14 @@ static void *lookup_main(void *ud)
 Test(warninglist_hs, lookups_from_several_threads)
 {
 	sk_store *st = fresh();
-	sk_wl_set *set = load_dir(st, fixture("warninglists-hs"));
+	sk_wl_set *set = load_dir(st, fixture("warninglists-hs"), 2000);
 	char want[NTV][256];
 	pthread_t th[6];
 	tjob jobs[6];
 	names n;
 
+	/* the answers entry by entry; the threads then build the Hyperscan database
+	 * midway (after 2000 lookups) and must see no difference */
 	for (size_t i = 0; i < NTV; i++) {
 		n.buf[0] = '\0';
 		sk_warninglist_match_all(set, SK_WL_OTHER, tvals[i], true, add_name, &n);
