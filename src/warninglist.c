@@ -21,15 +21,15 @@
  * alone has 8,000 substrings).  Substrings are literals matched against the
  * normalised value, exactly like strstr.  Regex entries keep POSIX extended
  * semantics: those in a subset whose meaning Hyperscan shares (see
- * regex_to_hs) are translated, the rest stay with regexec.  Hyperscan needs
- * one scratch per concurrent scan; the set keeps a small pool of them, so
- * lookups stay safe from several threads.
+ * sk_warninglist_regex_to_hs) are translated, the rest stay with regexec.
+ * Hyperscan needs one scratch per concurrent scan; the set keeps a small
+ * pool of them, so lookups stay safe from several threads.
  *
  * Compiling the 8,000 MISP substrings takes Hyperscan about 0.25 s, more
  * than `warninglist check` spends on everything else, so that database is
  * built lazily: the first SUB_LAZY lookups go through the entries one by
- * one (about 0.2 ms each), the next one builds it (ski rental: never more
- * than twice the cost of the better choice).  Both ways give the same
+ * one (about 0.2 ms each: enough for a command line of values, a fifth of
+ * the compile at most), the next one builds it.  Both ways give the same
  * answers.
  */
 #include "schakel/warninglist.h"
@@ -55,7 +55,7 @@
 
 #define MAX_LIST_FILE ((size_t)256 << 20)
 #define MAX_VALUE 4096
-#define SUB_LAZY      1024 /* substring lookups before the Hyperscan build */
+#define SUB_LAZY 256 /* substring lookups before the Hyperscan build */
 
 static const char *const wl_kind_names[SK_WL__COUNT] = {"ip",	 "domain", "url",
 							"email", "hash",   "other"};

@@ -29,7 +29,7 @@ void sk_warninglist_regex_counts(const sk_wl_set *set, size_t *hs, size_t *fallb
 
 /*
  * Substring lookups that go entry by entry before the Hyperscan database is
- * built (default 1024; 0 = build at the first lookup).  Call before any
+ * built (default 256; 0 = build at the first lookup).  Call before any
  * lookup.
  */
 void sk_warninglist_sub_lazy(sk_wl_set *set, uint64_t lookups);
