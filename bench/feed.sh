@@ -1,6 +1,8 @@
 #!/bin/sh
 # bench/feed.sh - throughput of the plain-feed importer (maltrail, 1.85 M rows)
-# and of the MISP warning-list import, with zcat | wc -l as a floor.
+# and of the MISP warning-list import, with zcat | wc -l as a floor; then what
+# the warning lists cost `warninglist check` and `scan` (compiling every
+# indicator against an empty log, with and without the lists).
 #
 # usage: bench/feed.sh [SCHAKEL_BIN]   (env SK_SHARED = ../shared by default)
 # Prints rows/s, MB/s (uncompressed input) and peak RSS of each step.
@@ -63,4 +65,17 @@ $(tail -1 "$tmp/time")
 EOF2
 	printf "%-34s %8.2f s (%s entries loaded into the lookup set) %5.0f MB peak RSS\n" \
 		"warninglist check (load + match)" "$secs" "$entries" "$(echo "$rss/1024" | bc)"
+	# what the lists cost `scan`: compile every indicator (empty log), with and without
+	: >"$tmp/empty.log"
+	for opt in "" --no-warninglists; do
+		/usr/bin/time -f "%e %U" -o "$tmp/time" "$BIN" --db "$db" scan --no-sightings \
+			--format text $opt "$tmp/empty.log" >/dev/null 2>"$tmp/err" || true
+		read -r secs user <<EOF2
+$(tail -1 "$tmp/time")
+EOF2
+		printf "%-34s %8.2f s compile %8.2f s wall %6.2f s user (%s suppressed)\n" \
+			"scan, empty log${opt:+ $opt}" \
+			"$(sed -n 's/.*compiled in \([0-9.]*\) s.*/\1/p' "$tmp/err")" "$secs" "$user" \
+			"$(sed -n 's/.*, \([0-9]*\) on warning lists.*/\1/p' "$tmp/err")"
+	done
 fi

@@ -8,21 +8,25 @@
  * MATCHES is PCRE as written, searched anywhere in the value (the STIX
  * semantics); an expression Hyperscan cannot compile (back-references,
  * look-around...) is refused at compile time with Hyperscan's reason.
+ *
+ * The warning lists (warninglist.c) build their substring and regex
+ * databases with the same functions.
  */
 #include <hs/hs.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "match_priv.h"
+#include "match_hs.h"
 
 static unsigned hsflags(unsigned f)
 {
-	return (f & SK_MHS_DOTALL ? HS_FLAG_DOTALL : 0u) | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+	return (f & SK_MHS_DOTALL ? HS_FLAG_DOTALL : 0u) |
+	       (f & SK_MHS_CASELESS ? HS_FLAG_CASELESS : 0u) | HS_FLAG_SINGLEMATCH |
+	       HS_FLAG_ALLOWEMPTY;
 }
 
 struct mhs {
 	hs_database_t *db;
-	uint32_t dropped; /* expressions the database build refused (never match) */
 };
 
 struct mhs_scratch {
@@ -34,7 +38,7 @@ struct mhs_scratch {
  * analyses it without building a database: a full compile per regex cost
  * about a fifth of the matcher's build time.  The rare expression it
  * passes that the database build still refuses (a resource limit) is
- * dropped by sk_mhs_build.
+ * reported by sk_mhs_build (*bad) and dropped by the caller.
  */
 sk_err sk_mhs_check(const char *regex, unsigned flags, sk_error *err)
 {
@@ -51,59 +55,58 @@ sk_err sk_mhs_check(const char *regex, unsigned flags, sk_error *err)
 	return SK_OK;
 }
 
-sk_err sk_mhs_build(const char *const *regexes, const unsigned *flags, uint32_t n, mhs **out,
-		    sk_error *err)
+/* Regexes (lens NULL, flags[i] as SK_MHS_*) or literals (lens[i] bytes each). */
+static sk_err build(const char *const *exprs, const size_t *lens, const unsigned *flags, uint32_t n,
+                    mhs **out, uint32_t *bad, sk_error *err)
 {
 	mhs *h = calloc(1, sizeof(*h));
 	unsigned *ids = malloc((n ? n : 1) * sizeof(*ids));
 	unsigned *fl = malloc((n ? n : 1) * sizeof(*fl));
-	const char **rx = NULL;
 	hs_compile_error_t *ce = NULL;
+	hs_error_t hr;
 	sk_err rc = SK_OK;
-	uint32_t m = n;
 
 	*out = NULL;
+	if (bad)
+		*bad = UINT32_MAX;
 	if (!h || !ids || !fl) {
-		rc = sk_error_set(err, SK_ENOMEM, "out of memory building the regex database");
-		goto out;
-	}
-	if (!(rx = malloc((n ? n : 1) * sizeof(*rx)))) {
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory building the regex database");
 		goto out;
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		ids[i] = i;
-		fl[i] = hsflags(flags[i]);
-		rx[i] = regexes[i];
+		fl[i] = lens ? HS_FLAG_SINGLEMATCH : hsflags(flags[i]);
 	}
-	/*
-	 * An expression that passed sk_mhs_check but that the build refuses
-	 * (a resource limit) is dropped, and the rest built: it never matches.
-	 */
-	while (hs_compile_multi(rx, fl, ids, m, HS_MODE_BLOCK, NULL, &h->db, &ce) != HS_SUCCESS) {
-		int bad = ce ? ce->expression : -1;
-		if (bad < 0 || (uint32_t)bad >= m || m == 1) {
-			rc = sk_error_set(err, SK_EUNSUPPORTED, "Hyperscan: expression %d: %s", bad,
-					  ce && ce->message ? ce->message : "compile error");
-			hs_free_compile_error(ce);
-			goto out;
-		}
+	hr = lens ? hs_compile_lit_multi(exprs, fl, ids, lens, n, HS_MODE_BLOCK, NULL, &h->db, &ce)
+	          : hs_compile_multi(exprs, fl, ids, n, HS_MODE_BLOCK, NULL, &h->db, &ce);
+	if (hr != HS_SUCCESS) {
+		rc = sk_error_set(err, SK_EUNSUPPORTED, "Hyperscan: expression %d: %s",
+				  ce ? ce->expression : -1,
+				  ce && ce->message ? ce->message : "compile error");
+		if (bad && ce && ce->expression >= 0 && (uint32_t)ce->expression < n)
+			*bad = (uint32_t)ce->expression;
 		hs_free_compile_error(ce);
-		ce = NULL;
-		m--;
-		rx[bad] = rx[m];
-		fl[bad] = fl[m];
-		ids[bad] = ids[m];
-		h->dropped++;
+		goto out;
 	}
 	*out = h;
 	h = NULL;
 out:
 	sk_mhs_free(h);
-	free(rx);
 	free(ids);
 	free(fl);
 	return rc;
+}
+
+sk_err sk_mhs_build(const char *const *regexes, const unsigned *flags, uint32_t n, mhs **out,
+                    uint32_t *bad, sk_error *err)
+{
+	return build(regexes, NULL, flags, n, out, bad, err);
+}
+
+sk_err sk_mhs_build_lit(const char *const *lits, const size_t *lens, uint32_t n, mhs **out,
+                        sk_error *err)
+{
+	return build(lits, lens, NULL, n, out, NULL, err);
 }
 
 void sk_mhs_free(mhs *h)
@@ -124,14 +127,22 @@ size_t sk_mhs_bytes(const mhs *h)
 
 sk_err sk_mhs_scratch_new(const mhs *h, mhs_scratch **out, sk_error *err)
 {
-	mhs_scratch *s = calloc(1, sizeof(*s));
-	if (!s)
+	*out = NULL;
+	return sk_mhs_scratch_fit(h, out, err);
+}
+
+sk_err sk_mhs_scratch_fit(const mhs *h, mhs_scratch **s, sk_error *err)
+{
+	mhs_scratch *n = *s;
+	if (!n && !(n = calloc(1, sizeof(*n))))
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
-	if (hs_alloc_scratch(h->db, &s->s) != HS_SUCCESS) {
-		free(s);
+	/* hs_alloc_scratch grows an existing scratch to fit this database too */
+	if (hs_alloc_scratch(h->db, &n->s) != HS_SUCCESS) {
+		if (!*s)
+			sk_mhs_scratch_free(n);
 		return sk_error_set(err, SK_ENOMEM, "Hyperscan scratch allocation failed");
 	}
-	*out = s;
+	*s = n;
 	return SK_OK;
 }
 

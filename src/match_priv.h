@@ -12,6 +12,7 @@
 
 #include "schakel/matcher.h"
 #include "schakel/pattern.h"
+#include "match_hs.h"
 
 /* One bit per (kind, role) pair: what a path accepts. */
 #define SK_KR_BIT(kind, role) (1ull << ((unsigned)(kind) * 3u + (unsigned)(role)))
@@ -233,25 +234,6 @@ bool sk_match_ip6(const char *s, size_t n, uint8_t a[16]);
 /* Hex to binary; false on odd length / bad digit / longer than n. */
 bool sk_match_unhex(const char *s, size_t len, uint8_t *out, size_t n);
 
-/* --- Hyperscan (match_hs.c) --------------------------------------------- */
-
-typedef struct mhs mhs;
-#define SK_MHS_DOTALL 1u /* flags below: '.' also matches a newline (LIKE) */
-/* Check that one expression compiles (reason in err when not). */
-sk_err sk_mhs_check(const char *regex, unsigned flags, sk_error *err);
-sk_err sk_mhs_build(const char *const *regexes, const unsigned *flags, uint32_t n, mhs **out,
-		    sk_error *err);
-void sk_mhs_free(mhs *h);
-typedef struct mhs_scratch mhs_scratch;
-sk_err sk_mhs_scratch_new(const mhs *h, mhs_scratch **out, sk_error *err);
-void sk_mhs_scratch_free(mhs_scratch *s);
-/* Call fn(id, ud) for each expression that matches s[0..n) (each at most once). */
-void sk_mhs_scan(const mhs *h, mhs_scratch *s, const char *str, size_t n,
-		 void (*fn)(uint32_t id, void *ud), void *ud);
-size_t sk_mhs_bytes(const mhs *h);
-/* LIKE pattern to an anchored regex (malloc'd; caller frees); NULL on OOM. */
-char *sk_mhs_like_to_regex(const char *like, size_t n);
-
 /* --- the matcher -------------------------------------------------------- */
 
 /*
@@ -323,6 +305,7 @@ struct sk_matcher {
 	uint32_t *rx_leaf;
 	uint32_t nrx, rxcap;
 	uint64_t rx_kr; /* (kind, role) bits any regex leaf accepts */
+	uint32_t rx_dropped; /* regexes the database build refused (their leaves never match) */
 	mhs *hs;
 	/* observations evaluated on every record */
 	uint32_t *generic;

@@ -1329,6 +1329,33 @@ out:
 	return rc;
 }
 
+/*
+ * The regex database.  An expression that passed sk_mhs_check but that the
+ * build refuses (a resource limit) is taken out and the rest built again:
+ * its leaf can then never be true (counted in rx_dropped).
+ */
+static sk_err build_rx(sk_matcher *m, sk_error *err)
+{
+	while (m->nrx) {
+		uint32_t bad, last;
+		sk_err rc = sk_mhs_build((const char *const *)m->rx_text, m->rx_flags, m->nrx, &m->hs,
+					 &bad, err);
+		if (!rc || bad == UINT32_MAX)
+			return rc;
+		last = --m->nrx;
+		m->leaves[m->rx_leaf[bad]].accept = 0;
+		m->leaves[m->rx_leaf[bad]].rx = -1;
+		free(m->rx_text[bad]);
+		m->rx_text[bad] = m->rx_text[last];
+		m->rx_flags[bad] = m->rx_flags[last];
+		m->rx_leaf[bad] = m->rx_leaf[last];
+		if (bad != last)
+			m->leaves[m->rx_leaf[bad]].rx = (int32_t)bad;
+		m->rx_dropped++;
+	}
+	return SK_OK;
+}
+
 /* The K_UPATH filter (see sk_matcher.upath_filter): 16 bits per URL-path key. */
 static int build_upath_filter(sk_matcher *m)
 {
@@ -1371,8 +1398,7 @@ sk_err sk_matcher_build(sk_matcher *m, sk_error *err)
 			m->irefcap = m->ninds;
 		}
 	}
-	if (m->nrx &&
-	    (rc = sk_mhs_build((const char *const *)m->rx_text, m->rx_flags, m->nrx, &m->hs, err)))
+	if ((rc = build_rx(m, err)))
 		return rc;
 	if ((m->upath_lens[0] | m->upath_lens[1] | m->upath_lens[2] | m->upath_lens[3]) &&
 	    build_upath_filter(m))

@@ -10,13 +10,37 @@
  * Several lists may hold the same key; each (key, list) is its own slot and a
  * lookup walks the probe sequence to the first empty slot.  A CIDR lookup
  * tries each prefix length that some list uses (at most 33 or 129 probes).
- * Substring and regex lists are short and kept as plain lists.
+ * The table is tens of MB and nearly every probe misses, so a blocked Bloom
+ * filter (three bits in one 64-bit word per key, 8 to 16 bits per key: 512
+ * KiB for the 530,000 MISP entries, small enough to stay in cache) answers
+ * most of them without touching it.
+ *
+ * Substring and regex entries go into two Hyperscan databases (match_hs.c),
+ * one expression per entry, its id mapped back to its list: a value is
+ * scanned once whatever the number of entries (MISP's disposable-email list
+ * alone has 8,000 substrings).  Substrings are literals matched against the
+ * normalised value, exactly like strstr.  Regex entries keep POSIX extended
+ * semantics: those in a subset whose meaning Hyperscan shares (see
+ * sk_warninglist_regex_to_hs) are translated, the rest stay with regexec.
+ * Hyperscan needs one scratch per concurrent scan; the set keeps a small
+ * pool of them, so lookups stay safe from several threads.
+ *
+ * Compiling the 8,000 MISP substrings takes Hyperscan about 0.25 s, more
+ * than `warninglist check` spends on everything else, so that database is
+ * built lazily: the first SUB_LAZY lookups go through the entries one by
+ * one (about 0.2 ms each: enough for a command line of values, a fifth of
+ * the compile at most), the next one builds it.  Both ways give the same
+ * answers.
  */
 #include "schakel/warninglist.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <limits.h>
+#include <locale.h>
+#include <pthread.h>
 #include <regex.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +49,13 @@
 #include "schakel/buf.h"
 #include "schakel/json.h"
 #include "schakel/timestamp.h"
+#include "match_hs.h"
 #include "store_priv.h"
+#include "warninglist_priv.h"
 
 #define MAX_LIST_FILE ((size_t)256 << 20)
 #define MAX_VALUE 4096
+#define SUB_LAZY 256 /* substring lookups before the Hyperscan build */
 
 static const char *const wl_kind_names[SK_WL__COUNT] = {"ip",	 "domain", "url",
 							"email", "hash",   "other"};
@@ -67,6 +94,18 @@ static size_t norm_value(const char *s, size_t n, bool hostname, char *out, size
 	return n;
 }
 
+/* Could s[0..n) be an address for inet_pton (hex digits, ':' and '.' only)? */
+static bool ip_chars(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+		      c == ':' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
 /* Parse "addr" or "addr/plen" (v4 or v6).  fam 4 or 6. */
 static bool parse_cidr(const char *s, int *fam, unsigned char addr[16], unsigned *plen)
 {
@@ -75,7 +114,8 @@ static bool parse_cidr(const char *s, int *fam, unsigned char addr[16], unsigned
 	size_t n = slash ? (size_t)(slash - s) : strlen(s);
 	unsigned max;
 
-	if (n == 0 || n >= sizeof(tmp))
+	/* skip inet_pton for host names */
+	if (n == 0 || n >= sizeof(tmp) || !ip_chars(s, n))
 		return false;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
@@ -473,6 +513,259 @@ sk_err sk_warninglist_each(sk_store *st, int (*fn)(void *ud, const sk_wl_info *l
 	return rc;
 }
 
+/* --- POSIX regex to Hyperscan -------------------------------------------- */
+
+typedef struct rxout {
+	char *p;
+	size_t len, cap;
+	bool ok;
+} rxout;
+
+static void emit(rxout *o, const char *s, size_t n)
+{
+	if (!o->ok || o->len + n >= o->cap) {
+		o->ok = false;
+		return;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
+static void emit_hex(rxout *o, unsigned char c)
+{
+	static const char hx[] = "0123456789abcdef";
+	char b[4] = {'\\', 'x', hx[c >> 4], hx[c & 15]};
+	emit(o, b, 4);
+}
+
+/* One byte as a literal: ASCII letters and digits as they are, anything else \xHH. */
+static void emit_lit(rxout *o, unsigned char c)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+		emit(o, (const char *)&c, 1);
+	else
+		emit_hex(o, c);
+}
+
+/*
+ * The POSIX character classes of the C locale as explicit byte ranges, so
+ * that Hyperscan's own reading of a class (is \v a space?) does not matter.
+ * upper and lower are refused under REG_ICASE, where glibc folds them its
+ * own way.
+ */
+static const char *posix_class(const char *name, size_t n, bool icase)
+{
+	static const struct {
+		const char *name, *ranges;
+	} cls[] = {
+	    {"alpha", "A-Za-z"},
+	    {"digit", "0-9"},
+	    {"alnum", "0-9A-Za-z"},
+	    {"upper", "A-Z"},
+	    {"lower", "a-z"},
+	    {"xdigit", "0-9A-Fa-f"},
+	    {"space", "\\x09-\\x0d\\x20"},
+	    {"blank", "\\x09\\x20"},
+	    {"punct", "\\x21-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7e"},
+	    {"print", "\\x20-\\x7e"},
+	    {"graph", "\\x21-\\x7e"},
+	    {"cntrl", "\\x00-\\x1f\\x7f"},
+	};
+	for (size_t i = 0; i < sizeof(cls) / sizeof(cls[0]); i++)
+		if (strlen(cls[i].name) == n && !memcmp(cls[i].name, name, n))
+			return icase && (i == 3 || i == 4) ? NULL : cls[i].ranges;
+	return NULL;
+}
+
+/*
+ * The bracket expression at *pp ('['), every member spelled out as \xHH or
+ * an explicit range; advances *pp past its ']'.  False for what the subset
+ * leaves to regexec: collating elements, equivalence classes, ranges under
+ * REG_ICASE, a '-' that is neither first, last nor a range's.
+ */
+static bool bracket(const char **pp, bool icase, rxout *o)
+{
+	const char *p = *pp + 1, *start;
+
+	emit(o, "[", 1);
+	if (*p == '^') {
+		emit(o, "^", 1);
+		p++;
+	}
+	start = p;
+	for (;;) {
+		unsigned char lo = (unsigned char)*p, hi;
+		if (!lo)
+			return false;
+		if (lo == ']' && p != start)
+			break;
+		if (lo == '[' && p[1] == ':') {
+			const char *end = strstr(p + 2, ":]"), *r;
+			if (!end || !(r = posix_class(p + 2, (size_t)(end - p - 2), icase)))
+				return false;
+			emit(o, r, strlen(r));
+			p = end + 2;
+			if (*p == '-' && p[1] != ']')
+				return false; /* a class as a range's end */
+			continue;
+		}
+		if (lo == '[' && (p[1] == '.' || p[1] == '='))
+			return false;
+		if (lo == '-' && p != start && p[1] != ']')
+			return false;
+		p++;
+		emit_hex(o, lo);
+		if (*p == '-' && p[1] && p[1] != ']') {
+			hi = (unsigned char)p[1];
+			if (icase || hi == '[' || hi < lo)
+				return false;
+			emit(o, "-", 1);
+			emit_hex(o, hi);
+			p += 2;
+		}
+	}
+	emit(o, "]", 1);
+	*pp = p + 1;
+	return o->ok;
+}
+
+bool sk_warninglist_regex_to_hs(const char *re, bool icase, char *out, size_t outsz)
+{
+	/* what came just before: decides whether a quantifier may follow */
+	enum { START, ATOM, ANCHOR, QUANT } prev = START;
+	rxout o = {out, 0, outsz, outsz > 0};
+	unsigned depth = 0;
+	const char *p = re;
+
+	if (outsz)
+		out[0] = '\0';
+	while (*p && o.ok) {
+		unsigned char c = (unsigned char)*p;
+		switch (c) {
+		case '(':
+			if (++depth > 64)
+				return false;
+			emit(&o, "(", 1);
+			prev = START;
+			p++;
+			break;
+		case ')':
+			if (!depth || prev == START)
+				return false; /* unmatched (glibc: a literal), or empty */
+			depth--;
+			emit(&o, ")", 1);
+			prev = ATOM;
+			p++;
+			break;
+		case '|':
+			if (prev == START)
+				return false; /* empty alternative */
+			emit(&o, "|", 1);
+			prev = START;
+			p++;
+			break;
+		case '*':
+		case '+':
+		case '?':
+			if (prev != ATOM)
+				return false; /* nothing to repeat, or a repeated repeat */
+			emit(&o, (const char *)&c, 1);
+			prev = QUANT;
+			p++;
+			break;
+		case '{': {
+			char *end;
+			unsigned long lo, hi;
+			char b[24];
+			if (prev != ATOM || p[1] < '0' || p[1] > '9')
+				return false;
+			lo = strtoul(p + 1, &end, 10);
+			hi = lo;
+			if (*end == ',') {
+				if (end[1] == '}') {
+					hi = ULONG_MAX;
+					end++;
+				} else if (end[1] >= '0' && end[1] <= '9') {
+					hi = strtoul(end + 1, &end, 10);
+				} else {
+					return false;
+				}
+			}
+			if (*end != '}' || lo > 255 || (hi != ULONG_MAX && (hi > 255 || hi < lo)))
+				return false;
+			if (hi == ULONG_MAX)
+				snprintf(b, sizeof(b), "{%lu,}", lo);
+			else if (hi == lo)
+				snprintf(b, sizeof(b), "{%lu}", lo);
+			else
+				snprintf(b, sizeof(b), "{%lu,%lu}", lo, hi);
+			emit(&o, b, strlen(b));
+			prev = QUANT;
+			p = end + 1;
+			break;
+		}
+		case '^':
+			emit(&o, "^", 1);
+			prev = ANCHOR;
+			p++;
+			break;
+		case '$':
+			/* POSIX '$' is the very end; Hyperscan's also matches before a final \n */
+			emit(&o, "\\z", 2);
+			prev = ANCHOR;
+			p++;
+			break;
+		case '.':
+			emit(&o, ".", 1); /* with SK_MHS_DOTALL: any byte, as in POSIX */
+			prev = ATOM;
+			p++;
+			break;
+		case '[':
+			if (!bracket(&p, icase, &o))
+				return false;
+			prev = ATOM;
+			break;
+		case '\\':
+			c = (unsigned char)p[1];
+			/* \w, \b, \<, \`, \1... are GNU extensions: left to regexec */
+			if (!c || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+			    (c >= 'A' && c <= 'Z') || strchr("<>`'", c))
+				return false;
+			emit_hex(&o, c);
+			prev = ATOM;
+			p += 2;
+			break;
+		default:
+			emit_lit(&o, c);
+			prev = ATOM;
+			p++;
+			break;
+		}
+	}
+	return o.ok && !depth && prev != START;
+}
+
+/* MISP writes "/re/flags"; anything else is the regex itself.  Flag 'i' = REG_ICASE. */
+static void split_misp_re(const char *v, size_t n, char *re, size_t resz, bool *icase)
+{
+	const char *end = strrchr(v, '/');
+	*icase = false;
+	if (n >= 2 && v[0] == '/' && end && end > v) {
+		*icase = strchr(end, 'i') != NULL;
+		snprintf(re, resz, "%.*s", (int)(end - v - 1), v + 1);
+	} else {
+		snprintf(re, resz, "%s", v);
+	}
+}
+
+/* True when LC_CTYPE is the C locale: the translation assumes one byte = one character. */
+static bool c_ctype(void)
+{
+	const char *l = setlocale(LC_CTYPE, NULL);
+	return l && (!strcmp(l, "C") || !strcmp(l, "POSIX"));
+}
+
 /* --- the in-memory set --------------------------------------------------- */
 
 enum { T_STRING, T_SUBSTRING, T_HOSTNAME, T_CIDR, T_REGEX };
@@ -482,10 +775,7 @@ typedef struct wl_list {
 	int type;
 	unsigned kinds; /* bit per sk_wl_kind */
 	size_t entries;
-	/* substring: values; regex: compiled expressions */
-	char **subs;
-	size_t nsubs;
-	regex_t *res;
+	regex_t *res; /* regex entries outside the Hyperscan subset */
 	size_t nres;
 } wl_list;
 
@@ -496,6 +786,36 @@ typedef struct slot {
 	uint32_t used;
 } slot;
 
+/*
+ * Expressions collected while loading, for one Hyperscan database.  A regex
+ * expression's text is followed (after its NUL) by its POSIX original.
+ */
+typedef struct hs_pending {
+	char **text;
+	size_t *len;
+	unsigned *flags;
+	uint32_t *list;
+	uint32_t n, cap;
+} hs_pending;
+
+/* One lookup's scratch: Hyperscan's, and a bitmap of the lists an entry matched. */
+typedef struct wl_scratch {
+	struct wl_scratch *next;
+	mhs_scratch *hs;
+	bool sub_fit; /* hs also serves the substring database */
+	uint64_t hits[];
+} wl_scratch;
+
+/* The substring database's life (see SUB_LAZY). */
+enum { SUB_PENDING, SUB_BUILDING, SUB_READY, SUB_FAILED };
+
+/* Scratches not in use; lookups take one and give it back (see scratch_get). */
+typedef struct wl_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	wl_scratch *free;
+} wl_pool;
+
 struct sk_wl_set {
 	wl_list *lists;
 	size_t nlists;
@@ -505,6 +825,22 @@ struct sk_wl_set {
 	size_t alen, acap;
 	unsigned char plen4[33], plen6[129]; /* prefix lengths in use */
 	size_t entries;
+	uint64_t *bloom; /* over the keys' hashes; NULL = probe the table */
+	size_t bloom_mask;
+	/* substring and regex entries; psub stays for the lookups before sub_db */
+	mhs *sub_db, *re_db;
+	uint32_t *re_list; /* expression id -> list */
+	size_t nre_fallback;
+	atomic_int sub_state; /* SUB_*; sub_db is set before SUB_READY is stored */
+	atomic_uint_fast64_t sub_lookups;
+	uint64_t sub_lazy; /* SUB_LAZY, or what a test sets */
+	uint32_t nre;
+	/* kinds some list with substring / Hyperscan regex / regexec entries applies to */
+	unsigned sub_kinds, re_kinds, fb_kinds;
+	size_t words; /* of a wl_scratch's hits */
+	wl_pool *pool;
+	hs_pending psub, pre; /* pre: while loading */
+	bool c_locale;
 };
 
 static uint64_t hash_bytes(const void *p, size_t n)
@@ -571,15 +907,39 @@ static sk_err add_key(sk_wl_set *s, const void *key, size_t n, uint32_t list)
 	return SK_OK;
 }
 
+/* The Bloom filter's three bits for hash h (its word is chosen by other bits). */
+static uint64_t bloom_bits(uint64_t h)
+{
+	return (1ull << (h >> 40 & 63)) | (1ull << (h >> 46 & 63)) | (1ull << (h >> 52 & 63));
+}
+
+static sk_err bloom_build(sk_wl_set *s)
+{
+	size_t words = 1;
+	while (words < s->nkeys / 16)
+		words *= 2;
+	if (!s->nkeys || !(s->bloom = calloc(words, sizeof(*s->bloom))))
+		return s->nkeys ? SK_ENOMEM : SK_OK;
+	s->bloom_mask = words - 1;
+	for (size_t i = 0; i < s->tabsize; i++)
+		if (s->tab[i].used)
+			s->bloom[(s->tab[i].hash >> 8) & s->bloom_mask] |=
+			    bloom_bits(s->tab[i].hash);
+	return SK_OK;
+}
+
 /* Calls fn for each list holding key; stops when fn returns true. */
 static bool find_key(const sk_wl_set *s, const void *key, size_t n,
 		     bool (*fn)(void *ud, uint32_t list), void *ud)
 {
-	uint64_t h;
+	uint64_t h, b;
 	size_t j;
 	if (!s->tabsize)
 		return false;
 	h = hash_bytes(key, n);
+	b = bloom_bits(h);
+	if (s->bloom && (s->bloom[(h >> 8) & s->bloom_mask] & b) != b)
+		return false;
 	j = h & (s->tabsize - 1);
 	while (s->tab[j].used) {
 		const slot *t = &s->tab[j];
@@ -589,6 +949,88 @@ static bool find_key(const sk_wl_set *s, const void *key, size_t n,
 		j = (j + 1) & (s->tabsize - 1);
 	}
 	return false;
+}
+
+/* Queue expression text[0..n) (and orig, may be NULL) of list li; both are copied. */
+static sk_err pend(hs_pending *p, const char *text, size_t n, const char *orig, unsigned flags,
+                   uint32_t li)
+{
+	size_t on = orig ? strlen(orig) : 0;
+	char *t;
+	if (p->n == p->cap) {
+		uint32_t nc = p->cap ? p->cap * 2 : 64;
+		char **nt;
+		size_t *nl;
+		unsigned *nf;
+		uint32_t *nli;
+		if (nc < p->cap)
+			return SK_ENOMEM;
+		if ((nt = realloc(p->text, nc * sizeof(*nt))))
+			p->text = nt;
+		if ((nl = realloc(p->len, nc * sizeof(*nl))))
+			p->len = nl;
+		if ((nf = realloc(p->flags, nc * sizeof(*nf))))
+			p->flags = nf;
+		if ((nli = realloc(p->list, nc * sizeof(*nli))))
+			p->list = nli;
+		if (!nt || !nl || !nf || !nli)
+			return SK_ENOMEM;
+		p->cap = nc;
+	}
+	if (!(t = malloc(n + on + 2)))
+		return SK_ENOMEM;
+	memcpy(t, text, n);
+	t[n] = '\0';
+	memcpy(t + n + 1, orig ? orig : "", on + 1);
+	p->text[p->n] = t;
+	p->len[p->n] = n;
+	p->flags[p->n] = flags;
+	p->list[p->n] = li;
+	p->n++;
+	return SK_OK;
+}
+
+static void pend_free(hs_pending *p)
+{
+	for (uint32_t i = 0; i < p->n; i++)
+		free(p->text[i]);
+	free(p->text);
+	free(p->len);
+	free(p->flags);
+	free(p->list);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Keep a POSIX regex for regexec (entries outside the Hyperscan subset). */
+static sk_err add_fallback(sk_wl_set *s, uint32_t li, const char *re, bool icase)
+{
+	wl_list *l = &s->lists[li];
+	regex_t *nr = realloc(l->res, (l->nres + 1) * sizeof(*nr));
+	if (!nr)
+		return SK_ENOMEM;
+	l->res = nr;
+	if (regcomp(&l->res[l->nres], re, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0)))
+		return SK_OK;
+	l->nres++;
+	s->nre_fallback++;
+	return SK_OK;
+}
+
+static sk_err add_regex(sk_wl_set *s, uint32_t li, const char *v, size_t n)
+{
+	char re[MAX_VALUE], hs[8 * MAX_VALUE];
+	bool icase;
+	regex_t rx;
+
+	split_misp_re(v, n, re, sizeof(re), &icase);
+	/* what POSIX cannot compile is skipped, with or without Hyperscan */
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0)))
+		return SK_OK;
+	regfree(&rx);
+	if (s->c_locale && sk_warninglist_regex_to_hs(re, icase, hs, sizeof(hs)))
+		return pend(&s->pre, hs, strlen(hs), re,
+		            SK_MHS_DOTALL | (icase ? SK_MHS_CASELESS : 0u), li);
+	return add_fallback(s, li, re, icase);
 }
 
 static sk_err add_entry(sk_wl_set *s, uint32_t li, const char *v, size_t n)
@@ -622,39 +1064,107 @@ static sk_err add_entry(sk_wl_set *s, uint32_t li, const char *v, size_t n)
 			s->plen6[plen] = 1;
 		return add_key(s, key, fam == 4 ? 6 : 18, li);
 	}
-	case T_SUBSTRING: {
-		char **ns = realloc(l->subs, (l->nsubs + 1) * sizeof(*ns));
-		if (!ns)
-			return SK_ENOMEM;
-		l->subs = ns;
-		if (!(ns[l->nsubs] = strdup(v)))
-			return SK_ENOMEM;
-		l->nsubs++;
-		return SK_OK;
-	}
-	case T_REGEX: {
-		/* MISP writes "/re/flags" (PCRE); try it as POSIX extended */
-		char re[MAX_VALUE];
-		const char *end = strrchr(v, '/');
-		int flags = REG_EXTENDED | REG_NOSUB;
-		regex_t *nr;
-		if (n >= 2 && v[0] == '/' && end && end > v) {
-			if (strchr(end, 'i'))
-				flags |= REG_ICASE;
-			snprintf(re, sizeof(re), "%.*s", (int)(end - v - 1), v + 1);
-		} else {
-			snprintf(re, sizeof(re), "%s", v);
-		}
-		nr = realloc(l->res, (l->nres + 1) * sizeof(*nr));
-		if (!nr)
-			return SK_ENOMEM;
-		l->res = nr;
-		if (regcomp(&l->res[l->nres], re, flags) == 0)
-			l->nres++;
-		return SK_OK;
-	}
+	case T_SUBSTRING:
+		/* an entry holding a NUL byte cannot occur in a value (strdup used to cut it) */
+		return n && !memchr(v, '\0', n) ? pend(&s->psub, v, n, NULL, 0, li) : SK_OK;
+	case T_REGEX:
+		return add_regex(s, li, v, n);
 	}
 	return SK_OK;
+}
+
+/* Take the pending expressions' list numbers as the id -> list map. */
+static uint32_t *take_lists(hs_pending *p)
+{
+	uint32_t *m = p->list;
+	p->list = NULL;
+	return m;
+}
+
+/*
+ * Build the regex database.  An expression Hyperscan refuses goes to
+ * regexec and the others are tried again (rarely needed: the subset is
+ * what Hyperscan takes).
+ */
+static sk_err build_regex(sk_wl_set *s, sk_error *err)
+{
+	hs_pending *p = &s->pre;
+
+	while (p->n) {
+		uint32_t bad;
+		sk_error e2;
+		sk_err rc = sk_mhs_build((const char *const *)p->text, p->flags, p->n, &s->re_db,
+		                         &bad, &e2);
+		if (!rc)
+			break;
+		if (rc == SK_ENOMEM)
+			return sk_error_set(err, rc, "warning lists: %s", e2.msg);
+		for (uint32_t i = p->n; i-- > 0;) {
+			if (bad != UINT32_MAX && i != bad)
+				continue;
+			if ((rc = add_fallback(s, p->list[i], p->text[i] + p->len[i] + 1,
+			                       p->flags[i] & SK_MHS_CASELESS)))
+				return sk_error_set(err, rc, "out of memory");
+			free(p->text[i]);
+			p->n--;
+			p->text[i] = p->text[p->n];
+			p->len[i] = p->len[p->n];
+			p->flags[i] = p->flags[p->n];
+			p->list[i] = p->list[p->n];
+		}
+	}
+	s->nre = p->n;
+	return SK_OK;
+}
+
+/* A scratch for both databases, or NULL when out of memory. */
+static wl_scratch *scratch_new(const sk_wl_set *s)
+{
+	wl_scratch *sc = calloc(1, sizeof(*sc) + s->words * sizeof(uint64_t));
+	sk_error e;
+	if (!sc)
+		return NULL;
+	if (s->re_db && sk_mhs_scratch_fit(s->re_db, &sc->hs, &e)) {
+		sk_mhs_scratch_free(sc->hs);
+		free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+/*
+ * A scratch nobody else is using: a free one, else a new one, else (out of
+ * memory) wait for one to come back.  The set starts with one, so the wait
+ * ends.
+ */
+static wl_scratch *scratch_get(const sk_wl_set *s)
+{
+	wl_pool *p = s->pool;
+	wl_scratch *sc;
+
+	pthread_mutex_lock(&p->mu);
+	if ((sc = p->free))
+		p->free = sc->next;
+	pthread_mutex_unlock(&p->mu);
+	if (sc || (sc = scratch_new(s)))
+		return sc;
+	pthread_mutex_lock(&p->mu);
+	while (!p->free)
+		pthread_cond_wait(&p->cv, &p->mu);
+	sc = p->free;
+	p->free = sc->next;
+	pthread_mutex_unlock(&p->mu);
+	return sc;
+}
+
+static void scratch_put(const sk_wl_set *s, wl_scratch *sc)
+{
+	wl_pool *p = s->pool;
+	pthread_mutex_lock(&p->mu);
+	sc->next = p->free;
+	p->free = sc;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
 }
 
 void sk_warninglist_free(sk_wl_set *s)
@@ -664,13 +1174,26 @@ void sk_warninglist_free(sk_wl_set *s)
 	for (size_t i = 0; i < s->nlists; i++) {
 		wl_list *l = &s->lists[i];
 		free(l->name);
-		for (size_t j = 0; j < l->nsubs; j++)
-			free(l->subs[j]);
-		free(l->subs);
 		for (size_t j = 0; j < l->nres; j++)
 			regfree(&l->res[j]);
 		free(l->res);
 	}
+	if (s->pool) {
+		for (wl_scratch *sc = s->pool->free, *n; sc; sc = n) {
+			n = sc->next;
+			sk_mhs_scratch_free(sc->hs);
+			free(sc);
+		}
+		pthread_mutex_destroy(&s->pool->mu);
+		pthread_cond_destroy(&s->pool->cv);
+		free(s->pool);
+	}
+	free(s->bloom);
+	sk_mhs_free(s->sub_db);
+	sk_mhs_free(s->re_db);
+	free(s->re_list);
+	pend_free(&s->psub);
+	pend_free(&s->pre);
 	free(s->lists);
 	free(s->tab);
 	free(s->arena);
@@ -692,6 +1215,50 @@ static int type_code(const char *t)
 	return T_STRING;
 }
 
+/* After the entries: Bloom filter, databases, first scratch, kinds that need a scan. */
+static sk_err finish_load(sk_wl_set *s, sk_error *err)
+{
+	wl_scratch *sc;
+	sk_err rc;
+
+	if (bloom_build(s))
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < s->psub.n; i++)
+		s->sub_kinds |= s->lists[s->psub.list[i]].kinds;
+	s->sub_lazy = SUB_LAZY;
+	atomic_init(&s->sub_state, SUB_PENDING);
+	atomic_init(&s->sub_lookups, 0);
+	if ((rc = build_regex(s, err)))
+		return rc;
+	if (s->nre) {
+		s->re_list = take_lists(&s->pre);
+		for (size_t i = 0; i < s->nre; i++)
+			s->re_kinds |= s->lists[s->re_list[i]].kinds;
+	}
+	pend_free(&s->pre);
+	for (size_t i = 0; i < s->nlists; i++)
+		if (s->lists[i].nres)
+			s->fb_kinds |= s->lists[i].kinds;
+	s->words = (s->nlists + 63) / 64;
+	if (!(s->pool = calloc(1, sizeof(*s->pool))))
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	if (pthread_mutex_init(&s->pool->mu, NULL)) {
+		free(s->pool);
+		s->pool = NULL;
+		return sk_error_set(err, SK_ENOMEM, "cannot create a mutex");
+	}
+	if (pthread_cond_init(&s->pool->cv, NULL)) {
+		pthread_mutex_destroy(&s->pool->mu);
+		free(s->pool);
+		s->pool = NULL;
+		return sk_error_set(err, SK_ENOMEM, "cannot create a condition variable");
+	}
+	if (!(sc = scratch_new(s)))
+		return sk_error_set(err, SK_ENOMEM, "out of memory (Hyperscan scratch)");
+	s->pool->free = sc;
+	return SK_OK;
+}
+
 sk_err sk_warninglist_load(sk_store *st, sk_wl_set **out, sk_error *err)
 {
 	sqlite3 *db = sk_store_sqlite(st);
@@ -706,6 +1273,7 @@ sk_err sk_warninglist_load(sk_store *st, sk_wl_set **out, sk_error *err)
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
 	}
+	s->c_locale = c_ctype();
 	if (sqlite3_prepare_v2(db,
 			       "SELECT name, type, matching_attributes FROM warninglists ORDER BY name",
 			       -1, &q, NULL) != SQLITE_OK)
@@ -755,6 +1323,7 @@ sk_err sk_warninglist_load(sk_store *st, sk_wl_set **out, sk_error *err)
 		if (step != SQLITE_DONE)
 			goto dberr;
 	}
+	rc = finish_load(s, err);
 	goto out;
 dberr:
 	rc = sk_store_dberr(st, err, "warninglists");
@@ -774,6 +1343,17 @@ size_t sk_warninglist_count(const sk_wl_set *s, size_t *entries)
 	if (entries)
 		*entries = s ? s->entries : 0;
 	return s ? s->nlists : 0;
+}
+
+void sk_warninglist_regex_counts(const sk_wl_set *s, size_t *hs, size_t *fallback)
+{
+	*hs = s ? s->nre : 0;
+	*fallback = s ? s->nre_fallback : 0;
+}
+
+void sk_warninglist_sub_lazy(sk_wl_set *s, uint64_t lookups)
+{
+	s->sub_lazy = lookups;
 }
 
 /* --- matching ------------------------------------------------------------ */
@@ -880,6 +1460,108 @@ static bool match_host(match_ctx *m, const char *h, size_t n)
 	}
 }
 
+typedef struct scan_ctx {
+	const uint32_t *list; /* expression id -> list */
+	uint64_t *hits;
+} scan_ctx;
+
+static void on_entry(uint32_t id, void *ud)
+{
+	scan_ctx *c = ud;
+	uint32_t li = c->list[id];
+	c->hits[li / 64] |= 1ull << (li % 64);
+}
+
+/*
+ * The substring database, once built; the lookup that finds the set past its
+ * lazy phase builds it.  NULL: not (yet) there, go entry by entry.
+ */
+static const mhs *sub_db(sk_wl_set *s)
+{
+	int st = atomic_load_explicit(&s->sub_state, memory_order_acquire), pending = SUB_PENDING;
+	sk_error e;
+
+	if (st == SUB_READY)
+		return s->sub_db;
+	if (st != SUB_PENDING || atomic_fetch_add(&s->sub_lookups, 1) < s->sub_lazy ||
+	    !atomic_compare_exchange_strong(&s->sub_state, &pending, SUB_BUILDING))
+		return NULL;
+	/* one thread builds; the others go on entry by entry meanwhile */
+	if (sk_mhs_build_lit((const char *const *)s->psub.text, s->psub.len, s->psub.n, &s->sub_db,
+	                     &e)) {
+		atomic_store_explicit(&s->sub_state, SUB_FAILED, memory_order_release);
+		return NULL;
+	}
+	atomic_store_explicit(&s->sub_state, SUB_READY, memory_order_release);
+	return s->sub_db;
+}
+
+/* Substring entries of the lists in want against v[0..n] (NUL-terminated): the lists
+ * found go to sc->hits. */
+static void scan_subs(const sk_wl_set *cs, wl_scratch *sc, unsigned want, const char *v, size_t n)
+{
+	sk_wl_set *s = (sk_wl_set *)cs; /* the lazy build is the set's own business */
+	const hs_pending *p = &s->psub;
+	const mhs *db = sub_db(s);
+	sk_error e;
+
+	if (db && (sc->sub_fit || !sk_mhs_scratch_fit(db, &sc->hs, &e))) {
+		scan_ctx c = {p->list, sc->hits};
+		sc->sub_fit = true;
+		sk_mhs_scan(db, sc->hs, v, n, on_entry, &c);
+		return;
+	}
+	for (uint32_t i = 0; i < p->n; i++) {
+		uint32_t li = p->list[i];
+		if ((sc->hits[li / 64] & (1ull << (li % 64))) || !(s->lists[li].kinds & want) ||
+		    !strstr(v, p->text[i]))
+			continue;
+		sc->hits[li / 64] |= 1ull << (li % 64);
+	}
+}
+
+/*
+ * Substring entries against the normalised value v[0..n), regex entries
+ * against the value as given; the lists found are reported in list order,
+ * as the entry-by-entry loop did.
+ */
+static void scan_lists(match_ctx *m, const char *v, size_t n, const char *value)
+{
+	const sk_wl_set *s = m->s;
+	unsigned want = m->any_kind ? ~0u : 1u << m->kind;
+	wl_scratch *sc;
+	scan_ctx c;
+
+	if (!((s->sub_kinds | s->re_kinds | s->fb_kinds) & want))
+		return;
+	sc = scratch_get(s);
+	memset(sc->hits, 0, s->words * sizeof(uint64_t));
+	c.hits = sc->hits;
+	if (s->sub_kinds & want)
+		scan_subs(s, sc, want, v, n);
+	if (s->re_kinds & want) {
+		c.list = s->re_list;
+		sk_mhs_scan(s->re_db, sc->hs, value, strlen(value), on_entry, &c);
+	}
+	for (size_t li = 0; (s->fb_kinds & want) && li < s->nlists; li++) {
+		const wl_list *l = &s->lists[li];
+		if (!l->nres || (sc->hits[li / 64] & (1ull << (li % 64))) ||
+		    (!m->any_kind && !(l->kinds & (1u << m->kind))))
+			continue;
+		for (size_t j = 0; j < l->nres; j++)
+			if (regexec(&l->res[j], value, 0, NULL, 0) == 0) {
+				sc->hits[li / 64] |= 1ull << (li % 64);
+				break;
+			}
+	}
+	for (size_t w = 0; w < s->words; w++)
+		for (uint64_t b = sc->hits[w]; b; b &= b - 1)
+			if (hit(m, (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b))))
+				goto out;
+out:
+	scratch_put(s, sc);
+}
+
 static size_t run_match(match_ctx *m, const char *value)
 {
 	char v[MAX_VALUE], host[MAX_VALUE];
@@ -904,25 +1586,15 @@ static size_t run_match(match_ctx *m, const char *value)
 		hn = norm_value(strrchr(v, '@') + 1, strlen(strrchr(v, '@') + 1), false, host,
 				sizeof(host));
 	else if (!strchr(v, '/') || m->kind == SK_WL_DOMAIN)
-		hn = (size_t)snprintf(host, sizeof(host), "%s", v);
+		memcpy(host, v, (hn = n) + 1);
 	if (hn && hn < sizeof(host) && match_host(m, host, hn))
 		return m->hits;
-	/* cidr lists: an address, or the address in a URL */
-	if (match_ip(m, v) || (hn && hn < sizeof(host) && match_ip(m, host)))
+	/* cidr lists: an address, or the address in a URL (when that is another text) */
+	if (match_ip(m, v) ||
+	    (hn && hn < sizeof(host) && (hn != n || memcmp(host, v, n)) && match_ip(m, host)))
 		return m->hits;
 	/* substring and regex lists */
-	for (size_t li = 0; li < m->s->nlists; li++) {
-		const wl_list *l = &m->s->lists[li];
-		bool found = false;
-		if (!m->any_kind && !(l->kinds & (1u << m->kind)))
-			continue;
-		for (size_t j = 0; j < l->nsubs && !found; j++)
-			found = strstr(v, l->subs[j]) != NULL;
-		for (size_t j = 0; j < l->nres && !found; j++)
-			found = regexec(&l->res[j], value, 0, NULL, 0) == 0;
-		if (found && hit(m, (uint32_t)li))
-			return m->hits;
-	}
+	scan_lists(m, v, n, value);
 	return m->hits;
 }
 

@@ -112,6 +112,8 @@ size_t sk_warninglist_count(const sk_wl_set *set, size_t *entries);
 /*
  * True if value (of kind) is on a list that applies to kind; *list (may be
  * NULL) then points at the first such list's name (owned by set).
+ * The lookups may run from several threads at once on one set (each takes
+ * a Hyperscan scratch from the set's pool for the substring and regex lists).
  */
 bool sk_warninglist_match(const sk_wl_set *set, sk_wl_kind kind, const char *value,
 			  const char **list);
