@@ -677,7 +677,7 @@ bool sk_warninglist_regex_to_hs(const char *re, bool icase, char *out, size_t ou
 		case '{': {
 			char *end;
 			unsigned long lo, hi;
-			char b[24];
+			char b[48]; /* "{lo,hi}": 2 x 20 digits at most, whatever the compiler proves */
 			if (prev != ATOM || p[1] < '0' || p[1] > '9')
 				return false;
 			lo = strtoul(p + 1, &end, 10);
