@@ -179,7 +179,7 @@ static void probe_ip4(sk_match_ctx *c, uint32_t a, uint32_t val, uint64_t kr)
 		k[4] = (uint8_t)a;
 		probe(c, k, 5, val, kr, false);
 	}
-	for (lens &= ~IP4_EXACT; lens; lens &= lens - 1) {
+	for (lens &= (1ull << 33) - 1; lens; lens &= lens - 1) { /* prefix lengths 0..32 only */
 		unsigned L = (unsigned)__builtin_ctzll(lens);
 		uint32_t x = L ? a & (0xFFFFFFFFu << (32 - L)) : 0;
 		k[0] = K_NET4;
