@@ -64,7 +64,8 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 	    .max_element = o->max_element ? o->max_element : SK_IMPORT_DEFAULT_MAX_ELEMENT,
 	    .max_depth = o->max_depth,
 	};
-	size_t batch = o->strict ? SIZE_MAX : (o->batch ? o->batch : SK_IMPORT_DEFAULT_BATCH);
+	size_t batch = o->strict || o->in_tx ? SIZE_MAX
+					     : (o->batch ? o->batch : SK_IMPORT_DEFAULT_BATCH);
 	sk_jstream *js = NULL;
 	sk_jdoc *doc = NULL;
 	sk_import_stats *snap = NULL; /* counts at the start of the open batch */
@@ -111,7 +112,7 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 			goto reject;
 
 		if (!in_tx) {
-			if ((rc = sk_store_begin(st, err)))
+			if (!o->in_tx && (rc = sk_store_begin(st, err)))
 				goto out;
 			in_tx = true;
 			memcpy(snap, stats, sizeof(*snap));
@@ -193,12 +194,13 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 		goto out;
 	}
 	if (in_tx) {
-		rc = sk_store_commit(st, err);
+		rc = o->in_tx ? SK_OK : sk_store_commit(st, err);
 		in_tx = false;
 	}
 out:
 	if (in_tx) {
-		sk_store_rollback(st);
+		if (!o->in_tx)
+			sk_store_rollback(st);
 		unwind(stats, snap);
 	}
 	stats->bytes += sk_jstream_offset(js);

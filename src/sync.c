@@ -186,25 +186,21 @@ static const char *http_reason(long status)
 
 /* --- pull ------------------------------------------------------------------- */
 
+/* A page's outcome and the cursor it reached, inside the page's transaction. */
 static sk_err save_pull(sk_store *st, int64_t pid, const char *cursor, uint64_t stored,
-			uint64_t sightings, int64_t source_added, int64_t now, uint64_t reqs,
-			sk_error *err)
+			uint64_t sightings, int64_t source_added, int64_t now, sk_error *err)
 {
 	static const char q[] =
 	    "UPDATE peer_state SET pull_cursor=coalesce(?2, pull_cursor),"
 	    " objects_in=objects_in+?3, sightings_in=sightings_in+?4,"
 	    " share_us_sum=share_us_sum+?5, share_n=share_n+?6,"
-	    " last_source_added=coalesce(?7, last_source_added), requests=requests+?8"
+	    " last_source_added=coalesce(?7, last_source_added), requests=requests+1"
 	    " WHERE pid=?1";
 	sqlite3_stmt *s = NULL;
-	sk_err rc;
+	sk_err rc = SK_OK;
 
-	if ((rc = sk_store_begin(st, err)))
-		return rc;
-	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err)) {
-		sk_store_rollback(st);
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err))
 		return SK_EDB;
-	}
 	sqlite3_bind_int64(s, 1, pid);
 	if (cursor && *cursor)
 		sqlite3_bind_text(s, 2, cursor, -1, SQLITE_STATIC);
@@ -215,14 +211,9 @@ static sk_err save_pull(sk_store *st, int64_t pid, const char *cursor, uint64_t 
 	sqlite3_bind_int64(s, 6, source_added > 0 ? (int64_t)stored : 0);
 	if (source_added > 0)
 		sqlite3_bind_int64(s, 7, source_added);
-	sqlite3_bind_int64(s, 8, (int64_t)reqs);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = sk_store_dberr(st, err, "peer state");
 	sk_store_stmt_put(st, s);
-	if (!rc)
-		rc = sk_store_commit(st, err);
-	else
-		sk_store_rollback(st);
 	return rc;
 }
 
@@ -240,9 +231,83 @@ static sk_err load_cursor(sk_store *st, int64_t pid, char **cur, sk_error *err)
 	return SK_OK;
 }
 
-typedef struct pull_page {
-	uint64_t sightings;
-} pull_page;
+/* The URL of a page: limit, the chain's added_after, the `next` token. */
+static sk_err page_url(const sk_peer *p, sk_buf *url, const sk_buf *base, size_t limit,
+		       const char *after, const char *next, sk_error *err)
+{
+	sk_buf_reset(url);
+	if (sk_buf_printf(url, "%s?limit=%zu", base->data, limit) ||
+	    (after && (sk_buf_puts(url, "&added_after=") || sk_tc_url_escape(url, after))) ||
+	    (next && (sk_buf_puts(url, "&next=") || sk_tc_url_escape(url, next))))
+		return sk_error_set(err, SK_ELIMIT, "%s: URL too long", p->name);
+	return SK_OK;
+}
+
+/* A response that should be a page of objects: its status, type and envelope. */
+static sk_err check_page(const sk_peer *p, const sk_tc_resp *r, sk_tc_envelope *env,
+			 sk_error *err)
+{
+	sk_err rc;
+
+	memset(env, 0, sizeof(*env));
+	if (r->status != 200)
+		return sk_error_set(err, SK_EIO, "peer %s: HTTP %ld (%s)", p->name, r->status,
+				    http_reason(r->status));
+	if (r->content_type[0] && !strstr(r->content_type, "json"))
+		return sk_error_set(err, SK_EINVAL, "peer %s: not JSON (%s)", p->name,
+				    r->content_type);
+	if ((rc = sk_tc_envelope_scan(r->body.data ? r->body.data : "", r->body.len, env, err)))
+		sk_error_prefix(err, "peer %s", p->name);
+	return rc;
+}
+
+/*
+ * Store one page and the cursor it reached in a single transaction: after a
+ * crash either both are there or neither (the page is then read again).
+ */
+static sk_err store_page(sk_store *st, const sk_peer *p, const char *rx, const sk_tc_resp *r,
+			 const sk_tc_envelope *env, int64_t src_added, sk_sync_result *res,
+			 sk_error *err)
+{
+	sk_import_stats stats;
+	uint64_t sightings = 0;
+	sk_err rc;
+
+	memset(&stats, 0, sizeof(stats));
+	if ((rc = sk_store_begin(st, err)))
+		return rc;
+	if (env->nobjects) {
+		sk_reader *rd = NULL;
+		sk_origin origin = {.rx = rx, .peer = p->name, .source_added = src_added};
+		sk_import_opts io = {.cid = p->local_cid, .in_tx = true};
+		if ((rc = sk_reader_open_mem(r->body.data, r->body.len, p->name, &rd, err)))
+			goto out;
+		sk_store_set_origin(st, &origin);
+		rc = sk_import_reader(st, rd, &io, &stats, err);
+		sk_store_set_origin(st, NULL);
+		sk_reader_close(rd);
+		if (rc) {
+			sk_error_prefix(err, "peer %s", p->name);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < stats.ntypes; i++)
+		if (!strcmp(stats.types[i].type, "sighting"))
+			sightings = stats.types[i].stored;
+	if ((rc = save_pull(st, p->pid, r->date_last, stats.stored, sightings, src_added,
+			    sk_ts_now_us(), err)))
+		goto out;
+	rc = sk_store_commit(st, err);
+out:
+	if (rc) {
+		sk_store_rollback(st);
+		return rc;
+	}
+	res->received += stats.objects;
+	res->stored += stats.stored + stats.added;
+	res->rejected += stats.rejected;
+	return SK_OK;
+}
 
 sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sync_result *res,
 		    sk_error *err)
@@ -251,6 +316,9 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 	size_t max_pages = o->max_pages ? o->max_pages : DEFAULT_MAX_PAGES;
 	sk_buf base = {0}, url;
 	sk_tc *c = NULL;
+	sk_tc_async *pending = NULL; /* the next page's GET, running while this one is stored */
+	sk_tc_resp r;
+	bool have_r = false;
 	char *cursor = NULL, *next = NULL, *after = NULL;
 	char rx[SK_PEER_NAME_MAX + 160];
 	sk_err rc;
@@ -268,93 +336,41 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t page = 0; page < max_pages; page++) {
-		sk_tc_resp r;
+	if ((rc = page_url(p, &url, &base, limit, after, NULL, err)))
+		goto out;
+	for (size_t page = 0;; page++) {
 		sk_tc_envelope env;
-		sk_import_stats stats;
-		int64_t src_added = 0, now;
+		int64_t src_added = 0;
 		char key[SK_TS_KEY_LEN + 1];
+		bool more;
 
 		if (o->stop && *o->stop) {
 			rc = sk_error_set(err, SK_EINTERRUPTED, "%s: stopped", p->name);
 			goto out;
 		}
-		sk_buf_reset(&url);
-		if (sk_buf_printf(&url, "%s?limit=%zu", base.data, limit) ||
-		    (after && (sk_buf_puts(&url, "&added_after=") ||
-			       sk_tc_url_escape(&url, after))) ||
-		    (next && (sk_buf_puts(&url, "&next=") || sk_tc_url_escape(&url, next)))) {
-			rc = sk_error_set(err, SK_ELIMIT, "%s: URL too long", p->name);
-			goto out;
+		if (pending) {
+			rc = sk_tc_get_finish(pending, &r, err);
+			pending = NULL;
+		} else {
+			rc = sk_tc_get(c, url.data, &r, err);
 		}
-		rc = sk_tc_get(c, url.data, &r, err);
+		have_r = true;
 		res->requests++;
 		if (rc) {
-			sk_tc_resp_free(&r);
 			sk_error_prefix(err, "peer %s", p->name);
 			goto out;
 		}
-		if (r.status != 200) {
-			rc = sk_error_set(err, SK_EIO, "peer %s: HTTP %ld (%s)", p->name, r.status,
-					  http_reason(r.status));
-			sk_tc_resp_free(&r);
+		if ((rc = check_page(p, &r, &env, err)))
 			goto out;
-		}
-		if (r.content_type[0] && !strstr(r.content_type, "json")) {
-			rc = sk_error_set(err, SK_EINVAL, "peer %s: not JSON (%s)", p->name,
-					  r.content_type);
-			sk_tc_resp_free(&r);
-			goto out;
-		}
-		if ((rc = sk_tc_envelope_scan(r.body.data ? r.body.data : "", r.body.len, &env,
-					      err))) {
-			sk_error_prefix(err, "peer %s", p->name);
-			sk_tc_resp_free(&r);
-			goto out;
-		}
 		res->pages++;
 		if (r.date_last[0] && !sk_ts_parse(r.date_last, strlen(r.date_last), key, &src_added))
 			r.date_last[0] = '\0'; /* unusable as a cursor */
-		memset(&stats, 0, sizeof(stats));
-		if (env.nobjects) {
-			sk_reader *rd = NULL;
-			sk_origin origin = {.rx = rx, .peer = p->name, .source_added = src_added};
-			sk_import_opts io = {.cid = p->local_cid};
-			if ((rc = sk_reader_open_mem(r.body.data, r.body.len, p->name, &rd, err))) {
-				sk_tc_envelope_clear(&env);
-				sk_tc_resp_free(&r);
-				goto out;
-			}
-			sk_store_set_origin(st, &origin);
-			rc = sk_import_reader(st, rd, &io, &stats, err);
-			sk_store_set_origin(st, NULL);
-			sk_reader_close(rd);
-			if (rc) {
-				sk_error_prefix(err, "peer %s", p->name);
-				sk_tc_envelope_clear(&env);
-				sk_tc_resp_free(&r);
-				goto out;
-			}
-			res->received += stats.objects;
-			res->stored += stats.stored + stats.added;
-			res->rejected += stats.rejected;
-		}
-		now = sk_ts_now_us();
-		{
-			uint64_t sightings = 0;
-			for (size_t i = 0; i < stats.ntypes; i++)
-				if (!strcmp(stats.types[i].type, "sighting"))
-					sightings = stats.types[i].stored;
-			rc = save_pull(st, p->pid, r.date_last, stats.stored, sightings, src_added,
-				       now, 1, err);
-		}
-		if (rc) {
-			sk_tc_envelope_clear(&env);
-			sk_tc_resp_free(&r);
-			goto out;
-		}
-		/* where to go next: `next`, else the page's last date_added, else stop */
-		bool more = env.more && env.nobjects > 0;
+		/*
+		 * Where to go next (`next`, else the page's last date_added, else
+		 * stop) depends only on this response: decide it now and start that
+		 * GET, so that the peer serves it while this page is stored.
+		 */
+		more = env.more && env.nobjects > 0;
 		free(next);
 		next = NULL;
 		if (more && env.next && *env.next) {
@@ -362,30 +378,40 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 			env.next = NULL;
 		}
 		if (r.date_last[0]) {
-			bool moved = !cursor || strcmp(cursor, r.date_last) != 0;
-			free(cursor);
-			cursor = strdup(r.date_last);
-			if (!cursor) {
-				rc = sk_error_set(err, SK_ENOMEM, "out of memory");
-				sk_tc_envelope_clear(&env);
-				sk_tc_resp_free(&r);
-				goto out;
-			}
-			if (!next && !moved)
+			if (!next && cursor && !strcmp(cursor, r.date_last))
 				more = false; /* no progress possible */
 		} else if (!next) {
 			more = false;
 		}
 		if (more && !next) { /* no token: continue after this page */
 			free(after);
-			after = cursor ? strdup(cursor) : NULL;
+			if (!(after = strdup(r.date_last)))
+				rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		}
+		if (!rc && more && page + 1 < max_pages &&
+		    !(rc = page_url(p, &url, &base, limit, after, next, err)))
+			rc = sk_tc_get_start(c, url.data, &pending, err);
+		if (!rc)
+			rc = store_page(st, p, rx, &r, &env, src_added, res, err);
 		sk_tc_envelope_clear(&env);
+		if (rc)
+			goto out;
+		if (r.date_last[0]) {
+			free(cursor);
+			if (!(cursor = strdup(r.date_last))) {
+				rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
 		sk_tc_resp_free(&r);
-		if (!more)
+		have_r = false;
+		if (!pending)
 			break;
 	}
 out:
+	sk_tc_get_cancel(pending);
+	if (have_r)
+		sk_tc_resp_free(&r);
 	free(cursor);
 	free(next);
 	free(after);
