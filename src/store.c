@@ -173,9 +173,12 @@ static const char *const migrations[] = {
      * 5 -> 6: sk_store_put keeps the indicators table itself (every writer
      * stores through it; S_UPS_IND).  With a trigger on objects, SQLite runs
      * each insert of an object under a statement journal, copying every page
-     * the insert touches: two thirds of an import's instructions.
+     * the insert touches: two thirds of an import's instructions.  No query
+     * reads object_markings by marking: its index only cost every insert
+     * (5% of an import); the primary key (ver, marking, granular) stays.
      */
-    "DROP TRIGGER indicators_put;",
+    "DROP TRIGGER IF EXISTS indicators_put;"
+    "DROP INDEX IF EXISTS object_markings_marking;",
 };
 
 enum stmt_id {
@@ -198,8 +201,9 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_INS_MARK] = "INSERT OR IGNORE INTO object_markings(ver,marking,granular) VALUES(?1,?2,?3)",
     [S_MAX_DA] = "SELECT MAX(date_added) FROM collection_objects WHERE coll=?1",
     [S_INS_CO] = "INSERT OR IGNORE INTO collection_objects(coll,date_added,ver) VALUES(?1,?2,?3)",
+    /* the versions ?1..?2, all stored since the last flush with the current origin */
     [S_INS_PROV] = ("INSERT OR IGNORE INTO provenance(ver,peer,source,arrived,source_added)"
-		    " VALUES(?1,?2,?3,?4,?5)"),
+		    " SELECT ver,?3,?4,?5,?6 FROM objects WHERE ver BETWEEN ?1 AND ?2"),
     /* the newest version of an indicator id (any spec); on a tie the first stored stays */
     [S_UPS_IND] = ("INSERT INTO indicators(ver,id,version,revoked,pattern,pattern_type,"
 		   "valid_from,valid_until,subdomains) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
@@ -222,6 +226,9 @@ struct sk_store {
 	int64_t da_last; /* that collection's last date_added */
 	sk_origin origin; /* where versions put now come from (borrowed strings) */
 	bool has_origin;
+	int64_t prov_first, prov_last; /* new versions from origin awaiting provenance rows */
+	sk_err prov_rc;                /* a failed flush outside sk_store_put: fails the commit */
+	sk_error prov_err;
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)
@@ -455,19 +462,29 @@ void sk_store_close(sk_store *st)
 	free(st);
 }
 
+static sk_err flush_provenance(sk_store *st, sk_error *err);
+
 sk_err sk_store_begin(sk_store *st, sk_error *err)
 {
 	sk_err rc = sk_store_exec(st, "BEGIN IMMEDIATE", err);
 	if (!rc) {
 		st->in_tx = true;
 		st->da_cid = 0; /* another writer may have added since */
+		st->prov_first = st->prov_last = 0;
+		st->prov_rc = SK_OK;
 	}
 	return rc;
 }
 
 sk_err sk_store_commit(sk_store *st, sk_error *err)
 {
-	sk_err rc = sk_store_exec(st, "COMMIT", err);
+	sk_err rc = st->prov_rc;
+	if (rc)
+		sk_error_set(err, rc, "%s", st->prov_err.msg);
+	else
+		rc = flush_provenance(st, err);
+	if (!rc)
+		rc = sk_store_exec(st, "COMMIT", err);
 	if (rc) {
 		sk_store_rollback(st);
 		return rc;
@@ -481,6 +498,8 @@ void sk_store_rollback(sk_store *st)
 	if (st->in_tx)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_tx = false;
+	st->prov_first = st->prov_last = 0;
+	st->prov_rc = SK_OK;
 	st->da_cid = 0;
 }
 
@@ -830,27 +849,41 @@ static sk_err put_indicator(sk_store *st, int64_t ver, const sk_stix_info *info,
 	return SK_OK;
 }
 
-/* First arrival of version ver from st->origin (same transaction as the object). */
-static sk_err put_provenance(sk_store *st, int64_t ver, sk_error *err)
+/*
+ * The provenance rows (first arrival from st->origin) of the new versions
+ * put since the last flush, in one statement.  Those versions have
+ * consecutive row ids: the write lock is held, and a put without an origin
+ * or a change of origin flushes first.  Runs before every commit, so rows
+ * and versions share their transaction.
+ */
+static sk_err flush_provenance(sk_store *st, sk_error *err)
 {
 	sqlite3_stmt *s;
-	sk_err rc = get_stmt(st, S_INS_PROV, &s, err);
-	if (rc)
+	sk_err rc;
+
+	if (!st->prov_first)
+		return SK_OK;
+	if ((rc = get_stmt(st, S_INS_PROV, &s, err)))
 		return rc;
-	sqlite3_bind_int64(s, 1, ver);
-	sqlite3_bind_text(s, 2, st->origin.peer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, st->origin.rx, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, sk_ts_now_us());
+	sqlite3_bind_int64(s, 1, st->prov_first);
+	sqlite3_bind_int64(s, 2, st->prov_last);
+	sqlite3_bind_text(s, 3, st->origin.peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, st->origin.rx, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, sk_ts_now_us());
 	if (st->origin.source_added > 0)
-		sqlite3_bind_int64(s, 5, st->origin.source_added);
+		sqlite3_bind_int64(s, 6, st->origin.source_added);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sk_store_dberr(st, err, "provenance");
 	sqlite3_reset(s);
+	st->prov_first = st->prov_last = 0;
 	return SK_OK;
 }
 
 void sk_store_set_origin(sk_store *st, const sk_origin *o)
 {
+	if (st->prov_first && !st->prov_rc)
+		st->prov_rc = flush_provenance(st, &st->prov_err);
+	st->prov_first = st->prov_last = 0;
 	st->has_origin = o != NULL;
 	if (o)
 		st->origin = *o;
@@ -892,6 +925,8 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 
 	if (!st->in_tx)
 		return sk_error_set(err, SK_EINVAL, "sk_store_put outside a transaction");
+	if (!st->has_origin && st->prov_first && (rc = flush_provenance(st, err)))
+		return rc;
 	/*
 	 * Insert first and look the version up only on conflict: new versions
 	 * (the common case on import) then cost one index descent, not two.
@@ -924,8 +959,11 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 			return rc;
 		if (!strcmp(info->type, "indicator") && (rc = put_indicator(st, ver, info, err)))
 			return rc;
-		if (st->has_origin && (rc = put_provenance(st, ver, err)))
-			return rc;
+		if (st->has_origin) {
+			if (!st->prov_first)
+				st->prov_first = ver;
+			st->prov_last = ver;
+		}
 	} else {
 		if ((rc = get_stmt(st, S_FIND_VER, &s, err)))
 			return rc;

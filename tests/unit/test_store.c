@@ -441,11 +441,14 @@ Test(store, readonly_open_migrates_an_older_schema)
 
 	put_free(st, 0, indicator(1, M1));
 	sk_store_close(st);
-	/* roll migrations 4 -> 5 -> 6 (the indicators side table) back by hand */
+	/* roll migrations 4 -> 5 -> 6 (indicators table, marking index) back by hand */
 	cr_assert_eq(sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	cr_assert_eq(
-	    sqlite3_exec(db, "DROP TABLE indicators; PRAGMA user_version=4", NULL, NULL, NULL),
-	    SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+	                          "DROP TABLE indicators;"
+	                          "CREATE INDEX object_markings_marking ON object_markings(marking);"
+	                          "PRAGMA user_version=4",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK);
 	sqlite3_close(db);
 	cr_assert_eq(sk_store_open(db_path(), SK_STORE_READONLY, &st, &err), SK_OK, "%s", err.msg);
 	cr_expect_eq(ind_rows(st).n, 1, "the indicators table is filled from the objects");
@@ -1465,5 +1468,78 @@ Test(store, indicators_table_rolls_back_with_the_object)
 	sk_store_rollback(st);
 	free(text);
 	cr_expect_eq(ind_rows(st).n, 0);
+	sk_store_close(st);
+}
+
+/* --- provenance ------------------------------------------------------------ */
+
+static int64_t count_sql(sk_store *st, const char *q)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+	cr_assert_eq(sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL), SQLITE_OK, "%s", q);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void put_in_tx(sk_store *st, int64_t cid, char *text)
+{
+	sk_error err;
+	cr_assert_eq(t_put(st, cid, text, NULL, NULL, &err), SK_OK, "%s", err.msg);
+	free(text);
+}
+
+/* One provenance row per version new to the store, naming the origin it was put with. */
+Test(store, provenance_rows_follow_the_origin)
+{
+	sk_store *st = open_new();
+	int64_t cid = add_collection(st, "c");
+	sk_origin a = {.rx = "identity--a", .peer = "A", .source_added = 42};
+	sk_origin b = {.rx = "peer:B", .peer = "B"};
+	sk_error err;
+
+	put_free(st, cid, indicator(1, M1)); /* local, before any origin */
+	cr_assert_eq(sk_store_begin(st, &err), SK_OK);
+	sk_store_set_origin(st, &a);
+	put_in_tx(st, cid, indicator(2, M1));
+	put_in_tx(st, cid, indicator(3, M1));
+	put_in_tx(st, cid, indicator(1, M1)); /* known: no row */
+	put_in_tx(st, 0, indicator(4, M1));
+	sk_store_set_origin(st, NULL);
+	put_in_tx(st, cid, indicator(5, M1)); /* local again */
+	sk_store_set_origin(st, &b);
+	put_in_tx(st, cid, indicator(6, M1));
+	sk_store_set_origin(st, &a);
+	put_in_tx(st, cid, indicator(7, M1));
+	cr_assert_eq(sk_store_commit(st, &err), SK_OK, "%s", err.msg); /* flushes 7 */
+	sk_store_set_origin(st, NULL);
+
+	cr_expect_eq(count_sql(st, "SELECT count(*) FROM provenance"), 5);
+	cr_expect_eq(count_sql(st, "SELECT count(*) FROM provenance p JOIN objects o"
+	                           " ON o.ver=p.ver WHERE p.peer='A' AND p.source='identity--a'"
+	                           " AND p.source_added=42 AND o.rx='identity--a'"
+	                           " AND o.id IN ('indicator--00000000-0000-4000-8000-000000000002',"
+	                           "'indicator--00000000-0000-4000-8000-000000000003',"
+	                           "'indicator--00000000-0000-4000-8000-000000000004',"
+	                           "'indicator--00000000-0000-4000-8000-000000000007')"),
+	             4);
+	cr_expect_eq(count_sql(st, "SELECT count(*) FROM provenance p JOIN objects o"
+	                           " ON o.ver=p.ver WHERE p.peer='B' AND p.source_added IS NULL"
+	                           " AND o.id='indicator--00000000-0000-4000-8000-000000000006'"),
+	             1);
+	cr_expect_eq(count_sql(st, "SELECT count(*) FROM objects o WHERE o.rx IS NULL"
+	                           " AND NOT EXISTS (SELECT 1 FROM provenance p WHERE p.ver=o.ver)"),
+	             2, "local versions have none");
+
+	/* rolled back: neither versions nor rows */
+	cr_assert_eq(sk_store_begin(st, &err), SK_OK);
+	sk_store_set_origin(st, &a);
+	put_in_tx(st, cid, indicator(8, M1));
+	sk_store_rollback(st);
+	sk_store_set_origin(st, NULL);
+	cr_expect_eq(count_sql(st, "SELECT count(*) FROM provenance"), 5);
+	cr_expect_eq(count_sql(st, "SELECT count(*) FROM objects"), 7);
 	sk_store_close(st);
 }
