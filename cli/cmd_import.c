@@ -116,6 +116,9 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 		sk_import_stats s;
 		double t0 = now_s();
 		memset(&s, 0, sizeof(s));
+		/* a file is read ahead on a second thread; stdin is not (a strict
+		 * failure must not wait for more input) */
+		o.pipeline = strcmp(argv[i], "-") != 0;
 		rc = sk_import_file(st, argv[i], &o, &s, &err);
 		cli_progress_done();
 		if (rc) {

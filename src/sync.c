@@ -244,21 +244,21 @@ static sk_err page_url(const sk_peer *p, sk_buf *url, const sk_buf *base, size_t
 }
 
 /* A response that should be a page of objects: its status, type and envelope. */
-static sk_err check_page(const sk_peer *p, const sk_tc_resp *r, sk_tc_envelope *env,
-			 sk_error *err)
+static sk_err check_page(const sk_tc_resp *r, sk_tc_envelope *env, sk_error *err)
 {
-	sk_err rc;
-
 	memset(env, 0, sizeof(*env));
 	if (r->status != 200)
-		return sk_error_set(err, SK_EIO, "peer %s: HTTP %ld (%s)", p->name, r->status,
+		return sk_error_set(err, SK_EIO, "HTTP %ld (%s)", r->status,
 				    http_reason(r->status));
 	if (r->content_type[0] && !strstr(r->content_type, "json"))
-		return sk_error_set(err, SK_EINVAL, "peer %s: not JSON (%s)", p->name,
-				    r->content_type);
-	if ((rc = sk_tc_envelope_scan(r->body.data ? r->body.data : "", r->body.len, env, err)))
-		sk_error_prefix(err, "peer %s", p->name);
-	return rc;
+		return sk_error_set(err, SK_EINVAL, "not JSON (%s)", r->content_type);
+	return sk_tc_envelope_scan(r->body.data ? r->body.data : "", r->body.len, env, err);
+}
+
+/* The next page's envelope, scanned on its GET's thread. */
+static sk_err scan_ahead(void *ud, const sk_tc_resp *r, sk_error *err)
+{
+	return check_page(r, ud, err);
 }
 
 /*
@@ -279,7 +279,7 @@ static sk_err store_page(sk_store *st, const sk_peer *p, const char *rx, const s
 	if (env->nobjects) {
 		sk_reader *rd = NULL;
 		sk_origin origin = {.rx = rx, .peer = p->name, .source_added = src_added};
-		sk_import_opts io = {.cid = p->local_cid, .in_tx = true};
+		sk_import_opts io = {.cid = p->local_cid, .in_tx = true, .pipeline = true};
 		if ((rc = sk_reader_open_mem(r->body.data, r->body.len, p->name, &rd, err)))
 			goto out;
 		sk_store_set_origin(st, &origin);
@@ -317,6 +317,7 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 	sk_buf base = {0}, url;
 	sk_tc *c = NULL;
 	sk_tc_async *pending = NULL; /* the next page's GET, running while this one is stored */
+	sk_tc_envelope next_env = {0}; /* pending's envelope, scanned on its thread */
 	sk_tc_resp r;
 	bool have_r = false;
 	char *cursor = NULL, *next = NULL, *after = NULL;
@@ -351,17 +352,21 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 		if (pending) {
 			rc = sk_tc_get_finish(pending, &r, err);
 			pending = NULL;
+			env = next_env;
+			memset(&next_env, 0, sizeof(next_env));
 		} else {
+			memset(&env, 0, sizeof(env));
 			rc = sk_tc_get(c, url.data, &r, err);
+			if (!rc)
+				rc = check_page(&r, &env, err);
 		}
 		have_r = true;
 		res->requests++;
 		if (rc) {
+			sk_tc_envelope_clear(&env);
 			sk_error_prefix(err, "peer %s", p->name);
 			goto out;
 		}
-		if ((rc = check_page(p, &r, &env, err)))
-			goto out;
 		res->pages++;
 		if (r.date_last[0] && !sk_ts_parse(r.date_last, strlen(r.date_last), key, &src_added))
 			r.date_last[0] = '\0'; /* unusable as a cursor */
@@ -390,7 +395,7 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 		}
 		if (!rc && more && page + 1 < max_pages &&
 		    !(rc = page_url(p, &url, &base, limit, after, next, err)))
-			rc = sk_tc_get_start(c, url.data, &pending, err);
+			rc = sk_tc_get_start(c, url.data, scan_ahead, &next_env, &pending, err);
 		if (!rc)
 			rc = store_page(st, p, rx, &r, &env, src_added, res, err);
 		sk_tc_envelope_clear(&env);
@@ -410,6 +415,7 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 	}
 out:
 	sk_tc_get_cancel(pending);
+	sk_tc_envelope_clear(&next_env);
 	if (have_r)
 		sk_tc_resp_free(&r);
 	free(cursor);

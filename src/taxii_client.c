@@ -277,6 +277,8 @@ struct sk_tc_async {
 	sk_tc *c;
 	pthread_t th;
 	char *url;
+	sk_tc_then_fn then;
+	void *ud;
 	sk_tc_resp r;
 	sk_error err;
 	sk_err rc;
@@ -286,10 +288,13 @@ static void *async_get(void *ud)
 {
 	sk_tc_async *a = ud;
 	a->rc = transfer(a->c, a->url, NULL, 0, &a->r, &a->err);
+	if (!a->rc && a->then)
+		a->rc = a->then(a->ud, &a->r, &a->err);
 	return NULL;
 }
 
-sk_err sk_tc_get_start(sk_tc *c, const char *url, sk_tc_async **out, sk_error *err)
+sk_err sk_tc_get_start(sk_tc *c, const char *url, sk_tc_then_fn then, void *ud,
+		       sk_tc_async **out, sk_error *err)
 {
 	sk_tc_async *a = calloc(1, sizeof(*a));
 
@@ -299,6 +304,8 @@ sk_err sk_tc_get_start(sk_tc *c, const char *url, sk_tc_async **out, sk_error *e
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	}
 	a->c = c;
+	a->then = then;
+	a->ud = ud;
 	atomic_store(&c->cancel, 0);
 	if (pthread_create(&a->th, NULL, async_get, a)) {
 		free(a->url);

@@ -55,6 +55,13 @@ typedef struct sk_import_opts {
 	 * strict's all-or-nothing are the caller's affair.
 	 */
 	bool in_tx;
+	/*
+	 * Frame, parse and validate on a second thread, a bounded distance
+	 * (64 elements, 4 MiB) ahead of storing.  Outcomes, callbacks and
+	 * transactions are the same as without; on_progress is then called
+	 * from that thread (the one reading the input).
+	 */
+	bool pipeline;
 	size_t max_element; /* largest object in bytes; 0 = SK_IMPORT_DEFAULT_MAX_ELEMENT */
 	int max_depth;      /* deepest JSON nesting; 0 = 64 */
 	/* Called for each rejected object; where is "file:line (offset N)". */
