@@ -93,6 +93,12 @@ typedef struct feed {
 	size_t head, tail; /* elements released / prepared so far */
 	size_t bytes;      /* text of prepared, unreleased elements */
 	bool quit;         /* the consumer has stopped */
+	/*
+	 * Who sleeps, and is woken only once the ring is half drained (or a
+	 * batch is ready): waking the other thread per element costs a context
+	 * switch per element when the cores are busy.
+	 */
+	bool prod_waits, cons_waits;
 	uint64_t framed;   /* for on_progress on the producer's side */
 } feed;
 
@@ -146,8 +152,10 @@ static void *producer(void *ud)
 		bool last;
 		pthread_mutex_lock(&f->mu);
 		while (!f->quit && (f->tail - f->head == f->nslots ||
-				    (f->tail > f->head && f->bytes >= PIPE_BYTES)))
+				    (f->tail > f->head && f->bytes >= PIPE_BYTES))) {
+			f->prod_waits = true;
 			pthread_cond_wait(&f->cv_space, &f->mu);
+		}
 		if (f->quit) {
 			pthread_mutex_unlock(&f->mu);
 			return NULL;
@@ -159,7 +167,11 @@ static void *producer(void *ud)
 		pthread_mutex_lock(&f->mu);
 		f->tail++;
 		f->bytes += e->len;
-		pthread_cond_signal(&f->cv_ready);
+		if (f->cons_waits && (last || f->tail - f->head >= f->nslots / 4 ||
+				      f->bytes >= PIPE_BYTES / 4)) {
+			f->cons_waits = false;
+			pthread_cond_signal(&f->cv_ready);
+		}
 		pthread_mutex_unlock(&f->mu);
 		if (last)
 			return NULL;
@@ -185,7 +197,10 @@ static void release(feed *f)
 	pthread_mutex_lock(&f->mu);
 	f->head++;
 	f->bytes -= e->len;
-	pthread_cond_signal(&f->cv_space);
+	if (f->prod_waits && f->tail - f->head <= f->nslots / 2 && f->bytes <= PIPE_BYTES / 2) {
+		f->prod_waits = false;
+		pthread_cond_signal(&f->cv_space);
+	}
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -199,8 +214,10 @@ static elem *next_elem(feed *f)
 		return f->held = &f->ring[0];
 	}
 	pthread_mutex_lock(&f->mu);
-	while (f->head == f->tail)
+	while (f->head == f->tail) {
+		f->cons_waits = true;
 		pthread_cond_wait(&f->cv_ready, &f->mu);
+	}
 	e = &f->ring[f->head % f->nslots];
 	pthread_mutex_unlock(&f->mu);
 	return f->held = e;

@@ -858,7 +858,7 @@ static sk_err put_indicator(sk_store *st, int64_t ver, const sk_stix_info *info,
  */
 static sk_err flush_provenance(sk_store *st, sk_error *err)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	sk_err rc;
 
 	if (!st->prov_first)
