@@ -194,7 +194,7 @@ static sk_err save_pull(sk_store *st, int64_t pid, const char *cursor, uint64_t 
 	    "UPDATE peer_state SET pull_cursor=coalesce(?2, pull_cursor),"
 	    " objects_in=objects_in+?3, sightings_in=sightings_in+?4,"
 	    " share_us_sum=share_us_sum+?5, share_n=share_n+?6,"
-	    " last_source_added=coalesce(?7, last_source_added), requests=requests+1"
+	    " last_source_added=coalesce(?7, last_source_added)"
 	    " WHERE pid=?1";
 	sqlite3_stmt *s = NULL;
 	sk_err rc = SK_OK;
@@ -274,6 +274,8 @@ static sk_err store_page(sk_store *st, const sk_peer *p, const char *rx, const s
 	sk_err rc;
 
 	memset(&stats, 0, sizeof(stats));
+	if (!env->nobjects && !r->date_last[0])
+		return SK_OK; /* nothing to store (the request is counted by sk_sync_peer) */
 	if ((rc = sk_store_begin(st, err)))
 		return rc;
 	if (env->nobjects) {
@@ -786,12 +788,16 @@ out:
 sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sync_result *res,
 		    sk_error *err)
 {
-	static const char qok[] = "UPDATE peer_state SET last_try=?2, last_ok=?2, failures=0,"
+	/* pull requests are counted here: a pull with nothing new then writes once */
+	static const char qok[] = "UPDATE peer_state SET requests=requests+?4,"
+				  " last_try=?2, last_ok=?2, failures=0,"
 				  " last_error=NULL, next_run=?2 + ?3 WHERE pid=?1";
-	static const char qbad[] = "UPDATE peer_state SET last_try=?2, failures=failures+1,"
+	static const char qbad[] = "UPDATE peer_state SET requests=requests+?5,"
+				   " last_try=?2, failures=failures+1,"
 				   " last_error=?4, next_run=?2 + ?3 WHERE pid=?1";
 	static const char qf[] = "SELECT failures FROM peer_state WHERE pid=?1";
 	sk_peer p;
+	uint64_t pulls;
 	sk_err rc;
 
 	memset(res, 0, sizeof(*res));
@@ -800,6 +806,7 @@ sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sy
 	/* pull and push are independent: a failed pull still queues and pushes */
 	if (p.pull)
 		rc = sk_sync_pull(st, &p, o, res, err);
+	pulls = res->requests;
 	if (p.push && rc != SK_EINTERRUPTED) {
 		sk_error e2;
 		sk_err rc2 = sk_sync_push(st, &p, o, res, rc ? &e2 : err);
@@ -811,7 +818,8 @@ sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sy
 		sk_error e2;
 		if (!rc) {
 			sk_store_begin(st, &e2);
-			exec_bind(st, qok, &e2, "iii", p.pid, now, (int64_t)p.interval * 1000000);
+			exec_bind(st, qok, &e2, "iiii", p.pid, now, (int64_t)p.interval * 1000000,
+				  (int64_t)pulls);
 			sk_store_commit(st, &e2);
 		} else {
 			sqlite3_stmt *s = NULL;
@@ -826,8 +834,8 @@ sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sy
 			if (wait > p.interval * 20 && p.interval > 0)
 				wait = (int64_t)p.interval * 20 > 60 ? (int64_t)p.interval * 20 : 60;
 			if (sk_store_begin(st, &e2) == SK_OK) {
-				exec_bind(st, qbad, &e2, "iiit", p.pid, now, wait * 1000000,
-					  err->msg);
+				exec_bind(st, qbad, &e2, "iiiti", p.pid, now, wait * 1000000,
+					  err->msg, (int64_t)pulls);
 				sk_store_commit(st, &e2);
 			}
 		}
