@@ -418,9 +418,9 @@ sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error 
 		goto out;
 	if ((rc = sk_store_exec(st,
 				"PRAGMA foreign_keys=ON;"
-				"PRAGMA temp_store=MEMORY;"
-				"PRAGMA cache_size=-32768;",
-				err)))
+				"PRAGMA temp_store=MEMORY;",
+				err)) ||
+	    (rc = sk_store_cache_kib(st, 0, err)))
 		goto out;
 	/*
 	 * An older database opened for reading (after an upgrade, `schakel
@@ -491,6 +491,13 @@ sk_err sk_store_commit(sk_store *st, sk_error *err)
 	}
 	st->in_tx = false;
 	return SK_OK;
+}
+
+sk_err sk_store_cache_kib(sk_store *st, size_t kib, sk_error *err)
+{
+	char q[64];
+	snprintf(q, sizeof(q), "PRAGMA cache_size=-%zu", kib ? kib : (size_t)SK_STORE_CACHE_KIB);
+	return sk_store_exec(st, q, err);
 }
 
 void sk_store_rollback(sk_store *st)

@@ -21,6 +21,15 @@
 
 #define DEFAULT_PAGE 1000
 #define DEFAULT_MAX_PAGES 100000
+/*
+ * A pull commits after this many objects or this long, whichever comes
+ * first (and at its end): bigger transactions write each page of the
+ * random-key indexes fewer times; the bound keeps other writers of the
+ * store (TAXII POSTs, other peers) from waiting long for the write lock.
+ */
+#define PULL_TX_OBJECTS 50000
+#define PULL_TX_US 2000000
+#define PULL_CACHE_KIB (128 * 1024) /* page cache while pulling (sk_store_cache_kib) */
 #define DEFAULT_PUSH_BATCH 500
 #define PUSH_MAX_BYTES ((size_t)8 << 20)
 #define ENQUEUE_CHUNK 2000
@@ -262,12 +271,42 @@ static sk_err scan_ahead(void *ud, const sk_tc_resp *r, sk_error *err)
 }
 
 /*
- * Store one page and the cursor it reached in a single transaction: after a
- * crash either both are there or neither (the page is then read again).
+ * The open write transaction of a pull: pages are stored into it, each with
+ * the cursor it reached, until it is committed (so after a crash the store
+ * holds some pages and the cursor of the last of them, or neither).  Counts
+ * reach the caller's result only with the commit.
  */
+typedef struct pull_tx {
+	bool open;
+	int64_t began;               /* µs */
+	uint64_t objects;            /* elements stored in it */
+	uint64_t received, stored, rejected;
+} pull_tx;
+
+static sk_err tx_commit(sk_store *st, pull_tx *tx, sk_sync_result *res, sk_error *err)
+{
+	sk_err rc;
+	if (!tx->open)
+		return SK_OK;
+	tx->open = false;
+	if ((rc = sk_store_commit(st, err)))
+		return rc;
+	res->received += tx->received;
+	res->stored += tx->stored;
+	res->rejected += tx->rejected;
+	return SK_OK;
+}
+
+static void tx_rollback(sk_store *st, pull_tx *tx)
+{
+	if (tx->open)
+		sk_store_rollback(st);
+	tx->open = false;
+}
+
+/* Store one page and the cursor it reached into the pull's transaction. */
 static sk_err store_page(sk_store *st, const sk_peer *p, const char *rx, const sk_tc_resp *r,
-			 const sk_tc_envelope *env, int64_t src_added, sk_sync_result *res,
-			 sk_error *err)
+			 const sk_tc_envelope *env, int64_t src_added, pull_tx *tx, sk_error *err)
 {
 	sk_import_stats stats;
 	uint64_t sightings = 0;
@@ -276,21 +315,26 @@ static sk_err store_page(sk_store *st, const sk_peer *p, const char *rx, const s
 	memset(&stats, 0, sizeof(stats));
 	if (!env->nobjects && !r->date_last[0])
 		return SK_OK; /* nothing to store (the request is counted by sk_sync_peer) */
-	if ((rc = sk_store_begin(st, err)))
-		return rc;
+	if (!tx->open) {
+		if ((rc = sk_store_begin(st, err)))
+			return rc;
+		memset(tx, 0, sizeof(*tx));
+		tx->open = true;
+		tx->began = sk_ts_now_us();
+	}
 	if (env->nobjects) {
 		sk_reader *rd = NULL;
 		sk_origin origin = {.rx = rx, .peer = p->name, .source_added = src_added};
 		sk_import_opts io = {.cid = p->local_cid, .in_tx = true, .pipeline = true};
 		if ((rc = sk_reader_open_mem(r->body.data, r->body.len, p->name, &rd, err)))
-			goto out;
+			return rc;
 		sk_store_set_origin(st, &origin);
 		rc = sk_import_reader(st, rd, &io, &stats, err);
 		sk_store_set_origin(st, NULL);
 		sk_reader_close(rd);
 		if (rc) {
 			sk_error_prefix(err, "peer %s", p->name);
-			goto out;
+			return rc;
 		}
 	}
 	for (size_t i = 0; i < stats.ntypes; i++)
@@ -298,16 +342,11 @@ static sk_err store_page(sk_store *st, const sk_peer *p, const char *rx, const s
 			sightings = stats.types[i].stored;
 	if ((rc = save_pull(st, p->pid, r->date_last, stats.stored, sightings, src_added,
 			    sk_ts_now_us(), err)))
-		goto out;
-	rc = sk_store_commit(st, err);
-out:
-	if (rc) {
-		sk_store_rollback(st);
 		return rc;
-	}
-	res->received += stats.objects;
-	res->stored += stats.stored + stats.added;
-	res->rejected += stats.rejected;
+	tx->objects += stats.objects;
+	tx->received += stats.objects;
+	tx->stored += stats.stored + stats.added;
+	tx->rejected += stats.rejected;
 	return SK_OK;
 }
 
@@ -320,6 +359,8 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 	sk_tc *c = NULL;
 	sk_tc_async *pending = NULL; /* the next page's GET, running while this one is stored */
 	sk_tc_envelope next_env = {0}; /* pending's envelope, scanned on its thread */
+	pull_tx tx = {0};
+	uint64_t tx_objects = o->tx_objects ? o->tx_objects : PULL_TX_OBJECTS;
 	sk_tc_resp r;
 	bool have_r = false;
 	char *cursor = NULL, *next = NULL, *after = NULL;
@@ -339,7 +380,8 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = page_url(p, &url, &base, limit, after, NULL, err)))
+	if ((rc = page_url(p, &url, &base, limit, after, NULL, err)) ||
+	    (rc = sk_store_cache_kib(st, PULL_CACHE_KIB, err)))
 		goto out;
 	for (size_t page = 0;; page++) {
 		sk_tc_envelope env;
@@ -399,8 +441,11 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 		    !(rc = page_url(p, &url, &base, limit, after, next, err)))
 			rc = sk_tc_get_start(c, url.data, scan_ahead, &next_env, &pending, err);
 		if (!rc)
-			rc = store_page(st, p, rx, &r, &env, src_added, res, err);
+			rc = store_page(st, p, rx, &r, &env, src_added, &tx, err);
 		sk_tc_envelope_clear(&env);
+		if (!rc && (!pending || tx.objects >= tx_objects ||
+			    sk_ts_now_us() - tx.began >= PULL_TX_US || (o->stop && *o->stop)))
+			rc = tx_commit(st, &tx, res, err);
 		if (rc)
 			goto out;
 		if (r.date_last[0]) {
@@ -416,6 +461,8 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 			break;
 	}
 out:
+	tx_rollback(st, &tx);
+	sk_store_cache_kib(st, 0, NULL);
 	sk_tc_get_cancel(pending);
 	sk_tc_envelope_clear(&next_env);
 	if (have_r)

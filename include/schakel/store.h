@@ -70,6 +70,17 @@ sk_err sk_store_begin(sk_store *st, sk_error *err);
 sk_err sk_store_commit(sk_store *st, sk_error *err);
 void sk_store_rollback(sk_store *st);
 
+#define SK_STORE_CACHE_KIB 32768 /* a connection's page cache unless raised */
+
+/*
+ * Set this connection's page cache limit (KiB; 0 = SK_STORE_CACHE_KIB).
+ * Bulk writers raise it while they run: with more objects than the cache
+ * holds, inserts into the random-key indexes (ids are UUIDs) evict dirty
+ * pages mid-transaction and re-read them, writing each page many times.
+ * The cache fills only as pages are used; lowering it frees the rest.
+ */
+sk_err sk_store_cache_kib(sk_store *st, size_t kib, sk_error *err);
+
 /* --- collections -------------------------------------------------------- */
 
 typedef struct sk_collection {

@@ -33,6 +33,7 @@
 typedef struct sk_sync_opts {
 	size_t page_limit;        /* limit= per GET (0 = 1000) */
 	size_t max_pages;         /* per pull (0 = 100000) */
+	size_t tx_objects;        /* objects per pull transaction (0 = 50000; also <= 2 s) */
 	size_t push_batch;        /* objects per POST (0 = 500) */
 	size_t max_body;          /* largest response (0 = client default) */
 	long timeout_s;           /* per transfer (0 = 300) */

@@ -49,8 +49,10 @@ def run(a, b, R):
 
     killed = 0
     for attempt in range(3):
+        # transactions of 5 pages: the kills land inside and between them
         p = subprocess.Popen([BIN, "--db", b.db, "serve", "--listen", "127.0.0.1:0"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             env=dict(os.environ, SCHAKEL_SYNC_TX="1000"))
         p.stdout.readline()
         deadline = time.time() + 60
         while time.time() < deadline:  # wait until the sync is under way
