@@ -229,6 +229,7 @@ struct sk_store {
 	int64_t prov_first, prov_last; /* new versions from origin awaiting provenance rows */
 	sk_err prov_rc;                /* a failed flush outside sk_store_put: fails the commit */
 	sk_error prov_err;
+	struct ckpt *ckpt; /* the checkpointing thread of sk_store_bulk, or NULL */
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)
@@ -448,10 +449,13 @@ out:
 	return SK_OK;
 }
 
+static void ckpt_stop(sk_store *st);
+
 void sk_store_close(sk_store *st)
 {
 	if (!st)
 		return;
+	ckpt_stop(st);
 	if (st->in_tx)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	for (int i = 0; i < S__COUNT; i++)
@@ -498,6 +502,108 @@ sk_err sk_store_cache_kib(sk_store *st, size_t kib, sk_error *err)
 	char q[64];
 	snprintf(q, sizeof(q), "PRAGMA cache_size=-%zu", kib ? kib : (size_t)SK_STORE_CACHE_KIB);
 	return sk_store_exec(st, q, err);
+}
+
+/* --- bulk writing: checkpoints on a thread of their own ----------------- */
+
+#define CKPT_FRAMES 1000 /* SQLite's default autocheckpoint threshold */
+
+typedef struct ckpt {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool due, stop;
+	sqlite3 *db; /* the thread's own connection */
+} ckpt;
+
+static void *ckpt_main(void *ud)
+{
+	ckpt *c = ud;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->due && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (!c->due)
+			break;
+		c->due = false;
+		pthread_mutex_unlock(&c->mu);
+		/* PASSIVE: copies what is committed, never waits for the writer */
+		sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* After each commit (on the committing thread): wake the checkpointer. */
+static int ckpt_hook(void *ud, sqlite3 *db, const char *name, int frames)
+{
+	ckpt *c = ud;
+	(void)db;
+	(void)name;
+	if (frames >= CKPT_FRAMES) {
+		pthread_mutex_lock(&c->mu);
+		c->due = true;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+	}
+	return SQLITE_OK;
+}
+
+static void ckpt_stop(sk_store *st)
+{
+	ckpt *c = st->ckpt;
+	if (!c)
+		return;
+	sqlite3_wal_autocheckpoint(st->db, CKPT_FRAMES); /* the default hook again */
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->th, NULL);
+	sqlite3_close_v2(c->db);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c);
+	st->ckpt = NULL;
+}
+
+static void ckpt_start(sk_store *st)
+{
+	const char *path = sqlite3_db_filename(st->db, "main");
+	ckpt *c = calloc(1, sizeof(*c));
+
+	if (!c || !path || !*path)
+		goto fail;
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (pthread_create(&c->th, NULL, ckpt_main, c)) {
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cv);
+		goto fail;
+	}
+	st->ckpt = c;
+	sqlite3_wal_hook(st->db, ckpt_hook, c);
+	return;
+fail:
+	if (c)
+		sqlite3_close_v2(c->db);
+	free(c);
+}
+
+sk_err sk_store_bulk(sk_store *st, bool on, size_t cache_kib, sk_error *err)
+{
+	if (!on) {
+		ckpt_stop(st);
+		return sk_store_cache_kib(st, 0, err);
+	}
+	if (!st->ckpt)
+		ckpt_start(st);
+	return sk_store_cache_kib(st, cache_kib, err);
 }
 
 void sk_store_rollback(sk_store *st)

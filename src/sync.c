@@ -29,7 +29,8 @@
  */
 #define PULL_TX_OBJECTS 50000
 #define PULL_TX_US 2000000
-#define PULL_CACHE_KIB (128 * 1024) /* page cache while pulling (sk_store_cache_kib) */
+#define PULL_CACHE_KIB (128 * 1024) /* page cache while pulling (sk_store_bulk) */
+#define PULL_BULK_OBJECTS 5000     /* a pull this large (or of several pages) is bulk */
 #define DEFAULT_PUSH_BATCH 500
 #define PUSH_MAX_BYTES ((size_t)8 << 20)
 #define ENQUEUE_CHUNK 2000
@@ -360,6 +361,7 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 	sk_tc_async *pending = NULL; /* the next page's GET, running while this one is stored */
 	sk_tc_envelope next_env = {0}; /* pending's envelope, scanned on its thread */
 	pull_tx tx = {0};
+	bool bulk = false;
 	uint64_t tx_objects = o->tx_objects ? o->tx_objects : PULL_TX_OBJECTS;
 	sk_tc_resp r;
 	bool have_r = false;
@@ -380,8 +382,7 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = page_url(p, &url, &base, limit, after, NULL, err)) ||
-	    (rc = sk_store_cache_kib(st, PULL_CACHE_KIB, err)))
+	if ((rc = page_url(p, &url, &base, limit, after, NULL, err)))
 		goto out;
 	for (size_t page = 0;; page++) {
 		sk_tc_envelope env;
@@ -440,6 +441,10 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 		if (!rc && more && page + 1 < max_pages &&
 		    !(rc = page_url(p, &url, &base, limit, after, next, err)))
 			rc = sk_tc_get_start(c, url.data, scan_ahead, &next_env, &pending, err);
+		/* more than a page or so: a bigger cache, checkpoints off this thread */
+		if (!rc && !bulk && (pending || env.nobjects >= PULL_BULK_OBJECTS) &&
+		    !(rc = sk_store_bulk(st, true, PULL_CACHE_KIB, err)))
+			bulk = true;
 		if (!rc)
 			rc = store_page(st, p, rx, &r, &env, src_added, &tx, err);
 		sk_tc_envelope_clear(&env);
@@ -462,7 +467,8 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 	}
 out:
 	tx_rollback(st, &tx);
-	sk_store_cache_kib(st, 0, NULL);
+	if (bulk)
+		sk_store_bulk(st, false, 0, NULL);
 	sk_tc_get_cancel(pending);
 	sk_tc_envelope_clear(&next_env);
 	if (have_r)

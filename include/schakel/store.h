@@ -81,6 +81,15 @@ void sk_store_rollback(sk_store *st);
  */
 sk_err sk_store_cache_kib(sk_store *st, size_t kib, sk_error *err);
 
+/*
+ * Bulk writing on this connection (on = true, with a page cache of
+ * cache_kib) until called with on = false: the WAL is checkpointed by a
+ * thread with a connection of its own, after each commit that leaves
+ * more than 1,000 pages in it, instead of by the committing thread.  If
+ * that thread cannot start, the committing thread checkpoints as usual.
+ */
+sk_err sk_store_bulk(sk_store *st, bool on, size_t cache_kib, sk_error *err);
+
 /* --- collections -------------------------------------------------------- */
 
 typedef struct sk_collection {
