@@ -391,7 +391,8 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 		bool more;
 
 		if (o->stop && *o->stop) {
-			rc = sk_error_set(err, SK_EINTERRUPTED, "%s: stopped", p->name);
+			if (!(rc = tx_commit(st, &tx, res, err))) /* keep what is stored */
+				rc = sk_error_set(err, SK_EINTERRUPTED, "%s: stopped", p->name);
 			goto out;
 		}
 		if (pending) {
@@ -408,8 +409,12 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 		have_r = true;
 		res->requests++;
 		if (rc) {
+			/* the pages stored so far are good: keep them and their cursor */
+			sk_error e2;
 			sk_tc_envelope_clear(&env);
 			sk_error_prefix(err, "peer %s", p->name);
+			if (tx_commit(st, &tx, res, &e2) && err)
+				*err = e2;
 			goto out;
 		}
 		res->pages++;
