@@ -177,8 +177,8 @@ static const char *const migrations[] = {
      * reads object_markings by marking: its index only cost every insert
      * (5% of an import); the primary key (ver, marking, granular) stays.
      */
-    "DROP TRIGGER IF EXISTS indicators_put;"
-    "DROP INDEX IF EXISTS object_markings_marking;",
+    ("DROP TRIGGER IF EXISTS indicators_put;"
+     "DROP INDEX IF EXISTS object_markings_marking;"),
 };
 
 enum stmt_id {

@@ -4,11 +4,12 @@
  * Pull: GET the peer collection's objects with added_after = the durable
  * cursor (the last X-TAXII-Date-Added-Last seen), following `next` (or, when
  * a server gives none, added_after = the page's X-TAXII-Date-Added-Last)
- * until `more` is false.  Each page is stored in one transaction with its
- * provenance (peer, arrival, source date_added) and the cursor it reached:
- * after a crash the next run starts right after the last stored page.  The
- * next page's GET runs on a second thread while a page is stored.  With
- * nothing new a sync is one request.
+ * until `more` is false.  Pages are stored with their provenance (peer,
+ * arrival, source date_added), each with the cursor it reached, in write
+ * transactions of up to tx_objects objects or 2 s: after a crash the next
+ * run starts right after the last committed page.  The next page's GET
+ * runs on a second thread while a page is stored.  With nothing new a sync
+ * is one request.
  *
  * Push: versions in the peer's local collection that the onward-sharing rule
  * lets go to that peer (docs/sharing-policy.md) are queued in a durable
