@@ -29,7 +29,10 @@ while [ ! -s "$D/url" ]; do sleep 0.05; done
 URL=$(sed 's|listening on ||; s|/taxii2/||' "$D/url")
 echo "$TOK" | "$BIN" --db "$D/b.db" peer add A "$URL/" --api-root /api/ --collection share \
   --auth token --secret-stdin --identity "$AID" --local-collection inbox --pull 2>/dev/null
-echo "pull (B from A, page $PAGE):"
-SCHAKEL_SYNC_PAGE=$PAGE "$BIN" --db "$D/b.db" peer sync A
+echo "pull (B from A, page $PAGE; load: $(cut -d' ' -f1-3 /proc/loadavg)):"
+# the puller's CPU time (all its threads) when GNU time is there: less noisy than wall time
+TIME=
+[ -x /usr/bin/time ] && TIME="/usr/bin/time -f cpu_%Us_user_%Ss_sys_%MKB_maxrss"
+SCHAKEL_SYNC_PAGE=$PAGE $TIME "$BIN" --db "$D/b.db" peer sync A
 echo "no-op incremental syncs:"
 for i in 1 2 3 4 5; do SCHAKEL_SYNC_PAGE=$PAGE "$BIN" --db "$D/b.db" peer sync A; done

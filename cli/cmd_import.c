@@ -5,10 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
 #include "schakel/import.h"
+
+/* files this large are imported in the store's bulk mode (sk_store_bulk) */
+#define BULK_BYTES ((off_t)4 << 20)
+#define BULK_CACHE_KIB (128 * 1024)
 
 static void on_reject(void *ud, const char *where, const char *msg)
 {
@@ -60,7 +65,7 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 	const char *coll_name = "default";
 	sk_import_opts o = {0};
 	sk_collection coll = {0};
-	bool quiet = false;
+	bool quiet = false, bulk = false;
 	int exit_code = EXIT_OK, c;
 	sk_store *st;
 	sk_error err;
@@ -113,9 +118,18 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 		o.on_progress = cli_progress;
 
 	for (int i = optind; i < argc; i++) {
+		struct stat sb;
 		sk_import_stats s;
 		double t0 = now_s();
 		memset(&s, 0, sizeof(s));
+		/* a file is read ahead on a second thread; stdin is not (a strict
+		 * failure must not wait for more input) */
+		o.pipeline = strcmp(argv[i], "-") != 0;
+		/* a large file: bigger page cache, checkpoints off this thread */
+		if (!bulk && o.pipeline && !stat(argv[i], &sb) && sb.st_size >= BULK_BYTES) {
+			sk_error e2;
+			bulk = sk_store_bulk(st, true, BULK_CACHE_KIB, &e2) == SK_OK;
+		}
 		rc = sk_import_file(st, argv[i], &o, &s, &err);
 		cli_progress_done();
 		if (rc) {

@@ -213,8 +213,11 @@ int cmd_peer(cli_ctx *ctx, int argc, char **argv)
 					  .low_speed_s = timeout};
 			sk_sync_result r;
 			const char *pl = getenv("SCHAKEL_SYNC_PAGE");
+			const char *tx = getenv("SCHAKEL_SYNC_TX");
 			if (pl)
 				o.page_limit = (size_t)strtoul(pl, NULL, 10);
+			if (tx)
+				o.tx_objects = (size_t)strtoul(tx, NULL, 10);
 			int64_t t0 = sk_ts_now_us();
 			sk_err e = sk_sync_peer(st, argv[2], &o, &r, &err);
 			double secs = (double)(sk_ts_now_us() - t0) / 1e6;

@@ -184,6 +184,9 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	}
 	if (sync) {
 		sk_sync_opts so = {.db_path = ctx->db};
+		const char *tx = getenv("SCHAKEL_SYNC_TX"); /* tuning and tests */
+		if (tx)
+			so.tx_objects = (size_t)strtoul(tx, NULL, 10);
 		if (sk_scheduler_start(ctx->db, &so, &sched, &err)) {
 			cli_err("serve: %s", err.msg);
 			sk_httpd_stop(h);

@@ -4,6 +4,7 @@
  */
 #include "schakel/import.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,78 +52,288 @@ static void unwind(sk_import_stats *s, const sk_import_stats *snap)
 	}
 }
 
-static void where(char *out, size_t n, const sk_reader *rd, const sk_jitem *it)
+/*
+ * One input element, framed, parsed and validated, waiting to be stored.
+ * With o->pipeline a second thread prepares elements into a ring of these
+ * while the caller's thread stores the earlier ones.
+ */
+typedef struct elem {
+	sk_err frc;     /* the framer's error: the input ends here */
+	bool have;      /* false: the input ended cleanly */
+	sk_error ferr;  /* with frc */
+	uint64_t index; /* position in the container */
+	char loc[512];  /* "file:line (offset N)" */
+	char *text;     /* the minified element (own copy when pipelined) */
+	size_t len, cap;
+	sk_jdoc *doc;
+	const sk_jval *obj; /* parsed element, or NULL (not JSON) */
+	sk_err vrc;         /* SK_OK: obj is a valid STIX object described by info */
+	sk_stix_info info;
+	sk_error verr; /* why not */
+} elem;
+
+#define PIPE_SLOTS 64
+#define PIPE_BYTES ((size_t)4 << 20) /* element text prepared ahead (at least one element) */
+#define SLOT_KEEP ((size_t)1 << 20)  /* larger element copies are freed once stored */
+
+typedef struct feed {
+	sk_reader *rd;
+	sk_jstream *js;
+	const sk_import_opts *o;
+	int max_depth;
+	size_t max_element;
+	elem ring[PIPE_SLOTS];
+	size_t nslots; /* 1 when not pipelined */
+	elem *held;    /* handed out, not yet released */
+	bool threaded; /* the producer thread runs */
+	bool copies;   /* elements are copied out of the stream (pipelined) */
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_space, cv_ready;
+	size_t head, tail; /* elements released / prepared so far */
+	size_t bytes;      /* text of prepared, unreleased elements */
+	bool quit;         /* the consumer has stopped */
+	/*
+	 * Who sleeps, and is woken only once the ring is half drained (or a
+	 * batch is ready): waking the other thread per element costs a context
+	 * switch per element when the cores are busy.
+	 */
+	bool prod_waits, cons_waits;
+	uint64_t framed;   /* for on_progress on the producer's side */
+} feed;
+
+static void prepare(feed *f, elem *e)
 {
-	snprintf(out, n, "%s:%llu (offset %llu)", sk_reader_name(rd), (unsigned long long)it->line,
-		 (unsigned long long)it->offset);
+	sk_jitem it;
+
+	e->obj = NULL;
+	e->vrc = SK_OK;
+	e->len = 0;
+	e->frc = sk_jstream_next(f->js, &it, &e->have, &e->ferr);
+	if (e->frc || !e->have)
+		return;
+	e->index = it.index;
+	snprintf(e->loc, sizeof(e->loc), "%s:%llu (offset %llu)", sk_reader_name(f->rd),
+		 (unsigned long long)it.line, (unsigned long long)it.offset);
+	if (!f->copies) {
+		e->text = (char *)it.json; /* valid until the next element */
+	} else {
+		if (it.len + 1 > e->cap) {
+			char *t = realloc(e->text, it.len + 1);
+			if (!t) {
+				e->frc = sk_error_set(&e->ferr, SK_ENOMEM, "out of memory");
+				return;
+			}
+			e->text = t;
+			e->cap = it.len + 1;
+		}
+		memcpy(e->text, it.json, it.len + 1);
+	}
+	e->len = it.len;
+	if (!e->doc && sk_json_doc_new(f->max_element * 4, f->max_depth, &e->doc)) {
+		e->frc = sk_error_set(&e->ferr, SK_ENOMEM, "out of memory");
+		return;
+	}
+	if ((e->vrc = sk_json_parse(e->doc, e->text, e->len, &e->obj, &e->verr))) {
+		sk_error_prefix(&e->verr, "malformed JSON in element %llu",
+				(unsigned long long)it.index);
+		e->obj = NULL;
+		memset(&e->info, 0, sizeof(e->info));
+		return;
+	}
+	e->vrc = sk_stix_validate(e->obj, &e->info, &e->verr);
 }
 
-sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
-			sk_import_stats *stats, sk_error *err)
+static void *producer(void *ud)
+{
+	feed *f = ud;
+	for (;;) {
+		elem *e;
+		bool last;
+		pthread_mutex_lock(&f->mu);
+		while (!f->quit && (f->tail - f->head == f->nslots ||
+				    (f->tail > f->head && f->bytes >= PIPE_BYTES))) {
+			f->prod_waits = true;
+			pthread_cond_wait(&f->cv_space, &f->mu);
+		}
+		if (f->quit) {
+			pthread_mutex_unlock(&f->mu);
+			return NULL;
+		}
+		e = &f->ring[f->tail % f->nslots];
+		pthread_mutex_unlock(&f->mu);
+		prepare(f, e);
+		last = e->frc || !e->have;
+		pthread_mutex_lock(&f->mu);
+		f->tail++;
+		f->bytes += e->len;
+		if (f->cons_waits && (last || f->tail - f->head >= f->nslots / 4 ||
+				      f->bytes >= PIPE_BYTES / 4)) {
+			f->cons_waits = false;
+			pthread_cond_signal(&f->cv_ready);
+		}
+		pthread_mutex_unlock(&f->mu);
+		if (last)
+			return NULL;
+		/* the reader is this thread's: report progress from here */
+		if (f->o->on_progress && (++f->framed & 255) == 0)
+			f->o->on_progress(f->o->ud, f->rd, f->framed);
+	}
+}
+
+static void release(feed *f)
+{
+	elem *e = f->held;
+	if (!e)
+		return;
+	f->held = NULL;
+	if (!f->threaded)
+		return;
+	if (e->cap > SLOT_KEEP) {
+		free(e->text);
+		e->text = NULL;
+		e->cap = 0;
+	}
+	pthread_mutex_lock(&f->mu);
+	f->head++;
+	f->bytes -= e->len;
+	if (f->prod_waits && f->tail - f->head <= f->nslots / 2 && f->bytes <= PIPE_BYTES / 2) {
+		f->prod_waits = false;
+		pthread_cond_signal(&f->cv_space);
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* The next element, in input order (the previous one is released). */
+static elem *next_elem(feed *f)
+{
+	elem *e;
+	release(f);
+	if (!f->threaded) {
+		prepare(f, &f->ring[0]);
+		return f->held = &f->ring[0];
+	}
+	pthread_mutex_lock(&f->mu);
+	while (f->head == f->tail) {
+		f->cons_waits = true;
+		pthread_cond_wait(&f->cv_ready, &f->mu);
+	}
+	e = &f->ring[f->head % f->nslots];
+	pthread_mutex_unlock(&f->mu);
+	return f->held = e;
+}
+
+static sk_err feed_start(feed *f, sk_reader *rd, const sk_import_opts *o)
 {
 	sk_jstream_opts jo = {
 	    .max_element = o->max_element ? o->max_element : SK_IMPORT_DEFAULT_MAX_ELEMENT,
 	    .max_depth = o->max_depth,
 	};
-	size_t batch = o->strict ? SIZE_MAX : (o->batch ? o->batch : SK_IMPORT_DEFAULT_BATCH);
-	sk_jstream *js = NULL;
-	sk_jdoc *doc = NULL;
+	memset(f, 0, sizeof(*f));
+	f->rd = rd;
+	f->o = o;
+	f->max_element = jo.max_element;
+	f->max_depth = o->max_depth;
+	f->nslots = o->pipeline ? PIPE_SLOTS : 1;
+	if (sk_jstream_new(rd, &jo, &f->js))
+		return SK_ENOMEM;
+	if (!o->pipeline)
+		return SK_OK;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv_space, NULL);
+	pthread_cond_init(&f->cv_ready, NULL);
+	f->threaded = f->copies = true;
+	if (pthread_create(&f->th, NULL, producer, f)) {
+		/* no thread: carry on without one */
+		f->threaded = f->copies = false;
+		f->nslots = 1;
+		pthread_mutex_destroy(&f->mu);
+		pthread_cond_destroy(&f->cv_space);
+		pthread_cond_destroy(&f->cv_ready);
+	}
+	return SK_OK;
+}
+
+/* Stop the producer (if any) and wait for it; the stream is the caller's again. */
+static void feed_stop(feed *f)
+{
+	if (!f->threaded)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->quit = true;
+	pthread_cond_signal(&f->cv_space);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->th, NULL);
+	pthread_mutex_destroy(&f->mu);
+	pthread_cond_destroy(&f->cv_space);
+	pthread_cond_destroy(&f->cv_ready);
+	f->threaded = false;
+}
+
+static void feed_free(feed *f)
+{
+	feed_stop(f);
+	sk_jstream_free(f->js);
+	for (size_t i = 0; i < PIPE_SLOTS; i++) {
+		if (f->copies)
+			free(f->ring[i].text);
+		sk_json_doc_free(f->ring[i].doc);
+	}
+}
+
+sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
+			sk_import_stats *stats, sk_error *err)
+{
+	size_t batch = o->strict || o->in_tx ? SIZE_MAX
+					     : (o->batch ? o->batch : SK_IMPORT_DEFAULT_BATCH);
+	feed *f = malloc(sizeof(*f));
 	sk_import_stats *snap = NULL; /* counts at the start of the open batch */
 	size_t in_batch = 0;
 	bool in_tx = false;
 	sk_err rc;
 
-	if ((rc = sk_jstream_new(rd, &jo, &js)) ||
-	    (rc = sk_json_doc_new(jo.max_element * 4, jo.max_depth, &doc)) ||
-	    !(snap = malloc(sizeof(*snap)))) {
-		sk_jstream_free(js);
-		sk_json_doc_free(doc);
+	if (!f || feed_start(f, rd, o) || !(snap = malloc(sizeof(*snap)))) {
+		if (f)
+			feed_free(f);
+		free(f);
 		return sk_error_set(err, SK_ENOMEM, "%s: out of memory", sk_reader_name(rd));
 	}
 
 	for (;;) {
-		sk_jitem it;
-		bool have;
-		const sk_jval *obj = NULL;
-		sk_stix_info info;
-		sk_error oerr;
+		elem *e = next_elem(f);
+		const sk_jval *obj = e->obj;
+		const sk_stix_info *info = &e->info;
+		const sk_error *oerr = &e->verr;
+		const char *loc = e->loc;
 		sk_put_outcome outcome;
-		char loc[512];
 
-		rc = sk_jstream_next(js, &it, &have, err);
-		if (rc) {
+		if ((rc = e->frc)) {
+			if (err)
+				*err = e->ferr;
 			/* reader errors already name the input; framer errors do not */
 			if (!err || strncmp(err->msg, sk_reader_name(rd), strlen(sk_reader_name(rd))))
 				sk_error_prefix(err, "%s", sk_reader_name(rd));
 			goto out;
 		}
-		if (!have)
+		if (!e->have)
 			break;
 		stats->objects++;
-		where(loc, sizeof(loc), rd, &it);
-
-		if (sk_json_parse(doc, it.json, it.len, &obj, &oerr)) {
-			sk_error_prefix(&oerr, "malformed JSON in element %llu",
-					(unsigned long long)it.index);
-			info.type = NULL;
-			goto reject;
-		}
-		if ((rc = sk_stix_validate(obj, &info, &oerr)))
+		if (e->vrc)
 			goto reject;
 
 		if (!in_tx) {
-			if ((rc = sk_store_begin(st, err)))
+			if (!o->in_tx && (rc = sk_store_begin(st, err)))
 				goto out;
 			in_tx = true;
 			memcpy(snap, stats, sizeof(*snap));
 		}
-		rc = sk_store_put(st, o->cid, &info, it.json, it.len, &outcome, NULL, err);
+		rc = sk_store_put(st, o->cid, info, e->text, e->len, &outcome, NULL, err);
 		if (rc) {
 			sk_error_prefix(err, "%s", loc);
 			goto out;
 		}
 		{
-			sk_import_count *c = count_for(stats, info.type);
+			sk_import_count *c = count_for(stats, info->type);
 			switch (outcome) {
 			case SK_PUT_NEW:
 				c->stored++;
@@ -140,10 +351,10 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 		}
 		if (o->on_object) {
 			sk_import_event ev = {
-			    .index = it.index,
-			    .id = info.id,
-			    .spec = info.spec,
-			    .version = info.version,
+			    .index = e->index,
+			    .id = info->id,
+			    .spec = info->spec,
+			    .version = info->version,
 			    .outcome = outcome == SK_PUT_NEW     ? SK_IMPORT_NEW
 				       : outcome == SK_PUT_ADDED ? SK_IMPORT_ADDED
 								 : SK_IMPORT_DUPLICATE,
@@ -156,56 +367,59 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 			in_tx = false;
 			in_batch = 0;
 		}
-		if (o->on_progress && (stats->objects & 255) == 0)
+		if (o->on_progress && !f->threaded && (stats->objects & 255) == 0)
 			o->on_progress(o->ud, rd, stats->objects);
 		continue;
 
 	reject : {
 		/* the type as validation saw it, or as written, or "(not an object)" */
-		const char *type = obj ? info.type : NULL;
+		const char *type = obj ? info->type : NULL;
 		if (obj && !type)
 			type = sk_json_str(sk_json_get(obj, "type"));
 		sk_import_count *c = count_for(stats, type);
 		c->rejected++;
 		stats->rejected++;
 		if (o->on_reject)
-			o->on_reject(o->ud, loc, oerr.msg);
+			o->on_reject(o->ud, loc, oerr->msg);
 		if (o->on_object) {
 			const char *rid = obj ? sk_json_str(sk_json_get(obj, "id")) : NULL;
-			sk_import_event ev = {.index = it.index,
+			sk_import_event ev = {.index = e->index,
 					      .id = rid,
 					      .outcome = SK_IMPORT_REJECTED,
-					      .message = oerr.msg};
+					      .message = oerr->msg};
 			o->on_object(o->ud, &ev);
 		}
 		if (o->strict) {
 			rc = sk_error_set(err, SK_ESTIX, "%s: %s (--strict: nothing from this "
 							 "input was stored)",
-					  loc, oerr.msg);
+					  loc, oerr->msg);
 			goto out;
 		}
 		continue;
 	}
 	}
-	if (sk_jstream_values(js) == 0) {
+	feed_stop(f); /* the stream is this thread's again */
+	if (sk_jstream_values(f->js) == 0) {
 		rc = sk_error_set(err, SK_EJSON, "%s: empty input (no JSON value)",
 				  sk_reader_name(rd));
 		goto out;
 	}
 	if (in_tx) {
-		rc = sk_store_commit(st, err);
+		rc = o->in_tx ? SK_OK : sk_store_commit(st, err);
 		in_tx = false;
 	}
 out:
+	feed_stop(f);
 	if (in_tx) {
-		sk_store_rollback(st);
+		if (!o->in_tx)
+			sk_store_rollback(st);
 		unwind(stats, snap);
 	}
-	stats->bytes += sk_jstream_offset(js);
+	stats->bytes += sk_jstream_offset(f->js);
 	if (o->on_progress)
 		o->on_progress(o->ud, rd, stats->objects);
-	sk_jstream_free(js);
-	sk_json_doc_free(doc);
+	feed_free(f);
+	free(f);
 	free(snap);
 	return rc;
 }

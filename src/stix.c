@@ -312,6 +312,7 @@ sk_err sk_stix_validate(const sk_jval *obj, sk_stix_info *info, sk_error *err)
 	memset(info, 0, sizeof(*info));
 	if (!SKOBJ(obj))
 		return sk_error_set(err, SK_EINVAL, "element is not a JSON object");
+	info->obj = obj;
 
 	v = sk_json_get(obj, "id");
 	id = sk_json_str(v);

@@ -8,6 +8,7 @@
 #include "store_priv.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,16 @@ static const char *const migrations[] = {
     " FROM objects o WHERE o.type='indicator'"
     "  AND NOT EXISTS (SELECT 1 FROM objects y WHERE y.id=o.id AND y.version>o.version)"
     " ORDER BY o.ver ON CONFLICT(id) DO NOTHING;",
+    /*
+     * 5 -> 6: sk_store_put keeps the indicators table itself (every writer
+     * stores through it; S_UPS_IND).  With a trigger on objects, SQLite runs
+     * each insert of an object under a statement journal, copying every page
+     * the insert touches: two thirds of an import's instructions.  No query
+     * reads object_markings by marking: its index only cost every insert
+     * (5% of an import); the primary key (ver, marking, granular) stays.
+     */
+    ("DROP TRIGGER IF EXISTS indicators_put;"
+     "DROP INDEX IF EXISTS object_markings_marking;"),
 };
 
 enum stmt_id {
@@ -177,6 +188,7 @@ enum stmt_id {
 	S_MAX_DA,
 	S_INS_CO,
 	S_INS_PROV,
+	S_UPS_IND,
 	S__COUNT,
 };
 
@@ -189,8 +201,17 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_INS_MARK] = "INSERT OR IGNORE INTO object_markings(ver,marking,granular) VALUES(?1,?2,?3)",
     [S_MAX_DA] = "SELECT MAX(date_added) FROM collection_objects WHERE coll=?1",
     [S_INS_CO] = "INSERT OR IGNORE INTO collection_objects(coll,date_added,ver) VALUES(?1,?2,?3)",
+    /* the versions ?1..?2, all stored since the last flush with the current origin */
     [S_INS_PROV] = ("INSERT OR IGNORE INTO provenance(ver,peer,source,arrived,source_added)"
-		    " VALUES(?1,?2,?3,?4,?5)"),
+		    " SELECT ver,?3,?4,?5,?6 FROM objects WHERE ver BETWEEN ?1 AND ?2"),
+    /* the newest version of an indicator id (any spec); on a tie the first stored stays */
+    [S_UPS_IND] = ("INSERT INTO indicators(ver,id,version,revoked,pattern,pattern_type,"
+		   "valid_from,valid_until,subdomains) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+		   " ON CONFLICT(id) DO UPDATE SET ver=excluded.ver, version=excluded.version,"
+		   " revoked=excluded.revoked, pattern=excluded.pattern,"
+		   " pattern_type=excluded.pattern_type, valid_from=excluded.valid_from,"
+		   " valid_until=excluded.valid_until, subdomains=excluded.subdomains"
+		   " WHERE excluded.version>indicators.version"),
 };
 
 #define QCACHE_SLOTS 48 /* cached statements of sk_store_stmt_get (query shapes) */
@@ -205,6 +226,10 @@ struct sk_store {
 	int64_t da_last; /* that collection's last date_added */
 	sk_origin origin; /* where versions put now come from (borrowed strings) */
 	bool has_origin;
+	int64_t prov_first, prov_last; /* new versions from origin awaiting provenance rows */
+	sk_err prov_rc;                /* a failed flush outside sk_store_put: fails the commit */
+	sk_error prov_err;
+	struct ckpt *ckpt; /* the checkpointing thread of sk_store_bulk, or NULL */
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)
@@ -335,6 +360,18 @@ static sk_err migrate(sk_store *st, bool readonly, bool create, sk_error *err)
 	return rc;
 }
 
+/*
+ * Before SQLite's first use in this process: no global memory statistics
+ * (schakel reads none).  With them every allocation takes a process-wide
+ * mutex, and the Debian build has no lookaside, so each statement step does
+ * several.  Fails harmlessly if SQLite was already initialised.
+ */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+static void sqlite_config_once(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error *err)
 {
 	sk_store *st = calloc(1, sizeof(*st));
@@ -343,6 +380,7 @@ sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error 
 	sk_err rc = SK_OK;
 
 	*out = NULL;
+	pthread_once(&sqlite_once, sqlite_config_once);
 	if (!st)
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	if (create && !ro)
@@ -381,9 +419,9 @@ sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error 
 		goto out;
 	if ((rc = sk_store_exec(st,
 				"PRAGMA foreign_keys=ON;"
-				"PRAGMA temp_store=MEMORY;"
-				"PRAGMA cache_size=-32768;",
-				err)))
+				"PRAGMA temp_store=MEMORY;",
+				err)) ||
+	    (rc = sk_store_cache_kib(st, 0, err)))
 		goto out;
 	/*
 	 * An older database opened for reading (after an upgrade, `schakel
@@ -411,10 +449,13 @@ out:
 	return SK_OK;
 }
 
+static void ckpt_stop(sk_store *st);
+
 void sk_store_close(sk_store *st)
 {
 	if (!st)
 		return;
+	ckpt_stop(st);
 	if (st->in_tx)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	for (int i = 0; i < S__COUNT; i++)
@@ -425,19 +466,29 @@ void sk_store_close(sk_store *st)
 	free(st);
 }
 
+static sk_err flush_provenance(sk_store *st, sk_error *err);
+
 sk_err sk_store_begin(sk_store *st, sk_error *err)
 {
 	sk_err rc = sk_store_exec(st, "BEGIN IMMEDIATE", err);
 	if (!rc) {
 		st->in_tx = true;
 		st->da_cid = 0; /* another writer may have added since */
+		st->prov_first = st->prov_last = 0;
+		st->prov_rc = SK_OK;
 	}
 	return rc;
 }
 
 sk_err sk_store_commit(sk_store *st, sk_error *err)
 {
-	sk_err rc = sk_store_exec(st, "COMMIT", err);
+	sk_err rc = st->prov_rc;
+	if (rc)
+		sk_error_set(err, rc, "%s", st->prov_err.msg);
+	else
+		rc = flush_provenance(st, err);
+	if (!rc)
+		rc = sk_store_exec(st, "COMMIT", err);
 	if (rc) {
 		sk_store_rollback(st);
 		return rc;
@@ -446,11 +497,122 @@ sk_err sk_store_commit(sk_store *st, sk_error *err)
 	return SK_OK;
 }
 
+sk_err sk_store_cache_kib(sk_store *st, size_t kib, sk_error *err)
+{
+	char q[64];
+	snprintf(q, sizeof(q), "PRAGMA cache_size=-%zu", kib ? kib : (size_t)SK_STORE_CACHE_KIB);
+	return sk_store_exec(st, q, err);
+}
+
+/* --- bulk writing: checkpoints on a thread of their own ----------------- */
+
+#define CKPT_FRAMES 1000 /* SQLite's default autocheckpoint threshold */
+
+typedef struct ckpt {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool due, stop;
+	sqlite3 *db; /* the thread's own connection */
+} ckpt;
+
+static void *ckpt_main(void *ud)
+{
+	ckpt *c = ud;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->due && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (!c->due)
+			break;
+		c->due = false;
+		pthread_mutex_unlock(&c->mu);
+		/* PASSIVE: copies what is committed, never waits for the writer */
+		sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* After each commit (on the committing thread): wake the checkpointer. */
+static int ckpt_hook(void *ud, sqlite3 *db, const char *name, int frames)
+{
+	ckpt *c = ud;
+	(void)db;
+	(void)name;
+	if (frames >= CKPT_FRAMES) {
+		pthread_mutex_lock(&c->mu);
+		c->due = true;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+	}
+	return SQLITE_OK;
+}
+
+static void ckpt_stop(sk_store *st)
+{
+	ckpt *c = st->ckpt;
+	if (!c)
+		return;
+	sqlite3_wal_autocheckpoint(st->db, CKPT_FRAMES); /* the default hook again */
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->th, NULL);
+	sqlite3_close_v2(c->db);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c);
+	st->ckpt = NULL;
+}
+
+static void ckpt_start(sk_store *st)
+{
+	const char *path = sqlite3_db_filename(st->db, "main");
+	ckpt *c = calloc(1, sizeof(*c));
+
+	if (!c || !path || !*path)
+		goto fail;
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (pthread_create(&c->th, NULL, ckpt_main, c)) {
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cv);
+		goto fail;
+	}
+	st->ckpt = c;
+	sqlite3_wal_hook(st->db, ckpt_hook, c);
+	return;
+fail:
+	if (c)
+		sqlite3_close_v2(c->db);
+	free(c);
+}
+
+sk_err sk_store_bulk(sk_store *st, bool on, size_t cache_kib, sk_error *err)
+{
+	if (!on) {
+		ckpt_stop(st);
+		return sk_store_cache_kib(st, 0, err);
+	}
+	if (!st->ckpt)
+		ckpt_start(st);
+	return sk_store_cache_kib(st, cache_kib, err);
+}
+
 void sk_store_rollback(sk_store *st)
 {
 	if (st->in_tx)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_tx = false;
+	st->prov_first = st->prov_last = 0;
+	st->prov_rc = SK_OK;
 	st->da_cid = 0;
 }
 
@@ -765,27 +927,76 @@ static sk_err put_markings(sk_store *st, int64_t ver, const sk_stix_info *info, 
 	return SK_OK;
 }
 
-/* First arrival of version ver from st->origin (same transaction as the object). */
-static sk_err put_provenance(sk_store *st, int64_t ver, sk_error *err)
+static void bind_str(sqlite3_stmt *s, int i, const sk_jval *v)
 {
+	if (v && v->type == SK_JSTRING)
+		sqlite3_bind_text(s, i, v->u.s, (int)v->n, SQLITE_STATIC);
+}
+
+/*
+ * A new version of an indicator: the indicators table's row for its id
+ * (what the matcher compiles) moves to it unless a newer one is there.
+ */
+static sk_err put_indicator(sk_store *st, int64_t ver, const sk_stix_info *info, sk_error *err)
+{
+	const sk_jval *o = info->obj;
 	sqlite3_stmt *s;
-	sk_err rc = get_stmt(st, S_INS_PROV, &s, err);
-	if (rc)
+	sk_err rc;
+
+	if (!o)
+		return sk_error_set(err, SK_EINVAL, "%s: stored without validation", info->id);
+	if ((rc = get_stmt(st, S_UPS_IND, &s, err)))
 		return rc;
 	sqlite3_bind_int64(s, 1, ver);
-	sqlite3_bind_text(s, 2, st->origin.peer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, st->origin.rx, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, sk_ts_now_us());
+	sqlite3_bind_text(s, 2, info->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, info->version, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, info->revoked);
+	bind_str(s, 5, sk_json_get(o, "pattern"));
+	bind_str(s, 6, sk_json_get(o, "pattern_type"));
+	bind_str(s, 7, sk_json_get(o, "valid_from"));
+	bind_str(s, 8, sk_json_get(o, "valid_until"));
+	sqlite3_bind_int(s, 9, sk_json_is(sk_json_get(o, "x_schakel_subdomains"), SK_JTRUE));
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return sk_store_dberr(st, err, "indicators");
+	sqlite3_reset(s);
+	return SK_OK;
+}
+
+/*
+ * The provenance rows (first arrival from st->origin) of the new versions
+ * put since the last flush, in one statement.  Those versions have
+ * consecutive row ids: the write lock is held, and a put without an origin
+ * or a change of origin flushes first.  Runs before every commit, so rows
+ * and versions share their transaction.
+ */
+static sk_err flush_provenance(sk_store *st, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc;
+
+	if (!st->prov_first)
+		return SK_OK;
+	if ((rc = get_stmt(st, S_INS_PROV, &s, err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, st->prov_first);
+	sqlite3_bind_int64(s, 2, st->prov_last);
+	sqlite3_bind_text(s, 3, st->origin.peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, st->origin.rx, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, sk_ts_now_us());
 	if (st->origin.source_added > 0)
-		sqlite3_bind_int64(s, 5, st->origin.source_added);
+		sqlite3_bind_int64(s, 6, st->origin.source_added);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sk_store_dberr(st, err, "provenance");
 	sqlite3_reset(s);
+	st->prov_first = st->prov_last = 0;
 	return SK_OK;
 }
 
 void sk_store_set_origin(sk_store *st, const sk_origin *o)
 {
+	if (st->prov_first && !st->prov_rc)
+		st->prov_rc = flush_provenance(st, &st->prov_err);
+	st->prov_first = st->prov_last = 0;
 	st->has_origin = o != NULL;
 	if (o)
 		st->origin = *o;
@@ -827,6 +1038,8 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 
 	if (!st->in_tx)
 		return sk_error_set(err, SK_EINVAL, "sk_store_put outside a transaction");
+	if (!st->has_origin && st->prov_first && (rc = flush_provenance(st, err)))
+		return rc;
 	/*
 	 * Insert first and look the version up only on conflict: new versions
 	 * (the common case on import) then cost one index descent, not two.
@@ -857,8 +1070,13 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 		is_new = true;
 		if ((rc = put_markings(st, ver, info, err)))
 			return rc;
-		if (st->has_origin && (rc = put_provenance(st, ver, err)))
+		if (!strcmp(info->type, "indicator") && (rc = put_indicator(st, ver, info, err)))
 			return rc;
+		if (st->has_origin) {
+			if (!st->prov_first)
+				st->prov_first = ver;
+			st->prov_last = ver;
+		}
 	} else {
 		if ((rc = get_stmt(st, S_FIND_VER, &s, err)))
 			return rc;

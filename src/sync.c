@@ -21,6 +21,16 @@
 
 #define DEFAULT_PAGE 1000
 #define DEFAULT_MAX_PAGES 100000
+/*
+ * A pull commits after this many objects or this long, whichever comes
+ * first (and at its end): bigger transactions write each page of the
+ * random-key indexes fewer times; the bound keeps other writers of the
+ * store (TAXII POSTs, other peers) from waiting long for the write lock.
+ */
+#define PULL_TX_OBJECTS 50000
+#define PULL_TX_US 2000000
+#define PULL_CACHE_KIB (128 * 1024) /* page cache while pulling (sk_store_bulk) */
+#define PULL_BULK_OBJECTS 5000     /* a pull this large (or of several pages) is bulk */
 #define DEFAULT_PUSH_BATCH 500
 #define PUSH_MAX_BYTES ((size_t)8 << 20)
 #define ENQUEUE_CHUNK 2000
@@ -186,25 +196,21 @@ static const char *http_reason(long status)
 
 /* --- pull ------------------------------------------------------------------- */
 
+/* A page's outcome and the cursor it reached, inside the page's transaction. */
 static sk_err save_pull(sk_store *st, int64_t pid, const char *cursor, uint64_t stored,
-			uint64_t sightings, int64_t source_added, int64_t now, uint64_t reqs,
-			sk_error *err)
+			uint64_t sightings, int64_t source_added, int64_t now, sk_error *err)
 {
 	static const char q[] =
 	    "UPDATE peer_state SET pull_cursor=coalesce(?2, pull_cursor),"
 	    " objects_in=objects_in+?3, sightings_in=sightings_in+?4,"
 	    " share_us_sum=share_us_sum+?5, share_n=share_n+?6,"
-	    " last_source_added=coalesce(?7, last_source_added), requests=requests+?8"
+	    " last_source_added=coalesce(?7, last_source_added)"
 	    " WHERE pid=?1";
 	sqlite3_stmt *s = NULL;
-	sk_err rc;
+	sk_err rc = SK_OK;
 
-	if ((rc = sk_store_begin(st, err)))
-		return rc;
-	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err)) {
-		sk_store_rollback(st);
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err))
 		return SK_EDB;
-	}
 	sqlite3_bind_int64(s, 1, pid);
 	if (cursor && *cursor)
 		sqlite3_bind_text(s, 2, cursor, -1, SQLITE_STATIC);
@@ -215,14 +221,9 @@ static sk_err save_pull(sk_store *st, int64_t pid, const char *cursor, uint64_t 
 	sqlite3_bind_int64(s, 6, source_added > 0 ? (int64_t)stored : 0);
 	if (source_added > 0)
 		sqlite3_bind_int64(s, 7, source_added);
-	sqlite3_bind_int64(s, 8, (int64_t)reqs);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = sk_store_dberr(st, err, "peer state");
 	sk_store_stmt_put(st, s);
-	if (!rc)
-		rc = sk_store_commit(st, err);
-	else
-		sk_store_rollback(st);
 	return rc;
 }
 
@@ -240,9 +241,115 @@ static sk_err load_cursor(sk_store *st, int64_t pid, char **cur, sk_error *err)
 	return SK_OK;
 }
 
-typedef struct pull_page {
-	uint64_t sightings;
-} pull_page;
+/* The URL of a page: limit, the chain's added_after, the `next` token. */
+static sk_err page_url(const sk_peer *p, sk_buf *url, const sk_buf *base, size_t limit,
+		       const char *after, const char *next, sk_error *err)
+{
+	sk_buf_reset(url);
+	if (sk_buf_printf(url, "%s?limit=%zu", base->data, limit) ||
+	    (after && (sk_buf_puts(url, "&added_after=") || sk_tc_url_escape(url, after))) ||
+	    (next && (sk_buf_puts(url, "&next=") || sk_tc_url_escape(url, next))))
+		return sk_error_set(err, SK_ELIMIT, "%s: URL too long", p->name);
+	return SK_OK;
+}
+
+/* A response that should be a page of objects: its status, type and envelope. */
+static sk_err check_page(const sk_tc_resp *r, sk_tc_envelope *env, sk_error *err)
+{
+	memset(env, 0, sizeof(*env));
+	if (r->status != 200)
+		return sk_error_set(err, SK_EIO, "HTTP %ld (%s)", r->status,
+				    http_reason(r->status));
+	if (r->content_type[0] && !strstr(r->content_type, "json"))
+		return sk_error_set(err, SK_EINVAL, "not JSON (%s)", r->content_type);
+	return sk_tc_envelope_scan(r->body.data ? r->body.data : "", r->body.len, env, err);
+}
+
+/* The next page's envelope, scanned on its GET's thread. */
+static sk_err scan_ahead(void *ud, const sk_tc_resp *r, sk_error *err)
+{
+	return check_page(r, ud, err);
+}
+
+/*
+ * The open write transaction of a pull: pages are stored into it, each with
+ * the cursor it reached, until it is committed (so after a crash the store
+ * holds some pages and the cursor of the last of them, or neither).  Counts
+ * reach the caller's result only with the commit.
+ */
+typedef struct pull_tx {
+	bool open;
+	int64_t began;               /* µs */
+	uint64_t objects;            /* elements stored in it */
+	uint64_t received, stored, rejected;
+} pull_tx;
+
+static sk_err tx_commit(sk_store *st, pull_tx *tx, sk_sync_result *res, sk_error *err)
+{
+	sk_err rc;
+	if (!tx->open)
+		return SK_OK;
+	tx->open = false;
+	if ((rc = sk_store_commit(st, err)))
+		return rc;
+	res->received += tx->received;
+	res->stored += tx->stored;
+	res->rejected += tx->rejected;
+	return SK_OK;
+}
+
+static void tx_rollback(sk_store *st, pull_tx *tx)
+{
+	if (tx->open)
+		sk_store_rollback(st);
+	tx->open = false;
+}
+
+/* Store one page and the cursor it reached into the pull's transaction. */
+static sk_err store_page(sk_store *st, const sk_peer *p, const char *rx, const sk_tc_resp *r,
+			 const sk_tc_envelope *env, int64_t src_added, pull_tx *tx, sk_error *err)
+{
+	sk_import_stats stats;
+	uint64_t sightings = 0;
+	sk_err rc;
+
+	memset(&stats, 0, sizeof(stats));
+	if (!env->nobjects && !r->date_last[0])
+		return SK_OK; /* nothing to store (the request is counted by sk_sync_peer) */
+	if (!tx->open) {
+		if ((rc = sk_store_begin(st, err)))
+			return rc;
+		memset(tx, 0, sizeof(*tx));
+		tx->open = true;
+		tx->began = sk_ts_now_us();
+	}
+	if (env->nobjects) {
+		sk_reader *rd = NULL;
+		sk_origin origin = {.rx = rx, .peer = p->name, .source_added = src_added};
+		sk_import_opts io = {.cid = p->local_cid, .in_tx = true, .pipeline = true};
+		if ((rc = sk_reader_open_mem(r->body.data, r->body.len, p->name, &rd, err)))
+			return rc;
+		sk_store_set_origin(st, &origin);
+		rc = sk_import_reader(st, rd, &io, &stats, err);
+		sk_store_set_origin(st, NULL);
+		sk_reader_close(rd);
+		if (rc) {
+			sk_error_prefix(err, "peer %s", p->name);
+			return rc;
+		}
+	}
+	for (size_t i = 0; i < stats.ntypes; i++)
+		if (!strcmp(stats.types[i].type, "sighting"))
+			sightings = stats.types[i].stored;
+	if ((rc = save_pull(st, p->pid, r->date_last, stats.stored, sightings, src_added,
+			    sk_ts_now_us(), err)))
+		return rc;
+	tx->objects += stats.objects;
+	tx->received += stats.objects;
+	tx->stored += stats.stored + stats.added;
+	tx->rejected += stats.rejected;
+	return SK_OK;
+}
 
 sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sync_result *res,
 		    sk_error *err)
@@ -251,6 +358,13 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 	size_t max_pages = o->max_pages ? o->max_pages : DEFAULT_MAX_PAGES;
 	sk_buf base = {0}, url;
 	sk_tc *c = NULL;
+	sk_tc_async *pending = NULL; /* the next page's GET, running while this one is stored */
+	sk_tc_envelope next_env = {0}; /* pending's envelope, scanned on its thread */
+	pull_tx tx = {0};
+	bool bulk = false;
+	uint64_t tx_objects = o->tx_objects ? o->tx_objects : PULL_TX_OBJECTS;
+	sk_tc_resp r;
+	bool have_r = false;
 	char *cursor = NULL, *next = NULL, *after = NULL;
 	char rx[SK_PEER_NAME_MAX + 160];
 	sk_err rc;
@@ -268,93 +382,50 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t page = 0; page < max_pages; page++) {
-		sk_tc_resp r;
+	if ((rc = page_url(p, &url, &base, limit, after, NULL, err)))
+		goto out;
+	for (size_t page = 0;; page++) {
 		sk_tc_envelope env;
-		sk_import_stats stats;
-		int64_t src_added = 0, now;
+		int64_t src_added = 0;
 		char key[SK_TS_KEY_LEN + 1];
+		bool more;
 
 		if (o->stop && *o->stop) {
-			rc = sk_error_set(err, SK_EINTERRUPTED, "%s: stopped", p->name);
+			if (!(rc = tx_commit(st, &tx, res, err))) /* keep what is stored */
+				rc = sk_error_set(err, SK_EINTERRUPTED, "%s: stopped", p->name);
 			goto out;
 		}
-		sk_buf_reset(&url);
-		if (sk_buf_printf(&url, "%s?limit=%zu", base.data, limit) ||
-		    (after && (sk_buf_puts(&url, "&added_after=") ||
-			       sk_tc_url_escape(&url, after))) ||
-		    (next && (sk_buf_puts(&url, "&next=") || sk_tc_url_escape(&url, next)))) {
-			rc = sk_error_set(err, SK_ELIMIT, "%s: URL too long", p->name);
-			goto out;
+		if (pending) {
+			rc = sk_tc_get_finish(pending, &r, err);
+			pending = NULL;
+			env = next_env;
+			memset(&next_env, 0, sizeof(next_env));
+		} else {
+			memset(&env, 0, sizeof(env));
+			rc = sk_tc_get(c, url.data, &r, err);
+			if (!rc)
+				rc = check_page(&r, &env, err);
 		}
-		rc = sk_tc_get(c, url.data, &r, err);
+		have_r = true;
 		res->requests++;
 		if (rc) {
-			sk_tc_resp_free(&r);
+			/* the pages stored so far are good: keep them and their cursor */
+			sk_error e2;
+			sk_tc_envelope_clear(&env);
 			sk_error_prefix(err, "peer %s", p->name);
-			goto out;
-		}
-		if (r.status != 200) {
-			rc = sk_error_set(err, SK_EIO, "peer %s: HTTP %ld (%s)", p->name, r.status,
-					  http_reason(r.status));
-			sk_tc_resp_free(&r);
-			goto out;
-		}
-		if (r.content_type[0] && !strstr(r.content_type, "json")) {
-			rc = sk_error_set(err, SK_EINVAL, "peer %s: not JSON (%s)", p->name,
-					  r.content_type);
-			sk_tc_resp_free(&r);
-			goto out;
-		}
-		if ((rc = sk_tc_envelope_scan(r.body.data ? r.body.data : "", r.body.len, &env,
-					      err))) {
-			sk_error_prefix(err, "peer %s", p->name);
-			sk_tc_resp_free(&r);
+			if (tx_commit(st, &tx, res, &e2) && err)
+				*err = e2;
 			goto out;
 		}
 		res->pages++;
 		if (r.date_last[0] && !sk_ts_parse(r.date_last, strlen(r.date_last), key, &src_added))
 			r.date_last[0] = '\0'; /* unusable as a cursor */
-		memset(&stats, 0, sizeof(stats));
-		if (env.nobjects) {
-			sk_reader *rd = NULL;
-			sk_origin origin = {.rx = rx, .peer = p->name, .source_added = src_added};
-			sk_import_opts io = {.cid = p->local_cid};
-			if ((rc = sk_reader_open_mem(r.body.data, r.body.len, p->name, &rd, err))) {
-				sk_tc_envelope_clear(&env);
-				sk_tc_resp_free(&r);
-				goto out;
-			}
-			sk_store_set_origin(st, &origin);
-			rc = sk_import_reader(st, rd, &io, &stats, err);
-			sk_store_set_origin(st, NULL);
-			sk_reader_close(rd);
-			if (rc) {
-				sk_error_prefix(err, "peer %s", p->name);
-				sk_tc_envelope_clear(&env);
-				sk_tc_resp_free(&r);
-				goto out;
-			}
-			res->received += stats.objects;
-			res->stored += stats.stored + stats.added;
-			res->rejected += stats.rejected;
-		}
-		now = sk_ts_now_us();
-		{
-			uint64_t sightings = 0;
-			for (size_t i = 0; i < stats.ntypes; i++)
-				if (!strcmp(stats.types[i].type, "sighting"))
-					sightings = stats.types[i].stored;
-			rc = save_pull(st, p->pid, r.date_last, stats.stored, sightings, src_added,
-				       now, 1, err);
-		}
-		if (rc) {
-			sk_tc_envelope_clear(&env);
-			sk_tc_resp_free(&r);
-			goto out;
-		}
-		/* where to go next: `next`, else the page's last date_added, else stop */
-		bool more = env.more && env.nobjects > 0;
+		/*
+		 * Where to go next (`next`, else the page's last date_added, else
+		 * stop) depends only on this response: decide it now and start that
+		 * GET, so that the peer serves it while this page is stored.
+		 */
+		more = env.more && env.nobjects > 0;
 		free(next);
 		next = NULL;
 		if (more && env.next && *env.next) {
@@ -362,30 +433,51 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 			env.next = NULL;
 		}
 		if (r.date_last[0]) {
-			bool moved = !cursor || strcmp(cursor, r.date_last) != 0;
-			free(cursor);
-			cursor = strdup(r.date_last);
-			if (!cursor) {
-				rc = sk_error_set(err, SK_ENOMEM, "out of memory");
-				sk_tc_envelope_clear(&env);
-				sk_tc_resp_free(&r);
-				goto out;
-			}
-			if (!next && !moved)
+			if (!next && cursor && !strcmp(cursor, r.date_last))
 				more = false; /* no progress possible */
 		} else if (!next) {
 			more = false;
 		}
 		if (more && !next) { /* no token: continue after this page */
 			free(after);
-			after = cursor ? strdup(cursor) : NULL;
+			if (!(after = strdup(r.date_last)))
+				rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		}
+		if (!rc && more && page + 1 < max_pages &&
+		    !(rc = page_url(p, &url, &base, limit, after, next, err)))
+			rc = sk_tc_get_start(c, url.data, scan_ahead, &next_env, &pending, err);
+		/* more than a page or so: a bigger cache, checkpoints off this thread */
+		if (!rc && !bulk && (pending || env.nobjects >= PULL_BULK_OBJECTS) &&
+		    !(rc = sk_store_bulk(st, true, PULL_CACHE_KIB, err)))
+			bulk = true;
+		if (!rc)
+			rc = store_page(st, p, rx, &r, &env, src_added, &tx, err);
 		sk_tc_envelope_clear(&env);
+		if (!rc && (!pending || tx.objects >= tx_objects ||
+			    sk_ts_now_us() - tx.began >= PULL_TX_US || (o->stop && *o->stop)))
+			rc = tx_commit(st, &tx, res, err);
+		if (rc)
+			goto out;
+		if (r.date_last[0]) {
+			free(cursor);
+			if (!(cursor = strdup(r.date_last))) {
+				rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
 		sk_tc_resp_free(&r);
-		if (!more)
+		have_r = false;
+		if (!pending)
 			break;
 	}
 out:
+	tx_rollback(st, &tx);
+	if (bulk)
+		sk_store_bulk(st, false, 0, NULL);
+	sk_tc_get_cancel(pending);
+	sk_tc_envelope_clear(&next_env);
+	if (have_r)
+		sk_tc_resp_free(&r);
 	free(cursor);
 	free(next);
 	free(after);
@@ -754,12 +846,16 @@ out:
 sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sync_result *res,
 		    sk_error *err)
 {
-	static const char qok[] = "UPDATE peer_state SET last_try=?2, last_ok=?2, failures=0,"
+	/* pull requests are counted here: a pull with nothing new then writes once */
+	static const char qok[] = "UPDATE peer_state SET requests=requests+?4,"
+				  " last_try=?2, last_ok=?2, failures=0,"
 				  " last_error=NULL, next_run=?2 + ?3 WHERE pid=?1";
-	static const char qbad[] = "UPDATE peer_state SET last_try=?2, failures=failures+1,"
+	static const char qbad[] = "UPDATE peer_state SET requests=requests+?5,"
+				   " last_try=?2, failures=failures+1,"
 				   " last_error=?4, next_run=?2 + ?3 WHERE pid=?1";
 	static const char qf[] = "SELECT failures FROM peer_state WHERE pid=?1";
 	sk_peer p;
+	uint64_t pulls;
 	sk_err rc;
 
 	memset(res, 0, sizeof(*res));
@@ -768,6 +864,7 @@ sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sy
 	/* pull and push are independent: a failed pull still queues and pushes */
 	if (p.pull)
 		rc = sk_sync_pull(st, &p, o, res, err);
+	pulls = res->requests;
 	if (p.push && rc != SK_EINTERRUPTED) {
 		sk_error e2;
 		sk_err rc2 = sk_sync_push(st, &p, o, res, rc ? &e2 : err);
@@ -779,7 +876,8 @@ sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sy
 		sk_error e2;
 		if (!rc) {
 			sk_store_begin(st, &e2);
-			exec_bind(st, qok, &e2, "iii", p.pid, now, (int64_t)p.interval * 1000000);
+			exec_bind(st, qok, &e2, "iiii", p.pid, now, (int64_t)p.interval * 1000000,
+				  (int64_t)pulls);
 			sk_store_commit(st, &e2);
 		} else {
 			sqlite3_stmt *s = NULL;
@@ -794,8 +892,8 @@ sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sy
 			if (wait > p.interval * 20 && p.interval > 0)
 				wait = (int64_t)p.interval * 20 > 60 ? (int64_t)p.interval * 20 : 60;
 			if (sk_store_begin(st, &e2) == SK_OK) {
-				exec_bind(st, qbad, &e2, "iiit", p.pid, now, wait * 1000000,
-					  err->msg);
+				exec_bind(st, qbad, &e2, "iiiti", p.pid, now, wait * 1000000,
+					  err->msg, (int64_t)pulls);
 				sk_store_commit(st, &e2);
 			}
 		}

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct sk_tc {
 	char *bearer;
 	char *ca;
 	uint64_t requests;
+	atomic_int cancel; /* set by sk_tc_get_cancel: abort the transfer in progress */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -104,7 +106,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 	const sk_tc *c = ud;
 	(void)ut;
 	(void)un;
-	if (c->cfg.stop && *c->cfg.stop)
+	if ((c->cfg.stop && *c->cfg.stop) || atomic_load(&c->cancel))
 		return 1;
 	/* a declared Content-Length above the bound: stop before reading it */
 	return dt > 0 && (size_t)dt > c->cfg.max_body && dn == 0 ? 1 : 0;
@@ -265,6 +267,8 @@ static sk_err transfer(sk_tc *c, const char *url, const char *body, size_t len, 
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 	if (cc == CURLE_OK)
 		return SK_OK;
+	if (cc == CURLE_ABORTED_BY_CALLBACK && atomic_load(&c->cancel))
+		return sk_error_set(err, SK_EINTERRUPTED, "%s: cancelled", url);
 	if (x.too_large || cc == CURLE_FILESIZE_EXCEEDED ||
 	    (cc == CURLE_ABORTED_BY_CALLBACK && !(c->cfg.stop && *c->cfg.stop)))
 		return sk_error_set(err, SK_ELIMIT, "%s: response larger than %zu bytes", url,
@@ -281,6 +285,77 @@ static sk_err transfer(sk_tc *c, const char *url, const char *body, size_t len, 
 sk_err sk_tc_get(sk_tc *c, const char *url, sk_tc_resp *r, sk_error *err)
 {
 	return transfer(c, url, NULL, 0, r, err);
+}
+
+struct sk_tc_async {
+	sk_tc *c;
+	pthread_t th;
+	char *url;
+	sk_tc_then_fn then;
+	void *ud;
+	sk_tc_resp r;
+	sk_error err;
+	sk_err rc;
+};
+
+static void *async_get(void *ud)
+{
+	sk_tc_async *a = ud;
+	a->rc = transfer(a->c, a->url, NULL, 0, &a->r, &a->err);
+	if (!a->rc && a->then)
+		a->rc = a->then(a->ud, &a->r, &a->err);
+	return NULL;
+}
+
+sk_err sk_tc_get_start(sk_tc *c, const char *url, sk_tc_then_fn then, void *ud,
+		       sk_tc_async **out, sk_error *err)
+{
+	sk_tc_async *a = calloc(1, sizeof(*a));
+
+	*out = NULL;
+	if (!a || !(a->url = strdup(url))) {
+		free(a);
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	}
+	a->c = c;
+	a->then = then;
+	a->ud = ud;
+	atomic_store(&c->cancel, 0);
+	if (pthread_create(&a->th, NULL, async_get, a)) {
+		free(a->url);
+		free(a);
+		return sk_error_set(err, SK_ENOMEM, "cannot start a transfer thread");
+	}
+	*out = a;
+	return SK_OK;
+}
+
+sk_err sk_tc_get_finish(sk_tc_async *a, sk_tc_resp *r, sk_error *err)
+{
+	sk_err rc;
+
+	pthread_join(a->th, NULL);
+	*r = a->r;
+	rc = a->rc;
+	if (rc && err)
+		*err = a->err;
+	free(a->url);
+	free(a);
+	return rc;
+}
+
+void sk_tc_get_cancel(sk_tc_async *a)
+{
+	sk_tc_resp r;
+	sk_tc *c;
+
+	if (!a)
+		return;
+	c = a->c;
+	atomic_store(&c->cancel, 1);
+	sk_tc_get_finish(a, &r, NULL);
+	sk_tc_resp_free(&r);
+	atomic_store(&c->cancel, 0);
 }
 
 sk_err sk_tc_post(sk_tc *c, const char *url, const char *body, size_t len, sk_tc_resp *r,

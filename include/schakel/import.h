@@ -48,6 +48,20 @@ typedef struct sk_import_opts {
 	int64_t cid;        /* collection to add objects to (0 = none) */
 	bool strict;        /* reject the whole input on the first error */
 	size_t batch;       /* objects per transaction; 0 = SK_IMPORT_DEFAULT_BATCH */
+	/*
+	 * The caller has a transaction open (sk_store_begin): store into it,
+	 * never commit or roll back (after an error the caller rolls back; the
+	 * stored/added/duplicate counts are then already undone).  batch and
+	 * strict's all-or-nothing are the caller's affair.
+	 */
+	bool in_tx;
+	/*
+	 * Frame, parse and validate on a second thread, a bounded distance
+	 * (64 elements, 4 MiB) ahead of storing.  Outcomes, callbacks and
+	 * transactions are the same as without; on_progress is then called
+	 * from that thread (the one reading the input).
+	 */
+	bool pipeline;
 	size_t max_element; /* largest object in bytes; 0 = SK_IMPORT_DEFAULT_MAX_ELEMENT */
 	int max_depth;      /* deepest JSON nesting; 0 = 64 */
 	/* Called for each rejected object; where is "file:line (offset N)". */

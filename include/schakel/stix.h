@@ -40,6 +40,7 @@ typedef struct sk_stix_info {
 	sk_stix_class cls;
 	const sk_jval *marking_refs; /* object_marking_refs array, or NULL */
 	const sk_jval *granular;     /* granular_markings array, or NULL */
+	const sk_jval *obj;          /* the validated object itself */
 } sk_stix_info;
 
 /*

@@ -30,7 +30,7 @@ enum {
 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define SK_STORE_SCHEMA_VERSION 5
+#define SK_STORE_SCHEMA_VERSION 6
 
 /*
  * Open (and migrate to the current schema) the store at path.  Without
@@ -69,6 +69,26 @@ sk_err sk_store_node_id(sk_store *st, char **id, sk_error *err);
 sk_err sk_store_begin(sk_store *st, sk_error *err);
 sk_err sk_store_commit(sk_store *st, sk_error *err);
 void sk_store_rollback(sk_store *st);
+
+#define SK_STORE_CACHE_KIB 32768 /* a connection's page cache unless raised */
+
+/*
+ * Set this connection's page cache limit (KiB; 0 = SK_STORE_CACHE_KIB).
+ * Bulk writers raise it while they run: with more objects than the cache
+ * holds, inserts into the random-key indexes (ids are UUIDs) evict dirty
+ * pages mid-transaction and re-read them, writing each page many times.
+ * The cache fills only as pages are used; lowering it frees the rest.
+ */
+sk_err sk_store_cache_kib(sk_store *st, size_t kib, sk_error *err);
+
+/*
+ * Bulk writing on this connection (on = true, with a page cache of
+ * cache_kib) until called with on = false: the WAL is checkpointed by a
+ * thread with a connection of its own, after each commit that leaves
+ * more than 1,000 pages in it, instead of by the committing thread.  If
+ * that thread cannot start, the committing thread checkpoints as usual.
+ */
+sk_err sk_store_bulk(sk_store *st, bool on, size_t cache_kib, sk_error *err);
 
 /* --- collections -------------------------------------------------------- */
 

@@ -4,11 +4,12 @@
  * Pull: GET the peer collection's objects with added_after = the durable
  * cursor (the last X-TAXII-Date-Added-Last seen), following `next` (or, when
  * a server gives none, added_after = the page's X-TAXII-Date-Added-Last)
- * until `more` is false.  Each page is imported in the store's own
- * transactions with its provenance (peer, arrival, source date_added), and
- * the cursor is saved after the page: a crash repeats at most one page,
- * whose versions are then duplicates (no-ops).  With nothing new a sync is
- * one request.
+ * until `more` is false.  Pages are stored with their provenance (peer,
+ * arrival, source date_added), each with the cursor it reached, in write
+ * transactions of up to tx_objects objects or 2 s: after a crash the next
+ * run starts right after the last committed page.  The next page's GET
+ * runs on a second thread while a page is stored.  With nothing new a sync
+ * is one request.
  *
  * Push: versions in the peer's local collection that the onward-sharing rule
  * lets go to that peer (docs/sharing-policy.md) are queued in a durable
@@ -33,6 +34,7 @@
 typedef struct sk_sync_opts {
 	size_t page_limit;        /* limit= per GET (0 = 1000) */
 	size_t max_pages;         /* per pull (0 = 100000) */
+	size_t tx_objects;        /* objects per pull transaction (0 = 50000; also <= 2 s) */
 	size_t push_batch;        /* objects per POST (0 = 500) */
 	size_t max_body;          /* largest response (0 = client default) */
 	long timeout_s;           /* per transfer (0 = 300) */

@@ -60,6 +60,23 @@ void sk_tc_resp_free(sk_tc_resp *r);
  */
 sk_err sk_tc_get(sk_tc *c, const char *url, sk_tc_resp *r, sk_error *err);
 
+/*
+ * The same GET on a thread of its own, so that the caller can work (import
+ * the previous page) meanwhile.  c must not be used until the GET is
+ * finished: sk_tc_get_finish waits for it and hands over the response (as
+ * sk_tc_get would have); sk_tc_get_cancel aborts it (the transfer stops at
+ * its next progress callback), waits and discards it.  Either frees *a.
+ * then (may be NULL) runs on that thread after a successful transfer, with
+ * ud and the response; an error from it becomes the GET's.  What it leaves
+ * in ud is the caller's to free, also after a cancel.
+ */
+typedef struct sk_tc_async sk_tc_async;
+typedef sk_err (*sk_tc_then_fn)(void *ud, const sk_tc_resp *r, sk_error *err);
+sk_err sk_tc_get_start(sk_tc *c, const char *url, sk_tc_then_fn then, void *ud,
+		       sk_tc_async **a, sk_error *err);
+sk_err sk_tc_get_finish(sk_tc_async *a, sk_tc_resp *r, sk_error *err);
+void sk_tc_get_cancel(sk_tc_async *a);
+
 /* POST body (a TAXII envelope) to url; as sk_tc_get. */
 sk_err sk_tc_post(sk_tc *c, const char *url, const char *body, size_t len, sk_tc_resp *r,
 		  sk_error *err);

@@ -16,6 +16,17 @@ N_PULL = 30000
 N_PUSH = 6000
 
 
+def cursor_us(ts):
+    """A TAXII timestamp (UTC, up to microseconds) as microseconds since 1970."""
+    import datetime
+    day, frac = ts.rstrip("Z"), "0"
+    if "." in day:
+        day, frac = day.split(".")
+    t = datetime.datetime.strptime(day, "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc)
+    return int(t.timestamp()) * 1000000 + int((frac + "000000")[:6])
+
+
 def main():
     R = Results()
     a, b = make_node("A"), make_node("B")
@@ -38,8 +49,10 @@ def run(a, b, R):
 
     killed = 0
     for attempt in range(3):
+        # transactions of 5 pages: the kills land inside and between them
         p = subprocess.Popen([BIN, "--db", b.db, "serve", "--listen", "127.0.0.1:0"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             env=dict(os.environ, SCHAKEL_SYNC_TX="1000"))
         p.stdout.readline()
         deadline = time.time() + 60
         while time.time() < deadline:  # wait until the sync is under way
@@ -53,6 +66,13 @@ def run(a, b, R):
     R.check(killed == 3, "killed the syncing node three times")
     partial = sql(b, "SELECT count(*) FROM provenance")[0][0]
     R.check(0 < partial, f"some progress before the kills ({partial})")
+    # a page and the cursor it reached are committed together: what B holds
+    # from A is exactly A's objects up to B's durable cursor
+    cur = sql(b, "SELECT pull_cursor FROM peer_state")[0][0]
+    upto = sql(a, "SELECT count(*) FROM collection_objects co JOIN collections c"
+                  " ON c.cid=co.coll WHERE c.name='share' AND co.date_added <="
+                  f" {cursor_us(cur)}")[0][0] if cur else 0
+    R.check(upto == partial, f"cursor and stored objects agree ({upto} vs {partial})")
     # restart and finish
     for _ in range(5):
         r = sync(b, "A", check=False)

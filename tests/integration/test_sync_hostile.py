@@ -1,8 +1,11 @@
 """Hostile and broken peers: garbage, a body claiming 1 GB, an endless
 chunked stream, a connection cut mid-page, a peer that never answers.  The
 client stops at its bounds and timeouts, stores nothing half-read, keeps its
-cursor, and the next sync against a good server works."""
+cursor, and the next sync against a good server works.  Pulls fetch the
+next page while storing one: a bad second page keeps the good first one
+(and its cursor); a first page the store refuses abandons the second GET."""
 import http.server
+import json
 import os
 import socketserver
 import sys
@@ -10,9 +13,17 @@ import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
 from taxii_util import Results  # noqa: E402
-from sync_util import make_node, sql, sync  # noqa: E402
+from sync_util import indicator, make_node, sql, sync  # noqa: E402
 
 MODE = {"m": "garbage"}
+LAST1 = "2030-01-01T00:00:00.000000Z"
+
+
+def page(objs, more, next_tok=None):
+    env = {"more": more, "objects": objs}
+    if next_tok:
+        env["next"] = next_tok
+    return json.dumps(env).encode()
 
 
 class Fake(http.server.BaseHTTPRequestHandler):
@@ -58,6 +69,23 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 self.connection.shutdown(2)
             elif m == "silent":
                 threading.Event().wait(8)
+            elif m in ("page2garbage", "bigfirst"):
+                if "next=" in self.path:  # the second page
+                    if m == "bigfirst":
+                        threading.Event().wait(8)  # stalls: the client gives up on it
+                    body = b"\x00\xffnot json at all{{{[[["
+                elif m == "page2garbage":
+                    body = page([indicator() for _ in range(3)], True, "t2")
+                else:  # one object above the importer's 32 MiB element bound
+                    big = indicator()
+                    big["description"] = "x" * (33 << 20)
+                    body = page([big], True, "t2")
+                self.send_response(200)
+                self.send_header("Content-Type", "application/taxii+json;version=2.1")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("X-TAXII-Date-Added-Last", LAST1)
+                self.end_headers()
+                self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError, OSError):
             pass
         self.close_connection = True
@@ -87,6 +115,25 @@ def main():
             R.check(n == 0, f"{mode}: nothing stored ({n})")
             cur = sql(b, "SELECT pull_cursor FROM peer_state")[0][0]
             R.check(cur is None, f"{mode}: cursor unchanged ({cur})")
+        # pipelined pulls: the second page is fetched while the first is stored
+        MODE["m"] = "page2garbage"
+        r = b.run("peer", "sync", "evil", "--timeout", "30", check=False)
+        R.check(r.returncode == 1, f"bad second page: the sync fails ({r.returncode})")
+        n = sql(b, "SELECT count(*) FROM objects WHERE rx IS NOT NULL")[0][0]
+        R.check(n == 3, f"bad second page: the first page's objects are kept ({n})")
+        cur = sql(b, "SELECT pull_cursor FROM peer_state")[0][0]
+        R.check(cur == LAST1, f"bad second page: cursor after the first page ({cur})")
+        b.run("peer", "add", "evil2", url, "--api-root", "/api/", "--collection", "c2",
+              "--pull")
+        MODE["m"] = "bigfirst"
+        r = b.run("peer", "sync", "evil2", "--timeout", "30", check=False)
+        R.check(r.returncode == 1 and "large" in r.stderr,
+                f"first page refused by the store: the sync fails ({r.stderr.strip()[:200]})")
+        n = sql(b, "SELECT count(*) FROM objects WHERE rx IS NOT NULL")[0][0]
+        R.check(n == 3, f"first page refused: nothing more stored ({n})")
+        cur = sql(b, "SELECT p.pull_cursor FROM peer_state p JOIN peers USING (pid)"
+                     " WHERE peers.name='evil2'")[0][0]
+        R.check(cur is None, f"first page refused: cursor unchanged ({cur})")
         st = b.run("peer", "status").stdout
         R.check("last error" in st, "status records the last error")
         # the node is unharmed: the store still opens and answers

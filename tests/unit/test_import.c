@@ -221,11 +221,16 @@ static int first_json(void *ud, const sk_row *row)
 	return 0;
 }
 
+#ifndef IMPORT_PIPELINE
+#define IMPORT_PIPELINE false /* test_import_pipeline.c: the same tests, pipelined */
+#endif
+
 static sk_import_opts opts(void)
 {
 	sk_import_opts o;
 	memset(&o, 0, sizeof(o));
 	o.cid = cid;
+	o.pipeline = IMPORT_PIPELINE;
 	return o;
 }
 

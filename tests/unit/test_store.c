@@ -16,6 +16,7 @@
 #include "schakel/store.h"
 #include "schakel/timestamp.h"
 #include "sk_test.h"
+#include "store_priv.h"
 
 static void setup(void)
 {
@@ -286,6 +287,52 @@ static size_t count_all(sk_store *st)
 
 /* --- opening and schema -------------------------------------------------- */
 
+/* The live rows of the indicators side table (at most 8 kept). */
+typedef struct ind_list {
+	size_t n;
+	int64_t ver[8];
+	char pattern[8][128], valid_until[8][40];
+	bool subdomains[8];
+} ind_list;
+
+static int ind_add(void *ud, const sk_ind_row *r)
+{
+	ind_list *l = ud;
+	if (l->n < 8) {
+		l->ver[l->n] = r->ver;
+		snprintf(l->pattern[l->n], sizeof(l->pattern[0]), "%.*s", (int)r->pattern_len,
+		         r->pattern);
+		snprintf(l->valid_until[l->n], sizeof(l->valid_until[0]), "%s",
+		         r->valid_until ? r->valid_until : "");
+		l->subdomains[l->n] = r->subdomains;
+	}
+	l->n++;
+	return 0;
+}
+
+static ind_list ind_rows(sk_store *st)
+{
+	ind_list l;
+	sk_error err;
+
+	memset(&l, 0, sizeof(l));
+	cr_assert_eq(sk_store_indicator_rows(st, ind_add, &l, &err), SK_OK, "%s", err.msg);
+	return l;
+}
+
+static int64_t last_ver(sk_store *st)
+{
+	sqlite3_stmt *s;
+	int64_t v = 0;
+	cr_assert_eq(
+	    sqlite3_prepare_v2(sk_store_sqlite(st), "SELECT max(ver) FROM objects", -1, &s, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
 Test(store, open_missing_without_create_is_notinit)
 {
 	sk_store *st = (sk_store *)1;
@@ -392,17 +439,19 @@ Test(store, readonly_open_migrates_an_older_schema)
 	sqlite3 *db;
 	sk_error err;
 
+	put_free(st, 0, indicator(1, M1));
 	sk_store_close(st);
-	/* roll the last migration (4 -> 5: the indicators side table) back by hand */
+	/* roll migrations 4 -> 5 -> 6 (indicators table, marking index) back by hand */
 	cr_assert_eq(sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db,
-				  "DROP TRIGGER indicators_put; DROP TABLE indicators;"
-				  "PRAGMA user_version=4",
-				  NULL, NULL, NULL),
-		     SQLITE_OK);
+	                          "DROP TABLE indicators;"
+	                          "CREATE INDEX object_markings_marking ON object_markings(marking);"
+	                          "PRAGMA user_version=4",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK);
 	sqlite3_close(db);
-	cr_assert_eq(sk_store_open(db_path(), SK_STORE_READONLY, &st, &err), SK_OK, "%s",
-		     err.msg);
+	cr_assert_eq(sk_store_open(db_path(), SK_STORE_READONLY, &st, &err), SK_OK, "%s", err.msg);
+	cr_expect_eq(ind_rows(st).n, 1, "the indicators table is filled from the objects");
 	sk_store_close(st);
 	cr_expect_eq(user_version(), SK_STORE_SCHEMA_VERSION);
 }
@@ -1351,5 +1400,146 @@ Test(store, stats_counts)
 	/* whole-store rows come first */
 	cr_expect_str_eq(l.r[0].coll, "*");
 	cr_expect_str_eq(l.r[1].coll, "*");
+	sk_store_close(st);
+}
+
+/* --- the indicators side table (what the matcher compiles) ---------------- */
+
+/* One row per indicator id: its newest version; older ones arriving later change nothing. */
+Test(store, indicators_table_follows_the_newest_version)
+{
+	sk_store *st = open_new();
+	int64_t cid = add_collection(st, "c"), v2, v3;
+	ind_list l;
+
+	put_free(st, cid, indicator(1, M2));
+	v2 = last_ver(st);
+	put_free(st, cid, indicator(2, M1));
+	put_free(st, 0, indicator(1, M1)); /* older, later: stays behind M2 */
+	l = ind_rows(st);
+	cr_assert_eq(l.n, 2);
+	cr_expect_eq(l.ver[0], v2);
+	cr_expect_str_eq(l.pattern[0], "[ipv4-addr:value = '198.51.100.1']");
+	cr_expect_str_eq(l.valid_until[0], "");
+	cr_expect_not(l.subdomains[0]);
+
+	put_free(st, cid,
+	         fmt("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%s\","
+	             "\"created\":\"" T0 "\",\"modified\":\"" M3 "\",\"pattern\":\"[domain-name:"
+	             "value = 'a\\u00e9.example']\",\"pattern_type\":\"stix\",\"valid_from\":\"" T0
+	             "\",\"valid_until\":\"2030-01-01T00:00:00Z\",\"x_schakel_subdomains\":true}",
+	             uuid_n(1)));
+	v3 = last_ver(st);
+	l = ind_rows(st);
+	cr_assert_eq(l.n, 2);
+	/* rows come in ver order: indicator 2 first now */
+	cr_expect_eq(l.ver[1], v3);
+	cr_expect_str_eq(l.pattern[1], "[domain-name:value = 'a\xc3\xa9.example']");
+	cr_expect_str_eq(l.valid_until[1], "2030-01-01T00:00:00Z");
+	cr_expect(l.subdomains[1]);
+
+	/* the same version again (another collection): nothing moves */
+	put_free(st, add_collection(st, "d"), indicator(1, M2));
+	l = ind_rows(st);
+	cr_expect_eq(l.n, 2);
+	cr_expect_eq(l.ver[1], v3);
+
+	/* a newer revoked version hides the id from the live rows */
+	put_free(st, cid,
+	         fmt("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%s\","
+	             "\"created\":\"" T0 "\",\"modified\":\"2020-05-01T00:00:00.000Z\","
+	             "\"revoked\":true,\"pattern\":\"[ipv4-addr:value = '198.51.100.1']\","
+	             "\"pattern_type\":\"stix\",\"valid_from\":\"" T0 "\"}",
+	             uuid_n(1)));
+	l = ind_rows(st);
+	cr_expect_eq(l.n, 1);
+	sk_store_close(st);
+}
+
+/* A rolled-back put leaves no row behind. */
+Test(store, indicators_table_rolls_back_with_the_object)
+{
+	sk_store *st = open_new();
+	char *text = indicator(7, M1);
+	sk_error err;
+
+	cr_assert_eq(sk_store_begin(st, &err), SK_OK, "%s", err.msg);
+	cr_assert_eq(t_put(st, 0, text, NULL, NULL, &err), SK_OK, "%s", err.msg);
+	sk_store_rollback(st);
+	free(text);
+	cr_expect_eq(ind_rows(st).n, 0);
+	sk_store_close(st);
+}
+
+/* --- provenance ------------------------------------------------------------ */
+
+static int64_t count_sql(sk_store *st, const char *q)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+	cr_assert_eq(sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL), SQLITE_OK, "%s", q);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void put_in_tx(sk_store *st, int64_t cid, char *text)
+{
+	sk_error err;
+	cr_assert_eq(t_put(st, cid, text, NULL, NULL, &err), SK_OK, "%s", err.msg);
+	free(text);
+}
+
+/* One provenance row per version new to the store, naming the origin it was put with. */
+Test(store, provenance_rows_follow_the_origin)
+{
+	sk_store *st = open_new();
+	int64_t cid = add_collection(st, "c");
+	sk_origin a = {.rx = "identity--a", .peer = "A", .source_added = 42};
+	sk_origin b = {.rx = "peer:B", .peer = "B"};
+	sk_error err;
+
+	put_free(st, cid, indicator(1, M1)); /* local, before any origin */
+	cr_assert_eq(sk_store_begin(st, &err), SK_OK);
+	sk_store_set_origin(st, &a);
+	put_in_tx(st, cid, indicator(2, M1));
+	put_in_tx(st, cid, indicator(3, M1));
+	put_in_tx(st, cid, indicator(1, M1)); /* known: no row */
+	put_in_tx(st, 0, indicator(4, M1));
+	sk_store_set_origin(st, NULL);
+	put_in_tx(st, cid, indicator(5, M1)); /* local again */
+	sk_store_set_origin(st, &b);
+	put_in_tx(st, cid, indicator(6, M1));
+	sk_store_set_origin(st, &a);
+	put_in_tx(st, cid, indicator(7, M1));
+	cr_assert_eq(sk_store_commit(st, &err), SK_OK, "%s", err.msg); /* flushes 7 */
+	sk_store_set_origin(st, NULL);
+
+	cr_expect_eq(count_sql(st, "SELECT count(*) FROM provenance"), 5);
+	cr_expect_eq(count_sql(st, "SELECT count(*) FROM provenance p JOIN objects o"
+	                           " ON o.ver=p.ver WHERE p.peer='A' AND p.source='identity--a'"
+	                           " AND p.source_added=42 AND o.rx='identity--a'"
+	                           " AND o.id IN ('indicator--00000000-0000-4000-8000-000000000002',"
+	                           "'indicator--00000000-0000-4000-8000-000000000003',"
+	                           "'indicator--00000000-0000-4000-8000-000000000004',"
+	                           "'indicator--00000000-0000-4000-8000-000000000007')"),
+	             4);
+	cr_expect_eq(count_sql(st, "SELECT count(*) FROM provenance p JOIN objects o"
+	                           " ON o.ver=p.ver WHERE p.peer='B' AND p.source_added IS NULL"
+	                           " AND o.id='indicator--00000000-0000-4000-8000-000000000006'"),
+	             1);
+	cr_expect_eq(count_sql(st, "SELECT count(*) FROM objects o WHERE o.rx IS NULL"
+	                           " AND NOT EXISTS (SELECT 1 FROM provenance p WHERE p.ver=o.ver)"),
+	             2, "local versions have none");
+
+	/* rolled back: neither versions nor rows */
+	cr_assert_eq(sk_store_begin(st, &err), SK_OK);
+	sk_store_set_origin(st, &a);
+	put_in_tx(st, cid, indicator(8, M1));
+	sk_store_rollback(st);
+	sk_store_set_origin(st, NULL);
+	cr_expect_eq(count_sql(st, "SELECT count(*) FROM provenance"), 5);
+	cr_expect_eq(count_sql(st, "SELECT count(*) FROM objects"), 7);
 	sk_store_close(st);
 }
