@@ -316,7 +316,7 @@ static ind_list ind_rows(sk_store *st)
 	sk_error err;
 
 	memset(&l, 0, sizeof(l));
-	cr_assert_eq(sk_store_indicator_rows(st, ind_add, &l, &err), SK_OK, "%s", err.msg);
+	cr_assert_eq(sk_store_indicator_rows(st, 0, 0, ind_add, &l, &err), SK_OK, "%s", err.msg);
 	return l;
 }
 
