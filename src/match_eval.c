@@ -227,8 +227,9 @@ static void probe_str(sk_match_ctx *c, uint8_t cls, uint8_t kind, const char *s,
 /*
  * The direct path's URL-path regexes (matcher.c, K_UPATH keys): the raw URL
  * must be scheme://authority/... with a scheme of [a-z][a-z0-9+.-]* and a
- * non-empty authority; its path (from the first '/' after "://") is probed
- * at every prefix length in use, shortest first.
+ * non-empty authority; its path (from the first '/' after "://") is hashed
+ * once, byte by byte, and probed at each prefix length in use that the
+ * URL-path filter admits, shortest first.
  */
 static void probe_upath(sk_match_ctx *c, const sk_obs *o, uint32_t val, uint64_t kr)
 {
