@@ -110,7 +110,8 @@ bool sk_match_parse_ipport(const char *t, size_t n, sk_ipport *out)
 				p = p * 10 + (unsigned)(t[i++] - '0');
 				digits++;
 			}
-			if (!digits || p > 65535)
+			/* the grammar's integers have no leading zeros (0886 is not one) */
+			if (!digits || p > 65535 || (digits > 1 && t[i - digits] == '0'))
 				return false;
 			out->port = (uint16_t)p;
 			have_port = true;
