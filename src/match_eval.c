@@ -76,7 +76,7 @@ void sk_match_ctx_free(sk_match_ctx *c)
 	free(c);
 }
 
-static void push_hit(sk_match_ctx *c, const mobs *o, uint32_t val)
+static void add_hit(sk_match_ctx *c, uint32_t ind, uint32_t obs, uint32_t val)
 {
 	if (c->nhits == c->hitcap) {
 		uint32_t nc = c->hitcap ? c->hitcap * 2 : 64;
@@ -86,7 +86,12 @@ static void push_hit(sk_match_ctx *c, const mobs *o, uint32_t val)
 		c->hits = nh;
 		c->hitcap = nc;
 	}
-	c->hits[c->nhits++] = (sk_match_hit){.ind = o->ind, .obs = o->num, .value = val};
+	c->hits[c->nhits++] = (sk_match_hit){.ind = ind, .obs = obs, .value = val};
+}
+
+static void push_hit(sk_match_ctx *c, const mobs *o, uint32_t val)
+{
+	add_hit(c, o->ind, o->num, val);
 }
 
 /* Observation oi is touched by value val: a match (exact) or a candidate. */
@@ -121,15 +126,7 @@ static void direct_hit(sk_match_ctx *c, uint32_t ind, uint32_t val, uint64_t kr,
 	uint32_t r = c->m->iref[ind];
 	if (!(c->m->dacc[r & IREF_PATH] & kr) || (parents && !(r & IREF_SUB)))
 		return;
-	if (c->nhits == c->hitcap) {
-		uint32_t nc = c->hitcap ? c->hitcap * 2 : 64;
-		sk_match_hit *nh = realloc(c->hits, nc * sizeof(*nh));
-		if (!nh)
-			return; /* out of memory: the hit is lost, never a crash */
-		c->hits = nh;
-		c->hitcap = nc;
-	}
-	c->hits[c->nhits++] = (sk_match_hit){.ind = ind, .obs = 0, .value = val};
+	add_hit(c, ind, 0, val);
 }
 
 static void probe(sk_match_ctx *c, const void *key, size_t kl, uint32_t val, uint64_t kr,
