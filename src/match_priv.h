@@ -275,7 +275,6 @@ struct sk_matcher {
 	size_t arena_bytes;
 	/* indexes */
 	mindex ix;
-	uint64_t net4_lens; /* bit L: some K_NET4 entry has prefix length L (0..32) */
 	/*
 	 * IPv4 prefilter, 65,536 words (512 KiB, cache-resident) indexed by an
 	 * address's top 16 bits: bit L (0..32) = some K_NET4 key of length L

@@ -591,7 +591,6 @@ static sk_err index_lit(sk_matcher *m, const mleaf *l, const mlit *v, uint32_t t
 		} else if (v->fam == 4) {
 			key[kl++] = K_NET4;
 			key[kl++] = v->prefix;
-			m->net4_lens |= 1ull << v->prefix;
 			m->nprefixes++;
 		} else {
 			key[kl++] = K_NET6;
