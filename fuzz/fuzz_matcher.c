@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "match_priv.h"
+#include "detect/match_priv.h"
 #include "schakel/matcher.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

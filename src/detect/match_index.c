@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "match_priv.h"
-#include "hex.h"
+#include "core/hex.h"
 
 /* 64-bit multiply-mix over 8-byte words; short keys are what we hash. */
 static uint32_t khash(const uint8_t *p, size_t n)

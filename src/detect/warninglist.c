@@ -50,7 +50,7 @@
 #include "schakel/json.h"
 #include "schakel/timestamp.h"
 #include "match_hs.h"
-#include "store_priv.h"
+#include "store/store_priv.h"
 #include "warninglist_priv.h"
 
 #define MAX_LIST_FILE ((size_t)256 << 20)

@@ -22,8 +22,8 @@
 #include "schakel/stix.h"
 #include "schakel/timestamp.h"
 #include "schakel/uuid.h"
-#include "store_priv.h"
-#include "utf8.h"
+#include "store/store_priv.h"
+#include "core/utf8.h"
 
 /* Namespace of the UUIDv5 ids schakel derives for feed objects (fixed forever). */
 #define FEED_NS "8f3c2a61-5b7e-4d0a-9c1e-6a2f4b8d7e93"

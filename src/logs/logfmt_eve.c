@@ -14,13 +14,13 @@
  * here, each mapped one is reported).
  */
 #include "logfmt.h"
-#include "scan.h"
+#include "core/scan.h"
 
 #include <string.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
-#include "utf8.h"
+#include "core/utf8.h"
 #endif
 
 #define JW_MAX_DEPTH 64

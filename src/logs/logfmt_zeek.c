@@ -18,7 +18,7 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
-#include "hex.h"
+#include "core/hex.h"
 #endif
 
 #define ZK_MAX_COLS 512

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "schakel/timestamp.h"
-#include "store_priv.h"
+#include "store/store_priv.h"
 
 static void label(sk_buf *b, const char *name)
 {

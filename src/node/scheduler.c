@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "schakel/timestamp.h"
-#include "store_priv.h"
+#include "store/store_priv.h"
 
 #define MAX_PEERS 256
 #define SUPERVISE_S 2

@@ -15,7 +15,7 @@
 #include "schakel/timestamp.h"
 #include "schakel/tlp.h"
 #include "schakel/uuid.h"
-#include "store_priv.h"
+#include "store/store_priv.h"
 
 static const char *const known_settings[] = {"sightings.anonymous", NULL};
 

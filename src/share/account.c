@@ -20,7 +20,7 @@
 #include "schakel/stix.h"
 #include "schakel/timestamp.h"
 #include "schakel/uuid.h"
-#include "store_priv.h"
+#include "store/store_priv.h"
 
 static sk_err prep(sk_store *st, const char *sql, sqlite3_stmt **s, sk_error *err)
 {

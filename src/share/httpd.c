@@ -19,7 +19,7 @@
 #include "schakel/buf.h"
 #include "schakel/sync.h"
 #include "schakel/timestamp.h"
-#include "store_priv.h"
+#include "store/store_priv.h"
 
 #define MAX_STORES 256
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store_priv.h"
+#include "store/store_priv.h"
 
 sk_err sk_policy_access(sk_store *st, const sk_principal *p, const sk_collection *c,
 			sk_access *out, sk_error *err)

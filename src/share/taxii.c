@@ -24,8 +24,8 @@
 #include "schakel/stix.h"
 #include "schakel/timestamp.h"
 #include "schakel/uuid.h"
-#include "store_priv.h"
-#include "utf8.h"
+#include "store/store_priv.h"
+#include "core/utf8.h"
 
 #define DEFAULT_PAGE        1000
 #define DEFAULT_MAX_CONTENT ((size_t)100 << 20)

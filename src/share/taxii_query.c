@@ -16,8 +16,8 @@
 #include "schakel/reader.h"
 #include "schakel/stix.h"
 #include "schakel/timestamp.h"
-#include "hex.h"
-#include "utf8.h"
+#include "core/hex.h"
+#include "core/utf8.h"
 
 /* --- small helpers --------------------------------------------------------- */
 

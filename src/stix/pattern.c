@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "pattern_priv.h"
-#include "utf8.h"
+#include "core/utf8.h"
 
 #define ARENA_ALIGN _Alignof(max_align_t)
 

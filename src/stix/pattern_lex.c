@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "pattern_priv.h"
-#include "hex.h"
-#include "utf8.h"
+#include "core/hex.h"
+#include "core/utf8.h"
 
 /*
  * Character classes of the ASCII range (bytes >= 0x80 are 0): C_DIGIT 0-9,

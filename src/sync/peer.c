@@ -19,7 +19,7 @@
 #include "schakel/account.h"
 #include "schakel/buf.h"
 #include "schakel/timestamp.h"
-#include "store_priv.h"
+#include "store/store_priv.h"
 
 char *sk_peer_secrets_path(const char *db_path)
 {

@@ -17,7 +17,7 @@
 #include "schakel/taxii_client.h"
 #include "schakel/timestamp.h"
 #include "schakel/tlp.h"
-#include "store_priv.h"
+#include "store/store_priv.h"
 
 #define DEFAULT_PAGE 1000
 #define DEFAULT_MAX_PAGES 100000

@@ -6,7 +6,7 @@
  */
 #include "schakel/logread.h"
 #include "schakel/reader.h"
-#include "logfmt.h"
+#include "logs/logfmt.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>

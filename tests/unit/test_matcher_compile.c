@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "match_priv.h"
+#include "detect/match_priv.h"
 #include "schakel/matcher.h"
 #include "schakel/store.h"
 #include "schakel/warninglist.h"

@@ -16,7 +16,7 @@
 #include "schakel/store.h"
 #include "schakel/timestamp.h"
 #include "sk_test.h"
-#include "store_priv.h"
+#include "store/store_priv.h"
 
 static void setup(void)
 {

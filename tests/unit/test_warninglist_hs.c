@@ -16,10 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "match_hs.h"
+#include "detect/match_hs.h"
 #include "schakel/store.h"
 #include "schakel/warninglist.h"
-#include "warninglist_priv.h"
+#include "detect/warninglist_priv.h"
 
 static char dbpath[256];
 
