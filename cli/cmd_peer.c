@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "schakel/peer.h"
+#include "schakel/node.h"
 #include "schakel/sync.h"
 #include "schakel/timestamp.h"
 

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "schakel/httpd.h"
+#include "schakel/node.h"
 #include "schakel/sync.h"
 #include "schakel/watch.h"
 
@@ -108,7 +109,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 			sync = false;
 			break;
 		case 'M':
-			cfg.metrics = true;
+			cfg.metrics = sk_metrics_render;
 			break;
 		case 'w':
 			wc.log_path = optarg;

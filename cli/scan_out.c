@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "scan.h"
-#include "schakel/sync.h"
+#include "schakel/node.h"
 
 int scan_emit(scan_state *ss, uint32_t ind, const sk_hit *h)
 {

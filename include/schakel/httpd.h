@@ -13,7 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "schakel/buf.h"
 #include "schakel/error.h"
+#include "schakel/store.h"
 #include "schakel/taxii.h"
 
 typedef struct sk_httpd_config {
@@ -24,7 +26,12 @@ typedef struct sk_httpd_config {
 	unsigned threads;               /* worker threads (0 = 4) */
 	unsigned timeout;               /* idle connection timeout, seconds (0 = 30) */
 	bool access_log;                /* JSON lines on stderr */
-	bool metrics;                   /* serve GET /metrics (Prometheus text) */
+	/*
+	 * GET /metrics, when set: appends the Prometheus text exposition to b
+	 * (the node passes sk_metrics_render; the transport knows nothing of
+	 * what is measured).  Called on a worker thread with its own store.
+	 */
+	sk_err (*metrics)(sk_store *st, sk_buf *b, sk_error *err);
 	sk_taxii_config taxii;
 } sk_httpd_config;
 

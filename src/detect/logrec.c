@@ -7,7 +7,7 @@
  * rewritten values go to the reader's scratch area, which is sized to hold
  * every rewrite of one maximal line.
  */
-#include "logs/logfmt.h"
+#include "logbuild.h"
 
 #include <string.h>
 #include <strings.h>

@@ -8,7 +8,7 @@
  * through sk_metrics_set_hook; without one the reserved names are announced
  * (HELP/TYPE, no samples).
  */
-#include "schakel/sync.h"
+#include "schakel/node.h"
 
 #include <pthread.h>
 #include <stdio.h>

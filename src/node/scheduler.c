@@ -7,7 +7,7 @@
  * that aborts transfers in progress (the client's progress callback) and
  * wakes the sleepers.
  */
-#include "schakel/sync.h"
+#include "schakel/node.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -3,7 +3,7 @@
  * sightings are made under (the node's own, or an anonymous one that reveals
  * only sectors and country), and recording sightings made here.
  */
-#include "schakel/sync.h"
+#include "schakel/node.h"
 
 #include <jansson.h>
 #include <sodium.h>

@@ -36,6 +36,7 @@
 #include "schakel/matcher.h"
 #include "schakel/psl.h"
 #include "schakel/store.h"
+#include "schakel/node.h"
 #include "schakel/sync.h"
 #include "schakel/timestamp.h"
 

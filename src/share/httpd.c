@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "schakel/buf.h"
-#include "schakel/sync.h"
 #include "schakel/timestamp.h"
 #include "store/store_priv.h"
 
@@ -130,8 +129,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, request *rq, sk_tax
 static enum MHD_Result send_error(struct MHD_Connection *con, request *rq, int status,
 				  const char *title);
 
-/* GET /metrics: the sync metrics in the Prometheus text format. */
-static enum MHD_Result send_metrics(struct MHD_Connection *con, request *rq, sk_store *st)
+/* GET /metrics: the caller's renderer (the node's metrics, Prometheus text). */
+static enum MHD_Result send_metrics(const sk_httpd *h, struct MHD_Connection *con, request *rq,
+				    sk_store *st)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ok;
@@ -139,7 +139,7 @@ static enum MHD_Result send_metrics(struct MHD_Connection *con, request *rq, sk_
 	sk_error e;
 
 	sk_buf_init(&b, (size_t)4 << 20);
-	if (sk_metrics_render(st, &b, &e) || !b.data) {
+	if (h->cfg.metrics(st, &b, &e) || !b.data) {
 		sk_buf_free(&b);
 		return send_error(con, rq, 500, "Metrics unavailable");
 	}
@@ -210,7 +210,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	if (!st)
 		return send_error(con, rq, 503, "Service unavailable");
 	if (h->cfg.metrics && !strcmp(url, "/metrics") && !strcmp(method, "GET"))
-		return send_metrics(con, rq, st);
+		return send_metrics(h, con, rq, st);
 	params ps = {.n = 0};
 	MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, collect_arg, &ps);
 	sk_taxii_req req = {

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""check-layers.py - the library's folders use only the folders below them.
+
+docs/architecture.md draws the stack; this script is its enforcement.  Every
+`#include "..."` in src/<folder>/ is resolved to the folder that owns the
+header (a private header by its path, a public header in include/schakel/ by
+the table below) and checked against the folders <folder> may use.  A public
+header that the table does not know, or a folder the table does not know,
+fails the check too, so a new module has to take its place in the stack.
+
+Usage: check-layers.py [REPO]   (exit 0 clean, 1 with one line per crossing)
+"""
+import os
+import re
+import sys
+
+# Folder -> the folders it may use (besides itself), in stack order.
+ALLOWED = {
+    "core": [],
+    "stix": ["core"],
+    "store": ["stix", "core"],
+    "detect": ["store", "stix", "core"],
+    "logs": ["detect", "core"],
+    "feeds": ["store", "stix", "core"],
+    "share": ["store", "stix", "core"],
+    "sync": ["share", "store", "stix", "core"],
+    "node": ["sync", "share", "feeds", "logs", "detect", "store", "stix", "core"],
+}
+
+# Public header (include/schakel/NAME.h) -> the folder that implements it.
+PUBLIC = {
+    "error": "core", "buf": "core", "json": "core", "jstream": "core",
+    "reader": "core", "timestamp": "core", "uuid": "core",
+    "stix": "stix", "tlp": "stix", "pattern": "stix",
+    "store": "store", "import": "store",
+    "logrec": "detect", "matcher": "detect", "psl": "detect", "warninglist": "detect",
+    "logread": "logs",
+    "feed": "feeds",
+    "httpd": "share", "taxii": "share", "account": "share", "policy": "share",
+    "peer": "sync", "sync": "sync", "taxii_client": "sync",
+    "node": "node", "hit": "node", "indload": "node", "watch": "node",
+}
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+def owner(inc, here):
+    """The folder that owns an included header, or None if unknown."""
+    if inc.startswith("schakel/"):
+        return PUBLIC.get(inc[len("schakel/"):-2])
+    if "/" in inc:
+        return inc.split("/", 1)[0]
+    return here  # a header of the same folder
+
+
+def main():
+    repo = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
+    problems = []
+    pub_dir = os.path.join(repo, "include", "schakel")
+    for name in sorted(os.listdir(pub_dir)):
+        if name.endswith(".h") and name[:-2] not in PUBLIC:
+            problems.append(f"include/schakel/{name}: no folder owns it (add it to PUBLIC)")
+    files = []
+    for folder in sorted(os.listdir(os.path.join(repo, "src"))):
+        path = os.path.join(repo, "src", folder)
+        if not os.path.isdir(path):
+            continue
+        if folder not in ALLOWED:
+            problems.append(f"src/{folder}/: a folder the stack does not know (add it to ALLOWED)")
+            continue
+        for name in sorted(os.listdir(path)):
+            if name.endswith((".c", ".h")):
+                files.append((folder, f"src/{folder}/{name}"))
+    for name in sorted(os.listdir(pub_dir)):
+        if name.endswith(".h") and name[:-2] in PUBLIC:
+            files.append((PUBLIC[name[:-2]], f"include/schakel/{name}"))
+    for folder, rel in files:
+        with open(os.path.join(repo, rel), encoding="utf-8") as f:
+            text = f.read()
+        for m in INCLUDE.finditer(text):
+            inc = m.group(1)
+            dep = owner(inc, folder)
+            line = text.count("\n", 0, m.start()) + 1
+            if dep is None:
+                problems.append(f"{rel}:{line}: includes {inc}, which no folder owns")
+            elif dep != folder and dep not in ALLOWED[folder]:
+                problems.append(f"{rel}:{line}: {folder} may not use {dep} (includes {inc})")
+    for p in problems:
+        print(p)
+    print(f"check-layers: {len(files)} files, {len(problems)} crossings")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
