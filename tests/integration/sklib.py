@@ -72,6 +72,16 @@ def fixture(*parts):
     return os.path.join(fixtures(), *parts)
 
 
+# The ashfall fixture set: one file for each input form of `schakel import`,
+# and more versions of some of its objects (ashfall-versions.json).
+ASHFALL_FORMS = ("bundle", "envelope", "array", "single", "observables", "stix20")
+
+
+def ashfall(form):
+    """The ashfall fixture file of FORM (one of ASHFALL_FORMS, or "versions")."""
+    return fixture("ashfall", "ashfall-%s.%s" % (form, "ndjson" if form == "observables" else "json"))
+
+
 def shared(*parts):
     """A path in the shared reference data: $SK_SHARED, else ../shared beside the repo."""
     root = os.environ.get("SK_SHARED") or os.path.join(os.path.dirname(REPO), "shared")
