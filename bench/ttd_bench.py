@@ -8,15 +8,12 @@ is publication (just before the POST) -> alert_time at B.
 usage: ttd_bench.py BIN [TRIALS]"""
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
-import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
-import taxii_util  # noqa: E402
 from taxii_util import TAXII, bearer  # noqa: E402
 import sync_util  # noqa: E402
 from sync_util import add_peer, collection, grant, make_node  # noqa: E402
@@ -30,25 +27,8 @@ def ts_us(s):
     return int(d.timestamp() * 1e6)
 
 
-def start(node, out, *extra):
-    outf = open(out, "w")
-    errf = open(out + ".err", "w")
-    p = subprocess.Popen([taxii_util.BIN, "--db", node.db, "serve", "--listen", "127.0.0.1:0",
-                          "--no-access-log", *extra], stdout=outf, stderr=errf, text=True)
-    end = time.time() + 30
-    while time.time() < end:
-        lines = open(out).read().splitlines()
-        if lines and lines[0].startswith("listening on "):
-            node.url = lines[0].split()[-1]
-            u = urllib.parse.urlparse(node.url)
-            node.host, node.port, node.tls = u.hostname, u.port, False
-            return p
-        time.sleep(0.05)
-    raise RuntimeError("server did not start")
-
-
 def main():
-    taxii_util.BIN = sys.argv[1]
+    os.environ["SCHAKEL_BIN"] = os.path.abspath(sys.argv[1])
     trials = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     a, b = make_node("a"), make_node("b")
     pub = type("C", (), {"name": "pub", "ident": f"identity--{uuid.uuid4()}"})()
@@ -59,10 +39,10 @@ def main():
     log = os.path.join(b.dir, "net.log")
     alerts = os.path.join(b.dir, "alerts.jsonl")
     open(log, "w").close()
-    pb = start(b, os.path.join(b.dir, "out"), "--watch", log, "--watch-format", "text",
-               "--alerts", alerts, "--no-alerts-stdout", "--lookback", "10m")
+    pb = b.start("--no-access-log", "--watch", log, "--watch-format", "text",
+                 "--alerts", alerts, "--no-alerts-stdout", "--lookback", "10m", err="serve.err")
     add_peer(a, b, tok_b, "inbox", "share", pull=False, push=True, reshare=True)
-    pa = start(a, os.path.join(a.dir, "out"))
+    pa = a.start("--no-access-log", err="serve.err")
     delays, here = [], []
     seen = 0
     try:
@@ -100,12 +80,8 @@ def main():
             here.append(hit["detection_delay_ms"] / 1e3)
             time.sleep(0.05)
     finally:
-        for p in (pa, pb):
-            p.terminate()
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        for srv in (pa, pb):
+            srv.stop()
     delays.sort()
     n = len(delays)
     if n:
@@ -119,7 +95,7 @@ def main():
     if n < trials:
         for node in (a, b):
             print(f"--- {node.name} stderr:")
-            print(open(os.path.join(node.dir, "out.err")).read()[-2000:])
+            print(open(node.path("serve.err")).read()[-2000:])
             print(node.run("peer", "status", check=False).stdout)
     a.cleanup()
     b.cleanup()

@@ -117,7 +117,7 @@ static void touch(sk_match_ctx *c, uint32_t oi, uint32_t val, bool exact_ok)
 }
 
 /*
- * An indicator compiled without a tree (matcher.c, "direct"): a hit when the
+ * An indicator compiled without a tree (match_path.c, "direct"): a hit when the
  * value's (kind, role) is one its path accepts.  Several values of a record
  * may hit it; sk_match_record's sort keeps one.
  */
@@ -222,7 +222,7 @@ static void probe_str(sk_match_ctx *c, uint8_t cls, uint8_t kind, const char *s,
 }
 
 /*
- * The direct path's URL-path regexes (matcher.c, K_UPATH keys): the raw URL
+ * The direct path's URL-path regexes (match_path.c, K_UPATH keys): the raw URL
  * must be scheme://authority/... with a scheme of [a-z][a-z0-9+.-]* and a
  * non-empty authority; its path (from the first '/' after "://") is hashed
  * once, byte by byte, and probed at each prefix length in use that the

@@ -1,7 +1,10 @@
 /*
  * match_priv.h - the matcher's internal structures, shared by matcher.c
- * (compile, per-record evaluation), match_index.c (hash index, keys,
- * normalisation), match_hs.c (Hyperscan) and match_obs.c (stream state).
+ * (lifecycle), match_path.c (object paths, the direct path), match_compile.c
+ * (pattern to trees), match_trigger.c (index entries), match_eval.c (per-record
+ * evaluation), match_index.c (hash index, keys, normalisation), match_hs.c
+ * (Hyperscan), match_ipport.c (ip:port patterns) and match_obs.c (stream
+ * state).
  */
 #ifndef SCHAKEL_MATCH_PRIV_H
 #define SCHAKEL_MATCH_PRIV_H
@@ -9,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "schakel/matcher.h"
 #include "schakel/pattern.h"
@@ -322,5 +326,92 @@ static inline bool sk_ind_direct(const sk_matcher *m, uint32_t ind)
 {
 	return (m->iref[ind] & IREF_DIRECT) != 0;
 }
+
+/* --- compiling (match_path.c, match_compile.c, match_trigger.c) ------------ */
+
+/* A chunk of the string arena for literal text (aalloc, match_compile.c); never moved. */
+struct marena {
+	struct marena *next;
+	size_t used, size;
+	char data[];
+};
+
+/* Grow array *v (of *cap elements of size sz) to hold n + 1. */
+static inline int sk_match_grow(void **v, uint32_t *cap, uint32_t n, size_t sz)
+{
+	if (n < *cap)
+		return 0;
+	uint32_t nc = *cap ? *cap * 2 : 64;
+	void *nv = realloc(*v, (size_t)nc * sz);
+	if (!nv)
+		return -1;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+#define GROW(arr, n, cap) sk_match_grow((void **)&(arr), &(cap), (n), sizeof(*(arr)))
+
+/* One object path a log record provides, and what its comparisons compile to. */
+typedef struct pathdef {
+	const char *path;
+	uint64_t accept;
+	uint8_t vt, kind;
+} pathdef;
+
+/* The paths (match_path.c), sk_match_npaths of them; a pathdef number indexes dacc[]. */
+extern const pathdef sk_match_paths[];
+extern const size_t sk_match_npaths;
+
+/* The pathdef of a parsed path; NULL when no log provides it. */
+const pathdef *sk_match_find_path(const sk_ppath *p);
+
+/* The state of compiling one indicator. */
+typedef struct cstate {
+	sk_matcher *m;
+	uint32_t ind;
+	unsigned flags;
+	char reason[SK_ERROR_MSG_MAX - 64]; /* first reason a leaf can never be true */
+} cstate;
+
+/* Parse one literal for leaf l; false (with a reason in cs) if its form cannot match. */
+bool sk_match_compile_lit(cstate *cs, mleaf *l, const sk_plit *v, mlit *out, const char *pathtxt,
+			  char *scratch, size_t scap);
+/* Can comparison node ni ever be true? */
+bool sk_match_can_match(const sk_matcher *m, uint32_t ni);
+/* Compile observation obsnode (number num, 0 if single) of indicator cs->ind. */
+sk_err sk_match_compile_obs(cstate *cs, const sk_pnode *obsnode, uint32_t num, sk_error *err);
+/* Only OBSERVATION and OBS_OR below n: every observation is a match on its own. */
+bool sk_match_only_or(const sk_pnode *n);
+/* Compile the observation-level tree n of ind (and its observations) below parent. */
+sk_err sk_match_compile_onode(cstate *cs, mind *ind, const sk_pnode *n, uint32_t parent,
+			      uint32_t pos, uint32_t *num, sk_error *err);
+/* Can the observation-level tree at oi ever be satisfied? */
+bool sk_match_onode_can(const sk_matcher *m, const mind *ind, uint32_t oi);
+
+/* Does node ni have triggers (match_trigger.c)? */
+bool sk_match_has_trigger(const sk_matcher *m, uint32_t ni);
+/* A trigger set that is complete: every leaf it uses fits in a key. */
+bool sk_match_triggers_ok(const sk_matcher *m, uint32_t ni);
+/* Add the index entries of node ni. */
+sk_err sk_match_add_triggers(sk_matcher *m, uint32_t ni);
+/* Index literal v of leaf l for target (a leaf number, or MPOST_DIRECT | indicator). */
+sk_err sk_match_index_lit(sk_matcher *m, const mleaf *l, const mlit *v, uint32_t target);
+/* Record an IPv4 key in the /16 prefilter: bit 0 (from the prefix length) or IP4_PORTKEY. */
+int sk_match_mark_ip4(sk_matcher *m, const mlit *v, uint64_t bit);
+
+/*
+ * The direct path (match_path.c) and its ip:port form: 1 = handled (*rc is
+ * the result), 0 = not that form (use the general compiler).
+ */
+int sk_match_add_direct(sk_matcher *m, const char *text, size_t len, unsigned flags,
+			uint32_t *idx, sk_err *rc, sk_error *err);
+int sk_match_add_ipport(sk_matcher *m, const char *text, size_t len, unsigned flags,
+			uint32_t *idx, sk_err *rc, sk_error *err);
+
+/* Room for one more indicator in iref[] (matcher.c); SK_ELIMIT past the cap. */
+sk_err sk_match_grow_iref(sk_matcher *m);
+/* Is value v[0..n) of path pd on a warning list?  The first one is described in msg. */
+bool sk_match_wl_listed(const sk_matcher *m, const pathdef *pd, const char *v, size_t n,
+			char *msg, size_t msz);
 
 #endif

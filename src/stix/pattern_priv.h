@@ -1,6 +1,7 @@
 /*
  * pattern_priv.h - shared between the pattern lexer (pattern_lex.c), parser
- * (pattern.c) and JSON writer (pattern_json.c); not part of the public API.
+ * (pattern.c, pattern_cmp.c) and JSON writer (pattern_json.c); not part of
+ * the public API.
  */
 #ifndef SCHAKEL_PATTERN_PRIV_H
 #define SCHAKEL_PATTERN_PRIV_H
@@ -90,5 +91,108 @@ size_t sk_pattern_unhex(const char *s, size_t n, unsigned char *out);
 
 /* True if s[0..n) is a STIX pattern timestamp (RFC 3339, upper-case T and Z). */
 bool sk_pattern_ts_valid(const char *s, size_t n);
+
+/* --- the parser (pattern.c, pattern_cmp.c) ------------------------------ */
+
+struct sk_pattern {
+	const sk_pnode *root;
+	char *text; /* NUL-terminated copy */
+	size_t len;
+	sk_pattern_counts counts;
+	struct chunk *chunks; /* extra arena chunks, newest first */
+	unsigned char *cur;   /* free space in the current chunk */
+	size_t left;
+	size_t last_size;    /* size of the newest chunk, to grow geometrically */
+	max_align_t first[]; /* the first chunk, allocated with the struct */
+};
+
+struct parser {
+	sk_pattern *pat;
+	const char *s; /* the pattern's copy of the text */
+	struct sk_plexer lx;
+	struct sk_ptoken tok; /* lookahead */
+	unsigned depth;
+	sk_error *err;
+	sk_err rc;       /* first error, SK_OK while all is well */
+	sk_plit *setbuf; /* scratch for IN sets, heap, reused */
+	size_t setcap;
+};
+
+/* Memory from the pattern's arena (lives as long as the pattern); NULL when out of memory. */
+void *sk_pattern_arena_alloc(sk_pattern *p, size_t size);
+
+/* Record the first error (at text offset off) in P; returns NULL. */
+void *sk_pattern_fail_code(struct parser *P, sk_err code, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#define fail(P, off, ...) sk_pattern_fail_code((P), SK_EINVAL, (off), __VA_ARGS__)
+
+/* A new node of the tree, counted against SK_PATTERN_MAX_NODES; NULL (error in P) on failure. */
+sk_pnode *sk_pattern_new_node(struct parser *P, sk_pnode_kind kind, size_t off);
+/* s[0..n) copied into the arena, NUL-terminated; NULL (error in P) when out of memory. */
+char *sk_pattern_arena_strndup(struct parser *P, const char *s, size_t n);
+
+/* Integer and float literals at token t (pattern_cmp.c); false with an error in P. */
+bool sk_pattern_parse_int(struct parser *P, const struct sk_ptoken *t, int64_t *out);
+bool sk_pattern_parse_float(struct parser *P, const struct sk_ptoken *t, double *out);
+/* A comparison expression: comparisons joined by AND / OR (pattern_cmp.c). */
+sk_pnode *sk_pattern_parse_cmp_or(struct parser *P);
+
+/*
+ * Small helpers both halves of the parser call for every token or node, kept
+ * inline in each.
+ */
+static inline void *oom(struct parser *P)
+{
+	if (P->rc == SK_OK)
+		P->rc = sk_error_set(P->err, SK_ENOMEM, "out of memory parsing a pattern");
+	return NULL;
+}
+
+/* "expected WHAT, found TOKEN" at the current token. */
+static inline void *expected(struct parser *P, const char *what)
+{
+	char found[200];
+	sk_pattern_tok_describe(P->s, &P->tok, found, sizeof(found));
+	return fail(P, P->tok.off, "expected %s, found %s", what, found);
+}
+
+static inline bool advance(struct parser *P)
+{
+	if (sk_pattern_lex(&P->lx, &P->tok))
+		return true;
+	fail(P, P->lx.erroff, "%s", P->lx.msg);
+	return false;
+}
+
+static inline bool enter(struct parser *P, size_t off)
+{
+	if (++P->depth > SK_PATTERN_MAX_DEPTH) {
+		sk_pattern_fail_code(P, SK_ELIMIT, off, "nested more than %d levels deep",
+		                     SK_PATTERN_MAX_DEPTH);
+		return false;
+	}
+	return true;
+}
+
+static inline bool count_node(struct parser *P, size_t off)
+{
+	if (++P->pat->counts.nodes > SK_PATTERN_MAX_NODES) {
+		sk_pattern_fail_code(P, SK_ELIMIT, off, "pattern has more than %d nodes",
+		                     SK_PATTERN_MAX_NODES);
+		return false;
+	}
+	return true;
+}
+
+static inline void add_kid(sk_pnode *parent, sk_pnode **tail, sk_pnode *kid)
+{
+	if (*tail)
+		(*tail)->next = kid;
+	else
+		parent->kids = kid;
+	*tail = kid;
+	parent->nkids++;
+}
 
 #endif

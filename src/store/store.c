@@ -1,11 +1,13 @@
 /*
- * store.c - opening, migrating and writing the SQLite knowledge store.
+ * store.c - opening the SQLite knowledge store and migrating its schema; the
+ * connection's statement cache, transactions and bulk mode; the node's
+ * identity.
  *
- * Reading lives in store_query.c.  Every statement is prepared with bound
- * parameters; the hot ones (used per imported object) are prepared once per
- * connection and reused.
+ * Writing objects lives in store_write.c, collections in store_collection.c,
+ * reading in store_query.c.  Every statement is prepared with bound
+ * parameters.
  */
-#include "store_priv.h"
+#include "store_int.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -13,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schakel/buf.h"
 #include "schakel/timestamp.h"
 #include "schakel/uuid.h"
 
@@ -181,57 +182,6 @@ static const char *const migrations[] = {
      "DROP INDEX IF EXISTS object_markings_marking;"),
 };
 
-enum stmt_id {
-	S_FIND_VER,
-	S_INS_OBJ,
-	S_INS_MARK,
-	S_MAX_DA,
-	S_INS_CO,
-	S_INS_PROV,
-	S_UPS_IND,
-	S__COUNT,
-};
-
-static const char *const stmt_sql[S__COUNT] = {
-    [S_FIND_VER] = "SELECT ver FROM objects WHERE id=?1 AND spec=?2 AND version=?3",
-    [S_INS_OBJ] = ("INSERT INTO objects(id,type,spec,version,created,modified,revoked,"
-		   "created_by,tlp,src_ref,dst_ref,rel_type,added,json,rx)"
-		   " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
-		   " ON CONFLICT(id,spec,version) DO NOTHING"),
-    [S_INS_MARK] = "INSERT OR IGNORE INTO object_markings(ver,marking,granular) VALUES(?1,?2,?3)",
-    [S_MAX_DA] = "SELECT MAX(date_added) FROM collection_objects WHERE coll=?1",
-    [S_INS_CO] = "INSERT OR IGNORE INTO collection_objects(coll,date_added,ver) VALUES(?1,?2,?3)",
-    /* the versions ?1..?2, all stored since the last flush with the current origin */
-    [S_INS_PROV] = ("INSERT OR IGNORE INTO provenance(ver,peer,source,arrived,source_added)"
-		    " SELECT ver,?3,?4,?5,?6 FROM objects WHERE ver BETWEEN ?1 AND ?2"),
-    /* the newest version of an indicator id (any spec); on a tie the first stored stays */
-    [S_UPS_IND] = ("INSERT INTO indicators(ver,id,version,revoked,pattern,pattern_type,"
-		   "valid_from,valid_until,subdomains) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
-		   " ON CONFLICT(id) DO UPDATE SET ver=excluded.ver, version=excluded.version,"
-		   " revoked=excluded.revoked, pattern=excluded.pattern,"
-		   " pattern_type=excluded.pattern_type, valid_from=excluded.valid_from,"
-		   " valid_until=excluded.valid_until, subdomains=excluded.subdomains"
-		   " WHERE excluded.version>indicators.version"),
-};
-
-#define QCACHE_SLOTS 48 /* cached statements of sk_store_stmt_get (query shapes) */
-
-struct sk_store {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[S__COUNT];
-	sqlite3_stmt *qcache[QCACHE_SLOTS];
-	unsigned qnext; /* round-robin eviction */
-	bool in_tx;
-	int64_t da_cid;  /* collection whose last date_added is cached, 0 = none */
-	int64_t da_last; /* that collection's last date_added */
-	sk_origin origin; /* where versions put now come from (borrowed strings) */
-	bool has_origin;
-	int64_t prov_first, prov_last; /* new versions from origin awaiting provenance rows */
-	sk_err prov_rc;                /* a failed flush outside sk_store_put: fails the commit */
-	sk_error prov_err;
-	struct ckpt *ckpt; /* the checkpointing thread of sk_store_bulk, or NULL */
-};
-
 sqlite3 *sk_store_sqlite(sk_store *st)
 {
 	return st->db;
@@ -253,18 +203,6 @@ sk_err sk_store_exec(sk_store *st, const char *sql, sk_error *err)
 		sqlite3_free(msg);
 		return rc;
 	}
-	return SK_OK;
-}
-
-static sk_err get_stmt(sk_store *st, enum stmt_id id, sqlite3_stmt **out, sk_error *err)
-{
-	if (!st->stmt[id] &&
-	    sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
-			       NULL) != SQLITE_OK)
-		return sk_store_dberr(st, err, "prepare");
-	*out = st->stmt[id];
-	sqlite3_reset(*out);
-	sqlite3_clear_bindings(*out);
 	return SK_OK;
 }
 
@@ -466,8 +404,6 @@ void sk_store_close(sk_store *st)
 	free(st);
 }
 
-static sk_err flush_provenance(sk_store *st, sk_error *err);
-
 sk_err sk_store_begin(sk_store *st, sk_error *err)
 {
 	sk_err rc = sk_store_exec(st, "BEGIN IMMEDIATE", err);
@@ -486,7 +422,7 @@ sk_err sk_store_commit(sk_store *st, sk_error *err)
 	if (rc)
 		sk_error_set(err, rc, "%s", st->prov_err.msg);
 	else
-		rc = flush_provenance(st, err);
+		rc = sk_store_flush_provenance(st, err);
 	if (!rc)
 		rc = sk_store_exec(st, "COMMIT", err);
 	if (rc) {
@@ -661,54 +597,6 @@ sk_err sk_store_node_id(sk_store *st, char **id, sk_error *err)
 	return rc;
 }
 
-/* Validate and store one object built here (identity, location, ...). */
-sk_err sk_store_put_json(sk_store *st, int64_t cid, json_t *obj, sk_error *err)
-{
-	sk_stix_info info;
-	char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	sk_jdoc *doc = NULL;
-	sk_err rc;
-
-	if (!text || sk_json_doc_new(0, 0, &doc)) {
-		free(text);
-		return sk_error_set(err, SK_ENOMEM, "out of memory");
-	}
-	rc = sk_stix_validate_text(doc, text, strlen(text), &info, err);
-	if (!rc)
-		rc = sk_store_put(st, cid, &info, text, strlen(text), NULL, NULL, err);
-	sk_json_doc_free(doc);
-	free(text);
-	return rc;
-}
-
-sk_err sk_store_put_located_at(sk_store *st, const char *identity, const char *country,
-				const char *ts, sk_error *err)
-{
-	char uuid[SK_UUID_LEN + 1], loc_id[64], rel_id[64];
-	char cc[3] = {(char)(country[0] & ~0x20), (char)(country[1] & ~0x20), 0};
-	json_t *loc, *rel;
-	sk_err rc;
-
-	sk_uuid_v4(uuid);
-	snprintf(loc_id, sizeof(loc_id), "location--%s", uuid);
-	sk_uuid_v4(uuid);
-	snprintf(rel_id, sizeof(rel_id), "relationship--%s", uuid);
-	loc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "location", "spec_version",
-			"2.1", "id", loc_id, "created", ts, "modified", ts, "country", cc,
-			"created_by_ref", identity);
-	rel = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "relationship",
-			"spec_version", "2.1", "id", rel_id, "created", ts, "modified", ts,
-			"relationship_type", "located-at", "source_ref", identity, "target_ref",
-			loc_id, "created_by_ref", identity);
-	if (!loc || !rel)
-		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
-	else if (!(rc = sk_store_put_json(st, 0, loc, err)))
-		rc = sk_store_put_json(st, 0, rel, err);
-	json_decref(loc);
-	json_decref(rel);
-	return rc;
-}
-
 sk_err sk_store_init_node(sk_store *st, const sk_node_params *p, sk_error *err)
 {
 	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX], id[80];
@@ -765,354 +653,4 @@ out:
 	json_decref(ident);
 	json_decref(sectors);
 	return rc;
-}
-
-/* --- collections -------------------------------------------------------- */
-
-void sk_collection_clear(sk_collection *c)
-{
-	if (!c)
-		return;
-	free(c->name);
-	free(c->title);
-	free(c->description);
-	c->name = c->title = c->description = NULL;
-}
-
-static char *dup_col(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? strdup((const char *)t) : NULL;
-}
-
-static void fill_collection(sqlite3_stmt *s, sk_collection *c)
-{
-	c->cid = sqlite3_column_int64(s, 0);
-	snprintf(c->uuid, sizeof(c->uuid), "%s", (const char *)sqlite3_column_text(s, 1));
-	c->name = dup_col(s, 2);
-	c->title = dup_col(s, 3);
-	c->description = dup_col(s, 4);
-	c->default_tlp = (sk_tlp)sqlite3_column_int(s, 5);
-	c->is_public = sqlite3_column_int(s, 6) != 0;
-	c->objects = sqlite3_column_int64(s, 7);
-}
-
-#define COLL_COLS                                                                                  \
-	"SELECT cid, uuid, name, title, description, default_tlp, public,"                         \
-	" (SELECT COUNT(*) FROM collection_objects WHERE coll=cid) FROM collections"
-
-sk_err sk_store_collection_get(sk_store *st, const char *key, sk_collection *out, sk_error *err)
-{
-	sqlite3_stmt *s = NULL;
-	sk_err rc = SK_OK;
-
-	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(st->db, COLL_COLS " WHERE name=?1 OR uuid=lower(?1)", -1, &s,
-			       NULL) != SQLITE_OK)
-		return sk_store_dberr(st, err, "collection");
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		fill_collection(s, out);
-		if (!out->name)
-			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
-		break;
-	case SQLITE_DONE:
-		rc = sk_error_set(err, SK_ENOTFOUND, "no collection named '%s'", key);
-		break;
-	default:
-		rc = sk_store_dberr(st, err, "collection");
-	}
-	sqlite3_finalize(s);
-	return rc;
-}
-
-sk_err sk_store_collection_add(sk_store *st, const char *name, const char *uuid, const char *title,
-			       const char *description, sk_collection *out, sk_error *err)
-{
-	char u[SK_UUID_LEN + 1];
-	sqlite3_stmt *s = NULL;
-	sk_err rc = SK_OK;
-	int step;
-
-	if (!name || !*name || strlen(name) > 200)
-		return sk_error_set(err, SK_EINVAL, "a collection needs a name of 1-200 bytes");
-	if (uuid) {
-		if (!sk_uuid_valid(uuid, strlen(uuid)))
-			return sk_error_set(err, SK_EINVAL, "'%s' is not a UUID", uuid);
-		for (size_t i = 0; i <= SK_UUID_LEN; i++)
-			u[i] = (char)(uuid[i] >= 'A' && uuid[i] <= 'F' ? uuid[i] + 32 : uuid[i]);
-	} else {
-		sk_uuid_v4(u);
-	}
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO collections(uuid,name,title,description,created)"
-			       " VALUES(?1,?2,?3,?4,?5)",
-			       -1, &s, NULL) != SQLITE_OK)
-		return sk_store_dberr(st, err, "collection");
-	sqlite3_bind_text(s, 1, u, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, description, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, sk_ts_now_us());
-	step = sqlite3_step(s);
-	if (step == SQLITE_CONSTRAINT_UNIQUE || (step & 0xff) == SQLITE_CONSTRAINT)
-		rc = sk_error_set(err, SK_EEXIST, "a collection named '%s' or with id %s exists",
-				  name, u);
-	else if (step != SQLITE_DONE)
-		rc = sk_store_dberr(st, err, "collection");
-	sqlite3_finalize(s);
-	if (!rc && out)
-		rc = sk_store_collection_get(st, u, out, err);
-	return rc;
-}
-
-sk_err sk_store_collections(sk_store *st, int (*fn)(void *ud, const sk_collection *c), void *ud,
-			    sk_error *err)
-{
-	sqlite3_stmt *s = NULL;
-	sk_err rc = SK_OK;
-	int step;
-
-	if (sqlite3_prepare_v2(st->db, COLL_COLS " ORDER BY cid", -1, &s, NULL) != SQLITE_OK)
-		return sk_store_dberr(st, err, "collections");
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		sk_collection c;
-		int stop;
-		fill_collection(s, &c);
-		stop = fn(ud, &c);
-		sk_collection_clear(&c);
-		if (stop)
-			break;
-	}
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		rc = sk_store_dberr(st, err, "collections");
-	sqlite3_finalize(s);
-	return rc;
-}
-
-/* --- writing ------------------------------------------------------------ */
-
-static sk_err put_markings(sk_store *st, int64_t ver, const sk_stix_info *info, sk_error *err)
-{
-	const sk_jval *v, *e;
-	sqlite3_stmt *s;
-	size_t i;
-	sk_err rc;
-
-	v = info->marking_refs;
-	for (i = 0; i < sk_json_len(v); i++) {
-		e = sk_json_at(v, i);
-		if ((rc = get_stmt(st, S_INS_MARK, &s, err)))
-			return rc;
-		sqlite3_bind_int64(s, 1, ver);
-		sqlite3_bind_text(s, 2, sk_json_str(e), -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 3, 0);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			return sk_store_dberr(st, err, "storing markings");
-	}
-	v = info->granular;
-	for (i = 0; i < sk_json_len(v); i++) {
-		const char *ref = sk_json_str(sk_json_get(sk_json_at(v, i), "marking_ref"));
-		if (!ref)
-			continue;
-		if ((rc = get_stmt(st, S_INS_MARK, &s, err)))
-			return rc;
-		sqlite3_bind_int64(s, 1, ver);
-		sqlite3_bind_text(s, 2, ref, -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 3, 1);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			return sk_store_dberr(st, err, "storing markings");
-	}
-	return SK_OK;
-}
-
-static void bind_str(sqlite3_stmt *s, int i, const sk_jval *v)
-{
-	if (v && v->type == SK_JSTRING)
-		sqlite3_bind_text(s, i, v->u.s, (int)v->n, SQLITE_STATIC);
-}
-
-/*
- * A new version of an indicator: the indicators table's row for its id
- * (what the matcher compiles) moves to it unless a newer one is there.
- */
-static sk_err put_indicator(sk_store *st, int64_t ver, const sk_stix_info *info, sk_error *err)
-{
-	const sk_jval *o = info->obj;
-	sqlite3_stmt *s;
-	sk_err rc;
-
-	if (!o)
-		return sk_error_set(err, SK_EINVAL, "%s: stored without validation", info->id);
-	if ((rc = get_stmt(st, S_UPS_IND, &s, err)))
-		return rc;
-	sqlite3_bind_int64(s, 1, ver);
-	sqlite3_bind_text(s, 2, info->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, info->version, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, info->revoked);
-	bind_str(s, 5, sk_json_get(o, "pattern"));
-	bind_str(s, 6, sk_json_get(o, "pattern_type"));
-	bind_str(s, 7, sk_json_get(o, "valid_from"));
-	bind_str(s, 8, sk_json_get(o, "valid_until"));
-	sqlite3_bind_int(s, 9, sk_json_is(sk_json_get(o, "x_schakel_subdomains"), SK_JTRUE));
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return sk_store_dberr(st, err, "indicators");
-	sqlite3_reset(s);
-	return SK_OK;
-}
-
-/*
- * The provenance rows (first arrival from st->origin) of the new versions
- * put since the last flush, in one statement.  Those versions have
- * consecutive row ids: the write lock is held, and a put without an origin
- * or a change of origin flushes first.  Runs before every commit, so rows
- * and versions share their transaction.
- */
-static sk_err flush_provenance(sk_store *st, sk_error *err)
-{
-	sqlite3_stmt *s = NULL;
-	sk_err rc;
-
-	if (!st->prov_first)
-		return SK_OK;
-	if ((rc = get_stmt(st, S_INS_PROV, &s, err)))
-		return rc;
-	sqlite3_bind_int64(s, 1, st->prov_first);
-	sqlite3_bind_int64(s, 2, st->prov_last);
-	sqlite3_bind_text(s, 3, st->origin.peer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, st->origin.rx, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, sk_ts_now_us());
-	if (st->origin.source_added > 0)
-		sqlite3_bind_int64(s, 6, st->origin.source_added);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return sk_store_dberr(st, err, "provenance");
-	sqlite3_reset(s);
-	st->prov_first = st->prov_last = 0;
-	return SK_OK;
-}
-
-void sk_store_set_origin(sk_store *st, const sk_origin *o)
-{
-	if (st->prov_first && !st->prov_rc)
-		st->prov_rc = flush_provenance(st, &st->prov_err);
-	st->prov_first = st->prov_last = 0;
-	st->has_origin = o != NULL;
-	if (o)
-		st->origin = *o;
-	else
-		memset(&st->origin, 0, sizeof(st->origin));
-}
-
-static sk_err next_date_added(sk_store *st, int64_t cid, int64_t *da, sk_error *err)
-{
-	int64_t now = sk_ts_now_us();
-
-	if (st->da_cid != cid) {
-		sqlite3_stmt *s;
-		sk_err rc = get_stmt(st, S_MAX_DA, &s, err);
-		if (rc)
-			return rc;
-		sqlite3_bind_int64(s, 1, cid);
-		if (sqlite3_step(s) != SQLITE_ROW)
-			return sk_store_dberr(st, err, "date_added");
-		st->da_last = sqlite3_column_int64(s, 0); /* 0 for NULL */
-		st->da_cid = cid;
-		/* finish the statement: an open read would pin an old snapshot */
-		sqlite3_reset(s);
-	}
-	/* strictly increasing, even if the clock steps back or many land in one µs */
-	*da = now > st->da_last ? now : st->da_last + 1;
-	st->da_last = *da;
-	return SK_OK;
-}
-
-sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
-		    const char *json, size_t len, sk_put_outcome *outcome, int64_t *date_added,
-		    sk_error *err)
-{
-	sqlite3_stmt *s;
-	int64_t ver = 0, da = 0;
-	bool is_new = false;
-	sk_err rc;
-
-	if (!st->in_tx)
-		return sk_error_set(err, SK_EINVAL, "sk_store_put outside a transaction");
-	if (!st->has_origin && st->prov_first && (rc = flush_provenance(st, err)))
-		return rc;
-	/*
-	 * Insert first and look the version up only on conflict: new versions
-	 * (the common case on import) then cost one index descent, not two.
-	 */
-	if ((rc = get_stmt(st, S_INS_OBJ, &s, err)))
-		return rc;
-	sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, info->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, info->spec, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, info->version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, info->created, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, info->modified, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 7, info->revoked);
-	sqlite3_bind_text(s, 8, info->created_by_ref, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 9, (int)info->tlp);
-	sqlite3_bind_text(s, 10, info->src_ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 11, info->dst_ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 12, info->rel_type, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 13, sk_ts_now_us());
-	sqlite3_bind_text(s, 14, json, (int)len, SQLITE_STATIC);
-	if (st->has_origin && st->origin.rx)
-		sqlite3_bind_text(s, 15, st->origin.rx, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return sk_store_dberr(st, err, info->id);
-	sqlite3_reset(s);
-	if (sqlite3_changes(st->db) == 1) {
-		ver = sqlite3_last_insert_rowid(st->db);
-		is_new = true;
-		if ((rc = put_markings(st, ver, info, err)))
-			return rc;
-		if (!strcmp(info->type, "indicator") && (rc = put_indicator(st, ver, info, err)))
-			return rc;
-		if (st->has_origin) {
-			if (!st->prov_first)
-				st->prov_first = ver;
-			st->prov_last = ver;
-		}
-	} else {
-		if ((rc = get_stmt(st, S_FIND_VER, &s, err)))
-			return rc;
-		sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, info->spec, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, info->version, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_ROW)
-			return sk_store_dberr(st, err, info->id);
-		ver = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-	}
-
-	if (cid) {
-		if ((rc = next_date_added(st, cid, &da, err)))
-			return rc;
-		if ((rc = get_stmt(st, S_INS_CO, &s, err)))
-			return rc;
-		sqlite3_bind_int64(s, 1, cid);
-		sqlite3_bind_int64(s, 2, da);
-		sqlite3_bind_int64(s, 3, ver);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			return sk_store_dberr(st, err, info->id);
-		sqlite3_reset(s);
-		if (sqlite3_changes(st->db) == 0) {
-			if (outcome)
-				*outcome = SK_PUT_DUPLICATE;
-			return SK_OK;
-		}
-	} else if (!is_new) {
-		if (outcome)
-			*outcome = SK_PUT_DUPLICATE;
-		return SK_OK;
-	}
-	if (outcome)
-		*outcome = is_new ? SK_PUT_NEW : SK_PUT_ADDED;
-	if (date_added)
-		*date_added = da;
-	return SK_OK;
 }

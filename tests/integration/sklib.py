@@ -2,13 +2,28 @@
 
 Every test script drives the real `schakel` binary against a fresh temporary
 database.  This module finds the binary, the project fixtures and the shared
-reference data, runs commands, parses the import summary, reads STIX files
-independently of schakel (to compute expected counts), and keeps the tally
-that each script ends with ("N passed, N failed"; exit 0, 1, or 77 = skipped).
+reference data, runs commands, sets a node up (Node: `schakel init` in a
+temporary directory; partners, accounts, tokens and grants; `schakel serve`
+on a free port of 127.0.0.1, stopped by itself), waits on events (wait_for),
+parses the import and feed summaries, reads STIX files independently of
+schakel (to compute expected counts), and keeps the tally that each script
+ends with ("N passed, N failed"; exit 0, 1, or 77 = skipped).
+
+A test with a served node is a few lines of set-up:
+
+    with sklib.Node() as node:
+        node.partner("Alpha")
+        node.account("ana", "Alpha", "pw-ana")
+        tok = node.token("ana")
+        node.run("collection", "add", "feed", check=True)
+        node.grant("Alpha", "feed", "--read")
+        with node.serve() as srv:       # srv.url, srv.host, srv.port
+            ...
 """
 
 import atexit
 import gzip
+import http.server
 import json
 import os
 import re
@@ -16,7 +31,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
+import urllib.parse
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SKIP = 77
@@ -54,10 +72,25 @@ def fixture(*parts):
     return os.path.join(fixtures(), *parts)
 
 
+# The ashfall fixture set: one file for each input form of `schakel import`,
+# and more versions of some of its objects (ashfall-versions.json).
+ASHFALL_FORMS = ("bundle", "envelope", "array", "single", "observables", "stix20")
+
+
+def ashfall(form):
+    """The ashfall fixture file of FORM (one of ASHFALL_FORMS, or "versions")."""
+    return fixture("ashfall", "ashfall-%s.%s" % (form, "ndjson" if form == "observables" else "json"))
+
+
+def shared(*parts):
+    """A path in the shared reference data: $SK_SHARED, else ../shared beside the repo."""
+    root = os.environ.get("SK_SHARED") or os.path.join(os.path.dirname(REPO), "shared")
+    return os.path.join(root, *parts)
+
+
 def shared_stix():
     """The shared STIX data directory, or None when ../shared is absent."""
-    root = os.environ.get("SK_SHARED") or os.path.join(os.path.dirname(REPO), "shared")
-    d = os.path.join(root, "data", "stix")
+    d = shared("data", "stix")
     return d if os.path.isdir(d) else None
 
 
@@ -65,10 +98,15 @@ def shared_stix():
 
 
 class Checker:
-    """Counts checks; finish() prints the closing line and exits."""
+    """Counts checks; finish() prints the closing line and exits.
 
-    def __init__(self, name):
-        self.name = name
+    Verbose by default: an "ok" line for every check passed.  quiet=True (or
+    Results) prints only the failed ones, as "FAIL: what".
+    """
+
+    def __init__(self, name=None, quiet=False):
+        self.name = name or os.path.splitext(os.path.basename(sys.argv[0]))[0]
+        self.quiet = quiet
         self.passed = 0
         self.failed = 0
         self.failures = []
@@ -76,14 +114,16 @@ class Checker:
     def check(self, cond, what, detail=""):
         if cond:
             self.passed += 1
-            print("ok   - %s" % what)
+            if not self.quiet:
+                print("ok   - %s" % what)
         else:
             self.failed += 1
             self.failures.append(what)
-            print("FAIL - %s" % what)
+            print(("FAIL: %s" if self.quiet else "FAIL - %s") % what)
             if detail:
+                indent = "  " if self.quiet else "         "
                 for line in str(detail).rstrip().splitlines()[:40]:
-                    print("         %s" % line)
+                    print(indent + line)
         sys.stdout.flush()
         return bool(cond)
 
@@ -102,13 +142,32 @@ class Checker:
             self.check(False, "%s raised" % fn.__name__, traceback.format_exc())
 
     def finish(self):
-        if self.failures:
+        if self.failures and not self.quiet:
             print("\nfailed checks in %s:" % self.name)
             for f in self.failures:
                 print("  - %s" % f)
         print("%d passed, %d failed" % (self.passed, self.failed))
         sys.stdout.flush()
         sys.exit(1 if self.failed else 0)
+
+
+class Results(Checker):
+    """A quiet Checker: prints only the failed checks ("FAIL: what")."""
+
+    def __init__(self, name=None):
+        super().__init__(name, quiet=True)
+
+
+def test_main(test, *nodes):
+    """A script's main(): test(*NODES, R) with a quiet tally R (Results); then
+    every node's cleanup(), the closing line and the exit."""
+    R = Results()
+    try:
+        test(*nodes, R)
+    finally:
+        for n in nodes:
+            n.cleanup()
+    R.finish()
 
 
 def skip_all(reason):
@@ -142,42 +201,160 @@ def tempdir(prefix="sk-itest-"):
 
 
 class Result:
+    """One run of the binary: code (the exit status, or "timeout"), out, err.
+
+    Reads also as a subprocess.CompletedProcess (returncode, stdout, stderr)
+    and unpacks as the tuple (code, out, err).
+    """
+
     def __init__(self, args, code, out, err):
         self.args = args
         self.code = code
         self.out = out
         self.err = err
 
+    returncode = property(lambda self: self.code)
+    stdout = property(lambda self: self.out)
+    stderr = property(lambda self: self.err)
+
+    def __iter__(self):
+        return iter((self.code, self.out, self.err))
+
     def __repr__(self):
         return "exit %s for %s\n--- stdout\n%s\n--- stderr\n%s" % (
             self.code, " ".join(self.args), self.out[-3000:], self.err[-3000:])
 
 
-class Node:
-    """One schakel database in its own fresh temporary directory."""
+def _env(extra=None):
+    env = dict(os.environ)
+    env.pop("SCHAKEL_DB", None)
+    env.update(extra or {})
+    return env
 
-    def __init__(self, init=True, name="test node"):
+
+def run(db, *args, stdin=None, env=None, timeout=300, cwd=None, check=False):
+    """`schakel --db DB ARGS` (no --db when db is None), as a Result.
+
+    stdin: bytes or str; env: variables added to the environment; check=True
+    raises RuntimeError when the command fails.
+    """
+    argv = [binary()] + (["--db", db] if db else []) + [str(a) for a in args]
+    if isinstance(stdin, str):
+        stdin = stdin.encode()
+    try:
+        p = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout, cwd=cwd, env=_env(env))
+        r = Result(argv, p.returncode, _txt(p.stdout), _txt(p.stderr))
+    except subprocess.TimeoutExpired as e:
+        r = Result(argv, "timeout", _txt(e.stdout), _txt(e.stderr))
+    if check and r.code != 0:
+        raise RuntimeError("schakel %s failed: %r" % (" ".join(argv[1:]), r))
+    return r
+
+
+class Node:
+    """One schakel database (node.db) in its own fresh temporary directory.
+
+    Node() runs `schakel init --name NAME INIT_ARGS` (init=False: not yet);
+    run() runs the binary on the database, raising on failure when asked
+    (check=True, for every run by default when the node was made with
+    check=True).  partner(), account(), token() and grant() let a partner
+    in; serve() and start() run `schakel serve` on a free port of 127.0.0.1.
+    A with block on the node (or cleanup()) stops its servers and removes
+    its directory; the end of the script does too.
+    """
+
+    def __init__(self, init=True, name="test node", init_args=(), check=False):
         self.bin = binary()
         self.dir = tempdir()
         self.db = os.path.join(self.dir, "node.db")
+        self.check_default = check
+        self.server = None  # the server of serve()/start(), until it stops
+        self.url = self.host = self.port = None
+        self.tls = False
         if init:
-            r = self.run("init", "--name", name)
-            if r.code != 0:
-                raise RuntimeError("init failed: %r" % r)
+            self.run("init", "--name", name, *init_args, check=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
 
     def path(self, name):
         return os.path.join(self.dir, name)
 
-    def run(self, *args, stdin=None, timeout=300, db=True):
-        argv = [self.bin] + (["--db", self.db] if db else []) + [str(a) for a in args]
-        env = dict(os.environ)
-        env.pop("SCHAKEL_DB", None)
-        try:
-            p = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               timeout=timeout, cwd=self.dir, env=env)
-        except subprocess.TimeoutExpired as e:
-            return Result(argv, "timeout", _txt(e.stdout), _txt(e.stderr))
-        return Result(argv, p.returncode, _txt(p.stdout), _txt(p.stderr))
+    def run(self, *args, stdin=None, env=None, timeout=300, db=True, cwd=None, check=None):
+        """`schakel --db NODE.DB ARGS` in the node's directory (or cwd), as a Result."""
+        return run(self.db if db else None, *args, stdin=stdin, env=env, timeout=timeout,
+                   cwd=cwd or self.dir, check=self.check_default if check is None else check)
+
+    def identity(self):
+        """The id of the node's own identity (from `schakel stats`)."""
+        line = self.run("stats", check=True).out.splitlines()[0]
+        return line[line.index("[") + 1:line.index("]")]
+
+    # --- who may use the node ---
+
+    def partner(self, name, *args):
+        """`partner add NAME ARGS` (--identity, --country, ...); the partner's identity id."""
+        out = self.run("partner", "add", name, *args, check=True).out.split()
+        return out[0] if out else None
+
+    def account(self, name, partner, password=None):
+        """`account add NAME --partner PARTNER [--password PASSWORD]`; what it
+        printed (without a password: the one schakel made)."""
+        args = ["account", "add", name, "--partner", partner]
+        if password is not None:
+            args += ["--password", password]
+        return self.run(*args, check=True).out.strip()
+
+    def token(self, account):
+        """A new API token of ACCOUNT."""
+        return self.run("token", "create", account, check=True).out.strip()
+
+    def grant(self, partner, collection, *flags):
+        """`collection grant PARTNER COLLECTION FLAGS` (--read, --write, --amber, ...)."""
+        self.run("collection", "grant", partner, collection, *flags, check=True)
+
+    # --- serving ---
+
+    def serve(self, *extra, **kw):
+        """A Server running `schakel serve EXTRA` for this node (keywords: see
+        Server).  Once it answers it is the node's server: node.url, host,
+        port and tls say where."""
+        srv = Server(self, *extra, **kw)
+        if srv.url:
+            self.server = srv
+            self.url, self.host, self.port, self.tls = srv.url, srv.host, srv.port, srv.tls
+        return srv
+
+    def start(self, *extra, err="access.log", **kw):
+        """serve() that must answer (else RuntimeError with the server's
+        stderr); its stderr, the access log, goes to access.log."""
+        srv = self.serve(*extra, err=err, **kw)
+        if not srv.url:
+            rc = srv.stop()
+            raise RuntimeError("server did not start (exit %s): %s" % (rc, srv.log()[-3000:]))
+        return srv
+
+    def stop(self):
+        """Stop the node's server (SIGTERM); its exit code (None: none was running)."""
+        return self.server.stop() if self.server else None
+
+    def cleanup(self):
+        """Stop the node's servers, print the errors in access.log, remove the directory."""
+        for srv in [s for s in _SERVERS if s.node is self]:
+            srv.stop()
+        try:  # server-side errors help when a test fails
+            with open(self.path("access.log")) as f:
+                for line in f:
+                    if line.startswith("schakel:") and "shutting down" not in line:
+                        print("server:", line.rstrip())
+        except OSError:
+            pass
+        if not os.environ.get("SK_KEEP_TMP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def imp(self, *args, stdin=None):
         return self.run("import", *args, stdin=stdin)
@@ -242,6 +419,157 @@ def _txt(b):
     return b.decode("utf-8", errors="replace") if isinstance(b, bytes) else b
 
 
+# --- waiting and serving ------------------------------------------------------
+
+WAIT = 60.0  # the overall limit of a wait on an event: generous, for a loaded machine
+
+
+def wait_for(fn, timeout=WAIT, step=0.1):
+    """Poll fn() until it returns something true, for at most `timeout` seconds.
+
+    Returns that value; at the deadline, fn()'s last answer (false: the event
+    did not come).
+    """
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(step)
+    return fn()
+
+
+def read_jsonl(path):
+    """The objects of a JSON-lines file (lines starting with "{"; a line that
+    does not parse, e.g. one half written, is passed over); [] while it is missing."""
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith("{"):
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        pass
+    except OSError:
+        pass
+    return out
+
+
+_SERVERS = []  # started, not yet stopped
+
+
+class Server:
+    """`schakel serve EXTRA` for one node, on a free port of 127.0.0.1.
+
+    Starts at once and waits (polling, up to `wait` seconds) for the line
+    "listening on URL" on its stdout; url, host, port and tls then say where
+    it answers.  url is None when it did not get there (it exited, or said
+    nothing in time).  Its stdout and stderr go to the files `out` and `err`
+    in the node's directory (out_path, err_path).  stop() ends it with
+    SIGTERM and returns its exit code; a with block, the node's cleanup()
+    and the end of the script stop it too.  listen must be on 127.0.0.1
+    (port 0: a free one); env adds variables to its environment.
+    """
+
+    def __init__(self, node, *extra, listen="127.0.0.1:0", out="serve.out", err="serve.err",
+                 env=None, wait=WAIT):
+        if not listen.startswith("127.0.0.1:"):
+            raise ValueError("a test server listens on 127.0.0.1 only, not %s" % listen)
+        self.node = node
+        self.out_path, self.err_path = node.path(out), node.path(err)
+        self.url = self.host = self.port = None
+        self.tls = False
+        self.rc = None
+        with open(self.out_path, "w") as o, open(self.err_path, "w") as e:
+            self.proc = subprocess.Popen(
+                [node.bin, "--db", node.db, "serve", "--listen", listen] + [str(a) for a in extra],
+                stdin=subprocess.DEVNULL, stdout=o, stderr=e, cwd=node.dir, env=_env(env))
+        _SERVERS.append(self)
+        line = wait_for(lambda: self._listening() or self.proc.poll() is not None, wait)
+        if isinstance(line, str):
+            self.url = line.split()[-1]
+            u = urllib.parse.urlparse(self.url)
+            self.host, self.port, self.tls = u.hostname, u.port, u.scheme == "https"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _listening(self):
+        try:
+            with open(self.out_path) as f:
+                for line in f:
+                    if line.startswith("listening on ") and line.endswith("\n"):
+                        return line.strip()
+        except OSError:
+            pass
+        return None
+
+    def log(self):
+        """What the server wrote to stderr so far."""
+        try:
+            with open(self.err_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self, timeout=30):
+        """SIGTERM and wait for the exit (SIGKILL after `timeout` s); the exit code."""
+        if self.rc is None:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout=timeout)
+            self.rc = self.proc.returncode
+        self._forget()
+        return self.rc
+
+    def kill(self):
+        """SIGKILL (a crash) and wait for the exit; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.rc = self.proc.wait(timeout=WAIT)
+        self._forget()
+        return self.rc
+
+    def _forget(self):
+        if self in _SERVERS:
+            _SERVERS.remove(self)
+        if self.node.server is self:
+            self.node.server = None
+
+
+@atexit.register
+def _stop_servers():  # registered after _cleanup, so it runs before the directories go
+    for srv in list(_SERVERS):
+        srv.stop()
+
+
+class HttpServer(http.server.ThreadingHTTPServer):
+    """A stdlib HTTP server with HANDLER (a stand-in peer, a webhook) on a free
+    port of 127.0.0.1, serving from a thread at once; url is its base URL.
+    A with block (or shutdown()) stops it; a handler still running is not
+    waited for (its thread ends with the script)."""
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, handler):
+        super().__init__(("127.0.0.1", 0), handler)
+        self.url = "http://127.0.0.1:%d/" % self.server_address[1]
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        self.server_close()
+
+
 # --- the import summary -----------------------------------------------------
 
 _SUM_RE = re.compile(r"^(.*): (\d+) objects read: (\d+) stored, (\d+) added to collection, "
@@ -280,6 +608,21 @@ def type_counts(summary, field):
     if not summary:
         return None
     return {t: c[field] for t, c in summary["types"].items() if c[field]}
+
+
+_FEED_KIND_RE = re.compile(r"^  ([a-z0-9_]+)\s+(\d+)$", re.M)
+_FEED_TOT_RE = re.compile(r"(\d+) indicators: (\d+) stored, (\d+) added to collection, "
+                          r"(\d+) duplicate, (\d+) rejected")
+
+
+def feed_summary(err):
+    """The summary of `feed import`: ({kind: count} from its per-kind lines,
+    {entries, stored, added, duplicate, rejected} from its totals, {} if none)."""
+    kinds = {m.group(1): int(m.group(2)) for m in _FEED_KIND_RE.finditer(err)}
+    tot = _FEED_TOT_RE.search(err)
+    t = dict(zip(["entries", "stored", "added", "duplicate", "rejected"],
+                 map(int, tot.groups()))) if tot else {}
+    return kinds, t
 
 
 # --- STIX, independently of schakel ------------------------------------------

@@ -6,7 +6,7 @@ import os
 import sys
 import uuid
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taxii_util import Node, bearer  # noqa: E402,F401
 
 TLP = {
@@ -17,11 +17,6 @@ TLP = {
     "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
 }
 _n = [0]
-
-
-def identity_of(node):
-    line = node.run("stats").stdout.splitlines()[0]
-    return line[line.index("[") + 1:line.index("]")]
 
 
 def indicator(producer=None, marking=None, oid=None, modified="2024-01-01T00:00:00.000Z",
@@ -50,9 +45,10 @@ def import_objects(node, objs, collection):
 
 
 def make_node(name):
+    """A Node called NAME among the nodes of a test (n.name), with its identity (n.ident)."""
     n = Node()
     n.name = name
-    n.ident = identity_of(n)
+    n.ident = n.identity()
     return n
 
 
@@ -64,15 +60,17 @@ def collection(node, name, default_tlp=None):
 
 
 def grant(server, client, coll, read=True, write=False, amber=False):
-    """Let node `client` use collection coll on `server` with a token; returns it."""
+    """Let node `client` use collection coll on `server` with a token; returns it.
+
+    The first grant makes partner p-NAME (with the client's identity) and its
+    account a-NAME (password pw-NAME) on the server."""
     pname = "p-" + client.name
     if server.run("partner", "list").stdout.find(" " + pname + " ") < 0:
-        server.run("partner", "add", pname, "--identity", client.ident)
-        server.run("account", "add", "a-" + client.name, "--partner", pname,
-                   "--password", "pw-" + client.name)
+        server.partner(pname, "--identity", client.ident)
+        server.account("a-" + client.name, pname, "pw-" + client.name)
     flags = [f for f, on in (("--read", read), ("--write", write), ("--amber", amber)) if on]
-    server.run("collection", "grant", pname, coll, *flags)
-    return server.run("token", "create", "a-" + client.name).stdout.strip()
+    server.grant(pname, coll, *flags)
+    return server.token("a-" + client.name)
 
 
 def add_peer(node, server, token, coll, local, pull=True, push=False, reshare=False,

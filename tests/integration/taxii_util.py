@@ -1,91 +1,25 @@
-"""Helpers for the TAXII integration tests: a node in a temporary directory,
-the `schakel` binary, a server started on a free loopback port, and a small
-HTTP client (stdlib only).  Not a test itself (the glob is test_*.py)."""
+"""Helpers for the TAXII integration tests: a node (sklib.Node) whose runs
+raise on failure, with a small HTTP client (stdlib only) for the server it
+starts on a free loopback port.  Not a test itself (the glob is test_*.py)."""
 import base64
 import http.client
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.parse
 
-BIN = os.environ.get("SCHAKEL_BIN") or os.path.join(
-    os.path.dirname(__file__), "..", "..", "build", "schakel")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sklib  # noqa: E402
+
 TAXII = "application/taxii+json;version=2.1"
 
 
-class Results:
+class Node(sklib.Node):
+    """A node named "Test CERT" (country NL); run() raises on failure unless
+    check=False.  request() and get_json() talk to the server of start()."""
+
     def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, cond, what):
-        if cond:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print("FAIL:", what)
-        return cond
-
-    def finish(self):
-        print(f"{self.passed} passed, {self.failed} failed")
-        sys.exit(1 if self.failed else 0)
-
-
-class Node:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="sk-taxii-")
-        self.db = os.path.join(self.dir, "node.db")
-        self.server = None
-        self.url = None
-        self.run("init", "--name", "Test CERT", "--country", "NL")
-
-    def run(self, *args, stdin=None, check=True):
-        p = subprocess.run([BIN, "--db", self.db, *args], input=stdin,
-                           capture_output=True, text=True, timeout=300)
-        if check and p.returncode != 0:
-            raise RuntimeError(f"schakel {' '.join(args)}: {p.returncode}: {p.stderr}")
-        return p
-
-    def start(self, *extra):
-        self.log = open(os.path.join(self.dir, "access.log"), "w")
-        self.server = subprocess.Popen(
-            [BIN, "--db", self.db, "serve", "--listen", "127.0.0.1:0", *extra],
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.server.stdout.readline()
-        if not line.startswith("listening on "):
-            raise RuntimeError("server did not start: " + line)
-        self.url = line.split()[-1]
-        u = urllib.parse.urlparse(self.url)
-        self.host, self.port = u.hostname, u.port
-        self.tls = u.scheme == "https"
-
-    def stop(self):
-        rc = None
-        if self.server:
-            self.server.terminate()
-            try:
-                rc = self.server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
-                rc = self.server.wait(timeout=20)
-            self.server = None
-            self.log.close()
-        return rc
-
-    def cleanup(self):
-        self.stop()
-        try:  # server-side errors help when a test fails
-            with open(os.path.join(self.dir, "access.log")) as f:
-                for line in f:
-                    if line.startswith("schakel:") and "shutting down" not in line:
-                        print("server:", line.rstrip())
-        except OSError:
-            pass
-        shutil.rmtree(self.dir, ignore_errors=True)
+        super().__init__(name="Test CERT", init_args=("--country", "NL"), check=True)
 
     def request(self, method, path, auth=None, headers=None, body=None, accept=TAXII,
                 raw_path=False):

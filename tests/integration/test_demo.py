@@ -10,7 +10,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from taxii_util import BIN, Results  # noqa: E402
+from sklib import Results, binary  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEMO = os.path.join(ROOT, "scripts", "demo.sh")
@@ -27,7 +27,7 @@ TIMELINE = ["NCC publishes", "partner CERT pulled", "utility pulled", "utility A
 
 def run_demo(R, mode):
     d = tempfile.mkdtemp(prefix="sk-demo-")
-    env = dict(os.environ, SCHAKEL_BIN=os.path.abspath(BIN),
+    env = dict(os.environ, SCHAKEL_BIN=binary(),
                DEMO_DIR=os.path.join(d, "run"), DEMO_WAIT="30")
     if mode:
         env["DEMO_MODE"] = mode
@@ -57,11 +57,8 @@ def run_demo(R, mode):
 
 def main():
     R = Results()
-    if not os.path.exists(BIN):
-        print(f"SKIP: no binary at {BIN}")
-        sys.exit(77)
     run_demo(R, None)
-    h = subprocess.run([BIN, "help", "serve"], capture_output=True, text=True)
+    h = subprocess.run([binary(), "help", "serve"], capture_output=True, text=True)
     if "--watch" in h.stdout + h.stderr:
         run_demo(R, "scan")
     R.finish()

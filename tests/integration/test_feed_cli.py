@@ -5,30 +5,16 @@ and the indicators' visibility through list/show/get."""
 import json
 import os
 import re
-import subprocess
 import sys
-import tempfile
 
-BIN = os.environ.get("SCHAKEL_BIN", "build/schakel")
-FIX = os.environ.get("SK_FIXTURES", "tests/fixtures")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sklib  # noqa: E402
+from sklib import feed_summary, run  # noqa: E402  (run: code, out, err)
+
+FIX = sklib.fixtures()
 FEEDS = os.path.join(FIX, "feeds")
-
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
-
-
-def run(db, *args, stdin=None):
-    p = subprocess.run([BIN, "--db", db] + list(args), capture_output=True, text=True,
-                       input=stdin)
-    return p.returncode, p.stdout, p.stderr
+R = sklib.Results()
+check = R.check
 
 
 # The STIX patterns schakel writes, in a strict form: one comparison or
@@ -39,21 +25,9 @@ CMP = r"%s (?:=|ISSUBSET|MATCHES) (?:%s|\d+)" % (PATH, LIT)
 PATTERN = re.compile(r"^\[%s(?: AND %s)*\]$" % (CMP, CMP))
 
 
-def summary_counts(err):
-    """kind -> count from the per-kind lines of the summary, plus the totals."""
-    kinds = {}
-    for m in re.finditer(r"^  ([a-z0-9_]+)\s+(\d+)$", err, re.M):
-        kinds[m.group(1)] = int(m.group(2))
-    tot = re.search(r"(\d+) indicators: (\d+) stored, (\d+) added to collection, "
-                    r"(\d+) duplicate, (\d+) rejected", err)
-    t = dict(zip(["entries", "stored", "added", "duplicate", "rejected"],
-                 map(int, tot.groups()))) if tot else {}
-    return kinds, t
-
-
 def main():
-    with tempfile.TemporaryDirectory() as tmp:
-        db = os.path.join(tmp, "t.db")
+    with sklib.Node(init=False) as node:
+        tmp, db = node.dir, node.db
         rc, _, err = run(db, "init", "--name", "Feed test node")
         check(rc == 0, "init: " + err)
 
@@ -75,7 +49,7 @@ def main():
         check(rc == 1, "rejected lines give exit 1")
         for ln in (13, 14, 16):
             check("maltrail.tsv:%d: rejected" % ln in err, "line %d reported: %s" % (ln, err))
-        kinds, t = summary_counts(err)
+        kinds, t = feed_summary(err)
         check(t.get("stored") == 12 and t.get("duplicate") == 1 and t.get("rejected") == 3,
               "maltrail totals %s" % t)
         check(kinds.get("domain") == 3 and kinds.get("url") == 2 and
@@ -85,7 +59,7 @@ def main():
         # re-import: every entry a duplicate
         rc, _, err = run(db, "feed", "import", "--format", "maltrail", "--producer",
                          "Example CERT", "--tlp", "amber", "--confidence", "80", mt)
-        kinds, t = summary_counts(err)
+        kinds, t = feed_summary(err)
         check(t.get("stored") == 0 and t.get("duplicate") == 13, "re-import %s" % t)
 
         # the other formats
@@ -100,7 +74,7 @@ def main():
                 ("csv", "indicators.csv", {"domain": 1, "ipv4": 2, "url": 1}, 2)):
             rc, _, err = run(db, "feed", "import", "--format", fmt, "--producer", "Example CERT",
                              "--tlp", "green", os.path.join(FEEDS, name))
-            kinds, t = summary_counts(err)
+            kinds, t = feed_summary(err)
             check(kinds == want_kinds, "%s kinds %s, want %s" % (name, kinds, want_kinds))
             check(t.get("rejected") == want_rej, "%s rejected %s: %s" % (name, t, err))
             check(rc == (1 if want_rej else 0), "%s exit %d" % (name, rc))
@@ -109,7 +83,7 @@ def main():
         cc = os.path.join(FEEDS, "custom.csv")
         rc, _, err = run(db, "feed", "import", "--format", "csv", "--producer", "P2", "--tlp",
                          "red", "--column", "value=ioc,label=family,label=1", cc)
-        kinds, t = summary_counts(err)
+        kinds, t = feed_summary(err)
         check(rc == 0 and t.get("stored") == 2, "custom csv %s %s" % (t, err))
         rc, _, err = run(db, "feed", "import", "--format", "csv", "--producer", "P2", "--tlp",
                          "red", "--column", "value=nosuch", cc)
@@ -118,7 +92,7 @@ def main():
         # stdin and gzip
         rc, _, err = run(db, "feed", "import", "--format", "lines", "--producer", "P3",
                          "--tlp", "clear", "-", stdin="stdin.example\n192.0.2.99\n")
-        kinds, t = summary_counts(err)
+        kinds, t = feed_summary(err)
         check(rc == 0 and t.get("stored") == 2, "stdin %s" % t)
 
         # every stored indicator: valid pattern, producer, marking
@@ -145,7 +119,7 @@ def main():
         rc, _, _ = run(db, "pattern", "check", "[ipv4-addr:value = '192.0.2.1']")
         if rc == 0:
             rejected = [o["pattern"] for o in objs
-                        if run(db, "pattern", "check", o["pattern"])[0] != 0]
+                        if run(db, "pattern", "check", o["pattern"]).code != 0]
             check(not rejected, "schakel pattern check rejects %s" % rejected[:3])
         ids = [o["id"] for o in objs]
         check(len(set(ids)) == len(ids), "ids unique")
@@ -174,7 +148,7 @@ def main():
             f.write("one.example\n" + "x" * 20000 + ".example\ntwo.example\n")
         rc, _, err = run(db, "feed", "import", "--format", "lines", "--producer", "P4",
                          "--tlp", "green", longf)
-        kinds, t = summary_counts(err)
+        kinds, t = feed_summary(err)
         check(rc == 1 and "long.txt:2: rejected: line longer than 8192 bytes" in err and
               t.get("stored") == 2, "long line: %s" % err)
 
@@ -194,9 +168,8 @@ def main():
         rc, out, err = run(db, "warninglist", "check", "unlisted.example")
         check(rc == 1 and out == "", "check miss: " + out + err)
 
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    R.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -11,40 +11,20 @@ import gzip
 import ipaddress
 import os
 import re
-import subprocess
 import sys
-import tempfile
 
-BIN = os.environ.get("SCHAKEL_BIN", "build/schakel")
-SHARED = os.environ.get("SK_SHARED", "../shared")
-FEEDS = os.path.join(SHARED, "data", "feeds")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sklib  # noqa: E402
+from sklib import feed_summary  # noqa: E402
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+FEEDS = sklib.shared("data", "feeds")
+R = sklib.Results()
+check = R.check
 
 
 def run(db, *args):
-    p = subprocess.run([BIN, "--db", db] + list(args), capture_output=True, text=True)
-    return p.returncode, p.stdout, p.stderr
-
-
-def summary_counts(err):
-    kinds = {}
-    for m in re.finditer(r"^  ([a-z0-9_]+)\s+(\d+)$", err, re.M):
-        kinds[m.group(1)] = int(m.group(2))
-    tot = re.search(r"(\d+) indicators: (\d+) stored, (\d+) added to collection, "
-                    r"(\d+) duplicate, (\d+) rejected", err)
-    t = dict(zip(["entries", "stored", "added", "duplicate", "rejected"],
-                 map(int, tot.groups()))) if tot else {}
-    return kinds, t
+    """code, out, err of `schakel --db DB ARGS`, however long a full feed takes."""
+    return sklib.run(db, *args, timeout=None)
 
 
 # --- an independent implementation of the documented value rules ---------
@@ -273,9 +253,9 @@ def count_lines(path, pred):
 def main():
     mt = os.path.join(FEEDS, "maltrail", "maltrail_static.tsv.gz")
     if not os.path.isfile(mt):
-        print("SKIP: %s not present (the shared feed data is not available)" % FEEDS)
-        return 77
-    with tempfile.TemporaryDirectory() as tmp:
+        sklib.skip_all("%s not present (the shared feed data is not available)" % FEEDS)
+    with sklib.Node(init=False) as node:
+        tmp = node.dir
         # SK_FEED_SAMPLE_ROWS=N (set by .ci/run for the sanitizer build, which
         # is ~10x slower) checks the first N rows instead of all 1.85 M.
         sample = int(os.environ.get("SK_FEED_SAMPLE_ROWS", "0") or 0)
@@ -288,7 +268,7 @@ def main():
                     dst.write(line)
             print("note: checking the first %d maltrail rows (SK_FEED_SAMPLE_ROWS)" % sample)
             mt = cut
-        db = os.path.join(tmp, "t.db")
+        db = node.db
         rc, _, err = run(db, "init", "--name", "Shared feed test")
         check(rc == 0, "init " + err)
 
@@ -301,7 +281,7 @@ def main():
         check(rej_lines == min(want_rej, 1000), "rejected lines %d, want %d" % (rej_lines, want_rej))
         rc, _, err = run(db, "feed", "import", "--format", "maltrail", "--producer", "Maltrail",
                          "--tlp", "clear", mt)
-        kinds, t = summary_counts(err)
+        kinds, t = feed_summary(err)
         check(kinds == want_kinds, "maltrail kinds %s, want %s" % (kinds, want_kinds))
         check(t.get("entries") == sum(want_kinds.values()), "entries %s" % t)
         check(t.get("rejected") == want_rej, "rejected %s, want %d" % (t, want_rej))
@@ -315,7 +295,7 @@ def main():
             n = count_lines(ip, lambda x: x and not x.startswith(b"#"))
             rc, _, err = run(db, "feed", "import", "--format", "ipsum", "--producer", "IPsum",
                              "--tlp", "clear", ip)
-            kinds, t = summary_counts(err)
+            kinds, t = feed_summary(err)
             check(rc == 0 and t.get("entries") == n, "ipsum %d rows: %s" % (n, t))
         for alg in ("md5", "sha1", "sha256"):
             hp = os.path.join(FEEDS, "malicious-hash", "full-hash-%s-aa.txt" % alg)
@@ -324,7 +304,7 @@ def main():
             n = count_lines(hp, lambda x: x and not x.startswith(b"#"))
             rc, _, err = run(db, "feed", "import", "--format", "lines", "--producer",
                              "malicious-hash", "--tlp", "clear", hp)
-            kinds, t = summary_counts(err)
+            kinds, t = feed_summary(err)
             check(kinds.get(alg) == t.get("entries") and t.get("entries", 0) + t.get("rejected", 0) == n,
                   "%s hashes %d rows: %s %s" % (alg, n, kinds, t))
 
@@ -340,9 +320,8 @@ def main():
             check(rc == 0 and re.search(r"top|Top", out), "google.com: " + out[:500])
             rc, out, _ = run(db, "warninglist", "list")
             check(rc == 0 and len(out.splitlines()) == nlists + 1, "list %d lines" % len(out.splitlines()))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    R.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

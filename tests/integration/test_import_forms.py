@@ -18,13 +18,8 @@ from sklib import fixture  # noqa: E402
 
 ck = sklib.Checker("test_import_forms")
 
-BUNDLE = fixture("ashfall", "ashfall-bundle.json")
-ENVELOPE = fixture("ashfall", "ashfall-envelope.json")
-ARRAY = fixture("ashfall", "ashfall-array.json")
-SINGLE = fixture("ashfall", "ashfall-single.json")
-NDJSON = fixture("ashfall", "ashfall-observables.ndjson")
-STIX20 = fixture("ashfall", "ashfall-stix20.json")
-ALL = [BUNDLE, ENVELOPE, ARRAY, SINGLE, NDJSON, STIX20]
+ALL = [sklib.ashfall(f) for f in sklib.ASHFALL_FORMS]
+BUNDLE, ENVELOPE, ARRAY, SINGLE, NDJSON, STIX20 = ALL
 
 CAMPAIGN = "campaign--0f0fc553-4fc4-49b5-a8d7-146d155a577a"
 ISET = "intrusion-set--0498b775-f94f-4872-9f25-1dfac1adbbb8"

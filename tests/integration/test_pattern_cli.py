@@ -10,33 +10,21 @@ every indicator of the OASIS examples passes.
 import glob
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
-BIN = os.environ.get("SCHAKEL_BIN")
-SHARED = os.environ.get("SK_SHARED", "")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sklib  # noqa: E402
 
-passed = 0
-failed = 0
+R = sklib.Results()
 
 
 def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}" + (f"\n  {detail}" if detail else ""))
+    R.check(cond, name, detail)
 
 
 def run(*args, stdin=None, db=None):
-    cmd = [BIN]
-    if db:
-        cmd += ["--db", db]
-    cmd += list(args)
-    p = subprocess.run(cmd, input=stdin, capture_output=True, timeout=120)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    """code, out, err of `schakel [--db DB] ARGS`."""
+    return sklib.run(db, *args, stdin=stdin, timeout=120)
 
 
 def test_check():
@@ -169,7 +157,7 @@ def test_import(tmp):
 
 
 def test_shared_examples(tmp):
-    files = sorted(glob.glob(os.path.join(SHARED, "data", "stix", "oasis-examples", "*.json")))
+    files = sorted(glob.glob(sklib.shared("data", "stix", "oasis-examples", "*.json")))
     if not files:
         print("note: ../shared/data/stix/oasis-examples absent; skipping the real-data check")
         return
@@ -181,18 +169,15 @@ def test_shared_examples(tmp):
 
 
 def main():
-    if not BIN or not os.path.exists(BIN):
-        print("SCHAKEL_BIN not set or missing; skipping")
-        return 77
+    sklib.binary()  # skips (77) when there is none
     test_check()
     test_json()
     test_stdin_and_usage()
-    with tempfile.TemporaryDirectory() as tmp:
-        test_import(tmp)
-        test_shared_examples(tmp)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    tmp = sklib.tempdir()
+    test_import(tmp)
+    test_shared_examples(tmp)
+    R.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -10,35 +10,21 @@ sighting objects (created by one scan, versioned by the next).
 """
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import time
 
-BIN = os.environ.get("SCHAKEL_BIN")
-FIX = os.environ.get("SK_FIXTURES") or os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sklib  # noqa: E402
+from sklib import run, wait_for  # noqa: E402  (run: code, out, err)
 
-passed = 0
-failed = 0
+BIN = sklib.binary()
+FIX = sklib.fixtures()
+R = sklib.Results()
 
 
 def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}" + (f"\n  {detail}" if detail else ""))
-
-
-def run(db, *args, env=None):
-    e = dict(os.environ)
-    e.update(env or {})
-    p = subprocess.run([BIN, "--db", db] + list(args), capture_output=True, timeout=300, env=e)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    R.check(cond, name, detail)
 
 
 def no_timing(err):
@@ -81,15 +67,6 @@ def write_big_dns(path, n):
             f.write(dns_line(i, True))
 
 
-def wait_for(cond, timeout=60):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_threads(db, tmp):
     big = os.path.join(tmp, "big.log")
     write_big_dns(big, 3000)
@@ -124,9 +101,7 @@ def test_threads(db, tmp):
 
 
 def test_shared(db, tmp):
-    shared = os.environ.get("SK_SHARED") or os.path.join(
-        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "..", "shared")
-    logs = os.path.join(shared, "data", "logs")
+    logs = sklib.shared("data", "logs")
     files = [os.path.join(logs, "zeek-wrccdc2018", "tsv", "dns.log.gz"),
              os.path.join(logs, "suricata-eve", "eve_suricata-verify_mix.json.gz"),
              os.path.join(logs, "zeek-wrccdc2018", "json", "ssl.json.gz")]
@@ -223,12 +198,8 @@ def hits_of(out):
 
 
 def main():
-    if not BIN or not os.access(BIN, os.X_OK):
-        print("SKIP: SCHAKEL_BIN not set")
-        return 77
-    tmp = tempfile.mkdtemp(prefix="sk-scan-")
-    try:
-        db = os.path.join(tmp, "n.db")
+    with sklib.Node(init=False) as node:
+        tmp, db = node.dir, node.db
         dns = os.path.join(FIX, "logs", "zeek_dns.log")
         eve = os.path.join(FIX, "logs", "eve.json")
 
@@ -313,11 +284,8 @@ def main():
         test_threads(db, tmp)
         test_shared(db, tmp)
         test_follow(db, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    R.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

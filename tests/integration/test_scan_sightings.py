@@ -16,36 +16,25 @@
 """
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from taxii_util import BIN, Results  # noqa: E402
+import sklib  # noqa: E402
+from sklib import Results, write_text  # noqa: E402
 from sync_util import TLP, import_objects  # noqa: E402
 
 R = Results()
 
 
-class N:
-    """A node initialised with a sector and a country."""
+class N(sklib.Node):
+    """A node initialised with a sector and a country; run() raises on failure
+    unless check=False."""
 
-    def __init__(self, tmp):
-        self.dir = tmp
-        self.db = os.path.join(tmp, "n.db")
-        self.run("init", "--name", "Scan Utility Ltd", "--sector", "water", "--country", "NL",
-                 "--contact", "soc@utility.example")
-        line = self.run("stats").stdout.splitlines()[0]
-        self.ident = line[line.index("[") + 1:line.index("]")]
-
-    def run(self, *args, check=True):
-        p = subprocess.run([BIN, "--db", self.db, *args], capture_output=True, text=True,
-                           timeout=300)
-        if check and p.returncode != 0:
-            raise RuntimeError(f"schakel {' '.join(args)}: {p.returncode}: {p.stderr}")
-        return p
+    def __init__(self):
+        super().__init__(name="Scan Utility Ltd", check=True, init_args=(
+            "--sector", "water", "--country", "NL", "--contact", "soc@utility.example"))
+        self.ident = self.identity()
 
     def jsonl(self, *args):
         p = self.run(*args, check=False)
@@ -77,19 +66,12 @@ def ind(ip, marking=None):
 
 
 def main():
-    if not BIN or not os.access(BIN, os.X_OK):
-        print("SKIP: SCHAKEL_BIN not set")
-        sys.exit(77)
-    tmp = tempfile.mkdtemp(prefix="sk-scansight-")
-    try:
-        run_all(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with N() as n:
+        run_all(n)
     R.finish()
 
 
-def run_all(tmp):
-    n = N(tmp)
+def run_all(n):
     n.run("collection", "add", "intel", "--alias", "intel")  # default TLP:AMBER
     n.run("collection", "add", "open", "--alias", "open", "--default-tlp", "green")
     n.run("collection", "add", "public", "--alias", "public", "--default-tlp", "clear")
@@ -100,13 +82,12 @@ def run_all(tmp):
     want_tlp = {green["id"]: TLP["green"], red["id"]: TLP["red"],
                 plain["id"]: TLP["amber"],  # unmarked: the collection default, made explicit
                 both["id"]: TLP["amber"]}   # unmarked in AMBER and GREEN collections: strictest
-    log = os.path.join(tmp, "net.log")
-    with open(log, "w") as f:
-        f.write("2024-05-01T10:00:00Z conn 192.0.2.1 -> 203.0.113.10\n"
-                "2024-05-01T10:00:01Z conn 192.0.2.1 -> 203.0.113.11\n"
-                "2024-05-01T10:00:02Z conn 192.0.2.1 -> 203.0.113.12\n"
-                "2024-05-01T10:00:03Z conn 192.0.2.1 -> 203.0.113.13\n"
-                "2024-05-01T10:00:04Z conn 192.0.2.1 -> 198.51.100.1\n")
+    log = write_text(n.path("net.log"),
+                     "2024-05-01T10:00:00Z conn 192.0.2.1 -> 203.0.113.10\n"
+                     "2024-05-01T10:00:01Z conn 192.0.2.1 -> 203.0.113.11\n"
+                     "2024-05-01T10:00:02Z conn 192.0.2.1 -> 203.0.113.12\n"
+                     "2024-05-01T10:00:03Z conn 192.0.2.1 -> 203.0.113.13\n"
+                     "2024-05-01T10:00:04Z conn 192.0.2.1 -> 198.51.100.1\n")
 
     # --- anonymity off: the node's identity ------------------------------------------
     p = n.run("scan", "--quiet", "--format", "text", log, check=False)

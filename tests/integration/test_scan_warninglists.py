@@ -10,31 +10,18 @@ text log.
 """
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
-BIN = os.environ.get("SCHAKEL_BIN")
-FIX = os.environ.get("SK_FIXTURES") or os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sklib  # noqa: E402
+from sklib import run, write_text  # noqa: E402  (run: code, out, err)
 
-passed = 0
-failed = 0
+FIX = sklib.fixtures()
+R = sklib.Results()
 
 
 def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}" + (f"\n  {detail}" if detail else ""))
-
-
-def run(db, *args):
-    p = subprocess.run([BIN, "--db", db] + list(args), capture_output=True, timeout=300)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    R.check(cond, name, detail)
 
 
 def values(out):
@@ -42,28 +29,20 @@ def values(out):
 
 
 def main():
-    if not BIN or not os.access(BIN, os.X_OK):
-        print("SKIP: SCHAKEL_BIN not set")
-        return 77
-    tmp = tempfile.mkdtemp(prefix="sk-wl-")
-    try:
-        db = os.path.join(tmp, "n.db")
-        feed = os.path.join(tmp, "feed.txt")
-        with open(feed, "w") as f:
-            f.write("popular.example\nimg.cdn.example\n198.51.100.7\nevil.test\n192.0.2.9\n")
-        mt = os.path.join(tmp, "mt.tsv")
-        with open(mt, "w") as f:
-            f.write("/gate/panel.php\turl\tmalware\tx\n")
-        log = os.path.join(tmp, "proxy.csv")
-        with open(log, "w") as f:
-            f.write("domain,ip,url\n"
-                    "popular.example,,\n"
-                    "img.cdn.example,,\n"
-                    ",198.51.100.7,\n"
-                    "evil.test,,\n"
-                    ",192.0.2.9,\n"
-                    ",,http://host.test/gate/panel.php?id=1\n"
-                    ",,http://host.test/other/gate/panel.php\n")
+    with sklib.Node(init=False) as node:
+        db = node.db
+        feed = write_text(node.path("feed.txt"),
+                          "popular.example\nimg.cdn.example\n198.51.100.7\nevil.test\n192.0.2.9\n")
+        mt = write_text(node.path("mt.tsv"), "/gate/panel.php\turl\tmalware\tx\n")
+        log = write_text(node.path("proxy.csv"),
+                         "domain,ip,url\n"
+                         "popular.example,,\n"
+                         "img.cdn.example,,\n"
+                         ",198.51.100.7,\n"
+                         "evil.test,,\n"
+                         ",192.0.2.9,\n"
+                         ",,http://host.test/gate/panel.php?id=1\n"
+                         ",,http://host.test/other/gate/panel.php\n")
         code, _, err = run(db, "init", "--name", "wl node")
         check("init", code == 0, err)
         code, _, err = run(db, "feed", "import", "--format", "lines", "--producer", "Test",
@@ -112,11 +91,8 @@ def main():
 
         code, out, err = run(db, "scan", "--no-sightings", "--quiet", "--format", "csv", log)
         check("--quiet drops the reports", err.strip() == "", err)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    R.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -8,20 +8,13 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from taxii_util import Results  # noqa: E402
+from sklib import test_main  # noqa: E402
 from sync_util import (add_peer, collection, grant, ids_in, import_objects,  # noqa: E402
                        indicator, make_node, sql, sync)
 
 
 def main():
-    R = Results()
-    a, b = make_node("A"), make_node("B")
-    try:
-        run(a, b, R)
-    finally:
-        for n in (a, b):
-            n.cleanup()
-    R.finish()
+    test_main(run, make_node("A"), make_node("B"))
 
 
 def run(a, b, R):
@@ -81,7 +74,7 @@ def run(a, b, R):
     R.check(rxa == 2500, f"A records B as the source of the pushed versions ({rxa})")
 
     # --- peer down, objects made meanwhile, peer back: nothing lost or duplicated ---
-    port_args = ("--listen", f"127.0.0.1:{a.port}")
+    port = a.port
     a.stop()
     later = [indicator(b.ident, "green") for _ in range(30)]
     import_objects(b, later, "inbox")
@@ -91,7 +84,7 @@ def run(a, b, R):
     R.check(ob[0] == 30 and ob[1] >= 1, f"30 kept in the outbox with an attempt counted ({ob})")
     st = b.run("peer", "status").stdout
     R.check("failures 1" in st and "last error" in st, f"status shows the failure: {st!r}")
-    a.start("--no-sync", "--page-size", "100", *port_args)
+    a.start("--no-sync", "--page-size", "100", listen=f"127.0.0.1:{port}")
     sql_reset = "UPDATE outbox SET next_try=0"
     import sqlite3
     c = sqlite3.connect(b.db)

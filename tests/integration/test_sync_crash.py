@@ -2,13 +2,10 @@
 `schakel serve`), then a restart: the pull cursor and the push outbox resume
 with nothing lost and nothing duplicated."""
 import os
-import signal
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from taxii_util import BIN, Results  # noqa: E402
+from sklib import Server, test_main, wait_for  # noqa: E402
 from sync_util import (add_peer, collection, grant, import_objects, indicator,  # noqa: E402
                        make_node, sql, sync)
 
@@ -28,14 +25,7 @@ def cursor_us(ts):
 
 
 def main():
-    R = Results()
-    a, b = make_node("A"), make_node("B")
-    try:
-        run(a, b, R)
-    finally:
-        for n in (a, b):
-            n.cleanup()
-    R.finish()
+    test_main(run, make_node("A"), make_node("B"))
 
 
 def run(a, b, R):
@@ -50,18 +40,11 @@ def run(a, b, R):
     killed = 0
     for attempt in range(3):
         # transactions of 5 pages: the kills land inside and between them
-        p = subprocess.Popen([BIN, "--db", b.db, "serve", "--listen", "127.0.0.1:0"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                             env=dict(os.environ, SCHAKEL_SYNC_TX="1000"))
-        p.stdout.readline()
-        deadline = time.time() + 60
-        while time.time() < deadline:  # wait until the sync is under way
-            n = sql(b, "SELECT count(*) FROM provenance")[0][0]
-            if n >= (attempt + 1) * N_PULL // 4:
-                break
-            time.sleep(0.01)
-        os.kill(p.pid, signal.SIGKILL)
-        p.wait()
+        srv = Server(b, env={"SCHAKEL_SYNC_TX": "1000"})
+        target = (attempt + 1) * N_PULL // 4
+        wait_for(lambda: sql(b, "SELECT count(*) FROM provenance")[0][0] >= target,
+                 step=0.01)  # until the sync is under way
+        srv.kill()
         killed += 1
     R.check(killed == 3, "killed the syncing node three times")
     partial = sql(b, "SELECT count(*) FROM provenance")[0][0]

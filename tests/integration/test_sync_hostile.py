@@ -7,12 +7,11 @@ next page while storing one: a bad second page keeps the good first one
 import http.server
 import json
 import os
-import socketserver
 import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from taxii_util import Results  # noqa: E402
+from sklib import HttpServer, Results  # noqa: E402
 from sync_util import indicator, make_node, sql, sync  # noqa: E402
 
 MODE = {"m": "garbage"}
@@ -91,18 +90,10 @@ class Fake(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-
-
 def main():
     R = Results()
-    b = make_node("B")
-    srv = Server(("127.0.0.1", 0), Fake)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    url = f"http://127.0.0.1:{srv.server_address[1]}/"
-    try:
+    with make_node("B") as b, HttpServer(Fake) as srv:
+        url = srv.url
         b.run("peer", "add", "evil", url, "--api-root", "/api/", "--collection", "c1",
               "--pull")
         for mode, timeout in (("garbage", 30), ("huge", 30), ("stream", 60), ("cut", 30),
@@ -138,9 +129,6 @@ def main():
         R.check("last error" in st, "status records the last error")
         # the node is unharmed: the store still opens and answers
         R.check(b.run("stats").returncode == 0, "store intact")
-    finally:
-        srv.shutdown()
-        b.cleanup()
     R.finish()
 
 

@@ -14,35 +14,21 @@ healthy.  SLOW trickles again and (e) SIGTERM stops B with that transfer in
 flight: B exits 0 well before the transfer's own 300 s timeout, closing the
 connection.  Every wait is a generous "eventually"; no timing thresholds."""
 import http.server
-import json
 import os
 import select
-import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from taxii_util import BIN, TAXII, Results, bearer  # noqa: E402
+from sklib import HttpServer, Results, read_jsonl, wait_for, write_text  # noqa: E402
+from taxii_util import TAXII, bearer  # noqa: E402
 from sync_util import (add_peer, collection, grant, ids_in, import_objects,  # noqa: E402
                        indicator, make_node)
 
-WAIT = 60.0        # "eventually" for things that take a sync or two
 FAIL_WAIT = 180.0  # the low-speed limit is 30 s; leave room for a loaded machine
-
-
-def wait_for(fn, timeout=WAIT, step=0.1):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(step)
-    return fn()
 
 
 # --- the slow peer ---------------------------------------------------------------------
@@ -51,7 +37,7 @@ class Slow:
     """Shared state of the slow server: its mode and every connection seen."""
     lock = threading.Lock()
     mode = "trickle"  # trickle: 2 bytes/s; silent: nothing
-    conns = []        # dicts: id, open, start
+    conns = []        # dicts: id, open, start, sent (bytes trickled)
     stop = threading.Event()
 
     @classmethod
@@ -82,7 +68,7 @@ class SlowHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         with Slow.lock:
-            me = {"id": len(Slow.conns), "open": True, "start": time.time()}
+            me = {"id": len(Slow.conns), "open": True, "start": time.time(), "sent": 0}
             Slow.conns.append(me)
         try:
             self.send_response(200)
@@ -95,6 +81,7 @@ class SlowHandler(http.server.BaseHTTPRequestHandler):
                 if Slow.mode == "trickle":
                     self.wfile.write(b" ")
                     self.wfile.flush()
+                    me["sent"] += 1
                 Slow.stop.wait(0.5)
         except (BrokenPipeError, ConnectionResetError, OSError):
             pass
@@ -104,26 +91,7 @@ class SlowHandler(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-class SlowServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-
 # --- B --------------------------------------------------------------------------------
-
-def read_jsonl(path):
-    out = []
-    try:
-        with open(path) as f:
-            for line in f:
-                if line.startswith("{"):
-                    try:
-                        out.append(json.loads(line))
-                    except ValueError:
-                        pass
-    except OSError:
-        pass
-    return out
-
 
 def metrics(b):
     try:
@@ -153,27 +121,20 @@ def status_line(b, peer):
 
 def main():
     R = Results()
-    a, b = make_node("A"), make_node("B")
-    slow = SlowServer(("127.0.0.1", 0), SlowHandler)
-    threading.Thread(target=slow.serve_forever, daemon=True).start()
-    proc = None
-    try:
-        proc = run(a, b, slow, R)
-    finally:
-        Slow.stop.set()
-        if proc and proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
-        slow.shutdown()
-        if R.failed or os.environ.get("SK_VERBOSE"):
-            try:
-                with open(os.path.join(b.dir, "serve.err")) as f:
-                    print("--- B's stderr (last 40 lines)")
-                    print("".join(f.readlines()[-40:]), end="")
-            except OSError:
-                pass
-        for n in (a, b):
-            n.cleanup()
+    with make_node("A") as a, make_node("B") as b, HttpServer(SlowHandler) as slow:
+        try:
+            run(a, b, slow, R)
+        finally:
+            Slow.stop.set()
+            if b.server:  # still up after a failure: no clean stop to wait for
+                b.server.kill()
+            if R.failed or os.environ.get("SK_VERBOSE"):
+                try:
+                    with open(b.path("serve.err")) as f:
+                        print("--- B's stderr (last 40 lines)")
+                        print("".join(f.readlines()[-40:]), end="")
+                except OSError:
+                    pass
     R.finish()
 
 
@@ -183,41 +144,22 @@ def run(a, b, slow, R):
     a.start("--no-sync")
     tok = grant(a, b, "share", read=True)
     add_peer(b, a, tok, "share", "inbox", name="GOOD")
-    slow_url = f"http://127.0.0.1:{slow.server_address[1]}/"
-    b.run("peer", "add", "SLOW", slow_url, "--api-root", "/api/", "--collection", "c1",
+    b.run("peer", "add", "SLOW", slow.url, "--api-root", "/api/", "--collection", "c1",
           "--pull", "--interval", "1", "--local-collection", "inbox")
     reader = type("C", (), {"name": "reader", "ident": f"identity--{uuid.uuid4()}"})()
     rtok = grant(b, reader, "inbox", read=True)
 
-    log = os.path.join(b.dir, "net.log")
-    alerts = os.path.join(b.dir, "alerts.jsonl")
-    out_path = os.path.join(b.dir, "serve.out")
-    err_path = os.path.join(b.dir, "serve.err")
-    with open(log, "w") as f:
-        f.write("2024-05-01T10:00:00Z startup 192.0.2.1\n")
-    outf, errf = open(out_path, "w"), open(err_path, "w")
-    proc = subprocess.Popen([BIN, "--db", b.db, "serve", "--listen", "127.0.0.1:0",
-                             "--metrics", "--no-access-log", "--watch", log,
-                             "--watch-format", "text", "--alerts", alerts,
-                             "--no-alerts-stdout"],
-                            stdout=outf, stderr=errf, stdin=subprocess.DEVNULL)
-    outf.close()
-    errf.close()
-
-    def listening():
-        with open(out_path) as f:
-            return [ln for ln in f.read().splitlines() if ln.startswith("listening on ")]
-
-    first = wait_for(lambda: listening() or proc.poll() is not None)
-    if not R.check(isinstance(first, list) and first, "B started"):
-        return proc
-    u = urllib.parse.urlparse(first[0].split()[-1])
-    b.host, b.port, b.tls = u.hostname, u.port, False
+    log = write_text(b.path("net.log"), "2024-05-01T10:00:00Z startup 192.0.2.1\n")
+    alerts = b.path("alerts.jsonl")
+    srv = b.serve("--metrics", "--no-access-log", "--watch", log, "--watch-format", "text",
+                  "--alerts", alerts, "--no-alerts-stdout")
+    if not R.check(srv.url, "B started"):
+        return
 
     # --- SLOW hangs: one transfer stays in flight through (a)-(c) -------------------------
     got = wait_for(Slow.open_conns)
     if not R.check(got, "B's scheduler connected to SLOW and is stuck in a transfer"):
-        return proc
+        return
     stuck = got[0]["id"]
 
     def still_stuck(what):
@@ -300,25 +242,18 @@ def run(a, b, slow, R):
     if not R.check(new, "B retried SLOW (backed off) and is stuck again"):
         print("conns:", Slow.conns, "now", time.time())
         print(status_line(b, "SLOW"))
-        print(open(err_path).read()[-3000:])
-        return proc
-    time.sleep(1.0)  # let the transfer settle into the trickle
+        print(srv.log()[-3000:])
+        return
+    wait_for(lambda: Slow.conn(new[0]["id"])["sent"] >= 2)  # it settled into the trickle
     fails_before = status_line(b, "SLOW")
-    proc.send_signal(signal.SIGTERM)
-    try:
-        rc = proc.wait(timeout=90)  # the stalled transfer alone would last up to 300 s
-    except subprocess.TimeoutExpired:
-        rc = "still running"
+    rc = srv.stop(timeout=90)  # SIGTERM; the stalled transfer alone would last up to 300 s
     R.check(rc == 0, f"B exits 0 on SIGTERM with a stalled transfer in flight ({rc})")
     R.check(wait_for(lambda: not Slow.conn(new[0]["id"])["open"], timeout=10),
             "the stalled connection was closed")
-    with open(err_path) as f:
-        err = f.read()
-    R.check("SIGTERM, shutting down" in err, "B logged the shutdown")
+    R.check("SIGTERM, shutting down" in srv.log(), "B logged the shutdown")
     R.check(status_line(b, "SLOW").split(", last error")[0] == fails_before.split(
         ", last error")[0], "a transfer stopped by shutdown is not counted as a failure")
     R.check(b.run("stats", check=False).returncode == 0, "B's store is intact")
-    return proc
 
 
 if __name__ == "__main__":

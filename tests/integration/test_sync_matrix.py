@@ -8,7 +8,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from taxii_util import Results, walk  # noqa: E402
+from sklib import test_main  # noqa: E402
+from taxii_util import walk  # noqa: E402
 from sync_util import (add_peer, bearer, collection, grant, ids_in,  # noqa: E402
                        import_objects, indicator, make_node, sync)
 
@@ -16,14 +17,7 @@ LEVELS = ["clear", "green", "amber", "strict", "red", None]  # None: collection 
 
 
 def main():
-    R = Results()
-    a, b, c1, c2 = (make_node(n) for n in ("A", "B", "C1", "C2"))
-    try:
-        run(a, b, c1, c2, R)
-    finally:
-        for n in (a, b, c1, c2):
-            n.cleanup()
-    R.finish()
+    test_main(run, *(make_node(n) for n in ("A", "B", "C1", "C2")))
 
 
 def run(a, b, c1, c2, R):

@@ -13,14 +13,11 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from taxii_util import BIN, Results  # noqa: E402
+from sklib import Results, skip_all, tempdir  # noqa: E402
 from sync_util import (collection, grant, ids_in, import_objects, indicator,  # noqa: E402
                        make_node, sql, sync)
-
-SKIP = 77
 
 
 def sh(argv, cwd):
@@ -104,10 +101,7 @@ def add_peer(b, a, tok, name, url, local, ca=None, cwd=None):
             "--local-collection", local, "--pull"]
     if ca:
         args += ["--ca", ca]
-    if cwd is None:
-        return b.run(*args, stdin=tok + "\n", check=False)
-    return subprocess.run([os.path.abspath(BIN), "--db", os.path.abspath(b.db), *args], input=tok + "\n",
-                          capture_output=True, text=True, timeout=300, cwd=cwd)
+    return b.run(*args, stdin=tok + "\n", check=False, cwd=cwd)
 
 
 def stored_from(b, peer, local):
@@ -120,28 +114,19 @@ def stored_from(b, peer, local):
 
 def main():
     R = Results()
-    d = tempfile.mkdtemp(prefix="sk-tls-")
+    d = tempdir("sk-tls-")
     try:
         tool = make_certs(d)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
-        shutil.rmtree(d, ignore_errors=True)
         print(f"FAIL: making the test certificates: {e}")
         print("0 passed, 1 failed")
         sys.exit(1)
     if not tool:
-        shutil.rmtree(d, ignore_errors=True)
-        print("SKIP: neither the openssl nor the certtool CLI is installed, so no test "
-              "certificates can be made (scripts/install-deps.sh installs openssl)")
-        print("0 passed, 0 failed")
-        sys.exit(SKIP)
+        skip_all("neither the openssl nor the certtool CLI is installed, so no test "
+                 "certificates can be made (scripts/install-deps.sh installs openssl)")
     print(f"certificates made with {tool}")
-    a, b = make_node("A"), make_node("B")
-    try:
+    with make_node("A") as a, make_node("B") as b:
         run(a, b, d, R)
-    finally:
-        for n in (a, b):
-            n.cleanup()
-        shutil.rmtree(d, ignore_errors=True)
     R.finish()
 
 
@@ -149,10 +134,9 @@ def run(a, b, d, R):
     ca, other = os.path.join(d, "ca-test.pem"), os.path.join(d, "ca-other.pem")
     collection(a, "share")
     # a key that does not belong to the certificate: serve refuses to start
-    p = subprocess.run([BIN, "--db", a.db, "serve", "--listen", "127.0.0.1:0", "--no-sync",
-                        "--tls-cert", os.path.join(d, "srv.pem"),
-                        "--tls-key", os.path.join(d, "named.key")],
-                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    p = a.run("serve", "--listen", "127.0.0.1:0", "--no-sync",
+              "--tls-cert", os.path.join(d, "srv.pem"), "--tls-key", os.path.join(d, "named.key"),
+              stdin=b"", timeout=60, check=False)
     R.check(p.returncode != 0 and "listening" not in p.stdout and
             "certificate and key" in p.stderr,
             f"serve refuses a key that does not match the certificate ({p.returncode}: "
@@ -212,8 +196,7 @@ def run(a, b, d, R):
 
     # a name the certificate does not carry: A on a second port with the
     # node.test-only certificate, reached as 127.0.0.1
-    a2 = make_node("A2")
-    try:
+    with make_node("A2") as a2:
         collection(a2, "share")
         a2.start("--no-sync", "--tls-cert", os.path.join(d, "named.pem"),
                  "--tls-key", os.path.join(d, "named.key"))
@@ -230,8 +213,6 @@ def run(a, b, d, R):
                 f"name mismatch: a clear error ({r['stderr'].strip()!r})")
         R.check(stored_from(b, "mismatch", "in-mismatch") == (0, 0, None),
                 "name mismatch: nothing stored")
-    finally:
-        a2.cleanup()
 
     # --- plain http to the TLS port: a clean failure, and A is unharmed -----------------
     collection(b, "in-plain")
@@ -254,7 +235,7 @@ def run(a, b, d, R):
     p = add_peer(b, a, tok, "relca", f"https://127.0.0.1:{port}/", "in-rel", ca="ca-test.pem",
                  cwd=d)
     R.check(p.returncode == 0, f"peer add --ca RELATIVE ({p.stderr.strip()})")
-    r = sync(b, "relca", check=False)  # the test's own cwd, not d
+    r = sync(b, "relca", check=False)  # in B's directory, not d
     R.check(r["rc"] == 0 and r.get("stored") == 28,
             f"relative --ca resolved at add time ({r})")
     # a --ca file that does not exist is refused when the peer is added

@@ -7,11 +7,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from taxii_util import TAXII, Node, Results, basic, bearer, q, walk  # noqa: E402
+from sklib import WAIT, test_main  # noqa: E402
+from taxii_util import TAXII, Node, basic, bearer, q, walk  # noqa: E402
 
 CT = {"Content-Type": TAXII}
 
@@ -37,27 +37,21 @@ def ind(i, oid=None, modified="2024-01-01T00:00:00.000Z", spec="2.1", typ="indic
 
 
 def main():
-    R = Results()
-    node = Node()
-    try:
-        run(node, R)
-    finally:
-        node.cleanup()
-    R.finish()
+    test_main(run, Node())
 
 
 def run(node, R):
-    node.run("partner", "add", "Alpha")
-    node.run("account", "add", "ana", "--partner", "Alpha", "--password", "correct horse")
-    node.run("account", "add", "ro", "--partner", "Alpha", "--password", "ro-pass")
-    tok = node.run("token", "create", "ana").stdout.strip()
+    node.partner("Alpha")
+    node.account("ana", "Alpha", "correct horse")
+    node.account("ro", "Alpha", "ro-pass")
+    tok = node.token("ana")
     A = bearer(tok)
     cid = str(uuid.uuid4())
     node.run("collection", "add", "feed", "--id", cid, "--alias", "feed",
              "--default-tlp", "green", "--title", "Feed")
     node.run("collection", "add", "other", "--api-root", "second", "--alias", "other")
-    node.run("collection", "grant", "Alpha", "feed", "--read", "--write")
-    node.run("collection", "grant", "Alpha", "other", "--read")
+    node.grant("Alpha", "feed", "--read", "--write")
+    node.grant("Alpha", "other", "--read")
     node.start("--page-size", "50", "--max-content-length", "200000", "--timeout", "2")
     base = f"/api/collections/{cid}"
 
@@ -233,12 +227,12 @@ def run(node, R):
     R.check(st == 400, "forged next 400")
 
     # --- slow client: an unfinished request times out, the server stays up ----------------------
-    s = socket.create_connection((node.host, node.port), timeout=10)
+    s = socket.create_connection((node.host, node.port), timeout=WAIT)
     s.sendall(b"GET /taxii2/ HTTP/1.1\r\nHost: x\r\n")
-    time.sleep(3.5)
-    closed = False
     try:
-        closed = s.recv(100) == b""
+        closed = s.recv(100) == b""  # blocks until the server gives up on the request
+    except socket.timeout:
+        closed = False
     except OSError:
         closed = True
     s.close()

@@ -3,10 +3,10 @@ background writer; readers are served meanwhile; the status completes with the
 exact counts; a restart-free poll loop is bounded.  Loopback only."""
 import json
 import threading
-import time
 import uuid
 
-from taxii_util import Node, Results, bearer, TAXII
+from sklib import test_main, wait_for
+from taxii_util import Node, bearer, TAXII
 
 CT = {"Content-Type": TAXII}
 
@@ -21,22 +21,16 @@ def indicator(i):
 
 
 def main():
-    R = Results()
-    node = Node()
-    try:
-        run(node, R)
-    finally:
-        node.cleanup()
-    R.finish()
+    test_main(run, Node())
 
 
 def run(node, R):
-    node.run("partner", "add", "Alpha")
-    node.run("account", "add", "ana", "--partner", "Alpha", "--password", "pw-ana-123")
-    A = bearer(node.run("token", "create", "ana").stdout.strip())
+    node.partner("Alpha")
+    node.account("ana", "Alpha", "pw-ana-123")
+    A = bearer(node.token("ana"))
     cid = str(uuid.uuid4())
     node.run("collection", "add", "bulk", "--id", cid, "--default-tlp", "green")
-    node.run("collection", "grant", "Alpha", "bulk", "--read", "--write")
+    node.grant("Alpha", "bulk", "--read", "--write")
     node.start()
     base = f"/api/collections/{cid}"
 
@@ -65,13 +59,11 @@ def run(node, R):
         R.check(s.get("pending_count", 0) + s.get("success_count", 0) +
                 s.get("failure_count", 0) == n + 1, "counts add up")
         sid = s["id"]
-        final = None
-        for _ in range(600):  # bounded poll: at most ~60 s
+
+        def complete():
             st, _, j = node.get_json(f"/api/status/{sid}/", A)
-            if st == 200 and j.get("status") == "complete":
-                final = j
-                break
-            time.sleep(0.1)
+            return j if st == 200 and j.get("status") == "complete" else None
+        final = wait_for(complete)  # bounded poll
     finally:
         stop.set()
         t.join(timeout=30)

@@ -9,7 +9,8 @@ import sys
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from taxii_util import Node, Results, basic, bearer, q, walk  # noqa: E402
+from sklib import Results  # noqa: E402
+from taxii_util import Node, basic, bearer, q, walk  # noqa: E402
 
 M = {  # marking ids -> (name, level)
     "clear": ("marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", 1),
@@ -45,13 +46,12 @@ def indicator(marking=None, producer=None, oid=None, modified="2024-01-01T00:00:
 
 def main():
     R = Results()
-    node = Node()
-    try:
-        run(node, R)
-    finally:
-        rc = node.stop()
-        R.check(rc == 0, f"server exits 0 on SIGTERM (got {rc})")
-        node.cleanup()
+    with Node() as node:
+        try:
+            run(node, R)
+        finally:
+            rc = node.stop()
+            R.check(rc == 0, f"server exits 0 on SIGTERM (got {rc})")
     R.finish()
 
 
@@ -59,26 +59,25 @@ def run(node, R):
     # --- partners, accounts, grants -------------------------------------------------
     ident = {}
     for p in ["Reader", "Amber", "Strict", "Producer", "RedOrg", "Outsider"]:
-        ident[p] = node.run("partner", "add", p, "--country", "NL").stdout.split()[0]
+        ident[p] = node.partner(p, "--country", "NL")
     accounts = {"reader": "Reader", "amber": "Amber", "strict": "Strict",
                 "producer": "Producer", "red1": "RedOrg", "red2": "RedOrg",
                 "outsider": "Outsider"}
     auth = {"anonymous": None}
     for a, p in accounts.items():
         if a == "reader":
-            pw = node.run("account", "add", a, "--partner", p).stdout.strip()
-            auth[a] = basic(a, pw)
+            auth[a] = basic(a, node.account(a, p))  # the password schakel made
         else:
-            node.run("account", "add", a, "--partner", p, "--password", "pw-" + a)
-            auth[a] = bearer(node.run("token", "create", a).stdout.strip())
+            node.account(a, p, "pw-" + a)
+            auth[a] = bearer(node.token(a))
     cid = str(uuid.uuid4())
     node.run("collection", "add", "matrix", "--id", cid, "--alias", "mx", "--public")
     node.run("collection", "add", "private", "--default-tlp", "clear", "--alias", "private")
-    node.run("collection", "grant", "Reader", "matrix", "--read", "--write")
-    node.run("collection", "grant", "Amber", "matrix", "--read", "--amber")
-    node.run("collection", "grant", "Strict", "matrix", "--read", "--amber-strict")
-    node.run("collection", "grant", "Producer", "matrix", "--read")
-    node.run("collection", "grant", "RedOrg", "matrix", "--read")
+    node.grant("Reader", "matrix", "--read", "--write")
+    node.grant("Amber", "matrix", "--read", "--amber")
+    node.grant("Strict", "matrix", "--read", "--amber-strict")
+    node.grant("Producer", "matrix", "--read")
+    node.grant("RedOrg", "matrix", "--read")
     node.run("collection", "red-recipient", "red1", "matrix")
 
     # --- objects: every marking, producer variants, multi-version objects ------------------

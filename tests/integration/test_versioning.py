@@ -13,16 +13,11 @@ import sys
 sys.dont_write_bytecode = True  # keep the source tree clean under CTest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sklib  # noqa: E402
-from sklib import fixture  # noqa: E402
 
 ck = sklib.Checker("test_versioning")
 
-BUNDLE = fixture("ashfall", "ashfall-bundle.json")
-VERSIONS = fixture("ashfall", "ashfall-versions.json")
-STIX20 = fixture("ashfall", "ashfall-stix20.json")
-FORMS = [BUNDLE, fixture("ashfall", "ashfall-envelope.json"), fixture("ashfall", "ashfall-array.json"),
-         fixture("ashfall", "ashfall-single.json"), fixture("ashfall", "ashfall-observables.ndjson"),
-         STIX20, VERSIONS]
+BUNDLE, VERSIONS, STIX20 = (sklib.ashfall(f) for f in ("bundle", "versions", "stix20"))
+FORMS = [sklib.ashfall(f) for f in sklib.ASHFALL_FORMS] + [VERSIONS]
 CAMPAIGN = "campaign--0f0fc553-4fc4-49b5-a8d7-146d155a577a"
 MALWARE = "malware--52943a91-65ed-4014-aeed-a61c89628f19"
 IND_REV = "indicator--1f7a223c-a427-49c4-8443-a92e33da9769"

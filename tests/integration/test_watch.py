@@ -7,18 +7,13 @@ Every wait is bounded; no timing thresholds."""
 import http.server
 import json
 import os
-import subprocess
 import sys
-import threading
-import time
 import uuid
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from taxii_util import BIN, TAXII, Results, bearer  # noqa: E402
+from sklib import HttpServer, Results, read_jsonl, wait_for, write_json, write_text  # noqa: E402
+from taxii_util import TAXII, bearer  # noqa: E402
 from sync_util import collection, grant, make_node, sql  # noqa: E402
-
-WAIT = 30.0
 
 
 class Hook(http.server.BaseHTTPRequestHandler):
@@ -38,32 +33,6 @@ class Hook(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def wait_for(fn, timeout=WAIT):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    return fn()
-
-
-def read_jsonl(path):
-    out = []
-    try:
-        with open(path) as f:
-            for line in f:
-                line = line.strip()
-                if line.startswith("{"):
-                    try:
-                        out.append(json.loads(line))
-                    except ValueError:
-                        pass
-    except OSError:
-        pass
-    return out
-
-
 def ind(value, name):
     return {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
             "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
@@ -77,37 +46,24 @@ def main():
     client = type("C", (), {"name": "feeder", "ident": f"identity--{uuid.uuid4()}"})()
     collection(b, "intel")
     tok = grant(b, client, "intel", read=True, write=True)
-    log = os.path.join(b.dir, "net.log")
-    alerts = os.path.join(b.dir, "alerts.jsonl")
-    out_path = os.path.join(b.dir, "stdout.txt")
-    with open(log, "w") as f:
-        f.write("2024-05-01T10:00:00Z startup 192.0.2.1\n")
+    log = write_text(b.path("net.log"), "2024-05-01T10:00:00Z startup 192.0.2.1\n")
+    alerts = b.path("alerts.jsonl")
     # a warning list (loaded when the watcher starts): its values are not matched
     wl = os.path.join(b.dir, "lists", "watch-test")
     os.makedirs(wl)
-    with open(os.path.join(wl, "list.json"), "w") as f:
-        json.dump({"name": "Watch test resolvers", "version": 1, "type": "cidr",
-                   "description": "test", "list": ["192.0.2.77"],
-                   "matching_attributes": ["ip-dst"]}, f)
+    write_json(os.path.join(wl, "list.json"),
+               {"name": "Watch test resolvers", "version": 1, "type": "cidr",
+                "description": "test", "list": ["192.0.2.77"],
+                "matching_attributes": ["ip-dst"]})
     b.run("warninglist", "import", os.path.join(b.dir, "lists"))
 
-    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
-    hook_url = f"http://127.0.0.1:{hook.server_address[1]}/alert"
-
-    errf = open(os.path.join(b.dir, "server.err"), "w")
-    outf = open(out_path, "w")
-    srv = subprocess.Popen([BIN, "--db", b.db, "serve", "--listen", "127.0.0.1:0", "--metrics",
-                            "--no-access-log", "--watch", log, "--watch-format", "text",
-                            "--alerts", alerts, "--webhook", hook_url, "--lookback", "1h"],
-                           stdout=outf, stderr=errf, text=True)
+    hook = HttpServer(Hook)
+    srv = b.serve("--metrics", "--no-access-log", "--watch", log, "--watch-format", "text",
+                  "--alerts", alerts, "--webhook", hook.url + "alert", "--lookback", "1h")
+    out_path = srv.out_path
     try:
-        first = wait_for(lambda: [ln for ln in open(out_path).read().splitlines()
-                                  if ln.startswith("listening on ")])
-        if not r.check(first, "server started"):
+        if not r.check(srv.url, "server started"):
             return r.finish()
-        url = urllib.parse.urlparse(first[0].split()[-1])
-        b.host, b.port, b.tls = url.hostname, url.port, False
 
         def post(obj):
             env = {"objects": [obj]}
@@ -165,8 +121,7 @@ def main():
         # an indicator on a warning list is left out, as by `scan`
         listed = ind("192.0.2.77", "listed indicator")
         r.check(post(listed) == 202, "warning-listed indicator POSTed")
-        errp = os.path.join(b.dir, "server.err")
-        r.check(wait_for(lambda: [ln for ln in open(errp).read().splitlines()
+        r.check(wait_for(lambda: [ln for ln in srv.log().splitlines()
                                   if listed["id"] in ln and "warning list" in ln]),
                 "the watcher reports the warning-listed indicator as not matched")
 
@@ -182,14 +137,7 @@ def main():
         r.check(metric("schakel_alerts_total") is not None, "alerts_total in /metrics")
         r.check((metric("schakel_matcher_rebuilds_total") or 0) >= 2, "rebuilds counted")
     finally:
-        srv.terminate()
-        try:
-            rc = srv.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            srv.kill()
-            rc = srv.wait(timeout=30)
-        outf.close()
-        errf.close()
+        rc = srv.stop()
         hook.shutdown()
     r.check(rc == 0, f"server stopped cleanly (rc {rc})")
     n = sql(b, "SELECT count(*) FROM objects WHERE type='sighting' AND dst_ref IN "
@@ -209,7 +157,7 @@ def main():
     r.check("first_seen" in sg and sg["first_seen"] <= sg.get("last_seen", ""),
             f"first_seen / last_seen: when the hits were alerted ({sg})")
     if r.failed:
-        print(open(os.path.join(b.dir, "server.err")).read()[-3000:])
+        print(srv.log()[-3000:])
     b.cleanup()
     r.finish()
 

@@ -1,0 +1,235 @@
+/*
+ * taxii_collections.c - the TAXII 2.1 resources above the objects: the
+ * discovery document, API roots and collections, and the lookup of the
+ * collection an object URL names (by id or alias, with the account's access)
+ * that every object endpoint starts from.
+ */
+#include "taxii_priv.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "schakel/policy.h"
+#include "store/store_priv.h"
+
+/* Base URL ("https://host") or "" when the Host header is missing or odd. */
+static void base_url(ctx *c, char *out, size_t n)
+{
+	const char *h = c->req->host;
+	if (!h || !*h || strlen(h) > 255 || strpbrk(h, "\"\\/ <>"))
+		out[0] = '\0';
+	else
+		snprintf(out, n, "%s://%s", c->req->tls ? "https" : "http", h);
+}
+
+static bool any_public(ctx *c, int64_t root)
+{
+	sqlite3_stmt *s = NULL;
+	static const char q[] = "SELECT EXISTS(SELECT 1 FROM collections WHERE public=1"
+	                        " AND (?1=0 OR root=?1))";
+	bool yes = false;
+	if (sk_store_stmt_get(c->st, q, sizeof(q) - 1, &s, NULL))
+		return false;
+	sqlite3_bind_int64(s, 1, root);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		yes = sqlite3_column_int(s, 0) != 0;
+	sk_store_stmt_put(c->st, s);
+	return yes;
+}
+
+/* --- collections ------------------------------------------------------------------- */
+
+#define COLL_SQL                                                                                   \
+	"SELECT cid, uuid, name, title, description, default_tlp, public,"                         \
+	" (SELECT alias FROM collection_aliases WHERE coll=cid ORDER BY alias LIMIT 1)"            \
+	" FROM collections"
+
+static void fill_coll(sqlite3_stmt *s, coll_info *ci)
+{
+	const unsigned char *t;
+	memset(ci, 0, sizeof(*ci));
+	ci->c.cid = sqlite3_column_int64(s, 0);
+	snprintf(ci->c.uuid, sizeof(ci->c.uuid), "%s", (const char *)sqlite3_column_text(s, 1));
+	t = sqlite3_column_text(s, 2);
+	ci->c.name = t ? strdup((const char *)t) : NULL;
+	t = sqlite3_column_text(s, 3);
+	ci->c.title = t ? strdup((const char *)t) : NULL;
+	t = sqlite3_column_text(s, 4);
+	ci->c.description = t ? strdup((const char *)t) : NULL;
+	ci->c.default_tlp = (sk_tlp)sqlite3_column_int(s, 5);
+	ci->c.is_public = sqlite3_column_int(s, 6) != 0;
+	t = sqlite3_column_text(s, 7);
+	snprintf(ci->alias, sizeof(ci->alias), "%s", t ? (const char *)t : "");
+}
+
+/* Collection key (uuid or alias) within the current root; SK_ENOTFOUND if none. */
+sk_err sk_taxii_find_coll(ctx *c, const char *key, int64_t cid, coll_info *ci, sk_error *err)
+{
+	static const char q[] =
+	    COLL_SQL " WHERE root=?2 AND (cid=?3 OR uuid=lower(?1) OR"
+	             " cid=(SELECT coll FROM collection_aliases WHERE alias=?1))";
+	sqlite3_stmt *s = NULL;
+	sk_err rc = sk_store_stmt_get(c->st, q, sizeof(q) - 1, &s, err);
+	int step;
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, key ? key : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, c->root);
+	sqlite3_bind_int64(s, 3, cid);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		fill_coll(s, ci);
+	else if (step == SQLITE_DONE)
+		rc = SK_ENOTFOUND;
+	else
+		rc = sk_store_dberr(c->st, err, "collection");
+	sk_store_stmt_put(c->st, s);
+	return rc;
+}
+
+void sk_taxii_put_collection(sk_buf *b, const coll_info *ci, const sk_access *a)
+{
+	sk_buf_puts(b, "{\"id\":");
+	sk_taxii_jstr(b, ci->c.uuid);
+	sk_buf_puts(b, ",\"title\":");
+	sk_taxii_jstr(b, ci->c.title ? ci->c.title : ci->c.name);
+	if (ci->c.description) {
+		sk_buf_puts(b, ",\"description\":");
+		sk_taxii_jstr(b, ci->c.description);
+	}
+	if (ci->alias[0]) {
+		sk_buf_puts(b, ",\"alias\":");
+		sk_taxii_jstr(b, ci->alias);
+	}
+	sk_buf_printf(b,
+	              ",\"can_read\":%s,\"can_write\":%s,\"media_types\":"
+	              "[\"application/stix+json;version=2.1\"]}",
+	              sk_policy_can_read(a) ? "true" : "false",
+	              a->authenticated && a->can_write ? "true" : "false");
+}
+
+/* Resolve the collection of the URL for a read or write; false after answering. */
+bool sk_taxii_open_coll(ctx *c, const char *key, bool write, coll_info *ci, sk_access *a)
+{
+	sk_error e;
+	sk_err rc = sk_taxii_find_coll(c, key, 0, ci, &e);
+
+	if (rc == SK_OK && (rc = sk_policy_access(c->st, &c->who, &ci->c, a, &e)))
+		sk_collection_clear(&ci->c);
+	if (rc && rc != SK_ENOTFOUND) {
+		sk_taxii_fail_db(c, &e);
+		return false;
+	}
+	if (rc == SK_ENOTFOUND || !sk_policy_can_see_collection(a) || (write && !c->who.aid)) {
+		if (rc == SK_OK)
+			sk_collection_clear(&ci->c);
+		if (!c->who.aid)
+			sk_taxii_fail(c, 401, "Authentication required",
+			              "this collection needs credentials");
+		else
+			sk_taxii_fail(c, 404, "Collection not found",
+			              "no such collection in this API root");
+		return false;
+	}
+	if (write ? !a->can_write : !sk_policy_can_read(a)) {
+		sk_collection_clear(&ci->c);
+		sk_taxii_fail(c, 403, "Forbidden",
+		              write ? "this account may not add objects to this collection"
+		                    : "this account may not read this collection");
+		return false;
+	}
+	return true;
+}
+
+/* --- discovery, api root, collections ------------------------------------------------ */
+
+void sk_taxii_get_discovery(ctx *c)
+{
+	sk_buf *b = &c->resp->body;
+	sqlite3_stmt *s = NULL;
+	static const char q[] = "SELECT name FROM api_roots ORDER BY rid";
+	char base[300];
+	bool first = true;
+
+	if (!c->who.aid && !any_public(c, 0)) {
+		sk_taxii_fail(c, 401, "Authentication required", "this server needs credentials");
+		return;
+	}
+	base_url(c, base, sizeof(base));
+	if (sk_store_stmt_get(c->st, q, sizeof(q) - 1, &s, NULL)) {
+		sk_taxii_fail_db(c, NULL);
+		return;
+	}
+	sk_buf_puts(b, "{\"title\":");
+	sk_taxii_jstr(b, c->t->cfg.title);
+	sk_buf_puts(b, ",\"description\":\"schakel threat-intelligence node (TAXII 2.1)\"");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+		if (first) {
+			sk_buf_printf(b, ",\"default\":\"%s/%s/\",\"api_roots\":[", base, name);
+		}
+		sk_buf_printf(b, "%s\"%s/%s/\"", first ? "" : ",", base, name);
+		first = false;
+	}
+	sk_store_stmt_put(c->st, s);
+	sk_buf_puts(b, first ? ",\"api_roots\":[]}" : "]}");
+	c->resp->status = 200;
+}
+
+void sk_taxii_get_api_root(ctx *c, const char *title, const char *desc)
+{
+	sk_buf *b = &c->resp->body;
+	if (!c->who.aid && !any_public(c, c->root)) {
+		sk_taxii_fail(c, 401, "Authentication required", "this API root needs credentials");
+		return;
+	}
+	sk_buf_puts(b, "{\"title\":");
+	sk_taxii_jstr(b, title ? title : c->root_name);
+	if (desc) {
+		sk_buf_puts(b, ",\"description\":");
+		sk_taxii_jstr(b, desc);
+	}
+	sk_buf_printf(b, ",\"versions\":[\"" SK_TAXII_MEDIA_TYPE "\"],\"max_content_length\":%zu}",
+	              c->t->cfg.max_content_length);
+	c->resp->status = 200;
+}
+
+void sk_taxii_get_collections(ctx *c)
+{
+	static const char q[] = COLL_SQL " WHERE root=?1 ORDER BY cid";
+	sk_buf *b = &c->resp->body;
+	sqlite3_stmt *s = NULL;
+	bool first = true;
+	int step;
+
+	if (!c->who.aid && !any_public(c, c->root)) {
+		sk_taxii_fail(c, 401, "Authentication required", "this API root needs credentials");
+		return;
+	}
+	if (sk_store_stmt_get(c->st, q, sizeof(q) - 1, &s, NULL)) {
+		sk_taxii_fail_db(c, NULL);
+		return;
+	}
+	sqlite3_bind_int64(s, 1, c->root);
+	sk_buf_puts(b, "{\"collections\":[");
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		coll_info ci;
+		sk_access a;
+		fill_coll(s, &ci);
+		if (!sk_policy_access(c->st, &c->who, &ci.c, &a, NULL) &&
+		    sk_policy_can_see_collection(&a)) {
+			if (!first)
+				sk_buf_putc(b, ',');
+			sk_taxii_put_collection(b, &ci, &a);
+			first = false;
+		}
+		sk_collection_clear(&ci.c);
+	}
+	sk_store_stmt_put(c->st, s);
+	if (step != SQLITE_DONE) {
+		sk_taxii_fail_db(c, NULL);
+		return;
+	}
+	sk_buf_puts(b, "]}");
+	c->resp->status = 200;
+}

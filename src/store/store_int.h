@@ -1,0 +1,50 @@
+/*
+ * store_int.h - what the store's own files share and no other folder may
+ * use: the connection (struct sk_store) with its table of hot statements
+ * (store.c opens and closes it, store_write.c and store_collection.c use
+ * it), and the provenance flush that sk_store_commit runs.
+ */
+#ifndef SCHAKEL_STORE_INT_H
+#define SCHAKEL_STORE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store_priv.h"
+
+enum stmt_id {
+	S_FIND_VER,
+	S_INS_OBJ,
+	S_INS_MARK,
+	S_MAX_DA,
+	S_INS_CO,
+	S_INS_PROV,
+	S_UPS_IND,
+	S__COUNT,
+};
+
+#define QCACHE_SLOTS 48 /* cached statements of sk_store_stmt_get (query shapes) */
+
+struct sk_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S__COUNT];
+	sqlite3_stmt *qcache[QCACHE_SLOTS];
+	unsigned qnext; /* round-robin eviction */
+	bool in_tx;
+	int64_t da_cid;  /* collection whose last date_added is cached, 0 = none */
+	int64_t da_last; /* that collection's last date_added */
+	sk_origin origin; /* where versions put now come from (borrowed strings) */
+	bool has_origin;
+	int64_t prov_first, prov_last; /* new versions from origin awaiting provenance rows */
+	sk_err prov_rc;                /* a failed flush outside sk_store_put: fails the commit */
+	sk_error prov_err;
+	struct ckpt *ckpt; /* the checkpointing thread of sk_store_bulk, or NULL */
+};
+
+/*
+ * Write the provenance rows of the versions put since the last flush
+ * (store_write.c); sk_store_commit runs it before every commit.
+ */
+sk_err sk_store_flush_provenance(sk_store *st, sk_error *err);
+
+#endif

@@ -1,0 +1,325 @@
+/*
+ * store_write.c - writing objects into the store: sk_store_put stores a
+ * version (with its markings and, for an indicator, the indicators row the
+ * matcher compiles), places it in a collection and records where it came
+ * from (provenance); objects built here (identity, location, relationship)
+ * are validated like imported ones and stored the same way.  The hot
+ * statements (used per imported object) are prepared once per connection
+ * and reused.
+ */
+#include "store_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schakel/timestamp.h"
+#include "schakel/uuid.h"
+
+static const char *const stmt_sql[S__COUNT] = {
+    [S_FIND_VER] = "SELECT ver FROM objects WHERE id=?1 AND spec=?2 AND version=?3",
+    [S_INS_OBJ] = ("INSERT INTO objects(id,type,spec,version,created,modified,revoked,"
+		   "created_by,tlp,src_ref,dst_ref,rel_type,added,json,rx)"
+		   " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+		   " ON CONFLICT(id,spec,version) DO NOTHING"),
+    [S_INS_MARK] = "INSERT OR IGNORE INTO object_markings(ver,marking,granular) VALUES(?1,?2,?3)",
+    [S_MAX_DA] = "SELECT MAX(date_added) FROM collection_objects WHERE coll=?1",
+    [S_INS_CO] = "INSERT OR IGNORE INTO collection_objects(coll,date_added,ver) VALUES(?1,?2,?3)",
+    /* the versions ?1..?2, all stored since the last flush with the current origin */
+    [S_INS_PROV] = ("INSERT OR IGNORE INTO provenance(ver,peer,source,arrived,source_added)"
+		    " SELECT ver,?3,?4,?5,?6 FROM objects WHERE ver BETWEEN ?1 AND ?2"),
+    /* the newest version of an indicator id (any spec); on a tie the first stored stays */
+    [S_UPS_IND] = ("INSERT INTO indicators(ver,id,version,revoked,pattern,pattern_type,"
+		   "valid_from,valid_until,subdomains) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+		   " ON CONFLICT(id) DO UPDATE SET ver=excluded.ver, version=excluded.version,"
+		   " revoked=excluded.revoked, pattern=excluded.pattern,"
+		   " pattern_type=excluded.pattern_type, valid_from=excluded.valid_from,"
+		   " valid_until=excluded.valid_until, subdomains=excluded.subdomains"
+		   " WHERE excluded.version>indicators.version"),
+};
+
+static sk_err get_stmt(sk_store *st, enum stmt_id id, sqlite3_stmt **out, sk_error *err)
+{
+	*out = NULL;
+	if (!st->stmt[id] &&
+	    sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
+			       NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "prepare");
+	*out = st->stmt[id];
+	sqlite3_reset(*out);
+	sqlite3_clear_bindings(*out);
+	return SK_OK;
+}
+
+static sk_err put_markings(sk_store *st, int64_t ver, const sk_stix_info *info, sk_error *err)
+{
+	const sk_jval *v, *e;
+	sqlite3_stmt *s;
+	size_t i;
+	sk_err rc;
+
+	v = info->marking_refs;
+	for (i = 0; i < sk_json_len(v); i++) {
+		e = sk_json_at(v, i);
+		if ((rc = get_stmt(st, S_INS_MARK, &s, err)))
+			return rc;
+		sqlite3_bind_int64(s, 1, ver);
+		sqlite3_bind_text(s, 2, sk_json_str(e), -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 3, 0);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return sk_store_dberr(st, err, "storing markings");
+	}
+	v = info->granular;
+	for (i = 0; i < sk_json_len(v); i++) {
+		const char *ref = sk_json_str(sk_json_get(sk_json_at(v, i), "marking_ref"));
+		if (!ref)
+			continue;
+		if ((rc = get_stmt(st, S_INS_MARK, &s, err)))
+			return rc;
+		sqlite3_bind_int64(s, 1, ver);
+		sqlite3_bind_text(s, 2, ref, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 3, 1);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return sk_store_dberr(st, err, "storing markings");
+	}
+	return SK_OK;
+}
+
+static void bind_str(sqlite3_stmt *s, int i, const sk_jval *v)
+{
+	if (v && v->type == SK_JSTRING)
+		sqlite3_bind_text(s, i, v->u.s, (int)v->n, SQLITE_STATIC);
+}
+
+/*
+ * A new version of an indicator: the indicators table's row for its id
+ * (what the matcher compiles) moves to it unless a newer one is there.
+ */
+static sk_err put_indicator(sk_store *st, int64_t ver, const sk_stix_info *info, sk_error *err)
+{
+	const sk_jval *o = info->obj;
+	sqlite3_stmt *s;
+	sk_err rc;
+
+	if (!o)
+		return sk_error_set(err, SK_EINVAL, "%s: stored without validation", info->id);
+	if ((rc = get_stmt(st, S_UPS_IND, &s, err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, ver);
+	sqlite3_bind_text(s, 2, info->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, info->version, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, info->revoked);
+	bind_str(s, 5, sk_json_get(o, "pattern"));
+	bind_str(s, 6, sk_json_get(o, "pattern_type"));
+	bind_str(s, 7, sk_json_get(o, "valid_from"));
+	bind_str(s, 8, sk_json_get(o, "valid_until"));
+	sqlite3_bind_int(s, 9, sk_json_is(sk_json_get(o, "x_schakel_subdomains"), SK_JTRUE));
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return sk_store_dberr(st, err, "indicators");
+	sqlite3_reset(s);
+	return SK_OK;
+}
+
+/*
+ * The provenance rows (first arrival from st->origin) of the new versions
+ * put since the last flush, in one statement.  Those versions have
+ * consecutive row ids: the write lock is held, and a put without an origin
+ * or a change of origin flushes first.  Runs before every commit, so rows
+ * and versions share their transaction.
+ */
+sk_err sk_store_flush_provenance(sk_store *st, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc;
+
+	if (!st->prov_first)
+		return SK_OK;
+	if ((rc = get_stmt(st, S_INS_PROV, &s, err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, st->prov_first);
+	sqlite3_bind_int64(s, 2, st->prov_last);
+	sqlite3_bind_text(s, 3, st->origin.peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, st->origin.rx, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, sk_ts_now_us());
+	if (st->origin.source_added > 0)
+		sqlite3_bind_int64(s, 6, st->origin.source_added);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return sk_store_dberr(st, err, "provenance");
+	sqlite3_reset(s);
+	st->prov_first = st->prov_last = 0;
+	return SK_OK;
+}
+
+void sk_store_set_origin(sk_store *st, const sk_origin *o)
+{
+	if (st->prov_first && !st->prov_rc)
+		st->prov_rc = sk_store_flush_provenance(st, &st->prov_err);
+	st->prov_first = st->prov_last = 0;
+	st->has_origin = o != NULL;
+	if (o)
+		st->origin = *o;
+	else
+		memset(&st->origin, 0, sizeof(st->origin));
+}
+
+static sk_err next_date_added(sk_store *st, int64_t cid, int64_t *da, sk_error *err)
+{
+	int64_t now = sk_ts_now_us();
+
+	if (st->da_cid != cid) {
+		sqlite3_stmt *s;
+		sk_err rc = get_stmt(st, S_MAX_DA, &s, err);
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(s, 1, cid);
+		if (sqlite3_step(s) != SQLITE_ROW)
+			return sk_store_dberr(st, err, "date_added");
+		st->da_last = sqlite3_column_int64(s, 0); /* 0 for NULL */
+		st->da_cid = cid;
+		/* finish the statement: an open read would pin an old snapshot */
+		sqlite3_reset(s);
+	}
+	/* strictly increasing, even if the clock steps back or many land in one µs */
+	*da = now > st->da_last ? now : st->da_last + 1;
+	st->da_last = *da;
+	return SK_OK;
+}
+
+sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
+		    const char *json, size_t len, sk_put_outcome *outcome, int64_t *date_added,
+		    sk_error *err)
+{
+	sqlite3_stmt *s;
+	int64_t ver = 0, da = 0;
+	bool is_new = false;
+	sk_err rc;
+
+	if (!st->in_tx)
+		return sk_error_set(err, SK_EINVAL, "sk_store_put outside a transaction");
+	if (!st->has_origin && st->prov_first && (rc = sk_store_flush_provenance(st, err)))
+		return rc;
+	/*
+	 * Insert first and look the version up only on conflict: new versions
+	 * (the common case on import) then cost one index descent, not two.
+	 */
+	if ((rc = get_stmt(st, S_INS_OBJ, &s, err)))
+		return rc;
+	sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, info->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, info->spec, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, info->version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, info->created, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, info->modified, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 7, info->revoked);
+	sqlite3_bind_text(s, 8, info->created_by_ref, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 9, (int)info->tlp);
+	sqlite3_bind_text(s, 10, info->src_ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, info->dst_ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 12, info->rel_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 13, sk_ts_now_us());
+	sqlite3_bind_text(s, 14, json, (int)len, SQLITE_STATIC);
+	if (st->has_origin && st->origin.rx)
+		sqlite3_bind_text(s, 15, st->origin.rx, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return sk_store_dberr(st, err, info->id);
+	sqlite3_reset(s);
+	if (sqlite3_changes(st->db) == 1) {
+		ver = sqlite3_last_insert_rowid(st->db);
+		is_new = true;
+		if ((rc = put_markings(st, ver, info, err)))
+			return rc;
+		if (!strcmp(info->type, "indicator") && (rc = put_indicator(st, ver, info, err)))
+			return rc;
+		if (st->has_origin) {
+			if (!st->prov_first)
+				st->prov_first = ver;
+			st->prov_last = ver;
+		}
+	} else {
+		if ((rc = get_stmt(st, S_FIND_VER, &s, err)))
+			return rc;
+		sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, info->spec, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, info->version, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_ROW)
+			return sk_store_dberr(st, err, info->id);
+		ver = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+	}
+
+	if (cid) {
+		if ((rc = next_date_added(st, cid, &da, err)))
+			return rc;
+		if ((rc = get_stmt(st, S_INS_CO, &s, err)))
+			return rc;
+		sqlite3_bind_int64(s, 1, cid);
+		sqlite3_bind_int64(s, 2, da);
+		sqlite3_bind_int64(s, 3, ver);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return sk_store_dberr(st, err, info->id);
+		sqlite3_reset(s);
+		if (sqlite3_changes(st->db) == 0) {
+			if (outcome)
+				*outcome = SK_PUT_DUPLICATE;
+			return SK_OK;
+		}
+	} else if (!is_new) {
+		if (outcome)
+			*outcome = SK_PUT_DUPLICATE;
+		return SK_OK;
+	}
+	if (outcome)
+		*outcome = is_new ? SK_PUT_NEW : SK_PUT_ADDED;
+	if (date_added)
+		*date_added = da;
+	return SK_OK;
+}
+
+/* Validate and store one object built here (identity, location, ...). */
+sk_err sk_store_put_json(sk_store *st, int64_t cid, json_t *obj, sk_error *err)
+{
+	sk_stix_info info;
+	char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	sk_jdoc *doc = NULL;
+	sk_err rc;
+
+	if (!text || sk_json_doc_new(0, 0, &doc)) {
+		free(text);
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	}
+	rc = sk_stix_validate_text(doc, text, strlen(text), &info, err);
+	if (!rc)
+		rc = sk_store_put(st, cid, &info, text, strlen(text), NULL, NULL, err);
+	sk_json_doc_free(doc);
+	free(text);
+	return rc;
+}
+
+sk_err sk_store_put_located_at(sk_store *st, const char *identity, const char *country,
+				const char *ts, sk_error *err)
+{
+	char uuid[SK_UUID_LEN + 1], loc_id[64], rel_id[64];
+	char cc[3] = {(char)(country[0] & ~0x20), (char)(country[1] & ~0x20), 0};
+	json_t *loc, *rel;
+	sk_err rc;
+
+	sk_uuid_v4(uuid);
+	snprintf(loc_id, sizeof(loc_id), "location--%s", uuid);
+	sk_uuid_v4(uuid);
+	snprintf(rel_id, sizeof(rel_id), "relationship--%s", uuid);
+	loc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "location", "spec_version",
+			"2.1", "id", loc_id, "created", ts, "modified", ts, "country", cc,
+			"created_by_ref", identity);
+	rel = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "relationship",
+			"spec_version", "2.1", "id", rel_id, "created", ts, "modified", ts,
+			"relationship_type", "located-at", "source_ref", identity, "target_ref",
+			loc_id, "created_by_ref", identity);
+	if (!loc || !rel)
+		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+	else if (!(rc = sk_store_put_json(st, 0, loc, err)))
+		rc = sk_store_put_json(st, 0, rel, err);
+	json_decref(loc);
+	json_decref(rel);
+	return rc;
+}
