@@ -41,6 +41,9 @@ PUBLIC = {
     "node": "node", "hit": "node", "indload": "node", "watch": "node",
 }
 
+# Headers named *_int.h are a folder's own: only files of that folder include them.
+INTERNAL = re.compile(r"_int\.h$")
+
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -83,6 +86,8 @@ def main():
             line = text.count("\n", 0, m.start()) + 1
             if dep is None:
                 problems.append(f"{rel}:{line}: includes {inc}, which no folder owns")
+            elif dep != folder and INTERNAL.search(inc):
+                problems.append(f"{rel}:{line}: {inc} is internal to src/{dep}/")
             elif dep != folder and dep not in ALLOWED[folder]:
                 problems.append(f"{rel}:{line}: {folder} may not use {dep} (includes {inc})")
     for p in problems:

@@ -3,7 +3,7 @@
 ../shared/data/feeds (skipped, exit 77, when they are absent).
 
 The maltrail import is checked against an independent Python reading of the
-file that applies the rules documented in src/feed_formats.c: the per-kind
+file that applies the rules documented in src/feeds/feed_formats.c: the per-kind
 counts, the total of valid rows and the number of rejected rows must agree,
 and the number of stored indicators must equal the number of distinct
 normalised (kind, value) pairs."""
