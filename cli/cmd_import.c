@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "cli.h"
+#include "schakel/account.h"
 #include "schakel/import.h"
+#include "schakel/policy.h"
 
 /* files this large are imported in the store's bulk mode (sk_store_bulk) */
 #define BULK_BYTES ((off_t)4 << 20)
@@ -60,9 +62,12 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 	    {"strict", no_argument, NULL, 's'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"batch", required_argument, NULL, 'b'},
+	    {"from", required_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *coll_name = "default";
+	const char *coll_name = "default", *from = NULL;
+	sk_principal src = {0};
+	sk_origin origin = {.rx = SK_RX_UNKNOWN, .unless_own = true, .collection_default = true};
 	sk_import_opts o = {0};
 	sk_collection coll = {0};
 	bool quiet = false, bulk = false;
@@ -82,6 +87,9 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 'f':
+			from = optarg;
 			break;
 		case 'b': {
 			char *end;
@@ -112,6 +120,24 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 		sk_store_close(st);
 		return EXIT_INPUT;
 	}
+	/*
+	 * Where the file comes from: a named partner (--from), or nobody named:
+	 * then the objects another identity produced are received from an
+	 * unknown source and never leave this node at AMBER or above.
+	 */
+	if (from) {
+		if (sk_partner_principal(st, from, &src, &err)) {
+			cli_err("--from: %s", err.msg);
+			sk_collection_clear(&coll);
+			sk_store_close(st);
+			return EXIT_USAGE;
+		}
+		origin.rx = src.identity;
+		origin.unless_own = false;
+		origin.unmarked = sk_policy_unmarked(st, src.identity);
+		origin.collection_default = false;
+	}
+	sk_store_set_origin(st, &origin);
 	o.cid = coll.cid;
 	o.on_reject = on_reject;
 	if (!quiet)
@@ -141,6 +167,7 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 		if (!quiet && !(rc && o.strict))
 			summary(strcmp(argv[i], "-") ? argv[i] : "<stdin>", &s, now_s() - t0, rc != SK_OK);
 	}
+	sk_store_set_origin(st, NULL);
 	sk_collection_clear(&coll);
 	sk_store_close(st);
 	return exit_code;

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "schakel/account.h"
+#include "schakel/policy.h"
 
 #define MAX_SECTORS 32
 
@@ -45,6 +46,20 @@ int cmd_partner(cli_ctx *ctx, int argc, char **argv)
 		if (!(st = cli_open_store(ctx, SK_STORE_READONLY)))
 			return EXIT_INPUT;
 		if (sk_partner_list(st, print_partner, NULL, &err)) {
+			cli_err("%s", err.msg);
+			rc = EXIT_INPUT;
+		}
+		sk_store_close(st);
+		return rc;
+	}
+	if (!strcmp(argv[1], "set")) {
+		sk_tlp level;
+		if (argc != 5 || strcmp(argv[3], "--unmarked-tlp") || !sk_tlp_parse(argv[4], &level))
+			return cli_usage("partner", "partner set NAME --unmarked-tlp "
+						    "clear|green|amber|amber+strict|red");
+		if (!(st = cli_open_store(ctx, 0)))
+			return EXIT_INPUT;
+		if (sk_policy_set_unmarked(st, argv[2], level, &err)) {
 			cli_err("%s", err.msg);
 			rc = EXIT_INPUT;
 		}

@@ -18,6 +18,7 @@
 #include "schakel/node.h"
 #include "schakel/sync.h"
 #include "schakel/timestamp.h"
+#include "schakel/tlp.h"
 
 static char *read_secret_stdin(void)
 {
@@ -35,10 +36,10 @@ static char *read_secret_stdin(void)
 static int print_peer(void *ud, const sk_peer *p)
 {
 	(void)ud;
-	printf("%-16s %s%s%s coll=%s auth=%s%s%s -> %s every %ds%s\n", p->name, p->url,
+	printf("%-16s %s%s%s coll=%s auth=%s%s%s -> %s every %ds%s unmarked=%s\n", p->name, p->url,
 	       p->api_root[0] == '/' || strstr(p->api_root, "://") ? " root=" : " root=",
 	       p->api_root, p->collection, p->auth, p->pull ? " pull" : "", p->push ? " push" : "",
-	       p->local_coll, p->interval, p->reshare ? " reshare" : "");
+	       p->local_coll, p->interval, p->reshare ? " reshare" : "", sk_tlp_name(p->unmarked));
 	return 0;
 }
 
@@ -74,6 +75,7 @@ static int peer_add(cli_ctx *ctx, int argc, char **argv)
 	    {"local-collection", required_argument, NULL, 'l'},
 	    {"reshare", no_argument, NULL, 'R'},
 	    {"interval", required_argument, NULL, 'n'},
+	    {"unmarked-tlp", required_argument, NULL, 'T'},
 	    {NULL, 0, NULL, 0},
 	};
 	sk_peer_params p = {0};
@@ -99,6 +101,11 @@ static int peer_add(cli_ctx *ctx, int argc, char **argv)
 		case 'i': p.identity = optarg; break;
 		case 'l': p.local_collection = optarg; break;
 		case 'R': p.reshare = true; break;
+		case 'T':
+			if (!sk_tlp_parse(optarg, &p.unmarked))
+				return cli_usage("peer", "--unmarked-tlp: clear, green, amber, "
+							 "amber+strict or red");
+			break;
 		case 'n': {
 			char *end;
 			long v = strtol(optarg, &end, 10);

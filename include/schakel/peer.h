@@ -33,6 +33,7 @@ typedef struct sk_peer {
 	int64_t local_cid;
 	char *local_coll; /* its name */
 	int interval;     /* seconds between syncs */
+	sk_tlp unmarked;  /* the level its unmarked objects arrive under (default AMBER) */
 } sk_peer;
 
 typedef struct sk_peer_params {
@@ -44,7 +45,8 @@ typedef struct sk_peer_params {
 	const char *identity;
 	const char *local_collection; /* name; NULL = "default" */
 	bool pull, push, reshare;
-	int interval; /* 0 = 30 */
+	int interval;    /* 0 = 30 */
+	sk_tlp unmarked; /* SK_TLP_NONE = SK_TLP_AMBER */
 } sk_peer_params;
 
 /* "<db_path>.secrets" (malloc'd, caller frees). */

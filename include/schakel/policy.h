@@ -58,6 +58,16 @@ bool sk_policy_can_see_collection(const sk_access *a);
 /* May a read objects of the collection (at least its CLEAR ones)? */
 bool sk_policy_can_read(const sk_access *a);
 
+/*
+ * The level unmarked objects POSTed by the partner with this identity arrive
+ * under (partners.unmarked_tlp; TLP:AMBER unless configured, and for an
+ * identity that is no partner's).
+ */
+sk_tlp sk_policy_unmarked(sk_store *st, const char *identity);
+
+/* Configure it: `schakel partner set NAME --unmarked-tlp LEVEL`.  SK_ENOTFOUND if no such partner. */
+sk_err sk_policy_set_unmarked(sk_store *st, const char *partner, sk_tlp level, sk_error *err);
+
 /* Restrict q to what a may see (sets q->vis and its masks; a stays borrowed). */
 void sk_policy_apply(const sk_access *a, sk_query *q);
 

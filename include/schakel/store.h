@@ -141,15 +141,40 @@ typedef struct sk_origin {
 	const char *rx;       /* the source's identity (or "peer:NAME"); NULL = local */
 	const char *peer;     /* the peer it was pulled from, or NULL (POSTed) */
 	int64_t source_added; /* date_added at the source (µs), 0 = unknown */
+	/*
+	 * The level an unmarked version from this source arrived under (a
+	 * peer's or partner's setting); SK_TLP_NONE = SK_TLP_AMBER.
+	 */
+	sk_tlp unmarked;
+	/* unmarked versions take the collection's default instead (a file the operator imports) */
+	bool collection_default;
+	/*
+	 * A file without a named source: versions produced by this node (or
+	 * by nobody named) are local, the rest come from rx (SK_RX_UNKNOWN).
+	 */
+	bool unless_own;
 } sk_origin;
+
+/* objects.rx of versions from a file whose source is not named: they never leave at AMBER+. */
+#define SK_RX_UNKNOWN "file:unknown"
 void sk_store_set_origin(sk_store *st, const sk_origin *o);
 
 /*
  * Store one validated object version (info from sk_stix_validate, whose
  * document must still be alive) in collection cid (0 = in no collection), with
- * json/len its serialised text (stored as is).  Must run inside sk_store_begin/commit.  *date_added (may be
- * NULL) receives the new date_added for SK_PUT_NEW and SK_PUT_ADDED into a
- * collection; it is left unchanged for SK_PUT_DUPLICATE.
+ * json/len its serialised text (stored as is, byte for byte).  Must run
+ * inside sk_store_begin/commit.  *date_added (may be NULL) receives the new
+ * date_added for SK_PUT_NEW and SK_PUT_ADDED into a collection; it is left
+ * unchanged for SK_PUT_DUPLICATE.
+ *
+ * Every write obeys the write rule (store_rule.c, docs/sharing-policy.md):
+ * only an object's producer, or the source that first delivered it, may
+ * store versions of it; a version stored with other content, a version
+ * dated in the future, a claim to be this node from elsewhere and a TLP
+ * marking-definition id with other content are refused with SK_EPERM and a
+ * per-object reason in err (nothing is written).  A known version from a
+ * writer that may not version the object is SK_PUT_DUPLICATE and placed in
+ * no collection.
  */
 sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 		    const char *json, size_t len, sk_put_outcome *outcome, int64_t *date_added,

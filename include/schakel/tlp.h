@@ -35,6 +35,19 @@ const char *sk_tlp_name(sk_tlp level);
  * optional "TLP:" prefix).  Returns false if unknown. */
 bool sk_tlp_parse(const char *s, sk_tlp *out);
 
+/* The id of FIRST's TLP 2.0 STIX extension (its property "tlp_2_0"). */
+#define SK_TLP_EXTENSION_ID "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+
+struct sk_jval;
+
+/*
+ * The TLP level a marking-definition object states by its content: STIX 2.0/2.1
+ * "definition_type": "tlp" with definition.tlp, or the TLP 2.0 extension's
+ * tlp_2_0.  SK_TLP_NONE if it is not a TLP marking; SK_TLP_AMBER if it is
+ * one whose level is not a known name (fail closed).
+ */
+sk_tlp sk_tlp_of_definition(const struct sk_jval *obj);
+
 /*
  * The full TLP 2.0 marking-definition object for a level, as compact JSON
  * (static storage, never freed).  NULL for SK_TLP_NONE.

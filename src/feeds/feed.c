@@ -368,6 +368,10 @@ static sk_err emit(ctx *c, uint64_t line, const entry *e, sk_error *err)
 			return SK_OK;
 		}
 		rc = put_text(c, c->json.data, c->json.len, &out, &c->lerr);
+		if (rc == SK_EPERM) { /* the write rule: the id is another's */
+			reject(c, line, c->lerr.msg);
+			return SK_OK;
+		}
 		if (rc == SK_ESTIX || rc == SK_EJSON || rc == SK_EINVAL || rc == SK_ELIMIT) {
 			/* our own JSON failed validation: a bug, but not a reason to stop */
 			sk_error_prefix(&c->lerr, "internal: built an invalid indicator");

@@ -90,7 +90,8 @@ bool sk_policy_visible_rx(const sk_access *a, sk_tlp own, const char *created_by
 {
 	sk_tlp level = sk_policy_effective(a, own);
 	if (rx && level >= SK_TLP_AMBER) {
-		bool reader = a->authenticated && a->can_read && a->producer[0];
+		bool reader = a->authenticated && a->can_read && a->producer[0] &&
+			      strcmp(rx, SK_RX_UNKNOWN) != 0;
 		return reader && ((created_by && strcmp(created_by, a->producer) == 0) ||
 				  strcmp(rx, a->producer) == 0);
 	}
@@ -120,4 +121,42 @@ void sk_policy_apply(const sk_access *a, sk_query *q)
 	q->vis_producer = a->producer[0] ? a->producer : NULL;
 	q->vis_default_tlp = (int)sk_policy_effective(a, SK_TLP_NONE);
 	q->vis_rx_reader = a->authenticated && a->can_read;
+}
+
+sk_tlp sk_policy_unmarked(sk_store *st, const char *identity)
+{
+	static const char q[] = "SELECT unmarked_tlp FROM partners WHERE identity=?1";
+	sqlite3_stmt *s = NULL;
+	sk_tlp level = SK_TLP_AMBER;
+
+	if (!identity || sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL))
+		return level;
+	sqlite3_bind_text(s, 1, identity, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		int v = sqlite3_column_int(s, 0);
+		if (v >= SK_TLP_CLEAR && v <= SK_TLP_RED)
+			level = (sk_tlp)v;
+	}
+	sk_store_stmt_put(st, s);
+	return level;
+}
+
+sk_err sk_policy_set_unmarked(sk_store *st, const char *partner, sk_tlp level, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+
+	if (level < SK_TLP_CLEAR || level > SK_TLP_RED)
+		return sk_error_set(err, SK_EINVAL, "a TLP level: clear, green, amber, amber+strict, red");
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), "UPDATE partners SET unmarked_tlp=?2 WHERE name=?1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "partners");
+	sqlite3_bind_text(s, 1, partner, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, (int)level);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "partners");
+	else if (sqlite3_changes(sk_store_sqlite(st)) == 0)
+		rc = sk_error_set(err, SK_ENOTFOUND, "no partner '%s'", partner);
+	sqlite3_finalize(s);
+	return rc;
 }

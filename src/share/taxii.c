@@ -98,6 +98,11 @@ sk_err sk_taxii_new(sk_store *st, const sk_taxii_config *cfg, sk_taxii **out, sk
 		sk_taxii_free(t);
 		return rc;
 	}
+	/* a server (with a background writer) finishes what a crash left pending */
+	if (t->db_path && (rc = sk_taxii_recover_statuses(st, err))) {
+		sk_taxii_free(t);
+		return rc;
+	}
 	*out = t;
 	return SK_OK;
 }

@@ -165,36 +165,23 @@ static sk_err status_finish(sk_store *st, const char *sid, const post_state *ps,
 	return rc;
 }
 
-/* Insert and finish a status in one transaction (synchronous POST). */
-static sk_err save_status(ctx *c, const char *sid, int64_t cid, const post_state *ps, sk_error *err)
-{
-	sk_err rc;
-
-	if ((rc = sk_store_begin(c->st, err)))
-		return rc;
-	rc = status_insert(c->st, sid, c->root, cid, c->who.aid, (int64_t)ps->n, 0, err);
-	if (!rc)
-		rc = status_finish(c->st, sid, ps, 0, err);
-	if (!rc)
-		rc = sk_store_commit(c->st, err);
-	else
-		sk_store_rollback(c->st);
-	return rc;
-}
-
 /*
- * Import body into collection cid, collecting per-object outcomes in ps.
- * Versions new to the store are recorded as received from rx (the poster's
- * partner identity), which the onward-sharing rule reads.
+ * Import body into collection cid, collecting per-object outcomes in ps,
+ * inside the caller's transaction: an envelope is stored whole, with its
+ * status, or not at all (a crash leaves no half envelope behind a status
+ * that says otherwise).  Versions new to the store are recorded as received
+ * from rx (the poster's partner identity), which the write rule and the
+ * onward-sharing rule read.
  */
 static sk_err import_body(sk_store *st, int64_t cid, const char *body, size_t len, const char *rx,
                           post_state *ps, sk_error *err)
 {
-	sk_origin origin = {.rx = rx && *rx ? rx : NULL};
+	sk_origin origin = {.rx = rx && *rx ? rx : NULL, .unmarked = sk_policy_unmarked(st, rx)};
 	sk_reader *rd = NULL;
 	sk_import_stats stats;
 	sk_import_opts o = {
 	    .cid = cid,
+	    .in_tx = true,
 	    .on_object = on_object,
 	    .ud = ps,
 	};
@@ -214,26 +201,65 @@ static sk_err import_body(sk_store *st, int64_t cid, const char *body, size_t le
 
 /* --- background writer ------------------------------------------------- */
 
+/*
+ * Import a queued envelope and finish its status in one transaction.  If
+ * that fails nothing of it is stored, and the status says so: every object
+ * failed.  (After a crash, sk_taxii_recover_statuses says the same.)
+ */
 static void run_job(sk_store *st, post_job *job, size_t nobj)
 {
-	post_state ps = {0};
+	post_state ps = {0}, none = {0};
 	sk_error e;
-	sk_err rc = st ? import_body(st, job->cid, job->body, job->len, job->rx, &ps, &e) : SK_EDB;
+	sk_err rc;
 
-	if (rc)
-		fprintf(stderr, "schakel: serve: background POST %s: %s\n", job->sid,
-		        st ? e.msg : "no store connection");
-	if (st) {
-		int64_t missing = (int64_t)nobj > (int64_t)ps.n ? (int64_t)nobj - (int64_t)ps.n : 0;
-		if (sk_store_begin(st, &e) == SK_OK) {
-			if (status_finish(st, job->sid, &ps, missing, &e) ||
-			    sk_store_commit(st, &e)) {
-				sk_store_rollback(st);
-				fprintf(stderr, "schakel: serve: status %s: %s\n", job->sid, e.msg);
-			}
+	if (!st) {
+		fprintf(stderr, "schakel: serve: background POST %s: no store connection\n",
+		        job->sid);
+		return;
+	}
+	if (!(rc = sk_store_begin(st, &e))) {
+		int64_t missing;
+		rc = import_body(st, job->cid, job->body, job->len, job->rx, &ps, &e);
+		missing = (int64_t)nobj > (int64_t)ps.n ? (int64_t)nobj - (int64_t)ps.n : 0;
+		if (!rc)
+			rc = status_finish(st, job->sid, &ps, missing, &e);
+		if (!rc)
+			rc = sk_store_commit(st, &e);
+		if (rc)
+			sk_store_rollback(st);
+	}
+	if (rc) {
+		fprintf(stderr, "schakel: serve: background POST %s: %s (nothing stored)\n",
+		        job->sid, e.msg);
+		if (sk_store_begin(st, &e) == SK_OK &&
+		    (status_finish(st, job->sid, &none, (int64_t)nobj, &e) ||
+		     sk_store_commit(st, &e))) {
+			sk_store_rollback(st);
+			fprintf(stderr, "schakel: serve: status %s: %s\n", job->sid, e.msg);
 		}
 	}
 	post_state_free(&ps);
+}
+
+sk_err sk_taxii_recover_statuses(sk_store *st, sk_error *err)
+{
+	sqlite3 *db = sk_store_sqlite(st);
+	sk_err rc;
+
+	if ((rc = sk_store_begin(st, err)))
+		return rc;
+	if (sqlite3_exec(db, "UPDATE statuses SET failure=total-success, pending=0 WHERE pending>0",
+	                 NULL, NULL, NULL) != SQLITE_OK) {
+		rc = sk_store_dberr(st, err, "statuses");
+		sk_store_rollback(st);
+		return rc;
+	}
+	if (sqlite3_changes(db) > 0)
+		fprintf(stderr, "schakel: serve: %d POST statuses were pending when the server "
+		                "stopped; nothing of them was stored: marked complete, every object "
+		                "failed\n",
+		        sqlite3_changes(db));
+	return sk_store_commit(st, err);
 }
 
 static void *writer_main(void *arg)
@@ -485,19 +511,26 @@ void sk_taxii_post_objects(ctx *c, const char *ckey)
 		goto out;
 	}
 	{
-		sk_err rc =
-		    import_body(c->st, ci.c.cid, rq->body, rq->body_len, c->who.identity, &ps, &e);
+		/* small: the envelope and its status in one transaction */
+		sk_err rc = sk_store_begin(c->st, &e);
+		if (!rc)
+			rc = import_body(c->st, ci.c.cid, rq->body, rq->body_len, c->who.identity,
+			                 &ps, &e);
+		if (!rc)
+			rc = status_insert(c->st, sid, c->root, ci.c.cid, c->who.aid,
+			                   (int64_t)ps.n, 0, &e);
+		if (!rc)
+			rc = status_finish(c->st, sid, &ps, 0, &e);
+		if (!rc)
+			rc = sk_store_commit(c->st, &e);
 		if (rc) {
+			sk_store_rollback(c->st);
 			fprintf(stderr, "schakel: serve: POST: %s\n", e.msg);
 			sk_taxii_fail(c, rc == SK_EBUSY ? 503 : 500, "Objects not stored",
 			              rc == SK_EBUSY ? "the store is busy; retry later"
 			                             : "the store could not take this envelope");
 			goto out;
 		}
-	}
-	if (save_status(c, sid, ci.c.cid, &ps, &e)) {
-		sk_taxii_fail_db(c, &e);
-		goto out;
 	}
 	sk_taxii_render_status(c, sid, 202);
 out:

@@ -102,4 +102,11 @@ void sk_taxii_render_status(ctx *c, const char *sid, int http_status);
 /* Finish the queued imports and stop the background writer (sk_taxii_free). */
 void sk_taxii_writer_stop(sk_taxii *t);
 
+/*
+ * At server start: statuses still pending belong to envelopes a crash
+ * interrupted; their imports ran in one transaction, so nothing of them is
+ * stored.  Mark them complete with every object failed.
+ */
+sk_err sk_taxii_recover_statuses(sk_store *st, sk_error *err);
+
 #endif

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "schakel/json.h"
+
 struct tlp_id {
 	const char *id;
 	sk_tlp level;
@@ -95,4 +97,23 @@ const char *sk_tlp_marking_json(sk_tlp level)
 	if ((unsigned)level > SK_TLP_RED)
 		return NULL;
 	return json[level];
+}
+
+sk_tlp sk_tlp_of_definition(const sk_jval *obj)
+{
+	const sk_jval *ext = sk_json_get(sk_json_get(obj, "extensions"), SK_TLP_EXTENSION_ID);
+	const char *name = NULL, *type = sk_json_str(sk_json_get(obj, "definition_type"));
+	bool tlp = false;
+	sk_tlp level;
+
+	if (ext) {
+		tlp = true;
+		name = sk_json_str(sk_json_get(ext, "tlp_2_0"));
+	} else if (type && !strcasecmp(type, "tlp")) {
+		tlp = true;
+		name = sk_json_str(sk_json_get(sk_json_get(obj, "definition"), "tlp"));
+	}
+	if (!tlp)
+		return SK_TLP_NONE;
+	return name && sk_tlp_parse(name, &level) ? level : SK_TLP_AMBER;
 }

@@ -327,8 +327,14 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 			in_tx = true;
 			memcpy(snap, stats, sizeof(*snap));
 		}
-		rc = sk_store_put(st, o->cid, info, e->text, e->len, &outcome, NULL, err);
+		rc = sk_store_put(st, o->cid, info, e->text, e->len, &outcome, NULL, &e->verr);
+		if (rc == SK_EPERM) { /* refused by the write rule: this object only */
+			rc = SK_OK;
+			goto reject;
+		}
 		if (rc) {
+			if (err)
+				*err = e->verr;
 			sk_error_prefix(err, "%s", loc);
 			goto out;
 		}

@@ -180,6 +180,16 @@ static const char *const migrations[] = {
      */
     ("DROP TRIGGER IF EXISTS indicators_put;"
      "DROP INDEX IF EXISTS object_markings_marking;"),
+    /*
+     * 6 -> 7: the write rule (store_rule.c).  A received version keeps the
+     * level it arrived under in objects.tlp: an unmarked one from a peer or
+     * partner is TLP:AMBER unless that source is configured otherwise
+     * (unmarked_tlp), never the local collection's default.  Versions
+     * received before this migration were unmarked: fail closed.
+     */
+    ("ALTER TABLE peers ADD COLUMN unmarked_tlp INTEGER NOT NULL DEFAULT 3;"
+     "ALTER TABLE partners ADD COLUMN unmarked_tlp INTEGER NOT NULL DEFAULT 3;"
+     "UPDATE objects SET tlp=3 WHERE rx IS NOT NULL AND tlp=0;"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)

@@ -20,6 +20,9 @@ enum stmt_id {
 	S_INS_CO,
 	S_INS_PROV,
 	S_UPS_IND,
+	S_RULE_FIRST,
+	S_RULE_OWN,
+	S_RULE_MARK,
 	S__COUNT,
 };
 
@@ -40,6 +43,26 @@ struct sk_store {
 	sk_error prov_err;
 	struct ckpt *ckpt; /* the checkpointing thread of sk_store_bulk, or NULL */
 };
+
+/* Statement id of the connection's hot statements, prepared once and reset for reuse. */
+sk_err sk_store_hot_stmt(sk_store *st, enum stmt_id id, sqlite3_stmt **out, sk_error *err);
+
+/* What the write rule (store_rule.c) decided for one version. */
+typedef struct sk_rule_verdict {
+	bool exists;     /* this version is stored with the same content (ver) */
+	bool replace;    /* the producer's copy replaces a relayed one of this version (ver) */
+	int64_t ver;
+	bool may_link;   /* the writer may place the version in a collection */
+	const char *rx;  /* the source recorded for a new version (NULL = made here) */
+	sk_tlp tlp;      /* the marking recorded for a new version (objects.tlp) */
+} sk_rule_verdict;
+
+/*
+ * May the current writer (st->origin) store this version?  SK_OK with *v
+ * filled, or SK_EPERM with the per-object reason in err.  Writes nothing.
+ */
+sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, size_t len,
+		     sk_rule_verdict *v, sk_error *err);
 
 /*
  * Write the provenance rows of the versions put since the last flush

@@ -85,11 +85,12 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 	 */
 	/*
 	 * Received versions (rx set) at AMBER or above: only their producer
-	 * or the partner they came from (onward-sharing rule, :rr = reader).
+	 * or the partner they came from (onward-sharing rule, :rr = reader);
+	 * from a file of unknown source: no one.
 	 */
 #define VIS(a)                                                                                     \
 	" AND (CASE WHEN " a ".rx IS NOT NULL AND coalesce(nullif(" a ".tlp,0),:dt)>=3"           \
-	" THEN (:rr AND (" a ".created_by=:pr OR " a ".rx=:pr))"                                   \
+	" THEN (:rr AND " a ".rx<>'" SK_RX_UNKNOWN "' AND (" a ".created_by=:pr OR " a ".rx=:pr))" \
 	" ELSE (((:tm >> coalesce(nullif(" a ".tlp,0),:dt)) & 1) OR (" a ".created_by=:pr"      \
 	" AND ((:pm >> coalesce(nullif(" a ".tlp,0),:dt)) & 1))) END)"
 	const char *visx = q->vis ? VIS("x") : "";

@@ -18,7 +18,7 @@
 #include "schakel/uuid.h"
 
 static const char *const stmt_sql[S__COUNT] = {
-    [S_FIND_VER] = "SELECT ver FROM objects WHERE id=?1 AND spec=?2 AND version=?3",
+    [S_FIND_VER] = "SELECT ver, json, rx FROM objects WHERE id=?1 AND spec=?2 AND version=?3",
     [S_INS_OBJ] = ("INSERT INTO objects(id,type,spec,version,created,modified,revoked,"
 		   "created_by,tlp,src_ref,dst_ref,rel_type,added,json,rx)"
 		   " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
@@ -37,9 +37,18 @@ static const char *const stmt_sql[S__COUNT] = {
 		   " pattern_type=excluded.pattern_type, valid_from=excluded.valid_from,"
 		   " valid_until=excluded.valid_until, subdomains=excluded.subdomains"
 		   " WHERE excluded.version>indicators.version"),
+    /* the write rule (store_rule.c): an object's first version, its producer and source */
+    [S_RULE_FIRST] = "SELECT rx, created_by FROM objects WHERE id=?1 ORDER BY ver LIMIT 1",
+    [S_RULE_OWN] = ("SELECT 1 FROM meta WHERE key IN ('node_identity','anon_identity')"
+		    " AND value=?1"),
+    /* a marking-definition's TLP level by content ('?' = TLP of no known name), and maker */
+    [S_RULE_MARK] = ("SELECT coalesce(json_extract(json,'$.extensions.\"" SK_TLP_EXTENSION_ID
+		     "\".tlp_2_0'), CASE WHEN lower(json_extract(json,'$.definition_type'))='tlp'"
+		     " THEN coalesce(json_extract(json,'$.definition.tlp'),'?') END), created_by"
+		     " FROM objects WHERE id=?1 ORDER BY version DESC LIMIT 1"),
 };
 
-static sk_err get_stmt(sk_store *st, enum stmt_id id, sqlite3_stmt **out, sk_error *err)
+sk_err sk_store_hot_stmt(sk_store *st, enum stmt_id id, sqlite3_stmt **out, sk_error *err)
 {
 	*out = NULL;
 	if (!st->stmt[id] &&
@@ -62,7 +71,7 @@ static sk_err put_markings(sk_store *st, int64_t ver, const sk_stix_info *info, 
 	v = info->marking_refs;
 	for (i = 0; i < sk_json_len(v); i++) {
 		e = sk_json_at(v, i);
-		if ((rc = get_stmt(st, S_INS_MARK, &s, err)))
+		if ((rc = sk_store_hot_stmt(st, S_INS_MARK, &s, err)))
 			return rc;
 		sqlite3_bind_int64(s, 1, ver);
 		sqlite3_bind_text(s, 2, sk_json_str(e), -1, SQLITE_STATIC);
@@ -75,7 +84,7 @@ static sk_err put_markings(sk_store *st, int64_t ver, const sk_stix_info *info, 
 		const char *ref = sk_json_str(sk_json_get(sk_json_at(v, i), "marking_ref"));
 		if (!ref)
 			continue;
-		if ((rc = get_stmt(st, S_INS_MARK, &s, err)))
+		if ((rc = sk_store_hot_stmt(st, S_INS_MARK, &s, err)))
 			return rc;
 		sqlite3_bind_int64(s, 1, ver);
 		sqlite3_bind_text(s, 2, ref, -1, SQLITE_STATIC);
@@ -104,7 +113,7 @@ static sk_err put_indicator(sk_store *st, int64_t ver, const sk_stix_info *info,
 
 	if (!o)
 		return sk_error_set(err, SK_EINVAL, "%s: stored without validation", info->id);
-	if ((rc = get_stmt(st, S_UPS_IND, &s, err)))
+	if ((rc = sk_store_hot_stmt(st, S_UPS_IND, &s, err)))
 		return rc;
 	sqlite3_bind_int64(s, 1, ver);
 	sqlite3_bind_text(s, 2, info->id, -1, SQLITE_STATIC);
@@ -135,7 +144,7 @@ sk_err sk_store_flush_provenance(sk_store *st, sk_error *err)
 
 	if (!st->prov_first)
 		return SK_OK;
-	if ((rc = get_stmt(st, S_INS_PROV, &s, err)))
+	if ((rc = sk_store_hot_stmt(st, S_INS_PROV, &s, err)))
 		return rc;
 	sqlite3_bind_int64(s, 1, st->prov_first);
 	sqlite3_bind_int64(s, 2, st->prov_last);
@@ -169,7 +178,7 @@ static sk_err next_date_added(sk_store *st, int64_t cid, int64_t *da, sk_error *
 
 	if (st->da_cid != cid) {
 		sqlite3_stmt *s;
-		sk_err rc = get_stmt(st, S_MAX_DA, &s, err);
+		sk_err rc = sk_store_hot_stmt(st, S_MAX_DA, &s, err);
 		if (rc)
 			return rc;
 		sqlite3_bind_int64(s, 1, cid);
@@ -186,72 +195,170 @@ static sk_err next_date_added(sk_store *st, int64_t cid, int64_t *da, sk_error *
 	return SK_OK;
 }
 
+/* Give version ver a new date_added in every collection holding it (its content changed). */
+static sk_err redate(sk_store *st, int64_t ver, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t cids[64], da;
+	int n = 0;
+	sk_err rc = SK_OK;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT coll FROM collection_objects WHERE ver=?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "collections");
+	sqlite3_bind_int64(s, 1, ver);
+	while (n < 64 && sqlite3_step(s) == SQLITE_ROW)
+		cids[n++] = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	for (int i = 0; i < n && !rc; i++) {
+		if ((rc = next_date_added(st, cids[i], &da, err)))
+			break;
+		if (sqlite3_prepare_v2(st->db,
+				       "UPDATE collection_objects SET date_added=?3"
+				       " WHERE coll=?1 AND ver=?2",
+				       -1, &s, NULL) != SQLITE_OK)
+			return sk_store_dberr(st, err, "collections");
+		sqlite3_bind_int64(s, 1, cids[i]);
+		sqlite3_bind_int64(s, 2, ver);
+		sqlite3_bind_int64(s, 3, da);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = sk_store_dberr(st, err, "collections");
+		sqlite3_finalize(s);
+	}
+	return rc;
+}
+
+/*
+ * The producer's copy of a version replaces the copy a relay delivered
+ * before it (the write rule's one exception to "a version never changes"):
+ * the row keeps its ver, so the collections holding it serve the producer's.
+ */
+static sk_err replace_version(sk_store *st, int64_t ver, const sk_stix_info *info,
+			      const sk_rule_verdict *v, const char *json, size_t len, sk_error *err)
+{
+	static const char *const q[] = {
+	    "UPDATE objects SET type=?2, created=?3, modified=?4, revoked=?5, created_by=?6,"
+	    " tlp=?7, src_ref=?8, dst_ref=?9, rel_type=?10, json=?11, rx=?12 WHERE ver=?1",
+	    "DELETE FROM object_markings WHERE ver=?1",
+	    "UPDATE provenance SET peer=?2, source=?3, arrived=?4 WHERE ver=?1",
+	    "UPDATE indicators SET revoked=?2, pattern=json_extract(?3,'$.pattern'),"
+	    " pattern_type=json_extract(?3,'$.pattern_type'),"
+	    " valid_from=json_extract(?3,'$.valid_from'), valid_until=json_extract(?3,'$.valid_until'),"
+	    " subdomains=json_type(?3,'$.x_schakel_subdomains') IS 'true' WHERE ver=?1",
+	};
+	sk_err rc = SK_OK;
+
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]) && !rc; i++) {
+		sqlite3_stmt *s = NULL;
+		if (sqlite3_prepare_v2(st->db, q[i], -1, &s, NULL) != SQLITE_OK)
+			return sk_store_dberr(st, err, info->id);
+		sqlite3_bind_int64(s, 1, ver);
+		if (i == 0) {
+			sqlite3_bind_text(s, 2, info->type, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 3, info->created, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 4, info->modified, -1, SQLITE_STATIC);
+			sqlite3_bind_int(s, 5, info->revoked);
+			sqlite3_bind_text(s, 6, info->created_by_ref, -1, SQLITE_STATIC);
+			sqlite3_bind_int(s, 7, (int)v->tlp);
+			sqlite3_bind_text(s, 8, info->src_ref, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 9, info->dst_ref, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 10, info->rel_type, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 11, json, (int)len, SQLITE_STATIC);
+			sqlite3_bind_text(s, 12, v->rx, -1, SQLITE_STATIC);
+		} else if (i == 2) {
+			sqlite3_bind_text(s, 2, st->origin.peer, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 3, v->rx, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(s, 4, sk_ts_now_us());
+		} else if (i == 3) {
+			sqlite3_bind_int(s, 2, info->revoked);
+			sqlite3_bind_text(s, 3, json, (int)len, SQLITE_STATIC);
+		}
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = sk_store_dberr(st, err, info->id);
+		sqlite3_finalize(s);
+	}
+	if (!rc)
+		rc = put_markings(st, ver, info, err);
+	if (!rc)
+		rc = redate(st, ver, err);
+	if (!rc)
+		fprintf(stderr, "schakel: %s version %s: the producer's copy replaced the one "
+				"relayed before it\n",
+			info->id, info->modified ? info->modified : "");
+	return rc;
+}
+
 sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 		    const char *json, size_t len, sk_put_outcome *outcome, int64_t *date_added,
 		    sk_error *err)
 {
 	sqlite3_stmt *s;
+	sk_rule_verdict v;
 	int64_t ver = 0, da = 0;
 	bool is_new = false;
 	sk_err rc;
 
 	if (!st->in_tx)
 		return sk_error_set(err, SK_EINVAL, "sk_store_put outside a transaction");
-	if (!st->has_origin && st->prov_first && (rc = sk_store_flush_provenance(st, err)))
+	if ((rc = sk_store_rule(st, info, json, len, &v, err)))
 		return rc;
-	/*
-	 * Insert first and look the version up only on conflict: new versions
-	 * (the common case on import) then cost one index descent, not two.
-	 */
-	if ((rc = get_stmt(st, S_INS_OBJ, &s, err)))
+	/* provenance rows cover a run of consecutive versions from one source */
+	if (!v.rx && st->prov_first && (rc = sk_store_flush_provenance(st, err)))
 		return rc;
-	sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, info->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, info->spec, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, info->version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, info->created, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, info->modified, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 7, info->revoked);
-	sqlite3_bind_text(s, 8, info->created_by_ref, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 9, (int)info->tlp);
-	sqlite3_bind_text(s, 10, info->src_ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 11, info->dst_ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 12, info->rel_type, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 13, sk_ts_now_us());
-	sqlite3_bind_text(s, 14, json, (int)len, SQLITE_STATIC);
-	if (st->has_origin && st->origin.rx)
-		sqlite3_bind_text(s, 15, st->origin.rx, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return sk_store_dberr(st, err, info->id);
-	sqlite3_reset(s);
-	if (sqlite3_changes(st->db) == 1) {
+	if (v.exists) {
+		ver = v.ver;
+		if (!v.may_link) {
+			if (outcome)
+				*outcome = SK_PUT_DUPLICATE;
+			return SK_OK;
+		}
+	} else if (v.replace) {
+		ver = v.ver;
+		if ((rc = replace_version(st, ver, info, &v, json, len, err)))
+			return rc;
+		is_new = true;
+	} else {
+		if ((rc = sk_store_hot_stmt(st, S_INS_OBJ, &s, err)))
+			return rc;
+		sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, info->type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, info->spec, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, info->version, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, info->created, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, info->modified, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 7, info->revoked);
+		sqlite3_bind_text(s, 8, info->created_by_ref, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 9, (int)v.tlp);
+		sqlite3_bind_text(s, 10, info->src_ref, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 11, info->dst_ref, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 12, info->rel_type, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 13, sk_ts_now_us());
+		sqlite3_bind_text(s, 14, json, (int)len, SQLITE_STATIC);
+		if (v.rx)
+			sqlite3_bind_text(s, 15, v.rx, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return sk_store_dberr(st, err, info->id);
+		sqlite3_reset(s);
+		if (sqlite3_changes(st->db) != 1) /* the rule ran under the write lock */
+			return sk_error_set(err, SK_EDB, "%s: stored by another writer meanwhile",
+					    info->id);
 		ver = sqlite3_last_insert_rowid(st->db);
 		is_new = true;
 		if ((rc = put_markings(st, ver, info, err)))
 			return rc;
 		if (!strcmp(info->type, "indicator") && (rc = put_indicator(st, ver, info, err)))
 			return rc;
-		if (st->has_origin) {
+		if (v.rx) {
 			if (!st->prov_first)
 				st->prov_first = ver;
 			st->prov_last = ver;
 		}
-	} else {
-		if ((rc = get_stmt(st, S_FIND_VER, &s, err)))
-			return rc;
-		sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, info->spec, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, info->version, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_ROW)
-			return sk_store_dberr(st, err, info->id);
-		ver = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
 	}
 
 	if (cid) {
 		if ((rc = next_date_added(st, cid, &da, err)))
 			return rc;
-		if ((rc = get_stmt(st, S_INS_CO, &s, err)))
+		if ((rc = sk_store_hot_stmt(st, S_INS_CO, &s, err)))
 			return rc;
 		sqlite3_bind_int64(s, 1, cid);
 		sqlite3_bind_int64(s, 2, da);

@@ -166,8 +166,8 @@ sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, s
 {
 	static const char q[] =
 	    "INSERT INTO peers(name,url,api_root,collection,auth,username,secret_ref,pull,push,"
-	    "ca,identity,local_coll,reshare,interval,created)"
-	    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)";
+	    "ca,identity,local_coll,reshare,interval,created,unmarked_tlp)"
+	    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)";
 	const char *auth = p->auth ? p->auth : "none";
 	bool needs_secret = strcmp(auth, "none") != 0;
 	sk_collection c = {0};
@@ -224,6 +224,7 @@ sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, s
 	sqlite3_bind_int(s, 13, p->reshare);
 	sqlite3_bind_int(s, 14, p->interval > 0 ? p->interval : 30);
 	sqlite3_bind_int64(s, 15, sk_ts_now_us());
+	sqlite3_bind_int(s, 16, p->unmarked != SK_TLP_NONE ? (int)p->unmarked : (int)SK_TLP_AMBER);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		rc = sqlite3_extended_errcode(sk_store_sqlite(st)) == SQLITE_CONSTRAINT_UNIQUE
 			 ? sk_error_set(err, SK_EEXIST, "peer '%s' already exists", p->name)
@@ -313,7 +314,8 @@ fail:
 
 #define PEER_COLS                                                                                  \
 	"SELECT p.pid, p.name, p.url, p.api_root, p.collection, p.auth, p.username, p.ca,"         \
-	" p.identity, p.pull, p.push, p.reshare, p.local_coll, c.name, p.interval"                 \
+	" p.identity, p.pull, p.push, p.reshare, p.local_coll, c.name, p.interval,"                \
+	" p.unmarked_tlp"                                                                          \
 	" FROM peers p JOIN collections c ON c.cid=p.local_coll"
 
 static char *col(sqlite3_stmt *s, int i)
@@ -340,6 +342,7 @@ static void fill(sqlite3_stmt *s, sk_peer *p)
 	p->local_cid = sqlite3_column_int64(s, 12);
 	p->local_coll = col(s, 13);
 	p->interval = sqlite3_column_int(s, 14);
+	p->unmarked = (sk_tlp)sqlite3_column_int(s, 15);
 }
 
 void sk_peer_clear(sk_peer *p)

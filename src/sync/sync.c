@@ -325,7 +325,8 @@ static sk_err store_page(sk_store *st, const sk_peer *p, const char *rx, const s
 	}
 	if (env->nobjects) {
 		sk_reader *rd = NULL;
-		sk_origin origin = {.rx = rx, .peer = p->name, .source_added = src_added};
+		sk_origin origin = {
+		    .rx = rx, .peer = p->name, .source_added = src_added, .unmarked = p->unmarked};
 		sk_import_opts io = {.cid = p->local_cid, .in_tx = true, .pipeline = true};
 		if ((rc = sk_reader_open_mem(r->body.data, r->body.len, p->name, &rd, err)))
 			return rc;
@@ -501,11 +502,14 @@ static bool same(const char *a, const char *b)
 	return a && b && !strcmp(a, b);
 }
 
-/* Latest version of indicator id: where it came from and who made it. */
+/*
+ * Indicator id's first version: the source that first delivered it and its
+ * producer (the write rule lets no one else version it, so a later version
+ * cannot redirect sightings).
+ */
 static void indicator_origin(sk_store *st, const char *id, char **rx, char **by)
 {
-	static const char q[] =
-	    "SELECT rx, created_by FROM objects WHERE id=?1 ORDER BY version DESC LIMIT 1";
+	static const char q[] = "SELECT rx, created_by FROM objects WHERE id=?1 ORDER BY ver LIMIT 1";
 	sqlite3_stmt *s = NULL;
 	*rx = *by = NULL;
 	if (!id || sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL))
@@ -532,9 +536,13 @@ static bool may_push(sk_store *st, const share_ctx *sc, const char *id, const ch
 {
 	const sk_peer *p = sc->p;
 	sk_tlp level = own_tlp ? own_tlp : sc->default_tlp;
-	/* made here: by this node or its anonymous identity, or those identities */
-	bool own = same(by, sc->node_id) || same(by, sc->anon_id) || same(id, sc->node_id) ||
-		   same(id, sc->anon_id);
+	/*
+	 * made here: stored without a source (the write rule refuses a version
+	 * from elsewhere that claims this node), by this node or its anonymous
+	 * identity, or those identities
+	 */
+	bool own = !rx && (same(by, sc->node_id) || same(by, sc->anon_id) ||
+			   same(id, sc->node_id) || same(id, sc->anon_id));
 
 	if (rx && same(rx, sc->rx))
 		return false; /* came from this peer */

@@ -1,0 +1,278 @@
+/*
+ * store_rule.c - the write rule: who may create or version what, and what is
+ * recorded beside a version when it arrives (its source and the marking it
+ * arrived under).  sk_store_put asks it before every write, so one rule
+ * holds on every path into the store: TAXII POST, pull, import, feeds and
+ * objects built here.  The contract is docs/sharing-policy.md, "The write
+ * rule"; docs/threat-model.md says what it defends against.
+ *
+ * The writer is where the versions being put come from (sk_origin.rx: a
+ * partner's or peer's identity, "peer:NAME", SK_RX_UNKNOWN for a file of
+ * unnamed origin); NULL is this node.  An object's producer is the
+ * created_by_ref of its first stored version, and its first source the rx
+ * of that version.  Only they may store further versions of it.
+ */
+#include "store_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schakel/timestamp.h"
+
+/* How far ahead of this node's clock a version may be dated (docs/threat-model.md). */
+#define CLOCK_SKEW_US ((int64_t)300 * 1000000)
+
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static char *dup_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+/* Is id one of this node's identities (its own, its anonymous one)? */
+static sk_err is_own(sk_store *st, const char *id, bool *own, sk_error *err)
+{
+	sqlite3_stmt *s;
+	sk_err rc;
+
+	*own = false;
+	if (!id)
+		return SK_OK;
+	if ((rc = sk_store_hot_stmt(st, S_RULE_OWN, &s, err)))
+		return rc;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	*own = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_reset(s);
+	return SK_OK;
+}
+
+/* The same content: the same bytes, or the same JSON value written differently. */
+static bool same_content(const char *a, size_t alen, const char *b, size_t blen)
+{
+	json_t *ja, *jb;
+	bool eq;
+
+	if (alen == blen && !memcmp(a, b, alen))
+		return true;
+	ja = json_loadb(a, alen, 0, NULL);
+	jb = json_loadb(b, blen, 0, NULL);
+	eq = ja && jb && json_equal(ja, jb);
+	json_decref(ja);
+	json_decref(jb);
+	return eq;
+}
+
+/*
+ * The level one marking reference adds for an object produced by `by`: a
+ * well-known TLP id its level; a stored TLP marking-definition its level if
+ * the object's producer made it, else TLP:AMBER (fail closed); another
+ * stored marking nothing.  *unresolved is set for a reference to nothing
+ * stored.
+ */
+static sk_err ref_level(sk_store *st, const char *ref, const char *by, sk_tlp *level,
+			bool *unresolved, sk_error *err)
+{
+	sqlite3_stmt *s;
+	sk_tlp t = sk_tlp_from_marking(ref);
+	sk_err rc;
+
+	if (t != SK_TLP_NONE || !ref) {
+		if (t > *level)
+			*level = t;
+		return SK_OK;
+	}
+	if ((rc = sk_store_hot_stmt(st, S_RULE_MARK, &s, err)))
+		return rc;
+	sqlite3_bind_text(s, 1, ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+		const char *maker = (const char *)sqlite3_column_text(s, 1);
+		if (name) {
+			if (!by || !same(maker, by) || !sk_tlp_parse(name, &t))
+				t = SK_TLP_AMBER;
+			if (t > *level)
+				*level = t;
+		}
+	} else {
+		*unresolved = true;
+	}
+	sqlite3_reset(s);
+	return SK_OK;
+}
+
+/* The marking a new version is recorded under (objects.tlp). */
+static sk_err effective_tlp(sk_store *st, const sk_stix_info *info, const char *writer,
+			    sk_tlp *out, sk_error *err)
+{
+	const char *by = info->created_by_ref;
+	sk_tlp level = SK_TLP_NONE;
+	bool unresolved = false;
+	size_t i;
+	sk_err rc;
+
+	for (i = 0; i < sk_json_len(info->marking_refs); i++)
+		if ((rc = ref_level(st, sk_json_str(sk_json_at(info->marking_refs, i)), by, &level,
+				    &unresolved, err)))
+			return rc;
+	/* a granular marking stricter than the object's makes the whole object that strict */
+	for (i = 0; i < sk_json_len(info->granular); i++) {
+		const char *ref = sk_json_str(sk_json_get(sk_json_at(info->granular, i), "marking_ref"));
+		if (ref && (rc = ref_level(st, ref, by, &level, &unresolved, err)))
+			return rc;
+	}
+	if (writer) {
+		if (unresolved && level < SK_TLP_AMBER)
+			level = SK_TLP_AMBER; /* it may have been a TLP marking */
+		if (level == SK_TLP_NONE && !st->origin.collection_default)
+			level = st->origin.unmarked != SK_TLP_NONE ? st->origin.unmarked
+								   : SK_TLP_AMBER;
+	}
+	/* the well-known TLP definitions themselves (content checked) are public */
+	if (level == SK_TLP_NONE && sk_tlp_from_marking(info->id) != SK_TLP_NONE)
+		level = SK_TLP_CLEAR;
+	*out = level;
+	return SK_OK;
+}
+
+static bool dated_ahead(const sk_stix_info *info)
+{
+	const char *ts = info->modified ? info->modified : info->created;
+	char key[SK_TS_KEY_LEN + 1];
+	int64_t us;
+
+	return ts && sk_ts_parse(ts, strlen(ts), key, &us) && us > sk_ts_now_us() + CLOCK_SKEW_US;
+}
+
+/*
+ * The one answer to a writer that may not version an object: the same
+ * whether the version it sent exists or not, so that a refusal tells no
+ * more than that the id is taken (docs/sharing-policy.md).
+ */
+static sk_err refuse_taken(const sk_stix_info *info, sk_error *err)
+{
+	return sk_error_set(err, SK_EPERM,
+			    "%s: refused: the id is taken (only its producer or the source that "
+			    "first delivered it may store versions of it)",
+			    info->id);
+}
+
+sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, size_t len,
+		     sk_rule_verdict *v, sk_error *err)
+{
+	const char *writer = st->has_origin ? st->origin.rx : NULL;
+	char *rx0 = NULL, *by0 = NULL, *rxv = NULL;
+	bool found = false, own = false;
+	sk_tlp known;
+	sqlite3_stmt *s;
+	sk_err rc;
+
+	memset(v, 0, sizeof(*v));
+	v->may_link = true;
+	if (writer && st->origin.unless_own) {
+		if ((rc = is_own(st, info->created_by_ref, &own, err)))
+			return rc;
+		if (!info->created_by_ref || own)
+			writer = NULL; /* a file's own objects are made here */
+	}
+	v->rx = writer;
+
+	known = !strcmp(info->type, "marking-definition") ? sk_tlp_from_marking(info->id)
+							  : SK_TLP_NONE;
+	if (known != SK_TLP_NONE && sk_tlp_of_definition(info->obj) != known)
+		return sk_error_set(err, SK_EPERM,
+				    "%s: refused: the id of %s with content that does not say so",
+				    info->id, sk_tlp_name(known));
+
+	/* the object's first stored version: its producer and first source */
+	if ((rc = sk_store_hot_stmt(st, S_RULE_FIRST, &s, err)))
+		return rc;
+	sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		found = true;
+		rx0 = dup_text(s, 0);
+		by0 = dup_text(s, 1);
+	}
+	sqlite3_reset(s);
+
+	if (found) {
+		bool allowed = same(rx0, writer) || (writer && same(by0, writer));
+		bool have = false;
+		int64_t ver = 0;
+
+		if ((rc = sk_store_hot_stmt(st, S_FIND_VER, &s, err)))
+			goto out;
+		sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, info->spec, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, info->version, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			have = true;
+			ver = sqlite3_column_int64(s, 0);
+			if (same_content((const char *)sqlite3_column_text(s, 1),
+					 (size_t)sqlite3_column_bytes(s, 1), json, len)) {
+				sqlite3_reset(s);
+				/* known content: stored once; linked only by who may version it */
+				v->exists = true;
+				v->ver = ver;
+				v->may_link = allowed;
+				goto out;
+			}
+			rxv = dup_text(s, 2);
+		}
+		sqlite3_reset(s);
+		if (!allowed) {
+			rc = refuse_taken(info, err);
+			goto out;
+		}
+		if (!same(info->created_by_ref, by0)) {
+			rc = sk_error_set(err, SK_EPERM,
+					  "%s: refused: created_by_ref differs from the producer of "
+					  "its earlier versions",
+					  info->id);
+			goto out;
+		}
+		if (have) {
+			/* the producer's own copy replaces a copy relayed before it */
+			if (writer && same(by0, writer) && !same(rxv, writer)) {
+				v->replace = true;
+				v->ver = ver;
+			} else {
+				rc = sk_error_set(err, SK_EPERM,
+						  "%s: refused: version %s is stored with other "
+						  "content (a version never changes; a change needs a "
+						  "later modified)",
+						  info->id, info->modified ? info->modified : "");
+				goto out;
+			}
+		}
+	}
+	if (writer && info->created_by_ref) {
+		if (!st->origin.unless_own && (rc = is_own(st, info->created_by_ref, &own, err)))
+			goto out;
+		if (own) {
+			rc = sk_error_set(err, SK_EPERM,
+					  "%s: refused: it claims this node as its producer but "
+					  "comes from %s",
+					  info->id, writer);
+			goto out;
+		}
+	}
+	if (writer && dated_ahead(info)) {
+		rc = sk_error_set(err, SK_EPERM,
+				  "%s: refused: dated %s, more than %d s ahead of this node's clock",
+				  info->id, info->modified ? info->modified : info->created,
+				  (int)(CLOCK_SKEW_US / 1000000));
+		goto out;
+	}
+	rc = effective_tlp(st, info, writer, &v->tlp, err);
+out:
+	free(rx0);
+	free(by0);
+	free(rxv);
+	return rc;
+}
