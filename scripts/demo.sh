@@ -163,6 +163,16 @@ sk ncc token create utility-sync --label demo 2>/dev/null >"$RUN/utility.token"
 # still knows who pushed them), marked like the indicator it sighted
 sk utility config set sightings.anonymous true >/dev/null
 
+# the NCC publishes as itself: "made here" means produced by this node's identity
+# (docs/sharing-policy.md), so its bundle names the NCC node as producer
+python3 - "$BUNDLE" "$NCC_ID" >"$RUN/ncc-bundle.json" <<'PY'
+import json, sys
+doc, node = json.load(open(sys.argv[1])), sys.argv[2]
+producer = "identity--00ca31ca-b82d-5c2a-9174-fe16e1d4463c"  # the bundle's NCC
+doc["objects"] = [o for o in doc["objects"] if o["id"] != producer]
+print(json.dumps(doc).replace(producer, node))
+PY
+
 start_server ncc
 echo "NCC        $URL_ncc"
 
@@ -220,7 +230,7 @@ PIDS+=($!)
 sleep 1.5
 
 # --- t0: the NCC publishes --------------------------------------------------------------------
-sk ncc import --quiet --collection early-warning "$BUNDLE"
+sk ncc import --quiet --collection early-warning "$RUN/ncc-bundle.json"
 T0=$(added_at ncc "$C2_IND") || die "the NCC did not store its own bundle"
 N_NCC=$(sk ncc list --collection early-warning | wc -l)
 

@@ -52,9 +52,27 @@ static sk_err is_own(sk_store *st, const char *id, bool *own, sk_error *err)
 	return SK_OK;
 }
 
-/* The same content: the same bytes, or the same JSON value written differently. */
+/* Do a's and b's timestamp `key` name the same instant ("...:00Z" = "...:00.000Z")? */
+static bool same_instant(json_t *a, json_t *b, const char *key)
+{
+	const char *sa = json_string_value(json_object_get(a, key));
+	const char *sb = json_string_value(json_object_get(b, key));
+	char ka[SK_TS_KEY_LEN + 1], kb[SK_TS_KEY_LEN + 1];
+	int64_t us;
+
+	if (!sa || !sb)
+		return sa == sb && !json_object_get(a, key) == !json_object_get(b, key);
+	return sk_ts_parse(sa, strlen(sa), ka, &us) && sk_ts_parse(sb, strlen(sb), kb, &us) &&
+	       !strcmp(ka, kb);
+}
+
+/*
+ * The same content: the same bytes, or the same JSON value written
+ * differently (key order, spacing, a timestamp's precision).
+ */
 static bool same_content(const char *a, size_t alen, const char *b, size_t blen)
 {
+	static const char *const ts_keys[] = {"created", "modified"};
 	json_t *ja, *jb;
 	bool eq;
 
@@ -62,7 +80,13 @@ static bool same_content(const char *a, size_t alen, const char *b, size_t blen)
 		return true;
 	ja = json_loadb(a, alen, 0, NULL);
 	jb = json_loadb(b, blen, 0, NULL);
-	eq = ja && jb && json_equal(ja, jb);
+	eq = ja && jb && json_is_object(ja) && json_is_object(jb);
+	for (size_t i = 0; eq && i < sizeof(ts_keys) / sizeof(ts_keys[0]); i++) {
+		eq = same_instant(ja, jb, ts_keys[i]);
+		if (eq && json_object_get(ja, ts_keys[i]))
+			json_object_set(jb, ts_keys[i], json_object_get(ja, ts_keys[i]));
+	}
+	eq = eq && json_equal(ja, jb);
 	json_decref(ja);
 	json_decref(jb);
 	return eq;

@@ -715,14 +715,49 @@ def read_stix(path):
     return [doc]
 
 
+class StoreModel:
+    """What a store holds as far as the write rule goes (docs/sharing-policy.md, "The
+    write rule"), for files imported here without --from: the content of each stored
+    version and the producer (created_by_ref of the first version) of each id."""
+
+    def __init__(self, keys=()):
+        self.content = {k: None for k in keys}  # key -> comparable content (None: unknown)
+        self.producer = {}
+
+    @staticmethod
+    def comparable(o):
+        c = dict(o)
+        for k in ("created", "modified"):
+            if isinstance(c.get(k), str):
+                c[k] = ts_key(c[k])
+        return canon(c)
+
+    def put(self, o):
+        """'stored', 'duplicate' or 'rejected' for valid object o, and remember it."""
+        k, oid = key_of(o), o["id"]
+        by = o.get("created_by_ref")
+        if k in self.content:
+            old = self.content[k]
+            return "duplicate" if old is None or old == self.comparable(o) else "rejected"
+        if oid in self.producer and self.producer[oid] != by:
+            return "rejected"  # a version by another producer than the id's
+        self.producer.setdefault(oid, by)
+        self.content[k] = self.comparable(o)
+        return "stored"
+
+
 def expected_counts(objs, known=()):
-    """What an import of objs into a store that already holds `known` keys must report.
+    """What an import of objs into a store that already holds `known` (a set of keys,
+    or a StoreModel that this import updates) must report.
 
     Returns ({type: {stored, duplicate, rejected}}, set of keys stored).
     Invalid objects (spec_problem) count as rejected; the first valid copy of
-    a key is stored, later copies (in the file or already known) duplicate.
+    a key is stored, later copies with the same content (in the file or
+    already known) duplicate, and the write rule refuses a copy with other
+    content or a version by another producer than the id's first version.
     """
-    seen = set(known)
+    model = known if isinstance(known, StoreModel) else StoreModel(known)
+    before = set(model.content)
     counts = {}
     for o in objs:
         t = o.get("type") if isinstance(o, dict) and isinstance(o.get("type"), str) else None
@@ -730,13 +765,8 @@ def expected_counts(objs, known=()):
         if spec_problem(o):
             c["rejected"] += 1
             continue
-        k = key_of(o)
-        if k in seen:
-            c["duplicate"] += 1
-        else:
-            seen.add(k)
-            c["stored"] += 1
-    return counts, seen - set(known)
+        c[model.put(o)] += 1
+    return counts, set(model.content) - before
 
 
 def column(counts, field):

@@ -199,10 +199,11 @@ def test_list_filters():
     ck.eq(sorted(sklib.canon(o) for o in allv or []), sorted(sklib.canon(o) for o in n.export()),
           "list --all-versions and export agree")
 
-    # the table shows the TLP level of the object markings (TLP 2.0 and 1.0 ids)
+    # the table shows the TLP level of the object markings (TLP 2.0 and 1.0 ids); a
+    # granular marking stricter than the object's makes the whole object that strict
     rows, r = n.list_rows()
     tlp = {row["id"]: row["tlp"] for row in rows}
-    for oid, level in ((IND_IP, "TLP:AMBER+STRICT"), (IND_DOM, "TLP:GREEN"),
+    for oid, level in ((IND_IP, "TLP:AMBER+STRICT"), (IND_DOM, "TLP:RED"),
                        (TOOL, "TLP:CLEAR"), (ISET, "TLP:GREEN"), (CAMPAIGN, "TLP:AMBER")):
         ck.eq(tlp.get(oid), level, "list shows %s for %s" % (level, oid.split("--")[0]))
     tlp1 = {o["id"]: o for o in sklib.read_stix(ARRAY)}

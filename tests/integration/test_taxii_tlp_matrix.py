@@ -96,13 +96,18 @@ def run(node, R):
     objs.append(indicator("clear", oid=y, modified="2024-03-01T00:00:00.000Z"))
     z = f"indicator--{uuid.uuid4()}"  # hidden newest in the middle of versions
     objs.append(indicator("green", oid=z, modified="2024-02-01T00:00:00.000Z"))
-    objs.append(indicator("strict", oid=z, modified="2024-03-01T00:00:00.000Z", producer=prod))
+    objs.append(indicator("strict", oid=z, modified="2024-03-01T00:00:00.000Z"))
     objs.append(indicator("clear", oid=z, modified="2024-04-01T00:00:00.000Z"))
-    bundle = os.path.join(node.dir, "m.json")
-    with open(bundle, "w") as f:
-        json.dump({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objs}, f)
-    node.run("import", "--quiet", "--collection", "matrix", bundle)
-    node.run("import", "--quiet", "--collection", "private", bundle)
+    # made here (no producer named) and the Producer's own, received from it (--from):
+    # received TLP:AMBER and stricter go only back to their producer or source
+    for name, part, src in (("m.json", [o for o in objs if "created_by_ref" not in o], ()),
+                            ("p.json", [o for o in objs if "created_by_ref" in o],
+                             ("--from", "Producer"))):
+        bundle = os.path.join(node.dir, name)
+        with open(bundle, "w") as f:
+            json.dump({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": part}, f)
+        node.run("import", "--quiet", "--collection", "matrix", *src, bundle)
+        node.run("import", "--quiet", "--collection", "private", *src, bundle)
 
     def level(o):
         refs = o.get("object_marking_refs")
@@ -116,6 +121,8 @@ def run(node, R):
         producer = o.get("created_by_ref") == ident[p]
         if lv in (1, 2):
             return True
+        if "created_by_ref" in o:  # received from its producer: AMBER+ only back to it
+            return producer
         if lv == 3:
             return p == "Amber" or producer
         if lv == 4:

@@ -102,8 +102,9 @@ def test_timestamp_precision():
     r = n.imp(ndjson(n.path("d.ndjson"), [c]))
     s = sklib.summary_of(r.err)
     objs, _ = n.get(CAMPAIGN)
-    ck.check(s and s["duplicate"] == 1 and objs and objs[0]["description"] == "half a second",
-             "same (id, modified) with other content is a duplicate; the first stays", r)
+    ck.check(s and s["rejected"] == 1 and objs and objs[0]["description"] == "half a second"
+             and "stored with other content" in r.err,
+             "same (id, modified) with other content is refused (a conflict); the first stays", r)
 
 
 def test_20_and_21_coexist():
