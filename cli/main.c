@@ -22,14 +22,19 @@ const cli_cmd cli_commands[] = {
      "  --country CC      ISO 3166-1 alpha-2 country code, e.g. NL\n"
      "  --contact TEXT    contact information published with the identity\n" DB_HELP},
     {"import", cmd_import, "import STIX bundles, envelopes, arrays, objects or NDJSON",
-     "usage: schakel import [--collection NAME] [--strict] [--quiet] FILE...\n"
+     "usage: schakel import [--collection NAME] [--from PARTNER] [--strict] [--quiet] FILE...\n"
      "\n"
      "Imports STIX 2.0/2.1 content.  FILE may be '-' for stdin; gzip is read\n"
      "transparently.  Accepts a bundle, a TAXII 2.1 envelope, a JSON array of\n"
      "objects, one object, or newline-delimited JSON.  Invalid objects are\n"
      "reported with file, line and id and skipped; valid ones are stored.\n"
+     "Every object passes the write rule (docs/sharing-policy.md): without\n"
+     "--from, objects produced by another identity come from an unknown source\n"
+     "and their TLP:AMBER and stricter versions never leave this node.\n"
      "\n"
      "  --collection NAME  collection to add to (default 'default'; created if new)\n"
+     "  --from PARTNER     the files come from this partner: their objects are\n"
+     "                     received from it (its unmarked level, onward sharing)\n"
      "  --strict           reject a whole file on its first invalid object\n"
      "  --batch N          objects per transaction (default 5000)\n"
      "  --quiet            no progress bar and no per-type summary\n" DB_HELP
@@ -86,11 +91,13 @@ const cli_cmd cli_commands[] = {
      "red-recipient names one account as a TLP:RED recipient.\n" DB_HELP},
     {"partner", cmd_partner, "add or list partner organisations",
      "usage: schakel partner add NAME [--identity ID] [--country CC] [--sector S]...\n"
+     "       schakel partner set NAME --unmarked-tlp LEVEL\n"
      "       schakel partner list\n"
      "\n"
      "A partner is an organisation, known by a STIX identity (created unless\n"
      "--identity gives the partner's own).  Objects whose created_by_ref is that\n"
-     "identity are the partner's own (the TLP producer rule).\n" DB_HELP},
+     "identity are the partner's own (the TLP producer rule).  The unmarked\n"
+     "level (default amber) is the TLP its unmarked POSTs arrive under.\n" DB_HELP},
     {"account", cmd_account, "add an account of a partner",
      "usage: schakel account add NAME --partner P [--password-stdin | --password PW]\n"
      "\n"
@@ -151,6 +158,7 @@ const cli_cmd cli_commands[] = {
      "                  [--auth basic|token|none] [--user U] [--secret-stdin | --secret-env VAR]\n"
      "                  [--pull] [--push] [--ca FILE] [--identity ID]\n"
      "                  [--local-collection C] [--reshare] [--interval S]\n"
+     "                  [--unmarked-tlp LEVEL]\n"
      "       schakel peer list | status\n"
      "       schakel peer remove NAME\n"
      "       schakel peer sync NAME [--timeout S]\n"
@@ -160,7 +168,9 @@ const cli_cmd cli_commands[] = {
      "as far as the onward-sharing rules allow (docs/sharing-policy.md):\n"
      "--reshare lets received TLP:GREEN/CLEAR objects go to this peer;\n"
      "--identity is the peer organisation's STIX identity (its own objects may\n"
-     "go back to it).  The secret (password or token) is kept in <db>.secrets\n"
+     "go back to it).  --unmarked-tlp is the level the peer's unmarked objects\n"
+     "arrive under (default amber; never the local collection's default).\n"
+     "The secret (password or token) is kept in <db>.secrets\n"
      "(mode 0600), never in the database and never printed.  Without --pull or\n"
      "--push, --pull is assumed.  `schakel serve` syncs every peer each\n"
      "--interval seconds (default 30).\n" DB_HELP},

@@ -305,6 +305,25 @@ static void tx_rollback(sk_store *st, pull_tx *tx)
 	tx->open = false;
 }
 
+/* Rejections of a page: the first few are logged (a hostile peer cannot flood the log). */
+typedef struct reject_log {
+	const char *peer;
+	unsigned n;
+} reject_log;
+
+#define REJECTS_LOGGED 10
+
+static void log_reject(void *ud, const char *where, const char *msg)
+{
+	reject_log *rl = ud;
+	(void)where;
+	if (rl->n++ < REJECTS_LOGGED)
+		fprintf(stderr, "schakel: sync %s: rejected: %s\n", rl->peer, msg);
+	else if (rl->n == REJECTS_LOGGED + 1)
+		fprintf(stderr, "schakel: sync %s: more rejections in this page not logged\n",
+			rl->peer);
+}
+
 /* Store one page and the cursor it reached into the pull's transaction. */
 static sk_err store_page(sk_store *st, const sk_peer *p, const char *rx, const sk_tc_resp *r,
 			 const sk_tc_envelope *env, int64_t src_added, pull_tx *tx, sk_error *err)
@@ -327,7 +346,9 @@ static sk_err store_page(sk_store *st, const sk_peer *p, const char *rx, const s
 		sk_reader *rd = NULL;
 		sk_origin origin = {
 		    .rx = rx, .peer = p->name, .source_added = src_added, .unmarked = p->unmarked};
-		sk_import_opts io = {.cid = p->local_cid, .in_tx = true, .pipeline = true};
+		reject_log rl = {.peer = p->name};
+		sk_import_opts io = {.cid = p->local_cid, .in_tx = true, .pipeline = true,
+				     .on_reject = log_reject, .ud = &rl};
 		if ((rc = sk_reader_open_mem(r->body.data, r->body.len, p->name, &rd, err)))
 			return rc;
 		sk_store_set_origin(st, &origin);
@@ -550,8 +571,8 @@ static bool may_push(sk_store *st, const share_ctx *sc, const char *id, const ch
 		char *irx, *iby;
 		bool ok;
 		indicator_origin(st, dst, &irx, &iby);
-		ok = same(irx, sc->rx) || (p->identity && same(iby, p->identity)) ||
-		     same(iby, sc->node_id);
+		/* only towards the indicator's source or producer */
+		ok = same(irx, sc->rx) || (p->identity && same(iby, p->identity));
 		free(irx);
 		free(iby);
 		return ok;

@@ -310,7 +310,8 @@ Test(hit, indload_warninglist_verdicts_and_deltas)
 		  "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" IND1 "\",\"created\":"
 		  "\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-02-01T00:00:00.000Z\","
 		  "\"revoked\":true,\"pattern\":\"[domain-name:value = 'evil.example']\","
-		  "\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\"}",
+		  "\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\","
+		  "\"created_by_ref\":\"" PROD "\"}",
 		  NULL, NULL, &err),
 	    SK_OK, "%s", err.msg);
 	cr_assert_eq(sk_store_commit(st, &err), SK_OK);
