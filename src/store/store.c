@@ -180,6 +180,29 @@ static const char *const migrations[] = {
      */
     ("DROP TRIGGER IF EXISTS indicators_put;"
      "DROP INDEX IF EXISTS object_markings_marking;"),
+    /*
+     * 6 -> 7: accounts of the node's own people, disabling, and immediate
+     * account changes (account.c).  accounts.pid is NOT NULL REFERENCES
+     * partners, and SQLite cannot drop NOT NULL with ALTER.  Rebuilding
+     * accounts is not safe here: tokens and red_recipients reference it ON
+     * DELETE CASCADE, foreign_keys is ON, and this runner wraps each step in
+     * a transaction, where PRAGMA foreign_keys is a no-op, so DROP TABLE
+     * accounts would delete every token and RED recipient.  Instead own
+     * accounts belong to one reserved partner row: pid 0 (the policy gives a
+     * principal with pid <= 0 no grants, whatever the grants table says; 0,
+     * not -1, so that SQLite still numbers the first real partner 1), the
+     * empty name (sk_partner_add refuses it) and an identity that is not a
+     * STIX id (no object can claim it); partner listings and lookups skip
+     * pid <= 0.  role: NULL for a partner's account, else admin | analyst |
+     * viewer | metrics.  disabled: its password and tokens are refused.  gen:
+     * bumped by every change of the account or its tokens; a running server's
+     * login cache compares it on every hit.
+     */
+    ("ALTER TABLE accounts ADD COLUMN role TEXT;"
+     "ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE accounts ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;"
+     "INSERT INTO partners(pid, name, identity, country, created)"
+     " VALUES(0, '', 'x-schakel:own-organisation', NULL, 0);"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)

@@ -441,11 +441,18 @@ Test(store, readonly_open_migrates_an_older_schema)
 
 	put_free(st, 0, indicator(1, M1));
 	sk_store_close(st);
-	/* roll migrations 4 -> 5 -> 6 (indicators table, marking index) back by hand */
+	/*
+	 * roll migrations 4 -> 5 -> 6 (indicators table, marking index) -> 7 (own
+	 * accounts) back by hand
+	 */
 	cr_assert_eq(sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db,
 	                          "DROP TABLE indicators;"
 	                          "CREATE INDEX object_markings_marking ON object_markings(marking);"
+	                          "ALTER TABLE accounts DROP COLUMN role;"
+	                          "ALTER TABLE accounts DROP COLUMN disabled;"
+	                          "ALTER TABLE accounts DROP COLUMN gen;"
+	                          "DELETE FROM partners WHERE pid=0;"
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
