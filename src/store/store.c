@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/file.h"
 #include "schakel/timestamp.h"
 #include "schakel/uuid.h"
 
@@ -333,6 +334,31 @@ static void sqlite_config_once(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/*
+ * The database holds RED content, password and token hashes and the
+ * token-MAC key: before SQLite opens it, create it 0600 (SQLite
+ * gives the -wal and -shm files it creates the main file's mode, so they are
+ * 0600 too) and tighten an existing database, -wal, -shm or -journal that
+ * group or others may read, from an older schakel or a copy, saying so on
+ * stderr.  Not for ":memory:", "" (temporary) or "file:" URIs.
+ */
+static void make_private(const char *path, bool create)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+	char p[4096];
+	bool changed;
+
+	if (!*path || !strcmp(path, ":memory:") || !strncmp(path, "file:", 5))
+		return;
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix[i]) >= sizeof(p))
+			return;
+		if (sk_file_private(p, create && i == 0, &changed) == 0 && changed)
+			fprintf(stderr, "schakel: %s was readable by others; made it owner-only\n",
+				p);
+	}
+}
+
 sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error *err)
 {
 	sk_store *st = calloc(1, sizeof(*st));
@@ -347,6 +373,7 @@ sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error 
 	if (create && !ro)
 		oflags |= SQLITE_OPEN_CREATE;
 	oflags |= SQLITE_OPEN_NOMUTEX;
+	make_private(path, create && !ro); /* read-only too: SQLite may create -wal and -shm */
 	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
 		if (!st->db) {
 			rc = sk_error_set(err, SK_ENOMEM, "%s: out of memory", path);
