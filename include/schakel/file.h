@@ -24,7 +24,9 @@ FILE *sk_fopen_private(const char *path, bool append);
  * Make an existing regular file at path owner-only if group or others may
  * read or write it; create it empty 0600 first when create is set and it is
  * missing.  *changed (may be NULL) says whether its mode was tightened.
- * 0, or -1 with errno set.  A missing file without create is 0.
+ * 0, or -1 with errno set.  A missing file without create is 0.  Works by
+ * path and never opens an existing file, so it is safe on a database that
+ * SQLite holds open (and locked) in this process.
  */
 int sk_file_private(const char *path, bool create, bool *changed);
 

@@ -49,17 +49,33 @@ FILE *sk_fopen_private(const char *path, bool append)
 
 int sk_file_private(const char *path, bool create, bool *changed)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (create ? O_CREAT : 0),
-		      0600);
-	int rc, e;
+	struct stat sb;
+	int fd;
 
 	if (changed)
 		*changed = false;
-	if (fd < 0)
-		return !create && errno == ENOENT ? 0 : -1;
-	rc = tighten(fd, changed);
-	e = errno;
-	close(fd);
-	errno = e;
-	return rc;
+	/*
+	 * By path, never by opening an existing file: closing any descriptor of
+	 * a file drops every POSIX lock this process holds on it, and SQLite's
+	 * locks on an open database (and its -shm) are such locks.
+	 */
+	if (stat(path, &sb) != 0) {
+		if (errno != ENOENT || !create)
+			return errno == ENOENT ? 0 : -1;
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd >= 0) {
+			int rc = fchmod(fd, 0600);
+			close(fd); /* a new file: no lock of ours on it yet */
+			return rc;
+		}
+		if (errno != EEXIST || stat(path, &sb) != 0) /* (another creator was first) */
+			return -1;
+	}
+	if (!S_ISREG(sb.st_mode) || !(sb.st_mode & 077))
+		return 0;
+	if (chmod(path, sb.st_mode & 0700) != 0)
+		return -1;
+	if (changed)
+		*changed = true;
+	return 0;
 }
