@@ -112,7 +112,8 @@ static int account_simple(cli_ctx *ctx, int argc, char **argv)
 	sk_err rc;
 
 	if (argc != (list ? 2 : 3))
-		return cli_usage("account", list ? "list takes no arguments" : "%s takes one NAME", sub);
+		return cli_usage("account", list ? "list takes no arguments" : "%s takes one NAME",
+				 sub);
 	if (!(st = cli_open_store(ctx, list ? SK_STORE_READONLY : 0)))
 		return EXIT_INPUT;
 	if (list)

@@ -132,7 +132,8 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt >= 1000 && opt < 1000 + (int)(sizeof(lim_opts) / sizeof(lim_opts[0]))) {
-			unsigned *field = (unsigned *)((char *)&cfg.taxii.auth + lim_opts[opt - 1000].off);
+			size_t off = lim_opts[opt - 1000].off;
+			unsigned *field = (unsigned *)((char *)&cfg.taxii.auth + off);
 			if (!parse_uint(optarg, lim_opts[opt - 1000].max, field))
 				return cli_usage("serve", "%s: 1-%u", lim_opts[opt - 1000].name,
 						 lim_opts[opt - 1000].max);

@@ -324,7 +324,8 @@ static void guard_result(sk_auth_cache *c, const char *user, const char *addr, b
 			" refusing them for %u s\n",
 			c->lim.user_failures, name, addr[0] ? addr : "?", ub);
 	else
-		fprintf(stderr, "schakel: serve: auth: wrong password for user \"%s\" from %s (%u)\n",
+		fprintf(stderr,
+			"schakel: serve: auth: wrong password for user \"%s\" from %s (%u)\n",
 			name, addr[0] ? addr : "?", uf);
 	if (ab)
 		fprintf(stderr,

@@ -143,7 +143,8 @@ static const char *client_addr(struct MHD_Connection *con, char *a)
 
 	a[0] = '\0';
 	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, INET6_ADDRSTRLEN);
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a,
+			  INET6_ADDRSTRLEN);
 	else if (sa && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, a,
 			  INET6_ADDRSTRLEN);

@@ -339,7 +339,8 @@ void sk_taxii_handle(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_taxi
 		if (!authenticate(&c))
 			return;
 		if (c.who.role == SK_ROLE_METRICS) /* reads /metrics and nothing else */
-			return sk_taxii_fail(&c, 403, "Forbidden", "this account may read /metrics only");
+			return sk_taxii_fail(&c, 403, "Forbidden",
+					     "this account may read /metrics only");
 	}
 	if (nseg == 0) {
 		sk_taxii_fail(&c, 404, "Not found", "discovery is at /taxii2/");
