@@ -1,6 +1,7 @@
 /*
  * cmd_partner.c - `schakel partner`, `schakel account` and `schakel token`:
- * the organisations the node shares with and their credentials.
+ * the organisations the node shares with, the accounts of theirs and of the
+ * node's own people, and their credentials.
  *
  * Secrets (generated passwords, API tokens) are printed once, alone on
  * stdout, so scripts can capture them; everything else goes to stderr.
@@ -107,40 +108,93 @@ static char *read_password_line(void)
 	return p;
 }
 
+static int print_account(void *ud, const sk_account_row *r)
+{
+	(void)ud;
+	printf("%-24s %-10s %-24s %-8s %lld tokens\n", r->name,
+	       r->role ? sk_role_name(r->role) : "partner", r->partner[0] ? r->partner : "-",
+	       r->disabled ? "disabled" : "enabled", (long long)r->tokens);
+	return 0;
+}
+
+/* `account disable|enable|delete NAME` and `account list`. */
+static int account_simple(cli_ctx *ctx, int argc, char **argv)
+{
+	const char *sub = argv[1];
+	bool list = !strcmp(sub, "list");
+	sk_store *st;
+	sk_error err;
+	sk_err rc;
+
+	if (argc != (list ? 2 : 3))
+		return cli_usage("account", list ? "list takes no arguments" : "%s takes one NAME",
+				 sub);
+	if (!(st = cli_open_store(ctx, list ? SK_STORE_READONLY : 0)))
+		return EXIT_INPUT;
+	if (list)
+		rc = sk_account_list(st, print_account, NULL, &err);
+	else if (!strcmp(sub, "delete"))
+		rc = sk_account_delete(st, argv[2], &err);
+	else
+		rc = sk_account_set_disabled(st, argv[2], !strcmp(sub, "disable"), &err);
+	if (rc)
+		cli_err("%s", err.msg);
+	else if (!list)
+		fprintf(stderr, "account '%s' %sd\n", argv[2], sub);
+	sk_store_close(st);
+	return rc ? EXIT_INPUT : EXIT_OK;
+}
+
 int cmd_account(cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"partner", required_argument, NULL, 'p'},
+	    {"role", required_argument, NULL, 'r'},
 	    {"password", required_argument, NULL, 'w'},
 	    {"password-stdin", no_argument, NULL, 'S'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *partner = NULL, *password = NULL;
+	const char *partner = NULL, *password = NULL, *sub;
 	char *owned = NULL, *gen = NULL;
-	bool from_stdin = false;
+	bool from_stdin = false, passwd;
+	sk_role role = SK_ROLE_PARTNER;
 	sk_store *st;
 	sk_error err;
+	sk_err e;
 	int opt, rc = EXIT_OK;
 
-	if (argc < 2 || strcmp(argv[1], "add") != 0)
-		return cli_usage("account", "expected 'add'");
+	if (argc < 2)
+		return cli_usage("account", "expected add, passwd, disable, enable, delete or list");
+	sub = argv[1];
+	if (!strcmp(sub, "disable") || !strcmp(sub, "enable") || !strcmp(sub, "delete") ||
+	    !strcmp(sub, "list"))
+		return account_simple(ctx, argc, argv);
+	passwd = !strcmp(sub, "passwd");
+	if (!passwd && strcmp(sub, "add") != 0)
+		return cli_usage("account", "unknown subcommand '%s'", sub);
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'p')
+		if (opt == 'p' && !passwd)
 			partner = optarg;
-		else if (opt == 'w') {
+		else if (opt == 'r' && !passwd) {
+			if (!sk_role_parse(optarg, &role))
+				return cli_usage("account",
+						 "--role is one of admin, analyst, viewer, metrics");
+		} else if (opt == 'w') {
 			password = optarg;
 			fprintf(stderr, "schakel account: warning: a password on the command line is "
 					"visible to other users (ps) and kept in shell history; "
 					"prefer --password-stdin\n");
-		}
-		else if (opt == 'S')
+		} else if (opt == 'S')
 			from_stdin = true;
 		else
 			return cli_usage("account", "unknown option");
 	}
-	if (optind + 1 != argc || !partner)
-		return cli_usage("account", "add takes one NAME and --partner P");
+	if (optind + 1 != argc)
+		return cli_usage("account", "%s takes one NAME", sub);
+	if (!passwd && !partner == !role)
+		return cli_usage("account", "add takes --partner P (a partner's account) or --role R "
+					    "(an account of this node's organisation), not both");
 	if (from_stdin) {
 		owned = read_password_line();
 		if (!owned || !*owned) {
@@ -153,15 +207,22 @@ int cmd_account(cli_ctx *ctx, int argc, char **argv)
 		free(owned);
 		return EXIT_INPUT;
 	}
-	if (sk_account_add(st, partner, argv[optind], password, &gen, &err)) {
+	if (passwd)
+		e = sk_account_passwd(st, argv[optind], password, &gen, &err);
+	else if (partner)
+		e = sk_account_add(st, partner, argv[optind], password, &gen, &err);
+	else
+		e = sk_account_add_own(st, argv[optind], role, password, &gen, &err);
+	if (e) {
 		cli_err("%s", err.msg);
 		rc = EXIT_INPUT;
 	} else if (gen) {
-		fprintf(stderr, "account '%s' created; its password (shown only now):\n",
-			argv[optind]);
+		fprintf(stderr, "account '%s' %s; its password (shown only now):\n", argv[optind],
+			passwd ? "has a new password" : "created");
 		printf("%s\n", gen);
 	} else {
-		fprintf(stderr, "account '%s' created\n", argv[optind]);
+		fprintf(stderr, "account '%s' %s\n", argv[optind],
+			passwd ? "has a new password" : "created");
 	}
 	if (gen) {
 		sodium_memzero(gen, strlen(gen));

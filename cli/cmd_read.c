@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "schakel/file.h"
 #include "schakel/timestamp.h"
 #include "schakel/uuid.h"
 
@@ -597,7 +598,7 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 		sk_store_close(st);
 		return EXIT_INPUT;
 	}
-	es.out = outpath ? fopen(outpath, "w") : stdout;
+	es.out = outpath ? sk_fopen_private(outpath, false) : stdout; /* RED content: 0600 */
 	if (!es.out) {
 		cli_err("%s: cannot write: %m", outpath);
 		sk_store_close(st);

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "scan.h"
+#include "schakel/file.h"
 #include "schakel/indload.h"
 #include "schakel/logread.h"
 #include "schakel/psl.h"
@@ -771,7 +772,7 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	}
 
 	if (so.output) {
-		ss.out = fopen(so.output, "w");
+		ss.out = sk_fopen_private(so.output, false);
 		if (!ss.out) {
 			cli_err("%s: cannot open for writing", so.output);
 			exit_code = EXIT_INPUT;

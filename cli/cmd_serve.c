@@ -4,12 +4,18 @@
  * The signals are blocked before the server's threads start (so they inherit
  * the mask) and taken synchronously here with sigwait: shutdown happens in
  * ordinary code, never inside a signal handler.
+ *
+ * The process is made non-dumpable first thing (prctl PR_SET_DUMPABLE 0): no
+ * core dump, no ptrace by other processes of the same user, /proc/PID files
+ * owned by root.  It holds peer secrets, the token-MAC key and RED content.
  */
 #include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "cli.h"
 #include "schakel/httpd.h"
@@ -36,6 +42,17 @@ static bool parse_dur(const char *s, int64_t *us)
 	if (*end || v > 366LL * 86400 / mul)
 		return false;
 	*us = v * mul * 1000000LL;
+	return true;
+}
+
+/* A number of 1..max into *out (for the login limits). */
+static bool parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || *s == '-' || v == 0 || v > max)
+		return false;
+	*out = (unsigned)v;
 	return true;
 }
 
@@ -73,7 +90,29 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	    {"subdomains", no_argument, NULL, 's'},
 	    {"no-sightings", no_argument, NULL, 'S'},
 	    {"no-warninglists", no_argument, NULL, 'X'},
+	    {"metrics-public", required_argument, NULL, 'P'},
+	    {"auth-concurrency", required_argument, NULL, 1000},
+	    {"auth-wait-ms", required_argument, NULL, 1001},
+	    {"auth-user-failures", required_argument, NULL, 1002},
+	    {"auth-addr-failures", required_argument, NULL, 1003},
+	    {"auth-window", required_argument, NULL, 1004},
+	    {"auth-block", required_argument, NULL, 1005},
+	    {"auth-block-max", required_argument, NULL, 1006},
 	    {NULL, 0, NULL, 0},
+	};
+	/* the login limits' flags, in the order of their option values 1000.. */
+	static const struct {
+		const char *name;
+		unsigned max;
+		size_t off;
+	} lim_opts[] = {
+	    {"--auth-concurrency", 1024, offsetof(sk_auth_limits, concurrency)},
+	    {"--auth-wait-ms", 60000, offsetof(sk_auth_limits, wait_ms)},
+	    {"--auth-user-failures", 1000000, offsetof(sk_auth_limits, user_failures)},
+	    {"--auth-addr-failures", 1000000, offsetof(sk_auth_limits, addr_failures)},
+	    {"--auth-window", 86400, offsetof(sk_auth_limits, window_s)},
+	    {"--auth-block", 86400, offsetof(sk_auth_limits, block_s)},
+	    {"--auth-block-max", 86400, offsetof(sk_auth_limits, block_max_s)},
 	};
 	sk_httpd_config cfg = {.db_path = ctx->db, .listen = "127.0.0.1:6543", .access_log = true};
 	sk_httpd *h = NULL;
@@ -87,8 +126,19 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	sk_watch_config wc = {.db_path = ctx->db, .alerts_stdout = true};
 	sk_watch *watch = NULL;
 
+	/* before anything holds a secret: no core dumps, no ptrace (see the file comment) */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fprintf(stderr, "schakel: serve: warning: cannot make the process non-dumpable\n");
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt >= 1000 && opt < 1000 + (int)(sizeof(lim_opts) / sizeof(lim_opts[0]))) {
+			size_t off = lim_opts[opt - 1000].off;
+			unsigned *field = (unsigned *)((char *)&cfg.taxii.auth + off);
+			if (!parse_uint(optarg, lim_opts[opt - 1000].max, field))
+				return cli_usage("serve", "%s: 1-%u", lim_opts[opt - 1000].name,
+						 lim_opts[opt - 1000].max);
+			continue;
+		}
 		switch (opt) {
 		case 'l':
 			cfg.listen = optarg;
@@ -110,6 +160,14 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'M':
 			cfg.metrics = sk_metrics_render;
+			break;
+		case 'P':
+			if (!strcmp(optarg, "yes"))
+				cfg.metrics_public = SK_METRICS_PUBLIC_YES;
+			else if (!strcmp(optarg, "no"))
+				cfg.metrics_public = SK_METRICS_PUBLIC_NO;
+			else
+				return cli_usage("serve", "--metrics-public: yes or no");
 			break;
 		case 'w':
 			wc.log_path = optarg;

@@ -30,7 +30,7 @@ ALLOWED = {
 # Public header (include/schakel/NAME.h) -> the folder that implements it.
 PUBLIC = {
     "error": "core", "buf": "core", "json": "core", "jstream": "core",
-    "reader": "core", "timestamp": "core", "uuid": "core",
+    "reader": "core", "timestamp": "core", "uuid": "core", "file": "core",
     "stix": "stix", "tlp": "stix", "pattern": "stix",
     "store": "store", "import": "store",
     "logrec": "detect", "matcher": "detect", "psl": "detect", "warninglist": "detect",

@@ -11,6 +11,13 @@
  * Grants say, per (collection, partner), whether the partner may read, write,
  * and whether it is a named TLP:AMBER or TLP:AMBER+STRICT recipient; RED
  * recipients are individual accounts.  The decision itself is policy.h's.
+ *
+ * The node's own people have accounts too: an own account has a role and no
+ * partner (it belongs to a reserved partner row that never lists and never
+ * holds a grant; store.c, schema 7).  Any account can be disabled, enabled,
+ * deleted or given a new password; each change bumps the account's
+ * generation, which a running server's login cache checks on every hit, so
+ * the change takes effect on the next request.
  */
 #ifndef SCHAKEL_ACCOUNT_H
 #define SCHAKEL_ACCOUNT_H
@@ -26,13 +33,30 @@
 #define SK_IDENTITY_ID_MAX 128
 #define SK_TOKEN_PREFIX "sk_"
 
+/* What an account of the node's own organisation may do; partner accounts have none. */
+typedef enum sk_role {
+	SK_ROLE_PARTNER = 0, /* a partner's account: no role */
+	SK_ROLE_ADMIN,
+	SK_ROLE_ANALYST,
+	SK_ROLE_VIEWER,
+	SK_ROLE_METRICS, /* reads /metrics and nothing else */
+} sk_role;
+
+/* "admin" ... for a role, "" for SK_ROLE_PARTNER; never NULL. */
+const char *sk_role_name(sk_role r);
+/* Parse a role name; false if s is none of admin|analyst|viewer|metrics. */
+bool sk_role_parse(const char *s, sk_role *out);
+
 /*
  * Who is asking: an account (aid > 0), a partner as a whole (aid == 0,
- * pid > 0: offline exports), or anonymous (pid == 0).
+ * pid > 0: offline exports), or anonymous (pid == 0).  An own account (role
+ * set) has aid > 0, pid 0 (the reserved row) and empty partner and
+ * identity: the sharing policy treats it as holding no grants.
  */
 typedef struct sk_principal {
 	int64_t aid;
 	int64_t pid;
+	sk_role role;
 	char account[SK_ACCOUNT_NAME_MAX + 1];
 	char partner[SK_ACCOUNT_NAME_MAX + 1];
 	char identity[SK_IDENTITY_ID_MAX + 1]; /* the partner's identity id */
@@ -73,6 +97,41 @@ sk_err sk_account_add(sk_store *st, const char *partner, const char *name, const
 		      char **generated, sk_error *err);
 
 /*
+ * Add an account of the node's own organisation with role (not
+ * SK_ROLE_PARTNER); password and generated as for sk_account_add.
+ */
+sk_err sk_account_add_own(sk_store *st, const char *name, sk_role role, const char *password,
+			  char **generated, sk_error *err);
+
+/*
+ * Disable (refuse its password and its tokens) or enable an account.
+ * SK_ENOTFOUND if there is no such account.
+ */
+sk_err sk_account_set_disabled(sk_store *st, const char *name, bool disabled, sk_error *err);
+
+/* Delete an account with its tokens and RED recipient entries.  SK_ENOTFOUND if none. */
+sk_err sk_account_delete(sk_store *st, const char *name, sk_error *err);
+
+/*
+ * Give an account a new password (NULL: a generated one, returned in
+ * *generated as for sk_account_add).  SK_ENOTFOUND if there is no such account.
+ */
+sk_err sk_account_passwd(sk_store *st, const char *name, const char *password, char **generated,
+			 sk_error *err);
+
+typedef struct sk_account_row {
+	const char *name;
+	const char *partner; /* "" for an own account */
+	sk_role role;
+	bool disabled;
+	int64_t tokens; /* tokens not revoked */
+} sk_account_row;
+
+/* Every account, by name.  fn returns non-zero to stop. */
+sk_err sk_account_list(sk_store *st, int (*fn)(void *ud, const sk_account_row *r), void *ud,
+		       sk_error *err);
+
+/*
  * The principal a partner-level view uses (for `export --for PARTNER`): the
  * partner with no account (aid 0), so account-level grants (TLP:RED) do not
  * apply.  name is the partner's name or identity.  SK_ENOTFOUND if none.
@@ -93,22 +152,48 @@ sk_err sk_token_create(sk_store *st, const char *account, const char *label, cha
 /* Revoke a token by its id (or the token itself).  SK_ENOTFOUND if none. */
 sk_err sk_token_revoke(sk_store *st, const char *id_or_token, sk_error *err);
 
-/* Verify a password (constant-time via argon2id).  SK_EAUTH on any mismatch. */
+/*
+ * Verify a password (constant-time via argon2id).  SK_EAUTH on any mismatch,
+ * and for a disabled account.
+ */
 sk_err sk_auth_password(sk_store *st, const char *user, const char *password, sk_principal *out,
 			sk_error *err);
 
-/* Verify a bearer token.  SK_EAUTH if unknown or revoked. */
+/* Verify a bearer token.  SK_EAUTH if unknown, revoked or its account disabled. */
 sk_err sk_auth_token(sk_store *st, const char *token, sk_principal *out, sk_error *err);
 
 /*
  * A cache of successful verifications, keyed by a keyed BLAKE2b of the whole
  * Authorization header (the key is random per process, the header itself is
  * not kept), so repeated Basic requests do not pay argon2 each time.  Entries
- * live ttl seconds.  Thread-safe.
+ * live ttl seconds, and an entry is dropped the moment its account changes
+ * (disabled, deleted, new password, tokens: the account's generation is
+ * checked on every hit with one primary-key lookup).  Thread-safe.
+ *
+ * The cache also guards password verification (auth_guard.c): at most
+ * `concurrency` argon2 runs at once, and backoff on wrong passwords per
+ * (user, address) and per address.  See docs/serving.md, Limits.
  */
 typedef struct sk_auth_cache sk_auth_cache;
 sk_err sk_auth_cache_new(unsigned ttl_seconds, sk_auth_cache **out);
 void sk_auth_cache_free(sk_auth_cache *c);
+
+/* Password-guessing limits; 0 in any field means its default. */
+typedef struct sk_auth_limits {
+	unsigned concurrency;   /* argon2 runs at once (default: CPUs - 1, at least 1) */
+	unsigned wait_ms;       /* longest wait for a free run before 503 (default 500) */
+	unsigned user_failures; /* wrong passwords for one user from one address (default 5) */
+	unsigned addr_failures; /* wrong passwords from one address, any user (default 30) */
+	unsigned window_s;      /* ... counted within this many seconds (default 300) */
+	unsigned block_s;       /* then refused (429) this long (default 30), doubling */
+	unsigned block_max_s;   /* ... with each further block, up to this (default 900) */
+} sk_auth_limits;
+
+/* The limits with every default filled in (for help texts and docs). */
+void sk_auth_limits_defaults(sk_auth_limits *l);
+
+/* Set c's limits (before it is shared between threads). */
+void sk_auth_cache_set_limits(sk_auth_cache *c, const sk_auth_limits *l);
 
 /*
  * Authenticate an Authorization header value ("Basic ..." or "Bearer ...").
@@ -117,6 +202,19 @@ void sk_auth_cache_free(sk_auth_cache *c);
  */
 sk_err sk_auth_header(sk_store *st, sk_auth_cache *cache, const char *header, sk_principal *out,
 		      sk_error *err);
+
+/*
+ * sk_auth_header for a request from address addr (textual IPv4 or IPv6; NULL
+ * or "" if unknown), under cache's limits: a Basic password that is not in
+ * the cache is verified only when neither (user, addr) nor addr is backing
+ * off (else SK_ELIMIT) and a verification slot frees within wait_ms (else
+ * SK_EBUSY); *retry_after (may be NULL) then receives the seconds to wait.
+ * Wrong passwords are counted and logged on stderr with the user name and
+ * address (never the password).  Tokens and cached logins bypass the limits,
+ * so a guessing attacker cannot lock out a partner that uses a token.
+ */
+sk_err sk_auth_request(sk_store *st, sk_auth_cache *cache, const char *header, const char *addr,
+		       sk_principal *out, unsigned *retry_after, sk_error *err);
 
 /* --- grants -------------------------------------------------------------- */
 

@@ -32,6 +32,13 @@ typedef struct sk_httpd_config {
 	 * what is measured).  Called on a worker thread with its own store.
 	 */
 	sk_err (*metrics)(sk_store *st, sk_buf *b, sk_error *err);
+	/*
+	 * Who may GET /metrics: SK_METRICS_PUBLIC_AUTO (the default) lets anyone
+	 * when the listener is loopback-only (127.0.0.0/8, ::1) and otherwise
+	 * needs an account with role metrics or admin (Basic or token, as for
+	 * TAXII); _NO always needs one; _YES never does.
+	 */
+	enum { SK_METRICS_PUBLIC_AUTO, SK_METRICS_PUBLIC_NO, SK_METRICS_PUBLIC_YES } metrics_public;
 	sk_taxii_config taxii;
 } sk_httpd_config;
 

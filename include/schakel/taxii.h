@@ -113,6 +113,7 @@ typedef struct sk_taxii_config {
 	 * requests.  NULL: every POST is imported synchronously.
 	 */
 	const char *db_path;
+	sk_auth_limits auth; /* password-guessing limits (zeros: the defaults) */
 } sk_taxii_config;
 
 typedef struct sk_taxii sk_taxii;
@@ -139,6 +140,7 @@ typedef struct sk_taxii_req {
 	const char *body;
 	size_t body_len;
 	bool body_too_large; /* the transport stopped reading past the limit */
+	const char *remote;  /* the client's address (text), for the login limits; may be NULL */
 } sk_taxii_req;
 
 typedef struct sk_taxii_resp {
@@ -148,11 +150,22 @@ typedef struct sk_taxii_resp {
 	char date_last[40];
 	bool www_authenticate;     /* send a WWW-Authenticate challenge */
 	const char *allow;         /* Allow header for 405, or NULL */
+	unsigned retry_after;      /* Retry-After seconds for 429 and 503, 0 = none */
 	char account[SK_ACCOUNT_NAME_MAX + 1]; /* who asked, for the access log */
 } sk_taxii_resp;
 
 /* Serve one request with store st (one per thread).  resp is initialised here. */
 void sk_taxii_handle(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_taxii_resp *resp);
+
+/*
+ * GET /metrics: authenticate req->authorization and req->remote as for any
+ * TAXII request, and decide.  True if an account with role metrics or admin
+ * asks; else false with resp an error: 401 (with a challenge) without valid
+ * credentials, 403 for any other account, 429/503 from the login limits.
+ * resp is initialised here either way (free it with sk_taxii_resp_free).
+ */
+bool sk_taxii_metrics_allowed(sk_taxii *t, sk_store *st, const sk_taxii_req *req,
+			      sk_taxii_resp *resp);
 
 /* Free the body of resp (resp itself is the caller's). */
 void sk_taxii_resp_free(sk_taxii_resp *resp);

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/file.h"
 #include "schakel/hit.h"
 #include "schakel/indload.h"
 #include "schakel/psl.h"
@@ -188,7 +189,7 @@ sk_err sk_watch_start(const sk_watch_config *cfg, sk_watch **out, sk_error *err)
 		base->refs = 1;
 		sk_watch_publish_stats(w, w->cur, t0);
 	}
-	if (w->alerts_path && !(w->alerts = fopen(w->alerts_path, "a"))) {
+	if (w->alerts_path && !(w->alerts = sk_fopen_private(w->alerts_path, true))) {
 		rc = sk_error_set(err, SK_EIO, "%s: cannot open for appending: %s", w->alerts_path,
 				  strerror(errno));
 		goto fail;

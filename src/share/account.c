@@ -1,10 +1,16 @@
 /*
- * account.c - partners, accounts, secrets (argon2id passwords, hashed API
- * tokens), the Basic-auth verification cache, and collection grants.
+ * account.c - partners, accounts (a partner's, or the node's own with a
+ * role), secrets (argon2id passwords, hashed API tokens), their verification,
+ * and collection grants.  The login cache and the password-guessing limits
+ * are in auth.c.
  *
  * Secrets: passwords are kept only as crypto_pwhash_str strings, tokens only
  * as an unkeyed BLAKE2b-256 hash (a token has 256 random bits, so a fast hash
  * is enough and makes lookup an index probe).  Nothing here logs a secret.
+ *
+ * Every change of an account or its tokens bumps accounts.gen, in the same
+ * statement or transaction as the change, so a cached login of the account
+ * is dropped on its next use (auth.c).
  */
 #include "schakel/account.h"
 
@@ -20,7 +26,28 @@
 #include "schakel/stix.h"
 #include "schakel/timestamp.h"
 #include "schakel/uuid.h"
+#include "account_int.h"
 #include "store/store_priv.h"
+
+/* The reserved partner row of the node's own accounts (store.c, schema 8). */
+#define OWN_PID 0
+
+static const char *const role_names[] = {"", "admin", "analyst", "viewer", "metrics"};
+
+const char *sk_role_name(sk_role r)
+{
+	return (unsigned)r < sizeof(role_names) / sizeof(role_names[0]) ? role_names[r] : "";
+}
+
+bool sk_role_parse(const char *s, sk_role *out)
+{
+	for (unsigned i = 1; s && i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (!strcmp(s, role_names[i])) {
+			*out = (sk_role)i;
+			return true;
+		}
+	return false;
+}
 
 static sk_err prep(sk_store *st, const char *sql, sqlite3_stmt **s, sk_error *err)
 {
@@ -127,7 +154,7 @@ sk_err sk_partner_list(sk_store *st, int (*fn)(void *ud, const sk_partner_row *r
 	sk_err rc = prep(st,
 			 "SELECT pid, name, identity, country,"
 			 " (SELECT COUNT(*) FROM accounts a WHERE a.pid=p.pid)"
-			 " FROM partners p ORDER BY name",
+			 " FROM partners p WHERE p.pid > 0 ORDER BY name",
 			 &s, err);
 	int step;
 
@@ -153,7 +180,8 @@ sk_err sk_partner_list(sk_store *st, int (*fn)(void *ud, const sk_partner_row *r
 static sk_err partner_pid(sk_store *st, const char *name, int64_t *pid, sk_error *err)
 {
 	sqlite3_stmt *s = NULL;
-	sk_err rc = prep(st, "SELECT pid FROM partners WHERE name=?1 OR identity=?1", &s, err);
+	sk_err rc = prep(st, "SELECT pid FROM partners WHERE (name=?1 OR identity=?1) AND pid > 0",
+			 &s, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -185,44 +213,62 @@ static char *random_secret(size_t nbytes, const char *prefix)
 	return out;
 }
 
-sk_err sk_account_add(sk_store *st, const char *partner, const char *name, const char *password,
-		      char **generated, sk_error *err)
+/*
+ * The argon2id string of password, or of a generated one (*gen, malloc'd:
+ * the caller wipes and frees it).
+ */
+static sk_err hash_password(const char *password, char **gen, char hash[crypto_pwhash_STRBYTES],
+			    sk_error *err)
+{
+	*gen = NULL;
+	if (!sodium_ready())
+		return sk_error_set(err, SK_EUNSUPPORTED, "libsodium failed to initialise");
+	if (!password) {
+		*gen = random_secret(18, "");
+		if (!*gen)
+			return sk_error_set(err, SK_ENOMEM, "out of memory");
+		password = *gen;
+	}
+	if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return sk_error_set(err, SK_ENOMEM, "password hashing ran out of memory");
+	return SK_OK;
+}
+
+/* Hand a generated password to the caller (when asked and all went well), else wipe it. */
+static void give_generated(sk_err rc, char *gen, char **generated)
+{
+	if (!rc && gen && generated) {
+		*generated = gen;
+		return;
+	}
+	if (gen) {
+		sodium_memzero(gen, strlen(gen));
+		free(gen);
+	}
+}
+
+static sk_err add_account(sk_store *st, int64_t pid, sk_role role, const char *name,
+			  const char *password, char **generated, sk_error *err)
 {
 	char hash[crypto_pwhash_STRBYTES];
 	char *gen = NULL;
 	sqlite3_stmt *s = NULL;
-	int64_t pid = 0;
 	sk_err rc;
 	int step;
 
-	if (generated)
-		*generated = NULL;
-	if (!sodium_ready())
-		return sk_error_set(err, SK_EUNSUPPORTED, "libsodium failed to initialise");
-	if (!name || !*name || strlen(name) > SK_ACCOUNT_NAME_MAX || strchr(name, ':'))
-		return sk_error_set(err, SK_EINVAL,
-				    "an account needs a name of 1-%d bytes without ':'",
-				    SK_ACCOUNT_NAME_MAX);
-	if ((rc = partner_pid(st, partner, &pid, err)))
-		return rc;
-	if (!password) {
-		gen = random_secret(18, "");
-		if (!gen)
-			return sk_error_set(err, SK_ENOMEM, "out of memory");
-		password = gen;
-	}
-	if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-		rc = sk_error_set(err, SK_ENOMEM, "password hashing ran out of memory");
+	if ((rc = hash_password(password, &gen, hash, err)))
 		goto out;
-	}
-	if ((rc = prep(st, "INSERT INTO accounts(pid, name, pwhash, created) VALUES(?1,?2,?3,?4)",
+	if ((rc = prep(st,
+		       "INSERT INTO accounts(pid, name, pwhash, created, role) VALUES(?1,?2,?3,?4,?5)",
 		       &s, err)))
 		goto out;
 	sqlite3_bind_int64(s, 1, pid);
 	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, sk_ts_now_us());
+	if (role != SK_ROLE_PARTNER)
+		sqlite3_bind_text(s, 5, sk_role_name(role), -1, SQLITE_STATIC);
 	step = sqlite3_step(s);
 	if ((step & 0xff) == SQLITE_CONSTRAINT)
 		rc = sk_error_set(err, SK_EEXIST, "an account named '%s' exists", name);
@@ -230,19 +276,133 @@ sk_err sk_account_add(sk_store *st, const char *partner, const char *name, const
 		rc = sk_store_dberr(st, err, "account");
 out:
 	sqlite3_finalize(s);
-	if (!rc && gen && generated) {
-		*generated = gen;
-		gen = NULL;
-	}
-	if (gen) {
-		sodium_memzero(gen, strlen(gen));
-		free(gen);
-	}
+	sodium_memzero(hash, sizeof(hash));
+	give_generated(rc, gen, generated);
 	return rc;
 }
 
+static sk_err check_name(const char *name, sk_error *err)
+{
+	if (!name || !*name || strlen(name) > SK_ACCOUNT_NAME_MAX || strchr(name, ':'))
+		return sk_error_set(err, SK_EINVAL,
+				    "an account needs a name of 1-%d bytes without ':'",
+				    SK_ACCOUNT_NAME_MAX);
+	return SK_OK;
+}
+
+sk_err sk_account_add(sk_store *st, const char *partner, const char *name, const char *password,
+		      char **generated, sk_error *err)
+{
+	int64_t pid = 0;
+	sk_err rc;
+
+	if (generated)
+		*generated = NULL;
+	if ((rc = check_name(name, err)) || (rc = partner_pid(st, partner, &pid, err)))
+		return rc;
+	return add_account(st, pid, SK_ROLE_PARTNER, name, password, generated, err);
+}
+
+sk_err sk_account_add_own(sk_store *st, const char *name, sk_role role, const char *password,
+			  char **generated, sk_error *err)
+{
+	sk_err rc;
+
+	if (generated)
+		*generated = NULL;
+	if (role <= SK_ROLE_PARTNER || role > SK_ROLE_METRICS)
+		return sk_error_set(err, SK_EINVAL, "an own account needs a role");
+	if ((rc = check_name(name, err)))
+		return rc;
+	return add_account(st, OWN_PID, role, name, password, generated, err);
+}
+
+/* Run an UPDATE/DELETE on one account by name (?1), plus binds; SK_ENOTFOUND if none. */
+static sk_err change_account(sk_store *st, const char *sql, const char *name, const char *text2,
+			     sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = prep(st, sql, &s, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (text2)
+		sqlite3_bind_text(s, 2, text2, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "account");
+	else if (sqlite3_changes(sk_store_sqlite(st)) == 0)
+		rc = sk_error_set(err, SK_ENOTFOUND, "no account named '%s'", name);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+sk_err sk_account_set_disabled(sk_store *st, const char *name, bool disabled, sk_error *err)
+{
+	return change_account(st,
+			      disabled ? "UPDATE accounts SET disabled=1, gen=gen+1 WHERE name=?1"
+				       : "UPDATE accounts SET disabled=0, gen=gen+1 WHERE name=?1",
+			      name, NULL, err);
+}
+
+sk_err sk_account_delete(sk_store *st, const char *name, sk_error *err)
+{
+	/* tokens and red_recipients go with it (ON DELETE CASCADE) */
+	return change_account(st, "DELETE FROM accounts WHERE name=?1", name, NULL, err);
+}
+
+sk_err sk_account_passwd(sk_store *st, const char *name, const char *password, char **generated,
+			 sk_error *err)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	char *gen = NULL;
+	sk_err rc;
+
+	if (generated)
+		*generated = NULL;
+	if (!(rc = hash_password(password, &gen, hash, err)))
+		rc = change_account(st, "UPDATE accounts SET pwhash=?2, gen=gen+1 WHERE name=?1",
+				    name, hash, err);
+	sodium_memzero(hash, sizeof(hash));
+	give_generated(rc, gen, generated);
+	return rc;
+}
+
+sk_err sk_account_list(sk_store *st, int (*fn)(void *ud, const sk_account_row *r), void *ud,
+		       sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = prep(st,
+			 "SELECT a.name, CASE WHEN a.pid > 0 THEN p.name ELSE '' END, a.role,"
+			 " a.disabled,"
+			 " (SELECT COUNT(*) FROM tokens t WHERE t.aid=a.aid AND t.revoked=0)"
+			 " FROM accounts a JOIN partners p ON p.pid=a.pid ORDER BY a.name",
+			 &s, err);
+	int step;
+
+	if (rc)
+		return rc;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		sk_account_row r = {
+		    .name = (const char *)sqlite3_column_text(s, 0),
+		    .partner = (const char *)sqlite3_column_text(s, 1),
+		    .role = SK_ROLE_PARTNER,
+		    .disabled = sqlite3_column_int(s, 3) != 0,
+		    .tokens = sqlite3_column_int64(s, 4),
+		};
+		sk_role_parse((const char *)sqlite3_column_text(s, 2), &r.role);
+		if (fn(ud, &r))
+			break;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "accounts");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The columns fill_principal reads: aid, pid, name, partner, identity, role, gen. */
 #define PRINCIPAL_SQL                                                                              \
-	"SELECT a.aid, a.pid, a.name, p.name, p.identity FROM accounts a"                          \
+	"SELECT a.aid, a.pid, a.name, p.name, p.identity, a.role, a.gen FROM accounts a"           \
 	" JOIN partners p ON p.pid=a.pid"
 
 static void fill_principal(sqlite3_stmt *s, sk_principal *out)
@@ -250,8 +410,15 @@ static void fill_principal(sqlite3_stmt *s, sk_principal *out)
 	out->aid = sqlite3_column_int64(s, 0);
 	out->pid = sqlite3_column_int64(s, 1);
 	copy_col(out->account, sizeof(out->account), s, 2);
-	copy_col(out->partner, sizeof(out->partner), s, 3);
-	copy_col(out->identity, sizeof(out->identity), s, 4);
+	out->role = SK_ROLE_PARTNER;
+	if (out->pid > 0) {
+		copy_col(out->partner, sizeof(out->partner), s, 3);
+		copy_col(out->identity, sizeof(out->identity), s, 4);
+	} else { /* an own account: no partner, no producer identity, whatever the row says */
+		out->partner[0] = out->identity[0] = '\0';
+		if (!sk_role_parse((const char *)sqlite3_column_text(s, 5), &out->role))
+			out->role = SK_ROLE_VIEWER; /* (cannot happen) the least a role can do */
+	}
 }
 
 sk_err sk_account_get(sk_store *st, const char *name, sk_principal *out, sk_error *err)
@@ -274,7 +441,9 @@ sk_err sk_account_get(sk_store *st, const char *name, sk_principal *out, sk_erro
 sk_err sk_partner_principal(sk_store *st, const char *name, sk_principal *out, sk_error *err)
 {
 	sqlite3_stmt *s = NULL;
-	sk_err rc = prep(st, "SELECT pid, name, identity FROM partners WHERE name=?1 OR identity=?1",
+	sk_err rc = prep(st,
+			 "SELECT pid, name, identity FROM partners"
+			 " WHERE (name=?1 OR identity=?1) AND pid > 0",
 			 &s, err);
 
 	memset(out, 0, sizeof(*out));
@@ -332,6 +501,13 @@ sk_err sk_token_create(sk_store *st, const char *account, const char *label, cha
 	sqlite3_bind_int64(s, 5, sk_ts_now_us());
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = sk_store_dberr(st, err, "token");
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!rc && !(rc = prep(st, "UPDATE accounts SET gen=gen+1 WHERE aid=?1", &s, err))) {
+		sqlite3_bind_int64(s, 1, p.aid);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = sk_store_dberr(st, err, "token");
+	}
 out:
 	sqlite3_finalize(s);
 	if (rc) {
@@ -347,20 +523,33 @@ out:
 
 sk_err sk_token_revoke(sk_store *st, const char *key, sk_error *err)
 {
+	static const char *const sql[] = {
+	    "UPDATE accounts SET gen=gen+1 WHERE aid IN"
+	    " (SELECT aid FROM tokens WHERE prefix=?1 OR hash=?2)",
+	    "UPDATE tokens SET revoked=1 WHERE prefix=?1 OR hash=?2",
+	};
 	unsigned char h[32];
 	sqlite3_stmt *s = NULL;
-	sk_err rc = prep(st, "UPDATE tokens SET revoked=1 WHERE prefix=?1 OR hash=?2", &s, err);
+	sk_err rc;
 
-	if (rc)
-		return rc;
 	token_hash(key, h);
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 2, h, sizeof(h), SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = sk_store_dberr(st, err, "token");
-	else if (sqlite3_changes(sk_store_sqlite(st)) == 0)
-		rc = sk_error_set(err, SK_ENOTFOUND, "no such token");
-	sqlite3_finalize(s);
+	if ((rc = sk_store_begin(st, err)))
+		return rc;
+	for (size_t i = 0; i < 2 && !rc; i++) {
+		if ((rc = prep(st, sql[i], &s, err)))
+			break;
+		sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 2, h, sizeof(h), SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = sk_store_dberr(st, err, "token");
+		else if (i == 1 && sqlite3_changes(sk_store_sqlite(st)) == 0)
+			rc = sk_error_set(err, SK_ENOTFOUND, "no such token");
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	if (!rc)
+		return sk_store_commit(st, err);
+	sk_store_rollback(st);
 	return rc;
 }
 
@@ -379,23 +568,34 @@ static void make_dummy(void)
 sk_err sk_auth_password(sk_store *st, const char *user, const char *password, sk_principal *out,
 			sk_error *err)
 {
+	int64_t gen;
+	return sk_auth_password_gen(st, user, password, out, &gen, err);
+}
+
+sk_err sk_auth_password_gen(sk_store *st, const char *user, const char *password,
+			    sk_principal *out, int64_t *gen, sk_error *err)
+{
 	char hash[crypto_pwhash_STRBYTES] = "";
 	sqlite3_stmt *s = NULL;
 	bool found = false;
 	sk_err rc;
 
 	memset(out, 0, sizeof(*out));
+	*gen = 0;
 	if (!sodium_ready())
 		return sk_error_set(err, SK_EUNSUPPORTED, "libsodium failed to initialise");
+	/* a disabled account is as unknown: the same time is spent on it */
 	if ((rc = prep(st,
-		       "SELECT a.aid, a.pid, a.name, p.name, p.identity, a.pwhash"
-		       " FROM accounts a JOIN partners p ON p.pid=a.pid WHERE a.name=?1",
+		       "SELECT a.aid, a.pid, a.name, p.name, p.identity, a.role, a.gen, a.pwhash"
+		       " FROM accounts a JOIN partners p ON p.pid=a.pid"
+		       " WHERE a.name=?1 AND a.disabled=0",
 		       &s, err)))
 		return rc;
 	sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 5)) {
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 7)) {
 		fill_principal(s, out);
-		copy_col(hash, sizeof(hash), s, 5);
+		*gen = sqlite3_column_int64(s, 6);
+		copy_col(hash, sizeof(hash), s, 7);
 		found = true;
 	}
 	sqlite3_finalize(s);
@@ -425,16 +625,17 @@ sk_err sk_auth_token(sk_store *st, const char *token, sk_principal *out, sk_erro
 	if (strncmp(token, SK_TOKEN_PREFIX, strlen(SK_TOKEN_PREFIX)) != 0)
 		return sk_error_set(err, SK_EAUTH, "bad token");
 	/* on every bearer request: use the connection's statement cache */
-	static const char q[] = "SELECT a.aid, a.pid, a.name, p.name, p.identity, t.hash FROM tokens t"
+	static const char q[] = "SELECT a.aid, a.pid, a.name, p.name, p.identity, a.role, a.gen,"
+				" t.hash FROM tokens t"
 				" JOIN accounts a ON a.aid=t.aid JOIN partners p ON p.pid=a.pid"
-				" WHERE t.hash=?1 AND t.revoked=0";
+				" WHERE t.hash=?1 AND t.revoked=0 AND a.disabled=0";
 	if ((rc = sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err)))
 		return rc;
 	token_hash(token, h);
 	sqlite3_bind_blob(s, 1, h, sizeof(h), SQLITE_STATIC);
 	rc = sk_error_set(err, SK_EAUTH, "bad token");
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 5) == 32 &&
-	    sodium_memcmp(sqlite3_column_blob(s, 5), h, 32) == 0) {
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 7) == 32 &&
+	    sodium_memcmp(sqlite3_column_blob(s, 7), h, 32) == 0) {
 		fill_principal(s, out);
 		rc = SK_OK;
 		if (err)
@@ -444,126 +645,19 @@ sk_err sk_auth_token(sk_store *st, const char *token, sk_principal *out, sk_erro
 	return rc;
 }
 
-#define CACHE_SLOTS 1024
-
-struct cache_entry {
-	unsigned char key[32];
-	int64_t expires; /* monotonic seconds; 0 = empty */
-	sk_principal p;
-};
-
-struct sk_auth_cache {
-	pthread_mutex_t mu;
-	unsigned ttl;
-	unsigned char key[crypto_generichash_KEYBYTES];
-	struct cache_entry slot[CACHE_SLOTS];
-};
-
-static int64_t mono_seconds(void)
+bool sk_account_gen_current(sk_store *st, int64_t aid, int64_t gen)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
-}
+	/* on every cached login: use the connection's statement cache */
+	static const char q[] = "SELECT gen FROM accounts WHERE aid=?1 AND disabled=0";
+	sqlite3_stmt *s = NULL;
+	bool ok;
 
-sk_err sk_auth_cache_new(unsigned ttl_seconds, sk_auth_cache **out)
-{
-	sk_auth_cache *c;
-
-	*out = NULL;
-	if (!sodium_ready())
-		return SK_EUNSUPPORTED;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return SK_ENOMEM;
-	pthread_mutex_init(&c->mu, NULL);
-	c->ttl = ttl_seconds;
-	crypto_generichash_keygen(c->key);
-	*out = c;
-	return SK_OK;
-}
-
-void sk_auth_cache_free(sk_auth_cache *c)
-{
-	if (!c)
-		return;
-	pthread_mutex_destroy(&c->mu);
-	sodium_memzero(c, sizeof(*c));
-	free(c);
-}
-
-static bool cache_get(sk_auth_cache *c, const unsigned char k[32], sk_principal *out)
-{
-	struct cache_entry *e;
-	bool hit = false;
-	uint32_t i;
-
-	memcpy(&i, k, sizeof(i));
-	e = &c->slot[i % CACHE_SLOTS];
-	pthread_mutex_lock(&c->mu);
-	if (e->expires && e->expires > mono_seconds() && sodium_memcmp(e->key, k, 32) == 0) {
-		*out = e->p;
-		hit = true;
-	}
-	pthread_mutex_unlock(&c->mu);
-	return hit;
-}
-
-static void cache_put(sk_auth_cache *c, const unsigned char k[32], const sk_principal *p)
-{
-	struct cache_entry *e;
-	uint32_t i;
-
-	memcpy(&i, k, sizeof(i));
-	e = &c->slot[i % CACHE_SLOTS];
-	pthread_mutex_lock(&c->mu);
-	memcpy(e->key, k, 32);
-	e->expires = mono_seconds() + c->ttl;
-	e->p = *p;
-	pthread_mutex_unlock(&c->mu);
-}
-
-sk_err sk_auth_header(sk_store *st, sk_auth_cache *cache, const char *header, sk_principal *out,
-		      sk_error *err)
-{
-	unsigned char k[32], dec[512];
-	size_t declen = 0;
-	char *colon;
-	sk_err rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!sodium_ready())
-		return sk_error_set(err, SK_EUNSUPPORTED, "libsodium failed to initialise");
-	if (!strncasecmp(header, "Bearer ", 7)) {
-		const char *t = header + 7;
-		while (*t == ' ')
-			t++;
-		return sk_auth_token(st, t, out, err);
-	}
-	if (strncasecmp(header, "Basic ", 6) != 0)
-		return sk_error_set(err, SK_EINVAL, "unsupported authorization scheme");
-	header += 6;
-	while (*header == ' ')
-		header++;
-	if (cache) {
-		crypto_generichash(k, sizeof(k), (const unsigned char *)header, strlen(header),
-				   cache->key, sizeof(cache->key));
-		if (cache_get(cache, k, out))
-			return SK_OK;
-	}
-	if (sodium_base642bin(dec, sizeof(dec) - 1, header, strlen(header), NULL, &declen, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    !(colon = memchr(dec, ':', declen)) || memchr(dec, '\0', declen)) {
-		sodium_memzero(dec, sizeof(dec));
-		return sk_error_set(err, SK_EAUTH, "malformed Basic credentials");
-	}
-	dec[declen] = '\0';
-	*colon = '\0';
-	rc = sk_auth_password(st, (const char *)dec, colon + 1, out, err);
-	sodium_memzero(dec, sizeof(dec));
-	if (!rc && cache)
-		cache_put(cache, k, out);
-	return rc;
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL))
+		return false;
+	sqlite3_bind_int64(s, 1, aid);
+	ok = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) == gen;
+	sk_store_stmt_put(st, s);
+	return ok;
 }
 
 /* --- collections and grants ---------------------------------------------- */

@@ -118,6 +118,11 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, request *rq, sk_tax
 					"Basic realm=\"schakel\", Bearer realm=\"schakel\"");
 	if (tr->allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, tr->allow);
+	if (tr->retry_after) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%u", tr->retry_after);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
 	rq->status = tr->status;
 	rq->bytes = len;
 	snprintf(rq->account, sizeof(rq->account), "%s", tr->account);
@@ -129,7 +134,29 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, request *rq, sk_tax
 static enum MHD_Result send_error(struct MHD_Connection *con, request *rq, int status,
 				  const char *title);
 
-/* GET /metrics: the caller's renderer (the node's metrics, Prometheus text). */
+/* The client's address as text into a (INET6_ADDRSTRLEN bytes), "" if unknown. */
+static const char *client_addr(struct MHD_Connection *con, char *a)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	a[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a,
+			  INET6_ADDRSTRLEN);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, a,
+			  INET6_ADDRSTRLEN);
+	return a;
+}
+
+/*
+ * GET /metrics: the caller's renderer (the node's metrics, Prometheus text),
+ * for an account with role metrics or admin (authenticated as TAXII
+ * requests are), unless metrics are public (cfg.metrics_public, resolved at
+ * start: AUTO means public only on a loopback-only listener).
+ */
 static enum MHD_Result send_metrics(const sk_httpd *h, struct MHD_Connection *con, request *rq,
 				    sk_store *st)
 {
@@ -138,6 +165,24 @@ static enum MHD_Result send_metrics(const sk_httpd *h, struct MHD_Connection *co
 	sk_buf b;
 	sk_error e;
 
+	if (h->cfg.metrics_public != SK_METRICS_PUBLIC_YES) {
+		char addr[INET6_ADDRSTRLEN];
+		sk_taxii_req req = {
+		    .method = "GET",
+		    .path = "/metrics",
+		    .authorization = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+								 MHD_HTTP_HEADER_AUTHORIZATION),
+		    .remote = client_addr(con, addr),
+		};
+		sk_taxii_resp tr;
+		if (!sk_taxii_metrics_allowed(h->taxii, st, &req, &tr)) {
+			ok = send_resp(con, rq, &tr);
+			sk_taxii_resp_free(&tr);
+			return ok;
+		}
+		snprintf(rq->account, sizeof(rq->account), "%s", tr.account);
+		sk_taxii_resp_free(&tr);
+	}
 	sk_buf_init(&b, (size_t)4 << 20);
 	if (h->cfg.metrics(st, &b, &e) || !b.data) {
 		sk_buf_free(&b);
@@ -212,6 +257,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	if (h->cfg.metrics && !strcmp(url, "/metrics") && !strcmp(method, "GET"))
 		return send_metrics(h, con, rq, st);
 	params ps = {.n = 0};
+	char addr[INET6_ADDRSTRLEN];
 	MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, collect_arg, &ps);
 	sk_taxii_req req = {
 	    .method = method,
@@ -228,6 +274,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	    .body = rq->body.data ? rq->body.data : "",
 	    .body_len = rq->body.len,
 	    .body_too_large = rq->too_large,
+	    .remote = client_addr(con, addr),
 	};
 	sk_taxii_resp tr;
 	sk_taxii_handle(h->taxii, st, &req, &tr);
@@ -413,6 +460,8 @@ sk_err sk_httpd_start(const sk_httpd_config *cfg, sk_httpd **out, char *bound, s
 	if (!h)
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	h->cfg = *cfg;
+	if (h->cfg.metrics_public == SK_METRICS_PUBLIC_AUTO)
+		h->cfg.metrics_public = loopback ? SK_METRICS_PUBLIC_YES : SK_METRICS_PUBLIC_NO;
 	h->fd = -1;
 	pthread_mutex_init(&h->mu, NULL);
 	if (!h->cfg.threads)

@@ -98,6 +98,7 @@ sk_err sk_taxii_new(sk_store *st, const sk_taxii_config *cfg, sk_taxii **out, sk
 		sk_taxii_free(t);
 		return rc;
 	}
+	sk_auth_cache_set_limits(t->cache, &t->cfg.auth);
 	/* a server (with a background writer) finishes what a crash left pending */
 	if (t->db_path && (rc = sk_taxii_recover_statuses(st, err))) {
 		sk_taxii_free(t);
@@ -260,6 +261,55 @@ static void method_not_allowed(ctx *c, const char *allow)
 	c->resp->allow = allow;
 }
 
+/*
+ * Authenticate c->req's Authorization header into c->who, under the login
+ * limits; false with the error response in place if that fails.
+ */
+static bool authenticate(ctx *c)
+{
+	unsigned retry = 0;
+	sk_error e;
+	sk_err rc = sk_auth_request(c->st, c->t->cache, c->req->authorization, c->req->remote,
+				    &c->who, &retry, &e);
+
+	if (rc == SK_OK) {
+		snprintf(c->resp->account, sizeof(c->resp->account), "%s", c->who.account);
+		return true;
+	}
+	memset(&c->who, 0, sizeof(c->who));
+	if (rc == SK_ELIMIT) {
+		sk_taxii_fail(c, 429, "Too many requests", "too many wrong passwords; try later");
+		c->resp->retry_after = retry ? retry : 1;
+	} else if (rc == SK_EBUSY) {
+		sk_taxii_fail(c, 503, "Service unavailable", "too many logins at once; try later");
+		c->resp->retry_after = retry ? retry : 1;
+	} else if (rc == SK_EAUTH || rc == SK_EINVAL) {
+		sk_taxii_fail(c, 401, "Authentication failed", "bad credentials");
+	} else {
+		sk_taxii_fail_db(c, &e);
+	}
+	return false;
+}
+
+bool sk_taxii_metrics_allowed(sk_taxii *t, sk_store *st, const sk_taxii_req *req,
+			      sk_taxii_resp *resp)
+{
+	ctx c = {.t = t, .st = st, .req = req, .resp = resp};
+
+	memset(resp, 0, sizeof(*resp));
+	sk_buf_init(&resp->body, 4096);
+	if (!req->authorization) {
+		sk_taxii_fail(&c, 401, "Authentication required", "/metrics needs credentials");
+		return false;
+	}
+	if (!authenticate(&c))
+		return false;
+	if (c.who.role == SK_ROLE_METRICS || c.who.role == SK_ROLE_ADMIN)
+		return true;
+	sk_taxii_fail(&c, 403, "Forbidden", "/metrics needs an account with role metrics or admin");
+	return false;
+}
+
 void sk_taxii_handle(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_taxii_resp *resp)
 {
 	char path[2048], *seg[MAX_SEGS], *p, *save = NULL, *title = NULL, *desc = NULL;
@@ -291,12 +341,11 @@ void sk_taxii_handle(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_taxi
 		return;
 	}
 	if (req->authorization) {
-		if (sk_auth_header(st, t->cache, req->authorization, &c.who, &e)) {
-			memset(&c.who, 0, sizeof(c.who));
-			sk_taxii_fail(&c, 401, "Authentication failed", "bad credentials");
+		if (!authenticate(&c))
 			return;
-		}
-		snprintf(resp->account, sizeof(resp->account), "%s", c.who.account);
+		if (c.who.role == SK_ROLE_METRICS) /* reads /metrics and nothing else */
+			return sk_taxii_fail(&c, 403, "Forbidden",
+					     "this account may read /metrics only");
 	}
 	if (nseg == 0) {
 		sk_taxii_fail(&c, 404, "Not found", "discovery is at /taxii2/");

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/file.h"
 #include "schakel/timestamp.h"
 #include "schakel/uuid.h"
 
@@ -190,6 +191,29 @@ static const char *const migrations[] = {
     ("ALTER TABLE peers ADD COLUMN unmarked_tlp INTEGER NOT NULL DEFAULT 3;"
      "ALTER TABLE partners ADD COLUMN unmarked_tlp INTEGER NOT NULL DEFAULT 3;"
      "UPDATE objects SET tlp=3 WHERE rx IS NOT NULL AND tlp=0;"),
+    /*
+     * 7 -> 8: accounts of the node's own people, disabling, and immediate
+     * account changes (account.c).  accounts.pid is NOT NULL REFERENCES
+     * partners, and SQLite cannot drop NOT NULL with ALTER.  Rebuilding
+     * accounts is not safe here: tokens and red_recipients reference it ON
+     * DELETE CASCADE, foreign_keys is ON, and this runner wraps each step in
+     * a transaction, where PRAGMA foreign_keys is a no-op, so DROP TABLE
+     * accounts would delete every token and RED recipient.  Instead own
+     * accounts belong to one reserved partner row: pid 0 (the policy gives a
+     * principal with pid <= 0 no grants, whatever the grants table says; 0,
+     * not -1, so that SQLite still numbers the first real partner 1), the
+     * empty name (sk_partner_add refuses it) and an identity that is not a
+     * STIX id (no object can claim it); partner listings and lookups skip
+     * pid <= 0.  role: NULL for a partner's account, else admin | analyst |
+     * viewer | metrics.  disabled: its password and tokens are refused.  gen:
+     * bumped by every change of the account or its tokens; a running server's
+     * login cache compares it on every hit.
+     */
+    ("ALTER TABLE accounts ADD COLUMN role TEXT;"
+     "ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE accounts ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;"
+     "INSERT INTO partners(pid, name, identity, country, created)"
+     " VALUES(0, '', 'x-schakel:own-organisation', NULL, 0);"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)
@@ -320,6 +344,31 @@ static void sqlite_config_once(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/*
+ * The database holds RED content, password and token hashes and the
+ * token-MAC key: before SQLite opens it, create it 0600 (SQLite
+ * gives the -wal and -shm files it creates the main file's mode, so they are
+ * 0600 too) and tighten an existing database, -wal, -shm or -journal that
+ * group or others may read, from an older schakel or a copy, saying so on
+ * stderr.  Not for ":memory:", "" (temporary) or "file:" URIs.
+ */
+static void make_private(const char *path, bool create)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+	char p[4096];
+	bool changed;
+
+	if (!*path || !strcmp(path, ":memory:") || !strncmp(path, "file:", 5))
+		return;
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix[i]) >= sizeof(p))
+			return;
+		if (sk_file_private(p, create && i == 0, &changed) == 0 && changed)
+			fprintf(stderr, "schakel: %s was readable by others; made it owner-only\n",
+				p);
+	}
+}
+
 sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error *err)
 {
 	sk_store *st = calloc(1, sizeof(*st));
@@ -334,6 +383,7 @@ sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error 
 	if (create && !ro)
 		oflags |= SQLITE_OPEN_CREATE;
 	oflags |= SQLITE_OPEN_NOMUTEX;
+	make_private(path, create && !ro); /* read-only too: SQLite may create -wal and -shm */
 	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
 		if (!st->db) {
 			rc = sk_error_set(err, SK_ENOMEM, "%s: out of memory", path);

@@ -441,13 +441,20 @@ Test(store, readonly_open_migrates_an_older_schema)
 
 	put_free(st, 0, indicator(1, M1));
 	sk_store_close(st);
-	/* roll migrations 4 -> ... -> 7 (indicators table, marking index, unmarked levels) back */
+	/*
+	 * roll migrations 4 -> 5 -> 6 (indicators table, marking index) -> 7
+	 * (unmarked levels) -> 8 (own accounts) back by hand
+	 */
 	cr_assert_eq(sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db,
 	                          "ALTER TABLE peers DROP COLUMN unmarked_tlp;"
 	                          "ALTER TABLE partners DROP COLUMN unmarked_tlp;"
 	                          "DROP TABLE indicators;"
 	                          "CREATE INDEX object_markings_marking ON object_markings(marking);"
+	                          "ALTER TABLE accounts DROP COLUMN role;"
+	                          "ALTER TABLE accounts DROP COLUMN disabled;"
+	                          "ALTER TABLE accounts DROP COLUMN gen;"
+	                          "DELETE FROM partners WHERE pid=0;"
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
