@@ -182,7 +182,14 @@ const cli_cmd cli_commands[] = {
      "\n"
      "  sightings.anonymous true|false   sightings made here (sighting add, scan,\n"
      "                                   serve --watch) name an anonymous identity\n"
-     "                                   (sectors and country only)\n" DB_HELP},
+     "                                   (sectors and country only)\n"
+     "  sync.max_pages N                 most pages one pull of a peer fetches\n"
+     "                                   (default 1000)\n"
+     "  sync.max_seconds S               longest sync run of a peer, transfers\n"
+     "                                   included (default 300)\n"
+     "\n"
+     "A run that reaches a sync limit, or whose peer repeats a `next` token,\n"
+     "ends with an error in `peer status`; the next run resumes from the cursor.\n" DB_HELP},
     {"sighting", cmd_sighting, "record a sighting of an indicator made here",
      "usage: schakel sighting add INDICATOR-ID [--count N]\n"
      "\n"
