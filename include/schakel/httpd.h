@@ -6,15 +6,15 @@
  * GnuTLS when a certificate and key are given.  One JSON access-log line per
  * request goes to stderr, without credentials or query values.
  *
- * Staying up under hostile clients (docs/sharing-policy.md, "Limits"):
- * connections are limited in total and per client address; a connection
- * must deliver its request head within header_timeout and its body within
- * body_timeout (whatever its pace: a byte now and then does not keep it), and
- * one that is silent for timeout seconds is closed; query strings are
- * bounded in length and parameter count; a request with a body is
- * authenticated and authorised, and its declared length checked, before any
- * byte of the body is read (sk_taxii_preauth), and a chunked body is cut at
- * the limit.
+ * Staying up under hostile clients (docs/sharing-policy.md, "Limits: the
+ * server stays up"): connections are limited in total and per client
+ * address; a connection must deliver its request head within
+ * header_timeout and its body within body_timeout (whatever its pace: a
+ * byte now and then does not keep it), and one that is silent for timeout
+ * seconds is closed; query strings are bounded in length and parameter
+ * count; a request with a body is authenticated and authorised, and its
+ * declared length checked, before any byte of the body is read
+ * (sk_taxii_preauth), and a chunked body is cut at the limit.
  */
 #ifndef SCHAKEL_HTTPD_H
 #define SCHAKEL_HTTPD_H

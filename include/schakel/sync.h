@@ -11,9 +11,9 @@
  * runs on a second thread while a page is stored.  With nothing new a sync
  * is one request.
  *
- * Every run is bounded (docs/sync.md, "Limits"): at most max_pages pages
- * and max_seconds of wall time, transfers included; a `next` token the
- * peer already gave in this run ends it.  Each ends the run with SK_ELIMIT
+ * Every run is bounded (docs/sync.md, "Limits of a sync run"): at most
+ * max_pages pages and max_seconds of wall time, transfers included; a
+ * `next` token the peer already gave in this run ends it.  Each ends the run with SK_ELIMIT
  * (recorded as the peer's last error) after keeping what was stored and its
  * cursor, so the next run goes on from there.
  *
