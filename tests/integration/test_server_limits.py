@@ -89,6 +89,7 @@ def get(node, path, src="127.0.0.1", auth=None):
 
 def slowloris(node, R):
     held, stop = [], threading.Event()
+    # (the header timeout, 10 s, leaves ample time to open them all and be refused)
     for _ in range(PER_ADDR):
         s = conn(node)
         s.sendall(b"G")
@@ -224,7 +225,7 @@ def server_part(R):
         node.grant("Beta", "feed", "--read")
         tok = node.token("rw")
         node.start("--max-connections-per-address", str(PER_ADDR), "--max-connections", "200",
-                   "--header-timeout", "4", "--max-content-length", "1000000")
+                   "--header-timeout", "10", "--max-content-length", "1000000")
         slowloris(node, R)
         queries(node, R, "Bearer " + tok)
         chunked(node, R, cid)
@@ -248,7 +249,7 @@ class Hostile(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         MODE["n"] += 1
         m = MODE["m"]
-        if m == "slow":
+        if m == "slow" and MODE["n"] > 1:  # the first page at once: a cursor to keep
             threading.Event().wait(0.3)
         tok = "same-token" if m == "same" else f"t{MODE['n']}"
         body = json.dumps({"more": True, "next": tok, "objects": [indicator()]}).encode()
@@ -273,7 +274,7 @@ def peer_part(R):
         for mode, setting, value, words in (
                 ("same", "sync.max_pages", "1000", "repeated"),
                 ("fresh", "sync.max_pages", "7", "page limit"),
-                ("slow", "sync.max_seconds", "2", "time limit")):
+                ("slow", "sync.max_seconds", "3", "time limit")):
             MODE["m"], MODE["n"] = mode, 0
             b.run("config", "set", "sync.max_pages", "1000")
             b.run("config", "set", "sync.max_seconds", "300")
