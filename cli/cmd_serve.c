@@ -77,6 +77,13 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	    {"page-size", required_argument, NULL, 'p'},
 	    {"max-content-length", required_argument, NULL, 'm'},
 	    {"timeout", required_argument, NULL, 'T'},
+	    {"idle-timeout", required_argument, NULL, 'T'},
+	    {"header-timeout", required_argument, NULL, 'H'},
+	    {"body-timeout", required_argument, NULL, 'B'},
+	    {"max-connections", required_argument, NULL, 'n'},
+	    {"max-connections-per-address", required_argument, NULL, 'A'},
+	    {"max-params", required_argument, NULL, 'P'},
+	    {"max-uri-length", required_argument, NULL, 'U'},
 	    {"no-access-log", no_argument, NULL, 'Q'},
 	    {"no-sync", no_argument, NULL, 'N'},
 	    {"metrics", no_argument, NULL, 'M'},
@@ -90,7 +97,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	    {"subdomains", no_argument, NULL, 's'},
 	    {"no-sightings", no_argument, NULL, 'S'},
 	    {"no-warninglists", no_argument, NULL, 'X'},
-	    {"metrics-public", required_argument, NULL, 'P'},
+	    {"metrics-public", required_argument, NULL, 'R'},
 	    {"auth-concurrency", required_argument, NULL, 1000},
 	    {"auth-wait-ms", required_argument, NULL, 1001},
 	    {"auth-user-failures", required_argument, NULL, 1002},
@@ -161,7 +168,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		case 'M':
 			cfg.metrics = sk_metrics_render;
 			break;
-		case 'P':
+		case 'R':
 			if (!strcmp(optarg, "yes"))
 				cfg.metrics_public = SK_METRICS_PUBLIC_YES;
 			else if (!strcmp(optarg, "no"))
@@ -222,6 +229,38 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 			if (!parse_size(optarg, &v) || v > 3600)
 				return cli_usage("serve", "--timeout: 1-3600 seconds");
 			cfg.timeout = (unsigned)v;
+			break;
+		case 'H':
+			if (!parse_size(optarg, &v) || v > 3600)
+				return cli_usage("serve", "--header-timeout: 1-3600 seconds");
+			cfg.header_timeout = (unsigned)v;
+			break;
+		case 'B':
+			if (!parse_size(optarg, &v) || v > 86400)
+				return cli_usage("serve", "--body-timeout: 1-86400 seconds");
+			cfg.body_timeout = (unsigned)v;
+			break;
+		case 'n':
+			if (!parse_size(optarg, &v) || v > 100000)
+				return cli_usage("serve", "--max-connections: 1-100000");
+			cfg.max_connections = (unsigned)v;
+			break;
+		case 'A':
+			if (!parse_size(optarg, &v) || v > 100000)
+				return cli_usage("serve",
+				                 "--max-connections-per-address: 1-100000");
+			cfg.max_per_address = (unsigned)v;
+			break;
+		case 'P':
+			if (!parse_size(optarg, &v) || v > SK_TAXII_MAX_PARAMS)
+				return cli_usage("serve", "--max-params: 1-%d",
+				                 SK_TAXII_MAX_PARAMS);
+			cfg.max_params = (unsigned)v;
+			break;
+		case 'U':
+			if (!parse_size(optarg, &v) || v < 256 || v > 65536)
+				return cli_usage("serve", "--max-uri-length: 256-65536 bytes");
+			cfg.max_uri = v;
 			break;
 		default:
 			return cli_usage("serve", "unknown option");

@@ -2,10 +2,19 @@
  * httpd.h - the HTTP(S) transport of the TAXII server (libmicrohttpd).
  *
  * epoll with a pool of worker threads, each with its own store connection
- * (SQLite WAL: readers never wait for a writer's transaction); request bodies
- * are limited before they are buffered; idle connections time out; TLS via
+ * (SQLite WAL: readers never wait for a writer's transaction); TLS via
  * GnuTLS when a certificate and key are given.  One JSON access-log line per
  * request goes to stderr, without credentials or query values.
+ *
+ * Staying up under hostile clients (docs/sharing-policy.md, "Limits: the
+ * server stays up"): connections are limited in total and per client
+ * address; a connection must deliver its request head within
+ * header_timeout and its body within body_timeout (whatever its pace: a
+ * byte now and then does not keep it), and one that is silent for timeout
+ * seconds is closed; query strings are bounded in length and parameter
+ * count; a request with a body is authenticated and authorised, and its
+ * declared length checked, before any byte of the body is read
+ * (sk_taxii_preauth), and a chunked body is cut at the limit.
  */
 #ifndef SCHAKEL_HTTPD_H
 #define SCHAKEL_HTTPD_H
@@ -25,6 +34,12 @@ typedef struct sk_httpd_config {
 	bool insecure;                  /* allow plain HTTP off loopback */
 	unsigned threads;               /* worker threads (0 = 4) */
 	unsigned timeout;               /* idle connection timeout, seconds (0 = 30) */
+	unsigned max_connections;       /* open connections in all (0 = 1000) */
+	unsigned max_per_address;       /* open connections per client address (0 = 64) */
+	unsigned header_timeout;        /* seconds to deliver a request head (0 = 10) */
+	unsigned body_timeout;          /* seconds to deliver a request body (0 = 120) */
+	unsigned max_params;            /* query parameters (0 = SK_TAXII_MAX_PARAMS, the most) */
+	size_t max_uri;                 /* bytes of request target (0 = 16384) */
 	bool access_log;                /* JSON lines on stderr */
 	/*
 	 * GET /metrics, when set: appends the Prometheus text exposition to b

@@ -11,6 +11,12 @@
  * runs on a second thread while a page is stored.  With nothing new a sync
  * is one request.
  *
+ * Every run is bounded (docs/sync.md, "Limits of a sync run"): at most
+ * max_pages pages and max_seconds of wall time, transfers included; a
+ * `next` token the peer already gave in this run ends it.  Each ends the run with SK_ELIMIT
+ * (recorded as the peer's last error) after keeping what was stored and its
+ * cursor, so the next run goes on from there.
+ *
  * Push: versions in the peer's local collection that the onward-sharing rule
  * lets go to that peer (docs/sharing-policy.md) are queued in a durable
  * outbox in the same transaction that advances the push cursor, POSTed in
@@ -33,7 +39,9 @@
 
 typedef struct sk_sync_opts {
 	size_t page_limit;        /* limit= per GET (0 = 1000) */
-	size_t max_pages;         /* per pull (0 = 100000) */
+	size_t max_pages;         /* per pull (0 = node setting sync.max_pages, else 1000) */
+	long max_seconds;         /* per sync run (0 = node setting sync.max_seconds, else 300) */
+	int64_t deadline_us;      /* end of the run, sk_ts_now_us() time (0 = from max_seconds) */
 	size_t tx_objects;        /* objects per pull transaction (0 = 50000; also <= 2 s) */
 	size_t push_batch;        /* objects per POST (0 = 500) */
 	size_t max_body;          /* largest response (0 = client default) */
@@ -51,6 +59,9 @@ typedef struct sk_sync_result {
 	uint64_t outbox;                     /* still waiting */
 } sk_sync_result;
 
+#define SK_SYNC_DEFAULT_MAX_PAGES   1000
+#define SK_SYNC_DEFAULT_MAX_SECONDS 300
+
 /* Pull new objects from peer p (p->pull need not be set: explicit call). */
 sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sync_result *res,
 		    sk_error *err);
@@ -61,7 +72,10 @@ sk_err sk_sync_push(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 
 /*
  * One sync of peer name (pull if enabled, then push if enabled), recording
- * success or failure, and the next run time, in its state.
+ * success or failure, and the next run time, in its state.  Limits o leaves
+ * at 0 come from the node settings sync.max_pages and sync.max_seconds
+ * (meta keys "config.sync.*", set with `schakel config set`), else the
+ * defaults above.
  */
 sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sync_result *res,
 		    sk_error *err);

@@ -141,6 +141,12 @@ typedef struct sk_taxii_req {
 	size_t body_len;
 	bool body_too_large; /* the transport stopped reading past the limit */
 	const char *remote;  /* the client's address (text), for the login limits; may be NULL */
+	/*
+	 * The account sk_taxii_preauth() already authenticated from this
+	 * request's Authorization header, or NULL: the header is then verified
+	 * here.  Borrowed.
+	 */
+	const sk_principal *who;
 } sk_taxii_req;
 
 typedef struct sk_taxii_resp {
@@ -166,6 +172,23 @@ void sk_taxii_handle(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_taxi
  */
 bool sk_taxii_metrics_allowed(sk_taxii *t, sk_store *st, const sk_taxii_req *req,
 			      sk_taxii_resp *resp);
+
+/*
+ * Decide what can be decided about a request before its body is read, so
+ * that nobody can make the server buffer a body it will refuse.  req is the
+ * request without its body (body_len 0; body_too_large when a declared
+ * Content-Length exceeds the limit).  For a POST of objects: authenticate,
+ * check size and media type, and that the account may add to the
+ * collection.  Returns true when the body should be read; then *who holds
+ * the principal (anonymous: aid 0) to pass back in req->who to
+ * sk_taxii_handle(), so that the credentials are verified once, and resp is
+ * untouched.  Returns false with resp initialised to the answer (401, 403,
+ * 404, 405, 413, 415, ... the same sk_taxii_handle() would give): send it
+ * without reading the body.  Any other method is answered in full here,
+ * as if its body were empty (no resource here reads one).
+ */
+bool sk_taxii_preauth(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_principal *who,
+                      sk_taxii_resp *resp);
 
 /* Free the body of resp (resp itself is the caller's). */
 void sk_taxii_resp_free(sk_taxii_resp *resp);

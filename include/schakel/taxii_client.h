@@ -35,6 +35,8 @@ typedef struct sk_tc_config {
 	size_t max_body;        /* largest response body; 0 = SK_TC_DEFAULT_MAX_BODY */
 	/* polled during transfers; a non-zero value aborts (shutdown) */
 	const volatile int *stop;
+	/* wall-clock time (sk_ts_now_us) at which a transfer is aborted (SK_ELIMIT); 0 = none */
+	int64_t deadline_us;
 } sk_tc_config;
 
 typedef struct sk_tc sk_tc;

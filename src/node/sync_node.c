@@ -17,7 +17,8 @@
 #include "schakel/uuid.h"
 #include "store/store_priv.h"
 
-static const char *const known_settings[] = {"sightings.anonymous", NULL};
+static const char *const known_settings[] = {"sightings.anonymous", "sync.max_pages",
+                                             "sync.max_seconds", NULL};
 
 static sk_err meta_get(sk_store *st, const char *key, char **val, sk_error *err)
 {
@@ -67,10 +68,20 @@ sk_err sk_sync_config_set(sk_store *st, const char *name, const char *value, sk_
 	char key[128];
 	sk_err rc;
 	if (!known(name))
-		return sk_error_set(err, SK_EINVAL, "unknown setting '%s' (sightings.anonymous)",
-				    name);
+		return sk_error_set(err, SK_EINVAL,
+		                    "unknown setting '%s' (sightings.anonymous, sync.max_pages, "
+		                    "sync.max_seconds)",
+		                    name);
 	if (!strcmp(name, "sightings.anonymous") && strcmp(value, "true") && strcmp(value, "false"))
 		return sk_error_set(err, SK_EINVAL, "sightings.anonymous: true or false");
+	if (!strncmp(name, "sync.", 5)) {
+		char *end;
+		long max = !strcmp(name, "sync.max_pages") ? 1000000 : 86400;
+		long n = strtol(value, &end, 10);
+		if (*end || end == value || n < 1 || n > max)
+			return sk_error_set(err, SK_EINVAL, "%s: a number from 1 to %ld", name,
+			                    max);
+	}
 	snprintf(key, sizeof(key), "config.%s", name);
 	if ((rc = sk_store_begin(st, err)))
 		return rc;

@@ -1,6 +1,14 @@
 /*
  * httpd.c - libmicrohttpd glue for the TAXII API: listening socket, worker
- * threads and their store connections, body limits, TLS, access log.
+ * threads and their store connections, connection limits and deadlines,
+ * body limits, TLS, access log.
+ *
+ * libmicrohttpd's own timeout is an idle timeout: a client that sends a
+ * byte every few seconds keeps its connection forever.  So every connection
+ * is also tracked here (MHD_OPTION_NOTIFY_CONNECTION) with a deadline for
+ * the phase it is in (its request head, then its body), and a reaper thread
+ * shuts down the socket of a connection past its deadline; libmicrohttpd
+ * then sees the connection end and closes it in its own thread.
  */
 #include "schakel/httpd.h"
 
@@ -14,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "schakel/buf.h"
@@ -21,6 +30,30 @@
 #include "store/store_priv.h"
 
 #define MAX_STORES 256
+
+#define DEFAULT_MAX_CONNECTIONS 1000
+#define DEFAULT_MAX_PER_ADDRESS 64
+#define DEFAULT_HEADER_TIMEOUT  10
+#define DEFAULT_BODY_TIMEOUT    120
+#define DEFAULT_MAX_URI         16384
+/*
+ * Per connection.  libmicrohttpd parses the query string into records in
+ * this pool before the application sees the request, and a pool too small
+ * for them stalls the connection; this size holds well over a thousand
+ * parameters, so that too many of them get an answer (400) from here.
+ */
+#define CONNECTION_POOL  ((size_t)256 << 10)
+#define REAP_INTERVAL_MS 250
+
+/* A connection and the deadline of the phase it is in (0: none). */
+typedef struct conn {
+	struct conn *prev, *next;
+	int fd;
+	int64_t deadline_us;
+	int64_t head_us; /* when its current request head began (access log) */
+	size_t uri_len;  /* of the current request target, raw */
+	bool reaped;
+} conn;
 
 struct sk_httpd {
 	struct MHD_Daemon *d;
@@ -32,6 +65,12 @@ struct sk_httpd {
 	pthread_mutex_t mu;
 	sk_store *stores[MAX_STORES]; /* one per worker thread, closed at stop */
 	size_t nstores;
+	/* the connections and their reaper */
+	pthread_mutex_t cmu;
+	pthread_cond_t ccv;
+	conn *conns;
+	bool reaper_running, stopping;
+	pthread_t reaper;
 };
 
 /* Each worker thread's connection (MHD runs a request wholly in one thread). */
@@ -43,12 +82,100 @@ typedef struct request {
 	sk_buf body;
 	bool too_large;
 	bool started, first_done;
+	bool answered;    /* answered before the body was read */
+	bool authed;      /* who was authenticated by sk_taxii_preauth */
+	size_t discarded; /* body bytes of an answered request */
+	sk_principal who;
 	char path[512];
 	char method[12];
 	int status;
 	size_t bytes;
 	char account[SK_ACCOUNT_NAME_MAX + 1];
 } request;
+
+/* --- connections and their deadlines -------------------------------------------------- */
+
+static conn *conn_of(struct MHD_Connection *con)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Give con's current phase seconds from now (0: no deadline). */
+static void conn_deadline(sk_httpd *h, struct MHD_Connection *con, unsigned seconds)
+{
+	conn *c = conn_of(con);
+	if (!c)
+		return;
+	pthread_mutex_lock(&h->cmu);
+	c->deadline_us = seconds ? sk_ts_now_us() + (int64_t)seconds * 1000000 : 0;
+	pthread_mutex_unlock(&h->cmu);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	sk_httpd *h = cls;
+	conn *c = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci || !(c = calloc(1, sizeof(*c))))
+			return; /* untracked: only the idle timeout applies */
+		c->fd = ci->connect_fd;
+		c->head_us = sk_ts_now_us();
+		c->deadline_us = c->head_us + (int64_t)h->cfg.header_timeout * 1000000;
+		pthread_mutex_lock(&h->cmu);
+		c->next = h->conns;
+		if (h->conns)
+			h->conns->prev = c;
+		h->conns = c;
+		pthread_mutex_unlock(&h->cmu);
+		*socket_context = c;
+		return;
+	}
+	if (!c)
+		return;
+	/* libmicrohttpd closes the socket after this: the reaper never sees a reused fd */
+	pthread_mutex_lock(&h->cmu);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&h->cmu);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* Shut down the sockets of connections past their deadline, every REAP_INTERVAL_MS. */
+static void *reaper_main(void *arg)
+{
+	sk_httpd *h = arg;
+	pthread_mutex_lock(&h->cmu);
+	while (!h->stopping) {
+		struct timespec ts;
+		int64_t now = sk_ts_now_us();
+		for (conn *c = h->conns; c; c = c->next) {
+			if (c->deadline_us && now >= c->deadline_us && !c->reaped) {
+				shutdown(c->fd, SHUT_RDWR);
+				c->reaped = true;
+			}
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += REAP_INTERVAL_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->ccv, &h->cmu, &ts);
+	}
+	pthread_mutex_unlock(&h->cmu);
+	return NULL;
+}
 
 static sk_store *thread_store(sk_httpd *h)
 {
@@ -217,32 +344,128 @@ static enum MHD_Result send_error(struct MHD_Connection *con, request *rq, int s
 	return ok;
 }
 
+/* The request's headers and query as the TAXII layer takes them (no body). */
+static sk_taxii_req taxii_req(const sk_httpd *h, struct MHD_Connection *con, const char *url,
+                              const char *method, params *ps, char addr[INET6_ADDRSTRLEN])
+{
+	ps->n = 0;
+	MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, collect_arg, ps);
+	sk_taxii_req req = {
+	    .method = method,
+	    .path = url,
+	    .params = ps->p,
+	    .nparams = ps->n,
+	    .host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+	    .tls = h->tls,
+	    .accept = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
+	    .content_type =
+	        MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+	    .authorization =
+	        MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+	    .body = "",
+	    .remote = client_addr(con, addr),
+	};
+	return req;
+}
+
+/* A request must never leave its thread's connection inside a transaction. */
+static void check_tx(sk_store *st, const request *rq)
+{
+	if (!sqlite3_get_autocommit(sk_store_sqlite(st))) {
+		fprintf(stderr, "schakel: serve: %s %s left a transaction open; rolled back\n",
+		        rq->method, rq->path);
+		sk_store_rollback(st);
+	}
+}
+
+/*
+ * The first call for a request: its head is in, no body byte has been read.
+ * Bound the query; for a request with a body, authenticate and authorise it
+ * now (sk_taxii_preauth) and either answer at once, without reading the
+ * body, or let the body come within body_timeout.
+ */
+static enum MHD_Result on_head(sk_httpd *h, struct MHD_Connection *con, request *rq,
+                               const char *url, const char *method)
+{
+	size_t maxlen = sk_taxii_max_content_length(h->taxii);
+	const conn *c = conn_of(con);
+	const char *cl =
+	    MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te =
+	    MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	unsigned long long clen = cl ? strtoull(cl, NULL, 10) : 0;
+	bool has_body = clen > 0 || te;
+	int nargs = MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, NULL, NULL);
+	enum MHD_Result ok;
+	sk_taxii_resp tr;
+	params ps;
+
+	rq->started = true;
+	if (clen > maxlen)
+		rq->too_large = true;
+	if (c && c->uri_len > h->cfg.max_uri) {
+		rq->answered = true;
+		conn_deadline(h, con, has_body ? h->cfg.body_timeout : 0);
+		return send_error(con, rq, 414, "URI too long");
+	}
+	if (nargs > (int)h->cfg.max_params) {
+		rq->answered = true;
+		conn_deadline(h, con, has_body ? h->cfg.body_timeout : 0);
+		return send_error(con, rq, 400, "Too many query parameters");
+	}
+	if (!has_body)
+		return MHD_YES; /* answered at the next call */
+	conn_deadline(h, con, h->cfg.body_timeout);
+	sk_store *st = thread_store(h);
+	if (!st) {
+		rq->answered = true;
+		return send_error(con, rq, 503, "Service unavailable");
+	}
+	char addr[INET6_ADDRSTRLEN];
+	sk_taxii_req req = taxii_req(h, con, url, method, &ps, addr);
+	req.body_too_large = rq->too_large;
+	if (sk_taxii_preauth(h->taxii, st, &req, &rq->who, &tr)) {
+		check_tx(st, rq);
+		rq->authed = true;
+		sk_buf_init(&rq->body, maxlen);
+		return MHD_YES;
+	}
+	check_tx(st, rq);
+	rq->answered = true;
+	ok = send_resp(con, rq, &tr);
+	sk_taxii_resp_free(&tr);
+	return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_size, void **con_cls)
 {
 	sk_httpd *h = cls;
 	request *rq = *con_cls;
-	size_t maxlen = sk_taxii_max_content_length(h->taxii);
 	(void)version;
 
-	if (!rq)
-		return MHD_NO;
-	if (!rq->started) {
-		const char *cl;
-		rq->started = true;
+	if (!rq) {
+		const conn *c = conn_of(con);
+		if (!(rq = calloc(1, sizeof(*rq))))
+			return MHD_NO;
+		*con_cls = rq; /* freed by on_completed */
+		rq->start_us = c ? c->head_us : sk_ts_now_us();
+		snprintf(rq->path, sizeof(rq->path), "%s", url);
 		snprintf(rq->method, sizeof(rq->method), "%s", method);
-		sk_buf_init(&rq->body, maxlen + 1);
-		cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-						 MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > maxlen)
-			rq->too_large = true;
-		return MHD_YES;
+		return on_head(h, con, rq, url, method);
+	}
+	if (rq->answered) {
+		/* what the client still sends is dropped, up to the limit */
+		rq->discarded += *upload_size;
+		*upload_size = 0;
+		return rq->discarded > sk_taxii_max_content_length(h->taxii) ? MHD_NO : MHD_YES;
 	}
 	if (*upload_size) {
-		if (!rq->too_large && sk_buf_append(&rq->body, upload_data, *upload_size)) {
-			rq->too_large = true;
-			sk_buf_free(&rq->body);
+		if (sk_buf_append(&rq->body, upload_data, *upload_size)) {
+			/* past the limit (a chunked body; a declared length was refused before) */
+			rq->status = 413;
+			return MHD_NO;
 		}
 		*upload_size = 0;
 		return MHD_YES;
@@ -250,40 +473,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	if (rq->first_done)
 		return MHD_YES;
 	rq->first_done = true;
+	conn_deadline(h, con, 0); /* the request is in; the idle timeout still applies */
 
 	sk_store *st = thread_store(h);
 	if (!st)
 		return send_error(con, rq, 503, "Service unavailable");
 	if (h->cfg.metrics && !strcmp(url, "/metrics") && !strcmp(method, "GET"))
 		return send_metrics(h, con, rq, st);
-	params ps = {.n = 0};
+	params ps;
 	char addr[INET6_ADDRSTRLEN];
-	MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, collect_arg, &ps);
-	sk_taxii_req req = {
-	    .method = method,
-	    .path = url,
-	    .params = ps.p,
-	    .nparams = ps.n,
-	    .host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
-	    .tls = h->tls,
-	    .accept = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
-	    .content_type =
-		MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
-	    .authorization =
-		MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-	    .body = rq->body.data ? rq->body.data : "",
-	    .body_len = rq->body.len,
-	    .body_too_large = rq->too_large,
-	    .remote = client_addr(con, addr),
-	};
+	sk_taxii_req req = taxii_req(h, con, url, method, &ps, addr);
+	req.body = rq->body.data ? rq->body.data : "";
+	req.body_len = rq->body.len;
+	req.body_too_large = rq->too_large;
+	req.who = rq->authed ? &rq->who : NULL;
 	sk_taxii_resp tr;
 	sk_taxii_handle(h->taxii, st, &req, &tr);
-	/* defensive: a request must never leave its connection inside a transaction */
-	if (!sqlite3_get_autocommit(sk_store_sqlite(st))) {
-		fprintf(stderr, "schakel: serve: %s %s left a transaction open; rolled back\n",
-			method, rq->path);
-		sk_store_rollback(st);
-	}
+	check_tx(st, rq);
 	enum MHD_Result ok = send_resp(con, rq, &tr);
 	sk_taxii_resp_free(&tr);
 	sk_buf_free(&rq->body);
@@ -300,7 +506,15 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 {
 	sk_httpd *h = cls;
 	request *rq = *con_cls;
-	(void)toe;
+	conn *c = conn_of(con);
+
+	if (c) { /* a kept-alive connection: the next request head has its deadline */
+		pthread_mutex_lock(&h->cmu);
+		c->head_us = sk_ts_now_us();
+		c->deadline_us = c->head_us + (int64_t)h->cfg.header_timeout * 1000000;
+		c->uri_len = 0;
+		pthread_mutex_unlock(&h->cmu);
+	}
 	if (!rq)
 		return;
 	if (h->cfg.access_log) {
@@ -343,20 +557,33 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 }
 
 /*
- * Called first for each request: allocate its state and keep the path for the
- * access log (never the query: no secrets, no filter values).
+ * Called with the raw request target as soon as the request line is in,
+ * before libmicrohttpd parses the query: note its length for on_head.  A
+ * target over the limits gets a short deadline: libmicrohttpd stalls a
+ * connection whose query does not fit its pool, instead of answering.
+ * Nothing is allocated here (a request that fails in libmicrohttpd after
+ * this call never reaches on_completed).
  */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 {
-	request *rq = calloc(1, sizeof(*rq));
-	size_t n = strcspn(uri, "?");
-	(void)cls;
-	(void)con;
-	if (!rq)
+	sk_httpd *h = cls;
+	conn *c = conn_of(con);
+	size_t n = strlen(uri), nparams = 0;
+	const char *q = strchr(uri, '?');
+
+	if (!c)
 		return NULL;
-	rq->start_us = sk_ts_now_us();
-	snprintf(rq->path, sizeof(rq->path), "%.*s", (int)(n < 511 ? n : 511), uri);
-	return rq;
+	for (; q && *q; q++)
+		nparams += *q == '&' || *q == '?';
+	pthread_mutex_lock(&h->cmu);
+	c->uri_len = n;
+	if (n > h->cfg.max_uri || nparams > h->cfg.max_params) {
+		int64_t soon = sk_ts_now_us() + 2000000;
+		if (!c->deadline_us || c->deadline_us > soon)
+			c->deadline_us = soon;
+	}
+	pthread_mutex_unlock(&h->cmu);
+	return NULL;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -464,10 +691,24 @@ sk_err sk_httpd_start(const sk_httpd_config *cfg, sk_httpd **out, char *bound, s
 		h->cfg.metrics_public = loopback ? SK_METRICS_PUBLIC_YES : SK_METRICS_PUBLIC_NO;
 	h->fd = -1;
 	pthread_mutex_init(&h->mu, NULL);
+	pthread_mutex_init(&h->cmu, NULL);
+	pthread_cond_init(&h->ccv, NULL);
 	if (!h->cfg.threads)
 		h->cfg.threads = 4;
 	if (!h->cfg.timeout)
 		h->cfg.timeout = 30;
+	if (!h->cfg.max_connections)
+		h->cfg.max_connections = DEFAULT_MAX_CONNECTIONS;
+	if (!h->cfg.max_per_address)
+		h->cfg.max_per_address = DEFAULT_MAX_PER_ADDRESS;
+	if (!h->cfg.header_timeout)
+		h->cfg.header_timeout = DEFAULT_HEADER_TIMEOUT;
+	if (!h->cfg.body_timeout)
+		h->cfg.body_timeout = DEFAULT_BODY_TIMEOUT;
+	if (!h->cfg.max_params || h->cfg.max_params > SK_TAXII_MAX_PARAMS)
+		h->cfg.max_params = SK_TAXII_MAX_PARAMS;
+	if (!h->cfg.max_uri)
+		h->cfg.max_uri = DEFAULT_MAX_URI;
 	if ((rc = sk_store_open(cfg->db_path, 0, &st, err)))
 		goto fail;
 	{
@@ -509,11 +750,12 @@ sk_err sk_httpd_start(const sk_httpd_config *cfg, sk_httpd **out, char *bound, s
 	}
 	h->d = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-	    MHD_OPTION_LISTEN_SOCKET, h->fd,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)h->cfg.timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 << 10), MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+	    MHD_OPTION_LISTEN_SOCKET, h->fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg.threads,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->cfg.timeout, MHD_OPTION_CONNECTION_LIMIT,
+	    h->cfg.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->cfg.max_per_address,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_POOL, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
 	    /* without TLS the list ends here */
 	    h->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert, MHD_OPTION_HTTPS_MEM_KEY,
 	    h->key, MHD_OPTION_END);
@@ -522,6 +764,11 @@ sk_err sk_httpd_start(const sk_httpd_config *cfg, sk_httpd **out, char *bound, s
 				  h->tls ? " (check the certificate and key)" : "");
 		goto fail;
 	}
+	if (pthread_create(&h->reaper, NULL, reaper_main, h)) {
+		rc = sk_error_set(err, SK_ENOMEM, "cannot start the connection reaper");
+		goto fail;
+	}
+	h->reaper_running = true;
 	*out = h;
 	return SK_OK;
 fail:
@@ -533,6 +780,13 @@ void sk_httpd_stop(sk_httpd *h)
 {
 	if (!h)
 		return;
+	if (h->reaper_running) {
+		pthread_mutex_lock(&h->cmu);
+		h->stopping = true;
+		pthread_cond_signal(&h->ccv);
+		pthread_mutex_unlock(&h->cmu);
+		pthread_join(h->reaper, NULL);
+	}
 	if (h->d)
 		MHD_stop_daemon(h->d); /* joins the workers */
 	if (h->fd >= 0)
@@ -546,5 +800,7 @@ void sk_httpd_stop(sk_httpd *h)
 		free(h->key);
 	}
 	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->ccv);
+	pthread_mutex_destroy(&h->cmu);
 	free(h);
 }

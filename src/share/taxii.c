@@ -310,43 +310,109 @@ bool sk_taxii_metrics_allowed(sk_taxii *t, sk_store *st, const sk_taxii_req *req
 	return false;
 }
 
+/*
+ * What every request goes through first: the path split into segments (in
+ * path, MAX_SEGS), content negotiation and authentication (or the principal
+ * the transport already has from sk_taxii_preauth).  resp is initialised
+ * here; false after answering with an error.
+ */
+static bool begin(ctx *c, char *path, size_t n, char **seg, size_t *nseg)
+{
+	const sk_taxii_req *req = c->req;
+	sk_taxii_resp *resp = c->resp;
+	char *p, *save = NULL;
+
+	memset(resp, 0, sizeof(*resp));
+	sk_buf_init(&resp->body, (size_t)256 << 20);
+	*nseg = 0;
+	if (!req->path || strlen(req->path) >= n ||
+	    !sk_utf8_valid(req->path, strlen(req->path), NULL)) {
+		sk_taxii_fail(c, 404, "Not found", "no such resource");
+		return false;
+	}
+	snprintf(path, n, "%s", req->path);
+	/* strtok_r: several worker threads route requests at once */
+	for (p = strtok_r(path, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		if (*nseg == MAX_SEGS) {
+			sk_taxii_fail(c, 404, "Not found", "no such resource");
+			return false;
+		}
+		seg[(*nseg)++] = p;
+	}
+	if (!accept_ok(req->accept)) {
+		sk_taxii_fail(c, 406, "Not acceptable", "this server answers " SK_TAXII_MEDIA_TYPE);
+		return false;
+	}
+	if (req->who) {
+		c->who = *req->who;
+		if (c->who.aid)
+			snprintf(resp->account, sizeof(resp->account), "%s", c->who.account);
+	} else if (req->authorization && !authenticate(c)) {
+		return false;
+	}
+	if (c->who.aid && c->who.role == SK_ROLE_METRICS) { /* reads /metrics and nothing else */
+		sk_taxii_fail(c, 403, "Forbidden", "this account may read /metrics only");
+		return false;
+	}
+	return true;
+}
+
+bool sk_taxii_preauth(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_principal *who,
+                      sk_taxii_resp *resp)
+{
+	char path[2048], *seg[MAX_SEGS];
+	size_t nseg = 0;
+	ctx c = {.t = t, .st = st, .req = req, .resp = resp};
+	coll_info ci;
+	sk_access a;
+
+	memset(who, 0, sizeof(*who));
+	if (!req->method || strcmp(req->method, "POST") != 0) {
+		/* no resource reads the body of another method: answer as if empty */
+		sk_taxii_req r = *req;
+		r.body = "";
+		r.body_len = 0;
+		r.body_too_large = false;
+		sk_taxii_handle(t, st, &r, resp);
+		return false;
+	}
+	if (!begin(&c, path, sizeof(path), seg, &nseg))
+		return false;
+	if (nseg != 4 || strcmp(seg[1], "collections") != 0 || strcmp(seg[3], "objects") != 0) {
+		/* not a POST of objects: 404 or 405, decided without the body */
+		sk_taxii_req r = *req;
+		r.who = &c.who;
+		r.body = "";
+		r.body_len = 0;
+		r.body_too_large = false;
+		sk_taxii_resp_free(resp);
+		sk_taxii_handle(t, st, &r, resp);
+		return false;
+	}
+	if (!load_root(&c, seg[0], NULL, NULL)) {
+		sk_taxii_fail(&c, 404, "Not found", "no such API root");
+		return false;
+	}
+	if (!sk_taxii_post_allowed(&c, seg[2], &ci, &a))
+		return false;
+	sk_collection_clear(&ci.c);
+	*who = c.who;
+	sk_taxii_resp_free(resp);
+	memset(resp, 0, sizeof(*resp));
+	return true;
+}
+
 void sk_taxii_handle(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_taxii_resp *resp)
 {
-	char path[2048], *seg[MAX_SEGS], *p, *save = NULL, *title = NULL, *desc = NULL;
+	char path[2048], *seg[MAX_SEGS], *title = NULL, *desc = NULL;
 	size_t nseg = 0;
 	ctx c = {.t = t, .st = st, .req = req, .resp = resp};
 	const char *m = req->method ? req->method : "";
 	bool get = !strcmp(m, "GET") || !strcmp(m, "HEAD");
 	sk_error e;
 
-	memset(resp, 0, sizeof(*resp));
-	sk_buf_init(&resp->body, (size_t)256 << 20);
-	if (!req->path || strlen(req->path) >= sizeof(path) ||
-	    !sk_utf8_valid(req->path, strlen(req->path), NULL)) {
-		sk_taxii_fail(&c, 404, "Not found", "no such resource");
+	if (!begin(&c, path, sizeof(path), seg, &nseg))
 		return;
-	}
-	snprintf(path, sizeof(path), "%s", req->path);
-	/* strtok_r: several worker threads route requests at once */
-	for (p = strtok_r(path, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
-		if (nseg == MAX_SEGS) {
-			sk_taxii_fail(&c, 404, "Not found", "no such resource");
-			return;
-		}
-		seg[nseg++] = p;
-	}
-	if (!accept_ok(req->accept)) {
-		sk_taxii_fail(&c, 406, "Not acceptable",
-		              "this server answers " SK_TAXII_MEDIA_TYPE);
-		return;
-	}
-	if (req->authorization) {
-		if (!authenticate(&c))
-			return;
-		if (c.who.role == SK_ROLE_METRICS) /* reads /metrics and nothing else */
-			return sk_taxii_fail(&c, 403, "Forbidden",
-					     "this account may read /metrics only");
-	}
 	if (nseg == 0) {
 		sk_taxii_fail(&c, 404, "Not found", "discovery is at /taxii2/");
 		return;

@@ -437,6 +437,27 @@ void sk_taxii_render_status(ctx *c, const char *sid, int http_status)
 	c->resp->status = http_status;
 }
 
+bool sk_taxii_post_allowed(ctx *c, const char *ckey, coll_info *ci, sk_access *a)
+{
+	const sk_taxii_req *rq = c->req;
+
+	if (!c->who.aid) {
+		sk_taxii_fail(c, 401, "Authentication required",
+		              "adding objects needs credentials");
+		return false;
+	}
+	if (rq->body_too_large) {
+		sk_taxii_fail(c, 413, "Request too large", "the body exceeds max_content_length");
+		return false;
+	}
+	if (!sk_taxii_content_type_ok(rq->content_type)) {
+		sk_taxii_fail(c, 415, "Unsupported media type",
+		              "send Content-Type: " SK_TAXII_MEDIA_TYPE);
+		return false;
+	}
+	return sk_taxii_open_coll(c, ckey, true, ci, a);
+}
+
 void sk_taxii_post_objects(ctx *c, const char *ckey)
 {
 	const sk_taxii_req *rq = c->req;
@@ -447,21 +468,7 @@ void sk_taxii_post_objects(ctx *c, const char *ckey)
 	size_t nobj = 0;
 	char sid[SK_UUID_LEN + 1];
 
-	if (!c->who.aid) {
-		sk_taxii_fail(c, 401, "Authentication required",
-		              "adding objects needs credentials");
-		return;
-	}
-	if (rq->body_too_large) {
-		sk_taxii_fail(c, 413, "Request too large", "the body exceeds max_content_length");
-		return;
-	}
-	if (!sk_taxii_content_type_ok(rq->content_type)) {
-		sk_taxii_fail(c, 415, "Unsupported media type",
-		              "send Content-Type: " SK_TAXII_MEDIA_TYPE);
-		return;
-	}
-	if (!sk_taxii_open_coll(c, ckey, true, &ci, &a))
+	if (!sk_taxii_post_allowed(c, ckey, &ci, &a))
 		return;
 	if (sk_taxii_envelope_check(rq->body, rq->body_len, &nobj, &e)) {
 		sk_taxii_fail(c, 400, "Malformed envelope", e.msg);

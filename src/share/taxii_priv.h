@@ -97,6 +97,12 @@ void sk_taxii_delete_object(ctx *c, const char *ckey, const char *oid);
 /* --- POST and status (taxii_post.c) --- */
 
 void sk_taxii_post_objects(ctx *c, const char *ckey);
+/*
+ * The checks of a POST of objects that need no body: credentials, size,
+ * media type, write access to collection ckey.  false after answering (401,
+ * 403, 404, 413, 415, 500); on true the caller clears ci->c.
+ */
+bool sk_taxii_post_allowed(ctx *c, const char *ckey, coll_info *ci, sk_access *a);
 /* Answer status sid with http_status if the account may see it, else 404. */
 void sk_taxii_render_status(ctx *c, const char *sid, int http_status);
 /* Finish the queued imports and stop the background writer (sk_taxii_free). */

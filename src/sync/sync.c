@@ -20,7 +20,8 @@
 #include "store/store_priv.h"
 
 #define DEFAULT_PAGE 1000
-#define DEFAULT_MAX_PAGES 100000
+#define MAX_PAGES_LIMIT   1000000 /* the largest sync.max_pages taken */
+#define MAX_SECONDS_LIMIT 86400
 /*
  * A pull commits after this many objects or this long, whichever comes
  * first (and at its end): bigger transactions write each page of the
@@ -165,7 +166,15 @@ static sk_err objects_url(const sk_peer *p, sk_buf *b, sk_error *err)
 	return SK_OK;
 }
 
-static sk_err client_for(const sk_peer *p, const sk_sync_opts *o, sk_tc **c, sk_error *err)
+/* When the run of o ends (sk_ts_now_us time). */
+static int64_t run_deadline(const sk_sync_opts *o)
+{
+	long s = o->max_seconds > 0 ? o->max_seconds : SK_SYNC_DEFAULT_MAX_SECONDS;
+	return o->deadline_us ? o->deadline_us : sk_ts_now_us() + (int64_t)s * 1000000;
+}
+
+static sk_err client_for(const sk_peer *p, const sk_sync_opts *o, int64_t deadline, sk_tc **c,
+                         sk_error *err)
 {
 	sk_tc_config cfg = {
 	    .auth = p->auth,
@@ -176,6 +185,7 @@ static sk_err client_for(const sk_peer *p, const sk_sync_opts *o, sk_tc **c, sk_
 	    .low_speed_s = o->low_speed_s,
 	    .max_body = o->max_body,
 	    .stop = o->stop,
+	    .deadline_us = deadline,
 	};
 	return sk_tc_new(&cfg, c, err);
 }
@@ -373,11 +383,48 @@ static sk_err store_page(sk_store *st, const sk_peer *p, const char *rx, const s
 	return SK_OK;
 }
 
+/* FNV-1a: telling `next` tokens apart within one run (the peer only fools itself). */
+static uint64_t token_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * Why a pull must not fetch another page although the peer says there is
+ * more: the page or time cap, or a `next` token given before in this run
+ * (a peer that answers the same page forever).  NULL: go on.  seen holds the
+ * hashes of the tokens so far (at most max_pages).
+ */
+static const char *pull_stop(const char *next, size_t page, size_t max_pages, int64_t deadline,
+                             uint64_t *seen, size_t *nseen)
+{
+	if (next) {
+		uint64_t hv = token_hash(next);
+		for (size_t i = 0; i < *nseen; i++)
+			if (seen[i] == hv)
+				return "the peer repeated a `next` token (no progress)";
+		if (*nseen < max_pages)
+			seen[(*nseen)++] = hv;
+	}
+	if (page + 1 >= max_pages)
+		return "page limit (sync.max_pages) reached";
+	if (sk_ts_now_us() >= deadline)
+		return "time limit (sync.max_seconds) reached";
+	return NULL;
+}
+
 sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sync_result *res,
 		    sk_error *err)
 {
 	size_t limit = o->page_limit ? o->page_limit : DEFAULT_PAGE;
-	size_t max_pages = o->max_pages ? o->max_pages : DEFAULT_MAX_PAGES;
+	size_t max_pages = o->max_pages ? o->max_pages : SK_SYNC_DEFAULT_MAX_PAGES;
+	int64_t deadline = run_deadline(o);
+	uint64_t *seen = NULL; /* hashes of the `next` tokens of this run */
+	size_t nseen = 0;
+	const char *why = NULL; /* the run stops early: pull_stop() */
 	sk_buf base = {0}, url;
 	sk_tc *c = NULL;
 	sk_tc_async *pending = NULL; /* the next page's GET, running while this one is stored */
@@ -393,7 +440,13 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 
 	sk_buf_init(&url, 1 << 16);
 	sk_peer_rx(p, rx, sizeof(rx));
-	if ((rc = objects_url(p, &base, err)) || (rc = client_for(p, o, &c, err)) ||
+	if (max_pages > MAX_PAGES_LIMIT)
+		max_pages = MAX_PAGES_LIMIT;
+	if (!(seen = calloc(max_pages, sizeof(*seen)))) {
+		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = objects_url(p, &base, err)) || (rc = client_for(p, o, deadline, &c, err)) ||
 	    (rc = load_cursor(st, p->pid, &cursor, err)))
 		goto out;
 	/*
@@ -465,7 +518,9 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 			if (!(after = strdup(r.date_last)))
 				rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		}
-		if (!rc && more && page + 1 < max_pages &&
+		if (!rc && more)
+			why = pull_stop(next, page, max_pages, deadline, seen, &nseen);
+		if (!rc && more && !why &&
 		    !(rc = page_url(p, &url, &base, limit, after, next, err)))
 			rc = sk_tc_get_start(c, url.data, scan_ahead, &next_env, &pending, err);
 		/* more than a page or so: a bigger cache, checkpoints off this thread */
@@ -489,6 +544,13 @@ sk_err sk_sync_pull(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 		}
 		sk_tc_resp_free(&r);
 		have_r = false;
+		if (why) { /* what is stored stays, with its cursor: the next run goes on */
+			rc = sk_error_set(err, SK_ELIMIT,
+			                  "peer %s: pull stopped after %zu pages: %s; the next run "
+			                  "continues from the cursor",
+			                  p->name, page + 1, why);
+			goto out;
+		}
 		if (!pending)
 			break;
 	}
@@ -500,6 +562,7 @@ out:
 	sk_tc_envelope_clear(&next_env);
 	if (have_r)
 		sk_tc_resp_free(&r);
+	free(seen);
 	free(cursor);
 	free(next);
 	free(after);
@@ -724,6 +787,7 @@ static sk_err drain(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 				" ON o.ver=b.ver WHERE b.pid=?1 AND b.next_try<=?2"
 				" ORDER BY b.ver LIMIT ?3";
 	size_t batch = o->push_batch ? o->push_batch : DEFAULT_PUSH_BATCH;
+	int64_t deadline = run_deadline(o);
 	int64_t *vers = malloc(batch * sizeof(*vers));
 	sk_buf url = {0}, env;
 	char *root = NULL;
@@ -734,7 +798,7 @@ static sk_err drain(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 	if (!vers)
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	if ((rc = objects_url(p, &url, err)) || (rc = root_url(p, &root, err)) ||
-	    (rc = client_for(p, o, &c, err)))
+	    (rc = client_for(p, o, deadline, &c, err)))
 		goto out;
 	for (;;) {
 		sqlite3_stmt *s = NULL;
@@ -745,6 +809,12 @@ static sk_err drain(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 
 		if (o->stop && *o->stop) {
 			rc = sk_error_set(err, SK_EINTERRUPTED, "%s: stopped", p->name);
+			goto out;
+		}
+		if (sk_ts_now_us() >= deadline) { /* the outbox waits for the next run */
+			rc = sk_error_set(err, SK_ELIMIT,
+			                  "push to %s: time limit (sync.max_seconds) reached",
+			                  p->name);
 			goto out;
 		}
 		sk_buf_reset(&env);
@@ -872,6 +942,21 @@ out:
 	return rc;
 }
 
+/* Node setting name ("config." name in meta) as a number in 1..max, else def. */
+static long setting(sk_store *st, const char *name, long def, long max)
+{
+	char key[64], *v = NULL, *end;
+	long n;
+	snprintf(key, sizeof(key), "config.%s", name);
+	if (meta_get(st, key, &v, NULL) != SK_OK || !v)
+		return def;
+	n = strtol(v, &end, 10);
+	if (*end || end == v || n < 1 || n > max)
+		n = def;
+	free(v);
+	return n;
+}
+
 sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sync_result *res,
 		    sk_error *err)
 {
@@ -886,8 +971,18 @@ sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sy
 	sk_peer p;
 	uint64_t pulls;
 	sk_err rc;
+	sk_sync_opts lo = *o;
 
 	memset(res, 0, sizeof(*res));
+	if (!lo.max_pages)
+		lo.max_pages = (size_t)setting(st, "sync.max_pages", SK_SYNC_DEFAULT_MAX_PAGES,
+		                               MAX_PAGES_LIMIT);
+	if (!lo.max_seconds)
+		lo.max_seconds =
+		    setting(st, "sync.max_seconds", SK_SYNC_DEFAULT_MAX_SECONDS, MAX_SECONDS_LIMIT);
+	if (!lo.deadline_us)
+		lo.deadline_us = sk_ts_now_us() + (int64_t)lo.max_seconds * 1000000;
+	o = &lo;
 	if ((rc = sk_peer_get(st, o->db_path, name, &p, err)))
 		return rc;
 	/* pull and push are independent: a failed pull still queues and pushes */

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "schakel/taxii.h"
+#include "schakel/timestamp.h"
 
 struct sk_tc {
 	CURL *h;
@@ -107,6 +108,8 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 	(void)ut;
 	(void)un;
 	if ((c->cfg.stop && *c->cfg.stop) || atomic_load(&c->cancel))
+		return 1;
+	if (c->cfg.deadline_us && sk_ts_now_us() >= c->cfg.deadline_us)
 		return 1;
 	/* a declared Content-Length above the bound: stop before reading it */
 	return dt > 0 && (size_t)dt > c->cfg.max_body && dn == 0 ? 1 : 0;
@@ -269,6 +272,10 @@ static sk_err transfer(sk_tc *c, const char *url, const char *body, size_t len, 
 		return SK_OK;
 	if (cc == CURLE_ABORTED_BY_CALLBACK && atomic_load(&c->cancel))
 		return sk_error_set(err, SK_EINTERRUPTED, "%s: cancelled", url);
+	if (cc == CURLE_ABORTED_BY_CALLBACK && !(c->cfg.stop && *c->cfg.stop) &&
+	    c->cfg.deadline_us && sk_ts_now_us() >= c->cfg.deadline_us)
+		return sk_error_set(err, SK_ELIMIT, "%s: the sync run's time limit was reached",
+		                    url);
 	if (x.too_large || cc == CURLE_FILESIZE_EXCEEDED ||
 	    (cc == CURLE_ABORTED_BY_CALLBACK && !(c->cfg.stop && *c->cfg.stop)))
 		return sk_error_set(err, SK_ELIMIT, "%s: response larger than %zu bytes", url,
