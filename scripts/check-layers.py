@@ -18,13 +18,14 @@ import sys
 ALLOWED = {
     "core": [],
     "stix": ["core"],
-    "store": ["stix", "core"],
+    "trust": ["core"],
+    "store": ["trust", "stix", "core"],
     "detect": ["store", "stix", "core"],
     "logs": ["detect", "core"],
-    "feeds": ["store", "stix", "core"],
-    "share": ["store", "stix", "core"],
-    "sync": ["share", "store", "stix", "core"],
-    "node": ["sync", "share", "feeds", "logs", "detect", "store", "stix", "core"],
+    "feeds": ["store", "trust", "stix", "core"],
+    "share": ["store", "trust", "stix", "core"],
+    "sync": ["share", "store", "trust", "stix", "core"],
+    "node": ["sync", "share", "feeds", "logs", "detect", "store", "trust", "stix", "core"],
 }
 
 # Public header (include/schakel/NAME.h) -> the folder that implements it.
@@ -32,6 +33,7 @@ PUBLIC = {
     "error": "core", "buf": "core", "json": "core", "jstream": "core",
     "reader": "core", "timestamp": "core", "uuid": "core", "file": "core",
     "stix": "stix", "tlp": "stix", "pattern": "stix",
+    "canon": "trust", "sign": "trust",
     "store": "store", "import": "store",
     "logrec": "detect", "matcher": "detect", "psl": "detect", "warninglist": "detect",
     "logread": "logs",
