@@ -85,5 +85,8 @@ int cmd_metrics(cli_ctx *ctx, int argc, char **argv);
 int cmd_feed(cli_ctx *ctx, int argc, char **argv);
 int cmd_warninglist(cli_ctx *ctx, int argc, char **argv);
 int cmd_scan(cli_ctx *ctx, int argc, char **argv);
+int cmd_key(cli_ctx *ctx, int argc, char **argv);
+int cmd_verify(cli_ctx *ctx, int argc, char **argv);
+int cmd_revoke(cli_ctx *ctx, int argc, char **argv);
 
 #endif

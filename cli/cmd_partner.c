@@ -54,13 +54,20 @@ int cmd_partner(cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	}
 	if (!strcmp(argv[1], "set")) {
+		unsigned char pk[SK_KEY_PK_LEN];
+		sk_principal who;
 		sk_tlp level;
-		if (argc != 5 || strcmp(argv[3], "--unmarked-tlp") || !sk_tlp_parse(argv[4], &level))
+		bool tlp = argc == 5 && !strcmp(argv[3], "--unmarked-tlp");
+		bool key = argc == 5 && !strcmp(argv[3], "--key");
+		if ((!tlp && !key) || (tlp && !sk_tlp_parse(argv[4], &level)) ||
+		    (key && !sk_key_parse(argv[4], pk)))
 			return cli_usage("partner", "partner set NAME --unmarked-tlp "
-						    "clear|green|amber|amber+strict|red");
+						    "clear|green|amber|amber+strict|red | --key PUBKEY");
 		if (!(st = cli_open_store(ctx, 0)))
 			return EXIT_INPUT;
-		if (sk_policy_set_unmarked(st, argv[2], level, &err)) {
+		if (tlp ? sk_policy_set_unmarked(st, argv[2], level, &err)
+			: (sk_partner_principal(st, argv[2], &who, &err) ||
+			   sk_store_key_pin(st, who.identity, pk, "configured", &err))) {
 			cli_err("%s", err.msg);
 			rc = EXIT_INPUT;
 		}

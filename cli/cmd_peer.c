@@ -76,6 +76,8 @@ static int peer_add(cli_ctx *ctx, int argc, char **argv)
 	    {"reshare", no_argument, NULL, 'R'},
 	    {"interval", required_argument, NULL, 'n'},
 	    {"unmarked-tlp", required_argument, NULL, 'T'},
+	    {"key", required_argument, NULL, 'K'},
+	    {"trust-on-first-use", no_argument, NULL, 'F'},
 	    {NULL, 0, NULL, 0},
 	};
 	sk_peer_params p = {0};
@@ -101,6 +103,8 @@ static int peer_add(cli_ctx *ctx, int argc, char **argv)
 		case 'i': p.identity = optarg; break;
 		case 'l': p.local_collection = optarg; break;
 		case 'R': p.reshare = true; break;
+		case 'K': p.key = optarg; break;
+		case 'F': p.tofu = true; break;
 		case 'T':
 			if (!sk_tlp_parse(optarg, &p.unmarked))
 				return cli_usage("peer", "--unmarked-tlp: clear, green, amber, "

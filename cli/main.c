@@ -91,13 +91,14 @@ const cli_cmd cli_commands[] = {
      "red-recipient names one account as a TLP:RED recipient.\n" DB_HELP},
     {"partner", cmd_partner, "add or list partner organisations",
      "usage: schakel partner add NAME [--identity ID] [--country CC] [--sector S]...\n"
-     "       schakel partner set NAME --unmarked-tlp LEVEL\n"
+     "       schakel partner set NAME --unmarked-tlp LEVEL | --key PUBKEY\n"
      "       schakel partner list\n"
      "\n"
      "A partner is an organisation, known by a STIX identity (created unless\n"
      "--identity gives the partner's own).  Objects whose created_by_ref is that\n"
      "identity are the partner's own (the TLP producer rule).  The unmarked\n"
-     "level (default amber) is the TLP its unmarked POSTs arrive under.\n" DB_HELP},
+     "level (default amber) is the TLP its unmarked POSTs arrive under; --key\n"
+     "pins the partner's Ed25519 public key (what it signs is verified with it).\n" DB_HELP},
     {"account", cmd_account, "add, change, disable or delete accounts",
      "usage: schakel account add NAME --partner P [--password-stdin | --password PW]\n"
      "       schakel account add NAME --role admin|analyst|viewer|metrics\n"
@@ -193,7 +194,7 @@ const cli_cmd cli_commands[] = {
      "                  [--auth basic|token|none] [--user U] [--secret-stdin | --secret-env VAR]\n"
      "                  [--pull] [--push] [--ca FILE] [--identity ID]\n"
      "                  [--local-collection C] [--reshare] [--interval S]\n"
-     "                  [--unmarked-tlp LEVEL]\n"
+     "                  [--unmarked-tlp LEVEL] [--key PUBKEY | --trust-on-first-use]\n"
      "       schakel peer list | status\n"
      "       schakel peer remove NAME\n"
      "       schakel peer sync NAME [--timeout S]\n"
@@ -205,6 +206,9 @@ const cli_cmd cli_commands[] = {
      "--identity is the peer organisation's STIX identity (its own objects may\n"
      "go back to it).  --unmarked-tlp is the level the peer's unmarked objects\n"
      "arrive under (default amber; never the local collection's default).\n"
+     "--key pins the peer's Ed25519 public key for --identity; with\n"
+     "--trust-on-first-use the key its identity publishes is pinned once, and a\n"
+     "later change is refused unless signed by the pinned key (docs/provenance.md).\n"
      "The secret (password or token) is kept in <db>.secrets\n"
      "(mode 0600), never in the database and never printed.  Without --pull or\n"
      "--push, --pull is assumed.  `schakel serve` syncs every peer each\n"
@@ -222,6 +226,29 @@ const cli_cmd cli_commands[] = {
      "\n"
      "A run that reaches a sync limit, or whose peer repeats a `next` token,\n"
      "ends with an error in `peer status`; the next run resumes from the cursor.\n" DB_HELP},
+    {"key", cmd_key, "the node's signing key and the keys pinned for others",
+     "usage: schakel key show | key rotate | key list | key pin IDENTITY PUBKEY\n"
+     "\n"
+     "Every node has an Ed25519 key (<db>.key, mode 0600, never printed) and signs\n"
+     "every object version it produces.  show prints the public key and a short\n"
+     "fingerprint to read out over the phone (a node without a key gets one);\n"
+     "rotate makes a new key and publishes it in the node's identity, signed\n"
+     "with the old key, so that peers that pinned the old one accept it.  list\n"
+     "shows the keys pinned per identity; pin pins one by hand (partner set\n"
+     "--key and peer add --key do the same).  See docs/provenance.md.\n" DB_HELP},
+    {"verify", cmd_verify, "check the signature of an object's newest version",
+     "usage: schakel verify ID\n"
+     "\n"
+     "Prints 'verified', 'unsigned', 'unknown key' or 'bad signature' for the\n"
+     "newest stored version of ID, checked against the key pinned for its\n"
+     "producer.  Exit 0 only for verified.\n" DB_HELP},
+    {"revoke", cmd_revoke, "revoke an object produced here (a signed revoked version)",
+     "usage: schakel revoke ID [--reason TEXT]\n"
+     "\n"
+     "Writes a new, signed version of ID with revoked: true into the collections\n"
+     "that hold it, so that it travels where the object went.  Only objects this\n"
+     "node produced can be revoked here; deleting locally never deletes\n"
+     "anything elsewhere.\n" DB_HELP},
     {"sighting", cmd_sighting, "record a sighting of an indicator made here",
      "usage: schakel sighting add INDICATOR-ID [--count N]\n"
      "\n"

@@ -42,10 +42,17 @@ sk_store *cli_open_store(cli_ctx *ctx, unsigned flags)
 	sk_store *st = NULL;
 	sk_error err;
 	sk_err rc = sk_store_open(ctx->db, flags, &st, &err);
+	bool made = false;
 	if (rc) {
 		cli_err("%s", err.msg);
 		return NULL;
 	}
+	/* a node from before keys gets its key the first time a command writes */
+	if (!(flags & SK_STORE_READONLY) && sk_store_own_key_ensure(st, &made, &err) == SK_OK &&
+	    made)
+		fprintf(stderr, "schakel: made this node's signing key (%s.key); schakel key show "
+				"prints it\n",
+			ctx->db);
 	return st;
 }
 

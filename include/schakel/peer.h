@@ -34,6 +34,7 @@ typedef struct sk_peer {
 	char *local_coll; /* its name */
 	int interval;     /* seconds between syncs */
 	sk_tlp unmarked;  /* the level its unmarked objects arrive under (default AMBER) */
+	bool tofu;        /* pin the key its identity publishes, once */
 } sk_peer;
 
 typedef struct sk_peer_params {
@@ -47,6 +48,8 @@ typedef struct sk_peer_params {
 	bool pull, push, reshare;
 	int interval;    /* 0 = 30 */
 	sk_tlp unmarked; /* SK_TLP_NONE = SK_TLP_AMBER */
+	const char *key; /* the peer's public key to pin for identity, or NULL */
+	bool tofu;       /* --trust-on-first-use */
 } sk_peer_params;
 
 /* "<db_path>.secrets" (malloc'd, caller frees). */

@@ -2,17 +2,19 @@
  * sign.h - node keys and signatures per STIX object (docs/provenance.md).
  *
  * A node signs every object version it produces with its Ed25519 key over
- * the object's canonical form (canon.h) without the signature.  The
+ * the object's canonical form (canon.h) without the signature value.  The
  * signature travels on the object as a STIX 2.1 property extension, defined
  * by the extension-definition SK_SIG_EXT_ID:
  *
  *   "extensions": {"extension-definition--5c4ac1a5-...": {
- *       "extension_type": "property-extension",
- *       "alg": "ed25519", "key": "<base64 public key>", "sig": "<base64>"}}
+ *       "extension_type": "property-extension", "alg": "ed25519",
+ *       "signer": "<base64 public key>", "sig": "<base64>"}}
  *
- * The same extension on the node's identity carries only "key": the
- * node's published public key.  Verification is always against the key
- * pinned for the object's producer, never against "key" alone.
+ * Everything but "sig" is signed, the extension's other members included.
+ * On the node's identity the extension also carries "key": the identity's
+ * published public key (a rotation publishes a new one, signed with the
+ * old).  Verification is always against the keys pinned for the object's
+ * producer, never against "signer" alone.
  */
 #ifndef SCHAKEL_SIGN_H
 #define SCHAKEL_SIGN_H

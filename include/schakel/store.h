@@ -19,7 +19,9 @@
 #include <stdint.h>
 
 #include "schakel/error.h"
+#include "schakel/sign.h"
 #include "schakel/stix.h"
+#include "schakel/timestamp.h"
 #include "schakel/tlp.h"
 
 typedef struct sk_store sk_store;
@@ -30,7 +32,7 @@ enum {
 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define SK_STORE_SCHEMA_VERSION 8
+#define SK_STORE_SCHEMA_VERSION 9
 
 /*
  * Open (and migrate to the current schema) the store at path.  Without
@@ -153,6 +155,8 @@ typedef struct sk_origin {
 	 * by nobody named) are local, the rest come from rx (SK_RX_UNKNOWN).
 	 */
 	bool unless_own;
+	/* trust on first use: pin the key the source's own identity object publishes */
+	bool tofu;
 } sk_origin;
 
 /* objects.rx of versions from a file whose source is not named: they never leave at AMBER+. */
@@ -318,5 +322,68 @@ typedef struct sk_stat_row {
 
 sk_err sk_store_stats(sk_store *st, int (*fn)(void *ud, const sk_stat_row *r), void *ud,
 		      sk_error *err);
+
+/* --- keys (store_keys.c, docs/provenance.md) ----------------------------- */
+
+typedef struct sk_key_row {
+	const char *identity;
+	unsigned char pk[SK_KEY_PK_LEN];
+	const char *how;  /* "own", "configured", "first use", "rotation" */
+	int64_t pinned_us;
+	bool current;     /* the key in force; the others are keys it rotated from */
+} sk_key_row;
+
+/*
+ * The verdict on obj's signature for producer identity: checked against
+ * the identity's current key, then the keys it rotated from.
+ */
+sk_err sk_store_key_verify(sk_store *st, const char *identity, const sk_jval *obj,
+			   sk_sig_verdict *verdict, sk_error *err);
+
+/* The key in force for identity: *found false if none. */
+sk_err sk_store_key_get(sk_store *st, const char *identity, unsigned char pk[SK_KEY_PK_LEN],
+			bool *found, sk_error *err);
+
+/* Pin pk for identity (replacing a pin); how says why (sk_key_row.how). */
+sk_err sk_store_key_pin(sk_store *st, const char *identity, const unsigned char pk[SK_KEY_PK_LEN],
+			const char *how, sk_error *err);
+
+/* Call fn for every pinned key (fn returns non-zero to stop). */
+sk_err sk_store_keys(sk_store *st, int (*fn)(void *ud, const sk_key_row *r), void *ud,
+		     sk_error *err);
+
+/* The node's identity id (borrowed, cached), or NULL before init. */
+const char *sk_store_own_id(sk_store *st);
+
+/* The node's key pair from "<db>.key" (borrowed, cached), or NULL if it has none. */
+const sk_keypair *sk_store_own_key(sk_store *st);
+
+/*
+ * Give a node without a key one: generate it, save "<db>.key" (0600), pin
+ * it for the node's identity and publish it in a new, signed version of the
+ * identity object.  *made says whether it did.  No-op before init and for
+ * ":memory:" stores.
+ */
+sk_err sk_store_own_key_ensure(sk_store *st, bool *made, sk_error *err);
+
+/*
+ * Replace the node's key: the identity publishing the new key is signed with
+ * the old one (receivers that pinned the old key accept the rotation); the
+ * old key is kept as "<db>.key.old".
+ */
+sk_err sk_store_own_key_rotate(sk_store *st, sk_error *err);
+
+/* The newest stored version of id: its text, producer and source (malloc'd; NULL if none). */
+sk_err sk_store_latest(sk_store *st, const char *id, char **json, char **by, char **rx,
+		       sk_error *err);
+
+/*
+ * Revoke an object produced here: a new version with revoked true (and
+ * x_schakel_revocation_reason), signed, in every collection holding the
+ * newest one.  version receives its modified.  SK_EPERM for an object
+ * produced elsewhere, SK_EEXIST if already revoked.
+ */
+sk_err sk_store_revoke(sk_store *st, const char *id, const char *reason,
+		       char version[SK_TS_STR_MAX], sk_error *err);
 
 #endif

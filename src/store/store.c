@@ -214,6 +214,20 @@ static const char *const migrations[] = {
      "ALTER TABLE accounts ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;"
      "INSERT INTO partners(pid, name, identity, country, created)"
      " VALUES(0, '', 'x-schakel:own-organisation', NULL, 0);"),
+    /*
+     * 8 -> 9: provenance (store_keys.c, store_rule.c).  keys: the Ed25519
+     * public keys pinned per identity, one table for partners and peers
+     * (how: own, configured, first use, rotation); current marks the one in
+     * force, the others are the keys it rotated from, which still verify
+     * what they signed before the rotation.  objects.sig: the
+     * signature verdict of a version when it arrived (sk_sig_verdict:
+     * 0 unsigned, 1 verified, 2 unknown key; bad signatures are refused).
+     */
+    ("CREATE TABLE keys(identity TEXT NOT NULL, pk BLOB NOT NULL, how TEXT NOT NULL,"
+     "  pinned INTEGER NOT NULL, current INTEGER NOT NULL,"
+     "  PRIMARY KEY(identity, pk)) WITHOUT ROWID;"
+     "ALTER TABLE objects ADD COLUMN sig INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE peers ADD COLUMN tofu INTEGER NOT NULL DEFAULT 0;"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)
@@ -378,8 +392,12 @@ sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error 
 
 	*out = NULL;
 	pthread_once(&sqlite_once, sqlite_config_once);
-	if (!st)
+	if (!st || !(st->path = strdup(path))) {
+		free(st);
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	}
+	sk_buf_init(&st->signed_text, 0);
+	sk_buf_init(&st->scratch, 0);
 	if (create && !ro)
 		oflags |= SQLITE_OPEN_CREATE;
 	oflags |= SQLITE_OPEN_NOMUTEX;
@@ -461,6 +479,13 @@ void sk_store_close(sk_store *st)
 	for (int i = 0; i < QCACHE_SLOTS; i++)
 		sqlite3_finalize(st->qcache[i]);
 	sqlite3_close_v2(st->db);
+	if (st->kp)
+		sk_key_wipe(st->kp);
+	free(st->kp);
+	free(st->node_id);
+	free(st->path);
+	sk_buf_free(&st->signed_text);
+	sk_buf_free(&st->scratch);
 	free(st);
 }
 
@@ -657,6 +682,37 @@ sk_err sk_store_node_id(sk_store *st, char **id, sk_error *err)
 	return rc;
 }
 
+/*
+ * A new node's key (not for ":memory:" stores): "<db>.key" written, pinned
+ * for the identity and published in ident's signature extension.
+ */
+static sk_err init_key(sk_store *st, const char *id, json_t *ident, sk_error *err)
+{
+	char b64[SK_KEY_B64_MAX], *path;
+	sk_keypair kp;
+	sk_err rc;
+
+	if (!strcmp(st->path, ":memory:"))
+		return SK_OK;
+	if (!(path = sk_key_path(st->path)))
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	rc = sk_key_generate(&kp, err);
+	if (!rc)
+		rc = sk_key_save(path, &kp, err);
+	free(path);
+	if (!rc)
+		rc = sk_store_key_pin(st, id, kp.pk, "own", err);
+	if (!rc) {
+		sk_key_b64(kp.pk, b64);
+		json_object_set_new(ident, "extensions",
+				    json_pack("{s:{s:s, s:s}}", SK_SIG_EXT_ID, "extension_type",
+					      "property-extension", "key", b64));
+		st->key_state = 0; /* sk_store_own_key loads it */
+	}
+	sk_key_wipe(&kp);
+	return rc;
+}
+
 sk_err sk_store_init_node(sk_store *st, const sk_node_params *p, sk_error *err)
 {
 	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX], id[80];
@@ -694,11 +750,16 @@ sk_err sk_store_init_node(sk_store *st, const sk_node_params *p, sk_error *err)
 		json_object_set(ident, "sectors", sectors);
 	if (p->contact)
 		json_object_set_new(ident, "contact_information", json_string(p->contact));
+	/* the node's identity first, so that what it produces below is signed as its own */
+	if ((rc = meta_set(st, "node_identity", id, err)))
+		goto out;
+	free(st->node_id);
+	st->node_id = NULL;
+	if ((rc = init_key(st, id, ident, err)))
+		goto out;
 	if ((rc = sk_store_put_json(st, 0, ident, err)))
 		goto out;
 	if (p->country && (rc = sk_store_put_located_at(st, id, p->country, ts, err)))
-		goto out;
-	if ((rc = meta_set(st, "node_identity", id, err)))
 		goto out;
 	rc = sk_store_collection_add(st, "default", NULL, "Default collection",
 				     "Objects imported without --collection", &coll, err);

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "schakel/buf.h"
+#include "schakel/sign.h"
 #include "store_priv.h"
 
 enum stmt_id {
@@ -23,6 +25,7 @@ enum stmt_id {
 	S_RULE_FIRST,
 	S_RULE_OWN,
 	S_RULE_MARK,
+	S_KEY_GET,
 	S__COUNT,
 };
 
@@ -42,6 +45,12 @@ struct sk_store {
 	sk_err prov_rc;                /* a failed flush outside sk_store_put: fails the commit */
 	sk_error prov_err;
 	struct ckpt *ckpt; /* the checkpointing thread of sk_store_bulk, or NULL */
+	char *path;        /* the database file */
+	char *node_id;     /* the node's identity id, once read (sk_store_own_id) */
+	sk_keypair *kp;    /* the node's key, once loaded (sk_store_own_key) */
+	int key_state;     /* 0 not tried, 1 loaded, -1 none */
+	sk_buf signed_text; /* a version signed on its way in */
+	sk_buf scratch;     /* canonical forms for verification */
 };
 
 /* Statement id of the connection's hot statements, prepared once and reset for reuse. */
@@ -55,6 +64,8 @@ typedef struct sk_rule_verdict {
 	bool may_link;   /* the writer may place the version in a collection */
 	const char *rx;  /* the source recorded for a new version (NULL = made here) */
 	sk_tlp tlp;      /* the marking recorded for a new version (objects.tlp) */
+	sk_sig_verdict sig; /* its signature's verdict (objects.sig) */
+	bool sign;       /* produced here and unsigned: sk_store_put signs it */
 } sk_rule_verdict;
 
 /*

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/sign.h"
 #include "schakel/timestamp.h"
 
 /* How far ahead of this node's clock a version may be dated (docs/threat-model.md). */
@@ -81,6 +82,15 @@ static bool same_content(const char *a, size_t alen, const char *b, size_t blen)
 	ja = json_loadb(a, alen, 0, NULL);
 	jb = json_loadb(b, blen, 0, NULL);
 	eq = ja && jb && json_is_object(ja) && json_is_object(jb);
+	if (eq) { /* a copy with or without its producer's signature is the same content */
+		json_t *o[2] = {ja, jb};
+		for (int k = 0; k < 2; k++) {
+			json_t *exts = json_object_get(o[k], "extensions");
+			json_object_del(exts, SK_SIG_EXT_ID);
+			if (json_is_object(exts) && json_object_size(exts) == 0)
+				json_object_del(o[k], "extensions");
+		}
+	}
 	for (size_t i = 0; eq && i < sizeof(ts_keys) / sizeof(ts_keys[0]); i++) {
 		eq = same_instant(ja, jb, ts_keys[i]);
 		if (eq && json_object_get(ja, ts_keys[i]))
@@ -186,6 +196,77 @@ static sk_err refuse_taken(const sk_stix_info *info, sk_error *err)
 			    info->id);
 }
 
+/* Is info newer than every stored version of its object (a later state, not history)? */
+static bool newest_version(sk_store *st, const sk_stix_info *info)
+{
+	sqlite3_stmt *s = NULL;
+	bool newer = true;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT max(version) FROM objects WHERE id=?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		newer = strcmp(info->version, (const char *)sqlite3_column_text(s, 0)) > 0;
+	sqlite3_finalize(s);
+	return newer;
+}
+
+/*
+ * The signature of a version, checked against the key pinned for its
+ * producer (an identity object is its own producer).  A source trusted on
+ * first use gets its identity's published key pinned here.  An identity
+ * that publishes another key than the pinned one is a rotation only when
+ * the pinned key signed it; then the new key is pinned.
+ */
+static sk_err check_signature(sk_store *st, const sk_stix_info *info, const char *writer,
+			      sk_rule_verdict *v, sk_error *err)
+{
+	bool identity = !strcmp(info->type, "identity");
+	const char *producer = info->created_by_ref ? info->created_by_ref
+				: identity ? info->id : NULL;
+	unsigned char pk[SK_KEY_PK_LEN], published[SK_KEY_PK_LEN];
+	bool found = false, has_pub = identity && sk_sig_published_key(info->obj, published);
+	sk_err rc;
+
+	if (!producer || (!sk_sig_present(info->obj) && !has_pub))
+		return SK_OK;
+	if ((rc = sk_store_key_get(st, producer, pk, &found, err)))
+		return rc;
+	if (!found && has_pub && writer && st->origin.tofu && !strcmp(producer, writer) &&
+	    !strcmp(info->id, producer)) {
+		if ((rc = sk_store_key_pin(st, producer, published, "first use", err)))
+			return rc;
+		memcpy(pk, published, sizeof(pk));
+		found = true;
+		fprintf(stderr, "schakel: pinned the key of %s on first use\n", producer);
+	}
+	if (!found)
+		v->sig = sk_sig_verify(info->obj, NULL, &st->scratch);
+	else if ((rc = sk_store_key_verify(st, producer, info->obj, &v->sig, err)))
+		return rc;
+	if (v->sig == SK_SIG_BAD)
+		return sk_error_set(err, SK_EPERM,
+				    "%s: refused: bad signature (it does not verify with the key "
+				    "pinned for %s)",
+				    info->id, producer);
+	if (found && has_pub && memcmp(pk, published, sizeof(pk)) && !v->sign &&
+	    newest_version(st, info)) {
+		/* a rotation: the key in force, not an older one, signed the new key */
+		if (sk_sig_verify(info->obj, pk, &st->scratch) != SK_SIG_VERIFIED)
+			return sk_error_set(err, SK_EPERM,
+					    "%s: refused: KEY CHANGED: it publishes another key than "
+					    "the one pinned, without a signature by the pinned key "
+					    "(a rotation is signed with the old key)",
+					    info->id);
+		if ((rc = sk_store_key_pin(st, producer, published, "rotation", err)))
+			return rc;
+		fprintf(stderr, "schakel: %s rotated its key (signed by the pinned one)\n",
+			producer);
+	}
+	return SK_OK;
+}
+
 sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, size_t len,
 		     sk_rule_verdict *v, sk_error *err)
 {
@@ -205,6 +286,14 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 			writer = NULL; /* a file's own objects are made here */
 	}
 	v->rx = writer;
+	/* produced here, unsigned: sk_store_put signs it with the node's key */
+	if (!writer && !sk_sig_present(info->obj) && sk_store_own_id(st) && sk_store_own_key(st)) {
+		const char *producer = info->created_by_ref ? info->created_by_ref
+					: !strcmp(info->type, "identity") ? info->id : NULL;
+		v->sign = producer && !strcmp(producer, sk_store_own_id(st));
+	}
+	if ((rc = check_signature(st, info, writer, v, err)))
+		return rc;
 
 	known = !strcmp(info->type, "marking-definition") ? sk_tlp_from_marking(info->id)
 							  : SK_TLP_NONE;
@@ -225,8 +314,10 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 	sqlite3_reset(s);
 
 	if (found) {
-		bool allowed = same(rx0, writer) || (writer && same(by0, writer));
-		bool have = false;
+		/* a version its producer signed is the producer's, whoever relays it */
+		bool allowed = same(rx0, writer) || (writer && same(by0, writer)) ||
+			       v->sig == SK_SIG_VERIFIED;
+		bool have = false, have_verified = false;
 		int64_t ver = 0;
 
 		if ((rc = sk_store_hot_stmt(st, S_FIND_VER, &s, err)))
@@ -247,6 +338,7 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 				goto out;
 			}
 			rxv = dup_text(s, 2);
+			have_verified = sqlite3_column_int(s, 3) == SK_SIG_VERIFIED;
 		}
 		sqlite3_reset(s);
 		if (!allowed) {
@@ -261,8 +353,12 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 			goto out;
 		}
 		if (have) {
-			/* the producer's own copy replaces a copy relayed before it */
-			if (writer && same(by0, writer) && !same(rxv, writer)) {
+			/*
+			 * the producer's own copy replaces a copy relayed before it, and
+			 * a copy its producer signed replaces an unsigned one
+			 */
+			if ((writer && same(by0, writer) && !same(rxv, writer) && !have_verified) ||
+			    (v->sig == SK_SIG_VERIFIED && !have_verified)) {
 				v->replace = true;
 				v->ver = ver;
 			} else {
@@ -278,7 +374,7 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 	if (writer && info->created_by_ref) {
 		if (!st->origin.unless_own && (rc = is_own(st, info->created_by_ref, &own, err)))
 			goto out;
-		if (own) {
+		if (own && v->sig != SK_SIG_VERIFIED) {
 			rc = sk_error_set(err, SK_EPERM,
 					  "%s: refused: it claims this node as its producer but "
 					  "comes from %s",

@@ -18,10 +18,11 @@
 #include "schakel/uuid.h"
 
 static const char *const stmt_sql[S__COUNT] = {
-    [S_FIND_VER] = "SELECT ver, json, rx FROM objects WHERE id=?1 AND spec=?2 AND version=?3",
+    [S_FIND_VER] = ("SELECT ver, json, rx, sig FROM objects"
+		    " WHERE id=?1 AND spec=?2 AND version=?3"),
     [S_INS_OBJ] = ("INSERT INTO objects(id,type,spec,version,created,modified,revoked,"
-		   "created_by,tlp,src_ref,dst_ref,rel_type,added,json,rx)"
-		   " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+		   "created_by,tlp,src_ref,dst_ref,rel_type,added,json,rx,sig)"
+		   " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"
 		   " ON CONFLICT(id,spec,version) DO NOTHING"),
     [S_INS_MARK] = "INSERT OR IGNORE INTO object_markings(ver,marking,granular) VALUES(?1,?2,?3)",
     [S_MAX_DA] = "SELECT MAX(date_added) FROM collection_objects WHERE coll=?1",
@@ -42,6 +43,7 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_RULE_OWN] = ("SELECT 1 FROM meta WHERE key IN ('node_identity','anon_identity')"
 		    " AND value=?1"),
     /* a marking-definition's TLP level by content ('?' = TLP of no known name), and maker */
+    [S_KEY_GET] = "SELECT pk FROM keys WHERE identity=?1 ORDER BY current DESC, pinned DESC",
     [S_RULE_MARK] = ("SELECT coalesce(json_extract(json,'$.extensions.\"" SK_TLP_EXTENSION_ID
 		     "\".tlp_2_0'), CASE WHEN lower(json_extract(json,'$.definition_type'))='tlp'"
 		     " THEN coalesce(json_extract(json,'$.definition.tlp'),'?') END), created_by"
@@ -238,7 +240,7 @@ static sk_err replace_version(sk_store *st, int64_t ver, const sk_stix_info *inf
 {
 	static const char *const q[] = {
 	    "UPDATE objects SET type=?2, created=?3, modified=?4, revoked=?5, created_by=?6,"
-	    " tlp=?7, src_ref=?8, dst_ref=?9, rel_type=?10, json=?11, rx=?12 WHERE ver=?1",
+	    " tlp=?7, src_ref=?8, dst_ref=?9, rel_type=?10, json=?11, rx=?12, sig=?13 WHERE ver=?1",
 	    "DELETE FROM object_markings WHERE ver=?1",
 	    "UPDATE provenance SET peer=?2, source=?3, arrived=?4 WHERE ver=?1",
 	    "UPDATE indicators SET revoked=?2, pattern=json_extract(?3,'$.pattern'),"
@@ -265,6 +267,7 @@ static sk_err replace_version(sk_store *st, int64_t ver, const sk_stix_info *inf
 			sqlite3_bind_text(s, 10, info->rel_type, -1, SQLITE_STATIC);
 			sqlite3_bind_text(s, 11, json, (int)len, SQLITE_STATIC);
 			sqlite3_bind_text(s, 12, v->rx, -1, SQLITE_STATIC);
+			sqlite3_bind_int(s, 13, (int)v->sig);
 		} else if (i == 2) {
 			sqlite3_bind_text(s, 2, st->origin.peer, -1, SQLITE_STATIC);
 			sqlite3_bind_text(s, 3, v->rx, -1, SQLITE_STATIC);
@@ -302,6 +305,14 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 		return sk_error_set(err, SK_EINVAL, "sk_store_put outside a transaction");
 	if ((rc = sk_store_rule(st, info, json, len, &v, err)))
 		return rc;
+	if (v.sign) { /* produced here: stored signed (docs/provenance.md) */
+		sk_buf_reset(&st->signed_text);
+		if ((rc = sk_sig_sign(info->obj, sk_store_own_key(st), &st->signed_text, err)))
+			return rc;
+		json = st->signed_text.data;
+		len = st->signed_text.len;
+		v.sig = SK_SIG_VERIFIED;
+	}
 	/* provenance rows cover a run of consecutive versions from one source */
 	if (!v.rx && st->prov_first && (rc = sk_store_flush_provenance(st, err)))
 		return rc;
@@ -336,6 +347,7 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 		sqlite3_bind_text(s, 14, json, (int)len, SQLITE_STATIC);
 		if (v.rx)
 			sqlite3_bind_text(s, 15, v.rx, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 16, (int)v.sig);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			return sk_store_dberr(st, err, info->id);
 		sqlite3_reset(s);

@@ -164,10 +164,11 @@ static bool secret_ok(const char *s)
 
 sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, sk_error *err)
 {
+	unsigned char pk[SK_KEY_PK_LEN];
 	static const char q[] =
 	    "INSERT INTO peers(name,url,api_root,collection,auth,username,secret_ref,pull,push,"
-	    "ca,identity,local_coll,reshare,interval,created,unmarked_tlp)"
-	    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)";
+	    "ca,identity,local_coll,reshare,interval,created,unmarked_tlp,tofu)"
+	    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)";
 	const char *auth = p->auth ? p->auth : "none";
 	bool needs_secret = strcmp(auth, "none") != 0;
 	sk_collection c = {0};
@@ -199,6 +200,11 @@ sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, s
 	if (needs_secret && (!p->secret || !*p->secret || !secret_ok(p->secret)))
 		return sk_error_set(err, SK_EINVAL, "--auth %s needs a secret (no control "
 						    "characters)", auth);
+	if ((p->key || p->tofu) && !p->identity)
+		return sk_error_set(err, SK_EINVAL, "--key and --trust-on-first-use need --identity");
+	if (p->key && !sk_key_parse(p->key, pk))
+		return sk_error_set(err, SK_EINVAL, "--key: an Ed25519 public key in base64 (or "
+						    "64 hex digits)");
 	if ((rc = sk_collection_resolve(st, p->local_collection ? p->local_collection : "default",
 					&c, err)))
 		return rc;
@@ -225,6 +231,7 @@ sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, s
 	sqlite3_bind_int(s, 14, p->interval > 0 ? p->interval : 30);
 	sqlite3_bind_int64(s, 15, sk_ts_now_us());
 	sqlite3_bind_int(s, 16, p->unmarked != SK_TLP_NONE ? (int)p->unmarked : (int)SK_TLP_AMBER);
+	sqlite3_bind_int(s, 17, p->tofu);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		rc = sqlite3_extended_errcode(sk_store_sqlite(st)) == SQLITE_CONSTRAINT_UNIQUE
 			 ? sk_error_set(err, SK_EEXIST, "peer '%s' already exists", p->name)
@@ -237,6 +244,8 @@ sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, s
 		rc = SK_EDB;
 		goto rollback;
 	}
+	if (p->key && (rc = sk_store_key_pin(st, p->identity, pk, "configured", err)))
+		goto rollback;
 	/* the secret first: a peer row never points at a missing secret */
 	if (needs_secret) {
 		if (!(spath = sk_peer_secrets_path(db_path))) {
@@ -315,7 +324,7 @@ fail:
 #define PEER_COLS                                                                                  \
 	"SELECT p.pid, p.name, p.url, p.api_root, p.collection, p.auth, p.username, p.ca,"         \
 	" p.identity, p.pull, p.push, p.reshare, p.local_coll, c.name, p.interval,"                \
-	" p.unmarked_tlp"                                                                          \
+	" p.unmarked_tlp, p.tofu"                                                                  \
 	" FROM peers p JOIN collections c ON c.cid=p.local_coll"
 
 static char *col(sqlite3_stmt *s, int i)
@@ -343,6 +352,7 @@ static void fill(sqlite3_stmt *s, sk_peer *p)
 	p->local_coll = col(s, 13);
 	p->interval = sqlite3_column_int(s, 14);
 	p->unmarked = (sk_tlp)sqlite3_column_int(s, 15);
+	p->tofu = sqlite3_column_int(s, 16) != 0;
 }
 
 void sk_peer_clear(sk_peer *p)

@@ -354,8 +354,11 @@ static sk_err store_page(sk_store *st, const sk_peer *p, const char *rx, const s
 	}
 	if (env->nobjects) {
 		sk_reader *rd = NULL;
-		sk_origin origin = {
-		    .rx = rx, .peer = p->name, .source_added = src_added, .unmarked = p->unmarked};
+		sk_origin origin = {.rx = rx,
+				    .peer = p->name,
+				    .source_added = src_added,
+				    .unmarked = p->unmarked,
+				    .tofu = p->tofu};
 		reject_log rl = {.peer = p->name};
 		sk_import_opts io = {.cid = p->local_cid, .in_tx = true, .pipeline = true,
 				     .on_reject = log_reject, .ud = &rl};

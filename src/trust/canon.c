@@ -178,10 +178,8 @@ static sk_err put_object(const sk_jval *v, const char *skip_ext, int depth, sk_b
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < v->n; i++) {
 		const sk_jmember *mem = &v->u.m[i];
-		/* at the top: "extensions" without the skipped one, or not at all if it was alone */
-		if (depth == 0 && skip_ext && !strcmp(mem->key, "extensions") &&
-		    mem->val.type == SK_JOBJECT && mem->val.n == 1 &&
-		    !strcmp(mem->val.u.m[0].key, skip_ext))
+		/* inside extensions[skip_ext]: everything but the signature itself */
+		if (depth == -2 && !strcmp(mem->key, "sig"))
 			continue;
 		m[n++] = mem;
 	}
@@ -197,8 +195,8 @@ static sk_err put_object(const sk_jval *v, const char *skip_ext, int depth, sk_b
 		if (!rc)
 			rc = sk_buf_putc(b, ':');
 		if (!rc)
-			/* depth 1 inside "extensions" skips the member skip_ext */
-			rc = put_value(&m[i]->val, ext ? skip_ext : NULL, ext ? -1 : depth + 1, b, err);
+			rc = put_value(&m[i]->val, ext ? skip_ext : NULL,
+				       ext ? -1 : depth < 0 ? 3 : depth + 1, b, err);
 	}
 	if (!rc)
 		rc = sk_buf_putc(b, '}');
@@ -207,24 +205,34 @@ static sk_err put_object(const sk_jval *v, const char *skip_ext, int depth, sk_b
 	return rc;
 }
 
-/* The "extensions" object itself, without member skip (depth -1). */
+/* The "extensions" object itself (depth -1), with extensions[skip] at depth -2. */
 static sk_err put_extensions(const sk_jval *v, const char *skip, sk_buf *b, sk_error *err)
 {
-	sk_jval copy = *v;
-	sk_jmember stack[MAX_MEMBERS_ON_STACK], *m = stack;
-	uint32_t n = 0;
+	const sk_jmember *stack[MAX_MEMBERS_ON_STACK], **m = stack;
 	sk_err rc;
 
 	if (v->n > MAX_MEMBERS_ON_STACK && !(m = malloc(v->n * sizeof(*m))))
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < v->n; i++)
-		if (strcmp(v->u.m[i].key, skip))
-			m[n++] = v->u.m[i];
-	copy.n = n;
-	copy.u.m = m;
-	rc = put_object(&copy, NULL, 1, b, err);
+		m[i] = &v->u.m[i];
+	qsort(m, v->n, sizeof(*m), cmp_names);
+	rc = sk_buf_putc(b, '{');
+	for (uint32_t i = 0; i < v->n && !rc; i++) {
+		bool sig = !strcmp(m[i]->key, skip) && m[i]->val.type == SK_JOBJECT;
+		if (i)
+			rc = sk_buf_putc(b, ',');
+		if (!rc)
+			rc = put_string(b, m[i]->key, m[i]->klen);
+		if (!rc)
+			rc = sk_buf_putc(b, ':');
+		if (!rc)
+			rc = sig ? put_object(&m[i]->val, NULL, -2, b, err)
+				 : put_value(&m[i]->val, NULL, 2, b, err);
+	}
+	if (!rc)
+		rc = sk_buf_putc(b, '}');
 	if (m != stack)
-		free(m);
+		free((void *)m);
 	return rc;
 }
 
@@ -252,12 +260,13 @@ static sk_err put_value(const sk_jval *v, const char *skip_ext, int depth, sk_bu
 			if (i)
 				rc = sk_buf_putc(b, ',');
 			if (!rc)
-				rc = put_value(&v->u.m[i].val, NULL, depth + 1, b, err);
+				rc = put_value(&v->u.m[i].val, NULL, depth < 0 ? 3 : depth + 1, b,
+					       err);
 		}
 		return rc ? rc : sk_buf_putc(b, ']');
 	}
 	case SK_JOBJECT:
-		if (depth == -1 && v->type == SK_JOBJECT)
+		if (depth == -1)
 			return put_extensions(v, skip_ext, b, err);
 		return put_object(v, skip_ext, depth, b, err);
 	}

@@ -191,60 +191,60 @@ sk_err sk_sig_sign(const sk_jval *obj, const sk_keypair *kp, sk_buf *out, sk_err
 {
 	char sig64[sodium_base64_ENCODED_LEN(SK_SIG_LEN, B64)], pk64[SK_KEY_B64_MAX];
 	unsigned char sig[SK_SIG_LEN];
+	const sk_jval *old = sk_json_get(obj, "extensions"), *oldsig = sig_ext(obj);
+	uint32_t nold = old && old->type == SK_JOBJECT ? old->n : 0;
+	uint32_t nsig = oldsig && oldsig->type == SK_JOBJECT ? oldsig->n : 0;
+	sk_jmember *exts = NULL, *mems = NULL, *sigm = NULL;
+	uint32_t ne = 0, nm = 0, ns = 0;
+	sk_jval whole;
 	sk_buf body;
 	sk_err rc;
 
 	if (!obj || obj->type != SK_JOBJECT)
 		return sk_error_set(err, SK_EINVAL, "only an object can be signed");
-	sk_buf_init(&body, 0);
-	if ((rc = sk_canon(obj, SK_SIG_EXT_ID, &body, err)))
+	exts = calloc(nold + 1, sizeof(*exts));
+	mems = calloc(obj->n + 1, sizeof(*mems));
+	sigm = calloc(nsig + 4, sizeof(*sigm));
+	if (!exts || !mems || !sigm) {
+		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
-	crypto_sign_detached(sig, NULL, (const unsigned char *)body.data, body.len, kp->sk);
-	sodium_bin2base64(sig64, sizeof(sig64), sig, sizeof(sig), B64);
-	sk_key_b64(kp->pk, pk64);
-	{
-		/* the extension's members, and the object's with "extensions" replaced */
-		sk_jmember ext_m[4] = {
-		    {"alg", 3, {SK_JSTRING, 7, {.s = "ed25519"}}},
-		    {"extension_type", 14, {SK_JSTRING, 18, {.s = "property-extension"}}},
-		    {"key", 3, {SK_JSTRING, (uint32_t)strlen(pk64), {.s = pk64}}},
-		    {"sig", 3, {SK_JSTRING, (uint32_t)strlen(sig64), {.s = sig64}}},
-		};
-		const sk_jval *old = sk_json_get(obj, "extensions");
-		uint32_t nold = old && old->type == SK_JOBJECT ? old->n : 0;
-		sk_jmember *exts = calloc(nold + 1, sizeof(*exts));
-		sk_jmember *mems = calloc(obj->n + 1, sizeof(*mems));
-		uint32_t ne = 0, nm = 0;
-
-		if (!exts || !mems) {
-			free(exts);
-			free(mems);
-			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
-			goto out;
-		}
-		for (uint32_t i = 0; i < nold; i++)
-			if (strcmp(old->u.m[i].key, SK_SIG_EXT_ID))
-				exts[ne++] = old->u.m[i];
-		exts[ne].key = SK_SIG_EXT_ID;
-		exts[ne].klen = (uint32_t)strlen(SK_SIG_EXT_ID);
-		exts[ne].val = (sk_jval){SK_JOBJECT, 4, {.m = ext_m}};
-		ne++;
-		for (uint32_t i = 0; i < obj->n; i++)
-			if (strcmp(obj->u.m[i].key, "extensions"))
-				mems[nm++] = obj->u.m[i];
-		mems[nm].key = "extensions";
-		mems[nm].klen = 10;
-		mems[nm].val = (sk_jval){SK_JOBJECT, ne, {.m = exts}};
-		nm++;
-		{
-			sk_jval whole = {SK_JOBJECT, nm, {.m = mems}};
-			rc = sk_canon(&whole, NULL, out, err);
-		}
-		free(exts);
-		free(mems);
 	}
-out:
+	sk_key_b64(kp->pk, pk64);
+	/* the extension keeps what else it says (an identity's published "key") */
+	for (uint32_t i = 0; i < nsig; i++) {
+		const char *k = oldsig->u.m[i].key;
+		if (strcmp(k, "sig") && strcmp(k, "alg") && strcmp(k, "signer") &&
+		    strcmp(k, "extension_type"))
+			sigm[ns++] = oldsig->u.m[i];
+	}
+	sigm[ns++] = (sk_jmember){"alg", 3, {SK_JSTRING, 7, {.s = "ed25519"}}};
+	sigm[ns++] = (sk_jmember){"extension_type", 14, {SK_JSTRING, 18, {.s = "property-extension"}}};
+	sigm[ns++] = (sk_jmember){"signer", 6, {SK_JSTRING, (uint32_t)strlen(pk64), {.s = pk64}}};
+	for (uint32_t i = 0; i < nold; i++)
+		if (strcmp(old->u.m[i].key, SK_SIG_EXT_ID))
+			exts[ne++] = old->u.m[i];
+	exts[ne++] = (sk_jmember){SK_SIG_EXT_ID, (uint32_t)strlen(SK_SIG_EXT_ID),
+				  {SK_JOBJECT, ns, {.m = sigm}}};
+	for (uint32_t i = 0; i < obj->n; i++)
+		if (strcmp(obj->u.m[i].key, "extensions"))
+			mems[nm++] = obj->u.m[i];
+	mems[nm++] = (sk_jmember){"extensions", 10, {SK_JOBJECT, ne, {.m = exts}}};
+	whole = (sk_jval){SK_JOBJECT, nm, {.m = mems}};
+	/* signed: the whole object with the extension as it will be, but for "sig" */
+	sk_buf_init(&body, 0);
+	rc = sk_canon(&whole, SK_SIG_EXT_ID, &body, err);
+	if (!rc) {
+		crypto_sign_detached(sig, NULL, (const unsigned char *)body.data, body.len, kp->sk);
+		sodium_bin2base64(sig64, sizeof(sig64), sig, sizeof(sig), B64);
+		sigm[ns++] = (sk_jmember){"sig", 3, {SK_JSTRING, (uint32_t)strlen(sig64), {.s = sig64}}};
+		exts[ne - 1].val.n = ns;
+		rc = sk_canon(&whole, NULL, out, err);
+	}
 	sk_buf_free(&body);
+out:
+	free(exts);
+	free(mems);
+	free(sigm);
 	return rc;
 }
 
@@ -253,10 +253,10 @@ const char *sk_sig_extension_definition(void)
 	return "{\"type\":\"extension-definition\",\"spec_version\":\"2.1\",\"id\":\"" SK_SIG_EXT_ID
 	       "\",\"created\":\"2026-12-01T00:00:00.000Z\",\"modified\":\"2026-12-01T00:00:00.000Z\","
 	       "\"created_by_ref\":\"" SK_SIG_EXT_PRODUCER "\",\"name\":\"schakel provenance\","
-	       "\"description\":\"The producer's Ed25519 signature over the object's RFC 8785 "
-	       "canonical form without this extension (alg, key: the signer's base64 public key, "
-	       "sig: the base64 signature); on an identity, key alone publishes the "
-	       "identity's public key.\",\"schema\":\"https://schakel.example/docs/"
+	       "\"description\":\"The producer's Ed25519 signature (sig, base64) over the "
+	       "object's RFC 8785 canonical form without sig; alg: ed25519, signer: the signing "
+	       "public key (base64); on an identity, key publishes the identity's public key "
+	       "(a new key is signed by the old one).\",\"schema\":\"https://schakel.example/docs/"
 	       "provenance.md\",\"version\":\"1.0.0\",\"extension_types\":"
 	       "[\"property-extension\"]}";
 }

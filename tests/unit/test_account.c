@@ -73,6 +73,9 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 	/* back to schema 7 by hand */
 	cr_assert_eq(sqlite3_open(t_path("a.db"), &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db,
+				  "DROP TABLE keys;"
+				  "ALTER TABLE objects DROP COLUMN sig;"
+				  "ALTER TABLE peers DROP COLUMN tofu;"
 				  "ALTER TABLE accounts DROP COLUMN role;"
 				  "ALTER TABLE accounts DROP COLUMN disabled;"
 				  "ALTER TABLE accounts DROP COLUMN gen;"

@@ -443,10 +443,13 @@ Test(store, readonly_open_migrates_an_older_schema)
 	sk_store_close(st);
 	/*
 	 * roll migrations 4 -> 5 -> 6 (indicators table, marking index) -> 7
-	 * (unmarked levels) -> 8 (own accounts) back by hand
+	 * (unmarked levels) -> 8 (own accounts) -> 9 (keys) back by hand
 	 */
 	cr_assert_eq(sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db,
+	                          "DROP TABLE keys;"
+	                          "ALTER TABLE objects DROP COLUMN sig;"
+	                          "ALTER TABLE peers DROP COLUMN tofu;"
 	                          "ALTER TABLE peers DROP COLUMN unmarked_tlp;"
 	                          "ALTER TABLE partners DROP COLUMN unmarked_tlp;"
 	                          "DROP TABLE indicators;"
