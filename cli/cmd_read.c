@@ -401,6 +401,11 @@ int cmd_show(cli_ctx *ctx, int argc, char **argv)
 			show_field("marking", "(non-TLP marking definitions)");
 		if (json_is_true(json_object_get(o, "revoked")))
 			show_field("revoked", "yes");
+		{
+			sk_sig_verdict verdict = SK_SIG_UNSIGNED;
+			if (sk_store_signature(st, id, &verdict, &err) == SK_OK)
+				show_field("signature", sk_sig_verdict_name(verdict));
+		}
 		if (json_is_integer(json_object_get(o, "confidence"))) {
 			char conf[16];
 			snprintf(conf, sizeof(conf), "%lld",

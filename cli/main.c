@@ -236,6 +236,19 @@ const cli_cmd cli_commands[] = {
      "with the old key, so that peers that pinned the old one accept it.  list\n"
      "shows the keys pinned per identity; pin pins one by hand (partner set\n"
      "--key and peer add --key do the same).  See docs/provenance.md.\n" DB_HELP},
+    {"bundle", cmd_bundle, "signed bundle files for partners without a network link",
+     "usage: schakel bundle export --for PARTNER --output FILE [--since-last] [--encrypt]\n"
+     "       schakel bundle import FILE [--collection NAME]\n"
+     "\n"
+     "export writes exactly what PARTNER may see (the TAXII sharing policy), signed\n"
+     "by this node; --encrypt seals it to the partner's pinned key (partner set\n"
+     "--key); --since-last sends only what was added since the last bundle for\n"
+     "that partner.  import checks the sender's signature against its pinned key,\n"
+     "that the file is for this node and newer than the last one from that\n"
+     "sender, opens it, and stores its objects under every rule (write rule,\n"
+     "onward sharing) as received from the sender, in one transaction.  A\n"
+     "tampered, truncated, replayed or foreign file is refused with exit 1 and\n"
+     "nothing stored.  See docs/provenance.md.\n" DB_HELP},
     {"verify", cmd_verify, "check the signature of an object's newest version",
      "usage: schakel verify ID\n"
      "\n"

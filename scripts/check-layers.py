@@ -33,7 +33,7 @@ PUBLIC = {
     "error": "core", "buf": "core", "json": "core", "jstream": "core",
     "reader": "core", "timestamp": "core", "uuid": "core", "file": "core",
     "stix": "stix", "tlp": "stix", "pattern": "stix",
-    "canon": "trust", "sign": "trust",
+    "canon": "trust", "sign": "trust", "bundle": "trust",
     "store": "store", "import": "store",
     "logrec": "detect", "matcher": "detect", "psl": "detect", "warninglist": "detect",
     "logread": "logs",

@@ -373,6 +373,9 @@ sk_err sk_store_own_key_ensure(sk_store *st, bool *made, sk_error *err);
  */
 sk_err sk_store_own_key_rotate(sk_store *st, sk_error *err);
 
+/* The verdict on the signature of id's newest stored version (docs/provenance.md). */
+sk_err sk_store_signature(sk_store *st, const char *id, sk_sig_verdict *verdict, sk_error *err);
+
 /* The newest stored version of id: its text, producer and source (malloc'd; NULL if none). */
 sk_err sk_store_latest(sk_store *st, const char *id, char **json, char **by, char **rx,
 		       sk_error *err);
@@ -385,5 +388,20 @@ sk_err sk_store_latest(sk_store *st, const char *id, char **json, char **by, cha
  */
 sk_err sk_store_revoke(sk_store *st, const char *id, const char *reason,
 		       char version[SK_TS_STR_MAX], sk_error *err);
+
+/* --- bundle files (cli bundle; bundle.h) ------------------------------------ */
+
+/* The last bundle sent to recipient: its seq and date_added cursor (0, 0 if none). */
+void sk_store_bundle_out(sk_store *st, const char *recipient, int64_t *last_seq, int64_t *cursor);
+
+/* Record a bundle sent to recipient (inside a transaction, or alone). */
+sk_err sk_store_bundle_sent(sk_store *st, const char *recipient, int64_t seq, int64_t cursor,
+			    sk_error *err);
+
+/* The seq of the last bundle imported from sender (0 if none). */
+int64_t sk_store_bundle_last_in(sk_store *st, const char *sender);
+
+/* Record the seq of a bundle imported from sender (with its objects, in one transaction). */
+sk_err sk_store_bundle_seen(sk_store *st, const char *sender, int64_t seq, sk_error *err);
 
 #endif

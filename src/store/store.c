@@ -227,7 +227,11 @@ static const char *const migrations[] = {
      "  pinned INTEGER NOT NULL, current INTEGER NOT NULL,"
      "  PRIMARY KEY(identity, pk)) WITHOUT ROWID;"
      "ALTER TABLE objects ADD COLUMN sig INTEGER NOT NULL DEFAULT 0;"
-     "ALTER TABLE peers ADD COLUMN tofu INTEGER NOT NULL DEFAULT 0;"),
+     "ALTER TABLE peers ADD COLUMN tofu INTEGER NOT NULL DEFAULT 0;"
+     /* bundle files: the last sent per recipient (seq, date_added cursor), last seen per sender */
+     "CREATE TABLE bundle_out(recipient TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
+     "  cursor INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE TABLE bundle_in(sender TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)

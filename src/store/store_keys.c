@@ -395,3 +395,91 @@ out:
 	free(rx);
 	return rc;
 }
+
+sk_err sk_store_signature(sk_store *st, const char *id, sk_sig_verdict *verdict, sk_error *err)
+{
+	char *json = NULL, *by = NULL, *rx = NULL;
+	const sk_jval *v;
+	sk_jdoc *doc = NULL;
+	sk_err rc;
+
+	*verdict = SK_SIG_UNSIGNED;
+	if ((rc = sk_store_latest(st, id, &json, &by, &rx, err)))
+		return rc;
+	if ((rc = sk_json_doc_new(0, 0, &doc)) || (rc = sk_json_parse(doc, json, strlen(json), &v, err)))
+		*verdict = SK_SIG_BAD;
+	else
+		rc = sk_store_key_verify(st, by ? by : !strncmp(id, "identity--", 10) ? id : NULL, v,
+					 verdict, err);
+	sk_json_doc_free(doc);
+	free(json);
+	free(by);
+	free(rx);
+	return rc == SK_ENOMEM ? rc : SK_OK;
+}
+
+/* --- bundle files: sequence numbers and cursors (cli bundle, bundle.h) --------- */
+
+static int64_t one_int(sk_store *st, const char *sql, const char *key, int col)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t v = 0;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, col);
+	sqlite3_finalize(s);
+	return v;
+}
+
+void sk_store_bundle_out(sk_store *st, const char *recipient, int64_t *last_seq, int64_t *cursor)
+{
+	*last_seq = one_int(st, "SELECT seq FROM bundle_out WHERE recipient=?1", recipient, 0);
+	*cursor = one_int(st, "SELECT cursor FROM bundle_out WHERE recipient=?1", recipient, 0);
+}
+
+sk_err sk_store_bundle_sent(sk_store *st, const char *recipient, int64_t seq, int64_t cursor,
+			    sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO bundle_out(recipient, seq, cursor) VALUES(?1,?2,?3)"
+			       " ON CONFLICT(recipient) DO UPDATE SET seq=excluded.seq,"
+			       " cursor=max(cursor, excluded.cursor)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "bundle_out");
+	sqlite3_bind_text(s, 1, recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, seq);
+	sqlite3_bind_int64(s, 3, cursor);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "bundle_out");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int64_t sk_store_bundle_last_in(sk_store *st, const char *sender)
+{
+	return one_int(st, "SELECT seq FROM bundle_in WHERE sender=?1", sender, 0);
+}
+
+sk_err sk_store_bundle_seen(sk_store *st, const char *sender, int64_t seq, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO bundle_in(sender, seq) VALUES(?1,?2) ON CONFLICT(sender)"
+			       " DO UPDATE SET seq=excluded.seq WHERE excluded.seq>bundle_in.seq",
+			       -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "bundle_in");
+	sqlite3_bind_text(s, 1, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, seq);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "bundle_in");
+	sqlite3_finalize(s);
+	return rc;
+}
