@@ -17,7 +17,8 @@ BID=$("$BIN" --db "$D/b.db" stats | sed -n 's/.*\[\(.*\)\].*/\1/p')
 "$BIN" --db "$D/a.db" account add b --partner B --password pw-b >/dev/null
 "$BIN" --db "$D/a.db" collection grant B share --read >/dev/null
 TOK=$("$BIN" --db "$D/a.db" token create b)
-python3 "$(dirname "$0")/gen_indicators.py" "$N" "$AID" > "$D/in.json"
+# SYNC_PRODUCER: another producer than A (nothing signed; bench/write_rule.sh)
+python3 "$(dirname "$0")/gen_indicators.py" "$N" "${SYNC_PRODUCER:-$AID}" > "$D/in.json"
 t0=$(date +%s.%N)
 "$BIN" --db "$D/a.db" import --quiet --collection share "$D/in.json"
 t1=$(date +%s.%N)

@@ -21,8 +21,9 @@ srv=
 trap '[ -n "$srv" ] && kill "$srv" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 
 pull() { # BIN -> objects/s of the pull
-	SCHAKEL_BIN=$1 bench/sync.sh "$N" 10000 2>&1 |
-		awk -v n="$N" '/seconds/ {for (i = 1; i < NF; i++) if ($i == "seconds") s = $(i + 1)}
+	SYNC_PRODUCER=identity--5e1f3c2a-0b4d-4e6f-8a9b-1c2d3e4f5a6b SCHAKEL_BIN=$1 \
+		bench/sync.sh "$N" 10000 2>&1 |
+		awk -v n="$N" '/seconds/ && !s {for (i = 1; i < NF; i++) if ($i == "seconds") s = $(i + 1)}
 			END {printf "%.0f\n", n / s}'
 }
 

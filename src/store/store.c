@@ -487,6 +487,7 @@ void sk_store_close(sk_store *st)
 		sk_key_wipe(st->kp);
 	free(st->kp);
 	free(st->node_id);
+	free(st->anon_id);
 	free(st->path);
 	sk_buf_free(&st->signed_text);
 	sk_buf_free(&st->scratch);
@@ -498,6 +499,7 @@ sk_err sk_store_begin(sk_store *st, sk_error *err)
 	sk_err rc = sk_store_exec(st, "BEGIN IMMEDIATE", err);
 	if (!rc) {
 		st->in_tx = true;
+		st->anon_read = false; /* the rule's cache of the anonymous identity */
 		st->da_cid = 0; /* another writer may have added since */
 		st->prov_first = st->prov_last = 0;
 		st->prov_rc = SK_OK;

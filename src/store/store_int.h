@@ -49,6 +49,8 @@ struct sk_store {
 	char *node_id;     /* the node's identity id, once read (sk_store_own_id) */
 	sk_keypair *kp;    /* the node's key, once loaded (sk_store_own_key) */
 	int key_state;     /* 0 not tried, 1 loaded, -1 none */
+	char *anon_id;     /* the anonymous identity, read once per transaction */
+	bool anon_read;
 	sk_buf signed_text; /* a version signed on its way in */
 	sk_buf scratch;     /* canonical forms for verification */
 };

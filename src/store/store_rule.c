@@ -36,20 +36,34 @@ static char *dup_text(sqlite3_stmt *s, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
-/* Is id one of this node's identities (its own, its anonymous one)? */
+/*
+ * Is id one of this node's identities (its own, its anonymous one)?  The
+ * anonymous one is read once per transaction (another connection may make
+ * it), so the check costs no query per object.
+ */
 static sk_err is_own(sk_store *st, const char *id, bool *own, sk_error *err)
 {
-	sqlite3_stmt *s;
-	sk_err rc;
+	const char *node = sk_store_own_id(st);
 
 	*own = false;
 	if (!id)
 		return SK_OK;
-	if ((rc = sk_store_hot_stmt(st, S_RULE_OWN, &s, err)))
-		return rc;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	*own = sqlite3_step(s) == SQLITE_ROW;
-	sqlite3_reset(s);
+	if (!st->anon_read) {
+		sqlite3_stmt *s;
+		sk_err rc = sk_store_hot_stmt(st, S_RULE_OWN, &s, err);
+		if (rc)
+			return rc;
+		free(st->anon_id);
+		st->anon_id = NULL;
+		if (sqlite3_step(s) == SQLITE_ROW &&
+		    !(st->anon_id = strdup((const char *)sqlite3_column_text(s, 0)))) {
+			sqlite3_reset(s);
+			return sk_error_set(err, SK_ENOMEM, "out of memory");
+		}
+		sqlite3_reset(s);
+		st->anon_read = true;
+	}
+	*own = (node && !strcmp(id, node)) || (st->anon_id && !strcmp(id, st->anon_id));
 	return SK_OK;
 }
 
@@ -306,10 +320,18 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 	if ((rc = sk_store_hot_stmt(st, S_RULE_FIRST, &s, err)))
 		return rc;
 	sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		found = true;
-		rx0 = dup_text(s, 0);
-		by0 = dup_text(s, 1);
+	{
+		int64_t first = INT64_MAX;
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			if (sqlite3_column_int64(s, 2) >= first)
+				continue;
+			first = sqlite3_column_int64(s, 2);
+			found = true;
+			free(rx0);
+			free(by0);
+			rx0 = dup_text(s, 0);
+			by0 = dup_text(s, 1);
+		}
 	}
 	sqlite3_reset(s);
 

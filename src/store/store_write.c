@@ -39,9 +39,9 @@ static const char *const stmt_sql[S__COUNT] = {
 		   " valid_until=excluded.valid_until, subdomains=excluded.subdomains"
 		   " WHERE excluded.version>indicators.version"),
     /* the write rule (store_rule.c): an object's first version, its producer and source */
-    [S_RULE_FIRST] = "SELECT rx, created_by FROM objects WHERE id=?1 ORDER BY ver LIMIT 1",
-    [S_RULE_OWN] = ("SELECT 1 FROM meta WHERE key IN ('node_identity','anon_identity')"
-		    " AND value=?1"),
+    /* every version (no ORDER BY: no sorter per call); the rule keeps the lowest ver */
+    [S_RULE_FIRST] = "SELECT rx, created_by, ver FROM objects WHERE id=?1",
+    [S_RULE_OWN] = "SELECT value FROM meta WHERE key='anon_identity'",
     /* a marking-definition's TLP level by content ('?' = TLP of no known name), and maker */
     [S_KEY_GET] = "SELECT pk FROM keys WHERE identity=?1 ORDER BY current DESC, pinned DESC",
     [S_RULE_MARK] = ("SELECT coalesce(json_extract(json,'$.extensions.\"" SK_TLP_EXTENSION_ID
@@ -298,7 +298,7 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 	sqlite3_stmt *s;
 	sk_rule_verdict v;
 	int64_t ver = 0, da = 0;
-	bool is_new = false;
+	bool is_new = false, prov;
 	sk_err rc;
 
 	if (!st->in_tx)
@@ -313,8 +313,12 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 		len = st->signed_text.len;
 		v.sig = SK_SIG_VERIFIED;
 	}
-	/* provenance rows cover a run of consecutive versions from one source */
-	if (!v.rx && st->prov_first && (rc = sk_store_flush_provenance(st, err)))
+	/*
+	 * provenance rows cover a run of consecutive versions from one named
+	 * source (a file of unknown source has objects.rx only)
+	 */
+	prov = v.rx && strcmp(v.rx, SK_RX_UNKNOWN) != 0;
+	if (!prov && st->prov_first && (rc = sk_store_flush_provenance(st, err)))
 		return rc;
 	if (v.exists) {
 		ver = v.ver;
@@ -360,7 +364,7 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 			return rc;
 		if (!strcmp(info->type, "indicator") && (rc = put_indicator(st, ver, info, err)))
 			return rc;
-		if (v.rx) {
+		if (prov) {
 			if (!st->prov_first)
 				st->prov_first = ver;
 			st->prov_last = ver;
