@@ -27,9 +27,9 @@ run() { # signed|unsigned -> "import_rate pull_rate"
 	"$BIN" --db "$a" collection add share --alias share --default-tlp green >/dev/null
 	"$BIN" --db "$b" collection add inbox >/dev/null
 	"$BIN" --db "$a" partner add B --identity "$bid" >/dev/null
-	"$BIN" --db "$a" account add b --partner B --password pw-b >/dev/null
+	"$BIN" --db "$a" account add b --partner B --password pw-b >/dev/null 2>&1
 	"$BIN" --db "$a" collection grant B share --read >/dev/null
-	tok=$("$BIN" --db "$a" token create b)
+	tok=$("$BIN" --db "$a" token create b 2>/dev/null)
 	if [ "$kind" = signed ]; then
 		python3 bench/gen_indicators.py "$N" "$aid" >"$D/in.json"
 	else
@@ -37,8 +37,9 @@ run() { # signed|unsigned -> "import_rate pull_rate"
 			>"$D/in.json"
 	fi
 	t0=$(now)
-	"$BIN" --db "$a" import --quiet --collection share "$D/in.json"
+	"$BIN" --db "$a" import --quiet --collection share "$D/in.json" 2>/dev/null
 	t1=$(now)
+	rm -f "$D/url"
 	"$BIN" --db "$a" serve --listen 127.0.0.1:0 --no-sync --no-access-log \
 		--page-size 10000 >"$D/url" 2>"$D/a.log" &
 	APID=$!
@@ -49,7 +50,7 @@ run() { # signed|unsigned -> "import_rate pull_rate"
 		--auth token --secret-stdin --identity "$aid" --key "$key" \
 		--local-collection inbox --pull 2>/dev/null
 	t2=$(now)
-	SCHAKEL_SYNC_PAGE=10000 "$BIN" --db "$b" peer sync A >/dev/null
+	SCHAKEL_SYNC_PAGE=10000 ${PERF:-} "$BIN" --db "$b" peer sync A >/dev/null
 	t3=$(now)
 	kill "$APID"
 	wait "$APID" 2>/dev/null || true

@@ -41,6 +41,11 @@ typedef struct sk_stix_info {
 	const sk_jval *marking_refs; /* object_marking_refs array, or NULL */
 	const sk_jval *granular;     /* granular_markings array, or NULL */
 	const sk_jval *obj;          /* the validated object itself */
+	/*
+	 * 1 + the signature verdict (sign.h) when the import pipeline already
+	 * checked it beside the storing thread, 0 when not (store_rule.c)
+	 */
+	int presig;
 } sk_stix_info;
 
 /*

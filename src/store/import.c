@@ -100,7 +100,64 @@ typedef struct feed {
 	 */
 	bool prod_waits, cons_waits;
 	uint64_t framed;   /* for on_progress on the producer's side */
+	/*
+	 * The keys pinned when the import started, sorted by identity: the
+	 * producer thread checks signatures with them, so that verification
+	 * runs beside the storing thread (docs/provenance.md).
+	 */
+	struct pin *pins;
+	size_t npins;
+	sk_buf scratch;
 } feed;
+
+struct pin {
+	char *identity;
+	unsigned char pk[SK_KEY_PK_LEN];
+};
+
+static int pin_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pin *)a)->identity, ((const struct pin *)b)->identity);
+}
+
+static int add_pin(void *ud, const sk_key_row *r)
+{
+	feed *f = ud;
+	struct pin *p = realloc(f->pins, (f->npins + 1) * sizeof(*p));
+	if (!p)
+		return 1;
+	f->pins = p;
+	if (!(p[f->npins].identity = strdup(r->identity)))
+		return 1;
+	memcpy(p[f->npins].pk, r->pk, SK_KEY_PK_LEN);
+	f->npins++;
+	return 0;
+}
+
+/*
+ * The verdict on a signed object other than an identity (identities decide
+ * pins and are checked by the store itself): any key pinned for its
+ * producer that verifies it.  Only "verified" is trusted later; anything
+ * else is checked again by the store with the keys of that moment.
+ */
+static void presign(feed *f, elem *e)
+{
+	const char *by = e->info.created_by_ref;
+	struct pin key = {.identity = (char *)by}, *p;
+
+	if (!f->npins || !by || !strcmp(e->info.type, "identity") || !sk_sig_present(e->obj))
+		return;
+	p = bsearch(&key, f->pins, f->npins, sizeof(*p), pin_cmp);
+	if (!p)
+		return;
+	while (p > f->pins && !strcmp(p[-1].identity, by))
+		p--; /* the first of this identity's keys */
+	for (; p < f->pins + f->npins && !strcmp(p->identity, by); p++)
+		if (sk_sig_verify(e->obj, p->pk, &f->scratch) == SK_SIG_VERIFIED) {
+			e->info.presig = 1 + SK_SIG_VERIFIED;
+			return;
+		}
+}
 
 static void prepare(feed *f, elem *e)
 {
@@ -142,6 +199,8 @@ static void prepare(feed *f, elem *e)
 		return;
 	}
 	e->vrc = sk_stix_validate(e->obj, &e->info, &e->verr);
+	if (!e->vrc)
+		presign(f, e);
 }
 
 static void *producer(void *ud)
@@ -223,7 +282,7 @@ static elem *next_elem(feed *f)
 	return f->held = e;
 }
 
-static sk_err feed_start(feed *f, sk_reader *rd, const sk_import_opts *o)
+static sk_err feed_start(feed *f, sk_store *st, sk_reader *rd, const sk_import_opts *o)
 {
 	sk_jstream_opts jo = {
 	    .max_element = o->max_element ? o->max_element : SK_IMPORT_DEFAULT_MAX_ELEMENT,
@@ -239,6 +298,9 @@ static sk_err feed_start(feed *f, sk_reader *rd, const sk_import_opts *o)
 		return SK_ENOMEM;
 	if (!o->pipeline)
 		return SK_OK;
+	sk_buf_init(&f->scratch, 0);
+	if (sk_store_keys(st, add_pin, f, NULL) == SK_OK && f->npins)
+		qsort(f->pins, f->npins, sizeof(*f->pins), pin_cmp);
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv_space, NULL);
 	pthread_cond_init(&f->cv_ready, NULL);
@@ -279,6 +341,10 @@ static void feed_free(feed *f)
 			free(f->ring[i].text);
 		sk_json_doc_free(f->ring[i].doc);
 	}
+	for (size_t i = 0; i < f->npins; i++)
+		free(f->pins[i].identity);
+	free(f->pins);
+	sk_buf_free(&f->scratch);
 }
 
 sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
@@ -292,7 +358,7 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 	bool in_tx = false;
 	sk_err rc;
 
-	if (!f || feed_start(f, rd, o) || !(snap = malloc(sizeof(*snap)))) {
+	if (!f || feed_start(f, st, rd, o) || !(snap = malloc(sizeof(*snap)))) {
 		if (f)
 			feed_free(f);
 		free(f);
