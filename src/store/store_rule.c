@@ -35,7 +35,7 @@ static char *dup_text(sqlite3_stmt *s, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
-/* Is id one of this node's identities (its own, its anonymous one)? */
+/* Is id one of this node's identities (its own, its anonymous ones)? */
 static sk_err is_own(sk_store *st, const char *id, bool *own, sk_error *err)
 {
 	sqlite3_stmt *s;

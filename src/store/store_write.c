@@ -39,8 +39,9 @@ static const char *const stmt_sql[S__COUNT] = {
 		   " WHERE excluded.version>indicators.version"),
     /* the write rule (store_rule.c): an object's first version, its producer and source */
     [S_RULE_FIRST] = "SELECT rx, created_by FROM objects WHERE id=?1 ORDER BY ver LIMIT 1",
-    [S_RULE_OWN] = ("SELECT 1 FROM meta WHERE key IN ('node_identity','anon_identity')"
-		    " AND value=?1"),
+    /* ... or one of its per-sighting anonymous ones (node/sync_node.c) */
+    [S_RULE_OWN] = ("SELECT 1 FROM meta WHERE (key IN ('node_identity','anon_identity')"
+		    " AND value=?1) OR key='anon_identity.' || ?1"),
     /* a marking-definition's TLP level by content ('?' = TLP of no known name), and maker */
     [S_RULE_MARK] = ("SELECT coalesce(json_extract(json,'$.extensions.\"" SK_TLP_EXTENSION_ID
 		     "\".tlp_2_0'), CASE WHEN lower(json_extract(json,'$.definition_type'))='tlp'"

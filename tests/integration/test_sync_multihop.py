@@ -111,6 +111,16 @@ def run(a, b, c, d, R):
     R.check(companions(c, who3).isdisjoint(companions(c, who4)),
             "per-sighting: no location or relationship shared between two sightings")
 
+    # the write rule knows per-sighting identities as C's own: nobody else may claim them
+    c.partner("Forger", "--identity", f"identity--{uuid.uuid4()}")
+    forged = indicator(who3, "green")
+    path = os.path.join(c.dir, "forged.json")
+    with open(path, "w") as f:
+        json.dump({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [forged]}, f)
+    c.run("import", "--collection", "fromb", "--from", "Forger", path, check=False)
+    R.check(not ids(c, f"id='{forged['id']}'"),
+            "an object from elsewhere claiming a per-sighting identity is refused")
+
     # hop 1: C -> B; hop 2: B -> A and B -> D
     r = sync(c, "B")
     R.check(r["rc"] == 0, f"C pushes to B ({r.get('stderr')})")
