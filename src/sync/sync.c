@@ -731,24 +731,44 @@ static bool may_push(sk_store *st, const share_ctx *sc, int64_t ver, const char 
 static sk_err enqueue_companions(sk_store *st, const share_ctx *sc, int64_t ver, int64_t now,
 				 sk_error *err)
 {
-	static const char q[] =
+	/* the author, if it is also where the sighting was made */
+	static const char qw[] =
+	    "SELECT s.created_by, s.rx FROM objects s WHERE s.ver=?1 AND s.created_by IS NOT NULL"
+	    " AND EXISTS (SELECT 1 FROM json_each(s.json, '$.where_sighted_refs') w"
+	    "  WHERE w.value=s.created_by)";
+	/* its objects: each candidate found by an index, then checked against coll */
+	static const char qc[] =
 	    "INSERT OR IGNORE INTO outbox(pid, ver, queued, next_try)"
-	    " SELECT ?1, c.ver, ?3, 0 FROM objects s, objects c"
-	    " JOIN collection_objects co ON co.ver=c.ver AND co.coll=?4"
-	    " WHERE s.ver=?2 AND s.type='sighting' AND s.created_by IS NOT NULL"
-	    "  AND EXISTS (SELECT 1 FROM json_each(s.json, '$.where_sighted_refs') w"
-	    "   WHERE w.value=s.created_by)"
-	    "  AND c.rx IS s.rx AND c.ver<>s.ver"
-	    "  AND (c.id=s.created_by"
-	    "   OR c.ver IN (SELECT r.ver FROM objects r WHERE r.src_ref=s.created_by"
-	    "    AND r.type='relationship' AND r.rel_type='located-at'"
-	    "    AND r.created_by=s.created_by)"
-	    "   OR c.ver IN (SELECT l.ver FROM objects r JOIN objects l ON l.id=r.dst_ref"
-	    "    WHERE r.src_ref=s.created_by AND r.type='relationship'"
-	    "    AND r.rel_type='located-at' AND r.created_by=s.created_by"
-	    "    AND l.type='location' AND l.created_by=s.created_by))";
+	    " SELECT ?1, c.ver, ?3, 0 FROM objects c"
+	    " WHERE (c.id=?5"
+	    "  OR c.ver IN (SELECT r.ver FROM objects r WHERE r.src_ref=?5"
+	    "   AND +r.type='relationship' AND r.rel_type='located-at' AND r.created_by=?5)"
+	    "  OR c.ver IN (SELECT l.ver FROM objects r JOIN objects l ON l.id=r.dst_ref"
+	    "   WHERE r.src_ref=?5 AND +r.type='relationship' AND r.rel_type='located-at'"
+	    "   AND r.created_by=?5 AND +l.type='location' AND l.created_by=?5))"
+	    " AND c.rx IS ?6 AND c.ver<>?2"
+	    " AND EXISTS (SELECT 1 FROM collection_objects co WHERE co.coll=?4 AND co.ver=c.ver)";
+	sqlite3_stmt *s = NULL;
+	char *who = NULL, *rx = NULL;
+	sk_err rc = SK_OK;
 
-	return exec_bind(st, q, err, "iiii", sc->p->pid, ver, now, sc->p->local_cid);
+	if (sk_store_stmt_get(st, qw, sizeof(qw) - 1, &s, err))
+		return SK_EDB;
+	sqlite3_bind_int64(s, 1, ver);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		who = strdup((const char *)sqlite3_column_text(s, 0));
+		if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+			rx = strdup((const char *)sqlite3_column_text(s, 1));
+		if (!who || (sqlite3_column_type(s, 1) != SQLITE_NULL && !rx))
+			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+	}
+	sk_store_stmt_put(st, s);
+	if (!rc && who)
+		rc = exec_bind(st, qc, err, "iiiitt", sc->p->pid, ver, now, sc->p->local_cid, who,
+			       rx);
+	free(who);
+	free(rx);
+	return rc;
 }
 
 static sk_err load_push_cursor(sk_store *st, int64_t pid, int64_t *cur, sk_error *err)
