@@ -186,6 +186,29 @@ def run(a, b, c, d, R):
             f"a second anonymous sighting reaches A ({r})")
     R.check(json_of(a, s5).get("created_by_ref") == anon, "under the same per-node identity")
 
+    # scan, per-sighting: one versioned sighting per indicator, which keeps its identity
+    c.run("config", "set", "sightings.anonymous", "per-sighting", check=True)
+    ip = x["pattern"].split("'")[1]
+    log = os.path.join(c.dir, "conn.log")
+    with open(log, "w") as f:
+        f.write(f"2024-03-01T10:00:00Z connection from 192.0.2.7 to {ip}:443\n")
+    before = ids(c, "type='sighting'")
+    for _ in range(2):
+        c.run("scan", "--quiet", "--format", "text", log, check=True)
+    new = ids(c, "type='sighting'") - before
+    vers = sql(c, "SELECT json_extract(json,'$.created_by_ref') FROM objects"
+                  f" WHERE type='sighting' AND id IN ({','.join(repr(i) for i in new)})")
+    who6 = {v[0] for v in vers}
+    R.check(len(new) == 1 and len(vers) == 2 and len(who6) == 1 and
+            who6.isdisjoint({who3, who4, anon, c.ident}),
+            f"per-sighting scan: one sighting, two versions, one fresh identity ({new}, {vers})")
+    sync(c, "B")
+    sync(b, "A")
+    s6 = next(iter(new), None)
+    R.check(len(sql(a, f"SELECT 1 FROM objects WHERE id='{s6}'")) == 2 and
+            who6 <= ids(a, f"rx='{b.ident}'"),
+            "both versions reach A with their identity")
+
 
 if __name__ == "__main__":
     main()
