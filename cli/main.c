@@ -216,9 +216,13 @@ const cli_cmd cli_commands[] = {
     {"config", cmd_config, "node settings",
      "usage: schakel config set NAME VALUE | schakel config get NAME\n"
      "\n"
-     "  sightings.anonymous true|false   sightings made here (sighting add, scan,\n"
+     "  sightings.anonymous true|per-sighting|false\n"
+     "                                   sightings made here (sighting add, scan,\n"
      "                                   serve --watch) name an anonymous identity\n"
-     "                                   (sectors and country only)\n"
+     "                                   (sectors and country only): one per node\n"
+     "                                   (true: the producer can tell that two\n"
+     "                                   sightings come from one reporter) or a\n"
+     "                                   fresh one per sighting (not linkable)\n"
      "  sync.max_pages N                 most pages one pull of a peer fetches\n"
      "                                   (default 1000)\n"
      "  sync.max_seconds S               longest sync run of a peer, transfers\n"
@@ -267,7 +271,8 @@ const cli_cmd cli_commands[] = {
      "\n"
      "Stores a sighting (created by this node, or its anonymous identity), marked\n"
      "like the indicator, in the collections holding the indicator; sync sends it\n"
-     "towards the indicator's source.  Prints the sighting id.\n" DB_HELP},
+     "towards the indicator's source, and each node on the way passes it on\n"
+     "towards the indicator's producer.  Prints the sighting id.\n" DB_HELP},
     {"metrics", cmd_metrics, "sync metrics (Prometheus text format)",
      "usage: schakel metrics\n" DB_HELP},
     {"feed", cmd_feed, "turn plain feeds (maltrail, ipsum, lists, csv) into STIX indicators",

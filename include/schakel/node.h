@@ -21,7 +21,8 @@
  * The identity sightings made here are created by: the node's identity, or,
  * with the node setting sightings.anonymous = true, an anonymous identity
  * carrying only the node's sectors and country (created on first use).
- * *id is malloc'd (caller frees).
+ * *id is malloc'd (caller frees).  With sightings.anonymous = per-sighting
+ * there is no one identity (each sighting gets a fresh one): SK_EINVAL.
  */
 sk_err sk_sync_sighting_identity(sk_store *st, char **id, sk_error *err);
 
@@ -52,7 +53,9 @@ typedef struct sk_sync_sighting {
  * Record a sighting made here, inside the caller's transaction, by the
  * policy of docs/sharing-policy.md ("Sightings"): created_by_ref and
  * where_sighted_refs name the sighting identity (sk_sync_sighting_identity:
- * the node's, or the anonymous one); it is marked with the indicator's
+ * the node's, or the anonymous one; per-sighting: a fresh anonymous one, or
+ * for a versioned sighting the one of its first version, whose id is then
+ * keyed by a node secret instead of the identity); it is marked with the indicator's
  * effective TLP (its own marking, else the strictest default of the
  * collections holding it), so that it is never visible where the indicator
  * is not; with the anonymous identity, that identity's objects are added to

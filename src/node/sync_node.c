@@ -1,7 +1,8 @@
 /*
  * sync_node.c - the node side of federation: settings, the identity
  * sightings are made under (the node's own, or an anonymous one that reveals
- * only sectors and country), and recording sightings made here.
+ * only sectors and country: one per node, or a fresh one per sighting), and
+ * recording sightings made here.
  */
 #include "schakel/node.h"
 
@@ -72,8 +73,10 @@ sk_err sk_sync_config_set(sk_store *st, const char *name, const char *value, sk_
 		                    "unknown setting '%s' (sightings.anonymous, sync.max_pages, "
 		                    "sync.max_seconds)",
 		                    name);
-	if (!strcmp(name, "sightings.anonymous") && strcmp(value, "true") && strcmp(value, "false"))
-		return sk_error_set(err, SK_EINVAL, "sightings.anonymous: true or false");
+	if (!strcmp(name, "sightings.anonymous") && strcmp(value, "true") &&
+	    strcmp(value, "false") && strcmp(value, "per-sighting"))
+		return sk_error_set(err, SK_EINVAL,
+		                    "sightings.anonymous: true, per-sighting or false");
 	if (!strncmp(name, "sync.", 5)) {
 		char *end;
 		long max = !strcmp(name, "sync.max_pages") ? 1000000 : 86400;
@@ -102,21 +105,20 @@ sk_err sk_sync_config_get(sk_store *st, const char *name, char **value, sk_error
 }
 
 /*
- * The anonymous identity: "anonymous" with the node's sectors, and a
- * location with its country (if any).  Kept in meta, ids of the identity and
- * its location objects.  Inside a transaction.
+ * A new anonymous identity: "anonymous" with the node's sectors, and a
+ * location with its country (if any), located-at.  Fresh ids every time
+ * (nothing links two of them but the sectors and country they share).
+ * iid receives the identity's id.  Inside a transaction.
  */
-static sk_err anon_identity(sk_store *st, char **id, sk_error *err)
+static sk_err new_anon_identity(sk_store *st, char iid[64], sk_error *err)
 {
 	char *node = NULL;
 	json_t *src = NULL, *ident = NULL;
 	sqlite3_stmt *s = NULL;
-	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX], iid[64];
+	char uuid[SK_UUID_LEN + 1], ts[SK_TS_STR_MAX];
 	char *country = NULL;
 	sk_err rc;
 
-	if (meta_get(st, "anon_identity", id, NULL) == SK_OK)
-		return SK_OK;
 	if ((rc = sk_store_node_id(st, &node, err)))
 		return rc;
 	/* the node's identity (for its sectors) and its country, if located */
@@ -140,7 +142,7 @@ static sk_err anon_identity(sk_store *st, char **id, sk_error *err)
 	}
 	sk_ts_format_ms(sk_ts_now_us(), ts);
 	sk_uuid_v4(uuid);
-	snprintf(iid, sizeof(iid), "identity--%s", uuid);
+	snprintf(iid, 64, "identity--%s", uuid);
 	ident = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "identity",
 			  "spec_version", "2.1", "id", iid, "created", ts, "modified", ts, "name",
 			  "anonymous", "identity_class", "organization");
@@ -155,10 +157,6 @@ static sk_err anon_identity(sk_store *st, char **id, sk_error *err)
 	if (country && strlen(country) == 2 &&
 	    (rc = sk_store_put_located_at(st, iid, country, ts, err)))
 		goto out;
-	if ((rc = meta_set(st, "anon_identity", iid, err)))
-		goto out;
-	if (!(*id = strdup(iid)))
-		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 out:
 	free(node);
 	free(country);
@@ -167,21 +165,91 @@ out:
 	return rc;
 }
 
-static bool anonymous(sk_store *st)
+/* The node's one anonymous identity, made on first use (meta "anon_identity"). */
+static sk_err anon_identity(sk_store *st, char **id, sk_error *err)
+{
+	char iid[64];
+	sk_err rc;
+
+	if (meta_get(st, "anon_identity", id, NULL) == SK_OK)
+		return SK_OK;
+	if ((rc = new_anon_identity(st, iid, err)) || (rc = meta_set(st, "anon_identity", iid, err)))
+		return rc;
+	if (!(*id = strdup(iid)))
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	return SK_OK;
+}
+
+/*
+ * A fresh anonymous identity for one sighting, recorded in meta as
+ * "anon_identity.<id>" so that this node knows it as its own (the
+ * onward-sharing rule sends its objects only with its sighting; the write
+ * rule refuses objects from elsewhere that claim it).  *id malloc'd.
+ */
+static sk_err one_off_identity(sk_store *st, char **id, sk_error *err)
+{
+	char iid[64], key[96];
+	sk_err rc;
+
+	if ((rc = new_anon_identity(st, iid, err)))
+		return rc;
+	snprintf(key, sizeof(key), "anon_identity.%s", iid);
+	if ((rc = meta_set(st, key, iid, err)))
+		return rc;
+	if (!(*id = strdup(iid)))
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	return SK_OK;
+}
+
+/*
+ * The secret that keys the ids of versioned per-sighting anonymous
+ * sightings (meta "anon_sighting_key", 32 random bytes in hex, made on first
+ * use): the id of scan's one sighting of an indicator must be the same on
+ * each run, without being derivable from anything another node holds.
+ */
+static sk_err one_off_key(sk_store *st, char **key, sk_error *err)
+{
+	unsigned char k[32];
+	char hex[sizeof(k) * 2 + 1];
+	sk_err rc;
+
+	if (meta_get(st, "anon_sighting_key", key, NULL) == SK_OK)
+		return SK_OK;
+	randombytes_buf(k, sizeof(k));
+	sodium_bin2hex(hex, sizeof(hex), k, sizeof(k));
+	sodium_memzero(k, sizeof(k));
+	if ((rc = meta_set(st, "anon_sighting_key", hex, err)))
+		return rc;
+	if (!(*key = strdup(hex)))
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	return SK_OK;
+}
+
+enum anon_mode { ANON_OFF, ANON_NODE, ANON_PER_SIGHTING };
+
+static enum anon_mode anonymous(sk_store *st)
 {
 	char *v = NULL;
-	bool on = meta_get(st, "config.sightings.anonymous", &v, NULL) == SK_OK && v &&
-		  !strcmp(v, "true");
+	enum anon_mode m = ANON_OFF;
+	if (meta_get(st, "config.sightings.anonymous", &v, NULL) == SK_OK && v)
+		m = !strcmp(v, "true")           ? ANON_NODE
+		    : !strcmp(v, "per-sighting") ? ANON_PER_SIGHTING
+						 : ANON_OFF;
 	free(v);
-	return on;
+	return m;
 }
 
 sk_err sk_sync_sighting_identity(sk_store *st, char **id, sk_error *err)
 {
 	sk_err rc;
+	enum anon_mode m = anonymous(st);
 	*id = NULL;
-	if (!anonymous(st))
+	if (m == ANON_OFF)
 		return sk_store_node_id(st, id, err);
+	if (m == ANON_PER_SIGHTING)
+		return sk_error_set(err, SK_EINVAL,
+		                    "sightings.anonymous is per-sighting: each sighting has an "
+		                    "identity of its own");
 	if ((rc = sk_store_begin(st, err)))
 		return rc;
 	rc = anon_identity(st, id, err);
@@ -247,6 +315,7 @@ typedef struct prev_sighting {
 	bool found;
 	int64_t count, first_us, last_us, modified_us;
 	char created[SK_TS_STR_MAX];
+	char by[64]; /* its created_by_ref */
 } prev_sighting;
 
 static int64_t json_ts(const json_t *o, const char *key)
@@ -281,6 +350,8 @@ static sk_err get_prev(sk_store *st, const char *sid, prev_sighting *p, sk_error
 	p->modified_us = json_ts(o, "modified");
 	if ((c = json_string_value(json_object_get(o, "created"))))
 		snprintf(p->created, sizeof(p->created), "%s", c);
+	if ((c = json_string_value(json_object_get(o, "created_by_ref"))))
+		snprintf(p->by, sizeof(p->by), "%s", c);
 	json_decref(o);
 	return SK_OK;
 }
@@ -344,8 +415,8 @@ static int json_set_ts(json_t *o, const char *key, int64_t us)
 
 sk_err sk_sync_sighting_put(sk_store *st, const sk_sync_sighting *sg, char *sid_out, sk_error *err)
 {
-	char *who = NULL;
-	bool anon = anonymous(st);
+	char *who = NULL, *key = NULL;
+	enum anon_mode anon = anonymous(st);
 	int64_t ver, cids[64], now = sk_ts_now_us(), count = sg->count;
 	int64_t first = sg->first_us, last = sg->last_us;
 	size_t ncids = 0;
@@ -355,8 +426,6 @@ sk_err sk_sync_sighting_put(sk_store *st, const sk_sync_sighting *sg, char *sid_
 	char uuid[SK_UUID_LEN + 1], created[SK_TS_STR_MAX], modified[SK_TS_STR_MAX], sid[64];
 	sk_err rc;
 
-	if ((rc = anon ? anon_identity(st, &who, err) : sk_store_node_id(st, &who, err)))
-		goto out;
 	if ((rc = sighted(st, sg->indicator, &ver, &tlp, err)))
 		goto out;
 	if (sg->cid)
@@ -364,11 +433,36 @@ sk_err sk_sync_sighting_put(sk_store *st, const sk_sync_sighting *sg, char *sid_
 	else if ((rc = holders(st, ver, cids, 64, &ncids, err)))
 		goto out;
 	now -= now % 1000; /* STIX timestamps are written with millisecond precision here */
-	if (sg->versioned) {
+	/*
+	 * Who: the node, its one anonymous identity, or (per-sighting) a fresh
+	 * one for each sighting.  A versioned per-sighting sighting keeps the
+	 * identity of its first version (the write rule wants one producer per
+	 * object); its id is keyed by the node's secret, not by an identity.
+	 */
+	if (anon == ANON_PER_SIGHTING) {
+		if (sg->versioned) {
+			if ((rc = one_off_key(st, &key, err)))
+				goto out;
+			versioned_id(key, sg->indicator, sid);
+			if ((rc = get_prev(st, sid, &p, err)))
+				goto out;
+		}
+		if (p.found && p.by[0])
+			rc = (who = strdup(p.by)) ? SK_OK
+						  : sk_error_set(err, SK_ENOMEM, "out of memory");
+		else
+			rc = one_off_identity(st, &who, err);
+		if (rc)
+			goto out;
+	} else if ((rc = anon == ANON_NODE ? anon_identity(st, &who, err)
+					   : sk_store_node_id(st, &who, err))) {
+		goto out;
+	} else if (sg->versioned) {
 		versioned_id(who, sg->indicator, sid);
 		if ((rc = get_prev(st, sid, &p, err)))
 			goto out;
-	} else {
+	}
+	if (!sg->versioned) {
 		sk_uuid_v4(uuid);
 		snprintf(sid, sizeof(sid), "sighting--%s", uuid);
 	}
@@ -410,6 +504,7 @@ sk_err sk_sync_sighting_put(sk_store *st, const sk_sync_sighting *sg, char *sid_
 		snprintf(sid_out, 64, "%s", sid);
 out:
 	free(who);
+	free(key);
 	json_decref(obj);
 	return rc;
 }

@@ -24,6 +24,8 @@ enum stmt_id {
 	S_UPS_IND,
 	S_RULE_FIRST,
 	S_RULE_OWN,
+	S_RULE_ANY_ANON,
+	S_RULE_OWN_ANON,
 	S_RULE_MARK,
 	S_KEY_GET,
 	S__COUNT,
@@ -51,6 +53,7 @@ struct sk_store {
 	int key_state;     /* 0 not tried, 1 loaded, -1 none */
 	char *anon_id;     /* the anonymous identity, read once per transaction */
 	bool anon_read;
+	bool anon_many;    /* per-sighting anonymous identities exist */
 	sk_buf signed_text; /* a version signed on its way in */
 	sk_buf scratch;     /* canonical forms for verification */
 };

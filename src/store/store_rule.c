@@ -37,9 +37,10 @@ static char *dup_text(sqlite3_stmt *s, int i)
 }
 
 /*
- * Is id one of this node's identities (its own, its anonymous one)?  The
- * anonymous one is read once per transaction (another connection may make
- * it), so the check costs no query per object.
+ * Is id one of this node's identities (its own, its anonymous ones)?  The
+ * anonymous one, and whether per-sighting anonymous identities exist at all,
+ * are read once per transaction (another connection may make them), so the
+ * check costs no query per object unless the node has per-sighting ones.
  */
 static sk_err is_own(sk_store *st, const char *id, bool *own, sk_error *err)
 {
@@ -61,9 +62,22 @@ static sk_err is_own(sk_store *st, const char *id, bool *own, sk_error *err)
 			return sk_error_set(err, SK_ENOMEM, "out of memory");
 		}
 		sqlite3_reset(s);
+		if ((rc = sk_store_hot_stmt(st, S_RULE_ANY_ANON, &s, err)))
+			return rc;
+		st->anon_many = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
+		sqlite3_reset(s);
 		st->anon_read = true;
 	}
 	*own = (node && !strcmp(id, node)) || (st->anon_id && !strcmp(id, st->anon_id));
+	if (!*own && st->anon_many) { /* one of the per-sighting ones (node/sync_node.c) */
+		sqlite3_stmt *s;
+		sk_err rc = sk_store_hot_stmt(st, S_RULE_OWN_ANON, &s, err);
+		if (rc)
+			return rc;
+		sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+		*own = sqlite3_step(s) == SQLITE_ROW;
+		sqlite3_reset(s);
+	}
 	return SK_OK;
 }
 

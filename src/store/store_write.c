@@ -42,6 +42,10 @@ static const char *const stmt_sql[S__COUNT] = {
     /* every version (no ORDER BY: no sorter per call); the rule keeps the lowest ver */
     [S_RULE_FIRST] = "SELECT rx, created_by, ver FROM objects WHERE id=?1",
     [S_RULE_OWN] = "SELECT value FROM meta WHERE key='anon_identity'",
+    /* the per-sighting anonymous identities (node/sync_node.c): any at all, this one */
+    [S_RULE_ANY_ANON] = ("SELECT EXISTS(SELECT 1 FROM meta WHERE key>'anon_identity.'"
+			 " AND key<'anon_identity/')"),
+    [S_RULE_OWN_ANON] = "SELECT 1 FROM meta WHERE key='anon_identity.' || ?1",
     /* a marking-definition's TLP level by content ('?' = TLP of no known name), and maker */
     [S_KEY_GET] = "SELECT pk FROM keys WHERE identity=?1 ORDER BY current DESC, pinned DESC",
     [S_RULE_MARK] = ("SELECT coalesce(json_extract(json,'$.extensions.\"" SK_TLP_EXTENSION_ID

@@ -590,9 +590,10 @@ static bool same(const char *a, const char *b)
 }
 
 /*
- * Indicator id's first version: the source that first delivered it and its
+ * Object id's first version: the source that first delivered it and its
  * producer (the write rule lets no one else version it, so a later version
- * cannot redirect sightings).
+ * cannot redirect what travels towards its origin).  Both NULL when this node
+ * does not hold id.
  */
 static void indicator_origin(sk_store *st, const char *id, char **rx, char **by)
 {
@@ -611,43 +612,166 @@ static void indicator_origin(sk_store *st, const char *id, char **rx, char **by)
 	sk_store_stmt_put(st, s);
 }
 
+/* Objects that say something about another object and travel towards its origin. */
+static bool feedback(const char *type)
+{
+	return !strcmp(type, "sighting") || !strcmp(type, "opinion") || !strcmp(type, "note");
+}
+
+/*
+ * What feedback version ver is about (malloc'd, NULL if unknown): a
+ * sighting's sighting_of_ref; for an opinion or note, the first of its
+ * object_refs that this node holds (one route per object; the others'
+ * origins are not followed).
+ */
+static char *feedback_target(sk_store *st, int64_t ver, const char *type, const char *dst)
+{
+	static const char q[] =
+	    "SELECT j.value FROM objects o, json_each(o.json, '$.object_refs') j"
+	    " WHERE o.ver=?1 AND EXISTS (SELECT 1 FROM objects x WHERE x.id=j.value)"
+	    " ORDER BY j.key LIMIT 1";
+	sqlite3_stmt *s = NULL;
+	char *t = NULL;
+
+	if (!strcmp(type, "sighting"))
+		return dst ? strdup(dst) : NULL;
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL))
+		return NULL;
+	sqlite3_bind_int64(s, 1, ver);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_TEXT)
+		t = strdup((const char *)sqlite3_column_text(s, 0));
+	sk_store_stmt_put(st, s);
+	return t;
+}
+
+/*
+ * Is p the way to the origin of what feedback version ver is about: the
+ * peer that object first came from, or its producer?
+ */
+static bool towards_origin(sk_store *st, const share_ctx *sc, int64_t ver, const char *type,
+			   const char *dst)
+{
+	char *target = feedback_target(st, ver, type, dst), *irx, *iby;
+	bool ok;
+
+	if (!target)
+		return false;
+	indicator_origin(st, target, &irx, &iby);
+	ok = same(irx, sc->rx) || (sc->p->identity && same(iby, sc->p->identity));
+	free(target);
+	free(irx);
+	free(iby);
+	return ok;
+}
+
+/*
+ * Is id one of the anonymous identities this node made for one sighting
+ * each (sightings.anonymous per-sighting; sync_node.c records them in meta
+ * as "anon_identity.<id>")?
+ */
+static bool anon_per_sighting(sk_store *st, const char *id)
+{
+	static const char q[] = "SELECT 1 FROM meta WHERE key='anon_identity.' || ?1";
+	sqlite3_stmt *s = NULL;
+	bool yes;
+
+	if (!id || sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL))
+		return false;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	yes = sqlite3_step(s) == SQLITE_ROW;
+	sk_store_stmt_put(st, s);
+	return yes;
+}
+
 /*
  * The onward-sharing decision for one version (docs/sharing-policy.md):
- * never back to where it came from; sightings made here go only towards the
- * source or producer of what they sighted; other objects made here go;
- * a producer may always get its own objects back; other received objects
- * only at GREEN/CLEAR and only if the peer is configured to re-share.
+ * never back to where it came from; a sighting, opinion or note, made here
+ * or received, goes towards the source or producer of what it is about;
+ * other sightings made here go nowhere else; other objects made here go
+ * (except a per-sighting anonymous identity's objects, which travel only
+ * with their sighting: enqueue_companions); a producer may always get its
+ * own objects back; other received objects only at GREEN/CLEAR and only if
+ * the peer is configured to re-share.
  */
-static bool may_push(sk_store *st, const share_ctx *sc, const char *id, const char *type,
-		     const char *by, const char *rx, sk_tlp own_tlp, const char *dst)
+static bool may_push(sk_store *st, const share_ctx *sc, int64_t ver, const char *id,
+		     const char *type, const char *by, const char *rx, sk_tlp own_tlp,
+		     const char *dst)
 {
 	const sk_peer *p = sc->p;
 	sk_tlp level = own_tlp ? own_tlp : sc->default_tlp;
 	/*
 	 * made here: stored without a source (the write rule refuses a version
 	 * from elsewhere that claims this node), by this node or its anonymous
-	 * identity, or those identities
+	 * identities, or those identities
 	 */
 	bool own = !rx && (same(by, sc->node_id) || same(by, sc->anon_id) ||
 			   same(id, sc->node_id) || same(id, sc->anon_id));
+	bool one_off = false; /* by or of a per-sighting anonymous identity */
 
 	if (rx && same(rx, sc->rx))
 		return false; /* came from this peer */
-	if (own && !strcmp(type, "sighting")) {
-		char *irx, *iby;
-		bool ok;
-		indicator_origin(st, dst, &irx, &iby);
-		/* only towards the indicator's source or producer */
-		ok = same(irx, sc->rx) || (p->identity && same(iby, p->identity));
-		free(irx);
-		free(iby);
-		return ok;
-	}
+	if (!rx && !own && (anon_per_sighting(st, by) || anon_per_sighting(st, id)))
+		own = one_off = true;
+	if (feedback(type) && towards_origin(st, sc, ver, type, dst))
+		return true;
+	if (own && (!strcmp(type, "sighting") || one_off))
+		return false;
 	if (own)
 		return true;
 	if (p->identity && same(by, p->identity))
 		return true;
 	return p->reshare && level >= SK_TLP_CLEAR && level <= SK_TLP_GREEN;
+}
+
+/*
+ * A sighting queued for p takes its author along: the identity it names as
+ * created_by_ref and in where_sighted_refs (an anonymous one, or the
+ * node's), with that identity's located-at relationship and location, as
+ * far as they are in the peer's local collection and arrived from where the
+ * sighting did (or were made here with it).  So an anonymous sighting keeps
+ * its anonymous identity at every hop, and a relay never swaps in its own.
+ */
+static sk_err enqueue_companions(sk_store *st, const share_ctx *sc, int64_t ver, int64_t now,
+				 sk_error *err)
+{
+	/* the author, if it is also where the sighting was made */
+	static const char qw[] =
+	    "SELECT s.created_by, s.rx FROM objects s WHERE s.ver=?1 AND s.created_by IS NOT NULL"
+	    " AND EXISTS (SELECT 1 FROM json_each(s.json, '$.where_sighted_refs') w"
+	    "  WHERE w.value=s.created_by)";
+	/* its objects: each candidate found by an index, then checked against coll */
+	static const char qc[] =
+	    "INSERT OR IGNORE INTO outbox(pid, ver, queued, next_try)"
+	    " SELECT ?1, c.ver, ?3, 0 FROM objects c"
+	    " WHERE (c.id=?5"
+	    "  OR c.ver IN (SELECT r.ver FROM objects r WHERE r.src_ref=?5"
+	    "   AND +r.type='relationship' AND r.rel_type='located-at' AND r.created_by=?5)"
+	    "  OR c.ver IN (SELECT l.ver FROM objects r JOIN objects l ON l.id=r.dst_ref"
+	    "   WHERE r.src_ref=?5 AND +r.type='relationship' AND r.rel_type='located-at'"
+	    "   AND r.created_by=?5 AND +l.type='location' AND l.created_by=?5))"
+	    " AND c.rx IS ?6 AND c.ver<>?2"
+	    " AND EXISTS (SELECT 1 FROM collection_objects co WHERE co.coll=?4 AND co.ver=c.ver)";
+	sqlite3_stmt *s = NULL;
+	char *who = NULL, *rx = NULL;
+	sk_err rc = SK_OK;
+
+	if (sk_store_stmt_get(st, qw, sizeof(qw) - 1, &s, err))
+		return SK_EDB;
+	sqlite3_bind_int64(s, 1, ver);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		who = strdup((const char *)sqlite3_column_text(s, 0));
+		if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+			rx = strdup((const char *)sqlite3_column_text(s, 1));
+		if (!who || (sqlite3_column_type(s, 1) != SQLITE_NULL && !rx))
+			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+	}
+	sk_store_stmt_put(st, s);
+	if (!rc && who)
+		rc = exec_bind(st, qc, err, "iiiitt", sc->p->pid, ver, now, sc->p->local_cid, who,
+			       rx);
+	free(who);
+	free(rx);
+	return rc;
 }
 
 static sk_err load_push_cursor(sk_store *st, int64_t pid, int64_t *cur, sk_error *err)
@@ -698,16 +822,18 @@ static sk_err enqueue(sk_store *st, share_ctx *sc, sk_sync_result *res, sk_error
 			const char *by = (const char *)sqlite3_column_text(s, 3);
 			const char *rx = (const char *)sqlite3_column_text(s, 4);
 			const char *dst = (const char *)sqlite3_column_text(s, 6);
+			int64_t ver = sqlite3_column_int64(s, 1), now = sk_ts_now_us();
 			n++;
 			last = sqlite3_column_int64(s, 0);
-			if (!may_push(st, sc, (const char *)sqlite3_column_text(s, 7),
-				      type ? type : "", by, rx,
-				      (sk_tlp)sqlite3_column_int(s, 5), dst))
+			if (!type || !may_push(st, sc, ver, (const char *)sqlite3_column_text(s, 7),
+					       type, by, rx, (sk_tlp)sqlite3_column_int(s, 5), dst))
 				continue;
-			if ((rc = exec_bind(st, qi, err, "iii", sc->p->pid,
-					    (int64_t)sqlite3_column_int64(s, 1), sk_ts_now_us())))
+			if ((rc = exec_bind(st, qi, err, "iii", sc->p->pid, ver, now)))
 				break;
 			res->queued++;
+			if (!strcmp(type, "sighting") &&
+			    (rc = enqueue_companions(st, sc, ver, now, err)))
+				break;
 		}
 		sqlite3_finalize(s);
 		if (rc)
