@@ -85,5 +85,6 @@ int cmd_metrics(cli_ctx *ctx, int argc, char **argv);
 int cmd_feed(cli_ctx *ctx, int argc, char **argv);
 int cmd_warninglist(cli_ctx *ctx, int argc, char **argv);
 int cmd_scan(cli_ctx *ctx, int argc, char **argv);
+int cmd_audit(cli_ctx *ctx, int argc, char **argv);
 
 #endif
