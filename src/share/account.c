@@ -653,6 +653,7 @@ sk_err sk_token_revoke(sk_store *st, const char *key, sk_error *err)
 	{
 		/* named by its public id: `key` may be the token itself */
 		char tid[16] = "", acct[SK_ACCOUNT_NAME_MAX + 1] = "", subj[SK_ACCOUNT_NAME_MAX + 16];
+		char partner[SK_ACCOUNT_NAME_MAX + 1] = "";
 		if (!rc && !prep(st,
 				 "SELECT t.prefix, a.name FROM tokens t JOIN accounts a ON a.aid=t.aid"
 				 " WHERE t.prefix=?1 OR t.hash=?2",
@@ -665,9 +666,12 @@ sk_err sk_token_revoke(sk_store *st, const char *key, sk_error *err)
 			}
 			sqlite3_finalize(s);
 		}
+		account_partner(st, acct, partner, sizeof(partner));
 		subject_of(subj, sizeof(subj), "account", acct);
 		return audit_end(st, own, rc, "token.revoke", subj,
-				 json_pack("{s:s, s:s}", "account", acct, "token", tid), err);
+				 json_pack("{s:s, s:s, s:s?}", "account", acct, "token", tid, "partner",
+					   partner[0] ? partner : NULL),
+				 err);
 	}
 }
 
