@@ -77,6 +77,8 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 				  "ALTER TABLE accounts DROP COLUMN disabled;"
 				  "ALTER TABLE accounts DROP COLUMN gen;"
 				  "DELETE FROM partners WHERE pid=0;"
+				  "DROP TABLE audit;" /* schema 9 */
+				  "DROP TABLE audit_checkpoints;"
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);

@@ -443,7 +443,7 @@ Test(store, readonly_open_migrates_an_older_schema)
 	sk_store_close(st);
 	/*
 	 * roll migrations 4 -> 5 -> 6 (indicators table, marking index) -> 7
-	 * (unmarked levels) -> 8 (own accounts) back by hand
+	 * (unmarked levels) -> 8 (own accounts) -> 9 (audit log) back by hand
 	 */
 	cr_assert_eq(sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db,
@@ -455,6 +455,8 @@ Test(store, readonly_open_migrates_an_older_schema)
 	                          "ALTER TABLE accounts DROP COLUMN disabled;"
 	                          "ALTER TABLE accounts DROP COLUMN gen;"
 	                          "DELETE FROM partners WHERE pid=0;"
+	                          "DROP TABLE audit;"
+	                          "DROP TABLE audit_checkpoints;"
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
