@@ -35,7 +35,8 @@ cat >"$dir/auth.lua" <<LUA
 wrk.headers["Accept"] = "application/taxii+json;version=2.1"
 wrk.headers["Authorization"] = "Bearer $tok"
 LUA
-oid=$(sqlite3 "$SCHAKEL_DB" "SELECT id FROM objects WHERE type='attack-pattern' LIMIT 1")
+# a version the partner sees: TLP:CLEAR (the bundle's AMBER ones came from an unnamed file)
+oid=$(sqlite3 "$SCHAKEL_DB" "SELECT id FROM objects WHERE type='attack-pattern' AND tlp=0 LIMIT 1")
 echo "$(nproc) cores; wrk ${DUR}s per run, $ROUNDS rounds of off/on"
 
 rate() { # path conns threads -> "req/s p99"
