@@ -596,7 +596,8 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage("export", "unexpected argument '%s'", argv[optind]);
-	st = cli_open_store(ctx, SK_STORE_READONLY);
+	/* --for is an exit to a partner: it writes its audit entry */
+	st = cli_open_store(ctx, who ? 0 : SK_STORE_READONLY);
 	if (!st)
 		return EXIT_INPUT;
 	if (!resolve_collection(st, coll, &q)) {

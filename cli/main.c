@@ -357,6 +357,37 @@ const cli_cmd cli_commands[] = {
      "                     collections holding each indicator)\n"
      "  --sightings-every SECS  with --follow: store sightings every SECS seconds\n"
      "                     (default 10) and at exit\n"},
+    {"audit", cmd_audit, "the tamper-evident audit log: who received what, and changes",
+     "usage: schakel audit list [--partner P] [--object ID] [--since TS] [--action A]\n"
+     "                          [--json]\n"
+     "       schakel audit verify [--archive FILE]... [--no-checkpoint]\n"
+     "       schakel audit archive [--before TS] --output FILE\n"
+     "       schakel audit checkpoint\n"
+     "\n"
+     "Every exit of object versions (TAXII objects, object, versions and manifest\n"
+     "reads, sync pushes, export --for) and every change of partners, accounts,\n"
+     "tokens, grants, RED recipients, peers and the audit settings is one entry of\n"
+     "a hash chain; checkpoints sign it with the node key (<db>.key).  See\n"
+     "docs/audit.md.\n"
+     "\n"
+     "list        entries, oldest first: seq, time, actor, action, subject, the\n"
+     "            number of versions handed out and the detail (--json: JSON lines)\n"
+     "  --partner P   entries about partner P (received by it, or changing it)\n"
+     "  --object ID   exits that listed a version of object ID\n"
+     "  --since TS    entries at or after TS\n"
+     "  --action A    action A, or actions A.* (taxii, sync, export, account, ...)\n"
+     "verify      checks the chain and every checkpoint; exit 0 if they hold, else\n"
+     "            1 naming the first entry changed, removed or reordered; then\n"
+     "            signs a checkpoint at the last entry (not with --no-checkpoint)\n"
+     "  --archive FILE  archive files to verify first (repeatable, any order)\n"
+     "archive     moves the entries older than --before (default: the retention\n"
+     "            setting audit.retention_days) to a new file (mode 0600), with\n"
+     "            the checkpoints that anchor them\n"
+     "checkpoint  signs a checkpoint at the last entry now\n"
+     "\n"
+     "Settings (schakel config set): audit.enabled true|false (default true),\n"
+     "audit.checkpoint_every N (default 1000), audit.retention_days D (default 365).\n"
+     DB_HELP},
     {"help", NULL, "show help for a command", "usage: schakel help [COMMAND]\n"},
     {NULL, NULL, NULL, NULL},
 };

@@ -1,6 +1,7 @@
 /*
  * util.c - helpers shared by the subcommands.
  */
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "schakel/audit.h"
 #include "schakel/timestamp.h"
 
 void cli_err(const char *fmt, ...)
@@ -43,6 +45,8 @@ sk_store *cli_open_store(cli_ctx *ctx, unsigned flags)
 	sk_error err;
 	sk_err rc = sk_store_open(ctx->db, flags, &st, &err);
 	bool made = false;
+	const struct passwd *pw;
+	char actor[SK_AUDIT_ACTOR_MAX + 1];
 	if (rc) {
 		cli_err("%s", err.msg);
 		return NULL;
@@ -53,6 +57,13 @@ sk_store *cli_open_store(cli_ctx *ctx, unsigned flags)
 		fprintf(stderr, "schakel: made this node's signing key (%s.key); schakel key show "
 				"prints it\n",
 			ctx->db);
+	/* the audit log records changes made here under the operator's login */
+	pw = getpwuid(geteuid());
+	if (pw && pw->pw_name)
+		snprintf(actor, sizeof(actor), "cli:%s", pw->pw_name);
+	else
+		snprintf(actor, sizeof(actor), "cli:uid %lu", (unsigned long)geteuid());
+	sk_audit_set_actor(st, actor);
 	return st;
 }
 

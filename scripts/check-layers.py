@@ -34,7 +34,7 @@ PUBLIC = {
     "reader": "core", "timestamp": "core", "uuid": "core", "file": "core",
     "stix": "stix", "tlp": "stix", "pattern": "stix",
     "canon": "trust", "sign": "trust", "bundle": "trust",
-    "store": "store", "import": "store",
+    "store": "store", "import": "store", "audit": "store",
     "logrec": "detect", "matcher": "detect", "psl": "detect", "warninglist": "detect",
     "logread": "logs",
     "feed": "feeds",

@@ -12,14 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/audit.h"
 #include "schakel/stix.h"
 #include "schakel/timestamp.h"
 #include "schakel/tlp.h"
 #include "schakel/uuid.h"
 #include "store/store_priv.h"
 
-static const char *const known_settings[] = {"sightings.anonymous", "sync.max_pages",
-                                             "sync.max_seconds", NULL};
+static const char *const known_settings[] = {
+    "sightings.anonymous", "sync.max_pages",         "sync.max_seconds",
+    "audit.enabled",       "audit.checkpoint_every", "audit.retention_days", NULL};
 
 static sk_err meta_get(sk_store *st, const char *key, char **val, sk_error *err)
 {
@@ -71,15 +73,22 @@ sk_err sk_sync_config_set(sk_store *st, const char *name, const char *value, sk_
 	if (!known(name))
 		return sk_error_set(err, SK_EINVAL,
 		                    "unknown setting '%s' (sightings.anonymous, sync.max_pages, "
-		                    "sync.max_seconds)",
+		                    "sync.max_seconds, audit.enabled, audit.checkpoint_every, "
+		                    "audit.retention_days)",
 		                    name);
 	if (!strcmp(name, "sightings.anonymous") && strcmp(value, "true") &&
 	    strcmp(value, "false") && strcmp(value, "per-sighting"))
 		return sk_error_set(err, SK_EINVAL,
 		                    "sightings.anonymous: true, per-sighting or false");
-	if (!strncmp(name, "sync.", 5)) {
+	if (!strcmp(name, "audit.enabled") && strcmp(value, "true") && strcmp(value, "false"))
+		return sk_error_set(err, SK_EINVAL, "%s: true or false", name);
+	if (!strncmp(name, "sync.", 5) || !strcmp(name, "audit.checkpoint_every") ||
+	    !strcmp(name, "audit.retention_days")) {
 		char *end;
-		long max = !strcmp(name, "sync.max_pages") ? 1000000 : 86400;
+		long max = !strcmp(name, "sync.max_pages") || !strcmp(name, "audit.checkpoint_every")
+		               ? 1000000
+		           : !strcmp(name, "audit.retention_days") ? 36500
+		                                                    : 86400;
 		long n = strtol(value, &end, 10);
 		if (*end || end == value || n < 1 || n > max)
 			return sk_error_set(err, SK_EINVAL, "%s: a number from 1 to %ld", name,
@@ -89,6 +98,14 @@ sk_err sk_sync_config_set(sk_store *st, const char *name, const char *value, sk_
 	if ((rc = sk_store_begin(st, err)))
 		return rc;
 	rc = meta_set(st, key, value, err);
+	if (!rc && !strncmp(name, "audit.", 6)) {
+		/* changes of the log's own settings are logged, turning it off included */
+		char detail[256];
+		sk_audit_entry e = {.action = "config.set", .subject = name, .detail = detail,
+		                    .force = true};
+		snprintf(detail, sizeof(detail), "{\"value\":\"%s\"}", value);
+		rc = sk_audit_append(st, &e, err);
+	}
 	if (!rc)
 		return sk_store_commit(st, err);
 	sk_store_rollback(st);

@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "schakel/audit.h"
 #include "schakel/stix.h"
 #include "schakel/timestamp.h"
 #include "schakel/uuid.h"
@@ -67,6 +68,52 @@ static bool sodium_ready(void)
 	return sodium_init() >= 0;
 }
 
+/* --- the audit log of changes (docs/audit.md) ------------------------------ */
+
+/*
+ * End the transaction of a change: with rc SK_OK, append its audit entry
+ * (action, subject, detail: stolen, never a secret) and commit, so that the
+ * change and its entry are stored together or not at all; else roll back.
+ */
+static sk_err audit_end(sk_store *st, bool own, sk_err rc, const char *action,
+			const char *subject, json_t *detail, sk_error *err)
+{
+	sk_audit_entry e = {.action = action, .subject = subject};
+	char *d = NULL;
+
+	if (!rc) {
+		d = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		if (detail && !d)
+			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+		e.detail = d;
+	}
+	rc = sk_audit_tx_end(st, own, rc, &e, err);
+	json_decref(detail);
+	free(d);
+	return rc;
+}
+
+/* The partner an account belongs to, into out ("" for an own account or none). */
+static void account_partner(sk_store *st, const char *account, char *out, size_t n)
+{
+	sqlite3_stmt *s = NULL;
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(sk_store_sqlite(st),
+			       "SELECT p.name FROM accounts a JOIN partners p ON p.pid=a.pid"
+			       " WHERE a.name=?1 AND p.pid > 0",
+			       -1, &s, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		copy_col(out, n, s, 0);
+	sqlite3_finalize(s);
+}
+
+static void subject_of(char *out, size_t n, const char *kind, const char *name)
+{
+	snprintf(out, n, "%s:%s", kind, name ? name : "");
+}
+
 /* --- partners ------------------------------------------------------------ */
 
 /* Validate and store one object built here (in no collection); inside a transaction. */
@@ -103,6 +150,7 @@ out:
 sk_err sk_partner_add(sk_store *st, const sk_partner_params *p, char *identity_out,
 		      sk_error *err)
 {
+	bool own = false;
 	char id[SK_IDENTITY_ID_MAX + 1];
 	sqlite3_stmt *s = NULL;
 	sk_err rc;
@@ -116,7 +164,7 @@ sk_err sk_partner_add(sk_store *st, const sk_partner_params *p, char *identity_o
 	if (p->identity && (!sk_stix_id_valid(p->identity, "identity") ||
 			    strlen(p->identity) > SK_IDENTITY_ID_MAX))
 		return sk_error_set(err, SK_EINVAL, "'%s' is not an identity id", p->identity);
-	if ((rc = sk_store_begin(st, err)))
+	if ((rc = sk_audit_tx_begin(st, &own, err)))
 		return rc;
 	if (p->identity)
 		snprintf(id, sizeof(id), "%s", p->identity);
@@ -136,13 +184,22 @@ sk_err sk_partner_add(sk_store *st, const sk_partner_params *p, char *identity_o
 				  p->name, id);
 	else if (step != SQLITE_DONE)
 		rc = sk_store_dberr(st, err, "partner");
-	if (!rc)
-		rc = sk_store_commit(st, err);
+	sqlite3_finalize(s);
+	s = NULL;
+	{
+		char subj[SK_ACCOUNT_NAME_MAX + 16];
+		subject_of(subj, sizeof(subj), "partner", p->name);
+		rc = audit_end(st, own, rc, "partner.add", subj,
+			       json_pack("{s:s, s:s, s:s?}", "partner", p->name, "identity", id,
+					 "country", p->country),
+			       err);
+	}
 	if (!rc && identity_out)
 		snprintf(identity_out, SK_IDENTITY_ID_MAX + 1, "%s", id);
+	return rc;
 out:
 	sqlite3_finalize(s);
-	if (rc)
+	if (rc && own)
 		sk_store_rollback(st);
 	return rc;
 }
@@ -248,9 +305,10 @@ static void give_generated(sk_err rc, char *gen, char **generated)
 	}
 }
 
-static sk_err add_account(sk_store *st, int64_t pid, sk_role role, const char *name,
-			  const char *password, char **generated, sk_error *err)
+static sk_err add_account(sk_store *st, int64_t pid, const char *partner, sk_role role,
+			  const char *name, const char *password, char **generated, sk_error *err)
 {
+	bool own = false;
 	char hash[crypto_pwhash_STRBYTES];
 	char *gen = NULL;
 	sqlite3_stmt *s = NULL;
@@ -259,10 +317,16 @@ static sk_err add_account(sk_store *st, int64_t pid, sk_role role, const char *n
 
 	if ((rc = hash_password(password, &gen, hash, err)))
 		goto out;
+	/* after the (slow) hash: the write lock is held only for the insert */
+	if ((rc = sk_audit_tx_begin(st, &own, err)))
+		goto out;
 	if ((rc = prep(st,
 		       "INSERT INTO accounts(pid, name, pwhash, created, role) VALUES(?1,?2,?3,?4,?5)",
-		       &s, err)))
+		       &s, err))) {
+		if (own)
+			sk_store_rollback(st);
 		goto out;
+	}
 	sqlite3_bind_int64(s, 1, pid);
 	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
@@ -274,6 +338,14 @@ static sk_err add_account(sk_store *st, int64_t pid, sk_role role, const char *n
 		rc = sk_error_set(err, SK_EEXIST, "an account named '%s' exists", name);
 	else if (step != SQLITE_DONE)
 		rc = sk_store_dberr(st, err, "account");
+	{
+		char subj[SK_ACCOUNT_NAME_MAX + 16];
+		subject_of(subj, sizeof(subj), "account", name);
+		rc = audit_end(st, own, rc, "account.add", subj,
+			       json_pack("{s:s, s:s?, s:s?}", "account", name, "partner", partner,
+					 "role", role != SK_ROLE_PARTNER ? sk_role_name(role) : NULL),
+			       err);
+	}
 out:
 	sqlite3_finalize(s);
 	sodium_memzero(hash, sizeof(hash));
@@ -300,7 +372,7 @@ sk_err sk_account_add(sk_store *st, const char *partner, const char *name, const
 		*generated = NULL;
 	if ((rc = check_name(name, err)) || (rc = partner_pid(st, partner, &pid, err)))
 		return rc;
-	return add_account(st, pid, SK_ROLE_PARTNER, name, password, generated, err);
+	return add_account(st, pid, partner, SK_ROLE_PARTNER, name, password, generated, err);
 }
 
 sk_err sk_account_add_own(sk_store *st, const char *name, sk_role role, const char *password,
@@ -314,27 +386,39 @@ sk_err sk_account_add_own(sk_store *st, const char *name, sk_role role, const ch
 		return sk_error_set(err, SK_EINVAL, "an own account needs a role");
 	if ((rc = check_name(name, err)))
 		return rc;
-	return add_account(st, OWN_PID, role, name, password, generated, err);
+	return add_account(st, OWN_PID, NULL, role, name, password, generated, err);
 }
 
-/* Run an UPDATE/DELETE on one account by name (?1), plus binds; SK_ENOTFOUND if none. */
+/*
+ * Run an UPDATE/DELETE on one account by name (?1), plus binds, with its
+ * audit entry action; SK_ENOTFOUND if none.
+ */
 static sk_err change_account(sk_store *st, const char *sql, const char *name, const char *text2,
-			     sk_error *err)
+			     const char *action, sk_error *err)
 {
+	bool own = false;
+	char partner[SK_ACCOUNT_NAME_MAX + 1], subj[SK_ACCOUNT_NAME_MAX + 16];
 	sqlite3_stmt *s = NULL;
-	sk_err rc = prep(st, sql, &s, err);
+	sk_err rc;
 
-	if (rc)
+	if ((rc = sk_audit_tx_begin(st, &own, err)))
 		return rc;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if (text2)
-		sqlite3_bind_text(s, 2, text2, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = sk_store_dberr(st, err, "account");
-	else if (sqlite3_changes(sk_store_sqlite(st)) == 0)
-		rc = sk_error_set(err, SK_ENOTFOUND, "no account named '%s'", name);
-	sqlite3_finalize(s);
-	return rc;
+	account_partner(st, name, partner, sizeof(partner));
+	if (!(rc = prep(st, sql, &s, err))) {
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+		if (text2)
+			sqlite3_bind_text(s, 2, text2, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = sk_store_dberr(st, err, "account");
+		else if (sqlite3_changes(sk_store_sqlite(st)) == 0)
+			rc = sk_error_set(err, SK_ENOTFOUND, "no account named '%s'", name);
+		sqlite3_finalize(s);
+	}
+	subject_of(subj, sizeof(subj), "account", name);
+	return audit_end(st, own, rc, action, subj,
+			 json_pack("{s:s, s:s?}", "account", name, "partner",
+				   partner[0] ? partner : NULL),
+			 err);
 }
 
 sk_err sk_account_set_disabled(sk_store *st, const char *name, bool disabled, sk_error *err)
@@ -342,13 +426,14 @@ sk_err sk_account_set_disabled(sk_store *st, const char *name, bool disabled, sk
 	return change_account(st,
 			      disabled ? "UPDATE accounts SET disabled=1, gen=gen+1 WHERE name=?1"
 				       : "UPDATE accounts SET disabled=0, gen=gen+1 WHERE name=?1",
-			      name, NULL, err);
+			      name, NULL, disabled ? "account.disable" : "account.enable", err);
 }
 
 sk_err sk_account_delete(sk_store *st, const char *name, sk_error *err)
 {
 	/* tokens and red_recipients go with it (ON DELETE CASCADE) */
-	return change_account(st, "DELETE FROM accounts WHERE name=?1", name, NULL, err);
+	return change_account(st, "DELETE FROM accounts WHERE name=?1", name, NULL,
+			      "account.delete", err);
 }
 
 sk_err sk_account_passwd(sk_store *st, const char *name, const char *password, char **generated,
@@ -362,7 +447,7 @@ sk_err sk_account_passwd(sk_store *st, const char *name, const char *password, c
 		*generated = NULL;
 	if (!(rc = hash_password(password, &gen, hash, err)))
 		rc = change_account(st, "UPDATE accounts SET pwhash=?2, gen=gen+1 WHERE name=?1",
-				    name, hash, err);
+				    name, hash, "account.passwd", err);
 	sodium_memzero(hash, sizeof(hash));
 	give_generated(rc, gen, generated);
 	return rc;
@@ -471,6 +556,7 @@ static void token_hash(const char *token, unsigned char h[32])
 sk_err sk_token_create(sk_store *st, const char *account, const char *label, char **token,
 		       char id_out[16], sk_error *err)
 {
+	bool own = false;
 	unsigned char h[32], rid[6];
 	char id[16];
 	sk_principal p;
@@ -490,10 +576,15 @@ sk_err sk_token_create(sk_store *st, const char *account, const char *label, cha
 	randombytes_buf(rid, sizeof(rid));
 	memcpy(id, "tk", 2);
 	sodium_bin2hex(id + 2, sizeof(id) - 2, rid, sizeof(rid));
+	if ((rc = sk_audit_tx_begin(st, &own, err)))
+		goto out;
 	if ((rc = prep(st,
 		       "INSERT INTO tokens(aid, hash, prefix, label, created) VALUES(?1,?2,?3,?4,?5)",
-		       &s, err)))
+		       &s, err))) {
+		if (own)
+			sk_store_rollback(st);
 		goto out;
+	}
 	sqlite3_bind_int64(s, 1, p.aid);
 	sqlite3_bind_blob(s, 2, h, sizeof(h), SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
@@ -507,6 +598,17 @@ sk_err sk_token_create(sk_store *st, const char *account, const char *label, cha
 		sqlite3_bind_int64(s, 1, p.aid);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			rc = sk_store_dberr(st, err, "token");
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	{
+		/* the token's public id, never the token */
+		char subj[SK_ACCOUNT_NAME_MAX + 16];
+		subject_of(subj, sizeof(subj), "account", account);
+		rc = audit_end(st, own, rc, "token.create", subj,
+			       json_pack("{s:s, s:s, s:s?, s:s?}", "account", account, "token", id,
+					 "label", label, "partner", p.partner[0] ? p.partner : NULL),
+			       err);
 	}
 out:
 	sqlite3_finalize(s);
@@ -523,6 +625,7 @@ out:
 
 sk_err sk_token_revoke(sk_store *st, const char *key, sk_error *err)
 {
+	bool own = false;
 	static const char *const sql[] = {
 	    "UPDATE accounts SET gen=gen+1 WHERE aid IN"
 	    " (SELECT aid FROM tokens WHERE prefix=?1 OR hash=?2)",
@@ -533,7 +636,7 @@ sk_err sk_token_revoke(sk_store *st, const char *key, sk_error *err)
 	sk_err rc;
 
 	token_hash(key, h);
-	if ((rc = sk_store_begin(st, err)))
+	if ((rc = sk_audit_tx_begin(st, &own, err)))
 		return rc;
 	for (size_t i = 0; i < 2 && !rc; i++) {
 		if ((rc = prep(st, sql[i], &s, err)))
@@ -547,10 +650,29 @@ sk_err sk_token_revoke(sk_store *st, const char *key, sk_error *err)
 		sqlite3_finalize(s);
 		s = NULL;
 	}
-	if (!rc)
-		return sk_store_commit(st, err);
-	sk_store_rollback(st);
-	return rc;
+	{
+		/* named by its public id: `key` may be the token itself */
+		char tid[16] = "", acct[SK_ACCOUNT_NAME_MAX + 1] = "", subj[SK_ACCOUNT_NAME_MAX + 16];
+		char partner[SK_ACCOUNT_NAME_MAX + 1] = "";
+		if (!rc && !prep(st,
+				 "SELECT t.prefix, a.name FROM tokens t JOIN accounts a ON a.aid=t.aid"
+				 " WHERE t.prefix=?1 OR t.hash=?2",
+				 &s, NULL)) {
+			sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+			sqlite3_bind_blob(s, 2, h, sizeof(h), SQLITE_STATIC);
+			if (sqlite3_step(s) == SQLITE_ROW) {
+				copy_col(tid, sizeof(tid), s, 0);
+				copy_col(acct, sizeof(acct), s, 1);
+			}
+			sqlite3_finalize(s);
+		}
+		account_partner(st, acct, partner, sizeof(partner));
+		subject_of(subj, sizeof(subj), "account", acct);
+		return audit_end(st, own, rc, "token.revoke", subj,
+				 json_pack("{s:s, s:s, s:s?}", "account", acct, "token", tid, "partner",
+					   partner[0] ? partner : NULL),
+				 err);
+	}
 }
 
 /* --- authentication ------------------------------------------------------ */
@@ -711,6 +833,7 @@ static sk_err exec_done(sk_store *st, sqlite3_stmt *s, const char *what, sk_erro
 sk_err sk_grant_set(sk_store *st, const char *partner, const char *collection, unsigned flags,
 		    sk_error *err)
 {
+	bool own = false;
 	sqlite3_stmt *s = NULL;
 	int64_t pid = 0, cid = 0;
 	sk_err rc;
@@ -728,12 +851,28 @@ sk_err sk_grant_set(sk_store *st, const char *partner, const char *collection, u
 	sqlite3_bind_int(s, 4, !!(flags & SK_GRANT_WRITE));
 	sqlite3_bind_int(s, 5, !!(flags & SK_GRANT_AMBER));
 	sqlite3_bind_int(s, 6, !!(flags & SK_GRANT_AMBER_STRICT));
-	return exec_done(st, s, "grant", err);
+	if ((rc = sk_audit_tx_begin(st, &own, err))) {
+		sqlite3_finalize(s);
+		return rc;
+	}
+	rc = exec_done(st, s, "grant", err);
+	{
+		char subj[SK_ACCOUNT_NAME_MAX + 16];
+		subject_of(subj, sizeof(subj), "partner", partner);
+		return audit_end(st, own, rc, "grant.set", subj,
+				 json_pack("{s:s, s:s, s:b, s:b, s:b, s:b}", "partner", partner,
+					   "collection", collection, "read", !!(flags & SK_GRANT_READ),
+					   "write", !!(flags & SK_GRANT_WRITE), "amber",
+					   !!(flags & SK_GRANT_AMBER), "amber_strict",
+					   !!(flags & SK_GRANT_AMBER_STRICT)),
+				 err);
+	}
 }
 
 sk_err sk_red_recipient_set(sk_store *st, const char *account, const char *collection, bool add,
 			    sk_error *err)
 {
+	bool own = false;
 	sqlite3_stmt *s = NULL;
 	sk_principal p;
 	int64_t cid = 0;
@@ -749,7 +888,19 @@ sk_err sk_red_recipient_set(sk_store *st, const char *account, const char *colle
 		return rc;
 	sqlite3_bind_int64(s, 1, cid);
 	sqlite3_bind_int64(s, 2, p.aid);
-	return exec_done(st, s, "red recipient", err);
+	if ((rc = sk_audit_tx_begin(st, &own, err))) {
+		sqlite3_finalize(s);
+		return rc;
+	}
+	rc = exec_done(st, s, "red recipient", err);
+	{
+		char subj[SK_ACCOUNT_NAME_MAX + 16];
+		subject_of(subj, sizeof(subj), "account", account);
+		return audit_end(st, own, rc, add ? "red.add" : "red.remove", subj,
+				 json_pack("{s:s, s:s, s:s?}", "account", account, "collection",
+					   collection, "partner", p.partner[0] ? p.partner : NULL),
+				 err);
+	}
 }
 
 sk_err sk_collection_alias_add(sk_store *st, const char *collection, const char *alias,
@@ -774,6 +925,7 @@ sk_err sk_collection_alias_add(sk_store *st, const char *collection, const char 
 sk_err sk_collection_set_sharing(sk_store *st, const char *collection, sk_tlp default_tlp,
 				 bool is_public, sk_error *err)
 {
+	bool own = false;
 	sqlite3_stmt *s = NULL;
 	int64_t cid = 0;
 	sk_err rc;
@@ -788,7 +940,19 @@ sk_err sk_collection_set_sharing(sk_store *st, const char *collection, sk_tlp de
 	sqlite3_bind_int64(s, 1, cid);
 	sqlite3_bind_int(s, 2, (int)default_tlp);
 	sqlite3_bind_int(s, 3, is_public);
-	return exec_done(st, s, "collection", err);
+	if ((rc = sk_audit_tx_begin(st, &own, err))) {
+		sqlite3_finalize(s);
+		return rc;
+	}
+	rc = exec_done(st, s, "collection", err);
+	{
+		char subj[256];
+		subject_of(subj, sizeof(subj), "collection", collection);
+		return audit_end(st, own, rc, "collection.sharing", subj,
+				 json_pack("{s:s, s:i, s:b}", "collection", collection,
+					   "default_tlp", (int)default_tlp, "public", is_public),
+				 err);
+	}
 }
 
 sk_err sk_collection_set_root(sk_store *st, const char *collection, const char *root,

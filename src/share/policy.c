@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "schakel/audit.h"
 #include "store/store_priv.h"
 
 sk_err sk_policy_access(sk_store *st, const sk_principal *p, const sk_collection *c,
@@ -145,12 +146,19 @@ sk_err sk_policy_set_unmarked(sk_store *st, const char *partner, sk_tlp level, s
 {
 	sqlite3_stmt *s = NULL;
 	sk_err rc = SK_OK;
+	char subj[300], detail[300];
+	sk_audit_entry e = {.action = "partner.set", .subject = subj, .detail = detail};
+	bool own = false;
 
 	if (level < SK_TLP_CLEAR || level > SK_TLP_RED)
 		return sk_error_set(err, SK_EINVAL, "a TLP level: clear, green, amber, amber+strict, red");
 	if (sqlite3_prepare_v2(sk_store_sqlite(st), "UPDATE partners SET unmarked_tlp=?2 WHERE name=?1",
 			       -1, &s, NULL) != SQLITE_OK)
 		return sk_store_dberr(st, err, "partners");
+	if ((rc = sk_audit_tx_begin(st, &own, err))) {
+		sqlite3_finalize(s);
+		return rc;
+	}
 	sqlite3_bind_text(s, 1, partner, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, (int)level);
 	if (sqlite3_step(s) != SQLITE_DONE)
@@ -158,5 +166,7 @@ sk_err sk_policy_set_unmarked(sk_store *st, const char *partner, sk_tlp level, s
 	else if (sqlite3_changes(sk_store_sqlite(st)) == 0)
 		rc = sk_error_set(err, SK_ENOTFOUND, "no partner '%s'", partner);
 	sqlite3_finalize(s);
-	return rc;
+	snprintf(subj, sizeof(subj), "partner:%s", partner);
+	snprintf(detail, sizeof(detail), "{\"unmarked_tlp\":%d}", (int)level);
+	return sk_audit_tx_end(st, own, rc, &e, err);
 }

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "schakel/audit.h"
 #include "schakel/policy.h"
 #include "schakel/stix.h"
 #include "schakel/timestamp.h"
@@ -22,6 +23,7 @@ typedef struct page {
 	bool more;
 	int64_t first_da, last_da;
 	sk_err rc;
+	sk_buf vers; /* the versions handed out (int64_t each), for the audit log */
 } page;
 
 static int page_row(void *ud, const sk_row *r)
@@ -37,6 +39,8 @@ static int page_row(void *ud, const sk_row *r)
 	}
 	if (p->n++)
 		rc = sk_buf_putc(b, ',');
+	if (!rc)
+		rc = sk_buf_append(&p->vers, &r->ver, sizeof(r->ver));
 	if (!p->first_da)
 		p->first_da = r->date_added;
 	p->last_da = r->date_added;
@@ -72,6 +76,73 @@ static int page_row(void *ud, const sk_row *r)
 	return 0;
 }
 
+/*
+ * The audit entry of a read that hands out versions (docs/audit.md),
+ * written before the answer leaves; false after answering 500 if it cannot
+ * be written (nothing leaves unrecorded).  The detail names the path, the
+ * filters given (their names only: values may hold anything) and the
+ * collection; never a credential.
+ */
+static bool audit_read(ctx *c, enum mode mode, const coll_info *ci, const page *pg)
+{
+	static const char *const action[] = {[M_OBJECTS] = "taxii.objects",
+	                                     [M_MANIFEST] = "taxii.manifest",
+	                                     [M_OBJECT] = "taxii.object",
+	                                     [M_VERSIONS] = "taxii.versions"};
+	char actor[SK_ACCOUNT_NAME_MAX + 16], subject[SK_ACCOUNT_NAME_MAX + 16];
+	sk_audit_entry ae = {.action = action[mode], .actor = actor, .subject = subject,
+	                     .exit = true};
+	const sk_principal *w = &c->who;
+	sk_buf d;
+	sk_error e;
+	sk_err rc;
+
+	if (!sk_audit_enabled(c->st))
+		return true;
+	if (!w->aid) {
+		snprintf(actor, sizeof(actor), "anonymous");
+		snprintf(subject, sizeof(subject), "anonymous");
+	} else {
+		snprintf(actor, sizeof(actor), "account:%s", w->account);
+		if (w->partner[0])
+			snprintf(subject, sizeof(subject), "partner:%s", w->partner);
+		else
+			snprintf(subject, sizeof(subject), "account:%s", w->account);
+	}
+	sk_buf_init(&d, (size_t)1 << 16);
+	sk_buf_puts(&d, "{\"path\":");
+	sk_taxii_jstr(&d, c->req->path);
+	sk_buf_puts(&d, ",\"method\":");
+	sk_taxii_jstr(&d, c->req->method);
+	sk_buf_printf(&d, ",\"collection\":\"%s\"", ci->c.uuid);
+	if (w->aid) {
+		sk_buf_puts(&d, ",\"account\":");
+		sk_taxii_jstr(&d, w->account);
+	}
+	if (w->partner[0]) {
+		sk_buf_puts(&d, ",\"partner\":");
+		sk_taxii_jstr(&d, w->partner);
+	}
+	sk_buf_puts(&d, ",\"filters\":[");
+	for (size_t i = 0; i < c->req->nparams; i++) {
+		if (i)
+			sk_buf_putc(&d, ',');
+		sk_taxii_jstr(&d, c->req->params[i].key);
+	}
+	sk_buf_printf(&d, "],\"more\":%s}", pg->more ? "true" : "false");
+	ae.detail = d.data;
+	ae.vers = (const int64_t *)(const void *)pg->vers.data;
+	ae.nvers = pg->vers.len / sizeof(int64_t);
+	rc = d.data ? sk_audit_append(c->st, &ae, &e)
+	            : sk_error_set(&e, SK_ELIMIT, "audit: the request is too large to record");
+	sk_buf_free(&d);
+	if (rc) {
+		sk_taxii_fail_db(c, &e);
+		return false;
+	}
+	return true;
+}
+
 void sk_taxii_get_objects(ctx *c, const char *ckey, enum mode mode, const char *oid)
 {
 	static const unsigned allowed[] = {
@@ -97,6 +168,7 @@ void sk_taxii_get_objects(ctx *c, const char *ckey, enum mode mode, const char *
 
 	if (!sk_taxii_open_coll(c, ckey, false, &ci, &a))
 		return;
+	sk_buf_init(&pg.vers, (size_t)1 << 24);
 	if (sk_taxii_filters_parse(c->req->params, c->req->nparams, allowed[mode], &f, &e)) {
 		sk_taxii_fail(c, 400, "Bad request", e.msg);
 		goto out_coll;
@@ -159,6 +231,8 @@ void sk_taxii_get_objects(ctx *c, const char *ckey, enum mode mode, const char *
 		sk_taxii_fail(c, 500, "Response too large", "lower the limit");
 		goto out;
 	}
+	if (!audit_read(c, mode, &ci, &pg))
+		goto out;
 	if (pg.n) {
 		sk_ts_format_us(pg.first_da, r->date_first);
 		sk_ts_format_us(pg.last_da, r->date_last);
@@ -167,6 +241,7 @@ void sk_taxii_get_objects(ctx *c, const char *ckey, enum mode mode, const char *
 out:
 	sk_taxii_filters_free(&f);
 out_coll:
+	sk_buf_free(&pg.vers);
 	sk_collection_clear(&ci.c);
 }
 

@@ -232,6 +232,20 @@ static const char *const migrations[] = {
      "CREATE TABLE bundle_out(recipient TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
      "  cursor INTEGER NOT NULL) WITHOUT ROWID;"
      "CREATE TABLE bundle_in(sender TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;"),
+    /*
+     * 9 -> 10: the tamper-evident audit log (audit.c, docs/audit.md).  seq is
+     * assigned by the appender as last + 1 (no AUTOINCREMENT gaps: a gap is
+     * a removed entry); hash = BLAKE2b(prev || the entry's fields).  A
+     * checkpoint signs (seq, hash) of an entry with the node key; the one at
+     * the last archived entry stays as the anchor of the entries after it.
+     */
+    ("CREATE TABLE audit("
+     "  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, actor TEXT NOT NULL,"
+     "  action TEXT NOT NULL, subject TEXT, detail TEXT NOT NULL, versions TEXT,"
+     "  prev BLOB NOT NULL, hash BLOB NOT NULL);"
+     "CREATE TABLE audit_checkpoints("
+     "  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, every INTEGER NOT NULL,"
+     "  hash BLOB NOT NULL, pk BLOB, sig BLOB);"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)
@@ -476,6 +490,7 @@ void sk_store_close(sk_store *st)
 	if (!st)
 		return;
 	ckpt_stop(st);
+	sk_store_audit_free(st);
 	if (st->in_tx)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	for (int i = 0; i < S__COUNT; i++)

@@ -56,6 +56,7 @@ struct sk_store {
 	bool anon_many;    /* per-sighting anonymous identities exist */
 	sk_buf signed_text; /* a version signed on its way in */
 	sk_buf scratch;     /* canonical forms for verification */
+	struct sk_audit_state *audit; /* audit.c: actor and signing key, or NULL */
 };
 
 /* Statement id of the connection's hot statements, prepared once and reset for reuse. */
@@ -85,5 +86,8 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
  * (store_write.c); sk_store_commit runs it before every commit.
  */
 sk_err sk_store_flush_provenance(sk_store *st, sk_error *err);
+
+/* Free the connection's audit state (audit.c; sk_store_close runs it). */
+void sk_store_audit_free(sk_store *st);
 
 #endif

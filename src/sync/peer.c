@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "schakel/account.h"
+#include "schakel/audit.h"
 #include "schakel/buf.h"
 #include "schakel/timestamp.h"
 #include "store/store_priv.h"
@@ -255,6 +257,23 @@ sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, s
 		if ((rc = write_secrets(spath, p->name, p->secret, err)))
 			goto rollback;
 	}
+	{
+		/* the audit log: where data may now go (never the secret) */
+		char subj[SK_PEER_NAME_MAX + 8];
+		json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s?}", "peer",
+				      p->name, "url", p->url, "api_root", p->api_root,
+				      "collection", p->collection, "local_collection", c.name,
+				      "pull", p->pull, "push", p->push, "reshare", p->reshare,
+				      "identity", p->identity);
+		char *ds = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		sk_audit_entry e = {.action = "peer.add", .subject = subj, .detail = ds};
+		snprintf(subj, sizeof(subj), "peer:%s", p->name);
+		rc = ds ? sk_audit_append(st, &e, err) : sk_error_set(err, SK_ENOMEM, "out of memory");
+		json_decref(d);
+		free(ds);
+		if (rc)
+			goto rollback;
+	}
 	if ((rc = sk_store_commit(st, err)))
 		goto out;
 	goto out;
@@ -307,6 +326,13 @@ sk_err sk_peer_remove(sk_store *st, const char *db_path, const char *name, sk_er
 		}
 		sqlite3_finalize(s);
 		s = NULL;
+	}
+	{
+		char subj[SK_PEER_NAME_MAX + 8];
+		sk_audit_entry e = {.action = "peer.remove", .subject = subj};
+		snprintf(subj, sizeof(subj), "peer:%s", name);
+		if ((rc = sk_audit_append(st, &e, err)))
+			goto fail;
 	}
 	if ((rc = sk_store_commit(st, err)))
 		return rc;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "schakel/audit.h"
 #include "schakel/import.h"
 #include "schakel/reader.h"
 #include "schakel/taxii_client.h"
@@ -908,6 +909,27 @@ static void nap_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The audit entry of one envelope POSTed to peer p: its versions, by the run's actor. */
+static sk_err audit_push(sk_store *st, const sk_peer *p, const int64_t *vers, size_t n,
+			 sk_error *err)
+{
+	char subj[SK_PEER_NAME_MAX + 8], *ds;
+	json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "peer", p->name, "url", p->url,
+			      "api_root", p->api_root, "collection", p->collection, "identity",
+			      p->identity);
+	sk_audit_entry e = {.action = "sync.push", .subject = subj, .vers = vers, .nvers = n,
+			    .exit = true};
+	sk_err rc;
+
+	snprintf(subj, sizeof(subj), "peer:%s", p->name);
+	ds = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	e.detail = ds;
+	rc = ds ? sk_audit_append(st, &e, err) : sk_error_set(err, SK_ENOMEM, "out of memory");
+	json_decref(d);
+	free(ds);
+	return rc;
+}
+
 /* POST the due part of p's outbox, one envelope at a time. */
 static sk_err drain(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sync_result *res,
 		    sk_error *err)
@@ -976,6 +998,9 @@ static sk_err drain(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 			rc = sk_error_set(err, SK_ENOMEM, "envelope too large");
 			goto out;
 		}
+		/* the audit log records the transfer before it leaves (docs/audit.md) */
+		if ((rc = audit_push(st, p, vers, n, err)))
+			goto out;
 		rc = sk_tc_post(c, url.data, env.data, env.len, &r, err);
 		res->requests++;
 		if (!rc && r.status != 200 && r.status != 201 && r.status != 202)

@@ -74,12 +74,16 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 	cr_assert_eq(sqlite3_open(t_path("a.db"), &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db,
 				  "DROP TABLE keys;"
+				  "DROP TABLE bundle_out;"
+				  "DROP TABLE bundle_in;"
 				  "ALTER TABLE objects DROP COLUMN sig;"
 				  "ALTER TABLE peers DROP COLUMN tofu;"
 				  "ALTER TABLE accounts DROP COLUMN role;"
 				  "ALTER TABLE accounts DROP COLUMN disabled;"
 				  "ALTER TABLE accounts DROP COLUMN gen;"
 				  "DELETE FROM partners WHERE pid=0;"
+				  "DROP TABLE audit;" /* schema 10 */
+				  "DROP TABLE audit_checkpoints;"
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);

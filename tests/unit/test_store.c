@@ -443,11 +443,14 @@ Test(store, readonly_open_migrates_an_older_schema)
 	sk_store_close(st);
 	/*
 	 * roll migrations 4 -> 5 -> 6 (indicators table, marking index) -> 7
-	 * (unmarked levels) -> 8 (own accounts) -> 9 (keys) back by hand
+	 * (unmarked levels) -> 8 (own accounts) -> 9 (keys) -> 10 (audit log) back
+	 * by hand
 	 */
 	cr_assert_eq(sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db,
 	                          "DROP TABLE keys;"
+	                          "DROP TABLE bundle_out;"
+	                          "DROP TABLE bundle_in;"
 	                          "ALTER TABLE objects DROP COLUMN sig;"
 	                          "ALTER TABLE peers DROP COLUMN tofu;"
 	                          "ALTER TABLE peers DROP COLUMN unmarked_tlp;"
@@ -458,6 +461,8 @@ Test(store, readonly_open_migrates_an_older_schema)
 	                          "ALTER TABLE accounts DROP COLUMN disabled;"
 	                          "ALTER TABLE accounts DROP COLUMN gen;"
 	                          "DELETE FROM partners WHERE pid=0;"
+	                          "DROP TABLE audit;"
+	                          "DROP TABLE audit_checkpoints;"
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
