@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/audit.h"
 #include "schakel/sign.h"
 #include "schakel/timestamp.h"
 
@@ -96,6 +97,13 @@ sk_err sk_store_key_pin(sk_store *st, const char *identity, const unsigned char 
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = sk_store_dberr(st, err, "keys");
 	sqlite3_finalize(s);
+	if (!rc) { /* every change of keys is in the audit log (docs/audit.md) */
+		char detail[200], fp[SK_FINGERPRINT_MAX];
+		sk_key_fingerprint(pk, fp);
+		snprintf(detail, sizeof(detail), "{\"how\":\"%s\",\"fingerprint\":\"%s\"}", how, fp);
+		sk_audit_entry e = {.action = "key.pin", .subject = identity, .detail = detail};
+		rc = sk_audit_append(st, &e, err);
+	}
 	return rc;
 }
 
