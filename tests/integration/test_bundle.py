@@ -5,10 +5,11 @@ tampered, truncated, replayed or foreign file with exit 1 and nothing stored,
 and stores a good one under every rule, as received from the sender."""
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sklib import test_main  # noqa: E402
+from sklib import test_main, wait_for  # noqa: E402
 from sync_util import collection, import_objects, indicator, make_node, sql  # noqa: E402
 
 
@@ -88,6 +89,31 @@ def run(a, b, c, R):
             f"object ({r.err.strip()})")
     got = {row[0] for row in sql(b, "SELECT id FROM objects")}
     R.check(newer["id"] in got, "and B has it")
+
+
+    # --- kill -9 during an import: all or nothing, and the file imports afterwards --------
+    many = [indicator(a.ident, "green") for _ in range(20000)]
+    import_objects(a, many, "x")
+    out3 = a.path("b3.bundle")
+    a.run("bundle", "export", "--for", "p-B", "--output", out3, "--since-last")
+    before = count(b)
+    proc = subprocess.Popen([b.bin, "--db", b.db, "bundle", "import", out3],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # the import has begun writing once the write-ahead log grows (an event, not a clock)
+    wal = b.db + "-wal"
+    size0 = os.path.getsize(wal) if os.path.exists(wal) else 0
+    wait_for(lambda: proc.poll() is not None or
+             (os.path.exists(wal) and os.path.getsize(wal) > size0), step=0.001)
+    proc.kill()
+    proc.wait()
+    n = count(b) - before
+    R.check(n in (0, 20000), f"after kill -9 the bundle is stored whole or not at all ({n})")
+    r = b.run("bundle", "import", out3, check=False)
+    if n == 0:
+        R.check(r.returncode == 0 and count(b) - before == 20000,
+                f"the interrupted bundle imports afterwards ({r.err.strip()[-160:]})")
+    else:
+        R.check(r.returncode == 1 and "replayed" in r.err, "a completed one is not taken twice")
 
 
 if __name__ == "__main__":
