@@ -165,13 +165,7 @@ sk utility config set sightings.anonymous true >/dev/null
 
 # the NCC publishes as itself: "made here" means produced by this node's identity
 # (docs/sharing-policy.md), so its bundle names the NCC node as producer
-python3 - "$BUNDLE" "$NCC_ID" >"$RUN/ncc-bundle.json" <<'PY'
-import json, sys
-doc, node = json.load(open(sys.argv[1])), sys.argv[2]
-producer = "identity--00ca31ca-b82d-5c2a-9174-fe16e1d4463c"  # the bundle's NCC
-doc["objects"] = [o for o in doc["objects"] if o["id"] != producer]
-print(json.dumps(doc).replace(producer, node))
-PY
+python3 "$ROOT/scripts/publish-as.py" "$BUNDLE" "$NCC_ID" >"$RUN/ncc-bundle.json"
 
 start_server ncc
 echo "NCC        $URL_ncc"
