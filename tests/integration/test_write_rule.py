@@ -20,32 +20,20 @@ import json
 import uuid
 
 from sklib import test_main
-from sync_util import ids_in
+from sync_util import TLP, ids_in, indicator
 from taxii_util import Node, bearer, TAXII
 
 CT = {"Content-Type": TAXII}
 TS = "2026-01-02T03:04:05.000Z"
-TLP = {
-    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
-}
 _n = [0]
 
 
 def ind(producer=None, marking=None, oid=None, modified=TS, revoked=False, **extra):
+    """sync_util's indicator, created at TS, with its own documentation address."""
     _n[0] += 1
-    o = {"type": "indicator", "spec_version": "2.1",
-         "id": oid or f"indicator--{uuid.uuid4()}", "created": TS, "modified": modified,
-         "pattern": f"[ipv4-addr:value = '203.0.113.{_n[0] % 250}']",
-         "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}
-    if producer:
-        o["created_by_ref"] = producer
-    if marking:
-        o["object_marking_refs"] = [TLP[marking]]
-    if revoked:
-        o["revoked"] = True
+    o = indicator(producer, marking, oid, modified, revoked)
+    o["created"] = TS
+    o["pattern"] = f"[ipv4-addr:value = '203.0.113.{_n[0] % 250}']"
     o.update(extra)
     return o
 
