@@ -240,6 +240,21 @@ const cli_cmd cli_commands[] = {
      "with the old key, so that peers that pinned the old one accept it.  list\n"
      "shows the keys pinned per identity; pin pins one by hand (partner set\n"
      "--key and peer add --key do the same).  See docs/provenance.md.\n" DB_HELP},
+    {"backup", cmd_backup, "a consistent copy of the node, running or not",
+     "usage: schakel backup FILE\n"
+     "\n"
+     "Copies the node's database with SQLite's online backup API (one consistent\n"
+     "snapshot, also while `schakel serve` writes; a plain cp of a node in use\n"
+     "misses what is still in its write-ahead log), checks the copy, and copies\n"
+     "the node's key (<db>.key) and peer secrets (<db>.secrets) beside it as\n"
+     "FILE.key and FILE.secrets.  Every file is created 0600; FILE must not exist.\n" DB_HELP},
+    {"restore", cmd_restore, "put a backup back as the node's database",
+     "usage: schakel restore FILE [--force]\n"
+     "\n"
+     "Copies FILE (made by schakel backup) and its FILE.key and FILE.secrets to\n"
+     "the node's database path, then opens it (a backup of an older release is\n"
+     "migrated).  Refuses an existing database unless --force; stop its server\n"
+     "first.\n" DB_HELP},
     {"bundle", cmd_bundle, "signed bundle files for partners without a network link",
      "usage: schakel bundle export --for PARTNER --output FILE [--since-last] [--encrypt]\n"
      "       schakel bundle import FILE [--collection NAME]\n"

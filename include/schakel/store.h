@@ -404,4 +404,16 @@ int64_t sk_store_bundle_last_in(sk_store *st, const char *sender);
 /* Record the seq of a bundle imported from sender (with its objects, in one transaction). */
 sk_err sk_store_bundle_seen(sk_store *st, const char *sender, int64_t seq, sk_error *err);
 
+/* --- backups (store_backup.c) ------------------------------------------ */
+
+/*
+ * Copy st's database to dest (created 0600; must not be in use) with the
+ * online backup API: one consistent snapshot while other connections work;
+ * the copy is checked (PRAGMA quick_check).
+ */
+sk_err sk_store_backup(sk_store *st, const char *dest, sk_error *err);
+
+/* Copy the database file src to dest the same way (restoring a backup). */
+sk_err sk_store_restore(const char *src, const char *dest, sk_error *err);
+
 #endif
