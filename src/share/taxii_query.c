@@ -161,12 +161,8 @@ static sk_err filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
 		for (k = 0; k < F__COUNT; k++)
 			if (!strcmp(key, fkey_name[k]))
 				break;
-		if (k == F__COUNT) {
-			if (!strncmp(key, "match[", 6))
-				return sk_error_set(err, SK_EINVAL, "unsupported filter '%.64s'",
-				                    key);
-			continue; /* unknown parameters are ignored */
-		}
+		if (k == F__COUNT)
+			continue; /* unknown parameters and match[] fields are ignored (3.4) */
 		if (!(allowed & (1u << k)))
 			return sk_error_set(err, SK_EINVAL, "'%s' is not supported here",
 			                    fkey_name[k]);

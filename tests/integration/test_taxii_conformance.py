@@ -1,0 +1,69 @@
+"""TAXII 2.1 conformance points that interoperability with other
+implementations (taxii2-client among them) depends on, each against the real
+server on 127.0.0.1, with the section of the TAXII 2.1 specification it
+follows."""
+import os
+import sys
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+from sklib import test_main  # noqa: E402
+from taxii_util import TAXII, Node, bearer, q  # noqa: E402
+
+CT = {"Content-Type": TAXII}
+
+
+def ind(i, oid=None, modified="2024-01-01T00:00:00.000Z"):
+    return {"type": "indicator", "spec_version": "2.1", "id": oid or f"indicator--{uuid.uuid4()}",
+            "created": "2024-01-01T00:00:00.000Z", "modified": modified,
+            "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"],
+            "pattern": f"[ipv4-addr:value = '198.51.100.{i % 250}']", "pattern_type": "stix",
+            "valid_from": "2024-01-01T00:00:00Z"}
+
+
+def main():
+    test_main(run, Node())
+
+
+def run(node, R):
+    node.partner("Alpha")
+    node.account("ana", "Alpha", "pw-ana")
+    tok = node.token("ana")
+    A = bearer(tok)
+    cid = str(uuid.uuid4())
+    node.run("collection", "add", "feed", "--id", cid, "--alias", "feed",
+             "--default-tlp", "green")
+    node.grant("Alpha", "feed", "--read", "--write")
+    node.start()
+    base = f"/api/collections/{cid}"
+    objs = [ind(i) for i in range(3)]
+    st, _, _ = node.request("POST", base + "/objects/", A, CT, {"objects": objs})
+    R.check(st == 202, f"seed POST ({st})")
+
+    unknown_match(node, R, base, A, objs)
+
+
+def unknown_match(node, R, base, A, objs):
+    """3.4: a server MAY ignore filters it does not support; known ones are checked."""
+    for path in ("/objects/", "/manifest/", f"/objects/{objs[0]['id']}/",
+                 f"/objects/{objs[0]['id']}/versions/"):
+        st, _, j = node.get_json(base + path + q({"match[relationship_type]": "uses",
+                                                  "match[foo]": "bar"}), A)
+        R.check(st == 200 and j and j.get("more") is False,
+                f"unknown match[] ignored on {path} ({st})")
+    st, _, j = node.get_json(base + "/objects/" + q({"match[foo]": "x",
+                                                     "match[id]": objs[1]["id"]}), A)
+    R.check(st == 200 and [o["id"] for o in j["objects"]] == [objs[1]["id"]],
+            "known filters still apply beside an unknown one")
+    for bad in ({"match[version]": "newest"}, {"match[spec_version]": "3.0"},
+                {"match[id]": "not-an-id"}, {"match[type]": "Not A Type"}):
+        st, hd, j = node.get_json(base + "/objects/" + q(dict(bad, **{"match[foo]": "x"})), A)
+        R.check(st == 400 and hd.get("content-type") == TAXII and j["http_status"] == "400",
+                f"known filter keeps its validation: {bad} ({st})")
+    st, _, _ = node.get_json(base + f"/objects/{objs[0]['id']}/versions/" +
+                             q({"match[type]": "indicator"}), A)
+    R.check(st == 400, f"a known filter the endpoint does not take is still 400 ({st})")
+
+
+if __name__ == "__main__":
+    main()
