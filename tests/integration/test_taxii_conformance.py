@@ -41,6 +41,7 @@ def run(node, R):
     R.check(st == 202, f"seed POST ({st})")
 
     unknown_match(node, R, base, A, objs)
+    token_scheme(node, R, base, tok, objs)
 
 
 def unknown_match(node, R, base, A, objs):
@@ -63,6 +64,27 @@ def unknown_match(node, R, base, A, objs):
     st, _, _ = node.get_json(base + f"/objects/{objs[0]['id']}/versions/" +
                              q({"match[type]": "indicator"}), A)
     R.check(st == 400, f"a known filter the endpoint does not take is still 400 ({st})")
+
+
+
+def token_scheme(node, R, base, tok, objs):
+    """taxii2-client's TokenAuth sends "Authorization: Token <token>": the same API token."""
+    oid = objs[0]["id"]
+    want = node.get_json(f"{base}/objects/{oid}/", bearer(tok))
+    for auth in (f"Token {tok}", f"token {tok}", f"TOKEN  {tok}"):
+        st, _, j = node.get_json(f"{base}/objects/{oid}/", auth)
+        R.check(st == 200 and j == want[2] and j["objects"][0]["id"] == oid,
+                f"'{auth.split()[0]}' scheme reads like Bearer ({st})")
+    st, _, _ = node.request("POST", base + "/objects/", f"Token {tok}", CT,
+                            {"objects": [ind(7)]})
+    R.check(st == 202, f"'Token' scheme can write ({st})")
+    for bad in (f"{tok[:-2]}xx", ""):
+        bst, _, bj = node.get_json(f"{base}/objects/{oid}/", "Bearer " + bad)
+        st, _, j = node.get_json(f"{base}/objects/{oid}/", "Token " + bad)
+        R.check(st == 401 and st == bst and j == bj,
+                f"a bad token under 'Token' fails as under Bearer ({st}, {bst})")
+    st, _, _ = node.get_json(f"{base}/objects/{oid}/", "Tokens " + tok)
+    R.check(st == 401, f"only the exact scheme name counts ({st})")
 
 
 if __name__ == "__main__":
