@@ -97,6 +97,9 @@ sk_err sk_taxii_token_decode(const unsigned char key[SK_TAXII_KEY_BYTES], const 
 /*
  * Check a POST body is one TAXII envelope ({"objects": [...]}) that is
  * well-formed JSON throughout; *nobjects receives its element count.
+ * SK_EINVAL for a body that is well-formed JSON but no envelope (an array, a
+ * scalar, an object without an "objects" array: 422 in TAXII 2.1 5.5);
+ * SK_EJSON or SK_ELIMIT for one that is not JSON or exceeds a limit (400).
  */
 sk_err sk_taxii_envelope_check(const char *body, size_t len, size_t *nobjects, sk_error *err);
 

@@ -178,7 +178,7 @@ def run(node, R):
     st, _, data = node.request("POST", base + "/objects/", A, CT, b'{"objects": [{"type": ')
     R.check(st == 400 and json.loads(data)["http_status"] == "400", "malformed JSON 400")
     st, _, _ = node.request("POST", base + "/objects/", A, CT, b'[{"type":"indicator"}]')
-    R.check(st == 400, "not an envelope 400")
+    R.check(st == 422, "JSON but not an envelope 422 (5.5)")
     st, _, _ = node.request("POST", base + "/objects/", A, CT, b'{"objects":[{"a":"\xff"}]}')
     R.check(st == 400, "invalid UTF-8 body 400")
     big = {"objects": [ind(i) for i in range(700)]}

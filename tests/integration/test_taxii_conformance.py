@@ -2,6 +2,7 @@
 implementations (taxii2-client among them) depends on, each against the real
 server on 127.0.0.1, with the section of the TAXII 2.1 specification it
 follows."""
+import json
 import os
 import sys
 import uuid
@@ -42,6 +43,7 @@ def run(node, R):
 
     unknown_match(node, R, base, A, objs)
     token_scheme(node, R, base, tok, objs)
+    not_an_envelope(node, R, base, A)
 
 
 def unknown_match(node, R, base, A, objs):
@@ -85,6 +87,31 @@ def token_scheme(node, R, base, tok, objs):
                 f"a bad token under 'Token' fails as under Bearer ({st}, {bst})")
     st, _, _ = node.get_json(f"{base}/objects/{oid}/", "Tokens " + tok)
     R.check(st == 401, f"only the exact scheme name counts ({st})")
+
+
+
+def not_an_envelope(node, R, base, A):
+    """5.5: a body the server cannot process as an envelope is 422; one that is not
+    JSON at all stays 400.  Nothing is stored from either."""
+    probe = ind(11)
+    for body in ([probe], [], "objects", 42, None, {}, {"more": False}, {"objects": probe},
+                 {"objects": "x"}, {"type": "bundle", "id": f"bundle--{uuid.uuid4()}"}):
+        raw = json.dumps(body).encode()
+        st, hd, data = node.request("POST", base + "/objects/", A, CT, raw)
+        j = json.loads(data) if data else {}
+        R.check(st == 422 and hd.get("content-type") == TAXII and j.get("http_status") == "422",
+                f"JSON but no envelope {raw[:40]!r}: 422 ({st})")
+    for raw in (b'{"objects": [{"type": ', b"hello", b'[{"a": tru}]', b'{"a": tru}',
+                b'"open', b'{"objects": []} {"objects": []}', b"", b"   ",
+                b'{"objects":[{"a":"\xff"}]}'):
+        st, hd, data = node.request("POST", base + "/objects/", A, CT, raw)
+        j = json.loads(data) if data else {}
+        R.check(st == 400 and j.get("http_status") == "400",
+                f"malformed JSON {raw[:40]!r}: 400 ({st})")
+    st, _, _ = node.get_json(f"{base}/objects/{probe['id']}/", A)
+    R.check(st == 404, f"nothing stored from a refused body ({st})")
+    st, _, data = node.request("POST", base + "/objects/", A, CT, b'{"objects": []}')
+    R.check(st == 202, f"an envelope with no objects is still an envelope ({st})")
 
 
 if __name__ == "__main__":
