@@ -34,6 +34,7 @@ def run(node, R):
     cid = str(uuid.uuid4())
     node.run("collection", "add", "feed", "--id", cid, "--alias", "feed",
              "--default-tlp", "green")
+    node.run("collection", "add", "nobody", "--api-root", "second")  # no grant: not listed
     node.grant("Alpha", "feed", "--read", "--write")
     node.start()
     base = f"/api/collections/{cid}"
@@ -44,6 +45,7 @@ def run(node, R):
     unknown_match(node, R, base, A, objs)
     token_scheme(node, R, base, tok, objs)
     not_an_envelope(node, R, base, A)
+    empty_results(node, R, base, A)
 
 
 def unknown_match(node, R, base, A, objs):
@@ -112,6 +114,45 @@ def not_an_envelope(node, R, base, A):
     R.check(st == 404, f"nothing stored from a refused body ({st})")
     st, _, data = node.request("POST", base + "/objects/", A, CT, b'{"objects": []}')
     R.check(st == 202, f"an envelope with no objects is still an envelope ({st})")
+
+
+
+def no_date_headers(hd):
+    return not any(k.startswith("x-taxii-date-added") for k in hd)
+
+
+def empty_results(node, R, base, A):
+    """An empty list is omitted (3.7, 5.1.1, 5.3.1, 5.8.1); the paged resources keep
+    "more"; the date-added headers describe the objects returned (3.2): none, none."""
+    st, hd, j = node.get_json("/second/collections/", A)
+    R.check(st == 200 and j == {} and hd.get("content-type") == TAXII,
+            f"no visible collection: {{}} ({st} {j})")
+    st, _, j = node.get_json("/api/collections/", A)
+    R.check(st == 200 and len(j.get("collections", [])) == 1, "collections listed when there are")
+    for path in ("/objects/", "/manifest/"):
+        st, hd, j = node.get_json(base + path + q({"match[type]": "malware"}), A)
+        R.check(st == 200 and j == {"more": False} and no_date_headers(hd),
+                f"empty {path}: {{'more': false}}, no date headers ({st} {j} {sorted(hd)})")
+        st, hd, j = node.get_json(base + path + q({"match[type]": "indicator"}), A)
+        R.check(st == 200 and j.get("objects") and hd.get("x-taxii-date-added-first")
+                and hd.get("x-taxii-date-added-last"), f"non-empty {path} keeps list and headers")
+    # an object whose versions go away between two pages: the next page is empty
+    oid = f"indicator--{uuid.uuid4()}"
+    vers = [ind(20, oid, f"2024-0{m}-01T00:00:00.000Z") for m in (1, 2, 3)]
+    st, _, _ = node.request("POST", base + "/objects/", A, CT, {"objects": vers})
+    R.check(st == 202, f"three versions posted ({st})")
+    tokens = {}
+    for path, params in ((f"/objects/{oid}/versions/", {}),
+                         (f"/objects/{oid}/", {"match[version]": "all"})):
+        st, _, j = node.get_json(base + path + q(dict(params, limit="1")), A)
+        R.check(st == 200 and j.get("more") is True and j.get("next"), f"first page of {path}")
+        tokens[path] = (params, j.get("next"))
+    st, _, _ = node.request("DELETE", f"{base}/objects/{oid}/" + q({"match[version]": "all"}), A)
+    R.check(st == 200, f"versions deleted ({st})")
+    for path, (params, nxt) in tokens.items():
+        st, hd, j = node.get_json(base + path + q(dict(params, limit="1", next=nxt)), A)
+        R.check(st == 200 and j == {"more": False} and no_date_headers(hd),
+                f"empty next page of {path}: {{'more': false}} ({st} {j})")
 
 
 if __name__ == "__main__":
