@@ -9,6 +9,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from sklib import test_main  # noqa: E402
+from sync_util import (add_peer, collection, grant, ids_in, import_objects,  # noqa: E402
+                       indicator, make_node, sync)
 from taxii_util import TAXII, Node, bearer, q  # noqa: E402
 
 CT = {"Content-Type": TAXII}
@@ -23,10 +25,15 @@ def ind(i, oid=None, modified="2024-01-01T00:00:00.000Z"):
 
 
 def main():
-    test_main(run, Node())
+    test_main(run, Node(), make_node("A"), make_node("B"))
 
 
-def run(node, R):
+def run(node, a, b, R):
+    server(node, R)
+    pull_history(a, b, R)
+
+
+def server(node, R):
     node.partner("Alpha")
     node.account("ana", "Alpha", "pw-ana")
     tok = node.token("ana")
@@ -153,6 +160,43 @@ def empty_results(node, R, base, A):
         st, hd, j = node.get_json(base + path + q(dict(params, limit="1", next=nxt)), A)
         R.check(st == 200 and j == {"more": False} and no_date_headers(hd),
                 f"empty next page of {path}: {{'more': false}} ({st} {j})")
+
+
+
+def versions_in(node, coll):
+    got = {}
+    for o in ids_in(node, coll, all_versions=True):
+        got.setdefault(o["id"], set()).add(o["modified"])
+    return got
+
+
+def pull_history(a, b, R):
+    """As a client: a pull asks for match[version]=all (3.4 / 5.4: a server returns only
+    the latest version by default), so B keeps the history A has."""
+    collection(a, "share")
+    collection(b, "inbox")
+    a.start("--no-sync", "--page-size", "2")
+    tok = grant(a, b, "share", read=True)
+    add_peer(b, a, tok, "share", "inbox")
+    mods = [f"2024-0{m}-01T00:00:00.000Z" for m in (1, 2, 3)]
+    x, y = f"indicator--{uuid.uuid4()}", f"indicator--{uuid.uuid4()}"
+    for m in mods:  # x: versions added oldest first, one import each
+        import_objects(a, [indicator(a.ident, "green", x, m)], "share")
+    for m in (mods[2], mods[0], mods[1]):  # y: the newest added first, older ones after
+        import_objects(a, [indicator(a.ident, "green", y, m)], "share")
+    r = sync(b, "A")
+    R.check(r["rc"] == 0, f"pull ok ({r.get('stderr')})")
+    got = versions_in(b, "inbox")
+    R.check(got.get(x) == set(mods) and got.get(y) == set(mods),
+            f"every version pulled, whatever order the peer added them in ({got})")
+    later = "2024-04-01T00:00:00.000Z"
+    import_objects(a, [indicator(a.ident, "green", x, later)], "share")
+    r = sync(b, "A")
+    R.check(r["rc"] == 0 and r.get("stored") == 1, f"a new version is pulled once ({r})")
+    R.check(versions_in(b, "inbox").get(x) == set(mods) | {later}, "history grows by one")
+    r = sync(b, "A")
+    R.check(r["rc"] == 0 and r.get("requests") == 1 and r.get("stored") == 0,
+            f"nothing new: one request ({r})")
 
 
 if __name__ == "__main__":
