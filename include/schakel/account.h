@@ -196,7 +196,8 @@ void sk_auth_limits_defaults(sk_auth_limits *l);
 void sk_auth_cache_set_limits(sk_auth_cache *c, const sk_auth_limits *l);
 
 /*
- * Authenticate an Authorization header value ("Basic ..." or "Bearer ...").
+ * Authenticate an Authorization header value ("Basic ...", or an API token
+ * as "Bearer ..." or "Token ..."; scheme names are case-insensitive).
  * cache may be NULL.  SK_EAUTH for bad or unknown credentials, SK_EINVAL for a
  * header that is not one of these schemes.
  */

@@ -62,9 +62,12 @@ typedef struct sk_taxii_filters {
 
 /*
  * Parse query parameters into filters.  Only the filters in allowed are
- * accepted; unknown match[...] fields, values that are not UTF-8, repeated
- * parameters and too many values are SK_EINVAL with the reason in err.
- * Other unknown parameters are ignored.  Free with sk_taxii_filters_free().
+ * accepted; a known filter that is not allowed here, values that are not
+ * UTF-8, repeated parameters, bad values and too many values are SK_EINVAL
+ * with the reason in err.  Unknown parameters, unknown match[...] fields
+ * included, are ignored (TAXII 2.1 section 3.4 lets a server ignore them, and
+ * clients send some, e.g. match[relationship_type]).  Free with
+ * sk_taxii_filters_free().
  */
 sk_err sk_taxii_filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
 			      sk_taxii_filters *f, sk_error *err);
@@ -94,6 +97,9 @@ sk_err sk_taxii_token_decode(const unsigned char key[SK_TAXII_KEY_BYTES], const 
 /*
  * Check a POST body is one TAXII envelope ({"objects": [...]}) that is
  * well-formed JSON throughout; *nobjects receives its element count.
+ * SK_EINVAL for a body that is well-formed JSON but no envelope (an array, a
+ * scalar, an object without an "objects" array: 422 in TAXII 2.1 5.5);
+ * SK_EJSON or SK_ELIMIT for one that is not JSON or exceeds a limit (400).
  */
 sk_err sk_taxii_envelope_check(const char *body, size_t len, size_t *nobjects, sk_error *err);
 

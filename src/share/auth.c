@@ -393,8 +393,9 @@ sk_err sk_auth_request(sk_store *st, sk_auth_cache *cache, const char *header, c
 		*retry_after = 0;
 	if (sodium_init() < 0)
 		return sk_error_set(err, SK_EUNSUPPORTED, "libsodium failed to initialise");
-	if (!strncasecmp(header, "Bearer ", 7)) {
-		const char *t = header + 7;
+	/* an API token: "Bearer", or "Token" as taxii2-client's TokenAuth sends it */
+	if (!strncasecmp(header, "Bearer ", 7) || !strncasecmp(header, "Token ", 6)) {
+		const char *t = strchr(header, ' ');
 		while (*t == ' ')
 			t++;
 		return sk_auth_token(st, t, out, err);

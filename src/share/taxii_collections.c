@@ -211,15 +211,14 @@ void sk_taxii_get_collections(ctx *c)
 		return;
 	}
 	sqlite3_bind_int64(s, 1, c->root);
-	sk_buf_puts(b, "{\"collections\":[");
+	sk_buf_putc(b, '{');
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		coll_info ci;
 		sk_access a;
 		fill_coll(s, &ci);
 		if (!sk_policy_access(c->st, &c->who, &ci.c, &a, NULL) &&
 		    sk_policy_can_see_collection(&a)) {
-			if (!first)
-				sk_buf_putc(b, ',');
+			sk_buf_puts(b, first ? "\"collections\":[" : ",");
 			sk_taxii_put_collection(b, &ci, &a);
 			first = false;
 		}
@@ -230,6 +229,7 @@ void sk_taxii_get_collections(ctx *c)
 		sk_taxii_fail_db(c, NULL);
 		return;
 	}
-	sk_buf_puts(b, "]}");
+	/* none visible: the key is omitted and the response is {} (5.1.1) */
+	sk_buf_puts(b, first ? "}" : "]}");
 	c->resp->status = 200;
 }

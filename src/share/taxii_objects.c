@@ -19,6 +19,7 @@
 typedef struct page {
 	ctx *c;
 	enum mode mode;
+	const char *key; /* the list's key: written with the first row (3.7: absent when empty) */
 	size_t limit, n;
 	bool more;
 	int64_t first_da, last_da;
@@ -39,6 +40,8 @@ static int page_row(void *ud, const sk_row *r)
 	}
 	if (p->n++)
 		rc = sk_buf_putc(b, ',');
+	else
+		rc = sk_buf_printf(b, "\"%s\":[", p->key);
 	if (!rc)
 		rc = sk_buf_append(&p->vers, &r->ver, sizeof(r->ver));
 	if (!p->first_da)
@@ -162,7 +165,7 @@ void sk_taxii_get_objects(ctx *c, const char *ckey, enum mode mode, const char *
 	sk_access a;
 	sk_query q;
 	sk_error e;
-	page pg = {.c = c, .mode = mode};
+	page pg = {.c = c, .mode = mode, .key = key[mode]};
 	const char *ids[1] = {oid};
 	int64_t cursor = 0;
 
@@ -207,7 +210,7 @@ void sk_taxii_get_objects(ctx *c, const char *ckey, enum mode mode, const char *
 		pg.limit = f.limit && f.limit < c->t->cfg.page_size ? f.limit : c->t->cfg.page_size;
 		q.limit = pg.limit + 1;
 		sk_policy_apply(&a, &q);
-		sk_buf_printf(b, "{\"%s\":[", key[mode]);
+		sk_buf_putc(b, '{');
 		if (sk_store_query(c->st, &q, page_row, &pg, &e)) {
 			sk_taxii_fail_db(c, &e);
 			goto out;
@@ -221,7 +224,8 @@ void sk_taxii_get_objects(ctx *c, const char *ckey, enum mode mode, const char *
 		sk_taxii_fail(c, 404, "Object not found", "no such object in this collection");
 		goto out;
 	}
-	sk_buf_printf(b, "],\"more\":%s", pg.more ? "true" : "false");
+	/* an empty page has no list at all, only "more" (3.7, 5.3.1, 5.8.1) */
+	sk_buf_printf(b, "%s\"more\":%s", pg.n ? "]," : "", pg.more ? "true" : "false");
 	if (pg.more) {
 		char tok[SK_TAXII_TOKEN_MAX];
 		sk_taxii_token_encode(c->t->key, ci.c.cid, f.hash, pg.last_da, tok);

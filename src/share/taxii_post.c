@@ -470,7 +470,16 @@ void sk_taxii_post_objects(ctx *c, const char *ckey)
 
 	if (!sk_taxii_post_allowed(c, ckey, &ci, &a))
 		return;
-	if (sk_taxii_envelope_check(rq->body, rq->body_len, &nobj, &e)) {
+	switch (sk_taxii_envelope_check(rq->body, rq->body_len, &nobj, &e)) {
+	case SK_OK:
+		break;
+	case SK_EINVAL: /* JSON, but not an envelope (5.5) */
+		sk_taxii_fail(c, 422, "Unprocessable envelope", e.msg);
+		goto out;
+	case SK_ENOMEM:
+		sk_taxii_fail(c, 503, "Server busy", "no memory for this envelope; retry later");
+		goto out;
+	default:
 		sk_taxii_fail(c, 400, "Malformed envelope", e.msg);
 		goto out;
 	}

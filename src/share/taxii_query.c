@@ -161,12 +161,8 @@ static sk_err filters_parse(const sk_taxii_param *p, size_t n, unsigned allowed,
 		for (k = 0; k < F__COUNT; k++)
 			if (!strcmp(key, fkey_name[k]))
 				break;
-		if (k == F__COUNT) {
-			if (!strncmp(key, "match[", 6))
-				return sk_error_set(err, SK_EINVAL, "unsupported filter '%.64s'",
-				                    key);
-			continue; /* unknown parameters are ignored */
-		}
+		if (k == F__COUNT)
+			continue; /* unknown parameters and match[] fields are ignored (3.4) */
 		if (!(allowed & (1u << k)))
 			return sk_error_set(err, SK_EINVAL, "'%s' is not supported here",
 			                    fkey_name[k]);
@@ -358,34 +354,51 @@ sk_err sk_taxii_token_decode(const unsigned char key[SK_TAXII_KEY_BYTES], const 
 
 /* --- envelopes ------------------------------------------------------------------ */
 
+/* A body that is neither an object nor an array: JSON (a scalar) or not. */
+static sk_err scalar_check(const char *body, size_t len, sk_error *err)
+{
+	sk_jdoc *doc = NULL;
+	const sk_jval *v;
+	sk_err rc;
+
+	if (sk_json_doc_new(2 * len + 65536, 0, &doc)) /* a scalar: its text and a little */
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	rc = sk_json_parse(doc, body, len, &v, err);
+	sk_json_doc_free(doc);
+	if (rc)
+		return rc == SK_ENOMEM ? rc : SK_EJSON;
+	return sk_error_set(err, SK_EINVAL,
+	                    "the body is JSON but not a TAXII envelope (a JSON object)");
+}
+
 sk_err sk_taxii_envelope_check(const char *body, size_t len, size_t *nobjects, sk_error *err)
 {
 	sk_jstream_opts jo = {.max_element = len + 16, .max_depth = 0};
 	sk_reader *rd = NULL;
 	sk_jstream *js = NULL;
 	sk_jdoc *doc = NULL;
-	size_t i = 0;
+	size_t i = 0, k = 0;
+	bool other = false; /* a value that is not an element of "objects" */
 	sk_err rc;
 
 	*nobjects = 0;
-	if (len == 0)
+	while (k < len && (body[k] == ' ' || body[k] == '\t' || body[k] == '\r' || body[k] == '\n'))
+		k++;
+	if (k == len)
 		return sk_error_set(err, SK_EJSON, "empty body");
-	{
-		size_t k = 0;
-		while (k < len &&
-		       (body[k] == ' ' || body[k] == '\t' || body[k] == '\r' || body[k] == '\n'))
-			k++;
-		if (k == len || body[k] != '{')
-			return sk_error_set(err, SK_EINVAL,
-			                    "the body is not a TAXII envelope "
-			                    "(a JSON object)");
-	}
+	if (body[k] != '{' && body[k] != '[')
+		return scalar_check(body, len, err);
 	if ((rc = sk_reader_open_mem(body, len, "body", &rd, err)))
 		return rc;
 	if ((rc = sk_jstream_new(rd, &jo, &js)) || (rc = sk_json_doc_new(0, 0, &doc))) {
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
 	}
+	/*
+	 * Every element is parsed, also in a body that is no envelope: only a
+	 * body that is JSON throughout is "not an envelope" (SK_EINVAL, 422);
+	 * anything else is malformed (400).
+	 */
 	for (;;) {
 		sk_jitem it;
 		bool have;
@@ -394,20 +407,23 @@ sk_err sk_taxii_envelope_check(const char *body, size_t len, size_t *nobjects, s
 			goto out;
 		if (!have)
 			break;
-		if (it.kind != SK_JC_BUNDLE) {
-			rc =
-			    sk_error_set(err, SK_EINVAL,
-			                 "the body is not a TAXII envelope ({\"objects\": [...]})");
-			goto out;
-		}
 		if ((rc = sk_json_parse(doc, it.json, it.len, &v, err))) {
 			sk_error_prefix(err, "object %zu", i);
 			goto out;
 		}
-		i++;
+		if (it.kind == SK_JC_BUNDLE)
+			i++;
+		else
+			other = true;
 	}
 	if (sk_jstream_values(js) != 1) {
-		rc = sk_error_set(err, SK_EINVAL, "the body must be exactly one envelope");
+		rc = sk_error_set(err, SK_EJSON, "the body must be exactly one JSON value");
+		goto out;
+	}
+	if (body[k] == '[' || other) {
+		rc = sk_error_set(err, SK_EINVAL,
+		                  "the body is JSON but not a TAXII envelope "
+		                  "({\"objects\": [...]})");
 		goto out;
 	}
 	*nobjects = i;

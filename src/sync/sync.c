@@ -252,12 +252,13 @@ static sk_err load_cursor(sk_store *st, int64_t pid, char **cur, sk_error *err)
 	return SK_OK;
 }
 
-/* The URL of a page: limit, the chain's added_after, the `next` token. */
+/* The URL of a page: limit, all versions, the chain's added_after, the `next` token. */
 static sk_err page_url(const sk_peer *p, sk_buf *url, const sk_buf *base, size_t limit,
 		       const char *after, const char *next, sk_error *err)
 {
 	sk_buf_reset(url);
-	if (sk_buf_printf(url, "%s?limit=%zu", base->data, limit) ||
+	/* every version, not only the latest: the peer's history is kept here too */
+	if (sk_buf_printf(url, "%s?limit=%zu&match%%5Bversion%%5D=all", base->data, limit) ||
 	    (after && (sk_buf_puts(url, "&added_after=") || sk_tc_url_escape(url, after))) ||
 	    (next && (sk_buf_puts(url, "&next=") || sk_tc_url_escape(url, next))))
 		return sk_error_set(err, SK_ELIMIT, "%s: URL too long", p->name);

@@ -26,7 +26,8 @@ Test(taxii_query, filters)
 	sk_taxii_filters f;
 	sk_error err;
 	cr_assert_eq(parse("match%5Btype%5D=indicator,malware&limit=10&added_after=2024-01-01T00:00:00.5Z"
-			   "&match[version]=first,2024-02-01T00:00:00Z&match[spec_version]=2.0&x=1",
+			   "&match[version]=first,2024-02-01T00:00:00Z&match[spec_version]=2.0&x=1"
+			   "&match[relationship_type]=uses&match[foo]=",
 			   SK_TF_ALL, &f, &err),
 		     SK_OK, "%s", err.msg);
 	cr_assert_eq(f.ntypes, 2);
@@ -45,7 +46,7 @@ Test(taxii_query, rejects)
 	static const char *bad[] = {
 	    "limit=0", "limit=-1", "limit=1&limit=2", "added_after=x", "match[version]=newest",
 	    "match[spec_version]=3.0", "match[id]=nope", "match[type]=a,,b", "match[type]=A",
-	    "match[foo]=1", "match[type]=%ff", "match[type]=%zz", "match[id]=", "next=",
+	    "match[type]=%ff", "match[type]=%zz", "match[id]=", "next=",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		sk_taxii_filters f;
@@ -84,9 +85,25 @@ Test(taxii_query, envelope_and_versions)
 	cr_assert_eq(sk_taxii_envelope_check("{\"objects\":[{\"a\":1},{\"b\":2}]}", 29, &n, &err), SK_OK,
 		     "%s", err.msg);
 	cr_assert_eq(n, 2);
-	cr_assert_neq(sk_taxii_envelope_check("[{\"a\":1}]", 9, &n, &err), SK_OK);
-	cr_assert_neq(sk_taxii_envelope_check("{\"objects\":[{\"a\":tru}]}", 23, &n, &err), SK_OK);
-	cr_assert_neq(sk_taxii_envelope_check("", 0, &n, &err), SK_OK);
+	cr_assert_eq(sk_taxii_envelope_check("{\"objects\":[]}", 14, &n, &err), SK_OK, "%s", err.msg);
+	cr_assert_eq(n, 0);
+	/* JSON, but not an envelope */
+	static const char *const notenv[] = {
+	    "[{\"a\":1}]", "[]", "\"objects\"", " 42 ", "null", "{}", "{\"more\":false}",
+	    "{\"objects\":\"x\"}", "{\"objects\":{\"a\":1}}", "{\"type\":\"bundle\"}",
+	};
+	for (size_t i = 0; i < sizeof(notenv) / sizeof(notenv[0]); i++)
+		cr_assert_eq(sk_taxii_envelope_check(notenv[i], strlen(notenv[i]), &n, &err), SK_EINVAL,
+			     "%s: %s", notenv[i], err.msg);
+	/* not JSON */
+	static const char *const bad[] = {
+	    "", "   ", "{\"objects\":[{\"a\":tru}]}", "[{\"a\":tru}]", "[1,", "\"open", "hello",
+	    "{\"a\":1", "{\"objects\":[]}{\"objects\":[]}", "[] []", "{\"a\":tru}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		sk_err rc = sk_taxii_envelope_check(bad[i], strlen(bad[i]), &n, &err);
+		cr_assert(rc == SK_EJSON || rc == SK_ELIMIT, "%s: %s", bad[i], sk_strerror(rc));
+	}
 	sk_taxii_version_str("2016-05-12T08:17:27.123400000", 0, v);
 	cr_assert_str_eq(v, "2016-05-12T08:17:27.1234Z");
 	sk_taxii_version_str("2016-05-12T08:17:27.000000000", 0, v);

@@ -1,0 +1,203 @@
+"""TAXII 2.1 conformance points that interoperability with other
+implementations (taxii2-client among them) depends on, each against the real
+server on 127.0.0.1, with the section of the TAXII 2.1 specification it
+follows."""
+import json
+import os
+import sys
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+from sklib import test_main  # noqa: E402
+from sync_util import (add_peer, collection, grant, ids_in, import_objects,  # noqa: E402
+                       indicator, make_node, sync)
+from taxii_util import TAXII, Node, bearer, q  # noqa: E402
+
+CT = {"Content-Type": TAXII}
+
+
+def ind(i, oid=None, modified="2024-01-01T00:00:00.000Z"):
+    return {"type": "indicator", "spec_version": "2.1", "id": oid or f"indicator--{uuid.uuid4()}",
+            "created": "2024-01-01T00:00:00.000Z", "modified": modified,
+            "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"],
+            "pattern": f"[ipv4-addr:value = '198.51.100.{i % 250}']", "pattern_type": "stix",
+            "valid_from": "2024-01-01T00:00:00Z"}
+
+
+def main():
+    test_main(run, Node(), make_node("A"), make_node("B"))
+
+
+def run(node, a, b, R):
+    server(node, R)
+    pull_history(a, b, R)
+
+
+def server(node, R):
+    node.partner("Alpha")
+    node.account("ana", "Alpha", "pw-ana")
+    tok = node.token("ana")
+    A = bearer(tok)
+    cid = str(uuid.uuid4())
+    node.run("collection", "add", "feed", "--id", cid, "--alias", "feed",
+             "--default-tlp", "green")
+    node.run("collection", "add", "nobody", "--api-root", "second")  # no grant: not listed
+    node.grant("Alpha", "feed", "--read", "--write")
+    node.start()
+    base = f"/api/collections/{cid}"
+    objs = [ind(i) for i in range(3)]
+    st, _, _ = node.request("POST", base + "/objects/", A, CT, {"objects": objs})
+    R.check(st == 202, f"seed POST ({st})")
+
+    unknown_match(node, R, base, A, objs)
+    token_scheme(node, R, base, tok, objs)
+    not_an_envelope(node, R, base, A)
+    empty_results(node, R, base, A)
+
+
+def unknown_match(node, R, base, A, objs):
+    """3.4: a server MAY ignore filters it does not support; known ones are checked."""
+    for path in ("/objects/", "/manifest/", f"/objects/{objs[0]['id']}/",
+                 f"/objects/{objs[0]['id']}/versions/"):
+        st, _, j = node.get_json(base + path + q({"match[relationship_type]": "uses",
+                                                  "match[foo]": "bar"}), A)
+        R.check(st == 200 and j and j.get("more") is False,
+                f"unknown match[] ignored on {path} ({st})")
+    st, _, j = node.get_json(base + "/objects/" + q({"match[foo]": "x",
+                                                     "match[id]": objs[1]["id"]}), A)
+    R.check(st == 200 and [o["id"] for o in j["objects"]] == [objs[1]["id"]],
+            "known filters still apply beside an unknown one")
+    for bad in ({"match[version]": "newest"}, {"match[spec_version]": "3.0"},
+                {"match[id]": "not-an-id"}, {"match[type]": "Not A Type"}):
+        st, hd, j = node.get_json(base + "/objects/" + q(dict(bad, **{"match[foo]": "x"})), A)
+        R.check(st == 400 and hd.get("content-type") == TAXII and j["http_status"] == "400",
+                f"known filter keeps its validation: {bad} ({st})")
+    st, _, _ = node.get_json(base + f"/objects/{objs[0]['id']}/versions/" +
+                             q({"match[type]": "indicator"}), A)
+    R.check(st == 400, f"a known filter the endpoint does not take is still 400 ({st})")
+
+
+
+def token_scheme(node, R, base, tok, objs):
+    """taxii2-client's TokenAuth sends "Authorization: Token <token>": the same API token."""
+    oid = objs[0]["id"]
+    want = node.get_json(f"{base}/objects/{oid}/", bearer(tok))
+    for auth in (f"Token {tok}", f"token {tok}", f"TOKEN  {tok}"):
+        st, _, j = node.get_json(f"{base}/objects/{oid}/", auth)
+        R.check(st == 200 and j == want[2] and j["objects"][0]["id"] == oid,
+                f"'{auth.split()[0]}' scheme reads like Bearer ({st})")
+    st, _, _ = node.request("POST", base + "/objects/", f"Token {tok}", CT,
+                            {"objects": [ind(7)]})
+    R.check(st == 202, f"'Token' scheme can write ({st})")
+    for bad in (f"{tok[:-2]}xx", ""):
+        bst, _, bj = node.get_json(f"{base}/objects/{oid}/", "Bearer " + bad)
+        st, _, j = node.get_json(f"{base}/objects/{oid}/", "Token " + bad)
+        R.check(st == 401 and st == bst and j == bj,
+                f"a bad token under 'Token' fails as under Bearer ({st}, {bst})")
+    st, _, _ = node.get_json(f"{base}/objects/{oid}/", "Tokens " + tok)
+    R.check(st == 401, f"only the exact scheme name counts ({st})")
+
+
+
+def not_an_envelope(node, R, base, A):
+    """5.5: a body the server cannot process as an envelope is 422; one that is not
+    JSON at all stays 400.  Nothing is stored from either."""
+    probe = ind(11)
+    for body in ([probe], [], "objects", 42, None, {}, {"more": False}, {"objects": probe},
+                 {"objects": "x"}, {"type": "bundle", "id": f"bundle--{uuid.uuid4()}"}):
+        raw = json.dumps(body).encode()
+        st, hd, data = node.request("POST", base + "/objects/", A, CT, raw)
+        j = json.loads(data) if data else {}
+        R.check(st == 422 and hd.get("content-type") == TAXII and j.get("http_status") == "422",
+                f"JSON but no envelope {raw[:40]!r}: 422 ({st})")
+    for raw in (b'{"objects": [{"type": ', b"hello", b'[{"a": tru}]', b'{"a": tru}',
+                b'"open', b'{"objects": []} {"objects": []}', b"", b"   ",
+                b'{"objects":[{"a":"\xff"}]}'):
+        st, hd, data = node.request("POST", base + "/objects/", A, CT, raw)
+        j = json.loads(data) if data else {}
+        R.check(st == 400 and j.get("http_status") == "400",
+                f"malformed JSON {raw[:40]!r}: 400 ({st})")
+    st, _, _ = node.get_json(f"{base}/objects/{probe['id']}/", A)
+    R.check(st == 404, f"nothing stored from a refused body ({st})")
+    st, _, data = node.request("POST", base + "/objects/", A, CT, b'{"objects": []}')
+    R.check(st == 202, f"an envelope with no objects is still an envelope ({st})")
+
+
+
+def no_date_headers(hd):
+    return not any(k.startswith("x-taxii-date-added") for k in hd)
+
+
+def empty_results(node, R, base, A):
+    """An empty list is omitted (3.7, 5.1.1, 5.3.1, 5.8.1); the paged resources keep
+    "more"; the date-added headers describe the objects returned (3.2): none, none."""
+    st, hd, j = node.get_json("/second/collections/", A)
+    R.check(st == 200 and j == {} and hd.get("content-type") == TAXII,
+            f"no visible collection: {{}} ({st} {j})")
+    st, _, j = node.get_json("/api/collections/", A)
+    R.check(st == 200 and len(j.get("collections", [])) == 1, "collections listed when there are")
+    for path in ("/objects/", "/manifest/"):
+        st, hd, j = node.get_json(base + path + q({"match[type]": "malware"}), A)
+        R.check(st == 200 and j == {"more": False} and no_date_headers(hd),
+                f"empty {path}: {{'more': false}}, no date headers ({st} {j} {sorted(hd)})")
+        st, hd, j = node.get_json(base + path + q({"match[type]": "indicator"}), A)
+        R.check(st == 200 and j.get("objects") and hd.get("x-taxii-date-added-first")
+                and hd.get("x-taxii-date-added-last"), f"non-empty {path} keeps list and headers")
+    # an object whose versions go away between two pages: the next page is empty
+    oid = f"indicator--{uuid.uuid4()}"
+    vers = [ind(20, oid, f"2024-0{m}-01T00:00:00.000Z") for m in (1, 2, 3)]
+    st, _, _ = node.request("POST", base + "/objects/", A, CT, {"objects": vers})
+    R.check(st == 202, f"three versions posted ({st})")
+    tokens = {}
+    for path, params in ((f"/objects/{oid}/versions/", {}),
+                         (f"/objects/{oid}/", {"match[version]": "all"})):
+        st, _, j = node.get_json(base + path + q(dict(params, limit="1")), A)
+        R.check(st == 200 and j.get("more") is True and j.get("next"), f"first page of {path}")
+        tokens[path] = (params, j.get("next"))
+    st, _, _ = node.request("DELETE", f"{base}/objects/{oid}/" + q({"match[version]": "all"}), A)
+    R.check(st == 200, f"versions deleted ({st})")
+    for path, (params, nxt) in tokens.items():
+        st, hd, j = node.get_json(base + path + q(dict(params, limit="1", next=nxt)), A)
+        R.check(st == 200 and j == {"more": False} and no_date_headers(hd),
+                f"empty next page of {path}: {{'more': false}} ({st} {j})")
+
+
+
+def versions_in(node, coll):
+    got = {}
+    for o in ids_in(node, coll, all_versions=True):
+        got.setdefault(o["id"], set()).add(o["modified"])
+    return got
+
+
+def pull_history(a, b, R):
+    """As a client: a pull asks for match[version]=all (3.4 / 5.4: a server returns only
+    the latest version by default), so B keeps the history A has."""
+    collection(a, "share")
+    collection(b, "inbox")
+    a.start("--no-sync", "--page-size", "2")
+    tok = grant(a, b, "share", read=True)
+    add_peer(b, a, tok, "share", "inbox")
+    mods = [f"2024-0{m}-01T00:00:00.000Z" for m in (1, 2, 3)]
+    x, y = f"indicator--{uuid.uuid4()}", f"indicator--{uuid.uuid4()}"
+    for m in mods:  # x: versions added oldest first, one import each
+        import_objects(a, [indicator(a.ident, "green", x, m)], "share")
+    for m in (mods[2], mods[0], mods[1]):  # y: the newest added first, older ones after
+        import_objects(a, [indicator(a.ident, "green", y, m)], "share")
+    r = sync(b, "A")
+    R.check(r["rc"] == 0, f"pull ok ({r.get('stderr')})")
+    got = versions_in(b, "inbox")
+    R.check(got.get(x) == set(mods) and got.get(y) == set(mods),
+            f"every version pulled, whatever order the peer added them in ({got})")
+    later = "2024-04-01T00:00:00.000Z"
+    import_objects(a, [indicator(a.ident, "green", x, later)], "share")
+    r = sync(b, "A")
+    R.check(r["rc"] == 0 and r.get("stored") == 1, f"a new version is pulled once ({r})")
+    R.check(versions_in(b, "inbox").get(x) == set(mods) | {later}, "history grows by one")
+    r = sync(b, "A")
+    R.check(r["rc"] == 0 and r.get("requests") == 1 and r.get("stored") == 0,
+            f"nothing new: one request ({r})")
+
+
+if __name__ == "__main__":
+    main()
