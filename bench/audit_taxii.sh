@@ -20,7 +20,7 @@ srv=
 trap '[ -n "$srv" ] && kill "$srv" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 export SCHAKEL_DB=$dir/node.db
 $BIN init --name "bench node" >/dev/null
-cid=$($BIN collection add attack --alias attack | awk '{print $1}')
+cid=$($BIN collection add attack --alias attack --default-tlp clear | awk '{print $1}')
 $BIN import --quiet --collection attack "$DATA"
 $BIN partner add Bench >/dev/null
 $BIN account add bench --partner Bench --password bench-pass 2>/dev/null

@@ -16,7 +16,9 @@ srv=
 trap '[ -n "$srv" ] && kill "$srv" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 export SCHAKEL_DB=$dir/node.db
 $BIN init --name "bench node" >/dev/null
-cid=$($BIN collection add attack --alias attack | awk '{print $1}')
+# ATT&CK is public: the node imports it from a file (no --from), so its unmarked
+# objects take this collection's default, and a file's others' AMBER would never leave
+cid=$($BIN collection add attack --alias attack --default-tlp clear | awk '{print $1}')
 pid=$($BIN collection add inbox --alias inbox | awk '{print $1}')
 $BIN import --quiet --collection attack "$DATA"
 $BIN partner add Bench >/dev/null
