@@ -233,10 +233,14 @@ static int bundle_import(cli_ctx *ctx, int argc, char **argv)
 			(long long)sk_store_bundle_last_in(st, h.sender));
 		goto out;
 	}
-	if (sk_store_collection_get(st, coll_name, &coll, &err) == SK_ENOTFOUND &&
-	    sk_store_collection_add(st, coll_name, NULL, NULL, NULL, &coll, &err)) {
-		cli_err("%s", err.msg);
-		goto out;
+	{
+		sk_err crc = sk_store_collection_get(st, coll_name, &coll, &err);
+		if (crc == SK_ENOTFOUND)
+			crc = sk_store_collection_add(st, coll_name, NULL, NULL, NULL, &coll, &err);
+		if (crc) {
+			cli_err("%s", err.msg);
+			goto out;
+		}
 	}
 	/* the objects, under every rule, received from the sender; all in one transaction */
 	origin.rx = h.sender;
