@@ -25,7 +25,9 @@ ALLOWED = {
     "feeds": ["store", "trust", "stix", "core"],
     "share": ["store", "trust", "stix", "core"],
     "sync": ["share", "store", "trust", "stix", "core"],
-    "node": ["sync", "share", "feeds", "logs", "detect", "store", "trust", "stix", "core"],
+    "intel": ["store", "trust", "stix", "core"],
+    "ui": ["intel", "sync", "share", "feeds", "store", "trust", "stix", "core"],
+    "node": ["ui", "intel", "sync", "share", "feeds", "logs", "detect", "store", "trust", "stix", "core"],
 }
 
 # Public header (include/schakel/NAME.h) -> the folder that implements it.
@@ -40,6 +42,7 @@ PUBLIC = {
     "feed": "feeds",
     "httpd": "share", "taxii": "share", "account": "share", "policy": "share",
     "peer": "sync", "sync": "sync", "taxii_client": "sync",
+    "intel": "intel", "galaxy": "intel", "ui": "ui",
     "node": "node", "hit": "node", "indload": "node", "watch": "node",
 }
 

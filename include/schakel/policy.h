@@ -71,4 +71,32 @@ sk_err sk_policy_set_unmarked(sk_store *st, const char *partner, sk_tlp level, s
 /* Restrict q to what a may see (sets q->vis and its masks; a stays borrowed). */
 void sk_policy_apply(const sk_access *a, sk_query *q);
 
+
+/*
+ * The console's view (docs/console.md, "How the policy is applied"): what one
+ * principal may see of the whole store, across collections.
+ *
+ * - A partner's account sees a version iff some collection holding it grants
+ *   the partner read access and sk_policy_visible_rx() allows it there: exactly
+ *   what TAXII would give it, through the same decision.
+ * - The node's own people (admin, analyst, viewer) see every version, except
+ *   TLP:RED received from others (rx set, or produced by another identity),
+ *   which only an account named as a RED recipient of a collection holding it
+ *   sees.  RED produced here is theirs.  Role metrics sees nothing.
+ * - NULL principal: the local operator (CLI): everything.
+ *
+ * sk_view_bind() registers the SQL function sk_visible(ver, tlp, created_by,
+ * rx) on st's connection, bound to this view (until the next bind or
+ * sk_view_free), so that lists, searches, counts and charts filter in SQL
+ * with the same decision: `WHERE sk_visible(o.ver, o.tlp, o.created_by, o.rx)`.
+ */
+typedef struct sk_view sk_view;
+sk_err sk_view_open(sk_store *st, const sk_principal *p, sk_view **out, sk_error *err);
+/* May the view's principal see the version ver (its stored tlp, producer and source)? */
+bool sk_view_visible(sk_view *v, int64_t ver, int tlp, const char *created_by, const char *rx);
+/* True if the view sees everything (local operator): callers may skip the filter. */
+bool sk_view_all(const sk_view *v);
+sk_err sk_view_bind(sk_view *v, sk_error *err);
+void sk_view_free(sk_view *v);
+
 #endif
