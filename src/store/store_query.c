@@ -127,21 +127,44 @@ sk_err sk_store_query(sk_store *st, const sk_query *q, sk_row_fn fn, void *ud, s
 				   " WHERE x.id=o.id AND x.spec>o.spec%s)",
 				   scope, visx);
 	if (!rc && !(vm & SK_VER_ALL)) {
-		/* OR of: last, first, explicit versions */
+		/*
+		 * OR of: last, first, explicit versions.  Versions are chosen per
+		 * object (TAXII 2.1 3.4.1): with spec versions named, "last" and
+		 * "first" range over all of them (a tie between a 2.0 and a 2.1
+		 * version of the same instant goes to the later spec); without, over
+		 * the object's latest spec version only.  The spec values are the
+		 * parsed filter's ("2.0", "2.1"), written as literals.
+		 */
+		char later[160], earlier[160], in[32] = "";
 		const char *sep = "";
+		for (size_t i = 0; i < q->nspecs; i++)
+			if (!strcmp(q->specs[i], "2.0") || !strcmp(q->specs[i], "2.1"))
+				snprintf(in + strlen(in), sizeof(in) - strlen(in), "%s'%s'",
+				         in[0] ? "," : "", q->specs[i]);
+		if (in[0]) {
+			snprintf(later, sizeof(later),
+			         "x.spec IN (%s) AND (x.version>o.version OR"
+			         " (x.version=o.version AND x.spec>o.spec))", in);
+			snprintf(earlier, sizeof(earlier),
+			         "x.spec IN (%s) AND (x.version<o.version OR"
+			         " (x.version=o.version AND x.spec>o.spec))", in);
+		} else {
+			snprintf(later, sizeof(later), "x.spec=o.spec AND x.version>o.version");
+			snprintf(earlier, sizeof(earlier), "x.spec=o.spec AND x.version<o.version");
+		}
 		rc = sk_buf_puts(&sql, " AND (");
 		if (!rc && (vm & SK_VER_LAST)) {
 			rc = sk_buf_printf(&sql,
 					   "NOT EXISTS (SELECT 1 FROM objects x%s WHERE x.id=o.id"
-					   " AND x.spec=o.spec AND x.version>o.version%s)",
-					   scope, visx);
+					   " AND %s%s)",
+					   scope, later, visx);
 			sep = " OR ";
 		}
 		if (!rc && (vm & SK_VER_FIRST)) {
 			rc = sk_buf_printf(&sql,
 					   "%sNOT EXISTS (SELECT 1 FROM objects x%s WHERE x.id=o.id"
-					   " AND x.spec=o.spec AND x.version<o.version%s)",
-					   sep, scope, visx);
+					   " AND %s%s)",
+					   sep, scope, earlier, visx);
 			sep = " OR ";
 		}
 		if (!rc && q->nversions) {

@@ -115,7 +115,12 @@ def run(node, R):
             "match[spec_version]=2.0")
     st, _, j = node.get_json(base + "/objects/" + q({"match[type]": "malware",
                                                      "match[spec_version]": "2.0,2.1"}), A)
-    R.check(st == 200 and len(j["objects"]) == 2, "match[spec_version]=2.0,2.1")
+    R.check(st == 200 and len(j["objects"]) == 1 and j["objects"][0]["spec_version"] == "2.1",
+            "match[spec_version]=2.0,2.1: one version per object, the last (3.4.1)")
+    st, _, j = node.get_json(base + "/objects/" + q({"match[type]": "malware",
+                                                     "match[spec_version]": "2.0,2.1",
+                                                     "match[version]": "all"}), A)
+    R.check(st == 200 and len(j["objects"]) == 2, "match[spec_version]=2.0,2.1, all versions")
     ids = [objs[0]["id"], objs[1]["id"]]
     st, _, j = node.get_json(base + "/objects/" + q({"match[id]": ",".join(ids)}), A)
     R.check(st == 200 and sorted(o["id"] for o in j["objects"]) == sorted(ids), "match[id] OR")

@@ -53,6 +53,7 @@ def server(node, R):
     token_scheme(node, R, base, tok, objs)
     not_an_envelope(node, R, base, A)
     empty_results(node, R, base, A)
+    per_object_versions(node, R, base, A)
 
 
 def unknown_match(node, R, base, A, objs):
@@ -162,6 +163,57 @@ def empty_results(node, R, base, A):
                 f"empty next page of {path}: {{'more': false}} ({st} {j})")
 
 
+
+
+def per_object_versions(node, R, base, A):
+    """3.4.1: versions are chosen per object across the spec versions asked for;
+    5.6, 5.8.1: an object whose versions the filters all leave out is an empty
+    200, an unknown (or hidden) one 404."""
+    oid = f"indicator--{uuid.uuid4()}"
+    v20 = {"type": "indicator", "id": oid, "created": "2024-01-01T00:00:00.000Z",
+           "modified": "2024-01-01T00:00:00.000Z", "labels": ["malicious-activity"],
+           "pattern": "[ipv4-addr:value = '192.0.2.20']", "valid_from": "2024-01-01T00:00:00Z",
+           "object_marking_refs": ["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"]}
+    v21 = dict(ind(21, oid, "2024-02-01T00:00:00.000Z"))
+    for o in (v20, v21):
+        st, _, _ = node.request("POST", base + "/objects/", A, CT, {"objects": [o]})
+        R.check(st == 202, f"POST a {o.get('spec_version', '2.0')} version ({st})")
+    both = {"match[id]": oid, "match[spec_version]": "2.0,2.1"}
+
+    def spec_versions(path, params):
+        st, _, j = node.get_json(base + path + q(params), A)
+        objs = (j or {}).get("objects", [])
+        return st, [(o.get("spec_version", "2.0"), o.get("modified") or o.get("version"))
+                    for o in objs]
+
+    st, got = spec_versions("/objects/", both)
+    R.check(st == 200 and got == [("2.1", "2024-02-01T00:00:00.000Z")],
+            f"last across 2.0 and 2.1 is one version, the 2.1 one ({got})")
+    st, got = spec_versions("/objects/", dict(both, **{"match[version]": "first"}))
+    R.check(st == 200 and got == [("2.0", "2024-01-01T00:00:00.000Z")],
+            f"first across 2.0 and 2.1 is one version, the 2.0 one ({got})")
+    st, got = spec_versions("/objects/", {"match[id]": oid})
+    R.check(st == 200 and len(got) == 1 and got[0][0] == "2.1",
+            f"without spec_version: the latest spec only ({got})")
+    st, _, j = node.get_json(base + "/manifest/" + q(both), A)
+    R.check(st == 200 and len(j.get("objects", [])) == 1,
+            f"the manifest lists the object once ({st})")
+    st, got = spec_versions(f"/objects/{oid}/", {"match[spec_version]": "2.0,2.1"})
+    R.check(st == 200 and len(got) == 1, f"the object endpoint gives one version ({got})")
+    st, got = spec_versions(f"/objects/{oid}/", {"match[spec_version]": "2.0,2.1",
+                                                 "match[version]": "all"})
+    R.check(st == 200 and len(got) == 2, f"match[version]=all gives both ({got})")
+
+    for path, params in ((f"/objects/{oid}/", {"match[version]": "2030-01-01T00:00:00.000Z"}),
+                         (f"/objects/{oid}/", {"added_after": "2099-01-01T00:00:00Z"}),
+                         (f"/objects/{oid}/versions/", {"added_after": "2099-01-01T00:00:00Z"}),
+                         (f"/objects/{oid}/", {"match[spec_version]": "2.0",
+                                              "match[version]": "2024-02-01T00:00:00.000Z"})):
+        st, hd, j = node.get_json(base + path + q(params), A)
+        R.check(st == 200 and j == {"more": False} and no_date_headers(hd),
+                f"filtered-out object is an empty 200 on {path} {params} ({st} {j})")
+    st, _, _ = node.get_json(base + f"/objects/indicator--{uuid.uuid4()}/", A)
+    R.check(st == 404, f"an unknown object is still 404 ({st})")
 
 def versions_in(node, coll):
     got = {}
