@@ -12,7 +12,19 @@
 #include "schakel/reader.h"
 #include "schakel/store.h"
 
-enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
+/*
+ * Exit codes.  EXIT_PARTIAL: an import stored what was usable and rejected
+ * the rest (each rejection reported), so a daily job can tell "some bad
+ * rows" from "nothing stored".
+ */
+enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_PARTIAL = 3 };
+
+/*
+ * The exit code of an import: EXIT_OK without problems, EXIT_PARTIAL when
+ * something went wrong but usable objects are in the store, EXIT_INPUT when
+ * nothing usable was stored.
+ */
+int cli_import_exit(bool problems, bool usable);
 
 typedef struct cli_ctx {
 	const char *db; /* --db, SCHAKEL_DB, or ./schakel.db */

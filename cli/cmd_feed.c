@@ -71,6 +71,7 @@ static int feed_import(cli_ctx *ctx, int argc, char **argv)
 	feed_cli fc = {0};
 	sk_collection coll = {0};
 	int exit_code = EXIT_OK, c;
+	bool problems = false, usable = false;
 	sk_store *st;
 	sk_error err;
 	sk_err rc;
@@ -200,18 +201,18 @@ static int feed_import(cli_ctx *ctx, int argc, char **argv)
 		memset(&s, 0, sizeof(s));
 		rc = sk_feed_import_file(st, argv[i], &o, &s, &err);
 		cli_progress_done();
-		if (rc) {
+		if (rc)
 			cli_err("%s", err.msg);
-			exit_code = EXIT_INPUT;
-		}
-		if (s.rejected)
-			exit_code = EXIT_INPUT;
+		if (rc || s.rejected)
+			problems = true;
+		if (!rc && s.stored + s.added + s.duplicate)
+			usable = true;
 		if (!fc.quiet)
 			summary(strcmp(argv[i], "-") ? argv[i] : "<stdin>", &s, now_s() - t0);
 	}
 	sk_collection_clear(&coll);
 	sk_store_close(st);
-	return exit_code;
+	return cli_import_exit(problems, usable);
 }
 
 int cmd_feed(cli_ctx *ctx, int argc, char **argv)

@@ -71,7 +71,8 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 	sk_import_opts o = {0};
 	sk_collection coll = {0};
 	bool quiet = false, bulk = false;
-	int exit_code = EXIT_OK, c;
+	int c;
+	bool problems = false, usable = false;
 	sk_store *st;
 	sk_error err;
 	sk_err rc;
@@ -158,17 +159,19 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 		}
 		rc = sk_import_file(st, argv[i], &o, &s, &err);
 		cli_progress_done();
-		if (rc) {
+		if (rc)
 			cli_err("%s", err.msg);
-			exit_code = EXIT_INPUT;
-		}
-		if (s.rejected)
-			exit_code = EXIT_INPUT;
+		if (rc || s.rejected)
+			problems = true;
+		/* a file that failed (strict, or unreadable) stored nothing */
+		if (!rc && s.stored + s.added + s.duplicate)
+			usable = true;
 		if (!quiet && !(rc && o.strict))
 			summary(strcmp(argv[i], "-") ? argv[i] : "<stdin>", &s, now_s() - t0, rc != SK_OK);
 	}
 	sk_store_set_origin(st, NULL);
 	sk_collection_clear(&coll);
 	sk_store_close(st);
-	return exit_code;
+	/* --strict asks for all or a failure: any rejection is one */
+	return o.strict && problems ? EXIT_INPUT : cli_import_exit(problems, usable);
 }

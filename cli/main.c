@@ -38,7 +38,9 @@ const cli_cmd cli_commands[] = {
      "  --strict           reject a whole file on its first invalid object\n"
      "  --batch N          objects per transaction (default 5000)\n"
      "  --quiet            no progress bar and no per-type summary\n" DB_HELP
-     "\nExit status: 0 all stored, 1 some input was rejected or unreadable, 2 usage.\n"},
+     "\nExit status: 0 everything stored; 3 some objects rejected (each reported)\n"
+     "and the rest stored; 1 nothing usable stored (unreadable input, every\n"
+     "object rejected, or any rejection with --strict); 2 usage.\n"},
     {"get", cmd_get, "print an object (latest version, or all versions)",
      "usage: schakel get [--all-versions] [--compact] ID\n"
      "\n"
@@ -328,8 +330,9 @@ const cli_cmd cli_commands[] = {
      "  --check             only parse, build and validate; store nothing (in --check\n"
      "                      mode 'stored' counts the indicators that would be built)\n"
      "  --quiet             no progress bar and no summary\n" DB_HELP
-     "\nExit status: 0 all lines imported, 1 some line rejected or input unreadable,\n"
-     "2 usage.\n"},
+     "\nExit status: 0 every line imported; 3 some lines rejected (each reported)\n"
+     "and the rest imported; 1 nothing imported (unreadable input or every line\n"
+     "rejected; with --check: any line rejected); 2 usage.\n"},
     {"warninglist", cmd_warninglist, "MISP warning lists: known-benign values (false positives)",
      "usage: schakel warninglist import [--force] DIR\n"
      "       schakel warninglist list [--json]\n"

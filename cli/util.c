@@ -155,3 +155,10 @@ void cli_progress_done(void)
 		progress_shown = false;
 	}
 }
+
+int cli_import_exit(bool problems, bool usable)
+{
+	if (!problems)
+		return EXIT_OK;
+	return usable ? EXIT_PARTIAL : EXIT_INPUT;
+}

@@ -134,7 +134,8 @@ def test_import(tmp):
     with open(path, "w") as f:
         json.dump(bundle, f, indent=1)
     rc, out, err = run("import", "--quiet", path, db=db)
-    check("import with a bad pattern exits 1", rc == 1, f"rc={rc} err={err}")
+    check("import with a bad pattern exits 3 (the good ones stored)", rc == 3,
+          f"rc={rc} err={err}")
     check("bad pattern rejected with the parser's message",
           f"rejected: {INDICATOR_BAD}: invalid pattern: pattern offset 34: expected ']' or "
           "AND/OR, found 'FOO'" in err, err)
