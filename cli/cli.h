@@ -57,6 +57,10 @@ bool cli_wants_help(int argc, char **argv);
 
 /* Print a command's usage to stdout. */
 void cli_print_usage(const cli_cmd *c);
+/* The manual page (roff) of cmd, or of schakel itself for NULL, on stdout (man.c). */
+int cli_man(const char *cmd);
+/* Every manual page (schakel.1, schakel-COMMAND.1) into dir (man.c). */
+int cli_man_all(const char *dir);
 const cli_cmd *cli_find(const char *name);
 
 /* Progress bar on stderr when it is a terminal (rate-limited). */

@@ -406,7 +406,14 @@ const cli_cmd cli_commands[] = {
      "Settings (schakel config set): audit.enabled true|false (default true),\n"
      "audit.checkpoint_every N (default 1000), audit.retention_days D (default 365).\n"
      DB_HELP},
-    {"help", NULL, "show help for a command", "usage: schakel help [COMMAND]\n"},
+    {"help", NULL, "show help for a command",
+     "usage: schakel help [COMMAND]\n"
+     "       schakel help --man [COMMAND]\n"
+     "       schakel help --man-dir DIR\n"
+     "\n"
+     "  --man      the manual page (roff) of COMMAND, or of schakel, on stdout\n"
+     "  --man-dir  write every manual page (schakel.1, schakel-COMMAND.1) into DIR\n"
+     "             (the build does this; `cmake --install` installs them)\n"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -465,6 +472,15 @@ int main(int argc, char **argv)
 		if (argc < 3) {
 			print_main_help(stdout);
 			return EXIT_OK;
+		}
+		if (!strcmp(argv[2], "--man"))
+			return cli_man(argc > 3 ? argv[3] : NULL);
+		if (!strcmp(argv[2], "--man-dir")) {
+			if (argc < 4) {
+				cli_err("help --man-dir needs a directory");
+				return EXIT_USAGE;
+			}
+			return cli_man_all(argv[3]);
 		}
 		c = cli_find(argv[2]);
 		if (!c) {
