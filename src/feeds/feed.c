@@ -449,6 +449,52 @@ static bool maltrail_kind(const char *s, size_t n, sk_feed_kind *k, bool *detect
 	return false;
 }
 
+/* Families of kinds, for the generic kind names CSV exports use. */
+enum { FAM_IP = 1, FAM_DOMAIN = 2, FAM_URL = 4, FAM_HASH = 8, FAM_EMAIL = 16 };
+
+static unsigned kind_family(sk_feed_kind k)
+{
+	switch (k) {
+	case SK_FK_IPV4: case SK_FK_IPV6: case SK_FK_IPV4_CIDR: case SK_FK_IPV6_CIDR:
+	case SK_FK_IPV4_PORT: case SK_FK_IPV6_PORT:
+		return FAM_IP;
+	case SK_FK_DOMAIN: case SK_FK_DOMAIN_PORT:
+		return FAM_DOMAIN;
+	case SK_FK_URL: case SK_FK_URL_PATH:
+		return FAM_URL;
+	case SK_FK_MD5: case SK_FK_SHA1: case SK_FK_SHA256: case SK_FK_SHA512:
+		return FAM_HASH;
+	case SK_FK_EMAIL:
+		return FAM_EMAIL;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A kind name that says only the family ("ip", MISP's "ip-dst", "hostname",
+ * "hash"...): the value's kind is detected, then must be of that family.
+ */
+static bool generic_kind(const char *s, size_t n, unsigned *family)
+{
+	static const struct {
+		const char *name;
+		unsigned fam;
+	} map[] = {{"ip", FAM_IP},	   {"ip-src", FAM_IP},	  {"ip-dst", FAM_IP},
+		   {"ip_address", FAM_IP}, {"ipaddress", FAM_IP}, {"ip-address", FAM_IP},
+		   {"hostname", FAM_DOMAIN}, {"host", FAM_DOMAIN}, {"fqdn", FAM_DOMAIN},
+		   {"uri", FAM_URL},	   {"link", FAM_URL},	  {"hash", FAM_HASH},
+		   {"filehash", FAM_HASH}, {"email-src", FAM_EMAIL}, {"email-dst", FAM_EMAIL},
+		   {"e-mail", FAM_EMAIL}};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strlen(map[i].name) == n && !strncasecmp(s, map[i].name, n)) {
+			*family = map[i].fam;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Check value as kind (or detect), into c->norm; reject the line on failure. */
 static bool value_ok(ctx *c, uint64_t line, const char *v, size_t n, sk_feed_kind *k, bool detect)
 {
@@ -684,6 +730,7 @@ static sk_err csv_header(ctx *c, char *s, size_t n, sk_error *err)
 
 static sk_err line_csv(ctx *c, uint64_t line, char *s, size_t n, sk_error *err)
 {
+	unsigned family = 0; /* a generic kind ("ip", "hash"): detect, then check */
 	const char *f[CSV_MAX_COLS];
 	size_t fl[CSV_MAX_COLS];
 	entry e = {0};
@@ -714,13 +761,21 @@ static sk_err line_csv(ctx *c, uint64_t line, char *s, size_t n, sk_error *err)
 				}
 			}
 		}
+		if (!known)
+			known = generic_kind(f[c->csv.kind], fl[c->csv.kind], &family);
 		if (!known) {
 			reject(c, line, "unknown indicator kind");
 			return SK_OK;
 		}
+		if (family)
+			detect = true;
 	}
 	if (!value_ok(c, line, f[c->csv.value], fl[c->csv.value], &e.kind, detect))
 		return SK_OK;
+	if (family && !(family & kind_family(e.kind))) {
+		reject(c, line, "the value is not what its kind column says");
+		return SK_OK;
+	}
 	if (c->csv.name >= 0 && c->csv.name < nf && fl[c->csv.name]) {
 		e.name = f[c->csv.name];
 		e.name_n = fl[c->csv.name];

@@ -105,11 +105,11 @@ sk_err sk_metrics_render(sk_store *st, sk_buf *b, sk_error *err)
 		return SK_OK;
 	}
 	pthread_mutex_unlock(&hook_mu);
-	sk_buf_puts(b, "# HELP schakel_time_to_detection_seconds (detection engine; not yet)\n"
+	sk_buf_puts(b, "# HELP schakel_time_to_detection_seconds (only while serve --watch runs)\n"
 		       "# TYPE schakel_time_to_detection_seconds gauge\n"
-		       "# HELP schakel_alerts_total (detection engine; not yet)\n"
+		       "# HELP schakel_alerts_total (only while serve --watch runs)\n"
 		       "# TYPE schakel_alerts_total counter\n"
-		       "# HELP schakel_matcher_entries (detection engine; not yet)\n"
+		       "# HELP schakel_matcher_entries (only while serve --watch runs)\n"
 		       "# TYPE schakel_matcher_entries gauge\n");
 	return SK_OK;
 }

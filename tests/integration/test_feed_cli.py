@@ -89,6 +89,17 @@ def main():
                          "red", "--column", "value=nosuch", cc)
         check(rc == 1 and "no column" in err, "unknown csv column: " + err)
 
+        # generic kind names of CSV exports (MISP's ip-dst, "ip", "hash"): detected, then
+        # checked against the family the column names
+        gk = os.path.join(FEEDS, "generic-kinds.csv")
+        rc, _, err = run(db, "feed", "import", "--format", "csv", "--producer", "P5", "--tlp",
+                         "green", gk)
+        kinds, t = feed_summary(err)
+        check(rc == 3 and kinds == {"ipv4": 1, "ipv6": 1, "ipv4_cidr": 1, "domain": 1, "md5": 1}
+              and t.get("rejected") == 1, "generic csv kinds: %s %s" % (kinds, err))
+        check("generic-kinds.csv:7: rejected: the value is not what its kind column says" in err,
+              "a value of another family than its kind is rejected with its line: " + err)
+
         # stdin and gzip
         rc, _, err = run(db, "feed", "import", "--format", "lines", "--producer", "P3",
                          "--tlp", "clear", "-", stdin="stdin.example\n192.0.2.99\n")
@@ -107,8 +118,8 @@ def main():
                 o = json.loads(gout.splitlines()[0])
             objs.append(o)
         # maltrail 12, ipsum 4, hashes 15, lines 12, csv 4 (bad.example is the same
-        # producer and pattern as in maltrail: same id), custom csv 2, stdin 2
-        check(len(objs) == 12 + 4 + 15 + 12 + 3 + 2 + 2, "indicator count %d" % len(objs))
+        # producer and pattern as in maltrail: same id), custom csv 2, generic kinds 5, stdin 2
+        check(len(objs) == 12 + 4 + 15 + 12 + 3 + 2 + 5 + 2, "indicator count %d" % len(objs))
         bad = [o["pattern"] for o in objs if not PATTERN.match(o["pattern"])]
         check(not bad, "patterns valid: %s" % bad[:5])
         check(all(o["pattern_type"] == "stix" and o["pattern_version"] == "2.1" and
