@@ -36,8 +36,8 @@ static double now_s(void)
 static void summary(const char *name, const sk_feed_stats *s, double secs)
 {
 	fprintf(stderr,
-		"%s: %llu lines, %llu indicators: %llu stored, %llu added to collection, "
-		"%llu duplicate, %llu rejected (%.1f MB in %.2f s)\n",
+		"%s: %llu lines, %llu indicators: %llu new, %llu already stored and now in the "
+		"collection, %llu already in the collection, %llu rejected (%.1f MB in %.2f s)\n",
 		name, (unsigned long long)s->lines, (unsigned long long)s->entries,
 		(unsigned long long)s->stored, (unsigned long long)s->added,
 		(unsigned long long)s->duplicate, (unsigned long long)s->rejected,

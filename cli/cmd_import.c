@@ -36,14 +36,19 @@ static void summary(const char *name, const sk_import_stats *s, double secs, boo
 		fprintf(stderr, "%s: stopped by the error above; the objects of the unfinished batch "
 				"were rolled back\n",
 			name);
-	fprintf(stderr, "%s: %llu objects read: %llu stored, %llu added to collection, %llu duplicate, "
-			"%llu rejected (%.1f MB in %.2f s)\n",
+	/*
+	 * "new" and "added" objects are both in the collection now; "added" ones
+	 * were in the store before, "already" ones in the collection too.
+	 */
+	fprintf(stderr, "%s: %llu objects read: %llu new, %llu already stored and now in the "
+			"collection, %llu already in the collection, %llu rejected (%.1f MB in "
+			"%.2f s)\n",
 		name, (unsigned long long)s->objects, (unsigned long long)s->stored,
 		(unsigned long long)s->added, (unsigned long long)s->duplicate,
 		(unsigned long long)s->rejected, (double)s->bytes / 1e6, secs);
 	if (s->stored + s->added + s->duplicate + s->rejected == 0)
 		return;
-	fprintf(stderr, "  %-32s %9s %9s %9s %9s\n", "type", "stored", "added", "duplicate",
+	fprintf(stderr, "  %-32s %9s %9s %9s %9s\n", "type", "new", "added", "already",
 		"rejected");
 	for (size_t i = 0; i < s->ntypes; i++) {
 		const sk_import_count *c = &s->types[i];

@@ -572,8 +572,8 @@ class HttpServer(http.server.ThreadingHTTPServer):
 
 # --- the import summary -----------------------------------------------------
 
-_SUM_RE = re.compile(r"^(.*): (\d+) objects read: (\d+) stored, (\d+) added to collection, "
-                     r"(\d+) duplicate, (\d+) rejected \(")
+_SUM_RE = re.compile(r"^(.*): (\d+) objects read: (\d+) new, (\d+) already stored and now in "
+                     r"the collection, (\d+) already in the collection, (\d+) rejected \(")
 _ROW_RE = re.compile(r"^  (\S.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$")
 FIELDS = ("stored", "added", "duplicate", "rejected")
 
@@ -611,8 +611,8 @@ def type_counts(summary, field):
 
 
 _FEED_KIND_RE = re.compile(r"^  ([a-z0-9_]+)\s+(\d+)$", re.M)
-_FEED_TOT_RE = re.compile(r"(\d+) indicators: (\d+) stored, (\d+) added to collection, "
-                          r"(\d+) duplicate, (\d+) rejected")
+_FEED_TOT_RE = re.compile(r"(\d+) indicators: (\d+) new, (\d+) already stored and now in the "
+                          r"collection, (\d+) already in the collection, (\d+) rejected")
 
 
 def feed_summary(err):
