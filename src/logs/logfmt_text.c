@@ -8,11 +8,22 @@
  * holding "scheme://" is a URL (its host is reported too); other tokens are
  * cut further at '/', '=', '\\' and, unless they are IPv6 addresses, ':'.
  * Defanged forms (hxxp, [.]) are not recognised.
+ *
+ * A line's time, when it has one, becomes the record's (so hits and
+ * sightings carry when the line was written, not when it was read): an
+ * ISO 8601 / RFC 3339 time at the start of the line (also after a syslog
+ * RFC 5424 "<PRI>1 " and with a ',' before the fraction, as log4j writes
+ * it; without a zone it is UTC), a squid epoch ("1704067200.123") at the
+ * start, a BSD syslog time ("Oct  1 13:55:36", the year the latest not in
+ * the future), or the Apache/nginx common log time in brackets
+ * ("[10/Oct/2000:13:55:36 -0700]") anywhere in the line.
  */
 #include "logfmt.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* memmem is a GNU extension; the project builds with _DEFAULT_SOURCE only. */
 static const char *find_str(const char *s, size_t n, const char *pat, size_t pn)
@@ -196,11 +207,127 @@ static void token(const sk_psl *psl, sk_logbuild *b, const char *s, size_t n)
 	}
 }
 
+/* --- the line's time ---------------------------------------------------------------- */
+
+static bool digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+static int month_of(const char *s)
+{
+	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	for (int m = 0; m < 12; m++)
+		if (!strncmp(s, names + 3 * m, 3))
+			return m + 1;
+	return 0;
+}
+
+/* An ISO 8601 time at the start of s into *us, or false. */
+static bool iso_at(const char *s, size_t n, int64_t *us)
+{
+	char buf[40];
+	size_t i = 19;
+	if (n < 19 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+	    !digits(s + 8, 2) || (s[10] != 'T' && s[10] != ' ') || !digits(s + 11, 2) ||
+	    s[13] != ':' || !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
+		return false;
+	memcpy(buf, s, 19);
+	if (i < n && (s[i] == '.' || s[i] == ',') && i + 1 < n && digits(s + i + 1, 1)) {
+		buf[i] = '.';
+		for (i++; i < n && i < 29 && s[i] >= '0' && s[i] <= '9'; i++)
+			buf[i] = s[i];
+	}
+	size_t len = i;
+	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+		buf[len++] = 'Z';
+	} else if (i + 2 < n && (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2)) {
+		size_t z = 3;
+		if (i + 5 < n + 0 && s[i + 3] == ':' && digits(s + i + 4, 2))
+			z = 6;
+		else if (i + 4 < n + 0 && digits(s + i + 3, 2))
+			z = 5;
+		memcpy(buf + len, s + i, z);
+		len += z;
+	}
+	return sk_logts_rfc3339(buf, len, us);
+}
+
+/* "Oct  1 13:55:36": the latest such time not more than a day ahead of now. */
+static bool syslog_at(const char *s, size_t n, int64_t *us)
+{
+	char buf[32];
+	int m, day;
+	if (n < 15 || !(m = month_of(s)) || s[3] != ' ' || s[6] != ' ' ||
+	    !(s[4] == ' ' || digits(s + 4, 1)) || !digits(s + 5, 1) || !digits(s + 7, 2) ||
+	    s[9] != ':' || !digits(s + 10, 2) || s[12] != ':' || !digits(s + 13, 2))
+		return false;
+	day = (s[4] == ' ' ? 0 : (s[4] - '0') * 10) + (s[5] - '0');
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	for (int year = tm.tm_year + 1900; year >= tm.tm_year + 1899; year--) {
+		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%.8sZ", year, m, day, s + 7);
+		if (sk_logts_rfc3339(buf, strlen(buf), us) &&
+		    *us <= ((int64_t)now + 86400) * 1000000)
+			return true;
+	}
+	return false;
+}
+
+/* "[10/Oct/2000:13:55:36 -0700]" somewhere in the line. */
+static bool clf_in(const char *s, size_t n, int64_t *us)
+{
+	char buf[40];
+	for (const char *p = s, *end = s + n; (p = memchr(p, '[', (size_t)(end - p)));
+	     p++) {
+		int m;
+		if (end - p < 28 || !digits(p + 1, 2) || p[3] != '/' || !(m = month_of(p + 4)) ||
+		    p[7] != '/' || !digits(p + 8, 4) || p[12] != ':' || !digits(p + 13, 2) ||
+		    p[15] != ':' || !digits(p + 16, 2) || p[18] != ':' || !digits(p + 19, 2) ||
+		    p[21] != ' ' || (p[22] != '+' && p[22] != '-') || !digits(p + 23, 4) ||
+		    p[27] != ']')
+			continue;
+		snprintf(buf, sizeof(buf), "%.4s-%02d-%.2sT%.8s%.5s", p + 8, m, p + 1, p + 13,
+		         p + 22);
+		if (sk_logts_rfc3339(buf, strlen(buf), us))
+			return true;
+	}
+	return false;
+}
+
+/* The time a line carries, or 0. */
+static int64_t line_time(const char *s, size_t n)
+{
+	int64_t us = 0;
+	const char *p = s;
+	if (n && *p == '<') { /* RFC 5424: "<PRI>1 TIMESTAMP" */
+		const char *gt = memchr(p, '>', n < 6 ? n : 6);
+		if (gt && gt + 3 < s + n && gt[1] == '1' && gt[2] == ' ')
+			p = gt + 3;
+	}
+	size_t rest = (size_t)(s + n - p);
+	if (iso_at(p, rest, &us) || syslog_at(p, rest, &us))
+		return us;
+	/* squid: seconds with milliseconds at the start */
+	size_t i = 0;
+	while (i < rest && p[i] >= '0' && p[i] <= '9')
+		i++;
+	if (i >= 9 && i <= 10 && i + 4 <= rest && p[i] == '.' && digits(p + i + 1, 3) &&
+	    (i + 4 == rest || p[i + 4] == ' ') && sk_logts_epoch(p, i + 4, &us))
+		return us;
+	return clf_in(s, n, &us) ? us : 0;
+}
+
 int sk_logfmt_text_line(const sk_psl *psl, sk_logbuild *b, const char *s, size_t n,
                         const char **reason)
 {
 	const char *p = s, *end = s + n;
 	(void)reason;
+	b->rec->ts_us = line_time(s, n);
 	while (p < end) {
 		while (p < end && is_delim((unsigned char)*p))
 			p++;

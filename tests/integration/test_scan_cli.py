@@ -188,6 +188,40 @@ def test_follow(db, tmp):
           (n01, vs[-1] if vs else None))
 
 
+def test_text_times(db, tmp):
+    """Text-log hits carry the time their line has (ISO 8601, log4j, RFC 5424,
+    BSD syslog, Apache/nginx common log, squid); a line without one, none."""
+    import datetime
+    lines = [
+        ("2024-05-01T12:00:00.5Z GET http://203.0.113.66/", "2024-05-01T12:00:00.500000Z"),
+        ("2024-05-01 13:00:00,250 INFO conn 203.0.113.66", "2024-05-01T13:00:00.250000Z"),
+        ("<34>1 2024-05-02T10:00:00+02:00 host app - - to 203.0.113.66",
+         "2024-05-02T08:00:00.000000Z"),
+        ("Oct  1 13:55:36 host sshd[1]: from 203.0.113.66", None),
+        ('192.0.2.1 - - [10/Oct/2024:13:55:36 -0700] "GET http://203.0.113.66/ HTTP/1.1" 200',
+         "2024-10-10T20:55:36.000000Z"),
+        ("1704067200.123    345 192.0.2.10 TCP_MISS/200 5120 GET http://203.0.113.66/x",
+         "2024-01-01T00:00:00.123000Z"),
+        ("no time on this line 203.0.113.66", None),
+    ]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    year = now.year
+    if datetime.datetime(year, 10, 1, 13, 55, 36, tzinfo=datetime.timezone.utc) > \
+            now + datetime.timedelta(days=1):
+        year -= 1
+    syslog = f"{year}-10-01T13:55:36.000000Z"
+    path = os.path.join(tmp, "times.log")
+    with open(path, "w") as f:
+        f.write("".join(ln + "\n" for ln, _ in lines))
+    code, out, err = run(db, "scan", "--format", "text", "--no-sightings", path)
+    hits = {h["line"]: h["time"] for h in hits_of(out)}
+    for i, (ln, want) in enumerate(lines, 1):
+        if i == 4:
+            want = syslog
+        check(f"text line {i} hit time {want}", hits.get(i, "missing") == want,
+              f"{hits.get(i, 'missing')} for {ln!r}")
+
+
 def sightings_of(db):
     c, o, e = run(db, "list", "--type", "sighting", "--json")
     return [json.loads(x) for x in o.splitlines() if x.strip()] if c == 0 else []
@@ -284,6 +318,7 @@ def main():
         test_threads(db, tmp)
         test_shared(db, tmp)
         test_follow(db, tmp)
+        test_text_times(db, tmp)
     R.finish()
 
 
