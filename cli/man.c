@@ -117,7 +117,7 @@ int cli_man_all(const char *dir)
 		cli_err("%s: %s", dir, strerror(errno));
 		return EXIT_INPUT;
 	}
-	for (const cli_cmd *c = cli_commands; ; c++) {
+	for (const cli_cmd *c = cli_commands;; c++) {
 		snprintf(path, sizeof(path), "%s/schakel%s%s.1", dir, c->name ? "-" : "",
 		         c->name ? c->name : "");
 		if (!(f = fopen(path, "w"))) {

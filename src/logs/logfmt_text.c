@@ -282,8 +282,7 @@ static bool syslog_at(const char *s, size_t n, int64_t *us)
 static bool clf_in(const char *s, size_t n, int64_t *us)
 {
 	char buf[40];
-	for (const char *p = s, *end = s + n; (p = memchr(p, '[', (size_t)(end - p)));
-	     p++) {
+	for (const char *p = s, *end = s + n; (p = memchr(p, '[', (size_t)(end - p))); p++) {
 		int m;
 		if (end - p < 28 || !digits(p + 1, 2) || p[3] != '/' || !(m = month_of(p + 4)) ||
 		    p[7] != '/' || !digits(p + 8, 4) || p[12] != ':' || !digits(p + 13, 2) ||
