@@ -39,7 +39,9 @@ typedef struct sk_import_event {
 	uint64_t index;      /* 0-based element number in the input */
 	const char *id;      /* the object's id, or NULL if it has none usable */
 	const char *spec;    /* "2.0"/"2.1", NULL when rejected */
-	const char *version; /* sortable version key ("" unversioned), NULL when rejected */
+	const char *version; /* sortable version key ("" unversioned); when rejected, the
+	                      * version it was sent with (modified, else created) if
+	                      * that parses, else NULL */
 	sk_import_outcome outcome;
 	const char *message; /* reason for a rejection, else NULL */
 } sk_import_event;

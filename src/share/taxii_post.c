@@ -155,8 +155,8 @@ static sk_err status_finish(sk_store *st, const char *sid, const post_state *ps,
 		sqlite3_bind_int(s, 3, d->outcome);
 		sqlite3_bind_text(s, 4, d->id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 5, d->spec[0] ? d->spec : NULL, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 6, d->outcome == SK_IMPORT_REJECTED ? NULL : d->version, -1,
-		                  SQLITE_STATIC);
+		/* a rejected object's version is the one it was sent with, when it had one */
+		sqlite3_bind_text(s, 6, d->version[0] ? d->version : NULL, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 7, d->message, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			rc = sk_store_dberr(st, err, "status");
@@ -413,14 +413,16 @@ void sk_taxii_render_status(ctx *c, const char *sid, int http_status)
 			sk_buf_puts(b, first ? "{\"id\":" : ",{\"id\":");
 			first = false;
 			sk_taxii_jstr(b, id ? id : "");
+			/* every entry has id and version (4.3.1); one without a
+			 * version of its own has the request's time */
+			sk_taxii_version_str(vkey, created, ver);
+			sk_buf_printf(b, ",\"version\":\"%s\"", ver);
 			if (pass == 0) {
 				bool visible =
 				    sqlite3_column_type(s, 4) != SQLITE_NULL &&
 				    sk_policy_visible_rx(&a, (sk_tlp)sqlite3_column_int(s, 4),
 				                         (const char *)sqlite3_column_text(s, 5),
 				                         (const char *)sqlite3_column_text(s, 7));
-				sk_taxii_version_str(vkey, created, ver);
-				sk_buf_printf(b, ",\"version\":\"%s\"", ver);
 				if (outcome == SK_IMPORT_DUPLICATE && visible)
 					sk_buf_puts(b, ",\"message\":\"already present\"");
 			} else if (msg) {

@@ -3,6 +3,7 @@
  * -> store, committed in bounded batches.
  */
 #include "schakel/import.h"
+#include "schakel/timestamp.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -455,8 +456,16 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 			o->on_reject(o->ud, loc, oerr->msg);
 		if (o->on_object) {
 			const char *rid = obj ? sk_json_str(sk_json_get(obj, "id")) : NULL;
+			const char *mod = obj ? sk_json_str(sk_json_get(obj, "modified")) : NULL;
+			char vkey[SK_TS_KEY_LEN + 1];
+			if (!mod && obj)
+				mod = sk_json_str(sk_json_get(obj, "created"));
 			sk_import_event ev = {.index = e->index,
 					      .id = rid,
+					      .version = mod && sk_ts_parse(mod, strlen(mod), vkey,
+									    NULL)
+							     ? vkey
+							     : NULL,
 					      .outcome = SK_IMPORT_REJECTED,
 					      .message = oerr->msg};
 			o->on_object(o->ud, &ev);

@@ -54,6 +54,7 @@ def server(node, R):
     not_an_envelope(node, R, base, A)
     empty_results(node, R, base, A)
     per_object_versions(node, R, base, A)
+    status_entries(node, R, base, A)
 
 
 def unknown_match(node, R, base, A, objs):
@@ -214,6 +215,31 @@ def per_object_versions(node, R, base, A):
                 f"filtered-out object is an empty 200 on {path} {params} ({st} {j})")
     st, _, _ = node.get_json(base + f"/objects/indicator--{uuid.uuid4()}/", A)
     R.check(st == 404, f"an unknown object is still 404 ({st})")
+
+
+def status_entries(node, R, base, A):
+    """4.3.1: every entry of successes and failures has id and version."""
+    good = ind(40)
+    bad = dict(ind(41))
+    del bad["pattern"]
+    nover = dict(ind(42))
+    del nover["modified"]
+    nover["created"] = "not a time"
+    st, _, raw = node.request("POST", base + "/objects/", A, CT, {"objects": [good, bad, nover]})
+    j = json.loads(raw) if raw else None
+    R.check(st == 202 and j, f"POST with bad objects ({st})")
+    if not j:
+        return
+    sid = j["id"]
+    st, _, s = node.get_json(base.rsplit("/collections/", 1)[0] + f"/status/{sid}/", A)
+    entries = s.get("successes", []) + s.get("failures", []) if s else []
+    R.check(st == 200 and len(entries) == 3, f"status lists the three objects ({st} {s})")
+    R.check(all(isinstance(e.get("id"), str) and isinstance(e.get("version"), str)
+                and e["version"].endswith("Z") for e in entries),
+            f"each entry has id and version ({entries})")
+    fails = {e["id"]: e for e in s.get("failures", [])}
+    R.check(fails.get(bad["id"], {}).get("version") == bad["modified"],
+            f"a failure carries the version it was sent with ({fails.get(bad['id'])})")
 
 def versions_in(node, coll):
     got = {}
