@@ -111,7 +111,7 @@ void sk_taxii_version_str(const char *key, int64_t date_added, char out[40]);
 typedef struct sk_taxii_config {
 	size_t page_size;          /* most objects per response (0 = 1000) */
 	size_t max_content_length; /* largest POST body (0 = 100 MiB) */
-	const char *title;         /* discovery title (NULL = "schakel") */
+	const char *title;         /* discovery title (NULL = the taxii.title setting, else "schakel") */
 	/*
 	 * Database for the background writer (copied).  Large POSTs are answered
 	 * at once with a "pending" status and imported on one writer thread with

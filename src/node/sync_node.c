@@ -21,7 +21,9 @@
 
 static const char *const known_settings[] = {
     "sightings.anonymous", "sync.max_pages",         "sync.max_seconds",
-    "audit.enabled",       "audit.checkpoint_every", "audit.retention_days", NULL};
+    "audit.enabled",       "audit.checkpoint_every", "audit.retention_days",
+    "taxii.title",         "taxii.description",      "taxii.contact",
+    "taxii.default_root",  NULL};
 
 static sk_err meta_get(sk_store *st, const char *key, char **val, sk_error *err)
 {
@@ -66,16 +68,173 @@ static bool known(const char *name)
 	return false;
 }
 
+/* --- TAXII API roots: taxii.root.NAME.{title,description,name,enabled} ----------------- */
+
+static bool root_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || !strcmp(s, "taxii2") || !strcmp(s, "ui") || !strcmp(s, "metrics"))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Split "taxii.root.NAME.FIELD"; false if name is not of that form. */
+static bool root_setting(const char *name, char root[65], const char **field)
+{
+	const char *p, *dot;
+	if (strncmp(name, "taxii.root.", 11))
+		return false;
+	p = name + 11;
+	if (!(dot = strrchr(p, '.')) || dot == p || (size_t)(dot - p) > 64)
+		return false;
+	memcpy(root, p, (size_t)(dot - p));
+	root[dot - p] = '\0';
+	*field = dot + 1;
+	return !strcmp(*field, "title") || !strcmp(*field, "description") ||
+	       !strcmp(*field, "name") || !strcmp(*field, "enabled");
+}
+
+static sk_err root_rid(sk_store *st, const char *root, int64_t *rid, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), "SELECT rid FROM api_roots WHERE name=?1", -1,
+			       &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "api root");
+	sqlite3_bind_text(s, 1, root, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*rid = sqlite3_column_int64(s, 0);
+	else
+		rc = sk_error_set(err, SK_ENOTFOUND, "no API root named '%s'", root);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static sk_err exec_bound(sk_store *st, const char *sql, const char *a, const char *b,
+			 sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "api root");
+	sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "api root");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static sk_err root_set(sk_store *st, const char *root, const char *field, const char *value,
+		       sk_error *err)
+{
+	char key[96];
+	int64_t rid = 0;
+	sk_err rc;
+
+	if (!strcmp(field, "enabled") && strcmp(value, "true") && strcmp(value, "false"))
+		return sk_error_set(err, SK_EINVAL, "taxii.root.%s.enabled: true or false", root);
+	if (!strcmp(field, "name") && !root_name_ok(value))
+		return sk_error_set(err, SK_EINVAL,
+		                    "taxii.root.%s.name: 1 to 64 letters, digits, '-' or '_' "
+		                    "(not taxii2, ui or metrics)",
+		                    root);
+	if ((rc = sk_store_begin(st, err)))
+		return rc;
+	if ((rc = root_rid(st, root, &rid, err)))
+		goto out;
+	snprintf(key, sizeof(key), "config.taxii.root_disabled.%lld", (long long)rid);
+	if (!strcmp(field, "title"))
+		rc = exec_bound(st, "UPDATE api_roots SET title=?2 WHERE name=?1", root, value, err);
+	else if (!strcmp(field, "description"))
+		rc = exec_bound(st, "UPDATE api_roots SET description=?2 WHERE name=?1", root, value,
+		                err);
+	else if (!strcmp(field, "enabled") && !strcmp(value, "false"))
+		rc = meta_set(st, key, "true", err);
+	else if (!strcmp(field, "enabled"))
+		rc = exec_bound(st, "DELETE FROM meta WHERE key=?1", key, NULL, err);
+	else {
+		int64_t other;
+		sk_error e2;
+		if (strcmp(root, value) && !root_rid(st, value, &other, &e2)) {
+			rc = sk_error_set(err, SK_EEXIST, "an API root named '%s' exists", value);
+			goto out;
+		}
+		rc = exec_bound(st, "UPDATE api_roots SET name=?2 WHERE name=?1", root, value, err);
+		if (!rc)
+			rc = exec_bound(st,
+			                "UPDATE meta SET value=?2 WHERE key='config.taxii.default_root'"
+			                " AND value=?1",
+			                root, value, err);
+	}
+out:
+	if (!rc)
+		return sk_store_commit(st, err);
+	sk_store_rollback(st);
+	return rc;
+}
+
+static sk_err root_get(sk_store *st, const char *root, const char *field, char **value,
+		       sk_error *err)
+{
+	char sql[160];
+	int64_t rid = 0;
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+
+	*value = NULL;
+	if (root_rid(st, root, &rid, err))
+		return sk_error_set(err, SK_EINVAL, "no API root named '%s'", root);
+	if (!strcmp(field, "enabled"))
+		snprintf(sql, sizeof(sql),
+		         "SELECT CASE WHEN EXISTS (SELECT 1 FROM meta WHERE"
+		         " key='config.taxii.root_disabled.%lld') THEN 'false' ELSE 'true' END",
+		         (long long)rid);
+	else
+		snprintf(sql, sizeof(sql), "SELECT %s FROM api_roots WHERE rid=%lld",
+		         !strcmp(field, "title") ? "title"
+		         : !strcmp(field, "description") ? "description"
+		                                          : "name",
+		         (long long)rid);
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "api root");
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		*value = strdup((const char *)sqlite3_column_text(s, 0));
+	else
+		rc = sk_error_set(err, SK_ENOTFOUND, "taxii.root.%s.%s is not set", root, field);
+	sqlite3_finalize(s);
+	if (!rc && !*value)
+		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+	return rc;
+}
+
 sk_err sk_sync_config_set(sk_store *st, const char *name, const char *value, sk_error *err)
 {
-	char key[128];
+	char key[128], root[65];
+	const char *field;
 	sk_err rc;
+	if (root_setting(name, root, &field))
+		return root_set(st, root, field, value, err);
 	if (!known(name))
 		return sk_error_set(err, SK_EINVAL,
 		                    "unknown setting '%s' (sightings.anonymous, sync.max_pages, "
 		                    "sync.max_seconds, audit.enabled, audit.checkpoint_every, "
-		                    "audit.retention_days)",
+		                    "audit.retention_days, taxii.title, taxii.description, "
+		                    "taxii.contact, taxii.default_root, "
+		                    "taxii.root.NAME.title|description|name|enabled)",
 		                    name);
+	if (strlen(value) > 1024)
+		return sk_error_set(err, SK_EINVAL, "%s: at most 1024 bytes", name);
+	if (!strcmp(name, "taxii.default_root")) {
+		int64_t rid;
+		if ((rc = root_rid(st, value, &rid, err)))
+			return rc;
+	}
 	if (!strcmp(name, "sightings.anonymous") && strcmp(value, "true") &&
 	    strcmp(value, "false") && strcmp(value, "per-sighting"))
 		return sk_error_set(err, SK_EINVAL,
@@ -114,7 +273,10 @@ sk_err sk_sync_config_set(sk_store *st, const char *name, const char *value, sk_
 
 sk_err sk_sync_config_get(sk_store *st, const char *name, char **value, sk_error *err)
 {
-	char key[128];
+	char key[128], root[65];
+	const char *field;
+	if (root_setting(name, root, &field))
+		return root_get(st, root, field, value, err);
 	if (!known(name))
 		return sk_error_set(err, SK_EINVAL, "unknown setting '%s'", name);
 	snprintf(key, sizeof(key), "config.%s", name);

@@ -83,8 +83,6 @@ sk_err sk_taxii_new(sk_store *st, const sk_taxii_config *cfg, sk_taxii **out, sk
 		t->cfg.page_size = DEFAULT_PAGE;
 	if (!t->cfg.max_content_length)
 		t->cfg.max_content_length = DEFAULT_MAX_CONTENT;
-	if (!t->cfg.title)
-		t->cfg.title = "schakel";
 	pthread_mutex_init(&t->qmu, NULL);
 	pthread_cond_init(&t->qcv, NULL);
 	if (t->cfg.db_path && !(t->db_path = strdup(t->cfg.db_path))) {
@@ -228,7 +226,10 @@ bool sk_taxii_content_type_ok(const char *h)
 
 static bool load_root(ctx *c, const char *name, char **title, char **desc)
 {
-	static const char q[] = "SELECT rid, title, description FROM api_roots WHERE name=?1";
+	/* a root disabled by `config set taxii.root.NAME.enabled false` does not exist */
+	static const char q[] = "SELECT rid, title, description FROM api_roots WHERE name=?1"
+	                        " AND NOT EXISTS (SELECT 1 FROM meta WHERE"
+	                        " key='config.taxii.root_disabled.'||api_roots.rid)";
 	sqlite3_stmt *s = NULL;
 	bool found = false;
 

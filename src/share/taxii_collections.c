@@ -143,13 +143,34 @@ bool sk_taxii_open_coll(ctx *c, const char *key, bool write, coll_info *ci, sk_a
 
 /* --- discovery, api root, collections ------------------------------------------------ */
 
+/* A discovery setting (`schakel config set taxii.NAME`), malloc'd, or NULL. */
+static char *setting(ctx *c, const char *name)
+{
+	static const char q[] = "SELECT value FROM meta WHERE key='config.taxii.'||?1";
+	sqlite3_stmt *s = NULL;
+	char *v = NULL;
+	if (sk_store_stmt_get(c->st, q, sizeof(q) - 1, &s, NULL))
+		return NULL;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		v = strdup((const char *)sqlite3_column_text(s, 0));
+	sk_store_stmt_put(c->st, s);
+	return v;
+}
+
 void sk_taxii_get_discovery(ctx *c)
 {
 	sk_buf *b = &c->resp->body;
 	sqlite3_stmt *s = NULL;
-	static const char q[] = "SELECT name FROM api_roots ORDER BY rid";
+	/* enabled roots, the configured default first */
+	static const char q[] =
+	    "SELECT name FROM api_roots r WHERE NOT EXISTS (SELECT 1 FROM meta"
+	    " WHERE key='config.taxii.root_disabled.'||r.rid)"
+	    " ORDER BY name IS NOT (SELECT value FROM meta WHERE key='config.taxii.default_root'),"
+	    " rid";
 	char base[300];
 	bool first = true;
+	char *title, *desc, *contact;
 
 	if (!c->who.aid && !any_public(c, 0)) {
 		sk_taxii_fail(c, 401, "Authentication required", "this server needs credentials");
@@ -160,19 +181,33 @@ void sk_taxii_get_discovery(ctx *c)
 		sk_taxii_fail_db(c, NULL);
 		return;
 	}
+	/* the configured title (cfg.title) over the node's setting over "schakel" */
+	title = c->t->cfg.title ? NULL : setting(c, "title");
+	desc = setting(c, "description");
+	contact = setting(c, "contact");
 	sk_buf_puts(b, "{\"title\":");
-	sk_taxii_jstr(b, c->t->cfg.title);
-	sk_buf_puts(b, ",\"description\":\"schakel threat-intelligence node (TAXII 2.1)\"");
+	sk_taxii_jstr(b, c->t->cfg.title ? c->t->cfg.title : title ? title : "schakel");
+	sk_buf_puts(b, ",\"description\":");
+	sk_taxii_jstr(b, desc ? desc : "schakel threat-intelligence node (TAXII 2.1)");
+	if (contact) {
+		sk_buf_puts(b, ",\"contact\":");
+		sk_taxii_jstr(b, contact);
+	}
+	free(title);
+	free(desc);
+	free(contact);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(s, 0);
 		if (first) {
-			sk_buf_printf(b, ",\"default\":\"%s/%s/\",\"api_roots\":[", base, name);
+			sk_buf_puts(b, ",\"default\":");
+			sk_buf_printf(b, "\"%s/%s/\",\"api_roots\":[", base, name);
 		}
 		sk_buf_printf(b, "%s\"%s/%s/\"", first ? "" : ",", base, name);
 		first = false;
 	}
 	sk_store_stmt_put(c->st, s);
-	sk_buf_puts(b, first ? ",\"api_roots\":[]}" : "]}");
+	/* no root: the list is omitted (3.7) */
+	sk_buf_puts(b, first ? "}" : "]}");
 	c->resp->status = 200;
 }
 

@@ -55,6 +55,7 @@ def server(node, R):
     empty_results(node, R, base, A)
     per_object_versions(node, R, base, A)
     status_entries(node, R, base, A)
+    discovery_config(node, R, A)
 
 
 def unknown_match(node, R, base, A, objs):
@@ -240,6 +241,53 @@ def status_entries(node, R, base, A):
     fails = {e["id"]: e for e in s.get("failures", [])}
     R.check(fails.get(bad["id"], {}).get("version") == bad["modified"],
             f"a failure carries the version it was sent with ({fails.get(bad['id'])})")
+
+
+def discovery_config(node, R, A):
+    """Discovery and API roots say what `schakel config` sets; a root can be
+    renamed or disabled, and the default chosen."""
+    st, _, d = node.get_json("/taxii2/", A)
+    R.check(st == 200 and d["title"] == "schakel" and "contact" not in d,
+            f"discovery defaults ({d})")
+    for k, v in (("taxii.title", "NCC TAXII (test)"), ("taxii.description", "early warning"),
+                 ("taxii.contact", "soc@ncc.example"), ("taxii.root.second.title", "Second"),
+                 ("taxii.root.second.description", "the other root"),
+                 ("taxii.default_root", "second")):
+        r = node.run("config", "set", k, v)
+        R.check(r.code == 0, f"config set {k} ({r.err.strip()})")
+    r = node.run("config", "get", "taxii.root.second.title")
+    R.check(r.code == 0 and r.out.strip() == "Second", f"config get a root's title ({r.out})")
+    st, _, d = node.get_json("/taxii2/", A)
+    R.check(st == 200 and d["title"] == "NCC TAXII (test)" and d["description"] == "early warning"
+            and d["contact"] == "soc@ncc.example", f"discovery says what is set ({d})")
+    R.check(d["default"].endswith("/second/") and len(d["api_roots"]) == 2,
+            f"the default root is the configured one ({d.get('default')})")
+    st, _, j = node.get_json("/second/", A)
+    R.check(st == 200 and j["title"] == "Second" and j["description"] == "the other root",
+            f"the API root says its title and description ({j})")
+    r = node.run("config", "set", "taxii.root.second.name", "other")
+    R.check(r.code == 0, f"rename a root ({r.err.strip()})")
+    st, _, d = node.get_json("/taxii2/", A)
+    R.check(d["default"].endswith("/other/") and node.get_json("/second/", A)[0] == 404
+            and node.get_json("/other/", A)[0] == 200, f"renamed: new URL, default follows ({d})")
+    r = node.run("config", "set", "taxii.root.api.enabled", "false")
+    R.check(r.code == 0, f"disable the built-in root ({r.err.strip()})")
+    st, _, d = node.get_json("/taxii2/", A)
+    R.check(all("/api/" not in u for u in d["api_roots"]), f"a disabled root is not listed ({d})")
+    st, _, _ = node.get_json("/api/collections/", A)
+    R.check(st == 404, f"a disabled root answers 404 ({st})")
+    r = node.run("config", "set", "taxii.root.api.enabled", "true")
+    st, _, _ = node.get_json("/api/collections/", A)
+    R.check(r.code == 0 and st == 200, f"enabled again ({st})")
+    for k, v, why in (("taxii.root.nope.title", "x", "unknown root"),
+                      ("taxii.root.api.name", "taxii2", "reserved name"),
+                      ("taxii.root.api.name", "other", "name taken"),
+                      ("taxii.root.api.enabled", "maybe", "not a boolean"),
+                      ("taxii.default_root", "nope", "unknown default")):
+        r = node.run("config", "set", k, v, check=False)
+        R.check(r.code != 0 and r.err.strip(), f"refused: {why} ({r.code} {r.err.strip()})")
+    for k, v in (("taxii.root.other.name", "second"), ("taxii.default_root", "api")):
+        node.run("config", "set", k, v)
 
 def versions_in(node, coll):
     got = {}
