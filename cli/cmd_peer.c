@@ -59,9 +59,14 @@ static int peer_status(sk_store *st)
 	return rc;
 }
 
-static int peer_add(cli_ctx *ctx, int argc, char **argv)
+/* `peer add NAME URL ...` and `peer set NAME [--url URL] ...` (set: only what is given). */
+static int peer_edit(cli_ctx *ctx, int argc, char **argv, bool set)
 {
 	static const struct option opts[] = {
+	    {"url", required_argument, NULL, 'L'},
+	    {"no-pull", no_argument, NULL, 'p'},
+	    {"no-push", no_argument, NULL, 'u' + 256},
+	    {"no-reshare", no_argument, NULL, 'r' + 256},
 	    {"api-root", required_argument, NULL, 'r'},
 	    {"collection", required_argument, NULL, 'c'},
 	    {"auth", required_argument, NULL, 'a'},
@@ -82,8 +87,9 @@ static int peer_add(cli_ctx *ctx, int argc, char **argv)
 	};
 	sk_peer_params p = {0};
 	char *secret = NULL, *ca = NULL;
-	const char *env = NULL;
-	bool from_stdin = false;
+	const char *env = NULL, *verb = set ? "peer set" : "peer add";
+	bool from_stdin = false, reset = false;
+	unsigned f = 0;
 	sk_store *st;
 	sk_error err;
 	int opt, rc = EXIT_OK;
@@ -91,24 +97,29 @@ static int peer_add(cli_ctx *ctx, int argc, char **argv)
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'r': p.api_root = optarg; break;
-		case 'c': p.collection = optarg; break;
-		case 'a': p.auth = optarg; break;
-		case 'u': p.username = optarg; break;
+		case 'L': p.url = optarg; f |= SK_PEER_SET_URL; break;
+		case 'r': p.api_root = optarg; f |= SK_PEER_SET_API_ROOT; break;
+		case 'c': p.collection = optarg; f |= SK_PEER_SET_COLLECTION; break;
+		case 'a': p.auth = optarg; f |= SK_PEER_SET_AUTH; break;
+		case 'u': p.username = optarg; f |= SK_PEER_SET_AUTH; break;
 		case 'S': from_stdin = true; break;
 		case 'E': env = optarg; break;
-		case 'P': p.pull = true; break;
-		case 'U': p.push = true; break;
-		case 'C': p.ca = optarg; break;
-		case 'i': p.identity = optarg; break;
-		case 'l': p.local_collection = optarg; break;
-		case 'R': p.reshare = true; break;
-		case 'K': p.key = optarg; break;
-		case 'F': p.tofu = true; break;
+		case 'P': p.pull = true; f |= SK_PEER_SET_PULL; break;
+		case 'p': p.pull = false; f |= SK_PEER_SET_PULL; break;
+		case 'U': p.push = true; f |= SK_PEER_SET_PUSH; break;
+		case 'u' + 256: p.push = false; f |= SK_PEER_SET_PUSH; break;
+		case 'C': p.ca = optarg; f |= SK_PEER_SET_CA; break;
+		case 'i': p.identity = optarg; f |= SK_PEER_SET_IDENTITY; break;
+		case 'l': p.local_collection = optarg; f |= SK_PEER_SET_LOCAL; break;
+		case 'R': p.reshare = true; f |= SK_PEER_SET_RESHARE; break;
+		case 'r' + 256: p.reshare = false; f |= SK_PEER_SET_RESHARE; break;
+		case 'K': p.key = optarg; f |= SK_PEER_SET_KEY; break;
+		case 'F': p.tofu = true; f |= SK_PEER_SET_TOFU; break;
 		case 'T':
 			if (!sk_tlp_parse(optarg, &p.unmarked))
 				return cli_usage("peer", "--unmarked-tlp: clear, green, amber, "
 							 "amber+strict or red");
+			f |= SK_PEER_SET_UNMARKED;
 			break;
 		case 'n': {
 			char *end;
@@ -116,17 +127,26 @@ static int peer_add(cli_ctx *ctx, int argc, char **argv)
 			if (*end || v < 1 || v > 86400)
 				return cli_usage("peer", "--interval: 1-86400 seconds");
 			p.interval = (int)v;
+			f |= SK_PEER_SET_INTERVAL;
 			break;
 		}
 		default: return cli_usage("peer", "unknown option");
 		}
 	}
-	if (argc - optind != 2)
-		return cli_usage("peer", "peer add NAME URL --api-root R --collection ID ...");
-	p.name = argv[optind];
-	p.url = argv[optind + 1];
-	if (!p.pull && !p.push)
-		p.pull = true;
+	if (set) {
+		if (argc - optind != 1)
+			return cli_usage("peer", "peer set NAME [--url URL] [OPTIONS of peer add]");
+		p.name = argv[optind];
+		/* --auth basic keeps the user unless --user is given, and the reverse */
+	} else {
+		if (argc - optind != 2 || (f & SK_PEER_SET_URL))
+			return cli_usage("peer",
+			                 "peer add NAME URL --api-root R --collection ID ...");
+		p.name = argv[optind];
+		p.url = argv[optind + 1];
+		if (!p.pull && !p.push)
+			p.pull = true;
+	}
 	if (p.ca) {
 		/*
 		 * Kept as an absolute path (`serve` may run in another directory),
@@ -134,20 +154,20 @@ static int peer_add(cli_ctx *ctx, int argc, char **argv)
 		 */
 		char cwd[4096];
 		size_t n;
-		FILE *f = fopen(p.ca, "r");
-		if (!f) {
-			cli_err("peer add: --ca %s: %s", p.ca, strerror(errno));
+		FILE *cf = fopen(p.ca, "r");
+		if (!cf) {
+			cli_err("%s: --ca %s: %s", verb, p.ca, strerror(errno));
 			return EXIT_USAGE;
 		}
-		fclose(f);
+		fclose(cf);
 		if (p.ca[0] != '/') {
 			if (!getcwd(cwd, sizeof(cwd))) {
-				cli_err("peer add: --ca: %s", strerror(errno));
+				cli_err("%s: --ca: %s", verb, strerror(errno));
 				return EXIT_INPUT;
 			}
 			n = strlen(cwd) + strlen(p.ca) + 2;
 			if (!(ca = malloc(n))) {
-				cli_err("peer add: out of memory");
+				cli_err("%s: out of memory", verb);
 				return EXIT_INPUT;
 			}
 			snprintf(ca, n, "%s/%s", cwd, p.ca);
@@ -159,14 +179,22 @@ static int peer_add(cli_ctx *ctx, int argc, char **argv)
 	else if (env && getenv(env))
 		secret = strdup(getenv(env));
 	p.secret = secret;
+	if (secret)
+		f |= SK_PEER_SET_SECRET;
 	if (!(st = cli_open_store(ctx, 0))) {
 		free(secret);
 		free(ca);
 		return EXIT_INPUT;
 	}
-	if (sk_peer_add(st, ctx->db, &p, &err)) {
-		cli_err("peer add: %s", err.msg);
+	if (set ? sk_peer_set(st, ctx->db, p.name, &p, f, &reset, &err)
+	        : sk_peer_add(st, ctx->db, &p, &err)) {
+		cli_err("%s: %s", verb, err.msg);
 		rc = err.code == SK_EINVAL ? EXIT_USAGE : EXIT_INPUT;
+	} else if (set) {
+		fprintf(stderr, "peer %s changed%s\n", p.name,
+		        reset ? "; its remote collection changed, so its pull starts from the "
+		                "beginning"
+		              : "; its sync state is kept");
 	} else {
 		fprintf(stderr, "peer %s added\n", p.name);
 	}
@@ -186,9 +214,11 @@ int cmd_peer(cli_ctx *ctx, int argc, char **argv)
 	int rc = EXIT_OK;
 
 	if (argc < 2)
-		return cli_usage("peer", "expected add, list, remove, status or sync");
+		return cli_usage("peer", "expected add, set, list, remove, status or sync");
 	if (!strcmp(argv[1], "add"))
-		return peer_add(ctx, argc, argv);
+		return peer_edit(ctx, argc, argv, false);
+	if (!strcmp(argv[1], "set"))
+		return peer_edit(ctx, argc, argv, true);
 	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "status")) {
 		if (argc != 2)
 			return cli_usage("peer", "unexpected argument");

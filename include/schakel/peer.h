@@ -58,6 +58,36 @@ char *sk_peer_secrets_path(const char *db_path);
 /* Add a peer (SK_EEXIST if the name is taken) and store its secret. */
 sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, sk_error *err);
 
+/* Which settings sk_peer_set changes. */
+enum {
+	SK_PEER_SET_URL = 1 << 0,
+	SK_PEER_SET_API_ROOT = 1 << 1,
+	SK_PEER_SET_COLLECTION = 1 << 2,
+	SK_PEER_SET_AUTH = 1 << 3,     /* auth and username */
+	SK_PEER_SET_SECRET = 1 << 4,
+	SK_PEER_SET_PULL = 1 << 5,
+	SK_PEER_SET_PUSH = 1 << 6,
+	SK_PEER_SET_CA = 1 << 7,
+	SK_PEER_SET_IDENTITY = 1 << 8,
+	SK_PEER_SET_LOCAL = 1 << 9,
+	SK_PEER_SET_RESHARE = 1 << 10,
+	SK_PEER_SET_INTERVAL = 1 << 11,
+	SK_PEER_SET_UNMARKED = 1 << 12,
+	SK_PEER_SET_KEY = 1 << 13,
+	SK_PEER_SET_TOFU = 1 << 14,
+};
+
+/*
+ * Change the settings of peer name that fields names, taking their values
+ * from p (p->name is ignored); the result passes the checks of
+ * sk_peer_add.  The sync state is kept: the pull cursor stays unless the
+ * remote collection changes (URL, API root or collection), when a cursor into
+ * the old one would skip objects; *cursor_reset (may be NULL) says which.
+ * SK_ENOTFOUND if there is no such peer.
+ */
+sk_err sk_peer_set(sk_store *st, const char *db_path, const char *name, const sk_peer_params *p,
+		   unsigned fields, bool *cursor_reset, sk_error *err);
+
 /* Remove a peer, its sync state, outbox and secret.  SK_ENOTFOUND if none. */
 sk_err sk_peer_remove(sk_store *st, const char *db_path, const char *name, sk_error *err);
 

@@ -164,19 +164,12 @@ static bool secret_ok(const char *s)
 	return true;
 }
 
-sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, sk_error *err)
+/* The checks a peer's settings pass, on add and on set. */
+static sk_err validate(const sk_peer_params *p, sk_error *err)
 {
-	unsigned char pk[SK_KEY_PK_LEN];
-	static const char q[] =
-	    "INSERT INTO peers(name,url,api_root,collection,auth,username,secret_ref,pull,push,"
-	    "ca,identity,local_coll,reshare,interval,created,unmarked_tlp,tofu)"
-	    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)";
 	const char *auth = p->auth ? p->auth : "none";
 	bool needs_secret = strcmp(auth, "none") != 0;
-	sk_collection c = {0};
-	sqlite3_stmt *s = NULL;
-	char *spath = NULL;
-	sk_err rc;
+	unsigned char pk[SK_KEY_PK_LEN];
 
 	if (!p->name || !name_ok(p->name))
 		return sk_error_set(err, SK_EINVAL,
@@ -207,11 +200,41 @@ sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, s
 	if (p->key && !sk_key_parse(p->key, pk))
 		return sk_error_set(err, SK_EINVAL, "--key: an Ed25519 public key in base64 (or "
 						    "64 hex digits)");
-	if ((rc = sk_collection_resolve(st, p->local_collection ? p->local_collection : "default",
-					&c, err)))
+	return SK_OK;
+}
+
+/*
+ * The local collection a peer's objects land in, created when missing (as
+ * `import --collection` does).  Inside the caller's transaction.
+ */
+static sk_err local_coll(sk_store *st, const char *name, sk_collection *c, sk_error *err)
+{
+	sk_err rc = sk_collection_resolve(st, name ? name : "default", c, err);
+	if (rc == SK_ENOTFOUND)
+		rc = sk_store_collection_add(st, name ? name : "default", NULL, NULL, NULL, c, err);
+	return rc;
+}
+
+sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, sk_error *err)
+{
+	unsigned char pk[SK_KEY_PK_LEN];
+	static const char q[] =
+	    "INSERT INTO peers(name,url,api_root,collection,auth,username,secret_ref,pull,push,"
+	    "ca,identity,local_coll,reshare,interval,created,unmarked_tlp,tofu)"
+	    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)";
+	const char *auth = p->auth ? p->auth : "none";
+	bool needs_secret = strcmp(auth, "none") != 0;
+	sk_collection c = {0};
+	sqlite3_stmt *s = NULL;
+	char *spath = NULL;
+	sk_err rc;
+
+	if ((rc = validate(p, err)))
 		return rc;
 	if ((rc = sk_store_begin(st, err)))
 		goto out;
+	if ((rc = local_coll(st, p->local_collection, &c, err)))
+		goto rollback;
 	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK) {
 		rc = sk_store_dberr(st, err, "peers");
 		goto rollback;
@@ -285,6 +308,153 @@ out:
 	sqlite3_finalize(s);
 	free(spath);
 	sk_collection_clear(&c);
+	return rc;
+}
+
+sk_err sk_peer_set(sk_store *st, const char *db_path, const char *name, const sk_peer_params *p,
+		   unsigned f, bool *cursor_reset, sk_error *err)
+{
+	static const char q[] =
+	    "UPDATE peers SET url=?2, api_root=?3, collection=?4, auth=?5, username=?6,"
+	    " secret_ref=?7, pull=?8, push=?9, ca=?10, identity=?11, local_coll=?12, reshare=?13,"
+	    " interval=?14, unmarked_tlp=?15, tofu=?16 WHERE pid=?1";
+	unsigned char pk[SK_KEY_PK_LEN];
+	sk_peer cur;
+	sk_peer_params n;
+	sk_collection c = {0};
+	sqlite3_stmt *s = NULL;
+	char *spath = NULL;
+	bool moved, needs_secret;
+	sk_err rc;
+
+	if (cursor_reset)
+		*cursor_reset = false;
+	if ((rc = sk_peer_get(st, db_path, name, &cur, err)))
+		return rc;
+	n = (sk_peer_params){
+	    .name = cur.name, .url = cur.url, .api_root = cur.api_root,
+	    .collection = cur.collection, .auth = cur.auth, .username = cur.username,
+	    .secret = cur.secret, .ca = cur.ca, .identity = cur.identity,
+	    .local_collection = cur.local_coll, .pull = cur.pull, .push = cur.push,
+	    .reshare = cur.reshare, .interval = cur.interval, .unmarked = cur.unmarked,
+	    .tofu = cur.tofu};
+	if (f & SK_PEER_SET_URL) n.url = p->url;
+	if (f & SK_PEER_SET_API_ROOT) n.api_root = p->api_root;
+	if (f & SK_PEER_SET_COLLECTION) n.collection = p->collection;
+	if (f & SK_PEER_SET_AUTH) {
+		n.auth = p->auth;
+		n.username = p->username;
+	}
+	if (f & SK_PEER_SET_SECRET) n.secret = p->secret;
+	if (f & SK_PEER_SET_PULL) n.pull = p->pull;
+	if (f & SK_PEER_SET_PUSH) n.push = p->push;
+	if (f & SK_PEER_SET_CA) n.ca = p->ca;
+	if (f & SK_PEER_SET_IDENTITY) n.identity = p->identity;
+	if (f & SK_PEER_SET_LOCAL) n.local_collection = p->local_collection;
+	if (f & SK_PEER_SET_RESHARE) n.reshare = p->reshare;
+	if (f & SK_PEER_SET_INTERVAL) n.interval = p->interval;
+	if (f & SK_PEER_SET_UNMARKED) n.unmarked = p->unmarked;
+	if (f & SK_PEER_SET_KEY) n.key = p->key;
+	if (f & SK_PEER_SET_TOFU) n.tofu = p->tofu;
+	if (!n.pull && !n.push) {
+		rc = sk_error_set(err, SK_EINVAL, "a peer is pulled from, pushed to, or both");
+		goto out;
+	}
+	if ((rc = validate(&n, err)))
+		goto out;
+	needs_secret = strcmp(n.auth ? n.auth : "none", "none") != 0;
+	moved = strcmp(n.url, cur.url) || strcmp(n.api_root, cur.api_root) ||
+		strcmp(n.collection, cur.collection);
+	if (n.key && !sk_key_parse(n.key, pk)) {
+		rc = sk_error_set(err, SK_EINVAL, "--key: an Ed25519 public key");
+		goto out;
+	}
+	if ((rc = sk_store_begin(st, err)))
+		goto out;
+	if ((rc = local_coll(st, n.local_collection, &c, err)))
+		goto rollback;
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK) {
+		rc = sk_store_dberr(st, err, "peers");
+		goto rollback;
+	}
+	sqlite3_bind_int64(s, 1, cur.pid);
+	sqlite3_bind_text(s, 2, n.url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, n.api_root, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, n.collection, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, n.auth ? n.auth : "none", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, needs_secret ? n.username : NULL, -1, SQLITE_STATIC);
+	if (needs_secret)
+		sqlite3_bind_text(s, 7, "secrets-file", -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 8, n.pull);
+	sqlite3_bind_int(s, 9, n.push);
+	sqlite3_bind_text(s, 10, n.ca, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, n.identity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 12, c.cid);
+	sqlite3_bind_int(s, 13, n.reshare);
+	sqlite3_bind_int(s, 14, n.interval > 0 ? n.interval : 30);
+	sqlite3_bind_int(s, 15, n.unmarked != SK_TLP_NONE ? (int)n.unmarked : (int)SK_TLP_AMBER);
+	sqlite3_bind_int(s, 16, n.tofu);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = sk_store_dberr(st, err, "peers");
+		goto rollback;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (moved) {
+		/* a cursor into another collection would skip what this one has */
+		static const char qr[] =
+		    "UPDATE peer_state SET pull_cursor=NULL, next_run=0 WHERE pid=?1";
+		if (sqlite3_prepare_v2(sk_store_sqlite(st), qr, -1, &s, NULL) != SQLITE_OK) {
+			rc = sk_store_dberr(st, err, "peer state");
+			goto rollback;
+		}
+		sqlite3_bind_int64(s, 1, cur.pid);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			rc = sk_store_dberr(st, err, "peer state");
+			goto rollback;
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+		if (cursor_reset)
+			*cursor_reset = true;
+	}
+	if (n.key && (rc = sk_store_key_pin(st, n.identity, pk, "configured", err)))
+		goto rollback;
+	if (needs_secret && (f & (SK_PEER_SET_SECRET | SK_PEER_SET_AUTH))) {
+		if (!(spath = sk_peer_secrets_path(db_path))) {
+			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+			goto rollback;
+		}
+		if ((rc = write_secrets(spath, cur.name, n.secret, err)))
+			goto rollback;
+	}
+	{
+		char subj[SK_PEER_NAME_MAX + 8];
+		json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s?, s:b}", "peer",
+				      cur.name, "url", n.url, "api_root", n.api_root, "collection",
+				      n.collection, "local_collection", c.name, "pull", n.pull,
+				      "push", n.push, "reshare", n.reshare, "identity", n.identity,
+				      "cursor_reset", moved);
+		char *ds = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		sk_audit_entry e = {.action = "peer.set", .subject = subj, .detail = ds};
+		snprintf(subj, sizeof(subj), "peer:%s", cur.name);
+		rc = ds ? sk_audit_append(st, &e, err) : sk_error_set(err, SK_ENOMEM, "out of memory");
+		json_decref(d);
+		free(ds);
+		if (rc)
+			goto rollback;
+	}
+	rc = sk_store_commit(st, err);
+	goto out;
+rollback:
+	sqlite3_finalize(s);
+	s = NULL;
+	sk_store_rollback(st);
+out:
+	sqlite3_finalize(s);
+	free(spath);
+	sk_collection_clear(&c);
+	sk_peer_clear(&cur);
 	return rc;
 }
 

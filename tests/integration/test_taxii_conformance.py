@@ -323,6 +323,40 @@ def pull_history(a, b, R):
     r = sync(b, "A")
     R.check(r["rc"] == 0 and r.get("requests") == 1 and r.get("stored") == 0,
             f"nothing new: one request ({r})")
+    peer_set(a, b, R)
+
+
+def peer_set(a, b, R):
+    """`peer set` changes a peer without resetting its cursor (the remote
+    collection changing is the one exception); a missing --local-collection
+    is created."""
+    r = b.run("peer", "set", "A", "--interval", "7", "--reshare", "--local-collection", "fresh")
+    R.check(r.code == 0 and "sync state is kept" in r.err, f"peer set ({r.err.strip()})")
+    lst = b.run("peer", "list").out
+    R.check("fresh" in lst and "7" in lst and "reshare" in lst,
+            f"peer list shows the new settings ({lst.strip()})")
+    R.check("fresh" in b.run("collection", "list").out, "--local-collection created when missing")
+    r = sync(b, "A")
+    R.check(r["rc"] == 0 and r.get("requests") == 1 and r.get("stored") == 0,
+            f"the cursor survived peer set: nothing pulled again ({r})")
+    r = b.run("peer", "set", "A", "--no-pull", "--no-push", check=False)
+    R.check(r.code == 2 and "pulled from, pushed to" in r.err,
+            f"a peer that neither pulls nor pushes is refused ({r.err.strip()})")
+    r = b.run("peer", "set", "nobody", "--interval", "5", check=False)
+    R.check(r.code == 1 and "no peer" in r.err, f"an unknown peer ({r.err.strip()})")
+    r = b.run("peer", "set", "A", "--url", "ftp://x.example/", check=False)
+    R.check(r.code == 2, f"a bad URL is refused as on add ({r.err.strip()})")
+    collection(a, "other")
+    tok = grant(a, b, "other", read=True)
+    r = b.run("peer", "set", "A", "--collection", "other", "--secret-stdin",
+              stdin=tok + "\n")
+    R.check(r.code == 0 and "starts from the beginning" in r.err,
+            f"another remote collection resets the cursor ({r.err.strip()})")
+    import_objects(a, [indicator(a.ident, "green", f"indicator--{uuid.uuid4()}",
+                                 "2024-05-01T00:00:00.000Z")], "other")
+    r = sync(b, "A")
+    R.check(r["rc"] == 0 and r.get("stored") == 1, f"pulled from the new collection ({r})")
+    R.check(len(ids_in(b, "fresh")) == 1, "into the new local collection")
 
 
 if __name__ == "__main__":
