@@ -138,8 +138,9 @@ int cmd_get(cli_ctx *ctx, int argc, char **argv)
 
 static const char *label_of(json_t *o)
 {
-	static const char *const keys[] = {"name", "value", "relationship_type", "pattern",
-					   "content", "opinion", "path", "key"};
+	static const char *const keys[] = {"name",    "value",   "relationship_type",
+					   "pattern", "content", "opinion",
+					   "path",    "key",     "sighting_of_ref"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const char *s = json_string_value(json_object_get(o, keys[i]));
 		if (s)
@@ -167,8 +168,15 @@ static int list_row(void *ud, const sk_row *r)
 	}
 	o = json_loadb(r->json, r->len, 0, NULL);
 	sk_ts_format_us(r->date_added, da);
-	printf("%s  %-22s %-58s %s  %.60s\n", da, r->type, r->id,
-	       r->tlp ? sk_tlp_name(r->tlp) : "-", o ? label_of(o) : "");
+	{
+		const char *mod = o ? json_string_value(json_object_get(o, "modified")) : NULL;
+		if (!mod && o)
+			mod = json_string_value(json_object_get(o, "created"));
+		/* added, modified (the version), type, id, TLP, revoked, name */
+		printf("%s  %-24s %-22s %-58s %-12s%s %.60s\n", da, mod ? mod : "-", r->type,
+		       r->id, r->tlp ? sk_tlp_name(r->tlp) : "-", r->revoked ? " REVOKED" : "",
+		       o ? label_of(o) : "");
+	}
 	json_decref(o);
 	return 0;
 }
@@ -329,6 +337,108 @@ static int show_rel(void *ud, const sk_row *rel, const char *rel_type, const cha
 	return 0;
 }
 
+/* The properties the curated part of `show` prints; every other one follows it. */
+static bool shown(const char *k)
+{
+	static const char *const keys[] = {
+	    "type", "spec_version", "id", "name", "value", "relationship_type", "pattern",
+	    "content", "opinion", "path", "key", "aliases", "indicator_types", "malware_types",
+	    "threat_actor_types", "labels", "sectors", "country", "valid_from", "valid_until",
+	    "first_seen", "last_seen", "created", "modified", "created_by_ref",
+	    "object_marking_refs", "revoked", "confidence", "description", "external_references",
+	    "object_refs", "sighting_of_ref", "where_sighted_refs", "observed_data_refs",
+	    "count", NULL};
+	for (int i = 0; keys[i]; i++)
+		if (!strcmp(k, keys[i]))
+			return true;
+	return false;
+}
+
+/* Every property the curated part left out, nothing hidden: scalars and lists as text. */
+static void show_rest(json_t *o)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v)
+	{
+		char label[64];
+		if (shown(k))
+			continue;
+		snprintf(label, sizeof(label), "%s", k);
+		for (char *p = label; *p; p++)
+			if (*p == '_')
+				*p = ' ';
+		if (json_is_string(v)) {
+			show_wrapped(label, json_string_value(v), 100000);
+		} else if (json_is_array(v) && json_array_size(v) &&
+			   !json_is_object(json_array_get(v, 0)) &&
+			   !json_is_array(json_array_get(v, 0))) {
+			size_t i;
+			json_t *e;
+			bool all_str = true;
+			json_array_foreach(v, i, e) all_str = all_str && json_is_string(e);
+			if (all_str) {
+				show_list(label, v);
+				continue;
+			}
+			char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			show_wrapped(label, t ? t : "", 100000);
+			free(t);
+		} else {
+			char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			show_wrapped(label, t ? t : "", 100000);
+			free(t);
+		}
+	}
+}
+
+/* For a sighting: what was sighted, where, how often. */
+static void show_sighting(sk_store *st, json_t *o)
+{
+	const char *of = json_string_value(json_object_get(o, "sighting_of_ref"));
+	json_t *where = json_object_get(o, "where_sighted_refs"), *e;
+	json_t *obs = json_object_get(o, "observed_data_refs");
+	size_t i;
+	if (!of)
+		return;
+	printf("\nSighting of:\n");
+	{
+		char *n = name_of(st, of);
+		printf("  %s  [%s]\n", n, of);
+		free(n);
+	}
+	if (json_is_integer(json_object_get(o, "count")))
+		printf("  %-13s %lld\n", "count",
+		       (long long)json_integer_value(json_object_get(o, "count")));
+	json_array_foreach(where, i, e)
+	{
+		char *n = name_of(st, json_string_value(e));
+		printf("  %-13s %s  [%s]\n", i ? "" : "seen by", n, json_string_value(e));
+		free(n);
+	}
+	json_array_foreach(obs, i, e)
+	{
+		char *n = name_of(st, json_string_value(e));
+		printf("  %-13s %s  [%s]\n", i ? "" : "observed", n, json_string_value(e));
+		free(n);
+	}
+}
+
+struct containers_state {
+	size_t n;
+};
+
+static int show_container(void *ud, const sk_row *r)
+{
+	struct containers_state *cs = ud;
+	json_t *o = json_loadb(r->json, r->len, 0, NULL);
+	if (cs->n++ == 0)
+		printf("\nIn:\n");
+	printf("  %-10s %s  [%s]\n", r->type, o ? label_of(o) : "", r->id);
+	json_decref(o);
+	return 0;
+}
+
 int cmd_show(cli_ctx *ctx, int argc, char **argv)
 {
 	struct show_state ss = {0};
@@ -427,6 +537,8 @@ int cmd_show(cli_ctx *ctx, int argc, char **argv)
 			printf("  %-13s %s%s%s%s%s\n", i ? "" : "references", src ? src : "",
 			       xid ? " " : "", xid ? xid : "", url ? " " : "", url ? url : "");
 		}
+		show_rest(o);
+		show_sighting(st, o);
 		refs = json_object_get(o, "object_refs");
 		if (json_array_size(refs)) {
 			printf("\nContains %zu objects:\n", json_array_size(refs));
@@ -441,6 +553,13 @@ int cmd_show(cli_ctx *ctx, int argc, char **argv)
 				printf("  %s  [%s]\n", n, json_string_value(e));
 				free(n);
 			}
+		}
+	}
+	{
+		struct containers_state cs = {0};
+		if (sk_store_containers(st, id, 50, show_container, &cs, &err)) {
+			cli_err("%s", err.msg);
+			rc = EXIT_INPUT;
 		}
 	}
 	ss.st = st;

@@ -50,6 +50,9 @@ const cli_cmd cli_commands[] = {
      "usage: schakel list [--type T]... [--collection C] [--added-after TS] [--limit N]\n"
      "                    [--all-versions] [--json]\n"
      "\n"
+     "A row: when the version was added, its modified time, type, id, TLP,\n"
+     "REVOKED for a revoked version, and its name.\n"
+     "\n"
      "  --type T          only this type (repeatable, or comma-separated)\n"
      "  --collection C    only this collection (name or id); date_added is its own\n"
      "  --added-after TS  only versions added after TS (RFC 3339)\n"
@@ -59,8 +62,11 @@ const cli_cmd cli_commands[] = {
     {"show", cmd_show, "an object and its relationships, for people",
      "usage: schakel show ID\n"
      "\n"
-     "Prints the latest version of the object in readable form, followed by\n"
-     "its relationships and sightings in both directions.\n" DB_HELP},
+     "Prints the latest version of the object in readable form (every property:\n"
+     "the common ones first, then the rest as they are), its signature verdict,\n"
+     "for a sighting what was sighted and by whom, the reports, groupings,\n"
+     "notes and opinions that reference it, and its relationships and\n"
+     "sightings in both directions.\n" DB_HELP},
     {"stats", cmd_stats, "counts per type and per collection",
      "usage: schakel stats [--json]\n" DB_HELP},
     {"export", cmd_export, "write a STIX 2.1 bundle",

@@ -265,6 +265,14 @@ typedef int (*sk_rel_fn)(void *ud, const sk_row *rel, const char *rel_type, cons
 sk_err sk_store_relations(sk_store *st, const char *id, sk_rel_fn fn, void *ud, sk_error *err);
 
 /*
+ * Latest versions of the objects that reference id in their object_refs
+ * (reports, groupings, notes, opinions, observed data), newest first, at
+ * most limit (0 = all).  fn returns non-zero to stop.
+ */
+sk_err sk_store_containers(sk_store *st, const char *id, size_t limit, sk_row_fn fn, void *ud,
+			   sk_error *err);
+
+/*
  * The indicators a matcher compiles, from the indicators side table (schema
  * 5) without touching the objects' JSON: one row per indicator id, its
  * newest version (any spec; on an equal version the first stored stays).

@@ -325,6 +325,38 @@ out:
 	return rc;
 }
 
+sk_err sk_store_containers(sk_store *st, const char *id, size_t limit, sk_row_fn fn, void *ud,
+			   sk_error *err)
+{
+	static const char *const sql =
+	    "SELECT " ROW_COLS " FROM objects o"
+	    " WHERE o.type IN ('report','grouping','note','opinion','observed-data')"
+	    " AND NOT EXISTS (SELECT 1 FROM objects y WHERE y.id=o.id AND y.spec=o.spec"
+	    " AND y.version>o.version)"
+	    " AND EXISTS (SELECT 1 FROM json_each(o.json,'$.object_refs') j WHERE j.value=?1)"
+	    " ORDER BY o.ver DESC LIMIT ?2";
+	sqlite3_stmt *s = NULL;
+	char text[1024];
+	sk_err rc = SK_OK;
+	int step;
+
+	snprintf(text, sizeof(text), sql, "o.added");
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), text, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "containers");
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, limit ? (sqlite3_int64)limit : -1);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		sk_row r;
+		row_from(s, &r);
+		if (fn(ud, &r))
+			break;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "containers");
+	sqlite3_finalize(s);
+	return rc;
+}
+
 sk_err sk_store_stats(sk_store *st, int (*fn)(void *ud, const sk_stat_row *r), void *ud,
 		      sk_error *err)
 {

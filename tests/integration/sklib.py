@@ -403,13 +403,14 @@ class Node:
         return objs, r
 
     def list_rows(self, *args):
-        """Table rows of `list`: dicts with date_added, type, id, tlp."""
+        """Table rows of `list`: dicts with date_added, modified, type, id, tlp, revoked."""
         r = self.run("list", *args)
         rows = []
         for line in r.out.splitlines():
             f = line.split()
-            if len(f) >= 4:
-                rows.append({"date_added": f[0], "type": f[1], "id": f[2], "tlp": f[3]})
+            if len(f) >= 5:
+                rows.append({"date_added": f[0], "modified": f[1], "type": f[2], "id": f[3],
+                             "tlp": f[4], "revoked": len(f) > 5 and f[5] == "REVOKED"})
         return rows, r
 
 

@@ -248,6 +248,19 @@ def test_show():
     ck.check("Example Water Sector CERT" in r.out, "show: names the creator", r)
     ck.check("TLP:GREEN" in r.out, "show: shows the TLP marking", r)
     ck.check("Ember Crane" in r.out, "show: shows aliases", r)
+    ck.check(has(lambda ln: "goals" in ln and "sabotage" in ln)
+             and has(lambda ln: "resource level" in ln and "government" in ln)
+             and has(lambda ln: "primary motivation" in ln and "ideology" in ln),
+             "show: every property (goals, resource_level, primary_motivation)", r)
+    ck.check(has(lambda ln: "report" in ln and "Ashfall situation report 1" in ln),
+             "show: the reports that contain it", r)
+    r = n.run("show", "sighting--be534abc-a1a7-44da-abec-d601a3bc56e2")
+    ck.check("Sighting of:" in r.out and IND_IP in r.out and "seen by" in r.out
+             and "Example Water Sector CERT" in r.out,
+             "show sighting: what was sighted and by whom", r)
+    rows, r = n.list_rows("--type", "intrusion-set")
+    ck.check(rows and rows[0]["modified"] == "2025-03-04T14:30:00.000Z"
+             and not rows[0]["revoked"], "list: shows modified", r)
     r = n.run("show", MALWARE)
     ck.eq(sum(1 for ln in r.out.splitlines() if "<-" in ln and "indicates" in ln), 3,
           "show malware: three incoming indicates relationships")
