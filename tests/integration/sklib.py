@@ -697,6 +697,40 @@ def spec_problem(obj):
         return "bad timestamp"
     if md < c:
         return "modified before created"
+    return ref_problem(obj)
+
+
+_NOT_RELATABLE = {"bundle", "marking-definition", "relationship", "sighting",
+                  "language-content", "extension-definition"}
+_TLP1 = {"613f2e26-407d-48c7-9eca-b8e91df99dc9": "white",
+         "34098fce-860f-48ae-8e50-ebd3cc5e41da": "green",
+         "f88d31f6-486f-44da-b317-01333bde0b82": "amber",
+         "5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red"}
+
+
+def ref_problem(obj):
+    """The STIX 2.1 MUSTs on what relationships and sightings may name, and on
+    TLP definitions (7.2.1.4), written from the specification."""
+    typ = obj.get("type")
+
+    def kind(ref):
+        return ref.split("--")[0] if isinstance(ref, str) else ""
+    if typ == "relationship":
+        for k in ("source_ref", "target_ref"):
+            if kind(obj.get(k)) in _NOT_RELATABLE:
+                return f"{k} names a {kind(obj.get(k))}"
+    if typ == "sighting":
+        of = kind(obj.get("sighting_of_ref"))
+        if of in _NOT_RELATABLE or of in SCO_TYPES:
+            return f"sighting of a {of}"
+        allowed = {"identity", "location"} if obj.get("spec_version") == "2.1" else {"identity"}
+        for w in obj.get("where_sighted_refs") or []:
+            if kind(w) not in allowed:
+                return f"sighted where a {kind(w)} is"
+    if typ == "marking-definition" and obj.get("definition_type") == "tlp":
+        level = _TLP1.get(obj.get("id", "").split("--")[-1])
+        if level is None or (obj.get("definition") or {}).get("tlp") != level:
+            return "a TLP definition STIX does not define"
     return None
 
 

@@ -156,14 +156,18 @@ def run(node, R):
     R.check(not visible("Reader", "shared", unmarked["id"]),
             "an unmarked POST arrives at TLP:AMBER, not the collection's GREEN default")
     R.check(visible("Producer", "shared", unmarked["id"]), "its producer still sees it")
-    # a custom TLP marking-definition: honoured from the producer, AMBER from anyone else
+    # a custom TLP marking-definition (TLP 2.0 extension under an id of one's own):
+    # honoured from the producer, AMBER from anyone else
+    def tlp2(level, creator, **kw):
+        return dict({"type": "marking-definition", "spec_version": "2.1",
+                     "id": f"marking-definition--{uuid.uuid4()}", "created": TS,
+                     "created_by_ref": creator, "name": f"TLP:{level.upper()}",
+                     "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":
+                                    {"extension_type": "property-extension",
+                                     "tlp_2_0": level}}}, **kw)
     def_by = {}
     for p in ("Producer", "Mallory"):
-        d = {"type": "marking-definition", "spec_version": "2.1",
-             "id": f"marking-definition--{uuid.uuid4()}", "created": TS,
-             "created_by_ref": who[p], "definition_type": "tlp",
-             "definition": {"tlp": "clear"}, "object_marking_refs": [TLP["clear"]]}
-        def_by[p] = d
+        def_by[p] = tlp2("clear", who[p], object_marking_refs=[TLP["clear"]])
     own_clear = ind(who["Producer"])
     own_clear["object_marking_refs"] = [def_by["Producer"]["id"]]
     other_clear = ind(who["Producer"])
@@ -175,10 +179,15 @@ def run(node, R):
             "a custom TLP:CLEAR made by the object's producer is CLEAR")
     R.check(not visible("Reader", "shared", other_clear["id"]),
             "a custom TLP:CLEAR made by someone else is treated as AMBER")
-    red_def = {"type": "marking-definition", "spec_version": "2.1",
-               "id": f"marking-definition--{uuid.uuid4()}", "created": TS,
-               "created_by_ref": who["Producer"], "definition_type": "tlp",
-               "definition": {"tlp": "red"}}
+    red_def = tlp2("red", who["Producer"])
+    # STIX 2.1 7.2.1.4: definition_type "tlp" exists only as the four STIX defines
+    own_tlp1 = {"type": "marking-definition", "spec_version": "2.1",
+                "id": f"marking-definition--{uuid.uuid4()}", "created": TS,
+                "created_by_ref": who["Producer"], "definition_type": "tlp",
+                "definition": {"tlp": "clear"}}
+    st, s = post("Producer", "shared", [own_tlp1])
+    R.check(s.get("failure_count") == 1 and "four STIX defines" in json.dumps(s),
+            f"a definition_type tlp marking of one's own is refused ({s})")
     custom_red = ind(who["Producer"], "green")
     custom_red["object_marking_refs"] = [red_def["id"]]
     post("Producer", "shared", [red_def, custom_red])

@@ -144,7 +144,9 @@ static const struct type_case cases20[] = {
      "2.0",
      SK_STIX_SRO,
      {"type", "id", "created", "modified", "relationship_type", "source_ref", "target_ref"}},
-    {"{\"type\":\"marking-definition\",\"id\":\"marking-definition--" U1 "\",\"created\":\"" T0
+    /* the TLP:GREEN definition STIX defines (the only kind of "tlp" definition allowed) */
+    {"{\"type\":\"marking-definition\",\"id\":\"marking-definition--34098fce-860f-48ae-8e50-"
+     "ebd3cc5e41da\",\"created\":\"" T0
      "\",\"definition_type\":\"tlp\",\"definition\":{\"tlp\":\"green\"}}",
      "2.0",
      SK_STIX_META,
@@ -920,4 +922,89 @@ Test(stix, revoked_flag)
 	cr_expect(!o.info.revoked);
 	t_obj_free(&o);
 	free(text);
+}
+
+/* The reference and cyber-observable MUSTs the OASIS stix-validator checks. */
+#define HDR21(t) "{\"type\":\"" t "\",\"spec_version\":\"2.1\",\"id\":\"" t "--" U1 "\","
+#define TIMES "\"created\":\"" T0 "\",\"modified\":\"" T0 "\","
+
+Test(stix, references_and_observables)
+{
+	const char *rel = HDR21("relationship") TIMES "\"relationship_type\":\"uses\","
+	                                              "\"source_ref\":\"malware--" U2 "\","
+	                                              "\"target_ref\":\"attack-pattern--" U3 "\"}";
+	const char *sig = HDR21("sighting") TIMES "\"sighting_of_ref\":\"indicator--" U2 "\","
+	                                          "\"where_sighted_refs\":[\"identity--" U3 "\"]}";
+
+	cr_expect_eq(rc_of(rel), SK_OK);
+	cr_expect_eq(rc_with(rel, "target_ref", "\"ipv4-addr--" U3 "\""), SK_OK,
+	             "an observable may be related");
+	cr_expect_eq(rc_with(rel, "target_ref", "\"marking-definition--" U3 "\""), SK_ESTIX);
+	cr_expect_eq(rc_with(rel, "source_ref", "\"relationship--" U3 "\""), SK_ESTIX);
+	cr_expect_eq(rc_with(rel, "target_ref", "\"sighting--" U3 "\""), SK_ESTIX);
+	cr_expect_eq(rc_with(rel, "target_ref", "\"bundle--" U3 "\""), SK_ESTIX);
+
+	cr_expect_eq(rc_of(sig), SK_OK);
+	cr_expect_eq(rc_with(sig, "where_sighted_refs", "[\"location--" U3 "\"]"), SK_OK);
+	cr_expect_eq(rc_with(sig, "where_sighted_refs", "[\"malware--" U3 "\"]"), SK_ESTIX);
+	cr_expect_eq(rc_with(sig, "sighting_of_ref", "\"sighting--" U3 "\""), SK_ESTIX);
+	cr_expect_eq(rc_with(sig, "sighting_of_ref", "\"ipv4-addr--" U3 "\""), SK_ESTIX,
+	             "a sighting is of a domain object, not an observable");
+	cr_expect_eq(rc_with(sig, "sighting_of_ref", "\"x-custom-thing--" U3 "\""), SK_OK);
+
+	const char *ip = "{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"id\":\"ipv4-addr--" U1
+	                 "\",\"value\":\"198.51.100.3\"}";
+	cr_expect_eq(rc_of(ip), SK_OK);
+	cr_expect_eq(rc_with(ip, "value", "\"198.51.100.0/24\""), SK_OK);
+	cr_expect_eq(rc_with(ip, "value", "\"198.51.100.300\""), SK_ESTIX);
+	cr_expect_eq(rc_with(ip, "value", "\"198.51.100.0/33\""), SK_ESTIX);
+	cr_expect_eq(rc_with(ip, "value", "\"2001:db8::1\""), SK_ESTIX);
+	const char *ip6 = "{\"type\":\"ipv6-addr\",\"spec_version\":\"2.1\",\"id\":\"ipv6-addr--" U1
+	                  "\",\"value\":\"2001:db8::1\"}";
+	cr_expect_eq(rc_of(ip6), SK_OK);
+	cr_expect_eq(rc_with(ip6, "value", "\"2001:db8::/129\""), SK_ESTIX);
+	const char *em = "{\"type\":\"email-addr\",\"spec_version\":\"2.1\",\"id\":\"email-addr--" U1
+	                 "\",\"value\":\"soc@ncc.example\"}";
+	cr_expect_eq(rc_of(em), SK_OK);
+	cr_expect_eq(rc_with(em, "value", "\"no-at-sign.example\""), SK_ESTIX);
+	cr_expect_eq(rc_with(em, "value", "\"a b@x.example\""), SK_ESTIX);
+	const char *rk = "{\"type\":\"windows-registry-key\",\"spec_version\":\"2.1\","
+	                 "\"id\":\"windows-registry-key--" U1 "\","
+	                 "\"key\":\"HKEY_LOCAL_MACHINE\\\\Software\\\\Example\"}";
+	cr_expect_eq(rc_of(rk), SK_OK);
+	cr_expect_eq(rc_with(rk, "key", "\"HKLM\\\\Software\""), SK_OK);
+	cr_expect_eq(rc_with(rk, "key", "\"HKEY_NOWHERE\\\\Software\""), SK_ESTIX);
+	const char *file = "{\"type\":\"file\",\"spec_version\":\"2.1\",\"id\":\"file--" U1
+	                   "\",\"name\":\"x.bin\",\"mtime\":\"2020-01-01T00:00:00Z\"}";
+	cr_expect_eq(rc_of(file), SK_OK);
+	cr_expect_eq(rc_with(file, "mtime", "\"2020-02-30T00:00:00Z\""), SK_ESTIX,
+	             "observable timestamps are real dates");
+	const char *nt = "{\"type\":\"network-traffic\",\"spec_version\":\"2.1\","
+	                 "\"id\":\"network-traffic--" U1 "\",\"dst_ref\":\"ipv4-addr--" U2 "\","
+	                 "\"protocols\":[\"tcp\"],\"start\":\"2020-01-01T00:00:00Z\","
+	                 "\"end\":\"2020-01-01T00:01:00Z\"}";
+	cr_expect_eq(rc_of(nt), SK_OK);
+	cr_expect_eq(rc_with(nt, "end", "\"2019-12-31T00:00:00Z\""), SK_ESTIX);
+	cr_expect_eq(rc_of("{\"type\":\"network-traffic\",\"spec_version\":\"2.1\","
+	                   "\"id\":\"network-traffic--" U1 "\",\"protocols\":[\"tcp\"]}"),
+	             SK_ESTIX, "network traffic needs a side");
+	/* the observables inside STIX 2.0 observed-data */
+	const char *od = "{\"type\":\"observed-data\",\"id\":\"observed-data--" U1 "\"," TIMES
+	                 "\"first_observed\":\"" T0 "\",\"last_observed\":\"" T0 "\","
+	                 "\"number_observed\":1,\"objects\":{\"0\":{\"type\":\"ipv4-addr\","
+	                 "\"value\":\"192.0.2.1\"}}}";
+	cr_expect_eq(rc_of(od), SK_OK);
+	cr_expect_eq(rc_with(od, "objects", "{\"0\":{\"type\":\"ipv4-addr\",\"value\":\"x\"}}"),
+	             SK_ESTIX);
+
+	/* TLP definitions: only the four STIX defines, with their own content */
+	const char *tlp = "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\","
+	                  "\"id\":\"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed\","
+	                  "\"created\":\"2017-01-20T00:00:00.000Z\",\"definition_type\":\"tlp\","
+	                  "\"name\":\"TLP:RED\",\"definition\":{\"tlp\":\"red\"}}";
+	cr_expect_eq(rc_of(tlp), SK_OK);
+	cr_expect_eq(rc_with(tlp, "definition", "{\"tlp\":\"white\"}"), SK_ESTIX,
+	             "the RED id saying white");
+	cr_expect_eq(rc_with(tlp, "id", "\"marking-definition--" U1 "\""), SK_ESTIX,
+	             "a TLP definition of one's own");
 }
