@@ -57,9 +57,11 @@ static int check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'},
+	    {"spec-version", required_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
 	};
 	bool json = false;
+	const char *spec = "2.1";
 	char *owned = NULL;
 	const char *text;
 	size_t len;
@@ -70,9 +72,15 @@ static int check(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (c != 'j')
+		if (c == 'j') {
+			json = true;
+		} else if (c == 's') {
+			if (strcmp(optarg, "2.0") && strcmp(optarg, "2.1"))
+				return cli_usage("pattern", "--spec-version: 2.0 or 2.1");
+			spec = optarg;
+		} else {
 			return cli_usage("pattern", "unknown option");
-		json = true;
+		}
 	}
 	if (argc - optind != 1)
 		return cli_usage("pattern",
@@ -89,7 +97,7 @@ static int check(int argc, char **argv)
 		len = strlen(text);
 	}
 
-	rc = sk_pattern_parse(text, len, &pat, &err);
+	rc = sk_pattern_parse_spec(text, len, spec, &pat, &err);
 	if (rc) {
 		const char *p = strstr(err.msg, "pattern offset ");
 		cli_err("invalid pattern: %s", err.msg);

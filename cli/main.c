@@ -190,13 +190,17 @@ const cli_cmd cli_commands[] = {
      "With --watch, indicators that arrive (POST, pull, import) are live within\n"
      "about 100 ms, without a restart; see docs/matcher.md, Live watch.\n" DB_HELP},
     {"pattern", cmd_pattern, "check a STIX pattern",
-     "usage: schakel pattern check [--json] PATTERN\n"
+     "usage: schakel pattern check [--spec-version 2.0|2.1] [--json] PATTERN\n"
      "\n"
-     "Parses a STIX 2.0/2.1 pattern (PATTERN may be '-' for stdin).  Prints\n"
+     "Parses a STIX pattern (PATTERN may be '-' for stdin) under the grammar of\n"
+     "one STIX version (default 2.1; imports use each indicator's own).  Prints\n"
      "'valid pattern: ...' and exits 0, or prints where and why it is invalid\n"
      "and exits 1.\n"
      "\n"
-     "  --json   print the parsed tree as JSON\n"},
+     "  --spec-version V  2.1: START/STOP take t'...', each qualifier kind once on\n"
+     "                    an observation expression; 2.0: START/STOP take '...',\n"
+     "                    qualifiers may repeat\n"
+     "  --json            print the parsed tree as JSON\n"},
     {"peer", cmd_peer, "federation: peers to pull from and push to",
      "usage: schakel peer add NAME URL --api-root R --collection ID\n"
      "                  [--auth basic|token|none] [--user U] [--secret-stdin | --secret-env VAR]\n"

@@ -176,6 +176,16 @@ typedef struct sk_pattern sk_pattern;
  */
 sk_err sk_pattern_parse(const char *text, size_t len, sk_pattern **out, sk_error *err);
 
+/*
+ * The same, under the grammar of one STIX version ("2.0" or "2.1"; NULL:
+ * the lenient union sk_pattern_parse() takes, for patterns already stored).
+ * STIX 2.1 writes START/STOP timestamps as t'...' and allows each
+ * qualifier kind once on an observation expression; STIX 2.0 writes them as
+ * plain strings '...' and lets qualifiers repeat.
+ */
+sk_err sk_pattern_parse_spec(const char *text, size_t len, const char *spec, sk_pattern **out,
+			     sk_error *err);
+
 /* Free a pattern and everything its tree points to; p may be NULL. */
 void sk_pattern_free(sk_pattern *p);
 

@@ -102,7 +102,10 @@ char *sk_pattern_arena_strndup(struct parser *P, const char *s, size_t n)
 
 static sk_pnode *parse_obs_fb(struct parser *P);
 
-/* A timestamp after START or STOP: t'...' or, as STIX 2.0 wrote it, '...'. */
+/*
+ * A timestamp after START or STOP: t'...' (STIX 2.1) or, as STIX 2.0 wrote
+ * it, '...'; either when no version is asked for.
+ */
 static bool parse_qual_ts(struct parser *P, const char *after, const char **text, char *key,
                           int64_t *us)
 {
@@ -110,7 +113,15 @@ static bool parse_qual_ts(struct parser *P, const char *after, const char **text
 	const char *body = P->s + t->off;
 	size_t blen;
 
-	if (t->t == PT_TIMESTAMP) {
+	if (t->t == PT_TIMESTAMP && P->spec == 20) {
+		fail(P, t->off, "STIX 2.0 writes the timestamp after %s as a string '...' (t'...' is "
+		     "STIX 2.1)", after);
+		return false;
+	} else if (t->t == PT_STRING && P->spec == 21) {
+		fail(P, t->off, "STIX 2.1 writes the timestamp after %s as t'...' (a plain string is "
+		     "STIX 2.0)", after);
+		return false;
+	} else if (t->t == PT_TIMESTAMP) {
 		body += 2;
 		blen = t->len - 3;
 	} else if (t->t == PT_STRING) {
@@ -272,7 +283,8 @@ static sk_pnode *parse_obs_q(struct parser *P)
 		q = sk_pattern_new_node(P, SK_PN_QUALIFIED, off);
 		if (!q || !parse_qualifier(P, &q->qual))
 			return NULL;
-		if (bracketed && (seen & (1u << q->qual.kind)))
+		/* STIX 2.0's grammar lets qualifiers repeat (they nest) */
+		if (bracketed && P->spec != 20 && (seen & (1u << q->qual.kind)))
 			return fail(P, qoff,
 			            "duplicate %s qualifier on one observation expression "
 			            "(parenthesise to apply it again)",
@@ -327,6 +339,12 @@ static sk_pnode *parse_obs_fb(struct parser *P)
 
 sk_err sk_pattern_parse(const char *text, size_t len, sk_pattern **out, sk_error *err)
 {
+	return sk_pattern_parse_spec(text, len, NULL, out, err);
+}
+
+sk_err sk_pattern_parse_spec(const char *text, size_t len, const char *spec, sk_pattern **out,
+			     sk_error *err)
+{
 	struct parser P;
 	sk_pattern *p;
 	size_t initial, bad;
@@ -359,6 +377,7 @@ sk_err sk_pattern_parse(const char *text, size_t len, sk_pattern **out, sk_error
 	p->text[len] = '\0';
 
 	memset(&P, 0, sizeof(P));
+	P.spec = !spec ? 0 : !strcmp(spec, "2.0") ? 20 : 21;
 	P.pat = p;
 	P.s = p->text;
 	P.lx.s = p->text;

@@ -116,6 +116,7 @@ struct parser {
 	sk_err rc;       /* first error, SK_OK while all is well */
 	sk_plit *setbuf; /* scratch for IN sets, heap, reused */
 	size_t setcap;
+	int spec; /* 20 or 21: that version's grammar; 0: the lenient union */
 };
 
 /* Memory from the pattern's arena (lives as long as the pattern); NULL when out of memory. */

@@ -697,7 +697,8 @@ sk_err sk_stix_validate(const sk_jval *obj, sk_stix_info *info, sk_error *err)
 			const sk_jval *pv = sk_json_get(obj, "pattern");
 			sk_pattern *pat = NULL;
 			sk_error perr;
-			sk_err prc = sk_pattern_parse(sk_json_str(pv), pv ? pv->n : 0, &pat, &perr);
+			sk_err prc = sk_pattern_parse_spec(sk_json_str(pv), pv ? pv->n : 0,
+							   v21 ? "2.1" : "2.0", &pat, &perr);
 			sk_pattern_free(pat);
 			if (prc)
 				return sk_error_set(err, SK_ESTIX, "%s: invalid pattern: %s", id,

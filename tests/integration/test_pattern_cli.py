@@ -169,6 +169,42 @@ def test_shared_examples(tmp):
           "\n".join(l for l in err.splitlines() if "invalid pattern" in l)[:2000])
 
 
+def test_spec_versions(tmp):
+    """The grammar follows the spec version: START/STOP literals and repeated
+    qualifiers, in `pattern check --spec-version` and in imports."""
+    t21 = "[ipv4-addr:value = '192.0.2.1'] START t'2024-01-01T00:00:00Z' STOP t'2024-02-01T00:00:00Z'"
+    t20 = "[ipv4-addr:value = '192.0.2.1'] START '2024-01-01T00:00:00Z' STOP '2024-02-01T00:00:00Z'"
+    rep = "[ipv4-addr:value = '192.0.2.1'] WITHIN 5 SECONDS WITHIN 10 SECONDS"
+    for spec, pat, ok in (("2.1", t21, True), ("2.1", t20, False), ("2.0", t20, True),
+                          ("2.0", t21, False), ("2.1", rep, False), ("2.0", rep, True)):
+        rc, _, err = run("pattern", "check", "--spec-version", spec, pat)
+        check(f"--spec-version {spec}: {'valid' if ok else 'invalid'}: {pat[32:70]}",
+              (rc == 0) == ok, f"rc={rc} {err}")
+    rc, _, err = run("pattern", "check", t20)
+    check("the default is STIX 2.1", rc == 1 and "STIX 2.1 writes" in err, err)
+    rc, _, err = run("pattern", "check", "--spec-version", "3.0", t21)
+    check("an unknown spec version is a usage error", rc == 2, err)
+    # an import checks each indicator under its own version
+    db = os.path.join(tmp, "spec.db")
+    run("init", db=db)
+    i21 = {"type": "indicator", "spec_version": "2.1", "id": INDICATOR_BAD.replace(
+        INDICATOR_BAD.split("--")[1], "7d2a5c3e-1f2b-4c3d-8e4f-5a6b7c8d9e01"),
+           "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+           "pattern": t20, "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"}
+    i20 = {"type": "indicator", "id": "indicator--7d2a5c3e-1f2b-4c3d-8e4f-5a6b7c8d9e02",
+           "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+           "labels": ["malicious-activity"], "pattern": t20,
+           "valid_from": "2024-01-01T00:00:00Z"}
+    path = os.path.join(tmp, "specs.json")
+    with open(path, "w") as f:
+        json.dump({"type": "bundle", "id": "bundle--7d2a5c3e-1f2b-4c3d-8e4f-5a6b7c8d9e03",
+                   "objects": [i21, i20]}, f)
+    rc, _, err = run("import", "--quiet", path, db=db)
+    check("a 2.1 indicator with a 2.0 START literal is rejected, the 2.0 one stored",
+          rc == 3 and i21["id"] in err and "STIX 2.1 writes" in err and i20["id"] not in err,
+          f"rc={rc} {err}")
+
+
 def main():
     sklib.binary()  # skips (77) when there is none
     test_check()
@@ -176,6 +212,7 @@ def main():
     test_stdin_and_usage()
     tmp = sklib.tempdir()
     test_import(tmp)
+    test_spec_versions(tmp)
     test_shared_examples(tmp)
     R.finish()
 
