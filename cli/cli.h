@@ -109,4 +109,45 @@ int cmd_backup(cli_ctx *ctx, int argc, char **argv);
 int cmd_restore(cli_ctx *ctx, int argc, char **argv);
 int cmd_audit(cli_ctx *ctx, int argc, char **argv);
 
+
+/* --- the configuration file of serve (conffile.c) --- */
+
+#include <getopt.h>
+
+#define CLI_CONF_DEFAULT "/etc/schakel/schakel.conf"
+
+typedef struct cli_conf_entry {
+	char *key, *value;
+	unsigned line;
+	bool flag; /* an option without a value: value is "true" or "false" */
+} cli_conf_entry;
+
+typedef struct cli_conf {
+	char *path;
+	cli_conf_entry *e;
+	size_t n;
+	size_t nowned; /* argv entries cli_conf_argv made */
+} cli_conf;
+
+/* Read path: KEY = VALUE lines, each key one of opts' long names. */
+int cli_conf_load(const char *path, const struct option *opts, cli_conf *out);
+void cli_conf_free(cli_conf *c);
+
+/*
+ * Take `--config FILE` out of argv; the file named, else $SCHAKEL_CONFIG,
+ * else CLI_CONF_DEFAULT.  *explicit: named by the flag or the environment
+ * (then it must exist).
+ */
+const char *cli_conf_take_path(int *argc, char **argv, bool *explicit);
+
+/*
+ * Prepend the configuration file's options to *argv (so that the command
+ * line's override them), replacing argc and argv; owned and conf are freed
+ * with cli_conf_argv_free() after the command ran.  Without a file (the
+ * default path absent) nothing changes.  Returns an exit code.
+ */
+int cli_conf_argv(const char *cmd, const struct option *opts, int *argc, char ***argv,
+		  cli_conf *conf, char ***owned);
+void cli_conf_argv_free(cli_conf *conf, char **owned);
+
 #endif
