@@ -150,4 +150,7 @@ int cli_conf_argv(const char *cmd, const struct option *opts, int *argc, char **
 		  cli_conf *conf, char ***owned);
 void cli_conf_argv_free(cli_conf *conf, char **owned);
 
+/* serve's options (cmd_serve.c): the keys its configuration file takes. */
+const struct option *cli_serve_options(void);
+
 #endif

@@ -281,6 +281,54 @@ int cmd_peer(cli_ctx *ctx, int argc, char **argv)
 	return cli_usage("peer", "unknown subcommand '%s'", argv[1]);
 }
 
+static int show_setting(void *ud, const char *name, const char *value, const char *origin)
+{
+	(void)ud;
+	printf("%-34s %-40s (%s)\n", name, value && *value ? value : "(unset)", origin);
+	return 0;
+}
+
+/*
+ * `config show [--config FILE]`: the node's settings (database or default),
+ * then serve's from its configuration file, each with where it comes from.
+ */
+static int config_show(cli_ctx *ctx, int argc, char **argv)
+{
+	sk_store *st;
+	sk_error err;
+	bool explicit;
+	const char *path = cli_conf_take_path(&argc, argv, &explicit);
+	cli_conf conf;
+	int rc = EXIT_OK;
+
+	if (argc != 2)
+		return cli_usage("config", "config show [--config FILE]");
+	if (!(st = cli_open_store(ctx, SK_STORE_READONLY)))
+		return EXIT_INPUT;
+	printf("# node settings (schakel config set NAME VALUE)\n");
+	if (sk_sync_config_each(st, show_setting, NULL, &err)) {
+		cli_err("config: %s", err.msg);
+		rc = EXIT_INPUT;
+	}
+	sk_store_close(st);
+	if (rc)
+		return rc;
+	if (!explicit && access(path, F_OK) != 0) {
+		printf("\n# serve: no configuration file (%s); its options are the flags'\n", path);
+		return EXIT_OK;
+	}
+	if ((rc = cli_conf_load(path, cli_serve_options(), &conf)))
+		return rc;
+	printf("\n# serve (%s; command-line flags override these)\n", path);
+	for (size_t i = 0; i < conf.n; i++) {
+		char where[4200];
+		snprintf(where, sizeof(where), "%s:%u", path, conf.e[i].line);
+		printf("serve.%-28s %-40s (%s)\n", conf.e[i].key, conf.e[i].value, where);
+	}
+	cli_conf_free(&conf);
+	return EXIT_OK;
+}
+
 int cmd_config(cli_ctx *ctx, int argc, char **argv)
 {
 	sk_store *st;
@@ -288,6 +336,8 @@ int cmd_config(cli_ctx *ctx, int argc, char **argv)
 	int rc = EXIT_OK;
 	char *v = NULL;
 
+	if (argc >= 2 && !strcmp(argv[1], "show"))
+		return config_show(ctx, argc, argv);
 	if (argc == 4 && !strcmp(argv[1], "set")) {
 		if (!(st = cli_open_store(ctx, 0)))
 			return EXIT_INPUT;
@@ -309,7 +359,7 @@ int cmd_config(cli_ctx *ctx, int argc, char **argv)
 		}
 		free(v);
 	} else {
-		return cli_usage("config", "config set NAME VALUE | config get NAME");
+		return cli_usage("config", "config set NAME VALUE | config get NAME | config show");
 	}
 	sk_store_close(st);
 	return rc;

@@ -9,6 +9,8 @@
  * core dump, no ptrace by other processes of the same user, /proc/PID files
  * owned by root.  It holds peer secrets, the token-MAC key and RED content.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stddef.h>
@@ -16,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "schakel/httpd.h"
@@ -66,47 +70,73 @@ static bool parse_size(const char *s, size_t *out)
 	return true;
 }
 
-int cmd_serve(cli_ctx *ctx, int argc, char **argv)
+/*
+ * Send stderr (the access log and messages) to path, appending, 0600; at
+ * start and on SIGHUP, after logrotate moved the old file away.  Non-zero
+ * with a message (on the old stderr) if it cannot be opened.
+ */
+static int reopen_log(const char *path)
 {
-	static const struct option opts[] = {
-	    {"listen", required_argument, NULL, 'l'},
-	    {"tls-cert", required_argument, NULL, 'c'},
-	    {"tls-key", required_argument, NULL, 'k'},
-	    {"threads", required_argument, NULL, 't'},
-	    {"insecure", no_argument, NULL, 'I'},
-	    {"page-size", required_argument, NULL, 'p'},
-	    {"max-content-length", required_argument, NULL, 'm'},
-	    {"timeout", required_argument, NULL, 'T'},
-	    {"idle-timeout", required_argument, NULL, 'T'},
-	    {"header-timeout", required_argument, NULL, 'H'},
-	    {"body-timeout", required_argument, NULL, 'B'},
-	    {"max-connections", required_argument, NULL, 'n'},
-	    {"max-connections-per-address", required_argument, NULL, 'A'},
-	    {"max-params", required_argument, NULL, 'P'},
-	    {"max-uri-length", required_argument, NULL, 'U'},
-	    {"no-access-log", no_argument, NULL, 'Q'},
-	    {"no-sync", no_argument, NULL, 'N'},
-	    {"metrics", no_argument, NULL, 'M'},
-	    {"watch", required_argument, NULL, 'w'},
-	    {"watch-format", required_argument, NULL, 'f'},
-	    {"csv-map", required_argument, NULL, 'C'},
-	    {"alerts", required_argument, NULL, 'a'},
-	    {"no-alerts-stdout", no_argument, NULL, 'O'},
-	    {"webhook", required_argument, NULL, 'W'},
-	    {"lookback", required_argument, NULL, 'L'},
-	    {"subdomains", no_argument, NULL, 's'},
-	    {"no-sightings", no_argument, NULL, 'S'},
-	    {"no-warninglists", no_argument, NULL, 'X'},
-	    {"metrics-public", required_argument, NULL, 'R'},
-	    {"auth-concurrency", required_argument, NULL, 1000},
-	    {"auth-wait-ms", required_argument, NULL, 1001},
-	    {"auth-user-failures", required_argument, NULL, 1002},
-	    {"auth-addr-failures", required_argument, NULL, 1003},
-	    {"auth-window", required_argument, NULL, 1004},
-	    {"auth-block", required_argument, NULL, 1005},
-	    {"auth-block-max", required_argument, NULL, 1006},
-	    {NULL, 0, NULL, 0},
-	};
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		cli_err("serve: --log %s: %s", path, strerror(errno));
+		return 1;
+	}
+	fchmod(fd, 0600);
+	fflush(stderr);
+	if (dup2(fd, STDERR_FILENO) < 0) {
+		cli_err("serve: --log %s: %s", path, strerror(errno));
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* serve's options; also the keys of its configuration file (conffile.c) */
+static const struct option opts[] = {
+    {"listen", required_argument, NULL, 'l'},
+    {"tls-cert", required_argument, NULL, 'c'},
+    {"tls-key", required_argument, NULL, 'k'},
+    {"threads", required_argument, NULL, 't'},
+    {"insecure", no_argument, NULL, 'I'},
+    {"page-size", required_argument, NULL, 'p'},
+    {"max-content-length", required_argument, NULL, 'm'},
+    {"timeout", required_argument, NULL, 'T'},
+    {"idle-timeout", required_argument, NULL, 'T'},
+    {"header-timeout", required_argument, NULL, 'H'},
+    {"body-timeout", required_argument, NULL, 'B'},
+    {"max-connections", required_argument, NULL, 'n'},
+    {"max-connections-per-address", required_argument, NULL, 'A'},
+    {"max-params", required_argument, NULL, 'P'},
+    {"max-uri-length", required_argument, NULL, 'U'},
+    {"no-access-log", no_argument, NULL, 'Q'},
+    {"log", required_argument, NULL, 2000},
+    {"no-sync", no_argument, NULL, 'N'},
+    {"metrics", no_argument, NULL, 'M'},
+    {"watch", required_argument, NULL, 'w'},
+    {"watch-format", required_argument, NULL, 'f'},
+    {"csv-map", required_argument, NULL, 'C'},
+    {"alerts", required_argument, NULL, 'a'},
+    {"no-alerts-stdout", no_argument, NULL, 'O'},
+    {"webhook", required_argument, NULL, 'W'},
+    {"lookback", required_argument, NULL, 'L'},
+    {"subdomains", no_argument, NULL, 's'},
+    {"no-sightings", no_argument, NULL, 'S'},
+    {"no-warninglists", no_argument, NULL, 'X'},
+    {"metrics-public", required_argument, NULL, 'R'},
+    {"auth-concurrency", required_argument, NULL, 1000},
+    {"auth-wait-ms", required_argument, NULL, 1001},
+    {"auth-user-failures", required_argument, NULL, 1002},
+    {"auth-addr-failures", required_argument, NULL, 1003},
+    {"auth-window", required_argument, NULL, 1004},
+    {"auth-block", required_argument, NULL, 1005},
+    {"auth-block-max", required_argument, NULL, 1006},
+    {NULL, 0, NULL, 0},
+};
+
+static int serve(cli_ctx *ctx, int argc, char **argv)
+{
 	/* the login limits' flags, in the order of their option values 1000.. */
 	static const struct {
 		const char *name;
@@ -132,6 +162,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	sk_scheduler *sched = NULL;
 	sk_watch_config wc = {.db_path = ctx->db, .alerts_stdout = true};
 	sk_watch *watch = NULL;
+	const char *log_path = NULL;
 
 	/* before anything holds a secret: no core dumps, no ptrace (see the file comment) */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
@@ -147,6 +178,9 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 			continue;
 		}
 		switch (opt) {
+		case 2000:
+			log_path = optarg;
+			break;
 		case 'l':
 			cfg.listen = optarg;
 			break;
@@ -271,9 +305,12 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	if (!wc.log_path && (wc.alerts_path || wc.webhook || wc.lookback_us || wc.csv_map))
 		return cli_usage("serve", "--alerts, --webhook, --lookback need --watch");
 
+	if (log_path && reopen_log(log_path))
+		return EXIT_INPUT;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (sk_httpd_start(&cfg, &h, bound, sizeof(bound), &err)) {
@@ -300,10 +337,39 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		sk_httpd_stop(h);
 		return EXIT_INPUT;
 	}
-	sigwait(&set, &sig);
+	/* SIGHUP: reopen the log and alerts files (logrotate); SIGTERM, SIGINT: stop */
+	while (!sigwait(&set, &sig) && sig == SIGHUP) {
+		sk_error e2;
+		if (log_path)
+			reopen_log(log_path);
+		if (watch && sk_watch_reopen(watch, &e2))
+			cli_err("serve: SIGHUP: %s", e2.msg);
+		fprintf(stderr, "schakel: serve: SIGHUP, log files reopened\n");
+	}
 	fprintf(stderr, "schakel: serve: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	sk_watch_stop(watch);
 	sk_scheduler_stop(sched);
 	sk_httpd_stop(h);
 	return EXIT_OK;
+}
+
+const struct option *cli_serve_options(void)
+{
+	return opts;
+}
+
+/*
+ * The configuration file's options first (/etc/schakel/schakel.conf, or
+ * --config FILE), then the command line's, which override them.
+ */
+int cmd_serve(cli_ctx *ctx, int argc, char **argv)
+{
+	cli_conf conf;
+	char **owned = NULL;
+	int rc = cli_conf_argv("serve", opts, &argc, &argv, &conf, &owned);
+	if (rc)
+		return rc;
+	rc = serve(ctx, argc, argv);
+	cli_conf_argv_free(&conf, owned);
+	return rc;
 }

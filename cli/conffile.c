@@ -13,7 +13,7 @@
  * A line is KEY = VALUE (the '=' may be left out); the value may be quoted
  * with "..." to keep spaces or a '#'.  An unknown key, a flag with a value
  * other than true/false, or a missing value is an error that names the file
- * and line.
+ * and line (exit 2, as a bad flag is); a file that cannot be read is exit 1.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -82,12 +82,12 @@ int cli_conf_load(const char *path, const struct option *opts, cli_conf *out)
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
 			cli_err("%s:%u: line longer than %zu bytes", path, lineno, sizeof(line) - 2);
-			rc = EXIT_INPUT;
+			rc = EXIT_USAGE;
 			break;
 		}
 		if (lineno > CONF_MAX_LINES) {
 			cli_err("%s:%u: more than %d lines", path, lineno, CONF_MAX_LINES);
-			rc = EXIT_INPUT;
+			rc = EXIT_USAGE;
 			break;
 		}
 		k = trim(line);
@@ -108,7 +108,7 @@ int cli_conf_load(const char *path, const struct option *opts, cli_conf *out)
 			if (!q || (*trim(q + 1) && *trim(q + 1) != '#')) {
 				cli_err("%s:%u: unterminated or trailing text after a quoted value", path,
 					lineno);
-				rc = EXIT_INPUT;
+				rc = EXIT_USAGE;
 				break;
 			}
 			*q = '\0';

@@ -30,6 +30,13 @@ sk_err sk_sync_sighting_identity(sk_store *st, char **id, sk_error *err);
 sk_err sk_sync_config_set(sk_store *st, const char *name, const char *value, sk_error *err);
 sk_err sk_sync_config_get(sk_store *st, const char *name, char **value, sk_error *err);
 
+/*
+ * Every node setting with its value and where that comes from ("database"
+ * or "default"), the API roots' included.  fn returns non-zero to stop.
+ */
+typedef int (*sk_config_fn)(void *ud, const char *name, const char *value, const char *origin);
+sk_err sk_sync_config_each(sk_store *st, sk_config_fn fn, void *ud, sk_error *err);
+
 /* One sighting made here (sk_sync_sighting_put). */
 typedef struct sk_sync_sighting {
 	const char *indicator;     /* sighting_of_ref; its newest version is the one sighted */

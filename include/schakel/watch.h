@@ -70,6 +70,13 @@ sk_err sk_watch_start(const sk_watch_config *cfg, sk_watch **out, sk_error *err)
  */
 void sk_watch_stop(sk_watch *w);
 
+/*
+ * Reopen the alerts file (after logrotate moved it: `serve` calls this on
+ * SIGHUP).  SK_EIO if it cannot be opened; alerts then keep going to the
+ * file held before.
+ */
+sk_err sk_watch_reopen(sk_watch *w, sk_error *err);
+
 /* Append the watcher's Prometheus metrics to b. */
 void sk_watch_metrics(sk_watch *w, sk_buf *b);
 

@@ -25,6 +25,20 @@ static const char *const known_settings[] = {
     "taxii.title",         "taxii.description",      "taxii.contact",
     "taxii.default_root",  NULL};
 
+/* What each setting is when the database does not say (`config show`). */
+static const char *const setting_defaults[][2] = {
+    {"sightings.anonymous", "false"},
+    {"sync.max_pages", "1000"},
+    {"sync.max_seconds", "300"},
+    {"audit.enabled", "true"},
+    {"audit.checkpoint_every", "1000"},
+    {"audit.retention_days", "365"},
+    {"taxii.title", "schakel"},
+    {"taxii.description", "schakel threat-intelligence node (TAXII 2.1)"},
+    {"taxii.contact", ""},
+    {"taxii.default_root", "(the first API root)"},
+};
+
 static sk_err meta_get(sk_store *st, const char *key, char **val, sk_error *err)
 {
 	sqlite3_stmt *s = NULL;
@@ -699,4 +713,45 @@ sk_err sk_sync_sighting_add(sk_store *st, const sk_sync_sighting *s, char *sid_o
 		return rc;
 	}
 	return sk_store_commit(st, err);
+}
+
+sk_err sk_sync_config_each(sk_store *st, sk_config_fn fn, void *ud, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+
+	for (size_t i = 0; i < sizeof(setting_defaults) / sizeof(setting_defaults[0]); i++) {
+		char *v = NULL;
+		sk_err g = sk_sync_config_get(st, setting_defaults[i][0], &v, err);
+		if (g && g != SK_ENOTFOUND)
+			return g;
+		int stop = fn(ud, setting_defaults[i][0], v ? v : setting_defaults[i][1],
+			      v ? "database" : "default");
+		free(v);
+		if (stop)
+			return SK_OK;
+	}
+	if (sqlite3_prepare_v2(sk_store_sqlite(st),
+			       "SELECT name, coalesce(title,''), coalesce(description,''),"
+			       " EXISTS (SELECT 1 FROM meta WHERE"
+			       " key='config.taxii.root_disabled.'||r.rid)"
+			       " FROM api_roots r ORDER BY rid",
+			       -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "api roots");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+		char key[128];
+		snprintf(key, sizeof(key), "taxii.root.%s.title", name);
+		if (fn(ud, key, (const char *)sqlite3_column_text(s, 1), "database"))
+			break;
+		snprintf(key, sizeof(key), "taxii.root.%s.description", name);
+		if (fn(ud, key, (const char *)sqlite3_column_text(s, 2), "database"))
+			break;
+		snprintf(key, sizeof(key), "taxii.root.%s.enabled", name);
+		if (fn(ud, key, sqlite3_column_int(s, 3) ? "false" : "true",
+		       sqlite3_column_int(s, 3) ? "database" : "default"))
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc;
 }

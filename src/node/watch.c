@@ -284,3 +284,19 @@ void sk_watch_stop(sk_watch *w)
 	free(w->webhook);
 	free(w);
 }
+
+sk_err sk_watch_reopen(sk_watch *w, sk_error *err)
+{
+	FILE *f;
+	if (!w || !w->alerts_path)
+		return SK_OK;
+	if (!(f = sk_fopen_private(w->alerts_path, true)))
+		return sk_error_set(err, SK_EIO, "%s: cannot open for appending: %s", w->alerts_path,
+				    strerror(errno));
+	pthread_mutex_lock(&w->emit_mu);
+	if (w->alerts)
+		fclose(w->alerts);
+	w->alerts = f;
+	pthread_mutex_unlock(&w->emit_mu);
+	return SK_OK;
+}

@@ -228,6 +228,8 @@ class Result:
 def _env(extra=None):
     env = dict(os.environ)
     env.pop("SCHAKEL_DB", None)
+    # an installed /etc/schakel/schakel.conf must not change the servers of tests
+    env["SCHAKEL_CONFIG"] = "/dev/null"
     env.update(extra or {})
     return env
 
