@@ -68,6 +68,8 @@ static void jw_record(jw *w, const char *file, uint64_t line)
 
 typedef struct objinfo {
 	char *type, *name;
+	char *description; /* only when want_desc */
+	bool want_desc;
 } objinfo;
 
 /* sk_store_get callback: an object's type and name. */
@@ -84,8 +86,13 @@ static int get_info(void *ud, const sk_row *r)
 	oi->name = NULL;
 	if (!sk_json_doc_new(0, 0, &doc) && !sk_json_parse(doc, r->json, r->len, &root, &e)) {
 		const char *n = sk_json_str(sk_json_get(root, "name"));
+		const char *d = sk_json_str(sk_json_get(root, "description"));
 		if (n)
 			oi->name = strdup(n);
+		if (oi->want_desc && d) {
+			free(oi->description);
+			oi->description = strdup(d);
+		}
 	}
 	sk_json_doc_free(doc);
 	return 0;
@@ -209,10 +216,19 @@ static void put_producer_name(sk_hit_fmt *f, jw *w, const char *id)
 	free(oi.name);
 }
 
+#define COA_TARGETS 16 /* what an indicator indicates, looked at for mitigations */
+#define COA_MAX     16 /* courses of action on one alert */
+#define COA_DESC    400 /* bytes of a course of action's description on an alert */
+
 typedef struct relctx {
 	sk_hit_fmt *f;
 	jw *w;
 	int n;
+	char *targets[COA_TARGETS]; /* the ids it indicates */
+	int ntargets;
+	char *coas[COA_MAX]; /* courses of action written so far */
+	int ncoas;
+	const char *mitigated; /* the object whose mitigations are being collected */
 } relctx;
 
 /* One "indicates" target: id, type (from the stored object, else its id) and name. */
@@ -240,8 +256,53 @@ static int on_rel(void *ud, const sk_row *rel, const char *rel_type, const char 
 	jw_raw(rc->w, ",\"name\":");
 	jw_str(rc->w, oi.name);
 	jw_raw(rc->w, "}");
+	if (rc->ntargets < COA_TARGETS)
+		rc->targets[rc->ntargets++] = strdup(other);
 	free(oi.type);
 	free(oi.name);
+	return 0;
+}
+
+/*
+ * A course of action that mitigates rc->mitigated (an incoming `mitigates`
+ * from a course-of-action), once per alert: what an operator without a
+ * threat-intelligence team can do about the hit.
+ */
+static int on_mitigation(void *ud, const sk_row *rel, const char *rel_type, const char *other,
+			 bool outgoing)
+{
+	relctx *rc = ud;
+	objinfo oi = {.want_desc = true};
+	sk_error e;
+	(void)rel;
+
+	if (outgoing || !rel_type || strcmp(rel_type, "mitigates") || !other ||
+	    strncmp(other, "course-of-action--", 18) || rc->ncoas >= COA_MAX)
+		return 0;
+	for (int i = 0; i < rc->ncoas; i++)
+		if (!strcmp(rc->coas[i], other))
+			return 0;
+	if (!(rc->coas[rc->ncoas] = strdup(other)))
+		return 0;
+	sk_store_get(rc->f->st, other, false, get_info, &oi, &e);
+	jw_raw(rc->w, rc->ncoas++ ? ",{\"id\":" : "{\"id\":");
+	jw_str(rc->w, other);
+	jw_raw(rc->w, ",\"name\":");
+	jw_str(rc->w, oi.name);
+	jw_raw(rc->w, ",\"description\":");
+	if (oi.description && strlen(oi.description) > COA_DESC) {
+		size_t n = COA_DESC;
+		while (n && ((unsigned char)oi.description[n] & 0xC0) == 0x80)
+			n--; /* not inside a UTF-8 sequence */
+		oi.description[n] = '\0';
+	}
+	jw_str(rc->w, oi.description);
+	jw_raw(rc->w, ",\"mitigates\":");
+	jw_str(rc->w, rc->mitigated);
+	jw_raw(rc->w, "}");
+	free(oi.type);
+	free(oi.name);
+	free(oi.description);
 	return 0;
 }
 
@@ -250,7 +311,7 @@ static const char *fragment(sk_hit_fmt *f, sk_hit_ind *ind)
 {
 	sk_buf b;
 	jw w = {&b, SK_OK};
-	relctx rc = {f, &w, 0};
+	relctx rc = {.f = f, .w = &w};
 	sk_error e;
 
 	if (ind->frag)
@@ -280,10 +341,26 @@ static const char *fragment(sk_hit_fmt *f, sk_hit_ind *ind)
 	jw_raw(&w, "},\"indicates\":[");
 	if (ind->id)
 		sk_store_relations(f->st, ind->id, on_rel, &rc, &e);
+	/* the courses of action that mitigate the indicator or what it indicates */
+	jw_raw(&w, "],\"courses_of_action\":[");
+	if (ind->id) {
+		rc.mitigated = ind->id;
+		sk_store_relations(f->st, ind->id, on_mitigation, &rc, &e);
+	}
+	for (int i = 0; i < rc.ntargets; i++) {
+		if (!rc.targets[i])
+			continue;
+		rc.mitigated = rc.targets[i];
+		sk_store_relations(f->st, rc.targets[i], on_mitigation, &rc, &e);
+	}
 	jw_raw(&w, "]");
+	for (int i = 0; i < rc.ntargets; i++)
+		free(rc.targets[i]);
+	for (int i = 0; i < rc.ncoas; i++)
+		free(rc.coas[i]);
 	if (w.rc) {
 		sk_buf_free(&b);
-		return "\"indicator\":null,\"indicates\":[]";
+		return "\"indicator\":null,\"indicates\":[],\"courses_of_action\":[]";
 	}
 	ind->frag = b.data; /* the buffer's storage becomes the cached string */
 	return ind->frag;

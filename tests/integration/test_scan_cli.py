@@ -222,6 +222,53 @@ def test_text_times(db, tmp):
               f"{hits.get(i, 'missing')} for {ln!r}")
 
 
+def test_courses_of_action(db, tmp):
+    """A hit carries the courses of action that mitigate its indicator or
+    what the indicator indicates, so the alert says what to do."""
+    ind = "indicator--7c0a0e1a-1b2c-4d3e-8f40-000000000c0a"
+    mal = "malware--7c0a0e1a-1b2c-4d3e-8f40-000000000c0b"
+    coa = "course-of-action--7c0a0e1a-1b2c-4d3e-8f40-000000000c0c"
+    coa2 = "course-of-action--7c0a0e1a-1b2c-4d3e-8f40-000000000c0d"
+    t = "2024-01-01T00:00:00.000Z"
+
+    def rel(n, typ, src, dst):
+        return {"type": "relationship", "spec_version": "2.1",
+                "id": f"relationship--7c0a0e1a-1b2c-4d3e-8f40-00000000{n:04d}", "created": t,
+                "modified": t, "relationship_type": typ, "source_ref": src, "target_ref": dst}
+    objs = [
+        {"type": "indicator", "spec_version": "2.1", "id": ind, "created": t, "modified": t,
+         "name": "CoA test C2", "pattern": "[ipv4-addr:value = '198.51.100.77']",
+         "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"},
+        {"type": "malware", "spec_version": "2.1", "id": mal, "created": t, "modified": t,
+         "name": "CoA test wiper", "is_family": True},
+        {"type": "course-of-action", "spec_version": "2.1", "id": coa, "created": t,
+         "modified": t, "name": "Block the C2", "description": "Block 198.51.100.77 at the "
+         "perimeter firewall."},
+        {"type": "course-of-action", "spec_version": "2.1", "id": coa2, "created": t,
+         "modified": t, "name": "Restore from offline backups"},
+        rel(1, "indicates", ind, mal), rel(2, "mitigates", coa, ind),
+        rel(3, "mitigates", coa2, mal), rel(4, "mitigates", coa, mal)]
+    path = os.path.join(tmp, "coa.json")
+    with open(path, "w") as f:
+        json.dump({"type": "bundle", "id": "bundle--7c0a0e1a-1b2c-4d3e-8f40-000000000c0e",
+                   "objects": objs}, f)
+    code, _, err = run(db, "import", "--quiet", path)
+    check("import the courses of action", code == 0, err)
+    log = os.path.join(tmp, "coa.log")
+    with open(log, "w") as f:
+        f.write("2024-05-01T00:00:00Z connect to 198.51.100.77\n")
+    code, out, err = run(db, "scan", "--format", "text", "--no-sightings", log)
+    hits = [h for h in hits_of(out) if h["indicator"]["id"] == ind]
+    coas = hits[0].get("courses_of_action") if hits else None
+    check("the hit lists each course of action once",
+          coas is not None and sorted(c["id"] for c in coas) == sorted([coa, coa2]), coas)
+    by = {c["id"]: c for c in coas or []}
+    check("with its name, description and what it mitigates",
+          by.get(coa, {}).get("description") == "Block 198.51.100.77 at the perimeter firewall."
+          and by.get(coa, {}).get("mitigates") == ind
+          and by.get(coa2, {}).get("mitigates") == mal, coas)
+
+
 def sightings_of(db):
     c, o, e = run(db, "list", "--type", "sighting", "--json")
     return [json.loads(x) for x in o.splitlines() if x.strip()] if c == 0 else []
@@ -319,6 +366,7 @@ def main():
         test_shared(db, tmp)
         test_follow(db, tmp)
         test_text_times(db, tmp)
+        test_courses_of_action(db, tmp)
     R.finish()
 
 
