@@ -84,6 +84,8 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 				  "DELETE FROM partners WHERE pid=0;"
 				  "DROP TABLE audit;" /* schema 10 */
 				  "DROP TABLE audit_checkpoints;"
+				  "DROP TABLE search;" /* schema 11 */
+				  "DROP TABLE observables;"
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);
