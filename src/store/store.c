@@ -247,7 +247,17 @@ static const char *const migrations[] = {
      "  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, every INTEGER NOT NULL,"
      "  hash BLOB NOT NULL, pk BLOB, sig BLOB);"),
     /*
-     * 10 -> 11: the console's search (store_search.c): full text over the
+     * 10 -> 11: the console's second factor (share/totp.c, RFC 6238).
+     * totp_secret: the account's TOTP key once enrolled and confirmed (NULL:
+     * no second factor); totp_pending: a key enrolled but not yet confirmed
+     * with a code; totp_step: the last time step accepted, so that a code
+     * is never accepted twice.  The database file is 0600.
+     */
+    ("ALTER TABLE accounts ADD COLUMN totp_secret BLOB;"
+     "ALTER TABLE accounts ADD COLUMN totp_pending BLOB;"
+     "ALTER TABLE accounts ADD COLUMN totp_step INTEGER NOT NULL DEFAULT 0;"),
+    /*
+     * 11 -> 12: the console's search (store_search.c): full text over the
      * newest version of each object, and the observable values of every
      * version.  SQL cannot parse patterns: sk_store_open fills both after
      * this step (sk_store_search_backfill, resumable from the cursor kept

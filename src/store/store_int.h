@@ -93,10 +93,10 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 sk_err sk_store_flush_provenance(sk_store *st, sk_error *err);
 
 /*
- * The search index (store_search.c, schema 11): index version ver (just
+ * The search index (store_search.c, schema 12): index version ver (just
  * stored, info validated) inside the writer's transaction; forget what ver
  * indexed before its content is replaced; fill the index of a store
- * migrated to schema 11 (sk_store_open, read-write, outside transactions).
+ * migrated to schema 12 (sk_store_open, read-write, outside transactions).
  */
 sk_err sk_store_search_put(sk_store *st, int64_t ver, const sk_stix_info *info, sk_error *err);
 sk_err sk_store_search_forget(sk_store *st, int64_t ver, sk_error *err);

@@ -1,5 +1,5 @@
 /*
- * store_search.c - the console's search index (schema 11): the FTS5 table
+ * store_search.c - the console's search index (schema 12): the FTS5 table
  * `search` over the newest version of each object, and the table
  * `observables` of the observable values (IP, domain, URL, e-mail, hash)
  * every version carries, for exact lookups and correlation.
@@ -19,7 +19,7 @@
  *
  * Both are written by sk_store_put (the one write path: imports, TAXII,
  * sync, feeds, objects made here) in the writer's transaction.  A store
- * migrated to schema 11 is filled by sk_store_search_backfill at the next
+ * migrated to schema 12 is filled by sk_store_search_backfill at the next
  * read-write open, in batches, each its own transaction with its cursor in
  * meta ('search_backfill'), so a crash resumes where it stopped.
  */
