@@ -18,7 +18,8 @@
 #define UI_SUM_COLS                                                                                \
 	"o.ver, o.id, o.type, o.tlp, o.created_by, o.modified, o.revoked, o.rx,"                   \
 	" coalesce(json_extract(o.json,'$.name'), json_extract(o.json,'$.value'),"                 \
-	" json_extract(o.json,'$.abstract'), json_extract(o.json,'$.opinion')),"                   \
+	" json_extract(o.json,'$.abstract'), json_extract(o.json,'$.opinion'),"                   \
+	" json_extract(o.json,'$.country')),"                   \
 	" json_extract(o.json,'$.pattern'), o.src_ref, o.dst_ref, o.rel_type"
 #define UI_SUM_N 13
 
