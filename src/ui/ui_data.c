@@ -325,6 +325,11 @@ static bool observable_like(const char *q)
 	return strpbrk(q, ".:/@") || (n >= 32 && hex == n);
 }
 
+/*
+ * The matches drive the join (CROSS JOIN keeps them the outer loop): with
+ * a type filter the planner would otherwise walk objects_type and run the
+ * full-text query once per object.
+ */
 void ui_filter_sql(const ui_filter *f, char *sql, size_t n)
 {
 	int p = 1;
@@ -335,12 +340,13 @@ void ui_filter_sql(const ui_filter *f, char *sql, size_t n)
 		snprintf(sql, n,
 		         " FROM (SELECT rowid AS v FROM search WHERE search MATCH ?%d"
 		         " UNION SELECT ver FROM observables WHERE value=lower(?%d)) h"
-		         " JOIN objects o ON o.ver=h.v WHERE " UI_VISIBLE " AND " UI_LATEST,
+		         " CROSS JOIN objects o ON o.ver=h.v WHERE " UI_VISIBLE " AND " UI_LATEST,
 		         p, p + 1),
 		    p += 2;
 	else if (f->match)
 		snprintf(sql, n,
-		         " FROM search JOIN objects o ON o.ver=search.rowid WHERE search MATCH ?%d"
+		         " FROM search CROSS JOIN objects o ON o.ver=search.rowid"
+		         " WHERE search MATCH ?%d"
 		         " AND " UI_VISIBLE,
 		         p++);
 	else if (f->q) /* a STIX id */
