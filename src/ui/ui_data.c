@@ -180,6 +180,31 @@ bool ui_collection_visible(ui_ctx *c, int64_t cid)
 	return yes;
 }
 
+char *ui_readable_collections(ui_ctx *c)
+{
+	sqlite3_stmt *s;
+	json_t *a;
+	char *out = NULL;
+
+	if (c->who.role != SK_ROLE_PARTNER || !(a = json_array()))
+		return NULL;
+	if ((s = ui_stmt(c, "SELECT cid, default_tlp, public FROM collections"))) {
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			sk_collection col = {.cid = sqlite3_column_int64(s, 0),
+			                     .default_tlp = (sk_tlp)sqlite3_column_int(s, 1),
+			                     .is_public = sqlite3_column_int(s, 2) != 0};
+			sk_access acc;
+			if (sk_policy_access(c->st, &c->who, &col, &acc, NULL) == SK_OK &&
+			    sk_policy_can_read(&acc))
+				json_array_append_new(a, json_integer(col.cid));
+		}
+		ui_stmt_done(c, s);
+		out = json_dumps(a, JSON_COMPACT);
+	}
+	json_decref(a);
+	return out;
+}
+
 /* --- filters ------------------------------------------------------------------------ */
 
 /* q as an FTS5 query: each word a quoted phrase (a prefix query for the last plain word). */
@@ -305,13 +330,16 @@ bool ui_filter_parse(ui_ctx *c, ui_filter *f, long long def_limit, long long max
 	if (!ui_param_int(c, "limit", 1, max_limit, def_limit, &f->limit) ||
 	    !ui_param_int(c, "offset", 0, 1000000, 0, &f->offset))
 		return false;
+	f->colls = ui_readable_collections(c);
 	return true;
 }
 
 void ui_filter_clear(ui_filter *f)
 {
 	free(f->match);
+	free(f->colls);
 	f->match = NULL;
+	f->colls = NULL;
 }
 
 /* Does q look like an observable value (an address, a domain, a URL, a hash)? */
@@ -352,6 +380,13 @@ void ui_filter_sql(const ui_filter *f, char *sql, size_t n)
 	else if (f->q) /* a STIX id */
 		snprintf(sql, n, " FROM objects o WHERE o.id=?%d AND " UI_VISIBLE " AND " UI_LATEST,
 		         p++);
+	else if (f->colls) /* a partner: only its collections can hold what it sees */
+		snprintf(
+		    sql, n,
+		    " FROM (SELECT DISTINCT co.ver AS v FROM collection_objects co WHERE co.coll IN"
+		    " (SELECT value FROM json_each(?%d))) h CROSS JOIN objects o ON o.ver=h.v"
+		    " WHERE " UI_VISIBLE " AND " UI_LATEST,
+		    p++);
 	else
 		snprintf(sql, n, " FROM objects o WHERE " UI_VISIBLE " AND " UI_LATEST);
 	len = strlen(sql);
@@ -389,6 +424,8 @@ int ui_filter_bind(const ui_filter *f, sqlite3_stmt *s)
 		sqlite3_bind_text(s, p++, f->match, -1, SQLITE_STATIC);
 	} else if (f->q) {
 		sqlite3_bind_text(s, p++, f->q, -1, SQLITE_STATIC);
+	} else if (f->colls) {
+		sqlite3_bind_text(s, p++, f->colls, -1, SQLITE_STATIC);
 	}
 	if (f->type)
 		sqlite3_bind_text(s, p++, f->type, -1, SQLITE_STATIC);

@@ -149,6 +149,13 @@ void ui_h_facets(ui_ctx *c, char **seg, size_t nseg)
 	static const char scan[] =
 	    "SELECT o.ver, o.type, o.created_by, o.tlp, " UI_VISIBLE " FROM (SELECT rowid AS v FROM"
 	    " search ORDER BY rowid DESC LIMIT ?1) h CROSS JOIN objects o ON o.ver=h.v";
+	/* a partner: the newest rows of the collections it reads */
+	static const char pscan[] =
+	    "SELECT o.ver, o.type, o.created_by, o.tlp, " UI_VISIBLE " FROM (SELECT DISTINCT co.ver"
+	    " AS v FROM collection_objects co WHERE co.coll IN (SELECT value FROM json_each(?2))"
+	    " AND EXISTS(SELECT 1 FROM search WHERE rowid=co.ver) ORDER BY 1 DESC LIMIT ?1) h"
+	    " CROSS JOIN objects o ON o.ver=h.v";
+	char *readable = ui_readable_collections(c);
 	static const char colls[] =
 	    "SELECT count(*) FROM collection_objects co CROSS JOIN objects o"
 	    " ON o.ver=co.ver WHERE co.coll=?1 AND co.ver>=?2 AND " UI_VISIBLE
@@ -161,9 +168,11 @@ void ui_h_facets(ui_ctx *c, char **seg, size_t nseg)
 
 	(void)seg;
 	(void)nseg;
-	if (!(s = ui_stmt(c, scan)))
+	if (!(s = ui_stmt(c, readable ? pscan : scan)))
 		goto out;
 	sqlite3_bind_int(s, 1, UI_FACETS_ROWS);
+	if (readable)
+		sqlite3_bind_text(s, 2, readable, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		int l = sqlite3_column_int(s, 3);
 		rows++;
@@ -215,6 +224,7 @@ void ui_h_facets(ui_ctx *c, char **seg, size_t nseg)
 	             json_pack("{s:O, s:O, s:O, s:O, s:b}", "types", jt, "producers", jp,
 	                       "collections", jc, "tlp", jl, "partial", rows >= UI_FACETS_ROWS));
 out:
+	free(readable);
 	tallies_free(&types);
 	tallies_free(&prods);
 	json_decref(jt);
