@@ -353,6 +353,19 @@ out:
 	return rc;
 }
 
+static sk_err forget_row(sk_store *st, int64_t ver, sk_error *err)
+{
+	sqlite3_stmt *del;
+	sk_err rc = sk_store_hot_stmt(st, S_SRCH_DEL, &del, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(del, 1, ver);
+	if (sqlite3_step(del) != SQLITE_DONE)
+		return sk_store_dberr(st, err, "search");
+	sqlite3_reset(del);
+	return SK_OK;
+}
+
 /* One backfill batch: the versions after *cursor; *done when there are no more. */
 static sk_err backfill_batch(sk_store *st, int64_t *cursor, bool *done, sk_error *err)
 {
@@ -403,9 +416,12 @@ static sk_err backfill_batch(sk_store *st, int64_t *cursor, bool *done, sk_error
 			continue;
 		sdoc_init(&d);
 		extract(&d, (const char *)sqlite3_column_text(s, 4), root);
-		rc = index_doc(st, ver, (const char *)sqlite3_column_text(s, 1),
-		               (const char *)sqlite3_column_text(s, 2),
-		               (const char *)sqlite3_column_text(s, 3), &d, err);
+		/* written since the migration: the write path indexed it already */
+		rc = forget_row(st, ver, err);
+		if (!rc)
+			rc = index_doc(st, ver, (const char *)sqlite3_column_text(s, 1),
+			               (const char *)sqlite3_column_text(s, 2),
+			               (const char *)sqlite3_column_text(s, 3), &d, err);
 		sdoc_free(&d);
 	}
 	if (rc)
