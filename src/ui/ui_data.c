@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/audit.h"
 #include "schakel/timestamp.h"
 #include "store/store_priv.h"
 #include "ui/ui_data_int.h"
@@ -203,6 +204,42 @@ char *ui_readable_collections(ui_ctx *c)
 	}
 	json_decref(a);
 	return out;
+}
+
+bool ui_audit_exit(ui_ctx *c, const char *action, const int64_t *vers, size_t n)
+{
+	char actor[SK_ACCOUNT_NAME_MAX + 16], subject[SK_ACCOUNT_NAME_MAX + 16], *ds = NULL;
+	sk_audit_entry e = {.action = action,
+	                    .actor = actor,
+	                    .subject = subject,
+	                    .vers = vers,
+	                    .nvers = n,
+	                    .exit = true};
+	json_t *d, *filters;
+	sk_error err;
+	bool ok;
+
+	if (c->who.role != SK_ROLE_PARTNER || !c->who.partner[0])
+		return true;
+	snprintf(actor, sizeof(actor), "account:%s", c->who.account);
+	snprintf(subject, sizeof(subject), "partner:%s", c->who.partner);
+	filters = json_array();
+	for (size_t i = 0; i < c->req->nparams; i++) /* names only: values may hold anything */
+		if (c->req->params[i].key)
+			json_array_append_new(filters, json_string(c->req->params[i].key));
+	d = json_pack("{s:s, s:s, s:s, s:o}", "path", c->req->path ? c->req->path : "", "account",
+	              c->who.account, "partner", c->who.partner, "filters", filters);
+	ds = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	e.detail = ds;
+	ok = ds && sk_audit_append(c->st, &e, &err) == SK_OK;
+	if (!ok) {
+		fprintf(stderr, "schakel: serve: console: audit log: %s\n",
+		        ds ? err.msg : "out of memory");
+		ui_error(c, 500, "the answer could not be recorded in the audit log; nothing sent");
+	}
+	json_decref(d);
+	free(ds);
+	return ok;
 }
 
 /* --- filters ------------------------------------------------------------------------ */

@@ -95,4 +95,13 @@ bool ui_collection_visible(ui_ctx *c, int64_t cid);
  */
 char *ui_readable_collections(ui_ctx *c);
 
+/*
+ * Record an exit of object versions to a partner's account in the audit log
+ * (docs/audit.md: action "console.object", "console.search", ..., subject
+ * "partner:P", actor "account:A"), before the answer leaves; the node's own
+ * people are not recorded (their reads stay in the organisation).  False
+ * after answering 500 when it cannot be written: nothing leaves unrecorded.
+ */
+bool ui_audit_exit(ui_ctx *c, const char *action, const int64_t *vers, size_t n);
+
 #endif

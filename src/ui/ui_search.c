@@ -54,6 +54,8 @@ void ui_h_search(ui_ctx *c, char **seg, size_t nseg)
 	json_t *results = json_array();
 	long long total = 0;
 	bool more = false, rank;
+	int64_t vers_shown[UI_MAX_LIMIT];
+	size_t nv = 0;
 	int p;
 
 	(void)seg;
@@ -76,11 +78,15 @@ void ui_h_search(ui_ctx *c, char **seg, size_t nseg)
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		json_t *sum = ui_summary(c, s, 0);
 		const char *snip = ui_col(s, UI_SUM_N);
+		if (nv < UI_MAX_LIMIT)
+			vers_shown[nv++] = sqlite3_column_int64(s, 0);
 		if (sum && snip && *snip)
 			json_object_set_new(sum, "snippet", json_string(snip));
 		json_array_append_new(results, sum);
 	}
 	ui_stmt_done(c, s);
+	if (!ui_audit_exit(c, "console.search", vers_shown, nv))
+		goto out;
 	ui_send_json(c, 200,
 	             json_pack("{s:I, s:b, s:O, s:I, s:I}", "total", (json_int_t)total, "more",
 	                       more, "results", results, "limit", (json_int_t)f.limit, "offset",

@@ -262,6 +262,9 @@ def run(node, R):
             "a partner's own export is its view")
     r = node.run("audit", "list")
     R.check(r.out.count("export.for") >= 3, "exports are in the audit log")
+    R.check("console.object" in r.out and "console.search" in r.out and "partner:Alpha" in r.out,
+            "a partner's object pages and searches are exits in the audit log")
+    R.check(node.run("audit", "verify").code == 0, "the audit chain verifies")
 
     # --- writes -------------------------------------------------------------------------
     note = {"type": "note", "content": "seen again at 192.0.2.10", "object_refs": [i1],
