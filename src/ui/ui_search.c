@@ -191,8 +191,10 @@ void ui_h_facets(ui_ctx *c, char **seg, size_t nseg)
 			tlp[l]++;
 	}
 	ui_stmt_done(c, s);
-	qsort(types.t, types.n, sizeof(tally), by_count);
-	qsort(prods.t, prods.n, sizeof(tally), by_count);
+	if (types.n) /* qsort of NULL is undefined, even for no elements */
+		qsort(types.t, types.n, sizeof(tally), by_count);
+	if (prods.n)
+		qsort(prods.t, prods.n, sizeof(tally), by_count);
 	for (size_t i = 0; i < types.n; i++)
 		json_array_append_new(jt, json_pack("{s:s, s:I}", "type", types.t[i].key, "count",
 		                                    (json_int_t)types.t[i].n));
