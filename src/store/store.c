@@ -246,6 +246,28 @@ static const char *const migrations[] = {
      "CREATE TABLE audit_checkpoints("
      "  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, every INTEGER NOT NULL,"
      "  hash BLOB NOT NULL, pk BLOB, sig BLOB);"),
+    /*
+     * 10 -> 11: the console's second factor (share/totp.c, RFC 6238).
+     * totp_secret: the account's TOTP key once enrolled and confirmed (NULL:
+     * no second factor); totp_pending: a key enrolled but not yet confirmed
+     * with a code; totp_step: the last time step accepted, so that a code
+     * is never accepted twice.  The database file is 0600.
+     */
+    ("ALTER TABLE accounts ADD COLUMN totp_secret BLOB;"
+     "ALTER TABLE accounts ADD COLUMN totp_pending BLOB;"
+     "ALTER TABLE accounts ADD COLUMN totp_step INTEGER NOT NULL DEFAULT 0;"),
+    /*
+     * 11 -> 12: the console's search (store_search.c): full text over the
+     * newest version of each object, and the observable values of every
+     * version.  SQL cannot parse patterns: sk_store_open fills both after
+     * this step (sk_store_search_backfill, resumable from the cursor kept
+     * in meta 'search_backfill').
+     */
+    ("CREATE VIRTUAL TABLE search USING fts5(name, description, keys, vals,"
+     "  tokenize='unicode61 remove_diacritics 2');"
+     "CREATE TABLE observables(value TEXT NOT NULL, ver INTEGER NOT NULL, kind TEXT NOT NULL,"
+     "  PRIMARY KEY(value, ver)) WITHOUT ROWID;"
+     "INSERT INTO meta(key, value) VALUES('search_backfill', '0');"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)
@@ -470,6 +492,8 @@ sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error 
 		sk_store_close(rw);
 	}
 	if ((rc = migrate(st, ro, create, err)))
+		goto out;
+	if (!ro && (rc = sk_store_search_backfill(st, err)))
 		goto out;
 out:
 	if (rc) {
