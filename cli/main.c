@@ -106,6 +106,7 @@ const cli_cmd cli_commands[] = {
      "       schakel account passwd NAME [--password-stdin | --password PW]\n"
      "       schakel account disable|enable|delete NAME\n"
      "       schakel account list\n"
+     "       schakel account totp NAME enable|disable\n"
      "\n"
      "With --partner the account is a partner's (TAXII, under the partner's\n"
      "grants); with --role it is one of this node's own people: role metrics\n"
@@ -113,7 +114,9 @@ const cli_cmd cli_commands[] = {
      "Without a password option one is generated and printed once on stdout.\n"
      "Passwords are stored only as argon2id hashes.  disable refuses the\n"
      "account's password and tokens until enable; delete removes it with its\n"
-     "tokens.  Every change takes effect at once, on a running server too.\n" DB_HELP},
+     "tokens.  Every change takes effect at once, on a running server too.\n"
+     "totp enable gives the account a second factor for the console's login\n"
+     "(RFC 6238, 6 digits every 30 s) and prints its otpauth:// URI once.\n" DB_HELP},
     {"token", cmd_token, "create or revoke API tokens",
      "usage: schakel token create ACCOUNT [--label L]\n"
      "       schakel token revoke TOKEN-ID|TOKEN\n"
