@@ -122,24 +122,51 @@ static sk_err targets(sec_ctx *c, sk_error *err)
 	return SK_OK;
 }
 
-/* The objects an indicator indicates (malware, intrusion sets, campaigns, actors). */
+/* Add id to targeted_by (as found through a sighting), once. */
+static void by_sighting(json_t *targeted_by, const char *id, const char *via)
+{
+	if (id && !json_object_get(targeted_by, id))
+		json_object_set_new(targeted_by, id,
+		                    json_pack("{s:s, s:s}", "kind", "sighting", "via", via));
+}
+
+/*
+ * What an indicator indicates (malware, intrusion sets, campaigns, actors),
+ * and who uses the malware or tools it indicates.
+ */
 static void indicated(sec_ctx *c, const char *ind, json_t *targeted_by, const char *via)
 {
 	static const char sql[] = "SELECT o.dst_ref FROM objects o WHERE o.src_ref=?1"
 	                          " AND o.type='relationship' AND o.rel_type='indicates'"
 	                          " AND o.revoked=0 AND " IN_LATEST("o");
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(sk_store_sqlite(c->st), sql, sizeof(sql) - 1, &s, NULL) != SQLITE_OK)
+	static const char users[] = "SELECT o.src_ref FROM objects o WHERE o.dst_ref=?1"
+	                            " AND o.type='relationship' AND o.rel_type='uses'"
+	                            " AND o.revoked=0 AND " IN_LATEST("o");
+	sqlite3 *db = sk_store_sqlite(c->st);
+	sqlite3_stmt *s = NULL, *u = NULL;
+	if (sqlite3_prepare_v2(db, sql, sizeof(sql) - 1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, users, sizeof(users) - 1, &u, NULL) != SQLITE_OK) {
+		sqlite3_finalize(s);
 		return;
+	}
 	sqlite3_bind_text(s, 1, ind, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		const char *d = (const char *)sqlite3_column_text(s, 0);
-		if (d && !json_object_get(targeted_by, d))
-			json_object_set_new(
-			    targeted_by, d,
-			    json_pack("{s:s, s:s}", "kind", "sighting", "via", via));
+		by_sighting(targeted_by, d, via);
+		if (!d || (strncmp(d, "malware--", 9) && strncmp(d, "tool--", 6)))
+			continue;
+		sqlite3_reset(u);
+		sqlite3_bind_text(u, 1, d, -1, SQLITE_TRANSIENT);
+		while (sqlite3_step(u) == SQLITE_ROW) {
+			const char *a = (const char *)sqlite3_column_text(u, 0);
+			if (a &&
+			    (!strncmp(a, "intrusion-set--", 15) ||
+			     !strncmp(a, "threat-actor--", 14) || !strncmp(a, "campaign--", 10)))
+				by_sighting(targeted_by, a, via);
+		}
 	}
 	sqlite3_finalize(s);
+	sqlite3_finalize(u);
 }
 
 static sk_err sightings(sec_ctx *c, sk_error *err)
@@ -270,6 +297,7 @@ sk_err sk_intel_sectors(sk_store *st, json_t **out, sk_error *err)
 			        "{s:s, s:s, s:o, s:I, s:I}", "key", k->key, "name", k->name, "stix",
 			        stix_list(k), "targeted_by",
 			        (json_int_t)json_object_size(json_object_get(p, "targeted_by")),
+			        "sightings",
 			        p ? json_integer_value(json_object_get(p, "sightings")) : 0));
 		}
 		*out = json_pack("{s:o}", "sectors", list);
@@ -301,7 +329,7 @@ static sk_err partners(sec_ctx *c, json_t *p, json_t *out, sk_error *err)
 		    out, json_pack("{s:s, s:s, s:s?, s:b, s:I}", "name",
 		                   (const char *)sqlite3_column_text(s, 0), "identity", ident,
 		                   "country", (const char *)sqlite3_column_text(s, 2), "partner", 1,
-		                   json_integer_value(json_object_get(orgs, ident))));
+		                   "sightings", json_integer_value(json_object_get(orgs, ident))));
 	}
 	sqlite3_finalize(s);
 	json_object_foreach(orgs, k, v)
