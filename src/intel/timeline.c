@@ -90,6 +90,9 @@ static sk_err relationships(tl *t)
 		      (const char *)sqlite3_column_text(s, 0), rel, d);
 		if (!out && !strncmp(src, "campaign--", 10) && !strcmp(rel, "attributed-to"))
 			json_object_set_new(t->indicators, src, json_string("campaign"));
+		if (out && !strcmp(rel, "uses") &&
+		    (!strncmp(dst, "malware--", 9) || !strncmp(dst, "tool--", 6)))
+			json_object_set_new(t->indicators, dst, json_string("software"));
 		if (!out && !strncmp(src, "indicator--", 11) && !strcmp(rel, "indicates"))
 			json_object_set(t->indicators, src, json_object_get(sum, "name"));
 		json_decref(sum);
@@ -98,7 +101,10 @@ static sk_err relationships(tl *t)
 	return SK_OK;
 }
 
-/* Campaigns attributed to the subject: their first and last seen, and their indicators. */
+/*
+ * Campaigns attributed to the subject (their first and last seen), and the
+ * indicators of those campaigns and of the malware and tools it uses.
+ */
 static sk_err campaigns(tl *t)
 {
 	static const char sql[] =
@@ -112,14 +118,14 @@ static sk_err campaigns(tl *t)
 	const char *k;
 	json_object_foreach(t->indicators, k, v)
 	{
-		if (!strncmp(k, "campaign--", 10))
+		if (strncmp(k, "indicator--", 11))
 			json_object_set_new(camps, k, json_true());
 	}
 	json_object_foreach(camps, k, v)
 	{
-		sqlite3_stmt *s = PREP(t, sql);
+		sqlite3_stmt *s = strncmp(k, "campaign--", 10) ? NULL : PREP(t, sql);
 		if (!s)
-			break;
+			goto indicators;
 		sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) == SQLITE_ROW) {
 			const char *name = (const char *)sqlite3_column_text(s, 0);
@@ -130,6 +136,7 @@ static sk_err campaigns(tl *t)
 			event(t, last, "campaign", k, name, "last seen");
 		}
 		sqlite3_finalize(s);
+	indicators:
 		if (!(s = PREP(t, ind)))
 			break;
 		sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
