@@ -66,11 +66,11 @@ typedef struct sk_actor_filter {
 	const char *country; /* ISO 3166-1 alpha-2 (any case), or NULL */
 	const char *sector;  /* a critical sector key, or NULL */
 	const char *q;       /* text in name, aliases or external ids (any case), or NULL */
-	size_t limit;        /* 0 = all */
+	size_t limit;        /* most actors listed, by name (0 = all); total counts every match */
 } sk_actor_filter;
 
 /*
- * {"actors": [{summary, aliases, countries: [{code, name, confidence, via}],
+ * {"total": N, "actors": [{summary, aliases, countries: [{code, name, confidence, via}],
  * sectors: [key], campaigns, malware, techniques}]}: threat actors and
  * intrusion sets (latest visible versions, not revoked), by name.  A
  * country comes from a located-at / originates-from location of the actor,

@@ -19,10 +19,8 @@
 static const char *const list_full[] = {"intrusion-set", "threat-actor", "location", "identity",
                                         NULL};
 static const char *const list_ids[] = {"campaign", "malware", "tool", "attack-pattern", NULL};
-static const char *const detail_full[] = {"intrusion-set",  "threat-actor",   "location",
-                                          "identity",       "campaign",       "malware",
-                                          "tool",           "attack-pattern", "x-mitre-tactic",
-                                          "x-mitre-matrix", "vulnerability",  NULL};
+static const char *const matrix_types[] = {"attack-pattern", "x-mitre-tactic", "x-mitre-matrix",
+                                           NULL};
 static const char *const rels[] = {"attributed-to", "located-at", "originates-from",
                                    "targets",       "uses",       NULL};
 
@@ -71,7 +69,7 @@ static bool has_string(json_t *arr, const char *s)
 
 static bool visible(const in_graph *g, const char *id)
 {
-	return json_object_get(g->meta, id) != NULL;
+	return json_object_get(g->meta, id) || json_object_get(g->ids, id);
 }
 
 static int min_conf(int a, int b)
@@ -289,9 +287,11 @@ sk_err sk_intel_actors(sk_store *st, const sk_actor_filter *f, json_t **out, sk_
 	static const sk_actor_filter none = {0};
 	char cc[3] = {0};
 	in_graph g;
-	json_t *list;
+	json_t *list, *cands, *c;
 	const char *id;
 	json_t *o;
+	json_int_t total = 0;
+	size_t i;
 	sk_err rc;
 
 	*out = NULL;
@@ -316,14 +316,28 @@ sk_err sk_intel_actors(sk_store *st, const sk_actor_filter *f, json_t **out, sk_
 		return rc;
 	}
 	list = json_array();
+	/* the candidates by name first: without a filter only `limit` are analysed */
+	cands = json_array();
 	json_object_foreach(g.obj, id, o)
 	{
-		act a;
-		json_t *s;
 		if (!is_type(id, "intrusion-set") && !is_type(id, "threat-actor"))
 			continue;
 		if (f->q && *f->q && !matches(o, f->q))
 			continue;
+		json_array_append_new(cands, json_pack("{s:s, s:s}", "id", id, "name", in_name(o)));
+	}
+	sort_names(cands);
+	json_array_foreach(cands, i, c)
+	{
+		act a;
+		json_t *s;
+		bool filtered = (f->sector && *f->sector) || cc[0];
+		id = json_string_value(json_object_get(c, "id"));
+		o = json_object_get(g.obj, id);
+		if (!filtered && f->limit && json_array_size(list) >= f->limit) {
+			total++;
+			continue;
+		}
 		analyse(&g, id, &a);
 		if (f->sector && *f->sector &&
 		    !json_object_get(a.sectors, sk_sector_get(f->sector)->key)) {
@@ -336,13 +350,18 @@ sk_err sk_intel_actors(sk_store *st, const sk_actor_filter *f, json_t **out, sk_
 			bool hit = false;
 			json_object_foreach(a.countries, k, v)
 			{
-				const char *c = json_string_value(json_object_get(v, "code"));
-				hit |= c && !strcasecmp(c, cc);
+				const char *code = json_string_value(json_object_get(v, "code"));
+				hit |= code && !strcasecmp(code, cc);
 			}
 			if (!hit) {
 				act_free(&a);
 				continue;
 			}
+		}
+		total++;
+		if (f->limit && json_array_size(list) >= f->limit) {
+			act_free(&a);
+			continue;
 		}
 		s = in_graph_summary(&g, id);
 		json_object_set_new(s, "aliases", aliases_of(o));
@@ -363,12 +382,8 @@ sk_err sk_intel_actors(sk_store *st, const sk_actor_filter *f, json_t **out, sk_
 		json_array_append_new(list, s);
 		act_free(&a);
 	}
-	sort_names(list);
-	if (f->limit && json_array_size(list) > f->limit) {
-		while (json_array_size(list) > f->limit)
-			json_array_remove(list, json_array_size(list) - 1);
-	}
-	*out = json_pack("{s:o}", "actors", list);
+	json_decref(cands);
+	*out = json_pack("{s:I, s:o}", "total", total, "actors", list);
 	in_graph_free(&g);
 	return SK_OK;
 }
@@ -563,6 +578,76 @@ static json_t *description(sk_store *st, const char *id)
 	return r ? r : json_null();
 }
 
+/*
+ * Load what one actor's page needs: its relationships both ways, the
+ * outward relationships of what it is attributed to (MAX_DEPTH steps), those
+ * of the campaigns and intrusion sets attributed to it (and their
+ * campaigns), and the objects at their ends; not the whole store.
+ */
+static sk_err neighbourhood(in_graph *g, const char *self, sk_error *err)
+{
+	json_t *closure = json_object(), *activity = json_array(), *e;
+	const char *queue[64];
+	int depth[64];
+	size_t qh = 0, qt = 0, i;
+	sk_err rc;
+
+	if ((rc = in_graph_edges(g, self, true, rels, err)) ||
+	    (rc = in_graph_edges(g, self, false, rels, err)))
+		goto out;
+	json_object_set_new(closure, self, json_true());
+	queue[qt] = self;
+	depth[qt++] = 0;
+	while (qh < qt) {
+		const char *n = queue[qh];
+		int d = depth[qh++];
+		if (strcmp(n, self) && (rc = in_graph_edges(g, n, true, rels, err)))
+			goto out;
+		for (int k = in_first_out(g, n); k >= 0; k = g->e[k].next_out) {
+			const in_edge *x = &g->e[k];
+			if (strcmp(x->rel, "attributed-to") || d >= MAX_DEPTH || qt == 64 ||
+			    json_object_get(closure, x->dst))
+				continue;
+			json_object_set_new(closure, x->dst, json_true());
+			queue[qt] = json_object_iter_key(json_object_iter_at(closure, x->dst));
+			depth[qt++] = d + 1;
+		}
+	}
+	for (int k = in_first_in(g, self); k >= 0; k = g->e[k].next_in)
+		if (!strcmp(g->e[k].rel, "attributed-to") &&
+		    (is_type(g->e[k].src, "campaign") || is_type(g->e[k].src, "intrusion-set")))
+			json_array_append_new(activity, json_string(g->e[k].src));
+	json_array_foreach(activity, i, e)
+	{
+		const char *a = json_string_value(e);
+		if ((rc = in_graph_edges(g, a, true, rels, err)))
+			goto out;
+		if (is_type(a, "intrusion-set")) {
+			json_t *camps = json_array(), *c;
+			size_t j;
+			if ((rc = in_graph_edges(g, a, false, rels, err)))
+				goto out;
+			for (int k = in_first_in(g, a); k >= 0; k = g->e[k].next_in)
+				if (!strcmp(g->e[k].rel, "attributed-to") &&
+				    is_type(g->e[k].src, "campaign"))
+					json_array_append_new(camps, json_string(g->e[k].src));
+			json_array_foreach(camps, j, c)
+			{
+				if ((rc = in_graph_edges(g, json_string_value(c), true, rels, err)))
+					break;
+			}
+			json_decref(camps);
+			if (rc)
+				goto out;
+		}
+	}
+	rc = in_graph_ends(g, self, err);
+out:
+	json_decref(closure);
+	json_decref(activity);
+	return rc;
+}
+
 sk_err sk_intel_actor(sk_store *st, const char *id, json_t **out, sk_error *err)
 {
 	in_graph g;
@@ -575,7 +660,8 @@ sk_err sk_intel_actor(sk_store *st, const char *id, json_t **out, sk_error *err)
 	*out = NULL;
 	if (!is_type(id, "intrusion-set") && !is_type(id, "threat-actor"))
 		return sk_error_set(err, SK_ENOTFOUND, "%.100s: no such actor", id);
-	if ((rc = in_graph_load(&g, st, detail_full, NULL, rels, err))) {
+	if ((rc = in_graph_init(&g, st, err)) || (rc = in_graph_types(&g, matrix_types, err)) ||
+	    (rc = neighbourhood(&g, id, err))) {
 		in_graph_free(&g);
 		return rc;
 	}

@@ -79,12 +79,14 @@ static const char *const props[] = {"name",
                                     "tactic_refs",
                                     "identity_class",
                                     NULL};
+/*
+ * The first external reference only: ATT&CK puts its own id first (T1566,
+ * G0007), and a galaxy actor's ATT&CK ids are among its aliases too.
+ * Walking every reference (json_each) cost more than the rest of a list.
+ */
 #define XREFS_SQL                                                                                  \
-	"(SELECT json_group_array(json_object('source_name', "                                     \
-	"json_extract(x.value,'$.source_name'),"                                                   \
-	" 'external_id', json_extract(x.value,'$.external_id'))) FROM"                             \
-	" json_each(o.json,'$.external_references') x"                                             \
-	" WHERE json_extract(x.value,'$.external_id') IS NOT NULL)"
+	"json_extract(o.json,'$.external_references[0].source_name'),"                             \
+	" json_extract(o.json,'$.external_references[0].external_id')"
 
 static json_t *column_json(sqlite3_stmt *s, int i)
 {
@@ -103,10 +105,11 @@ static json_t *column_json(sqlite3_stmt *s, int i)
 	}
 }
 
-static sk_err load_objects(in_graph *g, const char *const *types, bool full, sk_error *err)
+static sk_err load_objects(in_graph *g, const char *col, const char *const *types, size_t n,
+                           bool full, sk_error *err)
 {
 	sqlite3 *db = sk_store_sqlite(g->st);
-	size_t n = count(types), np = count(props);
+	size_t np = count(props);
 	sqlite3_stmt *s = NULL;
 	sk_buf b;
 	sk_err rc;
@@ -122,7 +125,7 @@ static sk_err load_objects(in_graph *g, const char *const *types, bool full, sk_
 	if (!rc)
 		rc = sk_buf_puts(&b, " FROM objects o WHERE ");
 	if (!rc)
-		rc = add_in(&b, "o.type", n);
+		rc = add_in(&b, col, n);
 	if (!rc)
 		rc = sk_buf_puts(&b, " AND " IN_LATEST("o"));
 	if (rc) {
@@ -145,8 +148,13 @@ static sk_err load_objects(in_graph *g, const char *const *types, bool full, sk_
 			for (size_t i = 0; i < np; i++)
 				if ((v = column_json(s, 6 + (int)i)))
 					json_object_set_new(o, props[i], v);
-			if ((v = column_json(s, 6 + (int)np)))
-				json_object_set_new(o, "external_references", v);
+			if (sqlite3_column_type(s, 7 + (int)np) == SQLITE_TEXT)
+				json_object_set_new(
+				    o, "external_references",
+				    json_pack("[{s:s?, s:s}]", "source_name",
+				              (const char *)sqlite3_column_text(s, 6 + (int)np),
+				              "external_id",
+				              (const char *)sqlite3_column_text(s, 7 + (int)np)));
 			if (json_is_true(json_object_get(o, "x_mitre_deprecated")) ||
 			    json_integer_value(json_object_get(o, "x_mitre_deprecated"))) {
 				json_decref(o);
@@ -169,7 +177,8 @@ static sk_err load_objects(in_graph *g, const char *const *types, bool full, sk_
 	return SK_OK;
 }
 
-static sk_err load_edges(in_graph *g, const char *const *rels, sk_error *err)
+static sk_err load_edges(in_graph *g, const char *const *rels, const char *end, const char *id,
+                         sk_error *err)
 {
 	sqlite3 *db = sk_store_sqlite(g->st);
 	size_t n = count(rels);
@@ -190,6 +199,8 @@ static sk_err load_edges(in_graph *g, const char *const *rels, sk_error *err)
 	        " ('intrusion-','threat-act','campaign--')) AND ");
 	if (!rc)
 		rc = add_in(&b, "o.rel_type", n);
+	if (!rc && end)
+		rc = sk_buf_printf(&b, " AND o.%s=?%zu", end, n + 1);
 	if (!rc)
 		rc = sk_buf_puts(&b, " AND " IN_LATEST("o"));
 	if (rc) {
@@ -203,13 +214,18 @@ static sk_err load_edges(in_graph *g, const char *const *rels, sk_error *err)
 	sk_buf_free(&b);
 	for (size_t i = 0; i < n; i++)
 		sqlite3_bind_text(s, (int)i + 1, rels[i], -1, SQLITE_STATIC);
+	if (end)
+		sqlite3_bind_text(s, (int)n + 1, id, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		const char *src = (const char *)sqlite3_column_text(s, 0);
 		const char *dst = (const char *)sqlite3_column_text(s, 2);
 		in_edge *e;
 		json_t *h;
-		if (!src || !dst || sqlite3_column_int(s, 4))
+		if (!src || !dst || sqlite3_column_int(s, 4) ||
+		    json_object_get(g->edge_ids, (const char *)sqlite3_column_text(s, 3)))
 			continue;
+		json_object_set_new(g->edge_ids, (const char *)sqlite3_column_text(s, 3),
+		                    json_true());
 		if (g->ne == g->cap) {
 			in_edge *ne =
 			    realloc(g->e, (g->cap = g->cap ? g->cap * 2 : 1024) * sizeof(*ne));
@@ -238,10 +254,8 @@ static sk_err load_edges(in_graph *g, const char *const *rels, sk_error *err)
 	return SK_OK;
 }
 
-sk_err in_graph_load(in_graph *g, sk_store *st, const char *const *full, const char *const *idonly,
-                     const char *const *rel_types, sk_error *err)
+sk_err in_graph_init(in_graph *g, sk_store *st, sk_error *err)
 {
-	sk_err rc;
 	memset(g, 0, sizeof(*g));
 	g->st = st;
 	g->obj = json_object();
@@ -249,11 +263,64 @@ sk_err in_graph_load(in_graph *g, sk_store *st, const char *const *full, const c
 	g->ids = json_object();
 	g->out = json_object();
 	g->in = json_object();
-	if (!g->obj || !g->meta || !g->ids || !g->out || !g->in)
+	g->edge_ids = json_object();
+	if (!g->obj || !g->meta || !g->ids || !g->out || !g->in || !g->edge_ids)
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
-	if ((rc = load_objects(g, full, true, err)) || (rc = load_objects(g, idonly, false, err)))
+	return SK_OK;
+}
+
+sk_err in_graph_load(in_graph *g, sk_store *st, const char *const *full, const char *const *idonly,
+                     const char *const *rel_types, sk_error *err)
+{
+	sk_err rc;
+	if ((rc = in_graph_init(g, st, err)) ||
+	    (rc = load_objects(g, "o.type", full, count(full), true, err)) ||
+	    (rc = load_objects(g, "o.type", idonly, count(idonly), false, err)))
 		return rc;
-	return load_edges(g, rel_types, err);
+	return load_edges(g, rel_types, NULL, NULL, err);
+}
+
+sk_err in_graph_types(in_graph *g, const char *const *types, sk_error *err)
+{
+	return load_objects(g, "o.type", types, count(types), true, err);
+}
+
+sk_err in_graph_edges(in_graph *g, const char *id, bool out, const char *const *rel_types,
+                      sk_error *err)
+{
+	return load_edges(g, rel_types, out ? "src_ref" : "dst_ref", id, err);
+}
+
+sk_err in_graph_ends(in_graph *g, const char *extra, sk_error *err)
+{
+	const char *ids[100];
+	size_t n = 0;
+	json_t *want = json_object();
+	const char *k;
+	json_t *v;
+	sk_err rc = SK_OK;
+
+	if (extra && !json_object_get(g->meta, extra))
+		json_object_set_new(want, extra, json_true());
+	for (size_t i = 0; i < g->ne; i++) {
+		if (!json_object_get(g->meta, g->e[i].src))
+			json_object_set_new(want, g->e[i].src, json_true());
+		if (!json_object_get(g->meta, g->e[i].dst))
+			json_object_set_new(want, g->e[i].dst, json_true());
+	}
+	json_object_foreach(want, k, v)
+	{
+		ids[n++] = k;
+		if (n == sizeof(ids) / sizeof(ids[0])) {
+			if ((rc = load_objects(g, "o.id", ids, n, true, err)))
+				break;
+			n = 0;
+		}
+	}
+	if (!rc && n)
+		rc = load_objects(g, "o.id", ids, n, true, err);
+	json_decref(want);
+	return rc;
 }
 
 void in_graph_free(in_graph *g)
@@ -269,6 +336,7 @@ void in_graph_free(in_graph *g)
 	json_decref(g->ids);
 	json_decref(g->out);
 	json_decref(g->in);
+	json_decref(g->edge_ids);
 	memset(g, 0, sizeof(*g));
 }
 

@@ -47,6 +47,7 @@ typedef struct in_graph {
 	in_edge *e;
 	size_t ne, cap;
 	json_t *out, *in; /* id -> first edge index (json integer) */
+	json_t *edge_ids; /* relationship id -> true (each loaded once) */
 } in_graph;
 
 /*
@@ -57,6 +58,16 @@ typedef struct in_graph {
 sk_err in_graph_load(in_graph *g, sk_store *st, const char *const *full, const char *const *idonly,
                      const char *const *rel_types, sk_error *err);
 void in_graph_free(in_graph *g);
+
+/* Piecewise loading (a neighbourhood): an empty graph, */
+sk_err in_graph_init(in_graph *g, sk_store *st, sk_error *err);
+/* the objects of types[] with their properties, */
+sk_err in_graph_types(in_graph *g, const char *const *types, sk_error *err);
+/* the relationships of rel_types[] out of (out) or into id (each edge once), */
+sk_err in_graph_edges(in_graph *g, const char *id, bool out, const char *const *rel_types,
+                      sk_error *err);
+/* and the objects at the ends of the loaded edges (and extra) not loaded yet. */
+sk_err in_graph_ends(in_graph *g, const char *extra, sk_error *err);
 
 /* Edge iteration: first edge index out of / into id (-1 = none); next via e[i].next_out/in. */
 int in_first_out(const in_graph *g, const char *id);

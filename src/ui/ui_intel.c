@@ -63,7 +63,7 @@ void ui_h_actors(ui_ctx *c, char **seg, size_t nseg)
 			ui_error(c, 400, "q: longer than %d bytes", MAX_Q);
 			return;
 		}
-		if (!ui_param_int(c, "limit", 1, UI_MAX_LIMIT * 10, 0, &limit))
+		if (!ui_param_int(c, "limit", 1, UI_MAX_LIMIT, UI_MAX_LIMIT, &limit))
 			return;
 		f.limit = (size_t)limit;
 		rc = sk_intel_actors(c->st, &f, &r, &err);
