@@ -92,9 +92,13 @@ static bool wanted(sec_ctx *c, const char *key)
 
 static sk_err targets(sec_ctx *c, sk_error *err)
 {
-	static const char sql[] = "SELECT o.src_ref, o.dst_ref, o.created FROM objects o"
-	                          " WHERE o.type='relationship' AND o.rel_type='targets'"
-	                          " AND o.revoked=0 AND " IN_LATEST("o");
+	/* the attacker must be visible too: a count never includes what the view hides */
+	static const char sql[] =
+	    "SELECT o.src_ref, o.dst_ref, o.created FROM objects o"
+	    " WHERE o.type='relationship' AND o.rel_type='targets'"
+	    " AND o.revoked=0 AND " IN_LATEST(
+	        "o") " AND EXISTS (SELECT 1 FROM objects a WHERE a.id=o.src_ref"
+	             " AND " IN_VIS("a") ")";
 	sqlite3_stmt *s = NULL;
 	if (sqlite3_prepare_v2(sk_store_sqlite(c->st), sql, sizeof(sql) - 1, &s, NULL) != SQLITE_OK)
 		return sk_store_dberr(c->st, err, "intel: targets");

@@ -68,7 +68,7 @@ static sk_err relationships(tl *t)
 {
 	static const char sql[] =
 	    "SELECT o.id, o.rel_type, o.src_ref, o.dst_ref, o.created FROM objects o"
-	    " WHERE (o.src_ref=?1 OR o.dst_ref=?1) AND o.type='relationship' AND o.revoked=0 "
+	    " WHERE (o.src_ref=?1 OR o.dst_ref=?1) AND +o.type='relationship' AND o.revoked=0 "
 	    "AND " IN_LATEST("o");
 	sqlite3_stmt *s = PREP(t, sql);
 	if (!s)

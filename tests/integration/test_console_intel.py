@@ -110,6 +110,13 @@ def main(n, R):
     st, d = get(n, "sectors/transport", ALPHA)
     R.check(st == 200 and all(a["id"] != crane for a in d["attackers"]),
             "partner: the AMBER intrusion set is no attacker of transport", d)
+    st, d = get(n, "sectors", ALPHA)
+    tr = [s for s in d["sectors"] if s["key"] == "transport"] if st == 200 else []
+    R.check(tr and tr[0]["targeted_by"] == 0,
+            "partner: a visible targets relationship of a hidden actor is not counted", d)
+    st, d = get(n, "sectors")
+    tr = [s for s in d["sectors"] if s["key"] == "transport"] if st == 200 else []
+    R.check(tr and tr[0]["targeted_by"] == 2, "analyst: transport targeted by two", d)
     st, d = get(n, "actors?sector=transport", ALPHA)
     R.check(st == 200 and d["actors"] == [], "partner: no hidden actor through a filter", d)
 
