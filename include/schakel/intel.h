@@ -97,8 +97,14 @@ sk_err sk_intel_actor(sk_store *st, const char *id, json_t **out, sk_error *err)
 sk_err sk_intel_sectors(sk_store *st, json_t **out, sk_error *err);
 
 /*
- * {key, name, attackers: [summary + via], partners: [{name, country,
- * sightings}], trend: [{day, sightings, targets}]}.  SK_ENOTFOUND for an
+ * {key, name, stix, attackers: [summary + via, kind], partners: [{name,
+ * identity, country, partner, sightings}], sightings: [{id, of, count,
+ * first_seen, last_seen, created, where}], trend: [{day, sightings,
+ * targets}]}: attackers are the sources of targets relationships to the
+ * sector's identities (kind "targets") and what the indicators sighted there
+ * indicate, with who uses that malware or tool (kind "sighting"); partners
+ * are the node's partners of the sector (partner true) and the other
+ * identities of the sector that sighted something.  SK_ENOTFOUND for an
  * unknown key.
  */
 sk_err sk_intel_sector(sk_store *st, const char *key, json_t **out, sk_error *err);

@@ -753,11 +753,13 @@ static sk_err dir(gctx *g, const char *path, sk_error *err)
 	DIR *d = opendir(path);
 	struct dirent *de;
 	char **names = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, plen = strlen(path);
 	sk_err rc = SK_OK;
 
 	if (!d)
 		return sk_error_set(err, SK_EIO, "%s: %s", path, strerror(errno));
+	while (plen > 1 && path[plen - 1] == '/') /* "dir/" names its files "dir/x.json" */
+		plen--;
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		if (l < 6 || strcmp(de->d_name + l - 5, ".json") || de->d_name[0] == '.')
@@ -774,7 +776,7 @@ static sk_err dir(gctx *g, const char *path, sk_error *err)
 			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 			break;
 		}
-		sprintf(names[n++], "%s/%s", path, de->d_name);
+		sprintf(names[n++], "%.*s/%s", (int)plen, path, de->d_name);
 	}
 	closedir(d);
 	if (!rc)
