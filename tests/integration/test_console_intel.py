@@ -9,11 +9,16 @@ fictional fixtures of tests/fixtures/galaxies.
 - a partner sees only what TAXII gives it: the actors of the collections it
   may read, never the AMBER intrusion set it has no AMBER grant for (not in
   the list, not in a sector, 404 on its page and timeline, like an unknown id);
+- the demo data (demo/*.json published as the node's own, as scripts/setup.sh
+  does): the sector page shows the demo utility's sighting under water, and
+  VOLT KETTLE is attributed to its state (KETTLE COLLECTIVE, country XE);
 - bad requests get clear 4xx JSON errors (unknown sector, bad country, an id
   that is none, a missing parameter), and nobody logged in gets 401.
 """
+import glob
 import json
 import os
+import subprocess
 import sys
 import urllib.parse
 
@@ -135,5 +140,37 @@ def main(n, R):
     R.eq(st, 401, "nobody logged in: 401")
 
 
+def demo(R):
+    n = Node()
+    node_id = n.identity()
+    for f in sorted(glob.glob(os.path.join(sklib.REPO, "demo", "*.json"))):
+        own = subprocess.run([sys.executable, os.path.join(sklib.REPO, "scripts", "publish-as.py"),
+                              f, node_id], capture_output=True, check=True).stdout
+        path = n.path("own.json")
+        with open(path, "wb") as fh:
+            fh.write(own)
+        n.run("import", "--quiet", "--collection", "demo", path)
+    n.run("account", "add", "ana", "--role", "analyst", "--password-stdin",
+          stdin="ana-password\n")
+    n.start()
+    st, d = get(n, "sectors/water")
+    R.check(st == 200 and any(s["where"] == "Drinking-water utility (demo)" and s["count"] == 3
+                              for s in d["sightings"])
+            and "VOLT KETTLE" in [a["name"] for a in d["attackers"]],
+            "demo: the utility's sighting under water, VOLT KETTLE among the attackers", d)
+    st, d = get(n, "actors?q=VOLT%20KETTLE")
+    vk = d["actors"][0] if st == 200 and d["actors"] else {}
+    R.check(vk.get("sponsor") and vk["sponsor"]["name"] == "KETTLE COLLECTIVE"
+            and [c["code"] for c in vk["countries"]] == ["XE"]
+            and set(vk["sectors"]) == {"water", "energy"},
+            "demo: VOLT KETTLE attributed to its state, country XE, water and energy", vk)
+    n.cleanup()
+
+
+def all_tests(n, R):
+    main(n, R)
+    demo(R)
+
+
 if __name__ == "__main__":
-    sklib.test_main(main, Node())
+    sklib.test_main(all_tests, Node())
