@@ -220,6 +220,15 @@ static int account_row(void *ud, const sk_account_row *r)
 	return 0;
 }
 
+/* {name, password} with the password only when one was generated (shown this once). */
+static json_t *named(const char *name, const char *generated)
+{
+	json_t *j = json_pack("{s:s}", "name", name);
+	if (j && generated)
+		json_object_set_new(j, "password", json_string(generated));
+	return j;
+}
+
 static void accounts_post(ui_ctx *c, json_t *b)
 {
 	static const char *const keys[] = {"name", "partner", "role", "password", NULL};
@@ -250,7 +259,7 @@ static void accounts_post(ui_ctx *c, json_t *b)
 		fail(c, rc, &e);
 		return;
 	}
-	ui_send_json(c, 201, json_pack("{s:s, s:s?}", "name", name, "password", gen));
+	ui_send_json(c, 201, named(name, gen));
 	wipe_free(gen);
 }
 
@@ -280,7 +289,7 @@ static void account_change(ui_ctx *c, const char *name, json_t *b)
 		fail(c, rc, &e);
 		return;
 	}
-	ui_send_json(c, 200, json_pack("{s:s, s:s?}", "name", name, "password", gen));
+	ui_send_json(c, 200, named(name, gen));
 	wipe_free(gen);
 }
 
