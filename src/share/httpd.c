@@ -1,7 +1,9 @@
 /*
  * httpd.c - libmicrohttpd glue for the TAXII API: listening socket, worker
  * threads and their store connections, connection limits and deadlines,
- * body limits, TLS, access log.
+ * body limits, TLS, access log.  `/`, `/ui` and `/ui/...` go to the hook in
+ * cfg.ui (the console) instead, under the same rules: a request with a body
+ * is decided by the hook's preauth before any byte of the body is read.
  *
  * libmicrohttpd's own timeout is an idle timeout: a client that sends a
  * byte every few seconds keeps its connection forever.  So every connection
