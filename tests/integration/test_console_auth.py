@@ -9,6 +9,7 @@ against a real `schakel serve`:
   Secure over plain HTTP) and answers the CSRF token; /ui/api/me; logout;
 - a change without or with a wrong X-CSRF-Token is 403; Basic credentials
   read but cannot change anything (403), a Bearer token can;
+- under TLS the cookie is also Secure;
 - a session ends when idle (--ui-idle, polled until 401) and when its account
   is disabled or given a new password;
 - TOTP: enrolment over the API and from the CLI, login with a code computed
@@ -251,9 +252,34 @@ def expiry(node, R):
         srv.stop()
 
 
+def tls_cookie(node, R):
+    """Under TLS the cookie is also Secure (a self-signed certificate made here)."""
+    import shutil
+    import subprocess
+    if not shutil.which("openssl"):
+        R.skip("no openssl to make a certificate: the Secure flag is not checked")
+        return
+    key, crt = node.path("tls.key"), node.path("tls.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
+                    "-days", "1", "-subj", "/CN=127.0.0.1"],
+                   check=True, capture_output=True)
+    srv = node.start("--tls-cert", crt, "--tls-key", key, err="access3.log")
+    try:
+        s = Session(node)
+        st, _, _ = s.login("pat", "pat-password")
+        flags = [f.strip() for f in (s.set_cookie or "").split(";")]
+        R.check(st == 200 and node.tls and "Secure" in flags and "HttpOnly" in flags,
+                "under TLS the cookie is Secure too", s.set_cookie)
+    finally:
+        srv.stop()
+        node.tls = False
+
+
 def access_log(node, R):
     log = "".join(open(node.path(f), errors="replace").read()
-                  for f in ("access.log", "access2.log"))
+                  for f in ("access.log", "access2.log", "access3.log")
+                  if os.path.exists(node.path(f)))
     leaked = [x for x in SECRETS if x and x in log]
     R.check(not leaked and "/ui/api/login" in log,
             "the access log has the requests but no cookie, CSRF token, password or token",
@@ -270,6 +296,7 @@ def run(node, R):
     finally:
         node.stop()
     R.run(expiry, node, R)
+    R.run(tls_cookie, node, R)
     R.run(access_log, node, R)
 
 
