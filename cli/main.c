@@ -114,6 +114,7 @@ const cli_cmd cli_commands[] = {
      "       schakel account passwd NAME [--password-stdin | --password PW]\n"
      "       schakel account disable|enable|delete NAME\n"
      "       schakel account list\n"
+     "       schakel account totp NAME enable|disable\n"
      "\n"
      "With --partner the account is a partner's (TAXII, under the partner's\n"
      "grants); with --role it is one of this node's own people: role metrics\n"
@@ -121,7 +122,9 @@ const cli_cmd cli_commands[] = {
      "Without a password option one is generated and printed once on stdout.\n"
      "Passwords are stored only as argon2id hashes.  disable refuses the\n"
      "account's password and tokens until enable; delete removes it with its\n"
-     "tokens.  Every change takes effect at once, on a running server too.\n" DB_HELP},
+     "tokens.  Every change takes effect at once, on a running server too.\n"
+     "totp enable gives the account a second factor for the console's login\n"
+     "(RFC 6238, 6 digits every 30 s) and prints its otpauth:// URI once.\n" DB_HELP},
     {"token", cmd_token, "create or revoke API tokens",
      "usage: schakel token create ACCOUNT [--label L]\n"
      "       schakel token revoke TOKEN-ID|TOKEN\n"
@@ -379,6 +382,39 @@ const cli_cmd cli_commands[] = {
      "\nExit status: 0 every line imported; 3 some lines rejected (each reported)\n"
      "and the rest imported; 1 nothing imported (unreadable input or every line\n"
      "rejected; with --check: any line rejected); 2 usage.\n"},
+    {"galaxy", cmd_galaxy, "MISP galaxy threat-actor clusters into STIX (actors, sponsors, sectors)",
+     "usage: schakel galaxy import [--source NAME] [--collection C] [--quiet] FILE|DIR...\n"
+     "\n"
+     "Turns MISP galaxy threat-actor clusters into STIX 2.1 threat actors produced by\n"
+     "the source's identity (default \"MISP galaxy (imported)\"), marked TLP:CLEAR:\n"
+     "aliases and ATT&CK group ids, the country as a location (located-at), a\n"
+     "suspected state sponsor as attributed-to a nation-state threat actor, target\n"
+     "categories as targets relationships to sector identities, and joins to the\n"
+     "intrusion sets already stored (ATT&CK id, then name, then alias) by new\n"
+     "attributed-to relationships from that source.  A directory's *.json files are\n"
+     "read; files of other galaxies (country, sector) are skipped.  Ids derive from\n"
+     "the cluster uuids: importing again stores nothing new.  One transaction: bad\n"
+     "input is reported with its file and offset or cluster, and nothing is stored.\n"
+     "See docs/galaxy.md.\n"
+     "\n"
+     "  --source NAME       the producing source's name\n"
+     "  --collection C      collection to add to (default 'galaxies'; created if new)\n"
+     "  --quiet             no summary\n" DB_HELP},
+    {"actors", cmd_actors, "threat actors and intrusion sets: state attribution, sectors, ATT&CK",
+     "usage: schakel actors [--country CC] [--sector KEY] [--q TEXT] [--json]\n"
+     "       schakel actors show ID [--json]\n"
+     "\n"
+     "Lists threat actors and intrusion sets with their state attribution (the\n"
+     "attributed-to chain to a nation-state actor, located-at / originates-from\n"
+     "countries), aliases, targeted critical sectors and counts of campaigns,\n"
+     "malware and techniques.  `show` gives one actor: attribution with\n"
+     "confidences, campaigns, malware, tools, targets and its ATT&CK matrix.\n"
+     "\n"
+     "  --country CC        attributed to or located in country CC (ISO 3166-1)\n"
+     "  --sector KEY        targets critical sector KEY: water, energy, finance,\n"
+     "                      health, government, telecom, transport (docs/sectors.md)\n"
+     "  --q TEXT            TEXT in the name, an alias or an external id\n"
+     "  --json              the console's JSON (docs/console.md)\n" DB_HELP},
     {"warninglist", cmd_warninglist, "MISP warning lists: known-benign values (false positives)",
      "usage: schakel warninglist import [--force] DIR\n"
      "       schakel warninglist list [--json]\n"
