@@ -7,6 +7,7 @@
  * stdout, so scripts can capture them; everything else goes to stderr.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +19,29 @@
 
 #define MAX_SECTORS 32
 
+static int keep_json(void *ud, const sk_row *r)
+{
+	json_t **o = ud;
+	json_decref(*o);
+	*o = json_loadb(r->json, r->len, 0, NULL);
+	return 0;
+}
+
+/* identity, name, country, accounts, and the sectors its identity object names */
 static int print_partner(void *ud, const sk_partner_row *r)
 {
-	(void)ud;
-	printf("%-46s %-24s %-2s %lld accounts\n", r->identity, r->name, r->country ? r->country : "",
+	sk_store *st = ud;
+	json_t *o = NULL, *e;
+	sk_error err;
+	size_t i;
+
+	printf("%-46s %-24s %-2s %lld accounts", r->identity, r->name, r->country ? r->country : "",
 	       (long long)r->accounts);
+	sk_store_get(st, r->identity, false, keep_json, &o, &err);
+	json_array_foreach(json_object_get(o, "sectors"), i, e)
+		printf("%s%s", i ? "," : "  sectors: ", json_string_value(e) ? json_string_value(e) : "");
+	putchar('\n');
+	json_decref(o);
 	return 0;
 }
 
@@ -46,7 +65,7 @@ int cmd_partner(cli_ctx *ctx, int argc, char **argv)
 	if (!strcmp(argv[1], "list")) {
 		if (!(st = cli_open_store(ctx, SK_STORE_READONLY)))
 			return EXIT_INPUT;
-		if (sk_partner_list(st, print_partner, NULL, &err)) {
+		if (sk_partner_list(st, print_partner, st, &err)) {
 			cli_err("%s", err.msg);
 			rc = EXIT_INPUT;
 		}

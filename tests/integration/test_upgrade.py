@@ -56,6 +56,8 @@ def run(node, R):
 
     r = node.run("partner", "list", check=False)
     R.check(r.code == 0 and "Partner (test)" in r.out, f"the partner is kept ({r.out.strip()})")
+    R.check(" NL " in r.out and "sectors: water" in r.out,
+            f"partner list shows its country and sectors ({r.out.strip()})")
     r = node.run("peer", "list", check=False)
     R.check(r.code == 0 and "hub" in r.out and "hub.example" in r.out,
             f"the peer is kept ({r.out.strip()})")
