@@ -41,7 +41,9 @@ static bool any_public(ctx *c, int64_t root)
 
 #define COLL_SQL                                                                                   \
 	"SELECT cid, uuid, name, title, description, default_tlp, public,"                         \
-	" (SELECT alias FROM collection_aliases WHERE coll=cid ORDER BY alias LIMIT 1)"            \
+	" (SELECT alias FROM collection_aliases WHERE coll=cid ORDER BY alias LIMIT 1),"           \
+	" EXISTS (SELECT 1 FROM objects o INDEXED BY objects_spec20 JOIN collection_objects x"     \
+	"  ON x.ver=o.ver AND x.coll=cid WHERE o.spec='2.0')"                                       \
 	" FROM collections"
 
 static void fill_coll(sqlite3_stmt *s, coll_info *ci)
@@ -60,6 +62,7 @@ static void fill_coll(sqlite3_stmt *s, coll_info *ci)
 	ci->c.is_public = sqlite3_column_int(s, 6) != 0;
 	t = sqlite3_column_text(s, 7);
 	snprintf(ci->alias, sizeof(ci->alias), "%s", t ? (const char *)t : "");
+	ci->has20 = sqlite3_column_int(s, 8) != 0;
 }
 
 /* Collection key (uuid or alias) within the current root; SK_ENOTFOUND if none. */
@@ -103,9 +106,10 @@ void sk_taxii_put_collection(sk_buf *b, const coll_info *ci, const sk_access *a)
 	}
 	sk_buf_printf(b,
 	              ",\"can_read\":%s,\"can_write\":%s,\"media_types\":"
-	              "[\"application/stix+json;version=2.1\"]}",
+	              "[\"application/stix+json;version=2.1\"%s]}",
 	              sk_policy_can_read(a) ? "true" : "false",
-	              a->authenticated && a->can_write ? "true" : "false");
+	              a->authenticated && a->can_write ? "true" : "false",
+	              ci->has20 ? ",\"application/stix+json;version=2.0\"" : "");
 }
 
 /* Resolve the collection of the URL for a read or write; false after answering. */

@@ -53,6 +53,7 @@ typedef struct ctx {
 typedef struct coll_info {
 	sk_collection c;
 	char alias[204];
+	bool has20; /* holds STIX 2.0 versions: media_types names version=2.0 too */
 } coll_info;
 
 enum mode { M_OBJECTS, M_MANIFEST, M_OBJECT, M_VERSIONS };

@@ -268,6 +268,12 @@ static const char *const migrations[] = {
      "CREATE TABLE observables(value TEXT NOT NULL, ver INTEGER NOT NULL, kind TEXT NOT NULL,"
      "  PRIMARY KEY(value, ver)) WITHOUT ROWID;"
      "INSERT INTO meta(key, value) VALUES('search_backfill', '0');"),
+    /*
+     * 12 -> 13: the STIX 2.0 versions, few in any store, indexed, so a
+     * collection can tell at once whether it holds any (its TAXII
+     * media_types name version=2.0 then: TAXII 2.1 5.2.1, 5.3.1).
+     */
+    "CREATE INDEX objects_spec20 ON objects(ver) WHERE spec='2.0';",
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)

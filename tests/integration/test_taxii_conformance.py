@@ -216,6 +216,21 @@ def per_object_versions(node, R, base, A):
                 f"filtered-out object is an empty 200 on {path} {params} ({st} {j})")
     st, _, _ = node.get_json(base + f"/objects/indicator--{uuid.uuid4()}/", A)
     R.check(st == 404, f"an unknown object is still 404 ({st})")
+    # 5.2.1, 5.3.1: a collection holding 2.0 objects advertises version=2.0, and every
+    # manifest entry's media_type is one of the collection's
+    st, _, coll = node.get_json(base + "/", A)
+    types = coll.get("media_types", []) if coll else []
+    R.check(st == 200 and "application/stix+json;version=2.0" in types
+            and "application/stix+json;version=2.1" in types,
+            f"the collection advertises 2.0 beside 2.1 ({types})")
+    st, _, man = node.get_json(base + "/manifest/" + q({"match[version]": "all",
+                                                         "match[spec_version]": "2.0,2.1"}), A)
+    R.check(st == 200 and all(m["media_type"] in types for m in man.get("objects", [])),
+            "every manifest media_type is one the collection advertises")
+    st, _, cols = node.get_json(base.rsplit("/collections/", 1)[0] + "/collections/", A)
+    others = [c for c in (cols or {}).get("collections", []) if not base.endswith(c["id"])]
+    R.check(all(c["media_types"] == ["application/stix+json;version=2.1"] for c in others),
+            f"a collection without 2.0 objects advertises 2.1 only ({others})")
 
 
 def status_entries(node, R, base, A):

@@ -89,6 +89,7 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 				  "ALTER TABLE accounts DROP COLUMN totp_step;"
 				  "DROP TABLE search;" /* schema 12 */
 				  "DROP TABLE observables;"
+				  "DROP INDEX objects_spec20;" /* schema 13 */
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);

@@ -469,6 +469,7 @@ Test(store, readonly_open_migrates_an_older_schema)
 	                          "ALTER TABLE accounts DROP COLUMN totp_step;"
 	                          "DROP TABLE search;" /* schema 12 */
 	                          "DROP TABLE observables;"
+	                          "DROP INDEX objects_spec20;" /* schema 13 */
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
