@@ -119,13 +119,13 @@ start_server() {
 added_at() {
 	local line
 	line=$(sk "$1" list --collection early-warning --all-versions 2>/dev/null |
-		awk -v id="$2" '$3 == id {print $1}' | sort | tail -1)
+		awk -v id="$2" '$4 == id {print $1}' | sort | tail -1)
 	[ -n "$line" ] && epoch "$line"
 }
 has() { sk "$1" get "$2" >/dev/null 2>&1; }
 has_sighting() { [ -n "$(first_sighting "$1")" ]; }
 first_sighting() {
-	sk "$1" list --collection early-warning --type sighting 2>/dev/null | awk '{print $3}' | head -1
+	sk "$1" list --collection early-warning --type sighting 2>/dev/null | awk '{print $4}' | head -1
 }
 
 echo "== schakel three-node demo: Operation DRY WELL / KETTLEWIPE (fictional) =="
@@ -270,7 +270,7 @@ wait_for "$WAIT" has ncc "$SIGHTING" || die "the sighting did not reach the NCC 
 T_SIGHT_NCC=$(added_at ncc "$SIGHTING")
 # its marking at the NCC ('-' = none: the collection default, TLP:AMBER)
 SIGHT_TLP=$(sk ncc list --collection early-warning --type sighting |
-	awk -v id="$SIGHTING" '$3 == id {print $4}')
+	awk -v id="$SIGHTING" '$4 == id {print $5}')
 [ "$SIGHT_TLP" = - ] && SIGHT_TLP="TLP:AMBER (collection default)"
 if sk ncc get "$SIGHTING" | grep -q "\"created_by_ref\": *\"$UTIL_ID\""; then
 	SIGHT_WHO="names the utility, $SIGHT_TLP"
