@@ -27,7 +27,7 @@ if [ ! -f "$DB" ]; then
 	echo "node built in $(echo "$(date +%s.%N) - $t0" | bc) s"
 fi
 "$BIN" --db "$DB" account add bench-analyst --role analyst --password bench-password-1 >/dev/null 2>&1 || true
-"$BIN" --db "$DB" stats | sed -n '1,3p'
+"$BIN" --db "$DB" stats | sed -n '/^whole store/,/total/p' | tail -1
 "$BIN" --db "$DB" serve --listen 127.0.0.1:0 --no-sync --no-access-log >"$TMP/out" 2>"$TMP/err" &
 SRV=$!
 for _ in $(seq 600); do grep -q listening "$TMP/out" && break; sleep 0.1; done
@@ -51,7 +51,8 @@ for i in range(51):
 ts = sorted(ts[1:])
 print(f"{'TAXII objects, 50 techniques (peer path)':44} {ts[len(ts)//2]:8.1f} "
       f"{ts[int(len(ts)*.95)]:8.1f} {ts[-1]:8.1f}  (status {r.status})")
-PYif [ -d web/dist ]; then
+PY
+if [ -d web/dist ]; then
 	total=0
 	for f in web/dist/assets/* web/dist/index.html; do
 		total=$((total + $(gzip -9c "$f" | wc -c)))
