@@ -6,7 +6,8 @@ the producer partner, own admin / analyst / viewer, an own account that is a
 RED recipient, metrics) x every marking x made here or received x every way
 the console shows data (object page, search by name and by indicator value,
 the filtered list, facets, graph, relationships, correlation, overview
-counts, alerts, export, export for a partner).  Each cell asserts the exact
+counts, alerts, the actor list and its filters, actor pages, sector pages and
+counts, timelines, export, export for a partner).  Each cell asserts the exact
 permitted set: nothing missing, nothing leaked, hidden == absent."""
 import base64
 import json
@@ -153,16 +154,47 @@ def run(node, R):
                 s["object_marking_refs"] = [MK[mk][0]]
             sights.append(Obj(s, mk, False, True))
     hubo = Obj(hub, "clear", False, True)
+    # actors per marking, made here or received, each targeting the water sector and
+    # using the hub: the actor list, its filters, actor pages, sector pages, timelines
+    water = {"type": "identity", "spec_version": "2.1", "id": f"identity--{uuid.uuid4()}",
+             "created": T0, "modified": T0, "name": "Water sector (matrix)",
+             "identity_class": "class", "sectors": ["water"],
+             "object_marking_refs": [MK["clear"][0]]}
+    actors, arels = [], []
+    for origin in ("here", "recv"):
+        for mk in (None, "clear", "green", "amber", "strict", "red"):
+            n += 1
+            a = {"type": "intrusion-set", "spec_version": "2.1",
+                 "id": f"intrusion-set--{uuid.uuid4()}", "created": T0, "modified": T0,
+                 "name": f"zqset{n}x"}
+            if mk:
+                a["object_marking_refs"] = [MK[mk][0]]
+            if origin == "recv":
+                a["created_by_ref"] = ident["Producer"]
+            actors.append(Obj(a, mk, origin == "recv", origin != "recv"))
+            for typ, dst in (("targets", water["id"]), ("uses", hub["id"])):
+                r = {"type": "relationship", "spec_version": "2.1",
+                     "id": f"relationship--{uuid.uuid4()}", "created": T0, "modified": T0,
+                     "relationship_type": typ, "source_ref": a["id"], "target_ref": dst}
+                if mk:
+                    r["object_marking_refs"] = [MK[mk][0]]
+                if origin == "recv":
+                    r["created_by_ref"] = ident["Producer"]
+                arels.append(Obj(r, mk, origin == "recv", origin != "recv"))
+    watero = Obj(water, "clear", False, True)
+    here += [x for x in actors + arels if not x.received] + [watero]
+    recv_actors = [x for x in actors + arels if x.received]
     path = node.path("m.json")
     sklib.write_json(path, {"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
                             "objects": [x.o for x in here + rels + sights + [hubo]]})
     node.run("import", "--quiet", "--collection", "matrix", path, check=True)
     sklib.write_json(path, {"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
-                            "objects": [x.o for x in recv]})
+                            "objects": [x.o for x in recv + recv_actors]})
     node.run("import", "--quiet", "--collection", "matrix", "--from", "Producer", path,
              check=True)
-    inds = here + recv
-    everything = inds + rels + sights + [hubo]
+    inds = [x for x in here + recv if x.o["type"] == "indicator"]
+    here = [x for x in here if x.o["type"] == "indicator"]
+    everything = inds + rels + sights + [hubo] + actors + arels + [watero]
     mine = {x.id for x in everything}
 
     node.start()
@@ -172,7 +204,8 @@ def run(node, R):
         vis = {x.id for x in everything if may(acct, x)}
         if acct == "met":
             for p in ("objects/" + hub["id"], "search?q=zqtok1x", "facets", "overview",
-                      "alerts", "export", "graph?id=" + hub["id"]):
+                      "alerts", "export", "graph?id=" + hub["id"], "actors", "sectors",
+                      "sectors/water", "timeline?id=" + hub["id"]):
                 st, _ = api.get(p)
                 R.check(st == 403, f"met: {p} -> {st} (metrics has no console)")
             continue
@@ -217,7 +250,7 @@ def run(node, R):
             cols = {c["name"] for c in j["collections"]}
             R.check(cols <= {"matrix"}, f"{acct}: facets collections {cols}")
         # graph and relationships around the hub: hidden ends left out
-        want_ends = {x.id for x in inds} & vis
+        want_ends = ({x.id for x in inds} | {x.id for x in actors}) & vis
         st, g = api.get("graph?id=" + hub["id"])
         if hubo.id in vis:
             nodes = {nd["id"] for nd in g["nodes"]} if st == 200 else set()
@@ -249,7 +282,7 @@ def run(node, R):
         st, ov = api.get("overview?since=2000-01-01")
         if st == 200:
             got = sum(r["count"] for r in ov["received"])
-            want = sum(1 for x in recv if x.id in vis)
+            want = sum(1 for x in recv + recv_actors if x.id in vis)
             R.check(got == want, f"{acct}: overview received {got} want {want}")
             want = sum(1 for x in sights if x.id in vis)
             R.check(ov["sightings"]["here"] == want,
@@ -267,6 +300,33 @@ def run(node, R):
                     f"{acct}: an alert names a hidden indicator {ind}")
             if ind is None:
                 R.check(al["value"] is None, f"{acct}: an alert shows a hidden indicator's value")
+        # actors: the list, its sector filter, actor pages; sector pages; a timeline
+        vis_actors = {x.id for x in actors} & vis
+        for q in ("actors?limit=500", "actors?sector=water&limit=500", "actors?q=zqset"):
+            st, j = api.get(q)
+            got = {x["id"] for x in j["actors"]} & mine if st == 200 else None
+            R.check(got == vis_actors, f"{acct}: {q}: extra {(got or set()) - vis_actors}, "
+                    f"missing {vis_actors - (got or set())}")
+        for x in actors:
+            st, j = api.get("actors/" + x.id)
+            R.check((st == 200) == (x.id in vis_actors),
+                    f"{acct}: actor page {x.o['name']} ({x.mk}, received {x.received}) -> {st}")
+        st, j = api.get("sectors/water")
+        got = {x["id"] for x in j.get("attackers", [])} & mine if st == 200 else None
+        R.check(got == vis_actors, f"{acct}: sector water attackers: extra "
+                f"{(got or set()) - vis_actors}, missing {vis_actors - (got or set())}")
+        st, j = api.get("sectors")
+        wat = [x for x in j.get("sectors", []) if x["key"] == "water"] if st == 200 else []
+        R.check(wat and wat[0]["targeted_by"] == len(vis_actors),
+                f"{acct}: sectors: water targeted by {wat and wat[0]['targeted_by']}, "
+                f"{len(vis_actors)} visible attackers")
+        st, j = api.get("timeline?id=" + hub["id"])
+        if hubo.id in vis:
+            ev = {e["id"] for e in j["events"]} & mine if st == 200 else None
+            R.check(ev is not None and ev <= vis, f"{acct}: the hub's timeline names hidden "
+                    f"objects {(ev or set()) - vis}")
+        else:
+            R.check(st == 404, f"{acct}: the timeline of a hidden object -> {st}")
         # export
         st, b = api.get("export")
         got = {o["id"] for o in b["objects"]} if st == 200 else None
