@@ -92,6 +92,42 @@ static int first_value(void *ud, const char *value, const char *kind)
 	return 1;
 }
 
+#define ALERT_COAS 16 /* courses of action on one alert */
+
+/*
+ * What to do about an alert: the courses of action (visible to the reader)
+ * that mitigate the indicator or what it indicates, as scan and serve
+ * --watch print them.
+ */
+static json_t *courses_of_action(ui_ctx *c, const char *ind)
+{
+	static const char q[] =
+	    "SELECT " UI_SUM_COLS ", json_extract(o.json,'$.description'), r.dst_ref"
+	    " FROM objects r JOIN objects o ON o.id=r.src_ref"
+	    " WHERE r.rel_type='mitigates' AND o.type='course-of-action'"
+	    " AND sk_visible(r.ver, r.tlp, r.created_by, r.rx) AND " UI_VISIBLE " AND " UI_LATEST
+	    " AND (r.dst_ref=?1 OR r.dst_ref IN (SELECT i.dst_ref FROM objects i"
+	    "  WHERE i.src_ref=?1 AND i.rel_type='indicates'"
+	    "  AND sk_visible(i.ver, i.tlp, i.created_by, i.rx)))"
+	    " GROUP BY o.id ORDER BY o.id LIMIT ?2";
+	json_t *a = json_array();
+	sqlite3_stmt *s = ui_stmt(c, q);
+	if (!s)
+		return a;
+	sqlite3_bind_text(s, 1, ind, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, ALERT_COAS);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_t *coa = ui_summary(c, s, 0);
+		json_object_set_new(coa, "description",
+		                    ui_col(s, UI_SUM_N) ? json_string(ui_col(s, UI_SUM_N))
+		                                        : json_null());
+		json_object_set_new(coa, "mitigates", json_string(ui_col(s, UI_SUM_N + 1)));
+		json_array_append_new(a, coa);
+	}
+	ui_stmt_done(c, s);
+	return a;
+}
+
 /* One alert from a sighting row (ver, id, time, count, sighting_of_ref). */
 static json_t *alert(ui_ctx *c, sqlite3_stmt *s)
 {
@@ -112,11 +148,12 @@ static json_t *alert(ui_ctx *c, sqlite3_stmt *s)
 		}
 		ui_stmt_done(c, q);
 	}
-	return json_pack("{s:I, s:s?, s:s?, s:o, s:s?, s:o, s:I}", "seq",
+	return json_pack("{s:I, s:s?, s:s?, s:o, s:s?, s:o, s:I, s:o}", "seq",
 	                 (json_int_t)sqlite3_column_int64(s, 0), "time", ui_col(s, 2), "sighting",
 	                 ui_col(s, 1), "indicator", sum ? sum : json_null(), "value",
 	                 value[0] ? value : NULL, "source", src, "count",
-	                 (json_int_t)sqlite3_column_int64(s, 3));
+	                 (json_int_t)sqlite3_column_int64(s, 3), "courses_of_action",
+	                 sum ? courses_of_action(c, ind) : json_array());
 }
 
 /* Sightings made here (no source) after seq, newest first. */

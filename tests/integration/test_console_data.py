@@ -318,6 +318,29 @@ def run(node, R):
             and a["cursor"] > cursor, f"a new alert after the cursor {a}")
     st, a2 = ana.get(f"alerts?after={a['cursor'] if st == 200 else 0}")
     R.check(st == 200 and a2["alerts"] == [], "nothing after the newest cursor")
+    # an alert says what to do: the courses of action mitigating its indicator
+    coa, coa_amber = sid("course-of-action"), sid("course-of-action")
+    extra = [{"type": "course-of-action", "spec_version": "2.1", "id": coa, "created": T0,
+              "modified": T0, "name": "Block the C2", "description": "Block 192.0.2.10 at the "
+              "perimeter.", "object_marking_refs": [GREEN]},
+             {"type": "course-of-action", "spec_version": "2.1", "id": coa_amber,
+              "created": T0, "modified": T0, "name": "Hidden advice",
+              "object_marking_refs": [AMBER]}]
+    for c_id, mk in ((coa, GREEN), (coa_amber, AMBER)):
+        extra.append({"type": "relationship", "spec_version": "2.1", "id": sid("relationship"),
+                      "created": T0, "modified": T0, "relationship_type": "mitigates",
+                      "source_ref": c_id, "target_ref": i1, "object_marking_refs": [mk]})
+    sklib.write_json(path, {"type": "bundle", "id": sid("bundle"), "objects": extra})
+    node.run("import", "--quiet", "--collection", "shared", path, check=True)
+    st, a = ana.get(f"alerts?after={cursor}")
+    coas = a["alerts"][0].get("courses_of_action") if st == 200 and a["alerts"] else None
+    R.check(coas is not None and {c["id"] for c in coas} == {coa, coa_amber}
+            and any(c.get("description") == "Block 192.0.2.10 at the perimeter." for c in coas),
+            f"an alert carries the courses of action that mitigate its indicator ({coas})")
+    st, a = alf.get(f"alerts?after={cursor}")
+    for al in a.get("alerts", []) if st == 200 else []:
+        R.check(coa_amber not in {c["id"] for c in al.get("courses_of_action", [])},
+                "a partner's alerts never show a course of action it may not see")
     st, ov = ana.get("overview")
     R.check(st == 200 and all(k in ov for k in ("since", "until", "received", "received_by_day",
                                                 "shared", "sightings", "alerts",
