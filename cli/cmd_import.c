@@ -46,6 +46,11 @@ static void summary(const char *name, const sk_import_stats *s, double secs, boo
 		name, (unsigned long long)s->objects, (unsigned long long)s->stored,
 		(unsigned long long)s->added, (unsigned long long)s->duplicate,
 		(unsigned long long)s->rejected, (double)s->bytes / 1e6, secs);
+	if (s->conflicts)
+		fprintf(stderr,
+			"%s: %llu of the rejected are conflicts: a version stored with other "
+			"content (each reported above with both contents' hashes)\n",
+			name, (unsigned long long)s->conflicts);
 	if (s->stored + s->added + s->duplicate + s->rejected == 0)
 		return;
 	fprintf(stderr, "  %-32s %9s %9s %9s %9s\n", "type", "new", "added", "already",

@@ -30,7 +30,8 @@
 	X(SK_EPERM, "permission denied")                                                           \
 	X(SK_EUNSUPPORTED, "unsupported")                                                          \
 	X(SK_EINTERRUPTED, "interrupted")                                                          \
-	X(SK_ESUPPRESSED, "suppressed by a warning list")
+	X(SK_ESUPPRESSED, "suppressed by a warning list")                                          \
+	X(SK_ECONFLICT, "a stored version has other content")
 
 typedef enum sk_err {
 #define SK_ERR_ENUM(name, text) name,

@@ -88,6 +88,7 @@ typedef struct sk_import_count {
 typedef struct sk_import_stats {
 	uint64_t objects; /* elements seen */
 	uint64_t stored, added, duplicate, rejected;
+	uint64_t conflicts; /* of the rejected: same id and version as a stored one, other content */
 	uint64_t bytes; /* uncompressed input bytes */
 	size_t ntypes;
 	sk_import_count types[SK_IMPORT_MAX_TYPES];

@@ -368,7 +368,7 @@ static sk_err emit(ctx *c, uint64_t line, const entry *e, sk_error *err)
 			return SK_OK;
 		}
 		rc = put_text(c, c->json.data, c->json.len, &out, &c->lerr);
-		if (rc == SK_EPERM) { /* the write rule: the id is another's */
+		if (rc == SK_EPERM || rc == SK_ECONFLICT) { /* the write rule: another's id */
 			reject(c, line, c->lerr.msg);
 			return SK_OK;
 		}

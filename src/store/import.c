@@ -395,7 +395,9 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 			memcpy(snap, stats, sizeof(*snap));
 		}
 		rc = sk_store_put(st, o->cid, info, e->text, e->len, &outcome, NULL, &e->verr);
-		if (rc == SK_EPERM) { /* refused by the write rule: this object only */
+		if (rc == SK_EPERM || rc == SK_ECONFLICT) { /* the write rule: this object only */
+			if (rc == SK_ECONFLICT)
+				stats->conflicts++;
 			rc = SK_OK;
 			goto reject;
 		}

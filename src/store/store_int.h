@@ -81,7 +81,9 @@ typedef struct sk_rule_verdict {
 
 /*
  * May the current writer (st->origin) store this version?  SK_OK with *v
- * filled, or SK_EPERM with the per-object reason in err.  Writes nothing.
+ * filled, or SK_EPERM with the per-object reason in err (SK_ECONFLICT when the
+ * same version is stored with other content: both contents' hashes in err).
+ * Writes nothing.
  */
 sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, size_t len,
 		     sk_rule_verdict *v, sk_error *err);

@@ -15,10 +15,13 @@
 #include "store_int.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/canon.h"
+#include "schakel/json.h"
 #include "schakel/sign.h"
 #include "schakel/timestamp.h"
 
@@ -99,6 +102,33 @@ static bool same_instant(json_t *a, json_t *b, const char *key)
  * The same content: the same bytes, or the same JSON value written
  * differently (key order, spacing, a timestamp's precision).
  */
+/*
+ * A short hash of json's content, "blake2b:" and 16 hex digits of BLAKE2b-256
+ * over its RFC 8785 canonical form without the signature extension (so key
+ * order, white space and a signature do not change it), for naming the two
+ * contents of a conflict; the raw bytes' hash if it does not parse.
+ */
+static void content_hash(const char *json, size_t len, char out[32])
+{
+	unsigned char h[32];
+	sk_jdoc *doc = NULL;
+	const sk_jval *root;
+	sk_buf b;
+	sk_error e;
+
+	sk_buf_init(&b, (size_t)64 << 20);
+	if (!sk_json_doc_new(0, 0, &doc) && !sk_json_parse(doc, json, len, &root, &e) &&
+	    !sk_canon(root, SK_SIG_EXT_ID, &b, &e) && b.data)
+		crypto_generichash(h, sizeof(h), (const unsigned char *)b.data, b.len, NULL, 0);
+	else
+		crypto_generichash(h, sizeof(h), (const unsigned char *)json, len, NULL, 0);
+	sk_json_doc_free(doc);
+	sk_buf_free(&b);
+	snprintf(out, 32, "blake2b:");
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 8 + 2 * i, 3, "%02x", h[i]);
+}
+
 static bool same_content(const char *a, size_t alen, const char *b, size_t blen)
 {
 	static const char *const ts_keys[] = {"created", "modified"};
@@ -359,6 +389,7 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 			       v->sig == SK_SIG_VERIFIED;
 		bool have = false, have_verified = false;
 		int64_t ver = 0;
+		char stored_hash[32] = "";
 
 		if ((rc = sk_store_hot_stmt(st, S_FIND_VER, &s, err)))
 			goto out;
@@ -379,6 +410,8 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 			}
 			rxv = dup_text(s, 2);
 			have_verified = sqlite3_column_int(s, 3) == SK_SIG_VERIFIED;
+			content_hash((const char *)sqlite3_column_text(s, 1),
+				     (size_t)sqlite3_column_bytes(s, 1), stored_hash);
 		}
 		sqlite3_reset(s);
 		if (!allowed) {
@@ -402,11 +435,14 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 				v->replace = true;
 				v->ver = ver;
 			} else {
-				rc = sk_error_set(err, SK_EPERM,
-						  "%s: refused: version %s is stored with other "
-						  "content (a version never changes; a change needs a "
-						  "later modified)",
-						  info->id, info->modified ? info->modified : "");
+				char got_hash[32];
+				content_hash(json, len, got_hash);
+				rc = sk_error_set(err, SK_ECONFLICT,
+						  "%s: refused: conflict: version %s is stored with "
+						  "other content (stored %s, received %s; a version "
+						  "never changes, a change needs a later modified)",
+						  info->id, info->modified ? info->modified : "",
+						  stored_hash, got_hash);
 				goto out;
 			}
 		}

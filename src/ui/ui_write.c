@@ -81,6 +81,8 @@ static bool store(ui_ctx *c, json_t *o, const int64_t *cids, size_t ncids, int f
 		sk_store_rollback(c->st);
 	if (rc == SK_EPERM)
 		ui_error(c, fail_status, "%s", e.msg);
+	else if (rc == SK_ECONFLICT)
+		ui_error(c, 409, "%s", e.msg);
 	else if (rc)
 		ui_error(c, 500, "storing the object: %s", e.msg);
 	else

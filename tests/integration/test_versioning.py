@@ -6,6 +6,7 @@ Versions are keyed by (id, spec version, modified-or-created); the import
 order must not matter for which version is the latest.
 """
 import copy
+import re
 import json
 import os
 import sys
@@ -105,6 +106,14 @@ def test_timestamp_precision():
     ck.check(s and s["rejected"] == 1 and objs and objs[0]["description"] == "half a second"
              and "stored with other content" in r.err,
              "same (id, modified) with other content is refused (a conflict); the first stays", r)
+    hashes = re.findall(r"stored (blake2b:[0-9a-f]{16}), received (blake2b:[0-9a-f]{16})", r.err)
+    ck.check(len(hashes) == 1 and hashes[0][0] != hashes[0][1]
+             and "1 of the rejected are conflicts" in r.err,
+             "the conflict is counted and names both contents' hashes", r)
+    # the same content written otherwise (key order, white space) hashes alike
+    r2 = n.imp(ndjson(n.path("e.ndjson"), [dict(reversed(list(c.items())))]))
+    h2 = re.findall(r"received (blake2b:[0-9a-f]{16})", r2.err)
+    ck.check(hashes and h2 == [hashes[0][1]], "the content hash ignores key order", r2)
 
 
 def test_20_and_21_coexist():
