@@ -152,6 +152,42 @@ static int account_simple(cli_ctx *ctx, int argc, char **argv)
 	return rc ? EXIT_INPUT : EXIT_OK;
 }
 
+/*
+ * `account totp NAME enable|disable`: the console's second factor.  enable
+ * gives the account a new secret, in force at once, and prints its
+ * otpauth:// URI once on stdout (for an authenticator app).
+ */
+static int account_totp(cli_ctx *ctx, int argc, char **argv)
+{
+	char uri[SK_TOTP_URI_MAX];
+	sk_store *st;
+	sk_error err;
+	sk_err rc;
+	bool on;
+
+	if (argc != 4 || (strcmp(argv[3], "enable") && strcmp(argv[3], "disable")))
+		return cli_usage("account", "usage: account totp NAME enable|disable");
+	on = !strcmp(argv[3], "enable");
+	if (!(st = cli_open_store(ctx, 0)))
+		return EXIT_INPUT;
+	rc = on ? sk_totp_enroll(st, argv[2], true, uri, sizeof(uri), &err)
+		: sk_totp_disable(st, argv[2], &err);
+	if (rc) {
+		cli_err("%s", err.msg);
+	} else if (on) {
+		fprintf(stderr,
+			"account '%s' needs a one-time code at the console's login from now on;"
+			" its secret (shown only now):\n",
+			argv[2]);
+		printf("%s\n", uri);
+		sodium_memzero(uri, sizeof(uri));
+	} else {
+		fprintf(stderr, "account '%s': second factor off\n", argv[2]);
+	}
+	sk_store_close(st);
+	return rc ? EXIT_INPUT : EXIT_OK;
+}
+
 int cmd_account(cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -171,11 +207,14 @@ int cmd_account(cli_ctx *ctx, int argc, char **argv)
 	int opt, rc = EXIT_OK;
 
 	if (argc < 2)
-		return cli_usage("account", "expected add, passwd, disable, enable, delete or list");
+		return cli_usage("account",
+				 "expected add, passwd, disable, enable, delete, totp or list");
 	sub = argv[1];
 	if (!strcmp(sub, "disable") || !strcmp(sub, "enable") || !strcmp(sub, "delete") ||
 	    !strcmp(sub, "list"))
 		return account_simple(ctx, argc, argv);
+	if (!strcmp(sub, "totp"))
+		return account_totp(ctx, argc, argv);
 	passwd = !strcmp(sub, "passwd");
 	if (!passwd && strcmp(sub, "add") != 0)
 		return cli_usage("account", "unknown subcommand '%s'", sub);

@@ -21,6 +21,7 @@
 #include "schakel/httpd.h"
 #include "schakel/node.h"
 #include "schakel/sync.h"
+#include "schakel/ui.h"
 #include "schakel/watch.h"
 
 /* "90s", "30m", "24h", "2d" or plain seconds -> microseconds. */
@@ -105,6 +106,9 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	    {"auth-window", required_argument, NULL, 1004},
 	    {"auth-block", required_argument, NULL, 1005},
 	    {"auth-block-max", required_argument, NULL, 1006},
+	    {"no-ui", no_argument, NULL, 1100},
+	    {"ui-idle", required_argument, NULL, 1101},
+	    {"ui-max-age", required_argument, NULL, 1102},
 	    {NULL, 0, NULL, 0},
 	};
 	/* the login limits' flags, in the order of their option values 1000.. */
@@ -132,6 +136,9 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	sk_scheduler *sched = NULL;
 	sk_watch_config wc = {.db_path = ctx->db, .alerts_stdout = true};
 	sk_watch *watch = NULL;
+	sk_ui_config uc = {0};
+	sk_ui *ui = NULL;
+	bool console = true;
 
 	/* before anything holds a secret: no core dumps, no ptrace (see the file comment) */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
@@ -147,6 +154,17 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 			continue;
 		}
 		switch (opt) {
+		case 1100:
+			console = false;
+			break;
+		case 1101:
+			if (!parse_uint(optarg, 7 * 86400, &uc.idle_s))
+				return cli_usage("serve", "--ui-idle: 1-604800 seconds");
+			break;
+		case 1102:
+			if (!parse_uint(optarg, 30 * 86400, &uc.max_age_s))
+				return cli_usage("serve", "--ui-max-age: 1-2592000 seconds");
+			break;
 		case 'l':
 			cfg.listen = optarg;
 			break;
@@ -276,8 +294,16 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (console) {
+		if (sk_ui_new(&uc, &ui, &err)) {
+			cli_err("serve: console: %s", err.msg);
+			return EXIT_INPUT;
+		}
+		cfg.ui = sk_ui_hook(ui);
+	}
 	if (sk_httpd_start(&cfg, &h, bound, sizeof(bound), &err)) {
 		cli_err("serve: %s", err.msg);
+		sk_ui_free(ui);
 		return err.code == SK_EINVAL ? EXIT_USAGE : EXIT_INPUT;
 	}
 	if (sync) {
@@ -288,16 +314,21 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		if (sk_scheduler_start(ctx->db, &so, &sched, &err)) {
 			cli_err("serve: %s", err.msg);
 			sk_httpd_stop(h);
+			sk_ui_free(ui);
 			return EXIT_INPUT;
 		}
 	}
 	printf("listening on %s/taxii2/\n", bound);
 	fflush(stdout);
+	if (ui) /* stderr: scripts read the one line above from stdout */
+		fprintf(stderr, "schakel: serve: console at %s/ui/%s\n", bound,
+			sk_ui_has_assets() ? "" : " (API only: built with -DSK_UI=OFF)");
 	/* after the address line: alerts also go to stdout */
 	if (wc.log_path && sk_watch_start(&wc, &watch, &err)) {
 		cli_err("serve: watch: %s", err.msg);
 		sk_scheduler_stop(sched);
 		sk_httpd_stop(h);
+		sk_ui_free(ui);
 		return EXIT_INPUT;
 	}
 	sigwait(&set, &sig);
@@ -305,5 +336,6 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	sk_watch_stop(watch);
 	sk_scheduler_stop(sched);
 	sk_httpd_stop(h);
+	sk_ui_free(ui);
 	return EXIT_OK;
 }

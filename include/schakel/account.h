@@ -217,6 +217,73 @@ sk_err sk_auth_header(sk_store *st, sk_auth_cache *cache, const char *header, sk
 sk_err sk_auth_request(sk_store *st, sk_auth_cache *cache, const char *header, const char *addr,
 		       sk_principal *out, unsigned *retry_after, sk_error *err);
 
+/*
+ * A login with a user name and password (the console's login form) under
+ * cache's limits, exactly as an uncached Basic password in sk_auth_request
+ * (the same counters: wrong passwords here and over TAXII add up).  *gen
+ * (may be NULL) receives the account's generation, for
+ * sk_account_gen_current.  SK_EAUTH, SK_ELIMIT, SK_EBUSY as there.
+ */
+sk_err sk_auth_login(sk_store *st, sk_auth_cache *cache, const char *user, const char *password,
+		     const char *addr, sk_principal *out, int64_t *gen, unsigned *retry_after,
+		     sk_error *err);
+
+/*
+ * Count a failed second step of a login (a wrong one-time code) for user
+ * from addr as a wrong password, under the same limits.
+ */
+void sk_auth_count_failure(sk_auth_cache *cache, const char *user, const char *addr);
+
+/*
+ * Is account aid still enabled and at generation gen?  One primary-key lookup
+ * (false also when it was deleted, or on a database error: fail closed).
+ */
+bool sk_account_gen_current(sk_store *st, int64_t aid, int64_t gen);
+
+/* --- the second factor (totp.c) -------------------------------------------- */
+
+/*
+ * TOTP (RFC 6238): HMAC-SHA-1, 30-second steps, 6 digits; a code is good
+ * for the current step and one either side, and only for a step later than
+ * the last accepted.  Used by the console's login (an account with a secret
+ * must give its code); TAXII credentials are not affected.
+ */
+#define SK_TOTP_SECRET_LEN 20
+#define SK_TOTP_URI_MAX    (3 * SK_ACCOUNT_NAME_MAX + 160)
+
+/* HMAC-SHA-1 (RFC 2104) of msg under key. */
+void sk_hmac_sha1(const unsigned char *key, size_t klen, const unsigned char *msg, size_t mlen,
+		  unsigned char out[20]);
+/* The HOTP value (RFC 4226) of secret at counter step, digits long (as a number). */
+uint32_t sk_totp_code(const unsigned char *secret, size_t len, uint64_t step, unsigned digits);
+/*
+ * Does the 6-digit code match secret at now_s (unix seconds), one step of
+ * drift either way, for a step after last_step?  *step_out receives the step.
+ */
+bool sk_totp_match(const unsigned char *secret, size_t len, const char *code, int64_t now_s,
+		   int64_t last_step, int64_t *step_out);
+/* RFC 4648 base32 of in, unpadded, into out (outlen bytes, NUL-terminated). */
+void sk_base32(const unsigned char *in, size_t n, char *out, size_t outlen);
+
+/*
+ * Give account name a new random secret: with confirmed, it is in force at
+ * once (the CLI); else it waits for sk_totp_confirm.  uri (urilen bytes,
+ * SK_TOTP_URI_MAX is enough) receives its otpauth:// URI, to show once.
+ */
+sk_err sk_totp_enroll(sk_store *st, const char *name, bool confirmed, char *uri, size_t urilen,
+		      sk_error *err);
+/* Make p's pending secret the one in force, given a code of it.  SK_EAUTH if wrong. */
+sk_err sk_totp_confirm(sk_store *st, const sk_principal *p, const char *code, sk_error *err);
+/* Turn the second factor of account name off.  SK_ENOTFOUND if no such account. */
+sk_err sk_totp_disable(sk_store *st, const char *name, sk_error *err);
+/* Does account aid have a second factor in force? */
+bool sk_totp_enabled(sk_store *st, int64_t aid);
+/*
+ * Check code against aid's secret in force (pending: the one being enrolled)
+ * and record its step.  SK_EAUTH if wrong or reused, SK_ENOTFOUND if none.
+ */
+sk_err sk_totp_check(sk_store *st, int64_t aid, const char *code, bool pending, sk_error *err);
+
 /* --- grants -------------------------------------------------------------- */
 
 enum {

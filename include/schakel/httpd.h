@@ -27,6 +27,61 @@
 #include "schakel/store.h"
 #include "schakel/taxii.h"
 
+/*
+ * A second API beside TAXII on the same server (the analyst console, ui.h):
+ * the transport hands it every request for `/`, `/ui` and `/ui/...`.  The
+ * request and answer are plain structs so that share/ knows nothing of
+ * what is behind the hook.
+ */
+#define SK_HTTP_MAX_HEADERS 16
+
+typedef struct sk_http_req {
+	const char *method;
+	const char *path; /* decoded, without the query */
+	const sk_taxii_param *params;
+	size_t nparams;
+	const char *body;
+	size_t body_len;
+	const char *remote; /* client address, text */
+	bool tls;
+	/* headers, NULL when absent */
+	const char *authorization, *cookie, *csrf /* X-CSRF-Token */, *content_type,
+	    *accept_encoding, *if_none_match;
+	bool body_too_large;  /* a declared Content-Length over the hook's max_body */
+	sk_auth_cache *auth;  /* TAXII's login cache and limits (borrowed), for Basic and logins */
+} sk_http_req;
+
+typedef struct sk_http_header {
+	char name[32];
+	char value[256];
+} sk_http_header;
+
+typedef struct sk_http_resp {
+	int status;
+	sk_buf body;
+	const char *content_type; /* static string; NULL = application/json */
+	const char *cache;        /* Cache-Control, static; NULL = "no-store" */
+	bool gzip;                /* body is gzip-compressed (Content-Encoding) */
+	bool persistent;          /* body.data is static memory, not to be freed */
+	sk_http_header headers[SK_HTTP_MAX_HEADERS];
+	size_t nheaders;
+	char account[SK_ACCOUNT_NAME_MAX + 1]; /* who asked, for the access log */
+} sk_http_resp;
+
+typedef struct sk_http_hook {
+	void *ctx;
+	size_t max_body; /* largest request body the hook reads */
+	/*
+	 * A request with a body, before any byte of it is read (req has no
+	 * body; body_too_large when its declared length is over max_body):
+	 * true to read the body and then call handle; false with resp filled in
+	 * (401, 403, 404, 405, 413, 415, ...), sent without reading the body.
+	 */
+	bool (*preauth)(void *ctx, sk_store *st, const sk_http_req *req, sk_http_resp *resp);
+	/* Answer req (resp is initialised here; the transport frees its body). */
+	void (*handle)(void *ctx, sk_store *st, const sk_http_req *req, sk_http_resp *resp);
+} sk_http_hook;
+
 typedef struct sk_httpd_config {
 	const char *db_path;            /* the node's database */
 	const char *listen;             /* "ADDR:PORT" or "[V6]:PORT"; port 0 = any */
@@ -55,6 +110,8 @@ typedef struct sk_httpd_config {
 	 */
 	enum { SK_METRICS_PUBLIC_AUTO, SK_METRICS_PUBLIC_NO, SK_METRICS_PUBLIC_YES } metrics_public;
 	sk_taxii_config taxii;
+	/* `/`, `/ui`, `/ui/...` when handle is set (the console); else TAXII's 404 */
+	sk_http_hook ui;
 } sk_httpd_config;
 
 typedef struct sk_httpd sk_httpd;

@@ -132,6 +132,8 @@ typedef struct sk_taxii sk_taxii;
 sk_err sk_taxii_new(sk_store *st, const sk_taxii_config *cfg, sk_taxii **out, sk_error *err);
 void sk_taxii_free(sk_taxii *t);
 size_t sk_taxii_max_content_length(const sk_taxii *t);
+/* The login cache and limits of t (borrowed), shared with the console's logins. */
+sk_auth_cache *sk_taxii_auth_cache(const sk_taxii *t);
 
 typedef struct sk_taxii_req {
 	const char *method;

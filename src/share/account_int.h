@@ -15,10 +15,6 @@
 sk_err sk_auth_password_gen(sk_store *st, const char *user, const char *password,
 			    sk_principal *out, int64_t *gen, sk_error *err);
 
-/*
- * Is account aid still enabled and at generation gen?  One primary-key lookup
- * (false also when it was deleted, or on a database error: fail closed).
- */
-bool sk_account_gen_current(sk_store *st, int64_t aid, int64_t gen);
+/* sk_account_gen_current is public (account.h): the console's sessions use it. */
 
 #endif

@@ -369,6 +369,70 @@ static void slot_give(sk_auth_cache *c)
 	pthread_mutex_unlock(&c->gmu);
 }
 
+/*
+ * Verify user's password under cache's limits (akey: the address as
+ * counted): refused without argon2 while backing off, at most
+ * `concurrency` at once, and the result counted.
+ */
+static sk_err guarded_password(sk_store *st, sk_auth_cache *cache, const char *user,
+			       const char *password, const char *akey, sk_principal *out,
+			       int64_t *gen, unsigned *retry_after, sk_error *err)
+{
+	unsigned wait;
+	sk_err rc;
+
+	if ((wait = guard_check(cache, user, akey))) {
+		if (retry_after)
+			*retry_after = wait;
+		return sk_error_set(err, SK_ELIMIT, "too many wrong passwords; try again in %u s",
+				    wait);
+	}
+	if (!slot_take(cache)) {
+		if (retry_after)
+			*retry_after = 1;
+		return sk_error_set(err, SK_EBUSY, "too many password checks at once");
+	}
+	rc = sk_auth_password_gen(st, user, password, out, gen, err);
+	slot_give(cache);
+	if (!rc || rc == SK_EAUTH)
+		guard_result(cache, user, akey, !rc);
+	return rc;
+}
+
+void sk_auth_count_failure(sk_auth_cache *cache, const char *user, const char *addr)
+{
+	char akey[INET6_ADDRSTRLEN + 8];
+
+	if (!cache)
+		return;
+	addr_key(addr, akey, sizeof(akey));
+	guard_result(cache, user, akey, false);
+}
+
+sk_err sk_auth_login(sk_store *st, sk_auth_cache *cache, const char *user, const char *password,
+		     const char *addr, sk_principal *out, int64_t *gen, unsigned *retry_after,
+		     sk_error *err)
+{
+	char akey[INET6_ADDRSTRLEN + 8];
+	int64_t g = 0;
+	sk_err rc;
+
+	memset(out, 0, sizeof(*out));
+	if (retry_after)
+		*retry_after = 0;
+	if (sodium_init() < 0)
+		return sk_error_set(err, SK_EUNSUPPORTED, "libsodium failed to initialise");
+	if (!cache)
+		rc = sk_auth_password_gen(st, user, password, out, &g, err);
+	else {
+		addr_key(addr, akey, sizeof(akey));
+		rc = guarded_password(st, cache, user, password, akey, out, &g, retry_after, err);
+	}
+	if (gen)
+		*gen = rc ? 0 : g;
+	return rc;
+}
+
 /* --- the header ---------------------------------------------------------- */
 
 sk_err sk_auth_header(sk_store *st, sk_auth_cache *cache, const char *header, sk_principal *out,
@@ -384,7 +448,6 @@ sk_err sk_auth_request(sk_store *st, sk_auth_cache *cache, const char *header, c
 	char akey[INET6_ADDRSTRLEN + 8];
 	size_t declen = 0;
 	int64_t gen = 0;
-	unsigned wait;
 	char *colon;
 	sk_err rc;
 
@@ -429,23 +492,8 @@ sk_err sk_auth_request(sk_store *st, sk_auth_cache *cache, const char *header, c
 		return rc;
 	}
 	addr_key(addr, akey, sizeof(akey));
-	if ((wait = guard_check(cache, (const char *)dec, akey))) {
-		sodium_memzero(dec, sizeof(dec));
-		if (retry_after)
-			*retry_after = wait;
-		return sk_error_set(err, SK_ELIMIT, "too many wrong passwords; try again in %u s",
-				    wait);
-	}
-	if (!slot_take(cache)) {
-		sodium_memzero(dec, sizeof(dec));
-		if (retry_after)
-			*retry_after = 1;
-		return sk_error_set(err, SK_EBUSY, "too many password checks at once");
-	}
-	rc = sk_auth_password_gen(st, (const char *)dec, colon + 1, out, &gen, err);
-	slot_give(cache);
-	if (!rc || rc == SK_EAUTH)
-		guard_result(cache, (const char *)dec, akey, !rc);
+	rc = guarded_password(st, cache, (const char *)dec, colon + 1, akey, out, &gen, retry_after,
+			      err);
 	sodium_memzero(dec, sizeof(dec));
 	if (!rc)
 		cache_put(cache, k, out, gen);

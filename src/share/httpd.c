@@ -84,6 +84,7 @@ typedef struct request {
 	bool started, first_done;
 	bool answered;    /* answered before the body was read */
 	bool authed;      /* who was authenticated by sk_taxii_preauth */
+	bool hook;        /* for cfg.ui (the console), not TAXII */
 	size_t discarded; /* body bytes of an answered request */
 	sk_principal who;
 	char path[512];
@@ -368,6 +369,84 @@ static sk_taxii_req taxii_req(const sk_httpd *h, struct MHD_Connection *con, con
 	return req;
 }
 
+/* Is url the console's (`/`, `/ui`, `/ui/...`), with a console configured? */
+static bool hook_path(const sk_httpd *h, const char *url)
+{
+	return h->cfg.ui.handle &&
+	       (!strcmp(url, "/") || !strcmp(url, "/ui") || !strncmp(url, "/ui/", 4));
+}
+
+static const char *header(struct MHD_Connection *con, const char *name)
+{
+	return MHD_lookup_connection_value(con, MHD_HEADER_KIND, name);
+}
+
+/* The request as the hook takes it (no body). */
+static sk_http_req hook_req(const sk_httpd *h, struct MHD_Connection *con, const char *url,
+			    const char *method, params *ps, char addr[INET6_ADDRSTRLEN])
+{
+	ps->n = 0;
+	MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, collect_arg, ps);
+	sk_http_req req = {
+	    .method = method,
+	    .path = url,
+	    .params = ps->p,
+	    .nparams = ps->n,
+	    .body = "",
+	    .remote = client_addr(con, addr),
+	    .tls = h->tls,
+	    .authorization = header(con, MHD_HTTP_HEADER_AUTHORIZATION),
+	    .cookie = header(con, MHD_HTTP_HEADER_COOKIE),
+	    .csrf = header(con, "X-CSRF-Token"),
+	    .content_type = header(con, MHD_HTTP_HEADER_CONTENT_TYPE),
+	    .accept_encoding = header(con, MHD_HTTP_HEADER_ACCEPT_ENCODING),
+	    .if_none_match = header(con, MHD_HTTP_HEADER_IF_NONE_MATCH),
+	    .auth = sk_taxii_auth_cache(h->taxii),
+	};
+	return req;
+}
+
+/* Send the hook's answer (its body is taken over or freed here). */
+static enum MHD_Result send_hook_resp(struct MHD_Connection *con, request *rq, sk_http_resp *hr)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ok;
+	size_t len = hr->body.len;
+	char *data = hr->body.data;
+	bool keep = hr->persistent && data;
+
+	hr->body.data = NULL;
+	hr->body.len = hr->body.size = 0;
+	r = MHD_create_response_from_buffer(len, data ? data : (char *)"",
+					    data && !keep ? MHD_RESPMEM_MUST_FREE
+							  : MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		if (!keep)
+			free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				hr->content_type ? hr->content_type : "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, hr->cache ? hr->cache : "no-store");
+	if (hr->gzip)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	for (size_t i = 0; i < hr->nheaders && i < SK_HTTP_MAX_HEADERS; i++)
+		MHD_add_response_header(r, hr->headers[i].name, hr->headers[i].value);
+	rq->status = hr->status ? hr->status : 500;
+	rq->bytes = len;
+	snprintf(rq->account, sizeof(rq->account), "%s", hr->account);
+	ok = MHD_queue_response(con, (unsigned)rq->status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static void hook_resp_free(sk_http_resp *hr)
+{
+	if (hr->persistent)
+		hr->body.data = NULL;
+	sk_buf_free(&hr->body);
+}
+
 /* A request must never leave its thread's connection inside a transaction. */
 static void check_tx(sk_store *st, const request *rq)
 {
@@ -413,6 +492,7 @@ static enum MHD_Result on_head(sk_httpd *h, struct MHD_Connection *con, request 
 		conn_deadline(h, con, has_body ? h->cfg.body_timeout : 0);
 		return send_error(con, rq, 400, "Too many query parameters");
 	}
+	rq->hook = hook_path(h, url);
 	if (!has_body)
 		return MHD_YES; /* answered at the next call */
 	conn_deadline(h, con, h->cfg.body_timeout);
@@ -422,6 +502,24 @@ static enum MHD_Result on_head(sk_httpd *h, struct MHD_Connection *con, request 
 		return send_error(con, rq, 503, "Service unavailable");
 	}
 	char addr[INET6_ADDRSTRLEN];
+	if (rq->hook) {
+		/* the console: the same rule, under its own body limit */
+		sk_http_resp hr;
+		sk_http_req hq = hook_req(h, con, url, method, &ps, addr);
+		rq->too_large = clen > h->cfg.ui.max_body;
+		hq.body_too_large = rq->too_large;
+		if (h->cfg.ui.preauth(h->cfg.ui.ctx, st, &hq, &hr)) {
+			check_tx(st, rq);
+			hook_resp_free(&hr);
+			sk_buf_init(&rq->body, h->cfg.ui.max_body);
+			return MHD_YES;
+		}
+		check_tx(st, rq);
+		rq->answered = true;
+		ok = send_hook_resp(con, rq, &hr);
+		hook_resp_free(&hr);
+		return ok;
+	}
 	sk_taxii_req req = taxii_req(h, con, url, method, &ps, addr);
 	req.body_too_large = rq->too_large;
 	if (sk_taxii_preauth(h->taxii, st, &req, &rq->who, &tr)) {
@@ -482,6 +580,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		return send_metrics(h, con, rq, st);
 	params ps;
 	char addr[INET6_ADDRSTRLEN];
+	if (rq->hook) {
+		sk_http_resp hr;
+		sk_http_req hq = hook_req(h, con, url, method, &ps, addr);
+		hq.body = rq->body.data ? rq->body.data : "";
+		hq.body_len = rq->body.len;
+		hq.body_too_large = rq->too_large;
+		h->cfg.ui.handle(h->cfg.ui.ctx, st, &hq, &hr);
+		check_tx(st, rq);
+		enum MHD_Result ok = send_hook_resp(con, rq, &hr);
+		hook_resp_free(&hr);
+		sk_buf_free(&rq->body);
+		return ok;
+	}
 	sk_taxii_req req = taxii_req(h, con, url, method, &ps, addr);
 	req.body = rq->body.data ? rq->body.data : "";
 	req.body_len = rq->body.len;

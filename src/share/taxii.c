@@ -121,6 +121,11 @@ void sk_taxii_free(sk_taxii *t)
 	free(t);
 }
 
+sk_auth_cache *sk_taxii_auth_cache(const sk_taxii *t)
+{
+	return t->cache;
+}
+
 size_t sk_taxii_max_content_length(const sk_taxii *t)
 {
 	return t->cfg.max_content_length;

@@ -246,6 +246,16 @@ static const char *const migrations[] = {
      "CREATE TABLE audit_checkpoints("
      "  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, every INTEGER NOT NULL,"
      "  hash BLOB NOT NULL, pk BLOB, sig BLOB);"),
+    /*
+     * 10 -> 11: the console's second factor (share/totp.c, RFC 6238).
+     * totp_secret: the account's TOTP key once enrolled and confirmed (NULL:
+     * no second factor); totp_pending: a key enrolled but not yet confirmed
+     * with a code; totp_step: the last time step accepted, so that a code
+     * is never accepted twice.  The database file is 0600.
+     */
+    ("ALTER TABLE accounts ADD COLUMN totp_secret BLOB;"
+     "ALTER TABLE accounts ADD COLUMN totp_pending BLOB;"
+     "ALTER TABLE accounts ADD COLUMN totp_step INTEGER NOT NULL DEFAULT 0;"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)

@@ -19,11 +19,12 @@
 
 #include "schakel/account.h"
 #include "schakel/buf.h"
+#include "schakel/httpd.h"
 #include "schakel/policy.h"
 #include "schakel/store.h"
 #include "schakel/taxii.h"
 
-#define UI_MAX_HEADERS 8
+#define UI_MAX_HEADERS SK_HTTP_MAX_HEADERS
 #define UI_MAX_BODY    ((size_t)1 << 20) /* largest /ui/api/ request body */
 #define UI_MAX_DEPTH   32                /* deepest JSON nesting accepted in a body */
 #define UI_MAX_LIMIT   500               /* most rows one list call returns */
@@ -44,36 +45,13 @@ typedef struct sk_ui_asset {
 extern const sk_ui_asset sk_ui_assets[];
 extern const size_t sk_ui_nassets;
 
-typedef struct ui_req {
-	const char *method;
-	const char *path; /* decoded, without the query */
-	const sk_taxii_param *params;
-	size_t nparams;
-	const char *body;
-	size_t body_len;
-	const char *remote; /* client address, text */
-	bool tls;
-	/* headers, NULL when absent */
-	const char *authorization, *cookie, *csrf /* X-CSRF-Token */, *content_type,
-	    *accept_encoding, *if_none_match;
-} ui_req;
-
-typedef struct ui_header {
-	char name[32];
-	char value[256];
-} ui_header;
-
-typedef struct ui_resp {
-	int status;
-	sk_buf body;
-	const char *content_type; /* static string; NULL = application/json */
-	const char *cache;        /* Cache-Control, static; NULL = "no-store" */
-	bool gzip;                /* body is gzip-compressed (Content-Encoding) */
-	bool persistent;          /* body.data is static memory, not to be freed */
-	ui_header headers[UI_MAX_HEADERS];
-	size_t nheaders;
-	char account[SK_ACCOUNT_NAME_MAX + 1]; /* who asked, for the access log */
-} ui_resp;
+/*
+ * The request and the answer are the transport's (httpd.h: sk_http_req,
+ * sk_http_resp), field for field; the console names them ui_*.
+ */
+typedef sk_http_req ui_req;
+typedef sk_http_header ui_header;
+typedef sk_http_resp ui_resp;
 
 /* One request being served. */
 typedef struct ui_ctx {

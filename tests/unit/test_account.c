@@ -84,6 +84,9 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 				  "DELETE FROM partners WHERE pid=0;"
 				  "DROP TABLE audit;" /* schema 10 */
 				  "DROP TABLE audit_checkpoints;"
+				  "ALTER TABLE accounts DROP COLUMN totp_secret;" /* schema 11 */
+				  "ALTER TABLE accounts DROP COLUMN totp_pending;"
+				  "ALTER TABLE accounts DROP COLUMN totp_step;"
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);

@@ -443,7 +443,7 @@ Test(store, readonly_open_migrates_an_older_schema)
 	sk_store_close(st);
 	/*
 	 * roll migrations 4 -> 5 -> 6 (indicators table, marking index) -> 7
-	 * (unmarked levels) -> 8 (own accounts) -> 9 (keys) -> 10 (audit log) back
+	 * (unmarked levels) -> 8 (own accounts) -> 9 (keys) -> 10 (audit log) -> 11 (TOTP) back
 	 * by hand
 	 */
 	cr_assert_eq(sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
@@ -463,6 +463,9 @@ Test(store, readonly_open_migrates_an_older_schema)
 	                          "DELETE FROM partners WHERE pid=0;"
 	                          "DROP TABLE audit;"
 	                          "DROP TABLE audit_checkpoints;"
+	                          "ALTER TABLE accounts DROP COLUMN totp_secret;" /* schema 11 */
+	                          "ALTER TABLE accounts DROP COLUMN totp_pending;"
+	                          "ALTER TABLE accounts DROP COLUMN totp_step;"
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
