@@ -256,6 +256,18 @@ static const char *const migrations[] = {
     ("ALTER TABLE accounts ADD COLUMN totp_secret BLOB;"
      "ALTER TABLE accounts ADD COLUMN totp_pending BLOB;"
      "ALTER TABLE accounts ADD COLUMN totp_step INTEGER NOT NULL DEFAULT 0;"),
+    /*
+     * 11 -> 12: the console's search (store_search.c): full text over the
+     * newest version of each object, and the observable values of every
+     * version.  SQL cannot parse patterns: sk_store_open fills both after
+     * this step (sk_store_search_backfill, resumable from the cursor kept
+     * in meta 'search_backfill').
+     */
+    ("CREATE VIRTUAL TABLE search USING fts5(name, description, keys, vals,"
+     "  tokenize='unicode61 remove_diacritics 2');"
+     "CREATE TABLE observables(value TEXT NOT NULL, ver INTEGER NOT NULL, kind TEXT NOT NULL,"
+     "  PRIMARY KEY(value, ver)) WITHOUT ROWID;"
+     "INSERT INTO meta(key, value) VALUES('search_backfill', '0');"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)
@@ -480,6 +492,8 @@ sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error 
 		sk_store_close(rw);
 	}
 	if ((rc = migrate(st, ro, create, err)))
+		goto out;
+	if (!ro && (rc = sk_store_search_backfill(st, err)))
 		goto out;
 out:
 	if (rc) {

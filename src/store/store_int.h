@@ -28,6 +28,11 @@ enum stmt_id {
 	S_RULE_OWN_ANON,
 	S_RULE_MARK,
 	S_KEY_GET,
+	S_SRCH_OTHERS, /* the search index (store_search.c) */
+	S_SRCH_DEL,
+	S_SRCH_INS,
+	S_OBS_INS,
+	S_OBS_DEL,
 	S__COUNT,
 };
 
@@ -86,6 +91,16 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
  * (store_write.c); sk_store_commit runs it before every commit.
  */
 sk_err sk_store_flush_provenance(sk_store *st, sk_error *err);
+
+/*
+ * The search index (store_search.c, schema 12): index version ver (just
+ * stored, info validated) inside the writer's transaction; forget what ver
+ * indexed before its content is replaced; fill the index of a store
+ * migrated to schema 12 (sk_store_open, read-write, outside transactions).
+ */
+sk_err sk_store_search_put(sk_store *st, int64_t ver, const sk_stix_info *info, sk_error *err);
+sk_err sk_store_search_forget(sk_store *st, int64_t ver, sk_error *err);
+sk_err sk_store_search_backfill(sk_store *st, sk_error *err);
 
 /* Free the connection's audit state (audit.c; sk_store_close runs it). */
 void sk_store_audit_free(sk_store *st);

@@ -52,6 +52,12 @@ static const char *const stmt_sql[S__COUNT] = {
 		     "\".tlp_2_0'), CASE WHEN lower(json_extract(json,'$.definition_type'))='tlp'"
 		     " THEN coalesce(json_extract(json,'$.definition.tlp'),'?') END), created_by"
 		     " FROM objects WHERE id=?1 ORDER BY version DESC LIMIT 1"),
+    /* the search index (store_search.c): an object's other versions, its row, its values */
+    [S_SRCH_OTHERS] = "SELECT ver, version, spec FROM objects WHERE id=?1 AND ver<>?2",
+    [S_SRCH_DEL] = "DELETE FROM search WHERE rowid=?1",
+    [S_SRCH_INS] = "INSERT INTO search(rowid,name,description,keys,vals) VALUES(?1,?2,?3,?4,?5)",
+    [S_OBS_INS] = "INSERT OR IGNORE INTO observables(value,ver,kind) VALUES(?1,?2,?3)",
+    [S_OBS_DEL] = "DELETE FROM observables WHERE value=?1 AND ver=?2",
 };
 
 sk_err sk_store_hot_stmt(sk_store *st, enum stmt_id id, sqlite3_stmt **out, sk_error *err)
@@ -252,7 +258,7 @@ static sk_err replace_version(sk_store *st, int64_t ver, const sk_stix_info *inf
 	    " valid_from=json_extract(?3,'$.valid_from'), valid_until=json_extract(?3,'$.valid_until'),"
 	    " subdomains=json_type(?3,'$.x_schakel_subdomains') IS 'true' WHERE ver=?1",
 	};
-	sk_err rc = SK_OK;
+	sk_err rc = sk_store_search_forget(st, ver, err);
 
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]) && !rc; i++) {
 		sqlite3_stmt *s = NULL;
@@ -286,6 +292,8 @@ static sk_err replace_version(sk_store *st, int64_t ver, const sk_stix_info *inf
 	}
 	if (!rc)
 		rc = put_markings(st, ver, info, err);
+	if (!rc)
+		rc = sk_store_search_put(st, ver, info, err);
 	if (!rc)
 		rc = redate(st, ver, err);
 	if (!rc)
@@ -367,6 +375,8 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 		if ((rc = put_markings(st, ver, info, err)))
 			return rc;
 		if (!strcmp(info->type, "indicator") && (rc = put_indicator(st, ver, info, err)))
+			return rc;
+		if ((rc = sk_store_search_put(st, ver, info, err)))
 			return rc;
 		if (prov) {
 			if (!st->prov_first)

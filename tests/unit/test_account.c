@@ -87,6 +87,8 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 				  "ALTER TABLE accounts DROP COLUMN totp_secret;" /* schema 11 */
 				  "ALTER TABLE accounts DROP COLUMN totp_pending;"
 				  "ALTER TABLE accounts DROP COLUMN totp_step;"
+				  "DROP TABLE search;" /* schema 12 */
+				  "DROP TABLE observables;"
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);

@@ -443,7 +443,8 @@ Test(store, readonly_open_migrates_an_older_schema)
 	sk_store_close(st);
 	/*
 	 * roll migrations 4 -> 5 -> 6 (indicators table, marking index) -> 7
-	 * (unmarked levels) -> 8 (own accounts) -> 9 (keys) -> 10 (audit log) -> 11 (TOTP) back
+	 * (unmarked levels) -> 8 (own accounts) -> 9 (keys) -> 10 (audit log) -> 11 (TOTP)
+	 * -> 12 (search) back
 	 * by hand
 	 */
 	cr_assert_eq(sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
@@ -466,6 +467,8 @@ Test(store, readonly_open_migrates_an_older_schema)
 	                          "ALTER TABLE accounts DROP COLUMN totp_secret;" /* schema 11 */
 	                          "ALTER TABLE accounts DROP COLUMN totp_pending;"
 	                          "ALTER TABLE accounts DROP COLUMN totp_step;"
+	                          "DROP TABLE search;" /* schema 12 */
+	                          "DROP TABLE observables;"
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
