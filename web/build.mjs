@@ -38,7 +38,8 @@ const result = await esbuild.build({
 
 let js = '', css = '';
 for (const [out, meta] of Object.entries(result.metafile.outputs)) {
-  if (meta.entryPoint && out.endsWith('.js')) js = relative(dist, resolve(out));
+  // (a dynamic import is an entry point too: the page's own script is the one named app)
+  if (meta.entryPoint && /(^|\/)app\.[^/]*\.js$/.test(out)) js = relative(dist, resolve(out));
   if (out.endsWith('.css') && /app\./.test(out)) css = relative(dist, resolve(out));
 }
 if (!js || !css) throw new Error('build: entry script or stylesheet missing from the esbuild output');

@@ -99,7 +99,7 @@ function serve(...extra) {
     p.stdout.on('data', (d) => {
       out += d;
       const m = /listening on (\S+)\n/.exec(out);
-      if (m) { clearTimeout(timer); ok({ url: m[1].replace(/\/$/, ''), proc: p, log: () => err }); }
+      if (m) { clearTimeout(timer); ok({ url: new URL(m[1]).origin, proc: p, log: () => err }); }
     });
     p.on('exit', (code) => { clearTimeout(timer); fail(new Error(`schakel serve exited (${code}): ${err.slice(-2000)}`)); });
   });

@@ -61,7 +61,7 @@ export async function api<T = any>(path: string, method = 'GET', body?: any): Pr
   if (!r.ok) {
     const msg = (j && j.error) || `${r.status} ${r.statusText}`;
     const err = new ApiError(r.status, msg, j);
-    if (r.status === 401 && path !== 'login' && onUnauthorized) onUnauthorized();
+    if (r.status === 401 && path !== 'login' && path !== 'me' && onUnauthorized) onUnauthorized();
     throw err;
   }
   return j as T;
