@@ -240,6 +240,40 @@ void sk_auth_count_failure(sk_auth_cache *cache, const char *user, const char *a
  */
 bool sk_account_gen_current(sk_store *st, int64_t aid, int64_t gen);
 
+/* --- listings for the console's administration (account_list.c) ------------ */
+
+typedef struct sk_token_row {
+	const char *id; /* the public token id ("tk..."), never the token */
+	const char *account;
+	const char *label; /* or NULL */
+	int64_t created_us;
+	bool revoked;
+} sk_token_row;
+
+/* Every token, by account and age.  fn returns non-zero to stop. */
+sk_err sk_token_list(sk_store *st, int (*fn)(void *ud, const sk_token_row *r), void *ud,
+		     sk_error *err);
+
+typedef struct sk_grant_row {
+	const char *collection, *partner; /* names */
+	unsigned flags;                   /* SK_GRANT_* */
+} sk_grant_row;
+
+/* Every (collection, partner) grant row.  fn returns non-zero to stop. */
+sk_err sk_grant_list(sk_store *st, int (*fn)(void *ud, const sk_grant_row *r), void *ud,
+		     sk_error *err);
+
+typedef struct sk_red_row {
+	const char *collection, *account; /* names */
+} sk_red_row;
+
+/* Every TLP:RED recipient entry.  fn returns non-zero to stop. */
+sk_err sk_red_list(sk_store *st, int (*fn)(void *ud, const sk_red_row *r), void *ud,
+		   sk_error *err);
+
+/* Account aid's generation now (accounts.gen).  SK_ENOTFOUND if none. */
+sk_err sk_account_gen_get(sk_store *st, int64_t aid, int64_t *gen, sk_error *err);
+
 /* --- the second factor (totp.c) -------------------------------------------- */
 
 /*

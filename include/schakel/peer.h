@@ -72,6 +72,20 @@ void sk_peer_clear(sk_peer *p);
 /* Call fn for each peer (no secrets loaded); fn returns non-zero to stop. */
 sk_err sk_peer_list(sk_store *st, int (*fn)(void *ud, const sk_peer *p), void *ud, sk_error *err);
 
+/* A peer and its sync state (peer_state), for the console's administration. */
+typedef struct sk_peer_state {
+	const char *name, *url, *collection;
+	bool pull, push;
+	int64_t last_ok_us, last_try_us; /* unix microseconds; 0 = never */
+	int64_t failures;                /* consecutive failed syncs */
+	const char *last_error;          /* or NULL */
+	int64_t outbox;                  /* versions waiting to be pushed */
+} sk_peer_state;
+
+/* Every peer with its sync state, by name.  fn returns non-zero to stop. */
+sk_err sk_peer_states(sk_store *st, int (*fn)(void *ud, const sk_peer_state *r), void *ud,
+		      sk_error *err);
+
 /* The source tag received versions of p carry (objects.rx): identity or "peer:NAME". */
 void sk_peer_rx(const sk_peer *p, char *out, size_t n);
 

@@ -1,7 +1,9 @@
 /*
  * httpd.c - libmicrohttpd glue for the TAXII API: listening socket, worker
  * threads and their store connections, connection limits and deadlines,
- * body limits, TLS, access log.
+ * body limits, TLS, access log.  `/`, `/ui` and `/ui/...` go to the hook in
+ * cfg.ui (the console) instead, under the same rules: a request with a body
+ * is decided by the hook's preauth before any byte of the body is read.
  *
  * libmicrohttpd's own timeout is an idle timeout: a client that sends a
  * byte every few seconds keeps its connection forever.  So every connection
@@ -612,6 +614,31 @@ static void json_log_str(sk_buf *b, const char *s)
 	sk_buf_put_json_string(b, s ? s : "", s ? strlen(s) : 0);
 }
 
+/*
+ * The path as logged: an API token pasted into a URL (sk_ and 40 or more
+ * base64url characters) is cut to its prefix, so the log never holds one.
+ */
+static void log_path(sk_buf *b, const char *path)
+{
+	char out[sizeof(((request *)0)->path)];
+	size_t o = 0;
+
+	for (const char *p = path; *p && o + 1 < sizeof(out);) {
+		size_t n = 0;
+		if (!strncmp(p, SK_TOKEN_PREFIX, 3))
+			n = strspn(p + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					  "0123456789-_");
+		if (n >= 40) {
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "sk_[redacted]");
+			p += 3 + n;
+			continue;
+		}
+		out[o++] = *p++;
+	}
+	out[o < sizeof(out) ? o : sizeof(out) - 1] = '\0';
+	json_log_str(b, out);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -647,7 +674,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 		sk_buf_printf(&b, "{\"ts\":\"%s\",\"remote\":\"%s\",\"method\":", ts, addr);
 		json_log_str(&b, rq->method);
 		sk_buf_puts(&b, ",\"path\":");
-		json_log_str(&b, rq->path);
+		log_path(&b, rq->path);
 		sk_buf_printf(&b, ",\"status\":%d,\"bytes\":%zu,"
 				  "\"us\":%lld,\"completed\":%s,\"account\":",
 			      rq->status, rq->bytes,

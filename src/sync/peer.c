@@ -461,3 +461,38 @@ void sk_peer_rx(const sk_peer *p, char *out, size_t n)
 	else
 		snprintf(out, n, "peer:%s", p->name);
 }
+
+sk_err sk_peer_states(sk_store *st, int (*fn)(void *ud, const sk_peer_state *r), void *ud,
+		      sk_error *err)
+{
+	static const char q[] =
+	    "SELECT p.name, p.url, p.collection, p.pull, p.push, s.last_ok, s.last_try,"
+	    " s.failures, s.last_error, (SELECT count(*) FROM outbox o WHERE o.pid=p.pid)"
+	    " FROM peers p LEFT JOIN peer_state s ON s.pid=p.pid ORDER BY p.name";
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+	int step;
+
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "peer state");
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		sk_peer_state r = {
+		    .name = (const char *)sqlite3_column_text(s, 0),
+		    .url = (const char *)sqlite3_column_text(s, 1),
+		    .collection = (const char *)sqlite3_column_text(s, 2),
+		    .pull = sqlite3_column_int(s, 3) != 0,
+		    .push = sqlite3_column_int(s, 4) != 0,
+		    .last_ok_us = sqlite3_column_int64(s, 5),
+		    .last_try_us = sqlite3_column_int64(s, 6),
+		    .failures = sqlite3_column_int64(s, 7),
+		    .last_error = (const char *)sqlite3_column_text(s, 8),
+		    .outbox = sqlite3_column_int64(s, 9),
+		};
+		if (fn(ud, &r))
+			break;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "peer state");
+	sqlite3_finalize(s);
+	return rc;
+}

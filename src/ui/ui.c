@@ -163,6 +163,20 @@ static bool is_bearer(const char *h)
 	return h && (!strncasecmp(h, "Bearer ", 7) || !strncasecmp(h, "Token ", 6));
 }
 
+bool ui_login_refused(ui_ctx *c, sk_err rc, unsigned retry)
+{
+	char ra[16];
+
+	if (rc != SK_ELIMIT && rc != SK_EBUSY)
+		return false;
+	snprintf(ra, sizeof(ra), "%u", retry ? retry : 1);
+	ui_header_add(c->resp, "Retry-After", ra);
+	ui_error(c, rc == SK_ELIMIT ? 429 : 503, "%s",
+	         rc == SK_ELIMIT ? "too many wrong passwords; try again later"
+	                         : "too many logins at once; try again later");
+	return true;
+}
+
 /* The TAXII credentials in Authorization; false with the error sent. */
 static bool auth_header(ui_ctx *c)
 {
@@ -170,18 +184,13 @@ static bool auth_header(ui_ctx *c)
 	sk_error e;
 	sk_err rc = sk_auth_request(c->st, c->req->auth, c->req->authorization, c->req->remote,
 	                            &c->who, &retry, &e);
-	char ra[16];
 
 	if (rc == SK_OK)
 		return true;
 	memset(&c->who, 0, sizeof(c->who));
-	if (rc == SK_ELIMIT || rc == SK_EBUSY) {
-		snprintf(ra, sizeof(ra), "%u", retry ? retry : 1);
-		ui_header_add(c->resp, "Retry-After", ra);
-		ui_error(c, rc == SK_ELIMIT ? 429 : 503, "%s",
-		         rc == SK_ELIMIT ? "too many wrong passwords; try again later"
-		                         : "too many logins at once; try again later");
-	} else if (rc == SK_EAUTH || rc == SK_EINVAL) {
+	if (ui_login_refused(c, rc, retry))
+		return false;
+	if (rc == SK_EAUTH || rc == SK_EINVAL) {
 		ui_error(c, 401, "bad credentials in the Authorization header");
 	} else {
 		ui_error(c, 500, "cannot check the credentials");

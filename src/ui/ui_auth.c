@@ -53,7 +53,7 @@ static void set_cookie(ui_ctx *c, const char *value, unsigned max_age)
 void ui_h_login(ui_ctx *c, char **seg, size_t nseg)
 {
 	const char *user, *password, *code;
-	char id[UI_TOKEN_LEN + 1], csrf[UI_TOKEN_LEN + 1], ra[16];
+	char id[UI_TOKEN_LEN + 1], csrf[UI_TOKEN_LEN + 1];
 	unsigned retry = 0;
 	sk_principal who;
 	int64_t gen = 0;
@@ -70,14 +70,8 @@ void ui_h_login(ui_ctx *c, char **seg, size_t nseg)
 		goto out;
 	rc = sk_auth_login(c->st, c->req->auth, user, password, c->req->remote, &who, &gen, &retry,
 	                   &e);
-	if (rc == SK_ELIMIT || rc == SK_EBUSY) {
-		snprintf(ra, sizeof(ra), "%u", retry ? retry : 1);
-		ui_header_add(c->resp, "Retry-After", ra);
-		ui_error(c, rc == SK_ELIMIT ? 429 : 503, "%s",
-		         rc == SK_ELIMIT ? "too many wrong passwords; try again later"
-		                         : "too many logins at once; try again later");
+	if (ui_login_refused(c, rc, retry))
 		goto out;
-	}
 	if (rc == SK_EAUTH) {
 		ui_error(c, 401, "bad user name or password");
 		goto out;

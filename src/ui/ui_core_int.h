@@ -86,6 +86,12 @@ void ui_assets_serve(const ui_assets *a, const ui_req *req, ui_resp *resp);
 
 /* --- the frame (ui.c) ---------------------------------------------------------------- */
 
+/*
+ * Answer a login refused by the login limits (rc SK_ELIMIT: 429, SK_EBUSY:
+ * 503, with Retry-After) and return true; false for any other rc.
+ */
+bool ui_login_refused(ui_ctx *c, sk_err rc, unsigned retry);
+
 /* The security headers every console answer carries. */
 void ui_security_headers(ui_resp *r);
 

@@ -101,7 +101,7 @@ bool ui_session_create(ui_sessions *t, const sk_principal *p, int64_t gen,
                        char id[UI_TOKEN_LEN + 1], char csrf[UI_TOKEN_LEN + 1])
 {
 	int64_t now = mono_us();
-	session *slot = NULL;
+	session *slot = &t->s[0]; /* t->n >= 1 (ui_sessions_new) */
 
 	random_token(id);
 	random_token(csrf);
@@ -114,7 +114,7 @@ bool ui_session_create(ui_sessions *t, const sk_principal *p, int64_t gen,
 			slot = s;
 			break;
 		}
-		if (!slot || s->created < slot->created)
+		if (s->created < slot->created)
 			slot = s; /* the oldest, unless a free slot turns up */
 	}
 	memset(slot, 0, sizeof(*slot));
