@@ -8,8 +8,9 @@
  * may read holds the version and the policy allows it there: the policy is
  * asked first (no I/O), and only where it says yes is membership probed,
  * with one prepared lookup on collection_objects(coll, ver).  The node's own
- * people see every version but TLP:RED received from others; the common
- * case (marked, not RED) touches no table.
+ * people see every version but TLP:RED from others (received, or produced
+ * by another identity; what nobody named was imported here is the node's,
+ * as for sk_origin); the common case (marked, not RED) touches no table.
  *
  * The SQL function sk_visible(ver, tlp, created_by, rx) is registered once
  * per connection with a slot that points at the view currently bound to it:
@@ -190,7 +191,8 @@ static bool holds(sk_view *v, int64_t cid, int64_t ver)
 
 static bool own_visible(sk_view *v, int64_t ver, int tlp, const char *created_by, const char *rx)
 {
-	bool theirs = !rx && created_by && v->own_id[0] && strcmp(created_by, v->own_id) == 0;
+	/* made or imported here, by this node or by nobody named (sk_origin: local) */
+	bool theirs = !rx && (!created_by || (v->own_id[0] && strcmp(created_by, v->own_id) == 0));
 
 	if (theirs)
 		return true;

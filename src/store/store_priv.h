@@ -42,4 +42,14 @@ sk_err sk_store_put_json(sk_store *st, int64_t cid, json_t *obj, sk_error *err);
 sk_err sk_store_put_located_at(sk_store *st, const char *identity, const char *country,
 				const char *ts, sk_error *err);
 
+/*
+ * The observable values (lower-cased) and their kinds (ipv4-addr, ipv6-addr,
+ * domain-name, url, email-addr, mac-addr, hash) that version ver carries, as
+ * the search index records them (store_search.c): fn is called for each;
+ * it returns non-zero to stop.  Strings are valid during the call only.
+ */
+sk_err sk_store_search_values(sk_store *st, int64_t ver,
+			      int (*fn)(void *ud, const char *value, const char *kind), void *ud,
+			      sk_error *err);
+
 #endif

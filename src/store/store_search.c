@@ -456,3 +456,41 @@ sk_err sk_store_search_backfill(sk_store *st, sk_error *err)
 		;
 	return rc;
 }
+
+sk_err sk_store_search_values(sk_store *st, int64_t ver,
+                              int (*fn)(void *ud, const char *value, const char *kind), void *ud,
+                              sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_jdoc *doc = NULL;
+	const sk_jval *root;
+	sdoc d;
+	sk_err rc = SK_OK;
+
+	sdoc_init(&d);
+	if (sqlite3_prepare_v2(st->db, "SELECT type, json FROM objects WHERE ver=?1", -1, &s,
+	                       NULL) != SQLITE_OK) {
+		rc = sk_store_dberr(st, err, "observables");
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, ver);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = sk_error_set(err, SK_ENOTFOUND, "no version %lld", (long long)ver);
+		goto out;
+	}
+	if (sk_json_doc_new(0, 0, &doc)) {
+		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (sk_json_parse(doc, (const char *)sqlite3_column_text(s, 1),
+	                  (size_t)sqlite3_column_bytes(s, 1), &root, NULL) == SK_OK)
+		extract(&d, (const char *)sqlite3_column_text(s, 0), root);
+	for (size_t i = 0; i < d.nobs; i++)
+		if (fn(ud, d.obs[i].value, d.obs[i].kind))
+			break;
+out:
+	sqlite3_finalize(s);
+	sk_json_doc_free(doc);
+	sdoc_free(&d);
+	return rc;
+}

@@ -207,7 +207,7 @@ static bool exp_partner(const char *account, int64_t ver, int tlp, const char *b
 static bool exp_own(const char *account, int64_t ver, int tlp, const char *by, const char *rx,
                     const char *coll)
 {
-	bool theirs = !rx && by && !strcmp(by, own);
+	bool theirs = !rx && (!by || !strcmp(by, own));
 	int level = tlp ? tlp : (!strcmp(coll, "c2") ? SK_TLP_RED : SK_TLP_AMBER);
 	(void)ver;
 	if (level != SK_TLP_RED || theirs)
