@@ -83,6 +83,8 @@ int cmd_config(cli_ctx *ctx, int argc, char **argv);
 int cmd_sighting(cli_ctx *ctx, int argc, char **argv);
 int cmd_metrics(cli_ctx *ctx, int argc, char **argv);
 int cmd_feed(cli_ctx *ctx, int argc, char **argv);
+int cmd_galaxy(cli_ctx *ctx, int argc, char **argv);
+int cmd_actors(cli_ctx *ctx, int argc, char **argv);
 int cmd_warninglist(cli_ctx *ctx, int argc, char **argv);
 int cmd_scan(cli_ctx *ctx, int argc, char **argv);
 int cmd_key(cli_ctx *ctx, int argc, char **argv);

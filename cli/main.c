@@ -339,6 +339,39 @@ const cli_cmd cli_commands[] = {
      "  --quiet             no progress bar and no summary\n" DB_HELP
      "\nExit status: 0 all lines imported, 1 some line rejected or input unreadable,\n"
      "2 usage.\n"},
+    {"galaxy", cmd_galaxy, "MISP galaxy threat-actor clusters into STIX (actors, sponsors, sectors)",
+     "usage: schakel galaxy import [--source NAME] [--collection C] [--quiet] FILE|DIR...\n"
+     "\n"
+     "Turns MISP galaxy threat-actor clusters into STIX 2.1 threat actors produced by\n"
+     "the source's identity (default \"MISP galaxy (imported)\"), marked TLP:CLEAR:\n"
+     "aliases and ATT&CK group ids, the country as a location (located-at), a\n"
+     "suspected state sponsor as attributed-to a nation-state threat actor, target\n"
+     "categories as targets relationships to sector identities, and joins to the\n"
+     "intrusion sets already stored (ATT&CK id, then name, then alias) by new\n"
+     "attributed-to relationships from that source.  A directory's *.json files are\n"
+     "read; files of other galaxies (country, sector) are skipped.  Ids derive from\n"
+     "the cluster uuids: importing again stores nothing new.  One transaction: bad\n"
+     "input is reported with its file and offset or cluster, and nothing is stored.\n"
+     "See docs/galaxy.md.\n"
+     "\n"
+     "  --source NAME       the producing source's name\n"
+     "  --collection C      collection to add to (default 'galaxies'; created if new)\n"
+     "  --quiet             no summary\n" DB_HELP},
+    {"actors", cmd_actors, "threat actors and intrusion sets: state attribution, sectors, ATT&CK",
+     "usage: schakel actors [--country CC] [--sector KEY] [--q TEXT] [--json]\n"
+     "       schakel actors show ID [--json]\n"
+     "\n"
+     "Lists threat actors and intrusion sets with their state attribution (the\n"
+     "attributed-to chain to a nation-state actor, located-at / originates-from\n"
+     "countries), aliases, targeted critical sectors and counts of campaigns,\n"
+     "malware and techniques.  `show` gives one actor: attribution with\n"
+     "confidences, campaigns, malware, tools, targets and its ATT&CK matrix.\n"
+     "\n"
+     "  --country CC        attributed to or located in country CC (ISO 3166-1)\n"
+     "  --sector KEY        targets critical sector KEY: water, energy, finance,\n"
+     "                      health, government, telecom, transport (docs/sectors.md)\n"
+     "  --q TEXT            TEXT in the name, an alias or an external id\n"
+     "  --json              the console's JSON (docs/console.md)\n" DB_HELP},
     {"warninglist", cmd_warninglist, "MISP warning lists: known-benign values (false positives)",
      "usage: schakel warninglist import [--force] DIR\n"
      "       schakel warninglist list [--json]\n"
