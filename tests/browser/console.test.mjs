@@ -231,6 +231,8 @@ describe('the console', { concurrency: false }, () => {
   });
 
   test('keyboard: the skip link comes first and focus is visible', async () => {
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('#received-partner');
     await page.keyboard.press('Tab');
     const first = await page.evaluate(() => document.activeElement && document.activeElement.textContent);
     assert.match(first || '', /Skip to content/);
@@ -339,9 +341,14 @@ describe('the console', { concurrency: false }, () => {
 
   test('actors: the list, a filter, and a profile with the ATT&CK matrix', async () => {
     await go(page, '/ui/actors');
-    let text = await settled(page);
-    assert.ok(text.includes('VOLT KETTLE') || text.includes('KETTLE COLLECTIVE'), 'the demo actors are listed');
+    await settled(page);
+    await page.waitForSelector('#actor-table tbody tr');
     await shot(page, '06-actors');
+    await page.type('#actor-q', 'KETTLE');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => location.search.includes('q=KETTLE'));
+    let text = await settled(page);
+    assert.ok(text.includes('VOLT KETTLE'), 'the demo intrusion set is found by name');
     await go(page, '/ui/actors/' + VOLT);
     text = await settled(page);
     for (const s of ['State attribution', 'Aliases', 'Campaigns', 'ATT&CK techniques']) assert.ok(text.includes(s), `profile shows "${s}"`);

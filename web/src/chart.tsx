@@ -15,6 +15,7 @@ function axisColour() {
 /* days: 'YYYY-MM-DD' (or RFC 3339) labels of the x axis. */
 export function TimeChart({ days, series, title, height = 220, bars = false }: { days: string[]; series: Series[]; title: string; height?: number; bars?: boolean }) {
   const box = useRef<HTMLDivElement>(null);
+  ({ days, series } = fillDays(days, series));
   useEffect(() => {
     if (!box.current || !days.length) return;
     const el = box.current;
@@ -27,7 +28,7 @@ export function TimeChart({ days, series, title, height = 220, bars = false }: {
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
-      axes: [axis, axis],
+      axes: [axis, { ...axis, size: 64 }],
       series: [{ label: 'day' }, ...series.map((s, i) => ({
         label: s.label,
         stroke: s.color || PALETTE[i % PALETTE.length],
@@ -57,4 +58,21 @@ export function pivot(rows: any[], keyField: string, valueField = 'count'): { da
     return { label: String(k), values: v, color: PALETTE[i % PALETTE.length] };
   });
   return { days, series };
+}
+
+/* Every day from the first to the last (a gap is a zero, one day gets its
+   neighbours), so a time axis never stretches around a single point. */
+function fillDays(days: string[], series: Series[]): { days: string[]; series: Series[] } {
+  if (!days.length || !days.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d))) return { days, series };
+  const t = days.map((d) => Date.parse(d + 'T00:00:00Z'));
+  let lo = Math.min(...t), hi = Math.max(...t);
+  if (lo === hi) { lo -= 86400e3; hi += 86400e3; }
+  if ((hi - lo) / 86400e3 > 1000) return { days, series };
+  const all: string[] = [];
+  for (let x = lo; x <= hi; x += 86400e3) all.push(new Date(x).toISOString().slice(0, 10));
+  const at = new Map(days.map((d, i) => [d, i]));
+  return {
+    days: all,
+    series: series.map((s) => ({ ...s, values: all.map((d) => (at.has(d) ? s.values[at.get(d)!] ?? 0 : 0)) })),
+  };
 }

@@ -5,19 +5,23 @@ import { useEffect, useRef, useState, useCallback } from 'preact/hooks';
 import { api, ApiError, Summary, Tlp } from './api';
 import { href } from './router';
 
-export function useApi<T = any>(path: string | null): { data: T | null; error: ApiError | null; loading: boolean; reload: () => void } {
+export function useApi<T = any>(path: string | null, dep: any = 0): { data: T | null; error: ApiError | null; loading: boolean; reload: () => void } {
   const [state, setState] = useState<{ data: T | null; error: ApiError | null; loading: boolean }>({ data: null, error: null, loading: !!path });
   const [tick, setTick] = useState(0);
+  const last = useRef<string | null>(null);
   useEffect(() => {
     if (!path) { setState({ data: null, error: null, loading: false }); return; }
     let live = true;
-    setState((s) => ({ data: s.data, error: null, loading: true }));
+    // another path: its data only (no stale page while loading); the same path reloaded: keep showing it
+    const same = last.current === path;
+    last.current = path;
+    setState((s) => ({ data: same ? s.data : null, error: null, loading: true }));
     api<T>(path).then(
       (d) => live && setState({ data: d, error: null, loading: false }),
       (e) => live && setState({ data: null, error: e, loading: false }),
     );
     return () => { live = false; };
-  }, [path, tick]);
+  }, [path, tick, dep]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };
 }

@@ -32,7 +32,7 @@ export function Actors({ query }: { query: URLSearchParams }) {
       </form>
       <Loader r={r}>{(d) => (
         <>
-          <p role="status" id="actor-count">{d.actors.length} actor{d.actors.length === 1 ? '' : 's'}</p>
+          <p role="status" id="actor-count">{d.total != null && d.total > d.actors.length ? `${d.actors.length} of ${d.total} actors shown: filter to narrow` : `${d.actors.length} actor${d.actors.length === 1 ? '' : 's'}`}</p>
           {d.actors.length === 0 ? <Empty what="No actor matches." /> : (
             <div class="scroll"><table class="results" id="actor-table">
               <thead><tr><th scope="col">Actor</th><th scope="col">Aliases</th><th scope="col">Countries</th><th scope="col">Sectors</th><th scope="col">Campaigns</th><th scope="col">Malware</th><th scope="col">Techniques</th></tr></thead>

@@ -29,23 +29,28 @@ function useAction() {
 }
 
 export function Admin({ me }: { me: Me }) {
+  // a change in one section reloads the choices of the others (partners, accounts)
+  const [v, setV] = useState(0);
+  const changed = () => setV((x) => x + 1);
   return (
     <>
       <h1>Administration</h1>
       <nav class="tabs" aria-label="Administration sections">
         <a href="#partners">Partners</a><a href="#accounts">Accounts</a><a href="#tokens">Tokens</a><a href="#grants">Grants</a><a href="#peers">Peers</a>
       </nav>
-      <Partners />
-      <Accounts me={me} />
-      <Tokens />
-      <Grants />
+      <Partners v={v} changed={changed} />
+      <Accounts me={me} v={v} changed={changed} />
+      <Tokens v={v} />
+      <Grants v={v} />
       <Peers />
     </>
   );
 }
 
-function Partners() {
-  const r = useApi<any>('admin/partners');
+type Sync = { v: number; changed?: () => void };
+
+function Partners({ v, changed }: Sync) {
+  const r = useApi<any>('admin/partners', v);
   const [f, setF] = useState({ name: '', country: '', sectors: '' });
   const a = useAction();
   const submit = async (e: Event) => {
@@ -54,7 +59,7 @@ function Partners() {
     if (f.country.trim()) body.country = f.country.trim().toUpperCase();
     const sectors = f.sectors.split(/[\s,]+/).filter(Boolean);
     if (sectors.length) body.sectors = sectors;
-    if (await a.run(() => api('admin/partners', 'POST', body)) !== undefined) { setF({ name: '', country: '', sectors: '' }); r.reload(); }
+    if (await a.run(() => api('admin/partners', 'POST', body)) !== undefined) { setF({ name: '', country: '', sectors: '' }); changed!(); }
   };
   return (
     <Section title="Partners" id="partners">
@@ -79,9 +84,9 @@ function Partners() {
   );
 }
 
-function Accounts({ me }: { me: Me }) {
-  const r = useApi<any>('admin/accounts');
-  const partners = useApi<any>('admin/partners');
+function Accounts({ me, v, changed }: { me: Me } & Sync) {
+  const r = useApi<any>('admin/accounts', v);
+  const partners = useApi<any>('admin/partners', v);
   const [f, setF] = useState({ name: '', partner: '', role: 'analyst', password: '' });
   const [secret, setSecret] = useState<{ what: string; value: string } | null>(null);
   const a = useAction();
@@ -94,7 +99,7 @@ function Accounts({ me }: { me: Me }) {
     if (res !== undefined) {
       if (res && res.password) setSecret({ what: `Password of ${res.name}`, value: res.password });
       setF({ name: '', partner: '', role: 'analyst', password: '' });
-      r.reload();
+      changed!();
     }
   };
   const change = async (name: string, body: any) => {
@@ -152,9 +157,9 @@ function Accounts({ me }: { me: Me }) {
   );
 }
 
-function Tokens() {
-  const r = useApi<any>('admin/tokens');
-  const accounts = useApi<any>('admin/accounts');
+function Tokens({ v }: Sync) {
+  const r = useApi<any>('admin/tokens', v);
+  const accounts = useApi<any>('admin/accounts', v);
   const [f, setF] = useState({ account: '', label: '' });
   const [secret, setSecret] = useState<string>('');
   const a = useAction();
@@ -196,9 +201,9 @@ function Tokens() {
 
 const FLAGS: [string, string][] = [['read', 'read'], ['write', 'write'], ['amber', 'AMBER'], ['amber_strict', 'AMBER+STRICT']];
 
-function Grants() {
-  const r = useApi<any>('admin/grants');
-  const accounts = useApi<any>('admin/accounts');
+function Grants({ v }: Sync) {
+  const r = useApi<any>('admin/grants', v);
+  const accounts = useApi<any>('admin/accounts', v);
   const a = useAction();
   const [redAdd, setRedAdd] = useState<Record<string, string>>({});
   const toggle = async (d: any, collection: string, partner: string, flag: string, on: boolean) => {

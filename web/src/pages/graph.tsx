@@ -23,7 +23,7 @@ export function GraphPage({ id }: { id: string }) {
   const [counts, setCounts] = useState({ nodes: 0, edges: 0 });
   const [types, setTypes] = useState<string[]>([]);
   const [selected, setSelected] = useState<Summary | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusy] = useState(!!id); // until the first answer is drawn
   const expanded = useRef(new Set<string>());
 
   const expand = async (nodeId: string) => {
@@ -69,6 +69,8 @@ export function GraphPage({ id }: { id: string }) {
   useEffect(() => {
     let cy: any;
     let dead = false;
+    setBusy(!!id);
+    setCounts({ nodes: 0, edges: 0 });
     import('cytoscape').then(({ default: cytoscape }) => {
       if (dead || !box.current) return;
       const dark = document.documentElement.dataset.theme === 'dark';
