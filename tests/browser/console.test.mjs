@@ -128,9 +128,17 @@ async function newPage(base = srv.url) {
   return page;
 }
 
+// SK_DOC_SHOTS=DIR also writes the first screen of the pages docs/console.md shows, as JPEG
+const DOC_SHOTS = process.env.SK_DOC_SHOTS;
+const DOC_PAGES = ['02-overview', '02-overview-dark', '04-object', '05-graph-apt28', '06-actor-apt28', '07-sector-water', '08-timeline', '11-admin'];
+
 async function shot(page, name) {
   mkdirSync(ART, { recursive: true });
   await page.screenshot({ path: join(ART, name + '.png'), fullPage: true });
+  if (DOC_SHOTS && DOC_PAGES.includes(name)) {
+    mkdirSync(DOC_SHOTS, { recursive: true });
+    await page.screenshot({ path: join(DOC_SHOTS, name + '.jpg'), type: 'jpeg', quality: 70 });
+  }
 }
 
 async function go(page, path) {

@@ -66,7 +66,8 @@ function fillDays(days: string[], series: Series[]): { days: string[]; series: S
   if (!days.length || !days.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d))) return { days, series };
   const t = days.map((d) => Date.parse(d + 'T00:00:00Z'));
   let lo = Math.min(...t), hi = Math.max(...t);
-  if (lo === hi) { lo -= 86400e3; hi += 86400e3; }
+  const short = 6 * 86400e3 - (hi - lo); // under a week: widened to one around it
+  if (short > 0) { lo -= Math.ceil(short / 2 / 86400e3) * 86400e3; hi += Math.floor(short / 2 / 86400e3) * 86400e3; }
   if ((hi - lo) / 86400e3 > 1000) return { days, series };
   const all: string[] = [];
   for (let x = lo; x <= hi; x += 86400e3) all.push(new Date(x).toISOString().slice(0, 10));
