@@ -253,10 +253,12 @@ describe('the console', { concurrency: false }, () => {
     await page.click('button[aria-label^="Switch to the"]');
     const now = await page.evaluate(() => document.documentElement.dataset.theme);
     assert.notEqual(now, before);
+    const t0 = Date.now();
     await page.reload({ waitUntil: 'domcontentloaded' });
     await page.waitForSelector('#received-partner');
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), now);
     await settled(page);
+    console.log(`overview rendered with its data in ${Date.now() - t0} ms after a reload (a figure, not a check)`);
     await shot(page, `02-overview-${now}`);
     await page.click('button[aria-label^="Switch to the"]');
   });
@@ -420,6 +422,25 @@ describe('the console', { concurrency: false }, () => {
     const text = await settled(page);
     assert.match(text, /Seen probing our historian/);
     await shot(page, '09-note');
+    // made here, so it can be edited: a new version, signed, with a diff
+    await page.click('#edit');
+    await page.waitForSelector('textarea[name=object]');
+    await page.$eval('textarea[name=object]', (t) => {
+      const o = JSON.parse(t.value);
+      o.content = 'Seen probing our historian twice, browser test.';
+      t.value = JSON.stringify(o, null, 2);
+      t.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    const put = page.waitForResponse((r) => r.url().includes('/ui/api/objects/note--') && r.request().method() === 'PUT');
+    await page.click('form.form button[type=submit]');
+    const pr = await put;
+    assert.equal(pr.status(), 200, await pr.text());
+    await page.waitForFunction(() => location.pathname.startsWith('/ui/object/note--'));
+    await settled(page);
+    await page.waitForSelector('#versions .diff .d-add');
+    assert.match(await page.$eval('#versions', (e) => e.innerText), /twice/);
+    assert.match(await page.$eval('.badges', (e) => e.innerText), /signature: verified/);
+    await shot(page, '09-note-edited');
   });
 
   test('CSRF: a state change without the token, with a wrong token, or with Basic credentials is refused', async () => {

@@ -1,6 +1,6 @@
 // The console's shell: who is logged in, the navigation bar, the theme and the routes.
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import './style.css';
 import { api, canWrite, Me, setCsrf, whenUnauthorized } from './api';
 import { href, interceptLinks, navigate, useLocation } from './router';
@@ -91,6 +91,12 @@ function Routes({ me }: { me: Me }) {
     default: page = <NotFound />;
   }
   useEffect(() => { if (seg[0] === 'login') navigate('/', true); }, [p]);
+  // after a move to another page, focus goes to its content (screen readers announce it)
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) { first.current = false; return; }
+    (document.getElementById('main') as HTMLElement | null)?.focus({ preventScroll: true });
+  }, [p]);
   useEffect(() => {
     const h = document.querySelector('main h1') as HTMLElement | null;
     document.title = (h ? h.textContent + ' · ' : '') + 'schakel console';

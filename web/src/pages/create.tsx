@@ -162,7 +162,7 @@ function EditForm({ o }: { o: any }) {
     e.preventDefault();
     let obj: any;
     try { obj = JSON.parse(text); } catch (err) { setError('Not valid JSON: ' + (err as Error).message); return; }
-    if (!obj.modified) obj.modified = new Date().toISOString();
+    // no modified: the node stamps the new version with its own clock
     setBusy(true); setError(null);
     try {
       await api<any>('objects/' + encodeURIComponent(o.id), 'PUT', { object: obj });
@@ -171,7 +171,7 @@ function EditForm({ o }: { o: any }) {
   };
   return (
     <form class="stack form" onSubmit={submit}>
-      <label>The object's properties (JSON; the node sets the new modified time and signs it)
+      <label>The object's properties (JSON; without modified, the node sets the new version's time, and it signs it)
         <textarea name="object" class="mono" rows={24} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} spellcheck={false} />
       </label>
       <ErrorBox error={error} />
