@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -178,6 +179,18 @@ function pageFetch(page, path, init = {}) {
 async function csrfOf(page) {
   const r = await pageFetch(page, '/ui/api/me');
   return JSON.parse(r.text).csrf;
+}
+
+/* RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret, now */
+function totp(b32) {
+  let bits = '';
+  for (const ch of b32.replace(/=+$/, '')) bits += 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const ctr = Buffer.alloc(8);
+  ctr.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000)));
+  const h = createHmac('sha1', key).update(ctr).digest();
+  const o = h[19] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, '0');
 }
 
 /* ---- the tests ----------------------------------------------------------------- */
@@ -543,6 +556,26 @@ describe('the console', { concurrency: false }, () => {
     assert.equal(await login(w, 'waterboard', pw), 200);
     await w.browserContext().close();
     await a.browserContext().close();
+  });
+
+  test('a second factor: the login asks for the TOTP code, then takes it', async () => {
+    sk('account', 'add', 'viewer1', '--role', 'viewer', '--password-stdin', { input: 'viewer-password-1\n' });
+    const uri = sk('account', 'totp', 'viewer1', 'enable').stdout;
+    const secret = /secret=([A-Z2-7]+)/.exec(uri)[1];
+    const v = await newPage();
+    assert.equal(await login(v, 'viewer1', 'viewer-password-1'), 401);
+    await v.waitForSelector('#login-error');
+    assert.match(await v.$eval('#login-error', (e) => e.textContent), /code/);
+    assert.equal(await v.evaluate(() => document.activeElement && document.activeElement.id), 'login-totp');
+    await shot(v, '01-login-totp');
+    await v.type('#login-totp', totp(secret));
+    const answer = v.waitForResponse((r) => r.url().endsWith('/ui/api/login'));
+    await v.keyboard.press('Enter');
+    assert.equal((await answer).status(), 200);
+    await v.waitForSelector('#logout');
+    const nav = await v.$$eval('nav[aria-label=Main] a', (as) => as.map((a) => a.textContent));
+    assert.ok(!nav.includes('Create') && !nav.includes('Administration'), 'a viewer reads only');
+    await v.browserContext().close();
   });
 
   test('a partner sees its own view: no administration, no writing', async () => {
