@@ -578,6 +578,25 @@ describe('the console', { concurrency: false }, () => {
     await v.browserContext().close();
   });
 
+  test('an account sets up its own second factor in the console', async () => {
+    sk('account', 'add', 'viewer2', '--role', 'viewer', '--password-stdin', { input: 'viewer-password-2\n' });
+    const v = await newPage();
+    assert.equal(await login(v, 'viewer2', 'viewer-password-2'), 200);
+    await v.click('.who a.account');
+    await v.waitForSelector('#totp-enrol');
+    const enrolled = v.waitForResponse((r) => r.url().endsWith('/ui/api/totp/enroll'));
+    await v.click('#totp-enrol');
+    assert.equal((await enrolled).status(), 200);
+    const secret = await v.$eval('#totp-secret', (e) => e.textContent);
+    await shot(v, '13-account-totp');
+    await v.type('#totp-code', totp(secret));
+    const confirmed = v.waitForResponse((r) => r.url().endsWith('/ui/api/totp/confirm'));
+    await v.keyboard.press('Enter');
+    assert.equal((await confirmed).status(), 204);
+    await v.waitForFunction(() => document.getElementById('totp-state')?.textContent === 'on');
+    await v.browserContext().close();
+  });
+
   test('a partner sees its own view: no administration, no writing', async () => {
     const p = await newPage();
     assert.equal(await login(p, 'partner', 'demo-password'), 200);

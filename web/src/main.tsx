@@ -14,6 +14,7 @@ import { Sectors, SectorDetail } from './pages/sectors';
 import { Timeline } from './pages/timeline';
 import { CreatePage, EditPage } from './pages/create';
 import { Admin } from './pages/admin';
+import { AccountPage } from './pages/account';
 
 /* ---- theme: remembered, else the system's preference ---- */
 function initialTheme(): string {
@@ -61,9 +62,10 @@ function Nav({ me, onLogout }: { me: Me; onLogout: () => void }) {
         </ul>
       </nav>
       <div class="who">
-        <span class="account" title={me.partner ? `partner account of ${me.partner}` : `role ${me.role}`}>
+        <a class="account" href={href('/account')} title={me.partner ? `partner account of ${me.partner}` : `role ${me.role}`}
+          aria-current={path === '/account' ? 'page' : undefined}>
           {me.account} <span class="role">{me.partner ? `partner · ${me.partner}` : me.role}</span>
-        </span>
+        </a>
         <ThemeToggle />
         <button type="button" id="logout" onClick={onLogout}>Log out</button>
       </div>
@@ -71,7 +73,7 @@ function Nav({ me, onLogout }: { me: Me; onLogout: () => void }) {
   );
 }
 
-function Routes({ me }: { me: Me }) {
+function Routes({ me, refresh }: { me: Me; refresh: () => void }) {
   const loc = useLocation();
   const p = loc.path;
   const seg = p.split('/').filter(Boolean).map(decodeURIComponent);
@@ -87,6 +89,7 @@ function Routes({ me }: { me: Me }) {
     case 'timeline': page = <Timeline id={loc.query.get('id') || ''} />; break;
     case 'create': page = canWrite(me) ? <CreatePage me={me} query={loc.query} /> : <Forbidden />; break;
     case 'edit': page = canWrite(me) ? <EditPage id={seg[1] || ''} /> : <Forbidden />; break;
+    case 'account': page = <AccountPage me={me} onChange={refresh} />; break;
     case 'admin': page = me.role === 'admin' ? <Admin me={me} /> : <Forbidden />; break;
     default: page = <NotFound />;
   }
@@ -130,7 +133,7 @@ function App() {
       {me ? (
         <>
           <Nav me={me} onLogout={logout} />
-          <Routes me={me} />
+          <Routes me={me} refresh={() => api<Me>('me').then((m) => { setCsrf(m.csrf); setMe(m); }, () => undefined)} />
         </>
       ) : (
         <main id="main" tabIndex={-1}>
