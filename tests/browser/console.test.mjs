@@ -555,6 +555,32 @@ describe('the console', { concurrency: false }, () => {
     const w = await newPage();
     assert.equal(await login(w, 'waterboard', pw), 200);
     await w.browserContext().close();
+
+    // a token for it, shown once, that reads the API; then revoked
+    await a.click('button[aria-label="I have copied it"], .secret button').catch(() => {});
+    await a.select('#tokens select[name=account]', 'waterboard');
+    posted = a.waitForResponse((r) => r.url().endsWith('/ui/api/admin/tokens') && r.request().method() === 'POST');
+    await a.click('#tokens button[type=submit]');
+    assert.equal((await posted).status(), 201);
+    await a.waitForSelector('#tokens #secret-value');
+    const token = await a.$eval('#tokens #secret-value', (e) => e.textContent);
+    const auth = { headers: { Authorization: 'Bearer ' + token } };
+    assert.equal((await fetch(srv.url + '/ui/api/me', auth)).status, 200, 'the token reads');
+    await a.waitForSelector('#token-table button.danger');
+    posted = a.waitForResponse((r) => r.url().includes('/ui/api/admin/tokens/') && r.request().method() === 'DELETE');
+    await a.click('#token-table button.danger');
+    assert.equal((await posted).status(), 204);
+    assert.equal((await fetch(srv.url + '/ui/api/me', auth)).status, 401, 'a revoked token reads nothing');
+
+    // disabling the account ends its logins
+    posted = a.waitForResponse((r) => r.url().endsWith('/ui/api/admin/accounts/waterboard') && r.request().method() === 'POST');
+    await a.click('button[aria-label="Disable waterboard"]');
+    assert.equal((await posted).status(), 200);
+    await a.waitForSelector('button[aria-label="Enable waterboard"]');
+    const d = await newPage();
+    assert.equal(await login(d, 'waterboard', pw), 401);
+    await d.browserContext().close();
+    await shot(a, '11-admin-tokens');
     await a.browserContext().close();
   });
 
