@@ -66,26 +66,40 @@ static view_slot *slots;
 typedef struct coll_load {
 	sk_collection *c;
 	size_t n, cap;
-	sk_err rc;
 } coll_load;
 
-static int load_one(void *ud, const sk_collection *c)
+/*
+ * Every collection's id, default marking and public flag (not
+ * sk_store_collections: it counts each collection's objects, a scan of
+ * collection_objects on every request).
+ */
+static sk_err load_collections(sk_store *st, coll_load *l, sk_error *err)
 {
-	coll_load *l = ud;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		sk_collection *p;
-		if (cap > VIEW_MAX_COLLECTIONS || !(p = realloc(l->c, cap * sizeof(*p)))) {
-			l->rc = SK_ENOMEM;
-			return 1;
+	static const char q[] = "SELECT cid, default_tlp, public FROM collections ORDER BY cid";
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err))
+		return sk_store_dberr(st, err, "collections");
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 8;
+			sk_collection *p;
+			if (cap > VIEW_MAX_COLLECTIONS || !(p = realloc(l->c, cap * sizeof(*p)))) {
+				sk_store_stmt_put(st, s);
+				return sk_error_set(err, SK_ENOMEM, "view: too many collections");
+			}
+			l->c = p;
+			l->cap = cap;
 		}
-		l->c = p;
-		l->cap = cap;
+		memset(&l->c[l->n], 0, sizeof(l->c[0]));
+		l->c[l->n].cid = sqlite3_column_int64(s, 0);
+		l->c[l->n].default_tlp = (sk_tlp)sqlite3_column_int(s, 1);
+		l->c[l->n].is_public = sqlite3_column_int(s, 2) != 0;
+		l->n++;
 	}
-	l->c[l->n] = *c;
-	l->c[l->n].name = l->c[l->n].title = l->c[l->n].description = NULL; /* borrowed: not kept */
-	l->n++;
-	return 0;
+	sk_store_stmt_put(st, s);
+	return r == SQLITE_DONE ? SK_OK : sk_store_dberr(st, err, "collections");
 }
 
 /* The collections where account aid is a named RED recipient, marked in v->coll. */
@@ -135,12 +149,8 @@ sk_err sk_view_open(sk_store *st, const sk_principal *p, sk_view **out, sk_error
 	v->kind = p->role == SK_ROLE_PARTNER ? VIEW_PARTNER : VIEW_OWN;
 	if ((own = sk_store_own_id(st)))
 		snprintf(v->own_id, sizeof(v->own_id), "%s", own);
-	if ((rc = sk_store_collections(st, load_one, &l, err)))
+	if ((rc = load_collections(st, &l, err)))
 		goto out;
-	if (l.rc) {
-		rc = sk_error_set(err, l.rc, "view: too many collections");
-		goto out;
-	}
 	if (l.n && !(v->coll = calloc(l.n, sizeof(*v->coll)))) {
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;

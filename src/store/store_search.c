@@ -9,7 +9,8 @@
  * name, description (at most SEARCH_DESC_MAX bytes), keys (aliases, external
  * ids such as T1566 or CVE-2021-44228, labels) and vals (the comparison
  * values of an indicator's pattern, the value and hashes of an observable).
- * An object without any of these has no row.
+ * Every object has a row (empty columns when it has no text): the table is
+ * also the set of newest versions that the console's facets walk.
  *
  * observables(value, ver, kind): value lower-cased; kind is the observable
  * type (ipv4-addr, ipv6-addr, domain-name, url, email-addr, mac-addr) or
@@ -280,8 +281,6 @@ static sk_err index_doc(sk_store *st, int64_t ver, const char *id, const char *s
 		if (r != SQLITE_DONE)
 			return sk_store_dberr(st, err, "search");
 	}
-	if (!d->name.len && !d->desc.len && !d->keys.len && !d->vals.len)
-		return SK_OK;
 	if ((rc = sk_store_hot_stmt(st, S_SRCH_INS, &s, err)))
 		return rc;
 	sqlite3_bind_int64(s, 1, ver);
@@ -354,6 +353,19 @@ out:
 	return rc;
 }
 
+static sk_err forget_row(sk_store *st, int64_t ver, sk_error *err)
+{
+	sqlite3_stmt *del;
+	sk_err rc = sk_store_hot_stmt(st, S_SRCH_DEL, &del, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(del, 1, ver);
+	if (sqlite3_step(del) != SQLITE_DONE)
+		return sk_store_dberr(st, err, "search");
+	sqlite3_reset(del);
+	return SK_OK;
+}
+
 /* One backfill batch: the versions after *cursor; *done when there are no more. */
 static sk_err backfill_batch(sk_store *st, int64_t *cursor, bool *done, sk_error *err)
 {
@@ -404,9 +416,12 @@ static sk_err backfill_batch(sk_store *st, int64_t *cursor, bool *done, sk_error
 			continue;
 		sdoc_init(&d);
 		extract(&d, (const char *)sqlite3_column_text(s, 4), root);
-		rc = index_doc(st, ver, (const char *)sqlite3_column_text(s, 1),
-		               (const char *)sqlite3_column_text(s, 2),
-		               (const char *)sqlite3_column_text(s, 3), &d, err);
+		/* written since the migration: the write path indexed it already */
+		rc = forget_row(st, ver, err);
+		if (!rc)
+			rc = index_doc(st, ver, (const char *)sqlite3_column_text(s, 1),
+			               (const char *)sqlite3_column_text(s, 2),
+			               (const char *)sqlite3_column_text(s, 3), &d, err);
 		sdoc_free(&d);
 	}
 	if (rc)

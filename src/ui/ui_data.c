@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/audit.h"
 #include "schakel/timestamp.h"
 #include "store/store_priv.h"
 #include "ui/ui_data_int.h"
@@ -180,6 +181,67 @@ bool ui_collection_visible(ui_ctx *c, int64_t cid)
 	return yes;
 }
 
+char *ui_readable_collections(ui_ctx *c)
+{
+	sqlite3_stmt *s;
+	json_t *a;
+	char *out = NULL;
+
+	if (c->who.role != SK_ROLE_PARTNER || !(a = json_array()))
+		return NULL;
+	if ((s = ui_stmt(c, "SELECT cid, default_tlp, public FROM collections"))) {
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			sk_collection col = {.cid = sqlite3_column_int64(s, 0),
+			                     .default_tlp = (sk_tlp)sqlite3_column_int(s, 1),
+			                     .is_public = sqlite3_column_int(s, 2) != 0};
+			sk_access acc;
+			if (sk_policy_access(c->st, &c->who, &col, &acc, NULL) == SK_OK &&
+			    sk_policy_can_read(&acc))
+				json_array_append_new(a, json_integer(col.cid));
+		}
+		ui_stmt_done(c, s);
+		out = json_dumps(a, JSON_COMPACT);
+	}
+	json_decref(a);
+	return out;
+}
+
+bool ui_audit_exit(ui_ctx *c, const char *action, const int64_t *vers, size_t n)
+{
+	char actor[SK_ACCOUNT_NAME_MAX + 16], subject[SK_ACCOUNT_NAME_MAX + 16], *ds = NULL;
+	sk_audit_entry e = {.action = action,
+	                    .actor = actor,
+	                    .subject = subject,
+	                    .vers = vers,
+	                    .nvers = n,
+	                    .exit = true};
+	json_t *d, *filters;
+	sk_error err;
+	bool ok;
+
+	if (c->who.role != SK_ROLE_PARTNER || !c->who.partner[0])
+		return true;
+	snprintf(actor, sizeof(actor), "account:%s", c->who.account);
+	snprintf(subject, sizeof(subject), "partner:%s", c->who.partner);
+	filters = json_array();
+	for (size_t i = 0; i < c->req->nparams; i++) /* names only: values may hold anything */
+		if (c->req->params[i].key)
+			json_array_append_new(filters, json_string(c->req->params[i].key));
+	d = json_pack("{s:s, s:s, s:s, s:o}", "path", c->req->path ? c->req->path : "", "account",
+	              c->who.account, "partner", c->who.partner, "filters", filters);
+	ds = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	e.detail = ds;
+	ok = ds && sk_audit_append(c->st, &e, &err) == SK_OK;
+	if (!ok) {
+		fprintf(stderr, "schakel: serve: console: audit log: %s\n",
+		        ds ? err.msg : "out of memory");
+		ui_error(c, 500, "the answer could not be recorded in the audit log; nothing sent");
+	}
+	json_decref(d);
+	free(ds);
+	return ok;
+}
+
 /* --- filters ------------------------------------------------------------------------ */
 
 /* q as an FTS5 query: each word a quoted phrase (a prefix query for the last plain word). */
@@ -305,13 +367,16 @@ bool ui_filter_parse(ui_ctx *c, ui_filter *f, long long def_limit, long long max
 	if (!ui_param_int(c, "limit", 1, max_limit, def_limit, &f->limit) ||
 	    !ui_param_int(c, "offset", 0, 1000000, 0, &f->offset))
 		return false;
+	f->colls = ui_readable_collections(c);
 	return true;
 }
 
 void ui_filter_clear(ui_filter *f)
 {
 	free(f->match);
+	free(f->colls);
 	f->match = NULL;
+	f->colls = NULL;
 }
 
 /* Does q look like an observable value (an address, a domain, a URL, a hash)? */
@@ -325,6 +390,11 @@ static bool observable_like(const char *q)
 	return strpbrk(q, ".:/@") || (n >= 32 && hex == n);
 }
 
+/*
+ * The matches drive the join (CROSS JOIN keeps them the outer loop): with
+ * a type filter the planner would otherwise walk objects_type and run the
+ * full-text query once per object.
+ */
 void ui_filter_sql(const ui_filter *f, char *sql, size_t n)
 {
 	int p = 1;
@@ -335,17 +405,25 @@ void ui_filter_sql(const ui_filter *f, char *sql, size_t n)
 		snprintf(sql, n,
 		         " FROM (SELECT rowid AS v FROM search WHERE search MATCH ?%d"
 		         " UNION SELECT ver FROM observables WHERE value=lower(?%d)) h"
-		         " JOIN objects o ON o.ver=h.v WHERE " UI_VISIBLE " AND " UI_LATEST,
+		         " CROSS JOIN objects o ON o.ver=h.v WHERE " UI_VISIBLE " AND " UI_LATEST,
 		         p, p + 1),
 		    p += 2;
 	else if (f->match)
 		snprintf(sql, n,
-		         " FROM search JOIN objects o ON o.ver=search.rowid WHERE search MATCH ?%d"
+		         " FROM search CROSS JOIN objects o ON o.ver=search.rowid"
+		         " WHERE search MATCH ?%d"
 		         " AND " UI_VISIBLE,
 		         p++);
 	else if (f->q) /* a STIX id */
 		snprintf(sql, n, " FROM objects o WHERE o.id=?%d AND " UI_VISIBLE " AND " UI_LATEST,
 		         p++);
+	else if (f->colls) /* a partner: only its collections can hold what it sees */
+		snprintf(
+		    sql, n,
+		    " FROM (SELECT DISTINCT co.ver AS v FROM collection_objects co WHERE co.coll IN"
+		    " (SELECT value FROM json_each(?%d))) h CROSS JOIN objects o ON o.ver=h.v"
+		    " WHERE " UI_VISIBLE " AND " UI_LATEST,
+		    p++);
 	else
 		snprintf(sql, n, " FROM objects o WHERE " UI_VISIBLE " AND " UI_LATEST);
 	len = strlen(sql);
@@ -383,6 +461,8 @@ int ui_filter_bind(const ui_filter *f, sqlite3_stmt *s)
 		sqlite3_bind_text(s, p++, f->match, -1, SQLITE_STATIC);
 	} else if (f->q) {
 		sqlite3_bind_text(s, p++, f->q, -1, SQLITE_STATIC);
+	} else if (f->colls) {
+		sqlite3_bind_text(s, p++, f->colls, -1, SQLITE_STATIC);
 	}
 	if (f->type)
 		sqlite3_bind_text(s, p++, f->type, -1, SQLITE_STATIC);

@@ -18,8 +18,8 @@
 #define UI_SUM_COLS                                                                                \
 	"o.ver, o.id, o.type, o.tlp, o.created_by, o.modified, o.revoked, o.rx,"                   \
 	" coalesce(json_extract(o.json,'$.name'), json_extract(o.json,'$.value'),"                 \
-	" json_extract(o.json,'$.abstract'), json_extract(o.json,'$.opinion'),"                   \
-	" json_extract(o.json,'$.country')),"                   \
+	" json_extract(o.json,'$.abstract'), json_extract(o.json,'$.opinion'),"                    \
+	" json_extract(o.json,'$.country')),"                                                      \
 	" json_extract(o.json,'$.pattern'), o.src_ref, o.dst_ref, o.rel_type"
 #define UI_SUM_N 13
 
@@ -69,6 +69,8 @@ typedef struct ui_filter {
 	char since[40], until[40]; /* modified bounds as written in objects, "" = none */
 	int revoked;               /* -1 any, 0 not revoked, 1 revoked only */
 	long long limit, offset;
+	char *colls; /* a partner's readable collections (JSON array of cids): the list is driven by
+	                them */
 } ui_filter;
 bool ui_filter_parse(ui_ctx *c, ui_filter *f, long long def_limit, long long max_limit);
 void ui_filter_clear(ui_filter *f);
@@ -84,5 +86,22 @@ int ui_filter_bind(const ui_filter *f, sqlite3_stmt *s);
 
 /* The collections a partner may see (for names shown to it); own people see all. */
 bool ui_collection_visible(ui_ctx *c, int64_t cid);
+
+/*
+ * For a partner, the collections it may read as a JSON array of cids
+ * (malloc'd): what it can see is in them, so lists are driven by
+ * collection_objects instead of a walk over the whole store.  NULL for the
+ * node's own people (or when out of memory: the walk is slower, not wider).
+ */
+char *ui_readable_collections(ui_ctx *c);
+
+/*
+ * Record an exit of object versions to a partner's account in the audit log
+ * (docs/audit.md: action "console.object", "console.search", ..., subject
+ * "partner:P", actor "account:A"), before the answer leaves; the node's own
+ * people are not recorded (their reads stay in the organisation).  False
+ * after answering 500 when it cannot be written: nothing leaves unrecorded.
+ */
+bool ui_audit_exit(ui_ctx *c, const char *action, const int64_t *vers, size_t n);
 
 #endif

@@ -342,6 +342,8 @@ void ui_h_object(ui_ctx *c, char **seg, size_t nseg)
 	int sig = 0;
 	char *rx = NULL, *by = NULL;
 	corr k = {.c = c, .id = id};
+	int64_t vers_shown[OBJ_MAX_VERSIONS];
+	size_t nv = 0;
 	sqlite3_stmt *s;
 
 	if (!sk_stix_id_valid(id, NULL)) {
@@ -354,6 +356,8 @@ void ui_h_object(ui_ctx *c, char **seg, size_t nseg)
 	sqlite3_bind_int(s, 2, OBJ_MAX_VERSIONS);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		json_t *obj = load_json(ui_col(s, 5), sqlite3_column_bytes(s, 5));
+		if (nv < OBJ_MAX_VERSIONS)
+			vers_shown[nv++] = sqlite3_column_int64(s, 0);
 		if (!ver) {
 			ver = sqlite3_column_int64(s, 0);
 			added = sqlite3_column_int64(s, 3);
@@ -389,6 +393,8 @@ void ui_h_object(ui_ctx *c, char **seg, size_t nseg)
 	k.out = json_array();
 	sk_store_search_values(c->st, ver, corr_value, &k, NULL);
 	json_object_set_new(page, "correlation", k.out);
+	if (!ui_audit_exit(c, "console.object", vers_shown, nv))
+		goto out;
 	ui_send_json(c, 200, page);
 	page = NULL;
 out:

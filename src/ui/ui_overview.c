@@ -169,10 +169,14 @@ static int cmp_double(const void *a, const void *b)
 
 static json_t *received(ui_ctx *c, int64_t v0, int64_t v1, json_t **by_day)
 {
+	/*
+	 * every version from a named source has a provenance row: walk those,
+	 * not the period's every version (files of unknown source are left out)
+	 */
 	static const char q[] =
-	    "SELECT o.rx, o.type, date(o.added / 1000000, 'unixepoch'), count(*) FROM objects o"
-	    " WHERE o.ver>=?1 AND o.ver<?2 AND o.rx IS NOT NULL AND " UI_VISIBLE
-	    " GROUP BY 1, 2, 3 ORDER BY 3, 1, 2";
+	    "SELECT o.rx, o.type, date(o.added / 1000000, 'unixepoch'), count(*) FROM provenance p"
+	    " CROSS JOIN objects o ON o.ver=p.ver WHERE p.ver>=?1 AND p.ver<?2 AND o.rx IS NOT NULL"
+	    " AND " UI_VISIBLE " GROUP BY 1, 2, 3 ORDER BY 3, 1, 2";
 	json_t *tot = json_object(), *days = json_object(), *out = json_array(), *v;
 	sqlite3_stmt *s = ui_stmt(c, q);
 	const char *k;

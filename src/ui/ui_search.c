@@ -15,9 +15,9 @@
 #include "store/store_priv.h"
 #include "ui/ui_data_int.h"
 
-#define UI_COUNT_CAP   10000   /* totals are exact up to here */
-#define UI_EXPORT_MAX  100000  /* most objects in one export */
-#define UI_FACETS_ROWS 5000000 /* the facet scan stops here */
+#define UI_COUNT_CAP   1000   /* totals are exact up to here ("more": true beyond) */
+#define UI_EXPORT_MAX  100000 /* most objects in one export */
+#define UI_FACETS_ROWS 50000  /* newest objects the facets count */
 
 /* FTS-only queries rank by bm25 (names weigh most); the others are newest first. */
 static bool ranked(const ui_filter *f)
@@ -54,6 +54,8 @@ void ui_h_search(ui_ctx *c, char **seg, size_t nseg)
 	json_t *results = json_array();
 	long long total = 0;
 	bool more = false, rank;
+	int64_t vers_shown[UI_MAX_LIMIT];
+	size_t nv = 0;
 	int p;
 
 	(void)seg;
@@ -76,11 +78,15 @@ void ui_h_search(ui_ctx *c, char **seg, size_t nseg)
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		json_t *sum = ui_summary(c, s, 0);
 		const char *snip = ui_col(s, UI_SUM_N);
+		if (nv < UI_MAX_LIMIT)
+			vers_shown[nv++] = sqlite3_column_int64(s, 0);
 		if (sum && snip && *snip)
 			json_object_set_new(sum, "snippet", json_string(snip));
 		json_array_append_new(results, sum);
 	}
 	ui_stmt_done(c, s);
+	if (!ui_audit_exit(c, "console.search", vers_shown, nv))
+		goto out;
 	ui_send_json(c, 200,
 	             json_pack("{s:I, s:b, s:O, s:I, s:I}", "total", (json_int_t)total, "more",
 	                       more, "results", results, "limit", (json_int_t)f.limit, "offset",
@@ -136,35 +142,59 @@ static int by_count(const void *a, const void *b)
 	return x->n < y->n ? 1 : x->n > y->n ? -1 : strcmp(x->key, y->key);
 }
 
+/*
+ * Facets walk the newest versions through the search index (one row per
+ * object, keyed by its newest version), newest first, at most
+ * UI_FACETS_ROWS of them: on a large store the counts are those of the
+ * most recent objects ("partial": true), so that the page answers at once.
+ */
 void ui_h_facets(ui_ctx *c, char **seg, size_t nseg)
 {
 	static const char *const levels[] = {"none",  "clear",        "green",
 	                                     "amber", "amber+strict", "red"};
 	static const char scan[] =
-	    "SELECT o.type, o.created_by, o.tlp FROM objects o WHERE " UI_VISIBLE " AND " UI_LATEST;
+	    "SELECT o.ver, o.type, o.created_by, o.tlp, " UI_VISIBLE " FROM (SELECT rowid AS v FROM"
+	    " search ORDER BY rowid DESC LIMIT ?1) h CROSS JOIN objects o ON o.ver=h.v";
+	/* a partner: the newest rows of the collections it reads */
+	static const char pscan[] =
+	    "SELECT o.ver, o.type, o.created_by, o.tlp, " UI_VISIBLE " FROM (SELECT DISTINCT co.ver"
+	    " AS v FROM collection_objects co WHERE co.coll IN (SELECT value FROM json_each(?2))"
+	    " AND EXISTS(SELECT 1 FROM search WHERE rowid=co.ver) ORDER BY 1 DESC LIMIT ?1) h"
+	    " CROSS JOIN objects o ON o.ver=h.v";
+	char *readable = ui_readable_collections(c);
 	static const char colls[] =
-	    "SELECT co.coll, cl.name, count(*) FROM collection_objects co"
-	    " JOIN collections cl ON cl.cid=co.coll JOIN objects o ON o.ver=co.ver"
-	    " WHERE " UI_VISIBLE " AND " UI_LATEST " GROUP BY co.coll ORDER BY 3 DESC, 2";
+	    "SELECT count(*) FROM collection_objects co CROSS JOIN objects o"
+	    " ON o.ver=co.ver WHERE co.coll=?1 AND co.ver>=?2 AND " UI_VISIBLE
+	    " AND EXISTS(SELECT 1 FROM search WHERE rowid=co.ver)";
 	tallies types = {0}, prods = {0};
 	long long tlp[6] = {0}, rows = 0;
+	int64_t low = 0;
 	json_t *jt = json_array(), *jp = json_array(), *jc = json_array(), *jl = json_array();
-	sqlite3_stmt *s;
+	sqlite3_stmt *s, *k;
 
 	(void)seg;
 	(void)nseg;
-	if (!(s = ui_stmt(c, scan)))
+	if (!(s = ui_stmt(c, readable ? pscan : scan)))
 		goto out;
-	while (rows++ < UI_FACETS_ROWS && sqlite3_step(s) == SQLITE_ROW) {
-		int l = sqlite3_column_int(s, 2);
-		tally_add(&types, ui_col(s, 0));
-		tally_add(&prods, ui_col(s, 1));
+	sqlite3_bind_int(s, 1, UI_FACETS_ROWS);
+	if (readable)
+		sqlite3_bind_text(s, 2, readable, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int l = sqlite3_column_int(s, 3);
+		rows++;
+		low = sqlite3_column_int64(s, 0);
+		if (!sqlite3_column_int(s, 4))
+			continue;
+		tally_add(&types, ui_col(s, 1));
+		tally_add(&prods, ui_col(s, 2));
 		if (l >= 0 && l <= SK_TLP_RED)
 			tlp[l]++;
 	}
 	ui_stmt_done(c, s);
-	qsort(types.t, types.n, sizeof(tally), by_count);
-	qsort(prods.t, prods.n, sizeof(tally), by_count);
+	if (types.n) /* qsort of NULL is undefined, even for no elements */
+		qsort(types.t, types.n, sizeof(tally), by_count);
+	if (prods.n)
+		qsort(prods.t, prods.n, sizeof(tally), by_count);
 	for (size_t i = 0; i < types.n; i++)
 		json_array_append_new(jt, json_pack("{s:s, s:I}", "type", types.t[i].key, "count",
 		                                    (json_int_t)types.t[i].n));
@@ -180,18 +210,29 @@ void ui_h_facets(ui_ctx *c, char **seg, size_t nseg)
 		if (tlp[l])
 			json_array_append_new(jl, json_pack("{s:s, s:I}", "level", levels[l],
 			                                    "count", (json_int_t)tlp[l]));
-	if (!(s = ui_stmt(c, colls)))
+	/* per collection: its rows in the same window (collection_objects(coll, ver)) */
+	if (!(s = ui_stmt(c, "SELECT cid, name FROM collections ORDER BY name")))
 		goto out;
-	while (sqlite3_step(s) == SQLITE_ROW)
-		if (ui_collection_visible(c, sqlite3_column_int64(s, 0)))
-			json_array_append_new(jc,
-			                      json_pack("{s:s, s:I}", "name", ui_col(s, 1), "count",
-			                                (json_int_t)sqlite3_column_int64(s, 2)));
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		long long n = 0;
+		if (!ui_collection_visible(c, sqlite3_column_int64(s, 0)) ||
+		    !(k = ui_stmt(c, colls)))
+			continue;
+		sqlite3_bind_int64(k, 1, sqlite3_column_int64(s, 0));
+		sqlite3_bind_int64(k, 2, low);
+		if (sqlite3_step(k) == SQLITE_ROW)
+			n = sqlite3_column_int64(k, 0);
+		ui_stmt_done(c, k);
+		if (n)
+			json_array_append_new(jc, json_pack("{s:s, s:I}", "name", ui_col(s, 1),
+			                                    "count", (json_int_t)n));
+	}
 	ui_stmt_done(c, s);
 	ui_send_json(c, 200,
-	             json_pack("{s:O, s:O, s:O, s:O}", "types", jt, "producers", jp, "collections",
-	                       jc, "tlp", jl));
+	             json_pack("{s:O, s:O, s:O, s:O, s:b}", "types", jt, "producers", jp,
+	                       "collections", jc, "tlp", jl, "partial", rows >= UI_FACETS_ROWS));
 out:
+	free(readable);
 	tallies_free(&types);
 	tallies_free(&prods);
 	json_decref(jt);

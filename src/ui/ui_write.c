@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "schakel/json.h"
+#include "schakel/sign.h"
 #include "schakel/stix.h"
 #include "schakel/timestamp.h"
 #include "schakel/uuid.h"
@@ -95,6 +96,46 @@ static void now_ts(char ts[SK_TS_STR_MAX])
 	sk_ts_format_ms(sk_ts_now_us(), ts);
 }
 
+#define WRITE_SKEW_US (300LL * 1000000) /* how far ahead of the clock a version may be dated */
+
+/*
+ * What the console stores is signed here: a signature the object carries
+ * (copied from a version shown, whose content changes now) is dropped, and
+ * sk_store_put signs the new content.
+ */
+static void drop_signature(json_t *o)
+{
+	json_t *ext = json_object_get(o, "extensions");
+	if (!json_is_object(ext))
+		return;
+	json_object_del(ext, SK_SIG_EXT_ID);
+	if (!json_object_size(ext))
+		json_object_del(o, "extensions");
+}
+
+/* False with a 400 sent if o's modified (or created) is not a time, or too far ahead. */
+static bool dated_ok(ui_ctx *c, json_t *o)
+{
+	static const char *const keys[] = {"created", "modified"};
+	for (size_t i = 0; i < 2; i++) {
+		json_t *v = json_object_get(o, keys[i]);
+		int64_t us;
+		if (!v)
+			continue;
+		if (!json_is_string(v) ||
+		    !sk_ts_parse(json_string_value(v), strlen(json_string_value(v)), NULL, &us)) {
+			ui_error(c, 400, "object.%s: an RFC 3339 time", keys[i]);
+			return false;
+		}
+		if (us > sk_ts_now_us() + WRITE_SKEW_US) {
+			ui_error(c, 400, "object.%s: %s is in the future", keys[i],
+			         json_string_value(v));
+			return false;
+		}
+	}
+	return true;
+}
+
 void ui_h_object_create(ui_ctx *c, char **seg, size_t nseg)
 {
 	json_t *body = NULL, *o = NULL, *v;
@@ -151,6 +192,9 @@ void ui_h_object_create(ui_ctx *c, char **seg, size_t nseg)
 	if (!json_object_get(o, "modified"))
 		json_object_set(o, "modified", json_object_get(o, "created"));
 	json_object_set_new(o, "created_by_ref", json_string(own));
+	drop_signature(o);
+	if (!dated_ok(c, o))
+		goto out;
 	if (!strcmp(type, "indicator")) {
 		if (!json_object_get(o, "pattern_type"))
 			json_object_set_new(o, "pattern_type", json_string("stix"));
@@ -251,6 +295,9 @@ void ui_h_object_update(ui_ctx *c, char **seg, size_t nseg)
 		json_object_set_new(o, "modified", json_string(ts));
 		mod = json_string_value(json_object_get(o, "modified"));
 	}
+	drop_signature(o);
+	if (!dated_ok(c, o))
+		goto out;
 	if (!sk_ts_parse(mod, strlen(mod), key, NULL)) {
 		ui_error(c, 400, "object.modified: an RFC 3339 time");
 		goto out;
