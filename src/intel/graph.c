@@ -65,7 +65,10 @@ static size_t count(const char *const *l)
 /*
  * The properties the intel pages read, extracted in SQL: parsing every
  * object's whole JSON (the galaxy's descriptions and references, ATT&CK's
- * long texts) cost most of an actor list.  Arrays come back as JSON text.
+ * long texts) cost most of an actor list.  One json_extract with every path
+ * (and the first external reference: ATT&CK puts its own id, T1566 or
+ * G0007, first; a galaxy actor's ATT&CK ids are among its aliases) parses
+ * each object once and answers a JSON array.
  */
 static const char *const props[] = {"name",
                                     "aliases",
@@ -79,32 +82,6 @@ static const char *const props[] = {"name",
                                     "tactic_refs",
                                     "identity_class",
                                     NULL};
-/*
- * The first external reference only: ATT&CK puts its own id first (T1566,
- * G0007), and a galaxy actor's ATT&CK ids are among its aliases too.
- * Walking every reference (json_each) cost more than the rest of a list.
- */
-#define XREFS_SQL                                                                                  \
-	"json_extract(o.json,'$.external_references[0].source_name'),"                             \
-	" json_extract(o.json,'$.external_references[0].external_id')"
-
-static json_t *column_json(sqlite3_stmt *s, int i)
-{
-	switch (sqlite3_column_type(s, i)) {
-	case SQLITE_INTEGER:
-		return json_integer((json_int_t)sqlite3_column_int64(s, i));
-	case SQLITE_TEXT: {
-		const char *t = (const char *)sqlite3_column_text(s, i);
-		size_t n = (size_t)sqlite3_column_bytes(s, i);
-		if (n && (t[0] == '[' || t[0] == '{'))
-			return json_loadb(t, n, 0, NULL);
-		return json_stringn(t, n);
-	}
-	default:
-		return NULL;
-	}
-}
-
 static sk_err load_objects(in_graph *g, const char *col, const char *const *types, size_t n,
                            bool full, sk_error *err)
 {
@@ -118,10 +95,14 @@ static sk_err load_objects(in_graph *g, const char *col, const char *const *type
 		return SK_OK;
 	sk_buf_init(&b, 1 << 16);
 	rc = sk_buf_puts(&b, "SELECT " IN_SUM_COLS("o"));
-	for (size_t i = 0; full && !rc && i < np; i++)
-		rc = sk_buf_printf(&b, ", json_extract(o.json,'$.%s')", props[i]);
+	/* one json_extract of every path: SQLite parses each object once */
 	if (full && !rc)
-		rc = sk_buf_puts(&b, ", " XREFS_SQL);
+		rc = sk_buf_puts(&b, ", json_extract(o.json");
+	for (size_t i = 0; full && !rc && i < np; i++)
+		rc = sk_buf_printf(&b, ",'$.%s'", props[i]);
+	if (full && !rc)
+		rc = sk_buf_puts(&b, ",'$.external_references[0].source_name',"
+		                     "'$.external_references[0].external_id')");
 	if (!rc)
 		rc = sk_buf_puts(&b, " FROM objects o WHERE ");
 	if (!rc)
@@ -145,16 +126,18 @@ static sk_err load_objects(in_graph *g, const char *col, const char *const *type
 			continue;
 		if (full) {
 			json_t *o = json_object(), *v;
+			json_t *vals = json_loadb((const char *)sqlite3_column_text(s, 6),
+			                          (size_t)sqlite3_column_bytes(s, 6), 0, NULL);
 			for (size_t i = 0; i < np; i++)
-				if ((v = column_json(s, 6 + (int)i)))
-					json_object_set_new(o, props[i], v);
-			if (sqlite3_column_type(s, 7 + (int)np) == SQLITE_TEXT)
-				json_object_set_new(
-				    o, "external_references",
-				    json_pack("[{s:s?, s:s}]", "source_name",
-				              (const char *)sqlite3_column_text(s, 6 + (int)np),
-				              "external_id",
-				              (const char *)sqlite3_column_text(s, 7 + (int)np)));
+				if ((v = json_array_get(vals, i)) && !json_is_null(v))
+					json_object_set(o, props[i], v);
+			if (json_is_string(json_array_get(vals, np + 1)))
+				json_object_set_new(o, "external_references",
+				                    json_pack("[{s:O, s:O}]", "source_name",
+				                              json_array_get(vals, np),
+				                              "external_id",
+				                              json_array_get(vals, np + 1)));
+			json_decref(vals);
 			if (json_is_true(json_object_get(o, "x_mitre_deprecated")) ||
 			    json_integer_value(json_object_get(o, "x_mitre_deprecated"))) {
 				json_decref(o);

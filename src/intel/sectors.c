@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define MAX_SIGHTINGS 100000 /* sightings read per call */
+#define MAX_LISTED    500    /* sightings listed on a sector's page (all are counted) */
 
 /* The visible identities: id -> {name, keys: {key: true}, country?} */
 static sk_err identities(sk_store *st, json_t *out, sk_error *err)
@@ -71,6 +72,7 @@ typedef struct sec_ctx {
 	/* per key: {targeted_by: {src: via}, sightings: n, trend: {day: {...}},
 	   orgs: {identity: n}, list: [sighting]} */
 	json_t *per;
+	json_t *done; /* indicators whose attackers were looked up */
 } sec_ctx;
 
 static json_t *per_key(sec_ctx *c, const char *key)
@@ -217,8 +219,9 @@ static sk_err sightings(sec_ctx *c, sk_error *err)
 				                    json_integer(json_integer_value(json_object_get(
 				                                     orgs, json_string_value(e))) +
 				                                 1));
-				if (!c->only)
-					continue;
+				if (!c->only ||
+				    json_array_size(json_object_get(p, "list")) >= MAX_LISTED)
+					goto attackers;
 				json_array_append_new(
 				    json_object_get(p, "list"),
 				    json_pack("{s:s, s:s?, s:I, s:s?, s:s?, s:s?, s:O}", "id", id,
@@ -226,12 +229,17 @@ static sk_err sightings(sec_ctx *c, sk_error *err)
 				              "last_seen", (const char *)sqlite3_column_text(s, 5),
 				              "created", (const char *)sqlite3_column_text(s, 6),
 				              "where", json_object_get(idn, "name")));
+			attackers:
+				if (!c->only)
+					continue;
 				snprintf(via, sizeof(via), "sighting at %.200s",
 				         json_string_value(json_object_get(idn, "name"))
 				             ? json_string_value(json_object_get(idn, "name"))
 				             : "?");
-				if (of)
+				if (of && !json_object_get(c->done, of)) { /* once per indicator */
+					json_object_set_new(c->done, of, json_true());
 					indicated(c, of, json_object_get(p, "targeted_by"), via);
+				}
 			}
 		}
 		json_decref(seen);
@@ -270,6 +278,7 @@ static sk_err collect(sec_ctx *c, sk_error *err)
 	sk_err rc;
 	c->ids = json_object();
 	c->per = json_object();
+	c->done = json_object();
 	if ((rc = identities(c->st, c->ids, err)) || (rc = targets(c, err)))
 		return rc;
 	return sightings(c, err);
@@ -285,7 +294,7 @@ static json_t *stix_list(const sk_sector *k)
 
 sk_err sk_intel_sectors(sk_store *st, json_t **out, sk_error *err)
 {
-	sec_ctx c = {st, NULL, NULL, NULL};
+	sec_ctx c = {st, NULL, NULL, NULL, NULL};
 	json_t *list;
 	sk_err rc;
 
@@ -308,6 +317,7 @@ sk_err sk_intel_sectors(sk_store *st, json_t **out, sk_error *err)
 	}
 	json_decref(c.ids);
 	json_decref(c.per);
+	json_decref(c.done);
 	return rc;
 }
 
@@ -351,7 +361,7 @@ static sk_err partners(sec_ctx *c, json_t *p, json_t *out, sk_error *err)
 
 sk_err sk_intel_sector(sk_store *st, const char *key, json_t **out, sk_error *err)
 {
-	sec_ctx c = {st, sk_sector_get(key), NULL, NULL};
+	sec_ctx c = {st, sk_sector_get(key), NULL, NULL, NULL};
 	json_t *p, *attackers, *parts, *v, *list, *e;
 	const char *k;
 	size_t i;
@@ -398,5 +408,6 @@ sk_err sk_intel_sector(sk_store *st, const char *key, json_t **out, sk_error *er
 out:
 	json_decref(c.ids);
 	json_decref(c.per);
+	json_decref(c.done);
 	return rc;
 }

@@ -3,7 +3,9 @@
 timeline; docs/console.md) over HTTP against a real `schakel serve`, with the
 fictional fixtures of tests/fixtures/galaxies.
 
-- an analyst (the node's own people) sees every actor, the galaxy's country
+- an analyst (the node's own people) finds a galaxy actor by an alias in the
+  search (the import went through the store's writer and its search index),
+  sees every actor, the galaxy's country
   and sector joins, the ATT&CK matrix, each sector's attackers, the
   organisations that sighted and the trend, and a campaign's timeline;
 - a partner sees only what TAXII gives it: the actors of the collections it
@@ -68,6 +70,10 @@ def main(n, R):
             and d["sponsor"]["name"] == "XA (state)"
             and [a["confidence"] for a in d["attribution"]] == [95, 75],
             "analyst: actor page with attribution and matrix", d)
+
+    st, d = get(n, "search?q=" + urllib.parse.quote("Owl Team"))
+    R.check(st == 200 and "PAPER OWL" in [x["name"] for x in d.get("results", [])],
+            "the galaxy import went through the search index: an alias finds its actor", d)
 
     st, d = get(n, "sectors")
     sec = {s["key"]: s for s in d["sectors"]} if st == 200 else {}
