@@ -11,7 +11,7 @@ const lock = join(here, 'package-lock.json');
 const stamp = join(here, 'node_modules', '.package-lock.json');
 if (existsSync(stamp) && statSync(stamp).mtimeMs >= statSync(lock).mtimeMs) process.exit(0);
 console.log('web: npm ci (node_modules missing or older than package-lock.json)');
-const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: here, stdio: 'inherit' });
+const r = spawnSync('npm', ['ci', '--include=dev', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: here, stdio: 'inherit' });
 if (r.status !== 0) {
   console.error('web: npm ci failed; the console needs the npm registry once (or configure with -DSK_UI=OFF)');
   process.exit(r.status || 1);
