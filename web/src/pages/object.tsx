@@ -2,7 +2,7 @@
 // relationships both ways, reports, sightings and correlation.
 import { canWrite, Me } from '../api';
 import { href } from '../router';
-import { Diff, Empty, fmtTime, Loader, ObjLink, Section, TlpBadge, Tree, useApi } from '../ui';
+import { Diff, Empty, fmtTime, Loader, ObjLink, Section, TLP_MARKINGS, TlpBadge, Tree, useApi } from '../ui';
 
 const VERDICTS: Record<string, string> = {
   verified: 'sig-ok', unsigned: 'sig-none', 'unknown key': 'sig-unknown', unknown_key: 'sig-unknown', 'bad signature': 'sig-bad', bad: 'sig-bad',
@@ -62,7 +62,7 @@ function ObjectBody({ o, me }: { o: any; me: Me }) {
         </Section>
         <Section title="Markings" id="markings">
           {(o.markings || []).length === 0 ? <Empty what="No markings: shared with the collection's default." /> : (
-            <ul>{o.markings.map((m: any, i: number) => <li key={i}>{typeof m === 'string' ? m : <Tree value={m} />}</li>)}</ul>
+            <ul>{o.markings.map((m: any, i: number) => <li key={i}><Marking m={m} /></li>)}</ul>
           )}
         </Section>
       </div>
@@ -130,4 +130,12 @@ function ObjectBody({ o, me }: { o: any; me: Me }) {
       </Section>
     </>
   );
+}
+
+/* A marking: a TLP 2.0 definition as its badge (with its id), anything else as it is. */
+function Marking({ m }: { m: any }) {
+  const id = typeof m === 'string' ? m : m && (m.id || m.marking_ref);
+  const level = Object.keys(TLP_MARKINGS).find((k) => TLP_MARKINGS[k] === id);
+  if (level) return <><TlpBadge tlp={level} /> <span class="mono small">{id}</span>{typeof m === 'object' && <Tree value={m} />}</>;
+  return typeof m === 'string' ? <span class="mono small">{m}</span> : <Tree value={m} />;
 }
