@@ -16,6 +16,12 @@ for p in $PKGS; do
 	fi
 done
 
+# the web console's build and browser tests: Node.js with npm, and Chromium
+# (by command: a Node.js from elsewhere that brings its own npm is kept)
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+
 if [ -z "$missing" ]; then
 	echo "install-deps: all packages present"
 	exit 0

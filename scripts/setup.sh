@@ -4,18 +4,20 @@
 # show what is in it, match the demo logs against it, then run the
 # three-node federation demo (scripts/demo.sh: national centre, partner CERT
 # and drinking-water utility on loopback; exits non-zero if a TLP proof
-# fails).  Safe to run again: nothing is installed twice, an existing node is
-# kept, re-importing known objects adds nothing, and the demo starts afresh
-# in ./demo-run/.  SETUP_SERVE=1 (or --serve) then starts the single node's
-# TAXII 2.1 server in the foreground (Ctrl-C stops it); SETUP_NO_DEMO=1 skips
-# the three-node demo.
+# fails), and print the console's address with the demo logins.  Safe to run
+# again: nothing is installed twice, an existing node is kept, re-importing
+# known objects adds nothing, and the demo starts afresh in ./demo-run/.
+# SETUP_SERVE=1 (or --serve) then starts the single node's server (TAXII 2.1
+# and the web console) in the foreground (Ctrl-C stops it); SETUP_NO_DEMO=1
+# skips the three-node demo.  The build embeds the console (web/, built with
+# Node.js and npm from Debian; SETUP_CMAKE_ARGS=-DSK_UI=OFF builds without it).
 set -eu
 cd "$(dirname "$0")/.."
 SERVE=${SETUP_SERVE:-0}
 [ "${1:-}" = --serve ] && SERVE=1
 
 ./scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo ${SETUP_CMAKE_ARGS:-} >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 echo "setup: built build/schakel"
 
@@ -41,13 +43,28 @@ rm -f "$OWN"
 # a partner CERT that may read the demo collection, with an API token
 if ! $SK partner list 2>/dev/null | grep -q "Partner CERT (demo)"; then
 	$SK partner add "Partner CERT (demo)" --country BE --sector government-national >/dev/null
-	$SK account add analyst --partner "Partner CERT (demo)" --password "demo-password" >/dev/null
 	$SK collection grant "Partner CERT (demo)" demo --read --amber
 fi
 TOKEN_FILE=$(dirname "$DB")/.schakel-demo-token
+# the demo logins: `partner` is the partner CERT's account, `analyst` and
+# `admin` are this node's own people (the console's analyst and administrator)
+role_of() { $SK account list | awk -v n="$1" '$1 == n {print $2}'; }
+demo_account() { # NAME PASSWORD OPTIONS...
+	name=$1 pw=$2
+	shift 2
+	[ -n "$(role_of "$name")" ] || printf '%s\n' "$pw" | $SK account add "$name" "$@" --password-stdin >/dev/null
+}
+if [ "$(role_of analyst)" = partner ]; then
+	# set up before the console: `analyst` was the partner's account, now `partner`
+	$SK account delete analyst >/dev/null
+	rm -f "$TOKEN_FILE"
+fi
+demo_account partner demo-password --partner "Partner CERT (demo)"
+demo_account analyst demo-password --role analyst
+demo_account admin demo-admin --role admin
 if [ ! -s "$TOKEN_FILE" ]; then
 	umask 077
-	$SK token create analyst --label demo 2>/dev/null >"$TOKEN_FILE"
+	$SK token create partner --label demo 2>/dev/null >"$TOKEN_FILE"
 fi
 
 echo
@@ -66,16 +83,23 @@ echo "As the partner CERT (TLP:AMBER recipient of 'demo'), in another terminal:"
 echo "  curl -s -H 'Accept: application/taxii+json;version=2.1' \\"
 echo "       -H \"Authorization: Bearer \$(cat $TOKEN_FILE)\" \\"
 echo "       http://$LISTEN/api/collections/$COLL/objects/?limit=5"
-echo "or with HTTP Basic: -u analyst:demo-password"
+echo "or with HTTP Basic: -u partner:demo-password"
 
 if [ "${SETUP_NO_DEMO:-0}" != 1 ]; then
 	echo
 	SCHAKEL_BIN=$SK ./scripts/demo.sh
 fi
-[ "$SERVE" = 1 ] && [ "${SETUP_NO_SERVE:-0}" != 1 ] || {
-	echo
-	echo "(./scripts/setup.sh --serve starts this node's TAXII server on $LISTEN)"
-	exit 0
-}
+echo
+echo "--- the web console ---"
+if [ "$SERVE" = 1 ] && [ "${SETUP_NO_SERVE:-0}" != 1 ]; then
+	echo "Open http://$LISTEN/ in a browser (Ctrl-C stops the node) and log in as"
+else
+	echo "Start the node with ./scripts/setup.sh --serve (or $SK serve --listen $LISTEN),"
+	echo "open http://$LISTEN/ in a browser and log in as"
+fi
+echo "  analyst / demo-password   this node's analyst: everything the node holds, and writes"
+echo "  partner / demo-password   the partner CERT: what TAXII gives it (demo collection, up to AMBER)"
+echo "  admin   / demo-admin      this node's administrator: partners, accounts, tokens, grants"
+[ "$SERVE" = 1 ] && [ "${SETUP_NO_SERVE:-0}" != 1 ] || exit 0
 echo
 exec $SK serve --listen "$LISTEN"
