@@ -134,6 +134,16 @@ function Alerts({ initial }: { initial: any[] }) {
               <ObjLink s={a.indicator} showType={false} />
               <span class="muted">{a.source}{a.count > 1 ? ` · ${a.count}×` : ''}</span>
               {a.sighting && <a href={'/ui/object/' + encodeURIComponent(a.sighting)}>sighting</a>}
+              {(a.courses_of_action || []).length > 0 && (
+                <ul class="coas" aria-label="What to do">
+                  {a.courses_of_action.map((c: any) => (
+                    <li key={c.id}>
+                      <ObjLink s={c} showType={false} />
+                      {c.description && <span class="muted"> — {c.description}</span>}
+                    </li>
+                  ))}
+                </ul>
+              )}
             </li>
           ))}
         </ul>
