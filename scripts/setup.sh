@@ -7,19 +7,23 @@
 # fails), and print the console's address with the demo logins.  Safe to run
 # again: nothing is installed twice, an existing node is kept, re-importing
 # known objects adds nothing, and the demo starts afresh in ./demo-run/.
-# SETUP_SERVE=1 (or --serve) then starts the single node's server (TAXII 2.1
-# and the web console) in the foreground (Ctrl-C stops it); SETUP_NO_DEMO=1
-# skips the three-node demo.  The build embeds the console (web/, built with
+# It ends with the node's server (TAXII 2.1 and the web console) running in
+# the background on 127.0.0.1:6543 (log schakel-serve.log, stop with
+# `kill $(cat .schakel-serve.pid)`); --foreground (or SETUP_SERVE=1) runs it
+# in the foreground instead (Ctrl-C stops it), SETUP_NO_SERVE=1 does not
+# start it; SETUP_NO_DEMO=1 skips the three-node demo.  `schakel` is
+# installed on the PATH (cmake --install, prefix /usr/local).  The build embeds the console (web/, built with
 # Node.js and npm from Debian; SETUP_CMAKE_ARGS=-DSK_UI=OFF builds without it).
 set -eu
 cd "$(dirname "$0")/.."
 SERVE=${SETUP_SERVE:-0}
-[ "${1:-}" = --serve ] && SERVE=1
+case "${1:-}" in --serve | --foreground) SERVE=1 ;; esac
 
 ./scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo ${SETUP_CMAKE_ARGS:-} >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
-echo "setup: built build/schakel"
+cmake --install build >/dev/null
+echo "setup: built build/schakel, installed $(command -v schakel || echo /usr/local/bin/schakel) and its manual pages"
 
 SK=./build/schakel
 DB=${SCHAKEL_DB:-schakel.db}
@@ -77,13 +81,6 @@ echo "--- the demo utility's logs matched against the node's indicators ---"
 $SK scan --output demo-hits.jsonl demo/logs/utility-dns.log demo/logs/utility-eve.json
 echo "(hits as JSON lines in demo-hits.jsonl; a sighting per indicator is now in the store)"
 echo
-COLL=$($SK collection list | awk '$2 == "demo" {print $1}')
-echo "--- TAXII 2.1 ---"
-echo "As the partner CERT (TLP:AMBER recipient of 'demo'), in another terminal:"
-echo "  curl -s -H 'Accept: application/taxii+json;version=2.1' \\"
-echo "       -H \"Authorization: Bearer \$(cat $TOKEN_FILE)\" \\"
-echo "       http://$LISTEN/api/collections/$COLL/objects/?limit=5"
-echo "or with HTTP Basic: -u partner:demo-password"
 
 if [ "${SETUP_NO_DEMO:-0}" != 1 ]; then
 	echo
@@ -91,15 +88,45 @@ if [ "${SETUP_NO_DEMO:-0}" != 1 ]; then
 fi
 echo
 echo "--- the web console ---"
-if [ "$SERVE" = 1 ] && [ "${SETUP_NO_SERVE:-0}" != 1 ]; then
+PIDFILE=$(dirname "$DB")/.schakel-serve.pid
+if [ "${SETUP_NO_SERVE:-0}" = 1 ]; then
+	echo "Start the node with $SK serve --listen $LISTEN,"
+	echo "open http://$LISTEN/ in a browser and log in as"
+elif [ "$SERVE" = 1 ]; then
 	echo "Open http://$LISTEN/ in a browser (Ctrl-C stops the node) and log in as"
 else
-	echo "Start the node with ./scripts/setup.sh --serve (or $SK serve --listen $LISTEN),"
-	echo "open http://$LISTEN/ in a browser and log in as"
+	# the node keeps running in the background, a server started before replaced
+	if [ -s "$PIDFILE" ] && kill "$(cat "$PIDFILE")" 2>/dev/null; then
+		while kill -0 "$(cat "$PIDFILE")" 2>/dev/null; do sleep 0.1; done
+	fi
+	LOG=$(dirname "$DB")/schakel-serve.log
+	: >"$LOG.out"
+	nohup $SK serve --listen "$LISTEN" >"$LOG.out" 2>"$LOG" </dev/null &
+	echo $! >"$PIDFILE"
+	i=0
+	until grep -q '^listening on' "$LOG.out" 2>/dev/null; do
+		if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null || [ $i -ge 600 ]; then
+			echo "setup: the node did not start (see $LOG)" >&2
+			exit 1
+		fi
+		i=$((i + 1))
+		sleep 0.1
+	done
+	echo "The node is running in the background ($(sed -n 's/^listening on //p' "$LOG.out"));"
+	echo "log $LOG, stop it with: kill \$(cat $PIDFILE)"
+	echo "Open http://$LISTEN/ in a browser and log in as"
 fi
 echo "  analyst / demo-password   this node's analyst: everything the node holds, and writes"
 echo "  partner / demo-password   the partner CERT: what TAXII gives it (demo collection, up to AMBER)"
 echo "  admin   / demo-admin      this node's administrator: partners, accounts, tokens, grants"
+echo
+COLL=$($SK collection list | awk '$2 == "demo" {print $1}')
+echo "--- TAXII 2.1 ---"
+echo "As the partner CERT (TLP:AMBER recipient of 'demo'):"
+echo "  curl -s -H 'Accept: application/taxii+json;version=2.1' \\"
+echo "       -H \"Authorization: Bearer \$(cat $TOKEN_FILE)\" \\"
+echo "       http://$LISTEN/api/collections/$COLL/objects/?limit=5"
+echo "or with HTTP Basic: -u partner:demo-password"
 [ "$SERVE" = 1 ] && [ "${SETUP_NO_SERVE:-0}" != 1 ] || exit 0
 echo
 exec $SK serve --listen "$LISTEN"
