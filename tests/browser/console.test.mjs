@@ -388,9 +388,9 @@ describe('the console', { concurrency: false }, () => {
     await page.waitForFunction(() => /^\d+ nodes/.test(document.getElementById('graph-status')?.textContent || ''));
     const ms = Date.now() - t0;
     const n = await page.$eval('#graph-status', (e) => Number(e.textContent.split(' ')[0]));
+    // a figure, not a check (timings belong in bench/, not in tests)
     console.log(`graph of APT28: ${n} nodes drawn in ${ms} ms`);
     assert.ok(n > 50, 'APT28 has many neighbours');
-    assert.ok(ms < 10000, 'drawn in under 10 s');
     await shot(page, '05-graph-apt28');
   });
 
