@@ -114,9 +114,12 @@ int cli_conf_load(const char *path, const struct option *opts, cli_conf *out)
 			*q = '\0';
 			v++;
 		} else {
-			char *hash = strstr(v, " #");
-			if (hash)
-				*hash = '\0';
+			/* a comment starts at a '#' after white space */
+			for (char *h = v; *h; h++)
+				if (*h == '#' && h > v && (h[-1] == ' ' || h[-1] == '\t')) {
+					*h = '\0';
+					break;
+				}
 			v = trim(v);
 		}
 		if (!(o = find_opt(opts, k)) || !strcmp(k, "config")) {
@@ -145,6 +148,13 @@ int cli_conf_load(const char *path, const struct option *opts, cli_conf *out)
 		out->e = ne;
 		ne[out->n].key = strdup(k);
 		ne[out->n].value = strdup(v);
+		if (!ne[out->n].key || !ne[out->n].value) {
+			free(ne[out->n].key);
+			free(ne[out->n].value);
+			cli_err("out of memory");
+			rc = EXIT_INPUT;
+			break;
+		}
 		ne[out->n].line = lineno;
 		ne[out->n].flag = o->has_arg == no_argument;
 		out->n++;

@@ -420,12 +420,14 @@ sk_err sk_peer_set(sk_store *st, const char *db_path, const char *name, const sk
 	}
 	if (n.key && (rc = sk_store_key_pin(st, n.identity, pk, "configured", err)))
 		goto rollback;
-	if (needs_secret && (f & (SK_PEER_SET_SECRET | SK_PEER_SET_AUTH))) {
+	if ((needs_secret && (f & (SK_PEER_SET_SECRET | SK_PEER_SET_AUTH))) ||
+	    (!needs_secret && cur.secret)) {
+		/* a new secret replaces the old; a peer without one keeps none */
 		if (!(spath = sk_peer_secrets_path(db_path))) {
 			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 			goto rollback;
 		}
-		if ((rc = write_secrets(spath, cur.name, n.secret, err)))
+		if ((rc = write_secrets(spath, cur.name, needs_secret ? n.secret : NULL, err)))
 			goto rollback;
 	}
 	{
