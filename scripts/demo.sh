@@ -21,7 +21,9 @@
 #
 # Env: SCHAKEL_BIN (default build/schakel), DEMO_DIR (default ./demo-run,
 # removed and recreated), DEMO_WAIT (seconds any single wait may take, 30),
-# DEMO_MODE=watch|scan (default: watch if available).
+# DEMO_MODE=watch|scan (default: watch if available), DEMO_KEEP=1 (the three
+# nodes keep running afterwards, each with an analyst login to browse its
+# console; their pids in DEMO_DIR/servers.pid).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -54,6 +56,7 @@ mkdir -p "$RUN"
 umask 077
 
 PIDS=()
+SERVER_PIDS=()
 cleanup() {
 	local pid
 	for pid in "${PIDS[@]}"; do
@@ -108,6 +111,7 @@ start_server() {
 	"$SK" --db "$RUN/$node.db" serve --listen 127.0.0.1:0 "$@" \
 		>"$RUN/$node.out" 2>"$RUN/$node.log" &
 	PIDS+=($!)
+	SERVER_PIDS+=("$node:$!")
 	wait_for "$WAIT" grep -q '^listening on ' "$RUN/$node.out" ||
 		die "$node: server did not start (see $RUN/$node.log)"
 	local url
@@ -376,5 +380,23 @@ if [ $FAILED = 0 ]; then
 	echo "demo: all proofs passed"
 else
 	echo "demo: some proofs FAILED (nodes and logs in $RUN)"
+fi
+if [ "${DEMO_KEEP:-0}" = 1 ]; then
+	# the three nodes stay up to be browsed: an analyst login on each
+	echo
+	echo "The three nodes keep running (DEMO_KEEP=1); their consoles, as analyst / demo-password:"
+	: >"$RUN/servers.pid"
+	for entry in "${SERVER_PIDS[@]}"; do
+		node=${entry%%:*} pid=${entry#*:}
+		printf '%s\n' demo-password |
+			sk "$node" account add analyst --role analyst --password-stdin >/dev/null 2>&1 || true
+		url_var="URL_$node"
+		printf '  %-8s %sui/\n' "$node" "${!url_var}"
+		echo "$pid" >>"$RUN/servers.pid"
+		# not stopped on exit
+		for i in "${!PIDS[@]}"; do [ "${PIDS[$i]}" = "$pid" ] && unset 'PIDS[i]'; done
+	done
+	PIDS=("${PIDS[@]}")
+	echo "Stop them with: kill \$(cat $RUN/servers.pid)"
 fi
 exit $FAILED
