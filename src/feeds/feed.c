@@ -12,6 +12,7 @@
  * to the collection if it is not there yet.  See feed.h.
  */
 #include "schakel/feed.h"
+#include "feeds/feed_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -420,81 +421,6 @@ static size_t split(char *s, size_t n, char sep, const char **f, size_t *fl, siz
 	return k;
 }
 
-/* maltrail kinds to ours; "other" (and unknown) = detect */
-static bool maltrail_kind(const char *s, size_t n, sk_feed_kind *k, bool *detect)
-{
-	static const struct {
-		const char *name;
-		sk_feed_kind k;
-	} map[] = {{"domain", SK_FK_DOMAIN},	     {"ipv4", SK_FK_IPV4},
-		   {"ipv6", SK_FK_IPV6},	     {"ipv4_cidr", SK_FK_IPV4_CIDR},
-		   {"ipv6_cidr", SK_FK_IPV6_CIDR},   {"ipv4_port", SK_FK_IPV4_PORT},
-		   {"ipv6_port", SK_FK_IPV6_PORT},   {"domain_port", SK_FK_DOMAIN_PORT},
-		   {"url", SK_FK_URL},		     {"url_path", SK_FK_URL_PATH},
-		   {"email", SK_FK_EMAIL},	     {"md5", SK_FK_MD5},
-		   {"sha1", SK_FK_SHA1},	     {"sha256", SK_FK_SHA256},
-		   {"sha512", SK_FK_SHA512},	     {"regex", SK_FK_DOMAIN_REGEX},
-		   {"domain_regex", SK_FK_DOMAIN_REGEX}, {"url_regex", SK_FK_URL_REGEX}};
-	*detect = false;
-	if (n == 0 || (n == 5 && !strncasecmp(s, "other", 5))) {
-		*detect = true;
-		return true;
-	}
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if (strlen(map[i].name) == n && !strncasecmp(s, map[i].name, n)) {
-			*k = map[i].k;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Families of kinds, for the generic kind names CSV exports use. */
-enum { FAM_IP = 1, FAM_DOMAIN = 2, FAM_URL = 4, FAM_HASH = 8, FAM_EMAIL = 16 };
-
-static unsigned kind_family(sk_feed_kind k)
-{
-	switch (k) {
-	case SK_FK_IPV4: case SK_FK_IPV6: case SK_FK_IPV4_CIDR: case SK_FK_IPV6_CIDR:
-	case SK_FK_IPV4_PORT: case SK_FK_IPV6_PORT:
-		return FAM_IP;
-	case SK_FK_DOMAIN: case SK_FK_DOMAIN_PORT:
-		return FAM_DOMAIN;
-	case SK_FK_URL: case SK_FK_URL_PATH:
-		return FAM_URL;
-	case SK_FK_MD5: case SK_FK_SHA1: case SK_FK_SHA256: case SK_FK_SHA512:
-		return FAM_HASH;
-	case SK_FK_EMAIL:
-		return FAM_EMAIL;
-	default:
-		return 0;
-	}
-}
-
-/*
- * A kind name that says only the family ("ip", MISP's "ip-dst", "hostname",
- * "hash"...): the value's kind is detected, then must be of that family.
- */
-static bool generic_kind(const char *s, size_t n, unsigned *family)
-{
-	static const struct {
-		const char *name;
-		unsigned fam;
-	} map[] = {{"ip", FAM_IP},	   {"ip-src", FAM_IP},	  {"ip-dst", FAM_IP},
-		   {"ip_address", FAM_IP}, {"ipaddress", FAM_IP}, {"ip-address", FAM_IP},
-		   {"hostname", FAM_DOMAIN}, {"host", FAM_DOMAIN}, {"fqdn", FAM_DOMAIN},
-		   {"uri", FAM_URL},	   {"link", FAM_URL},	  {"hash", FAM_HASH},
-		   {"filehash", FAM_HASH}, {"email-src", FAM_EMAIL}, {"email-dst", FAM_EMAIL},
-		   {"e-mail", FAM_EMAIL}};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if (strlen(map[i].name) == n && !strncasecmp(s, map[i].name, n)) {
-			*family = map[i].fam;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Check value as kind (or detect), into c->norm; reject the line on failure. */
 static bool value_ok(ctx *c, uint64_t line, const char *v, size_t n, sk_feed_kind *k, bool detect)
 {
@@ -521,7 +447,7 @@ static sk_err line_maltrail(ctx *c, uint64_t line, char *s, size_t n, sk_error *
 		reject(c, line, "expected indicator<TAB>kind<TAB>category<TAB>name");
 		return SK_OK;
 	}
-	if (!maltrail_kind(f[1], fl[1], &e.kind, &detect)) {
+	if (!sk_feed_maltrail_kind(f[1], fl[1], &e.kind, &detect)) {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "unknown kind '%.*s'", (int)(fl[1] > 40 ? 40 : fl[1]),
 			 f[1]);
@@ -749,7 +675,7 @@ static sk_err line_csv(ctx *c, uint64_t line, char *s, size_t n, sk_error *err)
 		return SK_OK;
 	}
 	if (c->csv.kind >= 0 && c->csv.kind < nf && fl[c->csv.kind]) {
-		bool known = maltrail_kind(f[c->csv.kind], fl[c->csv.kind], &e.kind, &detect);
+		bool known = sk_feed_maltrail_kind(f[c->csv.kind], fl[c->csv.kind], &e.kind, &detect);
 		if (!known) {
 			for (int k = 0; k < SK_FK__COUNT; k++) {
 				const char *kn = sk_feed_kind_name((sk_feed_kind)k);
@@ -762,7 +688,7 @@ static sk_err line_csv(ctx *c, uint64_t line, char *s, size_t n, sk_error *err)
 			}
 		}
 		if (!known)
-			known = generic_kind(f[c->csv.kind], fl[c->csv.kind], &family);
+			known = sk_feed_generic_kind(f[c->csv.kind], fl[c->csv.kind], &family);
 		if (!known) {
 			reject(c, line, "unknown indicator kind");
 			return SK_OK;
@@ -772,7 +698,7 @@ static sk_err line_csv(ctx *c, uint64_t line, char *s, size_t n, sk_error *err)
 	}
 	if (!value_ok(c, line, f[c->csv.value], fl[c->csv.value], &e.kind, detect))
 		return SK_OK;
-	if (family && !(family & kind_family(e.kind))) {
+	if (family && !(family & sk_feed_kind_family(e.kind))) {
 		reject(c, line, "the value is not what its kind column says");
 		return SK_OK;
 	}

@@ -19,10 +19,12 @@
  *   hashes    32/40/64/128 hex digits (MD5/SHA-1/SHA-256/SHA-512), lowercased
  */
 #include "schakel/feed.h"
+#include "feeds/feed_int.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const kind_names[SK_FK__COUNT] = {
     [SK_FK_DOMAIN] = "domain",
@@ -641,4 +643,79 @@ sk_err sk_feed_pattern(sk_feed_kind k, const char *s, size_t n, sk_buf *b)
 			rc = sk_buf_putc(b, ']');
 		return rc;
 	}
+}
+
+/* --- kind names in feeds (feed_int.h) ------------------------------------------- */
+
+/* maltrail kinds to ours; "other" (and unknown) = detect */
+bool sk_feed_maltrail_kind(const char *s, size_t n, sk_feed_kind *k, bool *detect)
+{
+	static const struct {
+		const char *name;
+		sk_feed_kind k;
+	} map[] = {{"domain", SK_FK_DOMAIN},	     {"ipv4", SK_FK_IPV4},
+		   {"ipv6", SK_FK_IPV6},	     {"ipv4_cidr", SK_FK_IPV4_CIDR},
+		   {"ipv6_cidr", SK_FK_IPV6_CIDR},   {"ipv4_port", SK_FK_IPV4_PORT},
+		   {"ipv6_port", SK_FK_IPV6_PORT},   {"domain_port", SK_FK_DOMAIN_PORT},
+		   {"url", SK_FK_URL},		     {"url_path", SK_FK_URL_PATH},
+		   {"email", SK_FK_EMAIL},	     {"md5", SK_FK_MD5},
+		   {"sha1", SK_FK_SHA1},	     {"sha256", SK_FK_SHA256},
+		   {"sha512", SK_FK_SHA512},	     {"regex", SK_FK_DOMAIN_REGEX},
+		   {"domain_regex", SK_FK_DOMAIN_REGEX}, {"url_regex", SK_FK_URL_REGEX}};
+	*detect = false;
+	if (n == 0 || (n == 5 && !strncasecmp(s, "other", 5))) {
+		*detect = true;
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strlen(map[i].name) == n && !strncasecmp(s, map[i].name, n)) {
+			*k = map[i].k;
+			return true;
+		}
+	}
+	return false;
+}
+
+
+unsigned sk_feed_kind_family(sk_feed_kind k)
+{
+	switch (k) {
+	case SK_FK_IPV4: case SK_FK_IPV6: case SK_FK_IPV4_CIDR: case SK_FK_IPV6_CIDR:
+	case SK_FK_IPV4_PORT: case SK_FK_IPV6_PORT:
+		return FAM_IP;
+	case SK_FK_DOMAIN: case SK_FK_DOMAIN_PORT:
+		return FAM_DOMAIN;
+	case SK_FK_URL: case SK_FK_URL_PATH:
+		return FAM_URL;
+	case SK_FK_MD5: case SK_FK_SHA1: case SK_FK_SHA256: case SK_FK_SHA512:
+		return FAM_HASH;
+	case SK_FK_EMAIL:
+		return FAM_EMAIL;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A kind name that says only the family ("ip", MISP's "ip-dst", "hostname",
+ * "hash"...): the value's kind is detected, then must be of that family.
+ */
+bool sk_feed_generic_kind(const char *s, size_t n, unsigned *family)
+{
+	static const struct {
+		const char *name;
+		unsigned fam;
+	} map[] = {{"ip", FAM_IP},	   {"ip-src", FAM_IP},	  {"ip-dst", FAM_IP},
+		   {"ip_address", FAM_IP}, {"ipaddress", FAM_IP}, {"ip-address", FAM_IP},
+		   {"hostname", FAM_DOMAIN}, {"host", FAM_DOMAIN}, {"fqdn", FAM_DOMAIN},
+		   {"uri", FAM_URL},	   {"link", FAM_URL},	  {"hash", FAM_HASH},
+		   {"filehash", FAM_HASH}, {"email-src", FAM_EMAIL}, {"email-dst", FAM_EMAIL},
+		   {"e-mail", FAM_EMAIL}};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strlen(map[i].name) == n && !strncasecmp(s, map[i].name, n)) {
+			*family = map[i].fam;
+			return true;
+		}
+	}
+	return false;
 }
