@@ -345,43 +345,23 @@ static bool relatable(const char *type)
 	return !in_list(type, no, sizeof(no) / sizeof(no[0]));
 }
 
-static bool ipv4_ok(const char *v, size_t n)
-{
-	char buf[64];
-	struct in_addr a;
-	const char *slash = memchr(v, '/', n);
-	size_t an = slash ? (size_t)(slash - v) : n;
-	if (an >= sizeof(buf))
-		return false;
-	memcpy(buf, v, an);
-	buf[an] = '\0';
-	if (inet_pton(AF_INET, buf, &a) != 1)
-		return false;
-	if (slash) {
-		char *end;
-		long p = strtol(slash + 1, &end, 10);
-		if (end == slash + 1 || end != v + n || p < 0 || p > 32)
-			return false;
-	}
-	return true;
-}
-
-static bool ipv6_ok(const char *v, size_t n)
+/* An address of family af (AF_INET, AF_INET6), with an optional /prefix up to maxp. */
+static bool ip_ok(const char *v, size_t n, int af, long maxp)
 {
 	char buf[80];
-	struct in6_addr a;
+	unsigned char addr[16];
 	const char *slash = memchr(v, '/', n);
 	size_t an = slash ? (size_t)(slash - v) : n;
 	if (an >= sizeof(buf))
 		return false;
 	memcpy(buf, v, an);
 	buf[an] = '\0';
-	if (inet_pton(AF_INET6, buf, &a) != 1)
+	if (inet_pton(af, buf, addr) != 1)
 		return false;
 	if (slash) {
 		char *end;
 		long p = strtol(slash + 1, &end, 10);
-		if (end == slash + 1 || end != v + n || p < 0 || p > 128)
+		if (end == slash + 1 || end != v + n || p < 0 || p > maxp)
 			return false;
 	}
 	return true;
@@ -456,10 +436,10 @@ static sk_err check_sco(const sk_jval *o, const char *type, const char *id, sk_e
 			           "observable property '%s' is not an RFC 3339 UTC timestamp%s",
 			           sco_times[i], "");
 	}
-	if (!strcmp(type, "ipv4-addr") && vs && !ipv4_ok(vs, vn))
+	if (!strcmp(type, "ipv4-addr") && vs && !ip_ok(vs, vn, AF_INET, 32))
 		return bad(err, id, "ipv4-addr value '%s' is not an IPv4 address or CIDR%s", vs,
 		           "");
-	if (!strcmp(type, "ipv6-addr") && vs && !ipv6_ok(vs, vn))
+	if (!strcmp(type, "ipv6-addr") && vs && !ip_ok(vs, vn, AF_INET6, 128))
 		return bad(err, id, "ipv6-addr value '%s' is not an IPv6 address or CIDR%s", vs,
 		           "");
 	if (!strcmp(type, "email-addr") && vs && !email_ok(vs, vn))
