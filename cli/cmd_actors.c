@@ -74,7 +74,9 @@ static void print_names(const char *label, json_t *arr)
 		return;
 	printf("%s:", label);
 	json_array_foreach(arr, i, e)
-	    printf("%s %s", i ? "," : "", json_string_value(json_object_get(e, "name")));
+	{
+		printf("%s %s", i ? "," : "", json_string_value(json_object_get(e, "name")));
+	}
 	printf("\n");
 }
 
@@ -88,7 +90,9 @@ static void print_detail(json_t *r)
 	if (json_array_size(json_object_get(r, "aliases"))) {
 		printf("aliases:");
 		json_array_foreach(json_object_get(r, "aliases"), i, e)
-		    printf("%s %s", i ? "," : "", json_string_value(e));
+		{
+			printf("%s %s", i ? "," : "", json_string_value(e));
+		}
 		printf("\n");
 	}
 	if (json_object_get(r, "sponsor") && !json_is_null(json_object_get(r, "sponsor")))
@@ -109,7 +113,10 @@ static void print_detail(json_t *r)
 		printf("\n");
 	}
 	printf("sectors:");
-	json_array_foreach(json_object_get(r, "sectors"), i, e) printf(" %s", json_string_value(e));
+	json_array_foreach(json_object_get(r, "sectors"), i, e)
+	{
+		printf(" %s", json_string_value(e));
+	}
 	printf("\n");
 	print_names("campaigns", json_object_get(r, "campaigns"));
 	print_names("malware", json_object_get(r, "malware"));

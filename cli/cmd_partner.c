@@ -39,7 +39,10 @@ static int print_partner(void *ud, const sk_partner_row *r)
 	       (long long)r->accounts);
 	sk_store_get(st, r->identity, false, keep_json, &o, &err);
 	json_array_foreach(json_object_get(o, "sectors"), i, e)
-		printf("%s%s", i ? "," : "  sectors: ", json_string_value(e) ? json_string_value(e) : "");
+	{
+		printf("%s%s", i ? "," : "  sectors: ",
+		       json_string_value(e) ? json_string_value(e) : "");
+	}
 	putchar('\n');
 	json_decref(o);
 	return 0;

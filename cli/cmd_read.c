@@ -376,7 +376,10 @@ static void show_rest(json_t *o)
 			size_t i;
 			json_t *e;
 			bool all_str = true;
-			json_array_foreach(v, i, e) all_str = all_str && json_is_string(e);
+			json_array_foreach(v, i, e)
+			{
+				all_str = all_str && json_is_string(e);
+			}
 			if (all_str) {
 				show_list(label, v);
 				continue;

@@ -216,7 +216,10 @@ static json_t *country_list(json_t *set)
 {
 	json_t *r = json_array(), *v;
 	const char *k;
-	json_object_foreach(set, k, v) json_array_append(r, v);
+	json_object_foreach(set, k, v)
+	{
+		json_array_append(r, v);
+	}
 	return r;
 }
 

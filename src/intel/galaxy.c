@@ -443,8 +443,10 @@ static sk_err join(gctx *g, const char *actor, const char *name, json_t *syn, js
 			json_t *e;
 			bool hit = false;
 			if (how == 0) {
-				json_array_foreach(gids, k, e) hit |=
-				    in_list(x->gids, json_string_value(e));
+				json_array_foreach(gids, k, e)
+				{
+					hit |= in_list(x->gids, json_string_value(e));
+				}
 			} else if (how == 1) {
 				hit = !strcasecmp(x->name, name);
 			} else {
@@ -496,7 +498,10 @@ static void add_strings(json_t *list, json_t *v)
 			json_array_append(list, v);
 		return;
 	}
-	json_array_foreach(v, i, e) add_strings(list, json_is_string(e) ? e : NULL);
+	json_array_foreach(v, i, e)
+	{
+		add_strings(list, json_is_string(e) ? e : NULL);
+	}
 }
 
 static sk_err cluster(gctx *g, const char *path, size_t idx, json_t *c, sk_error *err)
