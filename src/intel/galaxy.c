@@ -212,13 +212,14 @@ static sk_err put(gctx *g, json_t *o, sk_error *err)
 		int64_t old_us = 0;
 		bool same;
 
+		/* before the member (and its string) is deleted below */
+		if (om)
+			sk_ts_parse(om, strlen(om), NULL, &old_us);
 		if (old) {
 			json_object_del(old, "created");
 			json_object_del(old, "modified");
 		}
 		same = old && json_equal(old, o);
-		if (om)
-			sk_ts_parse(om, strlen(om), NULL, &old_us);
 		json_decref(old);
 		sqlite3_reset(g->q_latest);
 		if (same) {
