@@ -729,14 +729,17 @@ static sk_err file(gctx *g, const char *path, bool in_dir, sk_error *err)
 		const char *why = !json_is_array(values)
 		                      ? "no cluster values (a galaxy definition?)"
 		                      : "not a threat-actor cluster file";
-		json_decref(root);
 		if (in_dir) {
 			if (g->o->on_skip)
 				g->o->on_skip(g->o->ud, path, why);
+			json_decref(root);
 			return SK_OK;
 		}
-		return sk_error_set(err, SK_EINVAL, "%s: %s (type %s)", path, why,
-		                    type ? type : "missing");
+		/* type points into root: the message first, then root goes */
+		rc = sk_error_set(err, SK_EINVAL, "%s: %s (type %s)", path, why,
+		                  type ? type : "missing");
+		json_decref(root);
+		return rc;
 	}
 	g->stats->files++;
 	json_array_foreach(values, i, c)
