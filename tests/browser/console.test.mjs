@@ -625,7 +625,8 @@ describe('the console', { concurrency: false }, () => {
     assert.equal(await login(v, 'viewer1', 'viewer-password-1'), 401);
     await v.waitForSelector('#login-error');
     assert.match(await v.$eval('#login-error', (e) => e.textContent), /code/);
-    assert.equal(await v.evaluate(() => document.activeElement && document.activeElement.id), 'login-totp');
+    // the focus moves to the code field once the page has rendered the answer
+    await v.waitForFunction(() => document.activeElement && document.activeElement.id === 'login-totp');
     await shot(v, '01-login-totp');
     await v.type('#login-totp', totp(secret));
     const answer = v.waitForResponse((r) => r.url().endsWith('/ui/api/login'));
@@ -646,6 +647,8 @@ describe('the console', { concurrency: false }, () => {
     const enrolled = v.waitForResponse((r) => r.url().endsWith('/ui/api/totp/enroll'));
     await v.click('#totp-enrol');
     assert.equal((await enrolled).status(), 200);
+    // the answer is in; the page shows it on its next render
+    await v.waitForSelector('#totp-secret');
     const secret = await v.$eval('#totp-secret', (e) => e.textContent);
     await shot(v, '13-account-totp');
     await v.type('#totp-code', totp(secret));
