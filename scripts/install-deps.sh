@@ -7,7 +7,8 @@ set -eu
 PKGS="build-essential cmake pkg-config clang lld llvm libclang-rt-dev
       libsqlite3-dev sqlite3 libjansson-dev libmicrohttpd-dev libgnutls28-dev
       libcurl4-gnutls-dev libsodium-dev libhyperscan-dev zlib1g-dev
-      libcriterion-dev publicsuffix python3 wrk curl time openssl"
+      libcriterion-dev publicsuffix python3 wrk curl time openssl
+      libnats-dev nats-server ripgrep"
 
 missing=""
 for p in $PKGS; do
