@@ -41,6 +41,7 @@ PUBLIC = {
     "logread": "logs",
     "feed": "feeds",
     "httpd": "share", "taxii": "share", "account": "share", "policy": "share",
+    "invite": "share",
     "peer": "sync", "sync": "sync", "taxii_client": "sync",
     "intel": "intel", "galaxy": "intel", "ui": "ui",
     "node": "node", "hit": "node", "indload": "node", "watch": "node",

@@ -35,6 +35,7 @@ typedef struct sk_peer {
 	int interval;     /* seconds between syncs */
 	sk_tlp unmarked;  /* the level its unmarked objects arrive under (default AMBER) */
 	bool tofu;        /* pin the key its identity publishes, once */
+	char *tls_pin;    /* "sha256//BASE64" of the server's public key, or NULL */
 } sk_peer;
 
 typedef struct sk_peer_params {
@@ -50,6 +51,13 @@ typedef struct sk_peer_params {
 	sk_tlp unmarked; /* SK_TLP_NONE = SK_TLP_AMBER */
 	const char *key; /* the peer's public key to pin for identity, or NULL */
 	bool tofu;       /* --trust-on-first-use */
+	/*
+	 * The server's TLS public key, "sha256//BASE64" (curl's pinned public
+	 * key form), or NULL.  With a pin and no --ca the certificate chain is
+	 * not checked: the pin alone decides (a hub's self-signed certificate,
+	 * reached by `enrol`).
+	 */
+	const char *tls_pin;
 } sk_peer_params;
 
 /* "<db_path>.secrets" (malloc'd, caller frees). */
@@ -75,6 +83,7 @@ enum {
 	SK_PEER_SET_UNMARKED = 1 << 12,
 	SK_PEER_SET_KEY = 1 << 13,
 	SK_PEER_SET_TOFU = 1 << 14,
+	SK_PEER_SET_TLS_PIN = 1 << 15,
 };
 
 /*
@@ -118,5 +127,28 @@ sk_err sk_peer_states(sk_store *st, int (*fn)(void *ud, const sk_peer_state *r),
 
 /* The source tag received versions of p carry (objects.rx): identity or "peer:NAME". */
 void sk_peer_rx(const sk_peer *p, char *out, size_t n);
+
+/* --- joining a hub with an invitation (enrol.c, docs/enrol.md) --------- */
+
+struct sk_invite_code;
+
+typedef struct sk_enrol_opts {
+	const char *name;             /* the peer's name (default "hub") */
+	const char *local_collection; /* default "default" (created when missing) */
+	const char *ca;               /* a CA file for the hub's certificate, else the pin alone */
+	bool allow_http;              /* redeem a code for an http:// hub (the token in clear) */
+	long timeout_s;               /* the enrolment request (0 = 30) */
+} sk_enrol_opts;
+
+/*
+ * Redeem code (decoded and checked by sk_invite_decode; not expired) at its
+ * hub, over TLS pinned to the code's public-key pin: send this node's
+ * identity and public key, receive an API token, then add the hub as peer
+ * o->name (pull, and push for sightings), its key pinned for its identity,
+ * the token in the secrets file.  Nothing is stored when the hub refuses;
+ * err says why (the hub's words).
+ */
+sk_err sk_enrol(sk_store *st, const char *db_path, const struct sk_invite_code *code,
+		const sk_enrol_opts *o, sk_error *err);
 
 #endif

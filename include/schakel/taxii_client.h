@@ -25,10 +25,15 @@
 #define SK_TC_NEXT_MAX 4096 /* longest `next` token accepted */
 
 typedef struct sk_tc_config {
-	const char *auth;       /* "basic", "token" or NULL/"none" */
+	const char *auth;       /* "basic", "token", "invite" or NULL/"none" */
 	const char *username;   /* basic */
 	const char *secret;     /* password or token (borrowed) */
 	const char *ca_file;    /* PEM CA bundle for https, or NULL (system) */
+	/*
+	 * "sha256//BASE64" of the server's public key, or NULL.  Without
+	 * ca_file the pin replaces the chain check (a self-signed hub).
+	 */
+	const char *tls_pin;
 	long connect_timeout_s; /* 0 = 10 */
 	long timeout_s;         /* whole transfer; 0 = 300 */
 	long low_speed_s;       /* abort below 1 byte/s for this long; 0 = 30 */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/invite.h"
 #include "schakel/policy.h"
 #include "store/store_priv.h"
 #include "core/utf8.h"
@@ -363,6 +364,51 @@ static bool begin(ctx *c, char *path, size_t n, char **seg, size_t *nseg)
 	return true;
 }
 
+/*
+ * POST /taxii2/enrol: a new node redeems its invitation (invite.c); the
+ * Authorization header carries the invitation, not an account.
+ */
+static void enrol(ctx *c)
+{
+	sk_taxii_resp *resp = c->resp;
+	json_t *o = NULL;
+	char *text;
+	int status;
+	sk_error e;
+
+	memset(resp, 0, sizeof(*resp));
+	sk_buf_init(&resp->body, SK_INVITE_MAX_BODY);
+	if (!c->req->method || strcmp(c->req->method, "POST") != 0) {
+		method_not_allowed(c, "POST");
+		return;
+	}
+	if (c->req->body_too_large || c->req->body_len > SK_INVITE_MAX_BODY) {
+		sk_taxii_fail(c, 413, "Request entity too large",
+			      "an enrolment is at most 16384 bytes");
+		return;
+	}
+	if (sk_invite_redeem(c->st, c->req->authorization, c->req->body, c->req->body_len, &o,
+			     &status, &e)) {
+		sk_taxii_fail(c, status,
+			      status == 401   ? "Invitation refused"
+			      : status == 409 ? "Conflict"
+			      : status >= 500 ? "Server error"
+					      : "Bad enrolment",
+			      e.msg);
+		return;
+	}
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!text) {
+		sk_taxii_fail(c, 500, "Server error", "out of memory");
+		return;
+	}
+	sk_buf_puts(&resp->body, text);
+	sodium_memzero(text, strlen(text)); /* the new token */
+	free(text);
+	resp->status = 200;
+}
+
 bool sk_taxii_preauth(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_principal *who,
                       sk_taxii_resp *resp)
 {
@@ -373,6 +419,18 @@ bool sk_taxii_preauth(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_pri
 	sk_access a;
 
 	memset(who, 0, sizeof(*who));
+	if (req->path && !strcmp(req->path, SK_INVITE_PATH) && req->method &&
+	    !strcmp(req->method, "POST")) {
+		/* the body is read only for the holder of an invitation's secret */
+		if (sk_invite_usable(st, req->authorization)) {
+			memset(resp, 0, sizeof(*resp));
+			return true;
+		}
+		memset(resp, 0, sizeof(*resp));
+		sk_buf_init(&resp->body, 4096);
+		sk_taxii_fail(&c, 401, "Invitation refused", "no such invitation");
+		return false;
+	}
 	if (!req->method || strcmp(req->method, "POST") != 0) {
 		/* no resource reads the body of another method: answer as if empty */
 		sk_taxii_req r = *req;
@@ -417,6 +475,10 @@ void sk_taxii_handle(sk_taxii *t, sk_store *st, const sk_taxii_req *req, sk_taxi
 	bool get = !strcmp(m, "GET") || !strcmp(m, "HEAD");
 	sk_error e;
 
+	if (req->path && !strcmp(req->path, SK_INVITE_PATH)) {
+		enrol(&c);
+		return;
+	}
 	if (!begin(&c, path, sizeof(path), seg, &nseg))
 		return;
 	if (nseg == 0) {

@@ -274,6 +274,17 @@ static const char *const migrations[] = {
      * media_types name version=2.0 then: TAXII 2.1 5.2.1, 5.3.1).
      */
     "CREATE INDEX objects_spec20 ON objects(ver) WHERE spec='2.0';",
+    /*
+     * 13 -> 14: invitations (share/invite.c, docs/enrol.md): a one-time
+     * secret kept only as its BLAKE2b hash, for one partner's account and
+     * grants; and the TLS public-key pin a peer made by `enrol` is reached
+     * under.
+     */
+    ("CREATE TABLE invites(iid TEXT PRIMARY KEY, hash BLOB NOT NULL, partner TEXT NOT NULL,"
+     "  account TEXT NOT NULL, coll TEXT NOT NULL, flags INTEGER NOT NULL,"
+     "  created INTEGER NOT NULL, expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0,"
+     "  used_by TEXT) WITHOUT ROWID;"
+     "ALTER TABLE peers ADD COLUMN tls_pin TEXT;"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)

@@ -195,6 +195,10 @@ static sk_err validate(const sk_peer_params *p, sk_error *err)
 	if (needs_secret && (!p->secret || !*p->secret || !secret_ok(p->secret)))
 		return sk_error_set(err, SK_EINVAL, "--auth %s needs a secret (no control "
 						    "characters)", auth);
+	if (p->tls_pin && (strncmp(p->tls_pin, "sha256//", 8) || strlen(p->tls_pin) != 52))
+		return sk_error_set(err, SK_EINVAL, "TLS pin: sha256// and 44 base64 characters");
+	if (p->tls_pin && strncmp(p->url, "https://", 8))
+		return sk_error_set(err, SK_EINVAL, "a TLS pin needs an https:// URL");
 	if ((p->key || p->tofu) && !p->identity)
 		return sk_error_set(err, SK_EINVAL, "--key and --trust-on-first-use need --identity");
 	if (p->key && !sk_key_parse(p->key, pk))
@@ -220,8 +224,8 @@ sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, s
 	unsigned char pk[SK_KEY_PK_LEN];
 	static const char q[] =
 	    "INSERT INTO peers(name,url,api_root,collection,auth,username,secret_ref,pull,push,"
-	    "ca,identity,local_coll,reshare,interval,created,unmarked_tlp,tofu)"
-	    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)";
+	    "ca,identity,local_coll,reshare,interval,created,unmarked_tlp,tofu,tls_pin)"
+	    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)";
 	const char *auth = p->auth ? p->auth : "none";
 	bool needs_secret = strcmp(auth, "none") != 0;
 	sk_collection c = {0};
@@ -231,6 +235,8 @@ sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, s
 
 	if ((rc = validate(p, err)))
 		return rc;
+	if (p->key)
+		sk_key_parse(p->key, pk); /* validate() checked it */
 	if ((rc = sk_store_begin(st, err)))
 		goto out;
 	if ((rc = local_coll(st, p->local_collection, &c, err)))
@@ -257,6 +263,7 @@ sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, s
 	sqlite3_bind_int64(s, 15, sk_ts_now_us());
 	sqlite3_bind_int(s, 16, p->unmarked != SK_TLP_NONE ? (int)p->unmarked : (int)SK_TLP_AMBER);
 	sqlite3_bind_int(s, 17, p->tofu);
+	sqlite3_bind_text(s, 18, p->tls_pin, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		rc = sqlite3_extended_errcode(sk_store_sqlite(st)) == SQLITE_CONSTRAINT_UNIQUE
 			 ? sk_error_set(err, SK_EEXIST, "peer '%s' already exists", p->name)
@@ -317,7 +324,7 @@ sk_err sk_peer_set(sk_store *st, const char *db_path, const char *name, const sk
 	static const char q[] =
 	    "UPDATE peers SET url=?2, api_root=?3, collection=?4, auth=?5, username=?6,"
 	    " secret_ref=?7, pull=?8, push=?9, ca=?10, identity=?11, local_coll=?12, reshare=?13,"
-	    " interval=?14, unmarked_tlp=?15, tofu=?16 WHERE pid=?1";
+	    " interval=?14, unmarked_tlp=?15, tofu=?16, tls_pin=?17 WHERE pid=?1";
 	unsigned char pk[SK_KEY_PK_LEN];
 	sk_peer cur;
 	sk_peer_params n;
@@ -337,7 +344,7 @@ sk_err sk_peer_set(sk_store *st, const char *db_path, const char *name, const sk
 	    .secret = cur.secret, .ca = cur.ca, .identity = cur.identity,
 	    .local_collection = cur.local_coll, .pull = cur.pull, .push = cur.push,
 	    .reshare = cur.reshare, .interval = cur.interval, .unmarked = cur.unmarked,
-	    .tofu = cur.tofu};
+	    .tofu = cur.tofu, .tls_pin = cur.tls_pin};
 	if (f & SK_PEER_SET_URL) n.url = p->url;
 	if (f & SK_PEER_SET_API_ROOT) n.api_root = p->api_root;
 	if (f & SK_PEER_SET_COLLECTION) n.collection = p->collection;
@@ -356,6 +363,7 @@ sk_err sk_peer_set(sk_store *st, const char *db_path, const char *name, const sk
 	if (f & SK_PEER_SET_UNMARKED) n.unmarked = p->unmarked;
 	if (f & SK_PEER_SET_KEY) n.key = p->key;
 	if (f & SK_PEER_SET_TOFU) n.tofu = p->tofu;
+	if (f & SK_PEER_SET_TLS_PIN) n.tls_pin = p->tls_pin;
 	if (!n.pull && !n.push) {
 		rc = sk_error_set(err, SK_EINVAL, "a peer is pulled from, pushed to, or both");
 		goto out;
@@ -394,6 +402,7 @@ sk_err sk_peer_set(sk_store *st, const char *db_path, const char *name, const sk
 	sqlite3_bind_int(s, 14, n.interval > 0 ? n.interval : 30);
 	sqlite3_bind_int(s, 15, n.unmarked != SK_TLP_NONE ? (int)n.unmarked : (int)SK_TLP_AMBER);
 	sqlite3_bind_int(s, 16, n.tofu);
+	sqlite3_bind_text(s, 17, n.tls_pin, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		rc = sk_store_dberr(st, err, "peers");
 		goto rollback;
@@ -522,7 +531,7 @@ fail:
 #define PEER_COLS                                                                                  \
 	"SELECT p.pid, p.name, p.url, p.api_root, p.collection, p.auth, p.username, p.ca,"         \
 	" p.identity, p.pull, p.push, p.reshare, p.local_coll, c.name, p.interval,"                \
-	" p.unmarked_tlp, p.tofu"                                                                  \
+	" p.unmarked_tlp, p.tofu, p.tls_pin"                                                       \
 	" FROM peers p JOIN collections c ON c.cid=p.local_coll"
 
 static char *col(sqlite3_stmt *s, int i)
@@ -551,6 +560,7 @@ static void fill(sqlite3_stmt *s, sk_peer *p)
 	p->interval = sqlite3_column_int(s, 14);
 	p->unmarked = (sk_tlp)sqlite3_column_int(s, 15);
 	p->tofu = sqlite3_column_int(s, 16) != 0;
+	p->tls_pin = col(s, 17);
 }
 
 void sk_peer_clear(sk_peer *p)
@@ -566,6 +576,7 @@ void sk_peer_clear(sk_peer *p)
 	free(p->ca);
 	free(p->identity);
 	free(p->local_coll);
+	free(p->tls_pin);
 	if (p->secret) {
 		wipe(p->secret, strlen(p->secret));
 		free(p->secret);

@@ -177,6 +177,7 @@ sk_err sk_sync_client_for(const sk_peer *p, const sk_sync_opts *o, int64_t deadl
 	    .username = p->username,
 	    .secret = p->secret,
 	    .ca_file = p->ca,
+	    .tls_pin = p->tls_pin,
 	    .timeout_s = o->timeout_s,
 	    .low_speed_s = o->low_speed_s,
 	    .max_body = o->max_body,

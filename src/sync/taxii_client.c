@@ -24,6 +24,7 @@ struct sk_tc {
 	char *userpwd;
 	char *bearer;
 	char *ca;
+	char *pin;
 	uint64_t requests;
 	atomic_int cancel; /* set by sk_tc_get_cancel: abort the transfer in progress */
 };
@@ -138,6 +139,8 @@ sk_err sk_tc_new(const sk_tc_config *cfg, sk_tc **out, sk_error *err)
 		c->cfg.max_body = SK_TC_DEFAULT_MAX_BODY;
 	c->ca = dupstr(cfg->ca_file);
 	c->cfg.ca_file = c->ca;
+	c->pin = dupstr(cfg->tls_pin);
+	c->cfg.tls_pin = c->pin;
 	c->cfg.secret = NULL; /* kept only inside the header strings below */
 	c->cfg.username = NULL;
 	c->h = curl_easy_init();
@@ -156,18 +159,21 @@ sk_err sk_tc_new(const sk_tc_config *cfg, sk_tc **out, sk_error *err)
 			goto oom;
 		snprintf(c->userpwd, n, "%s:%s", cfg->username ? cfg->username : "",
 			 cfg->secret ? cfg->secret : "");
-	} else if (cfg->auth && !strcmp(cfg->auth, "token")) {
+	} else if (cfg->auth && (!strcmp(cfg->auth, "token") || !strcmp(cfg->auth, "invite"))) {
+		/* an invitation's one-time secret (`enrol`) goes the way a token does */
 		size_t n = strlen(cfg->secret ? cfg->secret : "") + 32;
 		if (!(c->bearer = malloc(n)))
 			goto oom;
-		snprintf(c->bearer, n, "Authorization: Bearer %s", cfg->secret ? cfg->secret : "");
+		snprintf(c->bearer, n, "Authorization: %s %s",
+			 strcmp(cfg->auth, "token") ? "Invite" : "Bearer",
+			 cfg->secret ? cfg->secret : "");
 		struct curl_slist *a = curl_slist_append(c->hdr_get, c->bearer);
 		struct curl_slist *b = a ? curl_slist_append(c->hdr_post, c->bearer) : NULL;
 		if (!a || !b)
 			goto oom;
 	} else if (cfg->auth && strcmp(cfg->auth, "none")) {
 		sk_tc_free(c);
-		return sk_error_set(err, SK_EINVAL, "unknown auth '%s' (basic, token, none)",
+		return sk_error_set(err, SK_EINVAL, "unknown auth '%s' (basic, token, invite, none)",
 				    cfg->auth);
 	}
 	*out = c;
@@ -198,6 +204,7 @@ void sk_tc_free(sk_tc *c)
 	wipe_free(c->userpwd);
 	wipe_free(c->bearer);
 	free(c->ca);
+	free(c->pin);
 	free(c);
 }
 
@@ -250,6 +257,18 @@ static sk_err transfer(sk_tc *c, const char *url, const char *body, size_t len, 
 	if (c->ca) {
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);
 		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	}
+	/*
+	 * A pinned public key is checked before any byte is sent; without a
+	 * CA of the peer's own it is the whole check (the hub's certificate is
+	 * typically self-signed), as in ssh's known hosts.
+	 */
+	if (c->pin) {
+		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, c->pin);
+		if (!c->ca) {
+			curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+			curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+		}
 	}
 	if (c->userpwd) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);

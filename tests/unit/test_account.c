@@ -90,6 +90,8 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 				  "DROP TABLE search;" /* schema 12 */
 				  "DROP TABLE observables;"
 				  "DROP INDEX objects_spec20;" /* schema 13 */
+				  "DROP TABLE invites;" /* schema 14 */
+				  "ALTER TABLE peers DROP COLUMN tls_pin;"
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);

@@ -470,6 +470,8 @@ Test(store, readonly_open_migrates_an_older_schema)
 	                          "DROP TABLE search;" /* schema 12 */
 	                          "DROP TABLE observables;"
 	                          "DROP INDEX objects_spec20;" /* schema 13 */
+	                          "DROP TABLE invites;" /* schema 14 */
+	                          "ALTER TABLE peers DROP COLUMN tls_pin;"
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
