@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "schakel/jstream.h"
 #include "schakel/stix.h"
@@ -21,8 +22,8 @@ static sk_import_count *count_for(sk_import_stats *s, const char *type)
 	for (i = 0; i < s->ntypes; i++)
 		if (strcmp(s->types[i].type, type) == 0)
 			return &s->types[i];
-	if (s->ntypes < SK_IMPORT_MAX_TYPES - 1 || (s->ntypes == SK_IMPORT_MAX_TYPES - 1 &&
-						    strlen(type) < sizeof(s->types[0].type))) {
+	if (s->ntypes < SK_IMPORT_MAX_TYPES - 1 ||
+	    (s->ntypes == SK_IMPORT_MAX_TYPES - 1 && strlen(type) < sizeof(s->types[0].type))) {
 		sk_import_count *c = &s->types[s->ntypes++];
 		memset(c, 0, sizeof(*c));
 		snprintf(c->type, sizeof(c->type), "%s", type);
@@ -70,12 +71,18 @@ typedef struct elem {
 	const sk_jval *obj; /* parsed element, or NULL (not JSON) */
 	sk_err vrc;         /* SK_OK: obj is a valid STIX object described by info */
 	sk_stix_info info;
-	sk_error verr; /* why not */
+	sk_error verr;         /* why not */
+	int vstate;            /* V_DONE, or a signature a verifier still has to check */
+	const struct pin *pin; /* with V_NEEDS: the first of the producer's pinned keys */
 } elem;
+
+enum { V_DONE, V_NEEDS, V_RUNNING };
+
+#define MAX_VERIFIERS 8
 
 #define PIPE_SLOTS 64
 #define PIPE_BYTES ((size_t)4 << 20) /* element text prepared ahead (at least one element) */
-#define SLOT_KEEP ((size_t)1 << 20)  /* larger element copies are freed once stored */
+#define SLOT_KEEP  ((size_t)1 << 20) /* larger element copies are freed once stored */
 
 typedef struct feed {
 	sk_reader *rd;
@@ -100,7 +107,7 @@ typedef struct feed {
 	 * switch per element when the cores are busy.
 	 */
 	bool prod_waits, cons_waits;
-	uint64_t framed;   /* for on_progress on the producer's side */
+	uint64_t framed; /* for on_progress on the producer's side */
 	/*
 	 * The keys pinned when the import started, sorted by identity: the
 	 * producer thread checks signatures with them, so that verification
@@ -109,6 +116,16 @@ typedef struct feed {
 	struct pin *pins;
 	size_t npins;
 	sk_buf scratch;
+	/*
+	 * With pins, signatures are checked by a pool of verifier threads
+	 * (Ed25519 verification costs more than storing an object): the
+	 * producer marks an element V_NEEDS, a verifier takes it in order
+	 * (vnext), and the consumer takes an element only once it is V_DONE.
+	 */
+	pthread_t verifiers[MAX_VERIFIERS];
+	size_t nverifiers;
+	size_t vnext; /* the next element a verifier looks at */
+	pthread_cond_t cv_work;
 } feed;
 
 struct pin {
@@ -141,6 +158,18 @@ static int add_pin(void *ud, const sk_key_row *r)
  * producer that verifies it.  Only "verified" is trusted later; anything
  * else is checked again by the store with the keys of that moment.
  */
+static void verify(feed *f, elem *e, sk_buf *scratch)
+{
+	const char *by = e->info.created_by_ref;
+	const struct pin *p;
+
+	for (p = e->pin; p < f->pins + f->npins && !strcmp(p->identity, by); p++)
+		if (sk_sig_verify(e->obj, p->pk, scratch) == SK_SIG_VERIFIED) {
+			e->info.presig = 1 + SK_SIG_VERIFIED;
+			return;
+		}
+}
+
 static void presign(feed *f, elem *e)
 {
 	const char *by = e->info.created_by_ref;
@@ -153,11 +182,47 @@ static void presign(feed *f, elem *e)
 		return;
 	while (p > f->pins && !strcmp(p[-1].identity, by))
 		p--; /* the first of this identity's keys */
-	for (; p < f->pins + f->npins && !strcmp(p->identity, by); p++)
-		if (sk_sig_verify(e->obj, p->pk, &f->scratch) == SK_SIG_VERIFIED) {
-			e->info.presig = 1 + SK_SIG_VERIFIED;
-			return;
+	e->pin = p;
+	if (f->nverifiers)
+		e->vstate = V_NEEDS; /* published with the element (tail) */
+	else
+		verify(f, e, &f->scratch);
+}
+
+/* A verifier thread: check the signatures of prepared elements, in order. */
+static void *verifier(void *ud)
+{
+	feed *f = ud;
+	sk_buf scratch;
+
+	sk_buf_init(&scratch, 0);
+	pthread_mutex_lock(&f->mu);
+	for (;;) {
+		elem *e;
+		if (f->vnext < f->head)
+			f->vnext = f->head; /* released elements need nothing */
+		while (!f->quit && f->vnext >= f->tail)
+			pthread_cond_wait(&f->cv_work, &f->mu);
+		if (f->quit)
+			break;
+		if (f->vnext < f->head)
+			continue;
+		e = &f->ring[f->vnext++ % f->nslots];
+		if (e->vstate != V_NEEDS)
+			continue;
+		e->vstate = V_RUNNING;
+		pthread_mutex_unlock(&f->mu);
+		verify(f, e, &scratch);
+		pthread_mutex_lock(&f->mu);
+		e->vstate = V_DONE;
+		if (f->cons_waits && e == &f->ring[f->head % f->nslots]) {
+			f->cons_waits = false;
+			pthread_cond_signal(&f->cv_ready);
 		}
+	}
+	pthread_mutex_unlock(&f->mu);
+	sk_buf_free(&scratch);
+	return NULL;
 }
 
 static void prepare(feed *f, elem *e)
@@ -167,12 +232,13 @@ static void prepare(feed *f, elem *e)
 	e->obj = NULL;
 	e->vrc = SK_OK;
 	e->len = 0;
+	e->vstate = V_DONE;
 	e->frc = sk_jstream_next(f->js, &it, &e->have, &e->ferr);
 	if (e->frc || !e->have)
 		return;
 	e->index = it.index;
 	snprintf(e->loc, sizeof(e->loc), "%s:%llu (offset %llu)", sk_reader_name(f->rd),
-		 (unsigned long long)it.line, (unsigned long long)it.offset);
+	         (unsigned long long)it.line, (unsigned long long)it.offset);
 	if (!f->copies) {
 		e->text = (char *)it.json; /* valid until the next element */
 	} else {
@@ -194,7 +260,7 @@ static void prepare(feed *f, elem *e)
 	}
 	if ((e->vrc = sk_json_parse(e->doc, e->text, e->len, &e->obj, &e->verr))) {
 		sk_error_prefix(&e->verr, "malformed JSON in element %llu",
-				(unsigned long long)it.index);
+		                (unsigned long long)it.index);
 		e->obj = NULL;
 		memset(&e->info, 0, sizeof(e->info));
 		return;
@@ -212,7 +278,7 @@ static void *producer(void *ud)
 		bool last;
 		pthread_mutex_lock(&f->mu);
 		while (!f->quit && (f->tail - f->head == f->nslots ||
-				    (f->tail > f->head && f->bytes >= PIPE_BYTES))) {
+		                    (f->tail > f->head && f->bytes >= PIPE_BYTES))) {
 			f->prod_waits = true;
 			pthread_cond_wait(&f->cv_space, &f->mu);
 		}
@@ -227,8 +293,10 @@ static void *producer(void *ud)
 		pthread_mutex_lock(&f->mu);
 		f->tail++;
 		f->bytes += e->len;
-		if (f->cons_waits && (last || f->tail - f->head >= f->nslots / 4 ||
-				      f->bytes >= PIPE_BYTES / 4)) {
+		if (e->vstate == V_NEEDS)
+			pthread_cond_signal(&f->cv_work);
+		if (f->cons_waits &&
+		    (last || f->tail - f->head >= f->nslots / 4 || f->bytes >= PIPE_BYTES / 4)) {
 			f->cons_waits = false;
 			pthread_cond_signal(&f->cv_ready);
 		}
@@ -274,7 +342,7 @@ static elem *next_elem(feed *f)
 		return f->held = &f->ring[0];
 	}
 	pthread_mutex_lock(&f->mu);
-	while (f->head == f->tail) {
+	while (f->head == f->tail || f->ring[f->head % f->nslots].vstate != V_DONE) {
 		f->cons_waits = true;
 		pthread_cond_wait(&f->cv_ready, &f->mu);
 	}
@@ -305,14 +373,32 @@ static sk_err feed_start(feed *f, sk_store *st, sk_reader *rd, const sk_import_o
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv_space, NULL);
 	pthread_cond_init(&f->cv_ready, NULL);
+	pthread_cond_init(&f->cv_work, NULL);
 	f->threaded = f->copies = true;
+	if (f->npins) {
+		/* one verifier per core: they share the cores with the storing thread */
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		size_t want = n < 1 ? 1 : n > MAX_VERIFIERS ? MAX_VERIFIERS : (size_t)n;
+		while (f->nverifiers < want &&
+		       !pthread_create(&f->verifiers[f->nverifiers], NULL, verifier, f))
+			f->nverifiers++;
+	}
 	if (pthread_create(&f->th, NULL, producer, f)) {
-		/* no thread: carry on without one */
+		/* no thread: carry on without one (nor verifiers) */
+		pthread_mutex_lock(&f->mu);
+		f->quit = true;
+		pthread_cond_broadcast(&f->cv_work);
+		pthread_mutex_unlock(&f->mu);
+		for (size_t i = 0; i < f->nverifiers; i++)
+			pthread_join(f->verifiers[i], NULL);
+		f->nverifiers = 0;
+		f->quit = false;
 		f->threaded = f->copies = false;
 		f->nslots = 1;
 		pthread_mutex_destroy(&f->mu);
 		pthread_cond_destroy(&f->cv_space);
 		pthread_cond_destroy(&f->cv_ready);
+		pthread_cond_destroy(&f->cv_work);
 	}
 	return SK_OK;
 }
@@ -325,11 +411,16 @@ static void feed_stop(feed *f)
 	pthread_mutex_lock(&f->mu);
 	f->quit = true;
 	pthread_cond_signal(&f->cv_space);
+	pthread_cond_broadcast(&f->cv_work);
 	pthread_mutex_unlock(&f->mu);
 	pthread_join(f->th, NULL);
+	for (size_t i = 0; i < f->nverifiers; i++)
+		pthread_join(f->verifiers[i], NULL);
+	f->nverifiers = 0;
 	pthread_mutex_destroy(&f->mu);
 	pthread_cond_destroy(&f->cv_space);
 	pthread_cond_destroy(&f->cv_ready);
+	pthread_cond_destroy(&f->cv_work);
 	f->threaded = false;
 }
 
@@ -349,10 +440,10 @@ static void feed_free(feed *f)
 }
 
 sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
-			sk_import_stats *stats, sk_error *err)
+                        sk_import_stats *stats, sk_error *err)
 {
-	size_t batch = o->strict || o->in_tx ? SIZE_MAX
-					     : (o->batch ? o->batch : SK_IMPORT_DEFAULT_BATCH);
+	size_t batch =
+	    o->strict || o->in_tx ? SIZE_MAX : (o->batch ? o->batch : SK_IMPORT_DEFAULT_BATCH);
 	feed *f = malloc(sizeof(*f));
 	sk_import_stats *snap = NULL; /* counts at the start of the open batch */
 	size_t in_batch = 0;
@@ -378,7 +469,8 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 			if (err)
 				*err = e->ferr;
 			/* reader errors already name the input; framer errors do not */
-			if (!err || strncmp(err->msg, sk_reader_name(rd), strlen(sk_reader_name(rd))))
+			if (!err ||
+			    strncmp(err->msg, sk_reader_name(rd), strlen(sk_reader_name(rd))))
 				sk_error_prefix(err, "%s", sk_reader_name(rd));
 			goto out;
 		}
@@ -431,8 +523,8 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 			    .spec = info->spec,
 			    .version = info->version,
 			    .outcome = outcome == SK_PUT_NEW     ? SK_IMPORT_NEW
-				       : outcome == SK_PUT_ADDED ? SK_IMPORT_ADDED
-								 : SK_IMPORT_DUPLICATE,
+			               : outcome == SK_PUT_ADDED ? SK_IMPORT_ADDED
+			                                         : SK_IMPORT_DUPLICATE,
 			};
 			o->on_object(o->ud, &ev);
 		}
@@ -462,20 +554,20 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 			char vkey[SK_TS_KEY_LEN + 1];
 			if (!mod && obj)
 				mod = sk_json_str(sk_json_get(obj, "created"));
-			sk_import_event ev = {.index = e->index,
-					      .id = rid,
-					      .version = mod && sk_ts_parse(mod, strlen(mod), vkey,
-									    NULL)
-							     ? vkey
-							     : NULL,
-					      .outcome = SK_IMPORT_REJECTED,
-					      .message = oerr->msg};
+			sk_import_event ev = {
+			    .index = e->index,
+			    .id = rid,
+			    .version =
+			        mod && sk_ts_parse(mod, strlen(mod), vkey, NULL) ? vkey : NULL,
+			    .outcome = SK_IMPORT_REJECTED,
+			    .message = oerr->msg};
 			o->on_object(o->ud, &ev);
 		}
 		if (o->strict) {
-			rc = sk_error_set(err, SK_ESTIX, "%s: %s (--strict: nothing from this "
-							 "input was stored)",
-					  loc, oerr->msg);
+			rc = sk_error_set(err, SK_ESTIX,
+			                  "%s: %s (--strict: nothing from this "
+			                  "input was stored)",
+			                  loc, oerr->msg);
 			goto out;
 		}
 		continue;
@@ -484,7 +576,7 @@ sk_err sk_import_reader(sk_store *st, sk_reader *rd, const sk_import_opts *o,
 	feed_stop(f); /* the stream is this thread's again */
 	if (sk_jstream_values(f->js) == 0) {
 		rc = sk_error_set(err, SK_EJSON, "%s: empty input (no JSON value)",
-				  sk_reader_name(rd));
+		                  sk_reader_name(rd));
 		goto out;
 	}
 	if (in_tx) {
@@ -508,7 +600,7 @@ out:
 }
 
 sk_err sk_import_file(sk_store *st, const char *path, const sk_import_opts *o,
-		      sk_import_stats *stats, sk_error *err)
+                      sk_import_stats *stats, sk_error *err)
 {
 	sk_reader *rd = NULL;
 	sk_err rc = sk_reader_open(path, &rd, err);
