@@ -285,6 +285,17 @@ static const char *const migrations[] = {
      "  created INTEGER NOT NULL, expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0,"
      "  used_by TEXT) WITHOUT ROWID;"
      "ALTER TABLE peers ADD COLUMN tls_pin TEXT;"),
+    /*
+     * 14 -> 15: versions recorded TLP:AMBER because a marking they
+     * reference was not held yet (a bundle may define its markings after
+     * the objects that use them), with how their source's unmarked
+     * versions are treated; storing the marking-definition settles them
+     * (store_rule.c, sk_store_unres_settle).
+     */
+    ("CREATE TABLE marking_pending(marking TEXT NOT NULL,"
+     "  ver INTEGER NOT NULL REFERENCES objects(ver) ON DELETE CASCADE,"
+     "  unmarked INTEGER NOT NULL, coll_default INTEGER NOT NULL,"
+     "  PRIMARY KEY(marking, ver)) WITHOUT ROWID;"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)

@@ -44,8 +44,8 @@ struct sk_store {
 	sqlite3_stmt *qcache[QCACHE_SLOTS];
 	unsigned qnext; /* round-robin eviction */
 	bool in_tx;
-	int64_t da_cid;  /* collection whose last date_added is cached, 0 = none */
-	int64_t da_last; /* that collection's last date_added */
+	int64_t da_cid;   /* collection whose last date_added is cached, 0 = none */
+	int64_t da_last;  /* that collection's last date_added */
 	sk_origin origin; /* where versions put now come from (borrowed strings) */
 	bool has_origin;
 	int64_t prov_first, prov_last; /* new versions from origin awaiting provenance rows */
@@ -58,25 +58,34 @@ struct sk_store {
 	int key_state;     /* 0 not tried, 1 loaded, -1 none */
 	char *anon_id;     /* the anonymous identity, read once per transaction */
 	bool anon_read;
-	bool anon_many;    /* per-sighting anonymous identities exist */
-	sk_buf signed_text; /* a version signed on its way in */
-	sk_buf scratch;     /* canonical forms for verification */
+	bool anon_many;               /* per-sighting anonymous identities exist */
+	sk_buf signed_text;           /* a version signed on its way in */
+	sk_buf scratch;               /* canonical forms for verification */
 	struct sk_audit_state *audit; /* audit.c: actor and signing key, or NULL */
 };
+
+/*
+ * Versions recorded TLP:AMBER for a marking not held yet (marking_pending,
+ * schema 15): note ver's unresolved markings (info's); after
+ * marking-definition id is stored, decide again the versions that wait for it.
+ */
+sk_err sk_store_unres_note(sk_store *st, int64_t ver, const sk_stix_info *info, sk_error *err);
+sk_err sk_store_unres_settle(sk_store *st, const char *id, sk_error *err);
 
 /* Statement id of the connection's hot statements, prepared once and reset for reuse. */
 sk_err sk_store_hot_stmt(sk_store *st, enum stmt_id id, sqlite3_stmt **out, sk_error *err);
 
 /* What the write rule (store_rule.c) decided for one version. */
 typedef struct sk_rule_verdict {
-	bool exists;     /* this version is stored with the same content (ver) */
-	bool replace;    /* the producer's copy replaces a relayed one of this version (ver) */
+	bool exists;  /* this version is stored with the same content (ver) */
+	bool replace; /* the producer's copy replaces a relayed one of this version (ver) */
 	int64_t ver;
-	bool may_link;   /* the writer may place the version in a collection */
-	const char *rx;  /* the source recorded for a new version (NULL = made here) */
-	sk_tlp tlp;      /* the marking recorded for a new version (objects.tlp) */
+	bool may_link;      /* the writer may place the version in a collection */
+	const char *rx;     /* the source recorded for a new version (NULL = made here) */
+	sk_tlp tlp;         /* the marking recorded for a new version (objects.tlp) */
+	bool unresolved;    /* tlp is AMBER for a marking not held (yet) */
 	sk_sig_verdict sig; /* its signature's verdict (objects.sig) */
-	bool sign;       /* produced here and unsigned: sk_store_put signs it */
+	bool sign;          /* produced here and unsigned: sk_store_put signs it */
 } sk_rule_verdict;
 
 /*
@@ -86,7 +95,7 @@ typedef struct sk_rule_verdict {
  * Writes nothing.
  */
 sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, size_t len,
-		     sk_rule_verdict *v, sk_error *err);
+                     sk_rule_verdict *v, sk_error *err);
 
 /*
  * Write the provenance rows of the versions put since the last flush

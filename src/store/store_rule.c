@@ -168,7 +168,7 @@ static bool same_content(const char *a, size_t alen, const char *b, size_t blen)
  * stored.
  */
 static sk_err ref_level(sk_store *st, const char *ref, const char *by, sk_tlp *level,
-			bool *unresolved, sk_error *err)
+                        bool *unresolved, sk_error *err)
 {
 	sqlite3_stmt *s;
 	sk_tlp t = sk_tlp_from_marking(ref);
@@ -199,8 +199,8 @@ static sk_err ref_level(sk_store *st, const char *ref, const char *by, sk_tlp *l
 }
 
 /* The marking a new version is recorded under (objects.tlp). */
-static sk_err effective_tlp(sk_store *st, const sk_stix_info *info, const char *writer,
-			    sk_tlp *out, sk_error *err)
+static sk_err effective_tlp(sk_store *st, const sk_stix_info *info, const char *writer, sk_tlp *out,
+                            bool *pending, sk_error *err)
 {
 	const char *by = info->created_by_ref;
 	sk_tlp level = SK_TLP_NONE;
@@ -210,20 +210,22 @@ static sk_err effective_tlp(sk_store *st, const sk_stix_info *info, const char *
 
 	for (i = 0; i < sk_json_len(info->marking_refs); i++)
 		if ((rc = ref_level(st, sk_json_str(sk_json_at(info->marking_refs, i)), by, &level,
-				    &unresolved, err)))
+		                    &unresolved, err)))
 			return rc;
 	/* a granular marking stricter than the object's makes the whole object that strict */
 	for (i = 0; i < sk_json_len(info->granular); i++) {
-		const char *ref = sk_json_str(sk_json_get(sk_json_at(info->granular, i), "marking_ref"));
+		const char *ref =
+		    sk_json_str(sk_json_get(sk_json_at(info->granular, i), "marking_ref"));
 		if (ref && (rc = ref_level(st, ref, by, &level, &unresolved, err)))
 			return rc;
 	}
 	if (writer) {
+		*pending = unresolved && level < SK_TLP_AMBER;
 		if (unresolved && level < SK_TLP_AMBER)
 			level = SK_TLP_AMBER; /* it may have been a TLP marking */
 		if (level == SK_TLP_NONE && !st->origin.collection_default)
-			level = st->origin.unmarked != SK_TLP_NONE ? st->origin.unmarked
-								   : SK_TLP_AMBER;
+			level =
+			    st->origin.unmarked != SK_TLP_NONE ? st->origin.unmarked : SK_TLP_AMBER;
 	}
 	/* the well-known TLP definitions themselves (content checked) are public */
 	if (level == SK_TLP_NONE && sk_tlp_from_marking(info->id) != SK_TLP_NONE)
@@ -249,9 +251,9 @@ static bool dated_ahead(const sk_stix_info *info)
 static sk_err refuse_taken(const sk_stix_info *info, sk_error *err)
 {
 	return sk_error_set(err, SK_EPERM,
-			    "%s: refused: the id is taken (only its producer or the source that "
-			    "first delivered it may store versions of it)",
-			    info->id);
+	                    "%s: refused: the id is taken (only its producer or the source that "
+	                    "first delivered it may store versions of it)",
+	                    info->id);
 }
 
 /* Is info newer than every stored version of its object (a later state, not history)? */
@@ -261,7 +263,7 @@ static bool newest_version(sk_store *st, const sk_stix_info *info)
 	bool newer = true;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT max(version) FROM objects WHERE id=?1", -1, &s,
-			       NULL) != SQLITE_OK)
+	                       NULL) != SQLITE_OK)
 		return false;
 	sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
@@ -278,11 +280,12 @@ static bool newest_version(sk_store *st, const sk_stix_info *info)
  * the pinned key signed it; then the new key is pinned.
  */
 static sk_err check_signature(sk_store *st, const sk_stix_info *info, const char *writer,
-			      sk_rule_verdict *v, sk_error *err)
+                              sk_rule_verdict *v, sk_error *err)
 {
 	bool identity = !strcmp(info->type, "identity");
 	const char *producer = info->created_by_ref ? info->created_by_ref
-				: identity ? info->id : NULL;
+	                       : identity           ? info->id
+	                                            : NULL;
 	unsigned char pk[SK_KEY_PK_LEN], published[SK_KEY_PK_LEN];
 	bool found = false, has_pub = identity && sk_sig_published_key(info->obj, published);
 	sk_err rc;
@@ -309,28 +312,29 @@ static sk_err check_signature(sk_store *st, const sk_stix_info *info, const char
 		return rc;
 	if (v->sig == SK_SIG_BAD)
 		return sk_error_set(err, SK_EPERM,
-				    "%s: refused: bad signature (it does not verify with the key "
-				    "pinned for %s)",
-				    info->id, producer);
+		                    "%s: refused: bad signature (it does not verify with the key "
+		                    "pinned for %s)",
+		                    info->id, producer);
 	if (found && has_pub && memcmp(pk, published, sizeof(pk)) && !v->sign &&
 	    newest_version(st, info)) {
 		/* a rotation: the key in force, not an older one, signed the new key */
 		if (sk_sig_verify(info->obj, pk, &st->scratch) != SK_SIG_VERIFIED)
-			return sk_error_set(err, SK_EPERM,
-					    "%s: refused: KEY CHANGED: it publishes another key than "
-					    "the one pinned, without a signature by the pinned key "
-					    "(a rotation is signed with the old key)",
-					    info->id);
+			return sk_error_set(
+			    err, SK_EPERM,
+			    "%s: refused: KEY CHANGED: it publishes another key than "
+			    "the one pinned, without a signature by the pinned key "
+			    "(a rotation is signed with the old key)",
+			    info->id);
 		if ((rc = sk_store_key_pin(st, producer, published, "rotation", err)))
 			return rc;
 		fprintf(stderr, "schakel: %s rotated its key (signed by the pinned one)\n",
-			producer);
+		        producer);
 	}
 	return SK_OK;
 }
 
 sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, size_t len,
-		     sk_rule_verdict *v, sk_error *err)
+                     sk_rule_verdict *v, sk_error *err)
 {
 	const char *writer = st->has_origin ? st->origin.rx : NULL;
 	char *rx0 = NULL, *by0 = NULL, *rxv = NULL;
@@ -350,19 +354,20 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 	v->rx = writer;
 	/* produced here, unsigned: sk_store_put signs it with the node's key */
 	if (!writer && !sk_sig_present(info->obj) && sk_store_own_id(st) && sk_store_own_key(st)) {
-		const char *producer = info->created_by_ref ? info->created_by_ref
-					: !strcmp(info->type, "identity") ? info->id : NULL;
+		const char *producer = info->created_by_ref              ? info->created_by_ref
+		                       : !strcmp(info->type, "identity") ? info->id
+		                                                         : NULL;
 		v->sign = producer && !strcmp(producer, sk_store_own_id(st));
 	}
 	if ((rc = check_signature(st, info, writer, v, err)))
 		return rc;
 
-	known = !strcmp(info->type, "marking-definition") ? sk_tlp_from_marking(info->id)
-							  : SK_TLP_NONE;
+	known =
+	    !strcmp(info->type, "marking-definition") ? sk_tlp_from_marking(info->id) : SK_TLP_NONE;
 	if (known != SK_TLP_NONE && sk_tlp_of_definition(info->obj) != known)
 		return sk_error_set(err, SK_EPERM,
-				    "%s: refused: the id of %s with content that does not say so",
-				    info->id, sk_tlp_name(known));
+		                    "%s: refused: the id of %s with content that does not say so",
+		                    info->id, sk_tlp_name(known));
 
 	/* the object's first stored version: its producer and first source */
 	if ((rc = sk_store_hot_stmt(st, S_RULE_FIRST, &s, err)))
@@ -385,8 +390,8 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 
 	if (found) {
 		/* a version its producer signed is the producer's, whoever relays it */
-		bool allowed = same(rx0, writer) || (writer && same(by0, writer)) ||
-			       v->sig == SK_SIG_VERIFIED;
+		bool allowed =
+		    same(rx0, writer) || (writer && same(by0, writer)) || v->sig == SK_SIG_VERIFIED;
 		bool have = false, have_verified = false;
 		int64_t ver = 0;
 		char stored_hash[32] = "";
@@ -400,7 +405,7 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 			have = true;
 			ver = sqlite3_column_int64(s, 0);
 			if (same_content((const char *)sqlite3_column_text(s, 1),
-					 (size_t)sqlite3_column_bytes(s, 1), json, len)) {
+			                 (size_t)sqlite3_column_bytes(s, 1), json, len)) {
 				sqlite3_reset(s);
 				/* known content: stored once; linked only by who may version it */
 				v->exists = true;
@@ -411,7 +416,7 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 			rxv = dup_text(s, 2);
 			have_verified = sqlite3_column_int(s, 3) == SK_SIG_VERIFIED;
 			content_hash((const char *)sqlite3_column_text(s, 1),
-				     (size_t)sqlite3_column_bytes(s, 1), stored_hash);
+			             (size_t)sqlite3_column_bytes(s, 1), stored_hash);
 		}
 		sqlite3_reset(s);
 		if (!allowed) {
@@ -419,10 +424,11 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 			goto out;
 		}
 		if (!same(info->created_by_ref, by0)) {
-			rc = sk_error_set(err, SK_EPERM,
-					  "%s: refused: created_by_ref differs from the producer of "
-					  "its earlier versions",
-					  info->id);
+			rc =
+			    sk_error_set(err, SK_EPERM,
+			                 "%s: refused: created_by_ref differs from the producer of "
+			                 "its earlier versions",
+			                 info->id);
 			goto out;
 		}
 		if (have) {
@@ -437,12 +443,13 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 			} else {
 				char got_hash[32];
 				content_hash(json, len, got_hash);
-				rc = sk_error_set(err, SK_ECONFLICT,
-						  "%s: refused: conflict: version %s is stored with "
-						  "other content (stored %s, received %s; a version "
-						  "never changes, a change needs a later modified)",
-						  info->id, info->modified ? info->modified : "",
-						  stored_hash, got_hash);
+				rc =
+				    sk_error_set(err, SK_ECONFLICT,
+				                 "%s: refused: conflict: version %s is stored with "
+				                 "other content (stored %s, received %s; a version "
+				                 "never changes, a change needs a later modified)",
+				                 info->id, info->modified ? info->modified : "",
+				                 stored_hash, got_hash);
 				goto out;
 			}
 		}
@@ -452,23 +459,147 @@ sk_err sk_store_rule(sk_store *st, const sk_stix_info *info, const char *json, s
 			goto out;
 		if (own && v->sig != SK_SIG_VERIFIED) {
 			rc = sk_error_set(err, SK_EPERM,
-					  "%s: refused: it claims this node as its producer but "
-					  "comes from %s",
-					  info->id, writer);
+			                  "%s: refused: it claims this node as its producer but "
+			                  "comes from %s",
+			                  info->id, writer);
 			goto out;
 		}
 	}
 	if (writer && dated_ahead(info)) {
-		rc = sk_error_set(err, SK_EPERM,
-				  "%s: refused: dated %s, more than %d s ahead of this node's clock",
-				  info->id, info->modified ? info->modified : info->created,
-				  (int)(CLOCK_SKEW_US / 1000000));
+		rc =
+		    sk_error_set(err, SK_EPERM,
+		                 "%s: refused: dated %s, more than %d s ahead of this node's clock",
+		                 info->id, info->modified ? info->modified : info->created,
+		                 (int)(CLOCK_SKEW_US / 1000000));
 		goto out;
 	}
-	rc = effective_tlp(st, info, writer, &v->tlp, err);
+	rc = effective_tlp(st, info, writer, &v->tlp, &v->unresolved, err);
 out:
 	free(rx0);
 	free(by0);
 	free(rxv);
+	return rc;
+}
+
+static sk_err note_ref(sk_store *st, sqlite3_stmt *s, int64_t ver, const char *ref, sk_error *err)
+{
+	sk_tlp level = SK_TLP_NONE;
+	bool unresolved = false;
+	sk_err rc = ref_level(st, ref, NULL, &level, &unresolved, err);
+
+	if (rc || !unresolved)
+		return rc;
+	sqlite3_bind_text(s, 1, ref, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, ver);
+	sqlite3_bind_int(s, 3, (int)st->origin.unmarked);
+	sqlite3_bind_int(s, 4, st->origin.collection_default);
+	rc = sqlite3_step(s) == SQLITE_DONE ? SK_OK : sk_store_dberr(st, err, "marking_pending");
+	sqlite3_reset(s);
+	return rc;
+}
+
+sk_err sk_store_unres_note(sk_store *st, int64_t ver, const sk_stix_info *info, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+	size_t i;
+
+	if (sqlite3_prepare_v2(st->db,
+	                       "INSERT OR IGNORE INTO marking_pending(marking, ver, unmarked,"
+	                       " coll_default) VALUES(?1,?2,?3,?4)",
+	                       -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "marking_pending");
+	for (i = 0; !rc && i < sk_json_len(info->marking_refs); i++)
+		rc = note_ref(st, s, ver, sk_json_str(sk_json_at(info->marking_refs, i)), err);
+	for (i = 0; !rc && i < sk_json_len(info->granular); i++) {
+		const char *ref =
+		    sk_json_str(sk_json_get(sk_json_at(info->granular, i), "marking_ref"));
+		if (ref)
+			rc = note_ref(st, s, ver, ref, err);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/*
+ * The level of stored version ver from its markings as they resolve now
+ * (as effective_tlp, with its source's treatment of unmarked versions);
+ * false while one is still not held.
+ */
+static bool settle_one(sk_store *st, int64_t ver, sk_tlp unmarked, bool coll_default, sk_tlp *out,
+                       sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	sk_tlp level = SK_TLP_NONE;
+	bool unresolved = false;
+	char *by = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT created_by FROM objects WHERE ver=?1", -1, &s,
+	                       NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int64(s, 1, ver);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		by = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	if (sqlite3_prepare_v2(st->db, "SELECT marking FROM object_markings WHERE ver=?1", -1, &s,
+	                       NULL) != SQLITE_OK) {
+		free(by);
+		return false;
+	}
+	sqlite3_bind_int64(s, 1, ver);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		if (ref_level(st, (const char *)sqlite3_column_text(s, 0), by, &level, &unresolved,
+		              err))
+			unresolved = true;
+	sqlite3_finalize(s);
+	free(by);
+	if (unresolved)
+		return false;
+	if (level == SK_TLP_NONE && !coll_default)
+		level = unmarked != SK_TLP_NONE ? unmarked : SK_TLP_AMBER;
+	*out = level;
+	return true;
+}
+
+sk_err sk_store_unres_settle(sk_store *st, const char *id, sk_error *err)
+{
+	sqlite3_stmt *q = NULL, *upd = NULL, *del = NULL;
+	sk_err rc = SK_OK;
+	int step;
+
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT ver, unmarked, coll_default FROM marking_pending"
+	                       " WHERE marking=?1",
+	                       -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "UPDATE objects SET tlp=?2 WHERE ver=?1", -1, &upd, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "DELETE FROM marking_pending WHERE ver=?1", -1, &del,
+	                       NULL) != SQLITE_OK) {
+		rc = sk_store_dberr(st, err, "marking_pending");
+		goto out;
+	}
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t ver = sqlite3_column_int64(q, 0);
+		sk_tlp level;
+		if (!settle_one(st, ver, (sk_tlp)sqlite3_column_int(q, 1),
+		                sqlite3_column_int(q, 2) != 0, &level, err))
+			continue; /* another of its markings is still missing */
+		sqlite3_bind_int64(upd, 1, ver);
+		sqlite3_bind_int(upd, 2, (int)level);
+		sqlite3_bind_int64(del, 1, ver);
+		if (sqlite3_step(upd) != SQLITE_DONE || sqlite3_step(del) != SQLITE_DONE) {
+			rc = sk_store_dberr(st, err, "marking_pending");
+			goto out;
+		}
+		sqlite3_reset(upd);
+		sqlite3_reset(del);
+	}
+	if (step != SQLITE_DONE)
+		rc = sk_store_dberr(st, err, "marking_pending");
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(upd);
+	sqlite3_finalize(del);
 	return rc;
 }

@@ -19,39 +19,39 @@
 
 static const char *const stmt_sql[S__COUNT] = {
     [S_FIND_VER] = ("SELECT ver, json, rx, sig FROM objects"
-		    " WHERE id=?1 AND spec=?2 AND version=?3"),
+                    " WHERE id=?1 AND spec=?2 AND version=?3"),
     [S_INS_OBJ] = ("INSERT INTO objects(id,type,spec,version,created,modified,revoked,"
-		   "created_by,tlp,src_ref,dst_ref,rel_type,added,json,rx,sig)"
-		   " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"
-		   " ON CONFLICT(id,spec,version) DO NOTHING"),
+                   "created_by,tlp,src_ref,dst_ref,rel_type,added,json,rx,sig)"
+                   " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"
+                   " ON CONFLICT(id,spec,version) DO NOTHING"),
     [S_INS_MARK] = "INSERT OR IGNORE INTO object_markings(ver,marking,granular) VALUES(?1,?2,?3)",
     [S_MAX_DA] = "SELECT MAX(date_added) FROM collection_objects WHERE coll=?1",
     [S_INS_CO] = "INSERT OR IGNORE INTO collection_objects(coll,date_added,ver) VALUES(?1,?2,?3)",
     /* the versions ?1..?2, all stored since the last flush with the current origin */
     [S_INS_PROV] = ("INSERT OR IGNORE INTO provenance(ver,peer,source,arrived,source_added)"
-		    " SELECT ver,?3,?4,?5,?6 FROM objects WHERE ver BETWEEN ?1 AND ?2"),
+                    " SELECT ver,?3,?4,?5,?6 FROM objects WHERE ver BETWEEN ?1 AND ?2"),
     /* the newest version of an indicator id (any spec); on a tie the first stored stays */
     [S_UPS_IND] = ("INSERT INTO indicators(ver,id,version,revoked,pattern,pattern_type,"
-		   "valid_from,valid_until,subdomains) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
-		   " ON CONFLICT(id) DO UPDATE SET ver=excluded.ver, version=excluded.version,"
-		   " revoked=excluded.revoked, pattern=excluded.pattern,"
-		   " pattern_type=excluded.pattern_type, valid_from=excluded.valid_from,"
-		   " valid_until=excluded.valid_until, subdomains=excluded.subdomains"
-		   " WHERE excluded.version>indicators.version"),
+                   "valid_from,valid_until,subdomains) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+                   " ON CONFLICT(id) DO UPDATE SET ver=excluded.ver, version=excluded.version,"
+                   " revoked=excluded.revoked, pattern=excluded.pattern,"
+                   " pattern_type=excluded.pattern_type, valid_from=excluded.valid_from,"
+                   " valid_until=excluded.valid_until, subdomains=excluded.subdomains"
+                   " WHERE excluded.version>indicators.version"),
     /* the write rule (store_rule.c): an object's first version, its producer and source */
     /* every version (no ORDER BY: no sorter per call); the rule keeps the lowest ver */
     [S_RULE_FIRST] = "SELECT rx, created_by, ver FROM objects WHERE id=?1",
     [S_RULE_OWN] = "SELECT value FROM meta WHERE key='anon_identity'",
     /* the per-sighting anonymous identities (node/sync_node.c): any at all, this one */
     [S_RULE_ANY_ANON] = ("SELECT EXISTS(SELECT 1 FROM meta WHERE key>'anon_identity.'"
-			 " AND key<'anon_identity/')"),
+                         " AND key<'anon_identity/')"),
     [S_RULE_OWN_ANON] = "SELECT 1 FROM meta WHERE key='anon_identity.' || ?1",
     /* a marking-definition's TLP level by content ('?' = TLP of no known name), and maker */
     [S_KEY_GET] = "SELECT pk FROM keys WHERE identity=?1 ORDER BY current DESC, pinned DESC",
     [S_RULE_MARK] = ("SELECT coalesce(json_extract(json,'$.extensions.\"" SK_TLP_EXTENSION_ID
-		     "\".tlp_2_0'), CASE WHEN lower(json_extract(json,'$.definition_type'))='tlp'"
-		     " THEN coalesce(json_extract(json,'$.definition.tlp'),'?') END), created_by"
-		     " FROM objects WHERE id=?1 ORDER BY version DESC LIMIT 1"),
+                     "\".tlp_2_0'), CASE WHEN lower(json_extract(json,'$.definition_type'))='tlp'"
+                     " THEN coalesce(json_extract(json,'$.definition.tlp'),'?') END), created_by"
+                     " FROM objects WHERE id=?1 ORDER BY version DESC LIMIT 1"),
     /* the search index (store_search.c): an object's other versions, its row, its values */
     [S_SRCH_OTHERS] = "SELECT ver, version, spec FROM objects WHERE id=?1 AND ver<>?2",
     [S_SRCH_DEL] = "DELETE FROM search WHERE rowid=?1",
@@ -63,9 +63,8 @@ static const char *const stmt_sql[S__COUNT] = {
 sk_err sk_store_hot_stmt(sk_store *st, enum stmt_id id, sqlite3_stmt **out, sk_error *err)
 {
 	*out = NULL;
-	if (!st->stmt[id] &&
-	    sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
-			       NULL) != SQLITE_OK)
+	if (!st->stmt[id] && sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+	                                        &st->stmt[id], NULL) != SQLITE_OK)
 		return sk_store_dberr(st, err, "prepare");
 	*out = st->stmt[id];
 	sqlite3_reset(*out);
@@ -216,7 +215,7 @@ static sk_err redate(sk_store *st, int64_t ver, sk_error *err)
 	sk_err rc = SK_OK;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT coll FROM collection_objects WHERE ver=?1", -1, &s,
-			       NULL) != SQLITE_OK)
+	                       NULL) != SQLITE_OK)
 		return sk_store_dberr(st, err, "collections");
 	sqlite3_bind_int64(s, 1, ver);
 	while (n < 64 && sqlite3_step(s) == SQLITE_ROW)
@@ -226,9 +225,9 @@ static sk_err redate(sk_store *st, int64_t ver, sk_error *err)
 		if ((rc = next_date_added(st, cids[i], &da, err)))
 			break;
 		if (sqlite3_prepare_v2(st->db,
-				       "UPDATE collection_objects SET date_added=?3"
-				       " WHERE coll=?1 AND ver=?2",
-				       -1, &s, NULL) != SQLITE_OK)
+		                       "UPDATE collection_objects SET date_added=?3"
+		                       " WHERE coll=?1 AND ver=?2",
+		                       -1, &s, NULL) != SQLITE_OK)
 			return sk_store_dberr(st, err, "collections");
 		sqlite3_bind_int64(s, 1, cids[i]);
 		sqlite3_bind_int64(s, 2, ver);
@@ -246,7 +245,7 @@ static sk_err redate(sk_store *st, int64_t ver, sk_error *err)
  * the row keeps its ver, so the collections holding it serve the producer's.
  */
 static sk_err replace_version(sk_store *st, int64_t ver, const sk_stix_info *info,
-			      const sk_rule_verdict *v, const char *json, size_t len, sk_error *err)
+                              const sk_rule_verdict *v, const char *json, size_t len, sk_error *err)
 {
 	static const char *const q[] = {
 	    "UPDATE objects SET type=?2, created=?3, modified=?4, revoked=?5, created_by=?6,"
@@ -255,7 +254,8 @@ static sk_err replace_version(sk_store *st, int64_t ver, const sk_stix_info *inf
 	    "UPDATE provenance SET peer=?2, source=?3, arrived=?4 WHERE ver=?1",
 	    "UPDATE indicators SET revoked=?2, pattern=json_extract(?3,'$.pattern'),"
 	    " pattern_type=json_extract(?3,'$.pattern_type'),"
-	    " valid_from=json_extract(?3,'$.valid_from'), valid_until=json_extract(?3,'$.valid_until'),"
+	    " valid_from=json_extract(?3,'$.valid_from'), "
+	    "valid_until=json_extract(?3,'$.valid_until'),"
 	    " subdomains=json_type(?3,'$.x_schakel_subdomains') IS 'true' WHERE ver=?1",
 	};
 	sk_err rc = sk_store_search_forget(st, ver, err);
@@ -297,15 +297,15 @@ static sk_err replace_version(sk_store *st, int64_t ver, const sk_stix_info *inf
 	if (!rc)
 		rc = redate(st, ver, err);
 	if (!rc)
-		fprintf(stderr, "schakel: %s version %s: the producer's copy replaced the one "
-				"relayed before it\n",
-			info->id, info->modified ? info->modified : "");
+		fprintf(stderr,
+		        "schakel: %s version %s: the producer's copy replaced the one "
+		        "relayed before it\n",
+		        info->id, info->modified ? info->modified : "");
 	return rc;
 }
 
-sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
-		    const char *json, size_t len, sk_put_outcome *outcome, int64_t *date_added,
-		    sk_error *err)
+sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info, const char *json,
+                    size_t len, sk_put_outcome *outcome, int64_t *date_added, sk_error *err)
 {
 	sqlite3_stmt *s;
 	sk_rule_verdict v;
@@ -369,7 +369,7 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 		sqlite3_reset(s);
 		if (sqlite3_changes(st->db) != 1) /* the rule ran under the write lock */
 			return sk_error_set(err, SK_EDB, "%s: stored by another writer meanwhile",
-					    info->id);
+			                    info->id);
 		ver = sqlite3_last_insert_rowid(st->db);
 		is_new = true;
 		if ((rc = put_markings(st, ver, info, err)))
@@ -377,6 +377,11 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 		if (!strcmp(info->type, "indicator") && (rc = put_indicator(st, ver, info, err)))
 			return rc;
 		if ((rc = sk_store_search_put(st, ver, info, err)))
+			return rc;
+		if (v.unresolved && (rc = sk_store_unres_note(st, ver, info, err)))
+			return rc;
+		if (!strcmp(info->type, "marking-definition") &&
+		    (rc = sk_store_unres_settle(st, info->id, err)))
 			return rc;
 		if (prov) {
 			if (!st->prov_first)
@@ -434,7 +439,7 @@ sk_err sk_store_put_json(sk_store *st, int64_t cid, json_t *obj, sk_error *err)
 }
 
 sk_err sk_store_put_located_at(sk_store *st, const char *identity, const char *country,
-				const char *ts, sk_error *err)
+                               const char *ts, sk_error *err)
 {
 	char uuid[SK_UUID_LEN + 1], loc_id[64], rel_id[64];
 	char cc[3] = {(char)(country[0] & ~0x20), (char)(country[1] & ~0x20), 0};
@@ -446,12 +451,12 @@ sk_err sk_store_put_located_at(sk_store *st, const char *identity, const char *c
 	sk_uuid_v4(uuid);
 	snprintf(rel_id, sizeof(rel_id), "relationship--%s", uuid);
 	loc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "location", "spec_version",
-			"2.1", "id", loc_id, "created", ts, "modified", ts, "country", cc,
-			"created_by_ref", identity);
+	                "2.1", "id", loc_id, "created", ts, "modified", ts, "country", cc,
+	                "created_by_ref", identity);
 	rel = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "relationship",
-			"spec_version", "2.1", "id", rel_id, "created", ts, "modified", ts,
-			"relationship_type", "located-at", "source_ref", identity, "target_ref",
-			loc_id, "created_by_ref", identity);
+	                "spec_version", "2.1", "id", rel_id, "created", ts, "modified", ts,
+	                "relationship_type", "located-at", "source_ref", identity, "target_ref",
+	                loc_id, "created_by_ref", identity);
 	if (!loc || !rel)
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 	else if (!(rc = sk_store_put_json(st, 0, loc, err)))

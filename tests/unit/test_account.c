@@ -92,6 +92,7 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 				  "DROP INDEX objects_spec20;" /* schema 13 */
 				  "DROP TABLE invites;" /* schema 14 */
 				  "ALTER TABLE peers DROP COLUMN tls_pin;"
+				  "DROP TABLE marking_pending;" /* schema 15 */
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);

@@ -472,6 +472,7 @@ Test(store, readonly_open_migrates_an_older_schema)
 	                          "DROP INDEX objects_spec20;" /* schema 13 */
 	                          "DROP TABLE invites;" /* schema 14 */
 	                          "ALTER TABLE peers DROP COLUMN tls_pin;"
+	                          "DROP TABLE marking_pending;" /* schema 15 */
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
