@@ -140,6 +140,11 @@ json_t *ui_summary(ui_ctx *c, sqlite3_stmt *s, int col)
 
 json_t *ui_summary_of(ui_ctx *c, const char *id)
 {
+	return ui_summary_ver(c, id, NULL);
+}
+
+json_t *ui_summary_ver(ui_ctx *c, const char *id, int64_t *ver)
+{
 	static const char q[] =
 	    "SELECT " UI_SUM_COLS " FROM objects o WHERE o.id=?1 AND " UI_VISIBLE
 	    " ORDER BY o.version DESC, o.spec DESC LIMIT 1";
@@ -149,8 +154,11 @@ json_t *ui_summary_of(ui_ctx *c, const char *id)
 	if (!id || !(s = ui_stmt(c, q)))
 		return NULL;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if (sqlite3_step(s) == SQLITE_ROW) {
 		j = ui_summary(c, s, 0);
+		if (ver)
+			*ver = sqlite3_column_int64(s, 0);
+	}
 	ui_stmt_done(c, s);
 	return j;
 }

@@ -39,6 +39,8 @@ json_t *ui_summary(ui_ctx *c, sqlite3_stmt *s, int col);
 
 /* The summary of id's newest visible version; NULL if none is visible (or unknown). */
 json_t *ui_summary_of(ui_ctx *c, const char *id);
+/* The same, with the row id of the version summarised into *ver (may be NULL). */
+json_t *ui_summary_ver(ui_ctx *c, const char *id, int64_t *ver);
 
 /* A readable name for id's newest visible version into buf (its id if none is visible). */
 void ui_name_of(ui_ctx *c, const char *id, char *buf, size_t n);

@@ -3,7 +3,9 @@
  * its neighbours, for the graph view: relationships both ways, sightings of
  * it, reports containing it, and what a report or a sighting references.
  * Every node is a summary of a visible version (through the request's
- * view); an edge to a hidden object is left out with the object.
+ * view); an edge to a hidden object is left out with the object.  A
+ * partner's graph is an exit like an object page: the versions of its nodes
+ * and relationship edges go to the audit log before it is sent.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,19 +17,29 @@
 
 typedef struct graph {
 	ui_ctx *c;
-	json_t *nodes, *edges, *seen; /* seen: id -> true */
+	json_t *nodes, *edges, *seen;      /* seen: id -> true */
+	int64_t vers[GRAPH_MAX_NODES * 4]; /* versions shown: nodes and relationship edges */
+	size_t nv;
 } graph;
+
+static void shown(graph *g, int64_t ver)
+{
+	if (g->nv < sizeof(g->vers) / sizeof(g->vers[0]))
+		g->vers[g->nv++] = ver;
+}
 
 /* Add id as a node (its summary); false if it is hidden, unknown or the graph is full. */
 static bool node(graph *g, const char *id)
 {
 	json_t *sum;
+	int64_t ver = 0;
 	if (!id)
 		return false;
 	if (json_object_get(g->seen, id))
 		return true;
-	if (json_array_size(g->nodes) >= GRAPH_MAX_NODES || !(sum = ui_summary_of(g->c, id)))
+	if (json_array_size(g->nodes) >= GRAPH_MAX_NODES || !(sum = ui_summary_ver(g->c, id, &ver)))
 		return false;
+	shown(g, ver);
 	json_object_set_new(g->seen, id, json_true());
 	json_array_append_new(g->nodes, sum);
 	return true;
@@ -48,7 +60,7 @@ static void edge(graph *g, const char *id, const char *src, const char *dst, con
 static void relations(graph *g, const char *id)
 {
 	static const char q[] =
-	    "SELECT o.id, o.type, o.rel_type, o.src_ref, o.dst_ref FROM objects o"
+	    "SELECT o.id, o.type, o.rel_type, o.src_ref, o.dst_ref, o.ver FROM objects o"
 	    " WHERE (o.src_ref=?1 OR o.dst_ref=?1) AND o.type IN ('relationship','sighting') "
 	    "AND " UI_VISIBLE " AND " UI_LATEST " ORDER BY o.ver DESC LIMIT ?2";
 	sqlite3_stmt *s = ui_stmt(g->c, q);
@@ -67,8 +79,10 @@ static void relations(graph *g, const char *id)
 		}
 		if (!src || !dst)
 			continue;
-		if (node(g, !strcmp(src, id) ? dst : src))
+		if (node(g, !strcmp(src, id) ? dst : src)) {
 			edge(g, rid, src, dst, ui_col(s, 2) ? ui_col(s, 2) : "related-to");
+			shown(g, sqlite3_column_int64(s, 5));
+		}
 	}
 	ui_stmt_done(g->c, s);
 }
@@ -149,6 +163,8 @@ void ui_h_graph(ui_ctx *c, char **seg, size_t nseg)
 	relations(&g, id);
 	containing_reports(&g, id);
 	references(&g, id);
+	if (!ui_audit_exit(c, "console.graph", g.vers, g.nv))
+		goto out;
 	ui_send_json(c, 200, json_pack("{s:O, s:O}", "nodes", g.nodes, "edges", g.edges));
 out:
 	json_decref(g.nodes);

@@ -244,6 +244,10 @@ def run(node, R):
     R.check(st == 400, "graph without id -> 400")
     st, _ = alf.get("graph?id=" + secret)
     R.check(st == 404, "graph of a hidden object -> 404")
+    st, g = alf.get("graph?id=" + i1)
+    alf_nodes = {n["id"] for n in g["nodes"]} if st == 200 else set()
+    R.check(st == 200 and i1 in alf_nodes and secret not in alf_nodes,
+            "a partner's graph: its view only")
 
     # --- export -----------------------------------------------------------------------
     st, b, ctype = ana.call("GET", "export?type=indicator")
@@ -264,6 +268,7 @@ def run(node, R):
     R.check(r.out.count("export.for") >= 3, "exports are in the audit log")
     R.check("console.object" in r.out and "console.search" in r.out and "partner:Alpha" in r.out,
             "a partner's object pages and searches are exits in the audit log")
+    R.check("console.graph" in r.out, "a partner's graph is an exit in the audit log")
     R.check(node.run("audit", "verify").code == 0, "the audit chain verifies")
 
     # --- writes -------------------------------------------------------------------------
