@@ -46,6 +46,9 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Report a usage error for cmd and return EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* "90s", "30m", "24h", "2d" or plain seconds (at most a year) -> microseconds. */
+bool cli_parse_duration(const char *s, int64_t *us);
+
 /* Exit code for a library error: usage-like errors stay 1 (input). */
 int cli_exit_for(sk_err rc);
 

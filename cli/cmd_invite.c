@@ -20,26 +20,6 @@
 #include "schakel/sync.h"
 #include "schakel/timestamp.h"
 
-/* "90s", "30m", "72h", "7d" or plain seconds; -1 if malformed. */
-static int64_t parse_duration(const char *s)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	int64_t mul = 1;
-
-	if (end == s || v <= 0 || v > 100000000)
-		return -1;
-	if (*end == 's')
-		end++;
-	else if (*end == 'm')
-		mul = 60, end++;
-	else if (*end == 'h')
-		mul = 3600, end++;
-	else if (*end == 'd')
-		mul = 86400, end++;
-	return *end ? -1 : (int64_t)v * mul;
-}
-
 static int print_invite(void *ud, const sk_invite_row *r)
 {
 	char ts[SK_TS_STR_MAX];
@@ -108,11 +88,14 @@ int cmd_invite(cli_ctx *ctx, int argc, char **argv)
 		case 'n':
 			p.account = optarg;
 			break;
-		case 'e':
-			if ((p.ttl_s = parse_duration(optarg)) < 60 ||
-			    p.ttl_s > SK_INVITE_MAX_TTL_S)
+		case 'e': {
+			int64_t us;
+			if (!cli_parse_duration(optarg, &us) || us < 60 * 1000000LL ||
+			    us > SK_INVITE_MAX_TTL_S * 1000000LL)
 				return cli_usage("invite", "--expires: 1m to 30d (e.g. 72h)");
+			p.ttl_s = us / 1000000;
 			break;
+		}
 		case 'u':
 			p.url = optarg;
 			break;

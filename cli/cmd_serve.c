@@ -28,28 +28,6 @@
 #include "schakel/ui.h"
 #include "schakel/watch.h"
 
-/* "90s", "30m", "24h", "2d" or plain seconds -> microseconds. */
-static bool parse_dur(const char *s, int64_t *us)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	long long mul = 1;
-	if (!*s || v <= 0 || end == s)
-		return false;
-	if (*end == 's')
-		end++;
-	else if (*end == 'm')
-		mul = 60, end++;
-	else if (*end == 'h')
-		mul = 3600, end++;
-	else if (*end == 'd')
-		mul = 86400, end++;
-	if (*end || v > 366LL * 86400 / mul)
-		return false;
-	*us = v * mul * 1000000LL;
-	return true;
-}
-
 /* A number of 1..max into *out (for the login limits). */
 static bool parse_uint(const char *s, unsigned max, unsigned *out)
 {
@@ -181,7 +159,7 @@ static int serve(cli_ctx *ctx, int argc, char **argv)
 			unsigned *field = (unsigned *)((char *)&cfg.taxii.auth + off);
 			if (!parse_uint(optarg, lim_opts[opt - 1000].max, field))
 				return cli_usage("serve", "%s: 1-%u", lim_opts[opt - 1000].name,
-						 lim_opts[opt - 1000].max);
+				                 lim_opts[opt - 1000].max);
 			continue;
 		}
 		switch (opt) {
@@ -250,8 +228,9 @@ static int serve(cli_ctx *ctx, int argc, char **argv)
 			wc.webhook = optarg;
 			break;
 		case 'L':
-			if (!parse_dur(optarg, &wc.lookback_us))
-				return cli_usage("serve", "--lookback needs a duration (90s, 30m, 24h)");
+			if (!cli_parse_duration(optarg, &wc.lookback_us))
+				return cli_usage("serve",
+				                 "--lookback needs a duration (90s, 30m, 24h)");
 			break;
 		case 's':
 			wc.subdomains = true;
@@ -359,7 +338,7 @@ static int serve(cli_ctx *ctx, int argc, char **argv)
 	fflush(stdout);
 	if (ui) /* stderr: scripts read the one line above from stdout */
 		fprintf(stderr, "schakel: serve: console at %s/ui/%s\n", bound,
-			sk_ui_has_assets() ? "" : " (API only: built with -DSK_UI=OFF)");
+		        sk_ui_has_assets() ? "" : " (API only: built with -DSK_UI=OFF)");
 	/* after the address line: alerts also go to stdout */
 	if (wc.log_path && sk_watch_start(&wc, &watch, &err)) {
 		cli_err("serve: watch: %s", err.msg);
@@ -377,7 +356,8 @@ static int serve(cli_ctx *ctx, int argc, char **argv)
 			cli_err("serve: SIGHUP: %s", e2.msg);
 		fprintf(stderr, "schakel: serve: SIGHUP, log files reopened\n");
 	}
-	fprintf(stderr, "schakel: serve: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	fprintf(stderr, "schakel: serve: %s, shutting down\n",
+	        sig == SIGINT ? "SIGINT" : "SIGTERM");
 	sk_watch_stop(watch);
 	sk_scheduler_stop(sched);
 	sk_httpd_stop(h);

@@ -3,6 +3,7 @@
  */
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,9 +55,10 @@ sk_store *cli_open_store(cli_ctx *ctx, unsigned flags)
 	/* a node from before keys gets its key the first time a command writes */
 	if (!(flags & SK_STORE_READONLY) && sk_store_own_key_ensure(st, &made, &err) == SK_OK &&
 	    made)
-		fprintf(stderr, "schakel: made this node's signing key (%s.key); schakel key show "
-				"prints it\n",
-			ctx->db);
+		fprintf(stderr,
+		        "schakel: made this node's signing key (%s.key); schakel key show "
+		        "prints it\n",
+		        ctx->db);
 	/* the audit log records changes made here under the operator's login */
 	pw = getpwuid(geteuid());
 	if (pw && pw->pw_name)
@@ -112,12 +114,12 @@ bool cli_progress_enabled(void)
 void cli_progress(void *ud, const sk_reader *rd, uint64_t objects)
 {
 	(void)ud;
-	cli_progress_line(sk_reader_name(rd), sk_reader_raw_pos(rd), sk_reader_raw_size(rd), objects,
-			  "objects");
+	cli_progress_line(sk_reader_name(rd), sk_reader_raw_pos(rd), sk_reader_raw_size(rd),
+	                  objects, "objects");
 }
 
 void cli_progress_line(const char *name, uint64_t pos, uint64_t size, uint64_t count,
-		       const char *what)
+                       const char *what)
 {
 	struct timespec now;
 	char bar[41];
@@ -126,8 +128,8 @@ void cli_progress_line(const char *name, uint64_t pos, uint64_t size, uint64_t c
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (progress_shown && (now.tv_sec - progress_last.tv_sec) * 1000 +
-				      (now.tv_nsec - progress_last.tv_nsec) / 1000000 <
-				  100)
+	                              (now.tv_nsec - progress_last.tv_nsec) / 1000000 <
+	                          100)
 		return;
 	progress_last = now;
 	progress_shown = true;
@@ -139,11 +141,11 @@ void cli_progress_line(const char *name, uint64_t pos, uint64_t size, uint64_t c
 		memset(bar + fill, ' ', (size_t)(40 - fill));
 		bar[40] = '\0';
 		fprintf(stderr, "\r%s [%s] %3d%% %7.1f/%.1f MB %llu %s", name, bar,
-			(int)(pos * 100 / size), (double)pos / 1e6, (double)size / 1e6,
-			(unsigned long long)count, what);
+		        (int)(pos * 100 / size), (double)pos / 1e6, (double)size / 1e6,
+		        (unsigned long long)count, what);
 	} else {
 		fprintf(stderr, "\r%s %.1f MB %llu %s", name, (double)pos / 1e6,
-			(unsigned long long)count, what);
+		        (unsigned long long)count, what);
 	}
 	fflush(stderr);
 }
@@ -161,4 +163,25 @@ int cli_import_exit(bool problems, bool usable)
 	if (!problems)
 		return EXIT_OK;
 	return usable ? EXIT_PARTIAL : EXIT_INPUT;
+}
+
+bool cli_parse_duration(const char *s, int64_t *us)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	long long mul = 1;
+	if (!*s || v <= 0 || end == s)
+		return false;
+	if (*end == 's')
+		end++;
+	else if (*end == 'm')
+		mul = 60, end++;
+	else if (*end == 'h')
+		mul = 3600, end++;
+	else if (*end == 'd')
+		mul = 86400, end++;
+	if (*end || v > 366LL * 86400 / mul)
+		return false;
+	*us = v * mul * 1000000LL;
+	return true;
 }

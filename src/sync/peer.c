@@ -56,7 +56,8 @@ static sk_err read_secrets(const char *path, sk_buf *b, sk_error *err)
 	if (fstat(fd, &sb) || (sb.st_mode & 077)) {
 		close(fd);
 		return sk_error_set(err, SK_EPERM,
-				    "%s: readable by others (chmod 600 it); refusing to use it", path);
+		                    "%s: readable by others (chmod 600 it); refusing to use it",
+		                    path);
 	}
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		if (sk_buf_append(b, chunk, (size_t)n)) {
@@ -89,8 +90,10 @@ static sk_err write_secrets(const char *path, const char *name, const char *secr
 		size_t e = i;
 		while (e < old.len && old.data[e] != '\n')
 			e++;
-		bool mine = e - i > nl && !memcmp(old.data + i, name, nl) && old.data[i + nl] == '\t';
-		if (!mine && e > i && (rc = sk_buf_append(&nb, old.data + i, e - i + (e < old.len))))
+		bool mine =
+		    e - i > nl && !memcmp(old.data + i, name, nl) && old.data[i + nl] == '\t';
+		if (!mine && e > i &&
+		    (rc = sk_buf_append(&nb, old.data + i, e - i + (e < old.len))))
 			goto out;
 		i = e + 1;
 	}
@@ -173,8 +176,8 @@ static sk_err validate(const sk_peer_params *p, sk_error *err)
 
 	if (!p->name || !name_ok(p->name))
 		return sk_error_set(err, SK_EINVAL,
-				    "peer name: 1-%d letters, digits, '-', '_' or '.'",
-				    SK_PEER_NAME_MAX);
+		                    "peer name: 1-%d letters, digits, '-', '_' or '.'",
+		                    SK_PEER_NAME_MAX);
 	if (!p->url || (strncmp(p->url, "http://", 7) && strncmp(p->url, "https://", 8)))
 		return sk_error_set(err, SK_EINVAL, "peer URL must be http:// or https://");
 	{
@@ -183,8 +186,8 @@ static sk_err validate(const sk_peer_params *p, sk_error *err)
 		size_t alen = strcspn(auth_part, "/?#");
 		if (memchr(auth_part, '@', alen))
 			return sk_error_set(err, SK_EINVAL,
-					    "peer URL must not carry credentials (user:password@); "
-					    "use --auth with --secret-stdin");
+			                    "peer URL must not carry credentials (user:password@); "
+			                    "use --auth with --secret-stdin");
 	}
 	if (!p->api_root || !*p->api_root || !p->collection || !*p->collection)
 		return sk_error_set(err, SK_EINVAL, "a peer needs --api-root and --collection");
@@ -193,17 +196,21 @@ static sk_err validate(const sk_peer_params *p, sk_error *err)
 	if (!strcmp(auth, "basic") && (!p->username || !*p->username))
 		return sk_error_set(err, SK_EINVAL, "--auth basic needs --user");
 	if (needs_secret && (!p->secret || !*p->secret || !secret_ok(p->secret)))
-		return sk_error_set(err, SK_EINVAL, "--auth %s needs a secret (no control "
-						    "characters)", auth);
+		return sk_error_set(err, SK_EINVAL,
+		                    "--auth %s needs a secret (no control "
+		                    "characters)",
+		                    auth);
 	if (p->tls_pin && (strncmp(p->tls_pin, "sha256//", 8) || strlen(p->tls_pin) != 52))
 		return sk_error_set(err, SK_EINVAL, "TLS pin: sha256// and 44 base64 characters");
 	if (p->tls_pin && strncmp(p->url, "https://", 8))
 		return sk_error_set(err, SK_EINVAL, "a TLS pin needs an https:// URL");
 	if ((p->key || p->tofu) && !p->identity)
-		return sk_error_set(err, SK_EINVAL, "--key and --trust-on-first-use need --identity");
+		return sk_error_set(err, SK_EINVAL,
+		                    "--key and --trust-on-first-use need --identity");
 	if (p->key && !sk_key_parse(p->key, pk))
-		return sk_error_set(err, SK_EINVAL, "--key: an Ed25519 public key in base64 (or "
-						    "64 hex digits)");
+		return sk_error_set(err, SK_EINVAL,
+		                    "--key: an Ed25519 public key in base64 (or "
+		                    "64 hex digits)");
 	return SK_OK;
 }
 
@@ -216,6 +223,32 @@ static sk_err local_coll(sk_store *st, const char *name, sk_collection *c, sk_er
 	sk_err rc = sk_collection_resolve(st, name ? name : "default", c, err);
 	if (rc == SK_ENOTFOUND)
 		rc = sk_store_collection_add(st, name ? name : "default", NULL, NULL, NULL, c, err);
+	return rc;
+}
+
+/*
+ * The audit log's entry for a peer added or changed: where data may now go
+ * (never the secret); cursor_reset < 0 leaves that field out.
+ */
+static sk_err audit_peer(sk_store *st, const char *action, const sk_peer_params *p,
+                         const char *local, int cursor_reset, sk_error *err)
+{
+	char subj[SK_PEER_NAME_MAX + 8];
+	json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s?}", "peer", p->name,
+	                      "url", p->url, "api_root", p->api_root, "collection", p->collection,
+	                      "local_collection", local, "pull", p->pull, "push", p->push,
+	                      "reshare", p->reshare, "identity", p->identity);
+	char *ds;
+	sk_err rc;
+
+	if (d && cursor_reset >= 0)
+		json_object_set_new(d, "cursor_reset", json_boolean(cursor_reset));
+	ds = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	sk_audit_entry e = {.action = action, .subject = subj, .detail = ds};
+	snprintf(subj, sizeof(subj), "peer:%s", p->name);
+	rc = ds ? sk_audit_append(st, &e, err) : sk_error_set(err, SK_ENOMEM, "out of memory");
+	json_decref(d);
+	free(ds);
 	return rc;
 }
 
@@ -266,8 +299,8 @@ sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, s
 	sqlite3_bind_text(s, 18, p->tls_pin, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		rc = sqlite3_extended_errcode(sk_store_sqlite(st)) == SQLITE_CONSTRAINT_UNIQUE
-			 ? sk_error_set(err, SK_EEXIST, "peer '%s' already exists", p->name)
-			 : sk_store_dberr(st, err, "peers");
+		         ? sk_error_set(err, SK_EEXIST, "peer '%s' already exists", p->name)
+		         : sk_store_dberr(st, err, "peers");
 		goto rollback;
 	}
 	sqlite3_finalize(s);
@@ -287,23 +320,8 @@ sk_err sk_peer_add(sk_store *st, const char *db_path, const sk_peer_params *p, s
 		if ((rc = write_secrets(spath, p->name, p->secret, err)))
 			goto rollback;
 	}
-	{
-		/* the audit log: where data may now go (never the secret) */
-		char subj[SK_PEER_NAME_MAX + 8];
-		json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s?}", "peer",
-				      p->name, "url", p->url, "api_root", p->api_root,
-				      "collection", p->collection, "local_collection", c.name,
-				      "pull", p->pull, "push", p->push, "reshare", p->reshare,
-				      "identity", p->identity);
-		char *ds = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-		sk_audit_entry e = {.action = "peer.add", .subject = subj, .detail = ds};
-		snprintf(subj, sizeof(subj), "peer:%s", p->name);
-		rc = ds ? sk_audit_append(st, &e, err) : sk_error_set(err, SK_ENOMEM, "out of memory");
-		json_decref(d);
-		free(ds);
-		if (rc)
-			goto rollback;
-	}
+	if ((rc = audit_peer(st, "peer.add", p, c.name, -1, err)))
+		goto rollback;
 	if ((rc = sk_store_commit(st, err)))
 		goto out;
 	goto out;
@@ -319,7 +337,7 @@ out:
 }
 
 sk_err sk_peer_set(sk_store *st, const char *db_path, const char *name, const sk_peer_params *p,
-		   unsigned f, bool *cursor_reset, sk_error *err)
+                   unsigned f, bool *cursor_reset, sk_error *err)
 {
 	static const char q[] =
 	    "UPDATE peers SET url=?2, api_root=?3, collection=?4, auth=?5, username=?6,"
@@ -338,32 +356,57 @@ sk_err sk_peer_set(sk_store *st, const char *db_path, const char *name, const sk
 		*cursor_reset = false;
 	if ((rc = sk_peer_get(st, db_path, name, &cur, err)))
 		return rc;
-	n = (sk_peer_params){
-	    .name = cur.name, .url = cur.url, .api_root = cur.api_root,
-	    .collection = cur.collection, .auth = cur.auth, .username = cur.username,
-	    .secret = cur.secret, .ca = cur.ca, .identity = cur.identity,
-	    .local_collection = cur.local_coll, .pull = cur.pull, .push = cur.push,
-	    .reshare = cur.reshare, .interval = cur.interval, .unmarked = cur.unmarked,
-	    .tofu = cur.tofu, .tls_pin = cur.tls_pin};
-	if (f & SK_PEER_SET_URL) n.url = p->url;
-	if (f & SK_PEER_SET_API_ROOT) n.api_root = p->api_root;
-	if (f & SK_PEER_SET_COLLECTION) n.collection = p->collection;
+	n = (sk_peer_params){.name = cur.name,
+	                     .url = cur.url,
+	                     .api_root = cur.api_root,
+	                     .collection = cur.collection,
+	                     .auth = cur.auth,
+	                     .username = cur.username,
+	                     .secret = cur.secret,
+	                     .ca = cur.ca,
+	                     .identity = cur.identity,
+	                     .local_collection = cur.local_coll,
+	                     .pull = cur.pull,
+	                     .push = cur.push,
+	                     .reshare = cur.reshare,
+	                     .interval = cur.interval,
+	                     .unmarked = cur.unmarked,
+	                     .tofu = cur.tofu,
+	                     .tls_pin = cur.tls_pin};
+	if (f & SK_PEER_SET_URL)
+		n.url = p->url;
+	if (f & SK_PEER_SET_API_ROOT)
+		n.api_root = p->api_root;
+	if (f & SK_PEER_SET_COLLECTION)
+		n.collection = p->collection;
 	if (f & SK_PEER_SET_AUTH) {
 		n.auth = p->auth;
 		n.username = p->username;
 	}
-	if (f & SK_PEER_SET_SECRET) n.secret = p->secret;
-	if (f & SK_PEER_SET_PULL) n.pull = p->pull;
-	if (f & SK_PEER_SET_PUSH) n.push = p->push;
-	if (f & SK_PEER_SET_CA) n.ca = p->ca;
-	if (f & SK_PEER_SET_IDENTITY) n.identity = p->identity;
-	if (f & SK_PEER_SET_LOCAL) n.local_collection = p->local_collection;
-	if (f & SK_PEER_SET_RESHARE) n.reshare = p->reshare;
-	if (f & SK_PEER_SET_INTERVAL) n.interval = p->interval;
-	if (f & SK_PEER_SET_UNMARKED) n.unmarked = p->unmarked;
-	if (f & SK_PEER_SET_KEY) n.key = p->key;
-	if (f & SK_PEER_SET_TOFU) n.tofu = p->tofu;
-	if (f & SK_PEER_SET_TLS_PIN) n.tls_pin = p->tls_pin;
+	if (f & SK_PEER_SET_SECRET)
+		n.secret = p->secret;
+	if (f & SK_PEER_SET_PULL)
+		n.pull = p->pull;
+	if (f & SK_PEER_SET_PUSH)
+		n.push = p->push;
+	if (f & SK_PEER_SET_CA)
+		n.ca = p->ca;
+	if (f & SK_PEER_SET_IDENTITY)
+		n.identity = p->identity;
+	if (f & SK_PEER_SET_LOCAL)
+		n.local_collection = p->local_collection;
+	if (f & SK_PEER_SET_RESHARE)
+		n.reshare = p->reshare;
+	if (f & SK_PEER_SET_INTERVAL)
+		n.interval = p->interval;
+	if (f & SK_PEER_SET_UNMARKED)
+		n.unmarked = p->unmarked;
+	if (f & SK_PEER_SET_KEY)
+		n.key = p->key;
+	if (f & SK_PEER_SET_TOFU)
+		n.tofu = p->tofu;
+	if (f & SK_PEER_SET_TLS_PIN)
+		n.tls_pin = p->tls_pin;
 	if (!n.pull && !n.push) {
 		rc = sk_error_set(err, SK_EINVAL, "a peer is pulled from, pushed to, or both");
 		goto out;
@@ -372,7 +415,7 @@ sk_err sk_peer_set(sk_store *st, const char *db_path, const char *name, const sk
 		goto out;
 	needs_secret = strcmp(n.auth ? n.auth : "none", "none") != 0;
 	moved = strcmp(n.url, cur.url) || strcmp(n.api_root, cur.api_root) ||
-		strcmp(n.collection, cur.collection);
+	        strcmp(n.collection, cur.collection);
 	if (n.key && !sk_key_parse(n.key, pk)) {
 		rc = sk_error_set(err, SK_EINVAL, "--key: an Ed25519 public key");
 		goto out;
@@ -439,22 +482,9 @@ sk_err sk_peer_set(sk_store *st, const char *db_path, const char *name, const sk
 		if ((rc = write_secrets(spath, cur.name, needs_secret ? n.secret : NULL, err)))
 			goto rollback;
 	}
-	{
-		char subj[SK_PEER_NAME_MAX + 8];
-		json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s?, s:b}", "peer",
-				      cur.name, "url", n.url, "api_root", n.api_root, "collection",
-				      n.collection, "local_collection", c.name, "pull", n.pull,
-				      "push", n.push, "reshare", n.reshare, "identity", n.identity,
-				      "cursor_reset", moved);
-		char *ds = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-		sk_audit_entry e = {.action = "peer.set", .subject = subj, .detail = ds};
-		snprintf(subj, sizeof(subj), "peer:%s", cur.name);
-		rc = ds ? sk_audit_append(st, &e, err) : sk_error_set(err, SK_ENOMEM, "out of memory");
-		json_decref(d);
-		free(ds);
-		if (rc)
-			goto rollback;
-	}
+	n.name = cur.name;
+	if ((rc = audit_peer(st, "peer.set", &n, c.name, moved, err)))
+		goto rollback;
 	rc = sk_store_commit(st, err);
 	goto out;
 rollback:
@@ -479,7 +509,7 @@ sk_err sk_peer_remove(sk_store *st, const char *db_path, const char *name, sk_er
 	if ((rc = sk_store_begin(st, err)))
 		return rc;
 	if (sqlite3_prepare_v2(sk_store_sqlite(st), "SELECT pid FROM peers WHERE name=?1", -1, &s,
-			       NULL) != SQLITE_OK) {
+	                       NULL) != SQLITE_OK) {
 		rc = sk_store_dberr(st, err, "peers");
 		goto fail;
 	}
@@ -494,8 +524,8 @@ sk_err sk_peer_remove(sk_store *st, const char *db_path, const char *name, sk_er
 	}
 	for (int i = 0; i < 3; i++) {
 		static const char *const del[] = {"DELETE FROM outbox WHERE pid=?1",
-						  "DELETE FROM peer_state WHERE pid=?1",
-						  "DELETE FROM peers WHERE pid=?1"};
+		                                  "DELETE FROM peer_state WHERE pid=?1",
+		                                  "DELETE FROM peers WHERE pid=?1"};
 		if (sqlite3_prepare_v2(sk_store_sqlite(st), del[i], -1, &s, NULL) != SQLITE_OK) {
 			rc = sk_store_dberr(st, err, "peers");
 			goto fail;
@@ -584,8 +614,7 @@ void sk_peer_clear(sk_peer *p)
 	memset(p, 0, sizeof(*p));
 }
 
-sk_err sk_peer_get(sk_store *st, const char *db_path, const char *name, sk_peer *out,
-		   sk_error *err)
+sk_err sk_peer_get(sk_store *st, const char *db_path, const char *name, sk_peer *out, sk_error *err)
 {
 	sqlite3_stmt *s = NULL;
 	sk_err rc = SK_OK;
@@ -605,7 +634,7 @@ sk_err sk_peer_get(sk_store *st, const char *db_path, const char *name, sk_peer 
 	if (!rc && db_path && out->auth && strcmp(out->auth, "none")) {
 		char *spath = sk_peer_secrets_path(db_path);
 		rc = spath ? load_secret(spath, out->name, &out->secret, err)
-			   : sk_error_set(err, SK_ENOMEM, "out of memory");
+		           : sk_error_set(err, SK_ENOMEM, "out of memory");
 		free(spath);
 	}
 	if (rc)
@@ -646,7 +675,7 @@ void sk_peer_rx(const sk_peer *p, char *out, size_t n)
 }
 
 sk_err sk_peer_states(sk_store *st, int (*fn)(void *ud, const sk_peer_state *r), void *ud,
-		      sk_error *err)
+                      sk_error *err)
 {
 	static const char q[] =
 	    "SELECT p.name, p.url, p.collection, p.pull, p.push, s.last_ok, s.last_try,"
