@@ -187,7 +187,7 @@ const cli_cmd cli_commands[] = {
      "  --auth-block-max S        further block up to S (default 900)\n"
      "  --no-sync                 do not run the peer sync scheduler\n"
      "  --watch FILE|-            match a live log against the node's indicators\n"
-     "  --watch-format F          auto|zeek|zeek-json|eve|csv|text (default auto)\n"
+     "  --watch-format F          auto|zeek|zeek-json|eve|csv|text|ecs|osquery|auditd (default auto)\n"
      "  --csv-map MAP             as for scan\n"
      "  --alerts FILE             append alerts (JSON lines) to FILE\n"
      "  --no-alerts-stdout        do not print alerts on stdout\n"
@@ -429,8 +429,8 @@ const cli_cmd cli_commands[] = {
      "Indicators whose value is on a warning list are reported when matchers are\n"
      "compiled and left out unless --no-warninglists.\n" DB_HELP},
     {"scan", cmd_scan, "match the node's indicators against logs",
-     "usage: schakel scan [--format auto|zeek|zeek-json|eve|csv|text] [--csv-map MAP]\n"
-     "                    [--follow] [--threads N] [--at TS] [--subdomains]\n"
+     "usage: schakel scan [--format auto|zeek|zeek-json|eve|csv|text|ecs|osquery|auditd]\n"
+     "                    [--csv-map MAP] [--follow] [--threads N] [--at TS] [--subdomains]\n"
      "                    [--no-warninglists] [--output FILE] [--no-sightings] [--quiet]\n"
      "                    [--collection C] [--sightings-every SECS] FILE...\n"
      "\n"

@@ -75,6 +75,8 @@ bool sk_logrec_add_regkey(sk_logbuild *b, const char *field, const char *v, size
 /* A non-empty value of a host kind as logged (command line, mutex, user, directory). */
 bool sk_logrec_add_text(sk_logbuild *b, sk_obs_kind kind, const char *field, const char *v,
                         size_t n);
+/* A directory (SK_OBS_DIRECTORY) without a trailing separator unless it is a root. */
+bool sk_logrec_add_dir(sk_logbuild *b, const char *field, const char *v, size_t n);
 /*
  * A file's full path (Windows or POSIX): its base name as SK_OBS_FILENAME
  * (and SK_OBS_PROCESS when image, a process's executable) and its directory

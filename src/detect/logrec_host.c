@@ -76,6 +76,14 @@ bool sk_logrec_add_text(sk_logbuild *b, sk_obs_kind kind, const char *field, con
 	return sk_logrec_add(b, kind, SK_ROLE_NONE, field, v, n);
 }
 
+bool sk_logrec_add_dir(sk_logbuild *b, const char *field, const char *v, size_t n)
+{
+	/* "C:\\Windows\\" and "/var/tmp/": no trailing separator, except for a root */
+	while (n > 1 && (v[n - 1] == '\\' || v[n - 1] == '/') && !(n == 3 && v[1] == ':'))
+		n--;
+	return sk_logrec_add_text(b, SK_OBS_DIRECTORY, field, v, n);
+}
+
 bool sk_logrec_add_path(sk_logbuild *b, const char *field, const char *v, size_t n, bool image)
 {
 	size_t cut = n;
