@@ -24,12 +24,11 @@
  * kinds after it are never src / dst and get one bit each, which keeps the
  * set in 64 bits (SK_OBS_SIGNATURE itself, which no path names, gets bit 57).
  */
-#define SK_KR_BIT(kind, role)                                                                      \
-	((unsigned)(kind) < SK_OBS_SIGNATURE ? 1ull << ((unsigned)(kind) * 3u + (unsigned)(role))  \
-					     : 1ull << ((unsigned)(kind) + 2u * SK_OBS_SIGNATURE))
-#define SK_KR_ALL(kind)                                                                            \
-	((unsigned)(kind) < SK_OBS_SIGNATURE ? 7ull << ((unsigned)(kind) * 3u)                     \
-					     : 1ull << ((unsigned)(kind) + 2u * SK_OBS_SIGNATURE))
+#define SK_KR_SHIFT(kind, role)                                                                    \
+	((unsigned)(kind) < SK_OBS_SIGNATURE ? (unsigned)(kind) * 3u + (unsigned)(role)            \
+					     : (unsigned)(kind) + 2u * SK_OBS_SIGNATURE)
+#define SK_KR_BIT(kind, role) (1ull << SK_KR_SHIFT(kind, role))
+#define SK_KR_ALL(kind) (((unsigned)(kind) < SK_OBS_SIGNATURE ? 7ull : 1ull) << SK_KR_SHIFT(kind, 0))
 _Static_assert(SK_OBS__COUNT - 1 + 2 * SK_OBS_SIGNATURE < 64, "(kind, role) bits exceed 64");
 
 /* What a comparison compares: decides value parsing and the key class. */
