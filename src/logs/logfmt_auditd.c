@@ -15,6 +15,7 @@
  * Two event slots alternate: the record returned points into one while the
  * next event is gathered in the other.
  */
+#include "core/hex.h"
 #include "logfmt.h"
 
 #include <arpa/inet.h>
@@ -107,23 +108,12 @@ bool sk_logfmt_audit_is_eoe(const char *line, size_t len)
 	return t && (t == line || t[-1] == ' ') && (size_t)(t - line) + 8 < len && t[8] == ' ';
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static bool all_hex(const char *v, size_t n)
 {
 	if (!n || n % 2)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (hexv(v[i]) < 0)
+		if (sk_hexval(v[i]) < 0)
 			return false;
 	return true;
 }
@@ -137,7 +127,7 @@ static char *unhex(agroup *g, const char *v, size_t n, size_t *on)
 		return NULL;
 	}
 	for (size_t i = 0; i < n / 2; i++)
-		o[i] = (char)(hexv(v[2 * i]) << 4 | hexv(v[2 * i + 1]));
+		o[i] = (char)(sk_hexval(v[2 * i]) << 4 | sk_hexval(v[2 * i + 1]));
 	*on = n / 2;
 	return o;
 }
@@ -182,7 +172,7 @@ static void sockaddr(agroup *g, const char *v, size_t n)
 	if (n % 2 || len < 8)
 		return;
 	for (size_t i = 0; i < len; i++) {
-		int hi = hexv(v[2 * i]), lo = hexv(v[2 * i + 1]);
+		int hi = sk_hexval(v[2 * i]), lo = sk_hexval(v[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return;
 		sa[i] = (unsigned char)(hi << 4 | lo);

@@ -501,29 +501,39 @@ void sk_logfmt_host_free(sk_host_state *h)
 	free(h);
 }
 
-int sk_logfmt_ecs_line(sk_host_state *h, sk_logbuild *b, const char *line, size_t len,
-                       const char **reason)
+int sk_logfmt_host_parse(sk_host_state *h, const char *line, size_t len, const sk_jval **root,
+                         const char **reason)
 {
-	const sk_jval *root;
 	sk_error err;
-	char path[ECS_PATH_MAX];
-	ecs_line L = {.b = b};
 	size_t i = 0;
 
 	while (i < len && (line[i] == ' ' || line[i] == '\t'))
 		i++;
 	if (i == len)
 		return LF_SKIP;
-	if (sk_json_parse(h->doc, line, len, &root, &err)) {
+	if (sk_json_parse(h->doc, line, len, root, &err)) {
 		/* the parser says what and at which byte */
 		snprintf(h->why, sizeof(h->why), "%s", err.msg);
 		*reason = h->why;
 		return LF_MALFORMED;
 	}
-	if (root->type != SK_JOBJECT) {
+	if ((*root)->type != SK_JOBJECT) {
 		*reason = "not a JSON object";
 		return LF_MALFORMED;
 	}
+	return LF_RECORD;
+}
+
+int sk_logfmt_ecs_line(sk_host_state *h, sk_logbuild *b, const char *line, size_t len,
+                       const char **reason)
+{
+	const sk_jval *root;
+	char path[ECS_PATH_MAX];
+	ecs_line L = {.b = b};
+	int k = sk_logfmt_host_parse(h, line, len, &root, reason);
+
+	if (k != LF_RECORD)
+		return k;
 	walk(&L, root, path, 0, A_NONE, 0);
 	if (L.reason) {
 		*reason = L.reason;

@@ -22,6 +22,13 @@ struct sk_host_state {
 	char why[SK_ERROR_MSG_MAX]; /* the reason of the last malformed line */
 };
 
+/*
+ * Parse a line into h's document: LF_RECORD with *root an object, LF_SKIP
+ * for a blank line, LF_MALFORMED with the parser's reason (what, which byte).
+ */
+int sk_logfmt_host_parse(sk_host_state *h, const char *line, size_t len, const sk_jval **root,
+                         const char **reason);
+
 /* A JSON integer as decimal text in the record's scratch (NULL when full). */
 const char *sk_logfmt_host_int(sk_logbuild *b, const sk_jval *v, size_t *n);
 

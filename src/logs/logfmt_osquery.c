@@ -146,27 +146,16 @@ int sk_logfmt_osq_line(sk_host_state *h, sk_logbuild *b, const char *line, size_
                        const char **reason)
 {
 	const sk_jval *root, *v, *d;
-	sk_error err;
-	size_t i = 0, n;
+	size_t n;
 	const char *s;
+	int k;
 
 	h->row = h->rows[0] = h->rows[1] = NULL;
 	h->set = h->next = 0;
 	h->name = NULL;
 	h->ts_us = 0;
-	while (i < len && (line[i] == ' ' || line[i] == '\t'))
-		i++;
-	if (i == len)
-		return LF_SKIP;
-	if (sk_json_parse(h->doc, line, len, &root, &err)) {
-		snprintf(h->why, sizeof(h->why), "%s", err.msg);
-		*reason = h->why;
-		return LF_MALFORMED;
-	}
-	if (root->type != SK_JOBJECT) {
-		*reason = "not a JSON object";
-		return LF_MALFORMED;
-	}
+	if ((k = sk_logfmt_host_parse(h, line, len, &root, reason)) != LF_RECORD)
+		return k;
 	if ((s = sk_json_str(sk_json_get(root, "name")))) {
 		h->name = s;
 		h->name_len = strlen(s);
@@ -198,7 +187,7 @@ int sk_logfmt_osq_line(sk_host_state *h, sk_logbuild *b, const char *line, size_
 	} else if ((d = sk_json_get(root, "diffResults"))) {
 		h->rows[0] = sk_json_get(d, "added");
 		h->rows[1] = sk_json_get(d, "removed");
-		for (int k = 0; k < 2; k++)
+		for (k = 0; k < 2; k++)
 			if (h->rows[k] && h->rows[k]->type != SK_JARRAY) {
 				*reason = "\"diffResults\" rows are not an array";
 				return LF_MALFORMED;
