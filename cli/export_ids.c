@@ -28,7 +28,7 @@
 
 static const char *const reason_text[IR__COUNT] = {
     [IR_NOT_STIX] = "pattern_type is not stix",
-    [IR_INVALID] = "revoked or past valid_until",
+    [IR_INVALID] = "revoked, past valid_until or before valid_from",
     [IR_PARSE] = "the pattern does not parse",
     [IR_MULTI] = "observations joined by AND / FOLLOWEDBY, or a qualifier (WITHIN, REPEATS...): "
                  "a sensor looks up one value at a time",
@@ -321,11 +321,13 @@ static char *jdup(json_t *o, const char *k)
 	return s ? strdup(s) : NULL;
 }
 
-static bool expired(const char *vu)
+/* Outside [valid_from, valid_until) now, as the matcher compiles indicators. */
+static bool out_of_window(const char *vf, const char *vu)
 {
 	char key[SK_TS_KEY_LEN + 1];
-	int64_t us;
-	return sk_ts_parse(vu, strlen(vu), key, &us) && us <= sk_ts_now_us();
+	int64_t us, now = sk_ts_now_us();
+	return (vu && sk_ts_parse(vu, strlen(vu), key, &us) && us <= now) ||
+	       (vf && sk_ts_parse(vf, strlen(vf), key, &us) && us > now);
 }
 
 static void count_left(ids_set *s, ids_reason r)
@@ -355,7 +357,7 @@ static int ids_row(void *ud, const sk_row *r)
 	vu = json_string_value(json_object_get(o, "valid_until"));
 	if (r->revoked || json_is_true(json_object_get(o, "revoked"))) {
 		count_left(s, IR_INVALID);
-	} else if (vu && expired(vu)) {
+	} else if (out_of_window(json_string_value(json_object_get(o, "valid_from")), vu)) {
 		count_left(s, IR_INVALID);
 	} else if ((pt && strcmp(pt, "stix")) || !pat) {
 		count_left(s, IR_NOT_STIX);

@@ -37,7 +37,7 @@ typedef enum ids_type {
 /* Why an indicator is left out (counted for the summary on stderr). */
 typedef enum ids_reason {
 	IR_NOT_STIX, /* pattern_type other than stix */
-	IR_INVALID,  /* revoked, or past valid_until */
+	IR_INVALID,  /* revoked, or outside [valid_from, valid_until) now */
 	IR_PARSE,    /* the pattern does not parse */
 	IR_MULTI,    /* several observations joined by AND / FOLLOWEDBY, or a qualifier */
 	IR_AND,      /* comparisons joined by AND */
@@ -75,7 +75,7 @@ void ids_count_tool(ids_set *s, unsigned ok, size_t *written);
 
 /*
  * `schakel export --format zeek-intel|suricata`: the current STIX indicators
- * (latest version, not revoked, within valid_until) that the node itself
+ * (latest version, not revoked, valid now) that the node itself
  * holds, or that partner / account `who` may see (then through the sharing
  * policy and audited as export --for does); output is a file (zeek-intel,
  * NULL = stdout) or a directory (suricata).  What is left out and why goes

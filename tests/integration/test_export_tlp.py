@@ -193,6 +193,20 @@ def run(node, R):
                     % node.path("intel-the node.dat"))
         p = subprocess.run([zeek, "-b", script], capture_output=True, text=True, timeout=120)
         R.check(p.returncode == 0 and "error" not in p.stderr.lower(), f"zeek reads it ({p.stderr})")
+    # only what is valid now, as scan compiles it
+    collection(node, "old")
+    future, expired, revoked = (ind(f"[domain-name:value = '{n}.example']", "green", n)
+                                for n in ("future", "expired", "revoked"))
+    future["valid_from"] = "2999-01-01T00:00:00Z"
+    expired["valid_until"] = "2024-06-01T00:00:00Z"
+    revoked["revoked"] = True
+    import_objects(node, [future, expired, revoked], "old")
+    out = node.path("intel-old.dat")
+    r = node.run("export", "--format", "zeek-intel", "--collection", "old", "--output", out,
+                 check=False)
+    R.check(r.code == 0 and open(out).read().count("\n") == 1
+            and "0 of 3 indicators written" in r.err and "3  revoked, past valid_until or before"
+            in r.err, f"revoked, expired and not yet valid indicators are left out ({r.err})")
     # bad use
     r = node.run("export", "--format", "suricata", check=False)
     R.check(r.code == 2 and "--output DIR" in r.err, f"suricata without --output: usage ({r.err})")
