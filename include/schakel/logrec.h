@@ -37,6 +37,11 @@
  *   SK_OBS_DIRECTORY    directory:path, file:parent_directory_ref.path
  *   SK_OBS_MUTEX    mutex:name
  *   SK_OBS_USER     user-account:user_id, user-account:account_login
+ *   SK_OBS_PARENT, SK_OBS_PARENT_CMDLINE
+ *                   process:parent_ref.name, process:parent_ref.command_line
+ *                   (the parent is also a process of the record: its name
+ *                   and command line are added as PROCESS and CMDLINE too)
+ *   SK_OBS_REGVALUE windows-registry-key:values[*].name (case-insensitive)
  *
  * Normalisation done by the readers: domains lowercased, trailing dot
  * removed, syntax checked (labels of letters, digits, '-' and '_', 1..63
@@ -82,6 +87,9 @@ typedef enum sk_obs_kind {
 	SK_OBS_DIRECTORY, /* directory:path */
 	SK_OBS_MUTEX,     /* mutex:name */
 	SK_OBS_USER,      /* user-account:user_id */
+	SK_OBS_PARENT,    /* process:parent_ref.name (the parent's image name) */
+	SK_OBS_PARENT_CMDLINE, /* process:parent_ref.command_line */
+	SK_OBS_REGVALUE,  /* windows-registry-key:values[*].name */
 	SK_OBS__COUNT
 } sk_obs_kind;
 

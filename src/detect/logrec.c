@@ -42,6 +42,9 @@ static const char *const kind_names[SK_OBS__COUNT] = {
     [SK_OBS_DIRECTORY] = "directory",
     [SK_OBS_MUTEX] = "mutex",
     [SK_OBS_USER] = "user",
+    [SK_OBS_PARENT] = "parent",
+    [SK_OBS_PARENT_CMDLINE] = "parent-cmdline",
+    [SK_OBS_REGVALUE] = "regvalue",
 };
 
 const char *sk_obs_kind_name(sk_obs_kind kind)
@@ -120,6 +123,12 @@ const char *sk_obs_stix_path(sk_obs_kind kind, sk_obs_role role)
 		return "mutex:name";
 	case SK_OBS_USER:
 		return "user-account:user_id";
+	case SK_OBS_PARENT:
+		return "process:parent_ref.name";
+	case SK_OBS_PARENT_CMDLINE:
+		return "process:parent_ref.command_line";
+	case SK_OBS_REGVALUE:
+		return "windows-registry-key:values[*].name";
 	default:
 		return NULL;
 	}

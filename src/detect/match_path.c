@@ -58,6 +58,11 @@ const pathdef sk_match_paths[] = {
     {"mutex:name", A(MUTEX), MV_STR, SK_OBS_MUTEX},
     {"user-account:user_id", A(USER), MV_STR, SK_OBS_USER},
     {"user-account:account_login", A(USER), MV_STR, SK_OBS_USER},
+    {"process:parent_ref.name", A(PARENT), MV_STR, SK_OBS_PARENT},
+    {"process:parent_ref.image_ref.name", A(PARENT), MV_STR, SK_OBS_PARENT},
+    {"process:parent_ref.command_line", A(PARENT_CMDLINE), MV_STR, SK_OBS_PARENT_CMDLINE},
+    {"windows-registry-key:values[*].name", A(REGVALUE), MV_STR, SK_OBS_REGVALUE},
+    {"windows-registry-key:values.name", A(REGVALUE), MV_STR, SK_OBS_REGVALUE},
 };
 #undef A
 #undef B

@@ -26,6 +26,9 @@ enum {
 	A_CMDLINE,
 	A_IMAGE,
 	A_PNAME,
+	A_PARENT_IMAGE,
+	A_PARENT_CMDLINE,
+	A_PARENT_NAME,
 	A_FILEPATH,
 	A_FILENAME,
 	A_DIR,
@@ -66,17 +69,17 @@ static const struct {
     {"event.action", A_EVENT},
     /* processes */
     {"process.command_line", A_CMDLINE},
-    {"process.parent.command_line", A_CMDLINE},
+    {"process.parent.command_line", A_PARENT_CMDLINE},
     {"winlog.event_data.CommandLine", A_CMDLINE},
-    {"winlog.event_data.ParentCommandLine", A_CMDLINE},
+    {"winlog.event_data.ParentCommandLine", A_PARENT_CMDLINE},
     {"process.executable", A_IMAGE},
-    {"process.parent.executable", A_IMAGE},
+    {"process.parent.executable", A_PARENT_IMAGE},
     {"winlog.event_data.Image", A_IMAGE},
-    {"winlog.event_data.ParentImage", A_IMAGE},
+    {"winlog.event_data.ParentImage", A_PARENT_IMAGE},
     {"winlog.event_data.SourceImage", A_IMAGE},
     {"winlog.event_data.TargetImage", A_IMAGE},
     {"process.name", A_PNAME},
-    {"process.parent.name", A_PNAME},
+    {"process.parent.name", A_PARENT_NAME},
     {"process.working_directory", A_DIR},
     {"winlog.event_data.CurrentDirectory", A_DIR},
     {"process.hash.md5", A_MD5},
@@ -333,6 +336,24 @@ static void scalar(ecs_line *L, int act, const char *field, const char *v, size_
 	case A_PNAME:
 		sk_logrec_add_text(b, SK_OBS_PROCESS, field, v, n);
 		break;
+	/* the parent is a process of the event too, and the child's parent_ref */
+	case A_PARENT_IMAGE: {
+		size_t i = n;
+		sk_logrec_add_path(b, field, v, n, true);
+		while (i > 0 && v[i - 1] != '\\' && v[i - 1] != '/')
+			i--;
+		if (i < n) /* the image's base name, as the path adder takes it */
+			sk_logrec_add_text(b, SK_OBS_PARENT, field, v + i, n - i);
+		break;
+	}
+	case A_PARENT_CMDLINE:
+		sk_logrec_add_text(b, SK_OBS_CMDLINE, field, v, n);
+		sk_logrec_add_text(b, SK_OBS_PARENT_CMDLINE, field, v, n);
+		break;
+	case A_PARENT_NAME:
+		sk_logrec_add_text(b, SK_OBS_PROCESS, field, v, n);
+		sk_logrec_add_text(b, SK_OBS_PARENT, field, v, n);
+		break;
 	case A_FILEPATH:
 		sk_logrec_add_path(b, field, v, n, false);
 		break;
@@ -509,6 +530,9 @@ static void add_registry(ecs_line *L)
 	const char *k;
 	size_t kn;
 
+	if (L->reg_value && L->reg_value_n)
+		sk_logrec_add_text(b, SK_OBS_REGVALUE, "registry.value", L->reg_value,
+		                   L->reg_value_n);
 	if (L->reg_hive && L->reg_key && L->reg_hive_n && L->reg_key_n) {
 		if ((k = join_key(b, L->reg_hive, L->reg_hive_n, L->reg_key, L->reg_key_n, &kn)))
 			sk_logrec_add_regkey(b, "registry.key", k, kn);
@@ -525,8 +549,11 @@ static void add_registry(ecs_line *L)
 		bool value = L->reg_evtype &&
 		             ((L->reg_evtype_n == 8 && !memcmp(L->reg_evtype, "SetValue", 8)) ||
 		              (L->reg_evtype_n == 11 && !memcmp(L->reg_evtype, "DeleteValue", 11)));
-		if (value && (kn = parent_len(L->reg_target, L->reg_target_n)) > 0)
+		if (value && (kn = parent_len(L->reg_target, L->reg_target_n)) > 0) {
 			sk_logrec_add_regkey(b, f, L->reg_target, kn);
+			sk_logrec_add_text(b, SK_OBS_REGVALUE, f, L->reg_target + kn + 1,
+			                   L->reg_target_n - kn - 1);
+		}
 		sk_logrec_add_regkey(b, f, L->reg_target, L->reg_target_n);
 	}
 	if (L->reg_newname && L->reg_newname_n)

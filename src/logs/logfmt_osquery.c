@@ -82,6 +82,8 @@ static void add_row(sk_host_state *h, sk_logbuild *b, const sk_jval *row)
 			sk_logrec_add_regkey(b, "key", v, n);
 		else if (IS("name") && proc)
 			sk_logrec_add_text(b, SK_OBS_PROCESS, "name", v, n);
+		else if (IS("name") && reg)
+			sk_logrec_add_text(b, SK_OBS_REGVALUE, "name", v, n);
 		else if (IS("directory") || IS("cwd"))
 			sk_logrec_add_dir(b, IS("cwd") ? "cwd" : "directory", v, n);
 		else if (IS("filename"))

@@ -56,8 +56,8 @@ class Objs:
     def add(self, t, props):
         self.rec.objs.append((t, props))
 
-    def process(self, name=None, cmd=None):
-        p = {}
+    def process(self, name=None, cmd=None, parent=None):
+        p = dict(parent or {})
         if name:
             p["name"] = name
             p["image_ref.name"] = name
@@ -134,21 +134,37 @@ def _ecs(no, d):
     rec = ref.Rec(no, ts)
     o = Objs(rec)
     ev = "winlog.event_data."
-    for exe_k, cmd_k in (("process.executable", "process.command_line"),
-                         ("process.parent.executable", "process.parent.command_line"),
-                         (ev + "Image", ev + "CommandLine"), (ev + "ParentImage", ev + "ParentCommandLine"),
-                         (ev + "SourceImage", None), (ev + "TargetImage", None)):
-        # one process object: its image's name (and process.name) with its command line
+    # processes: the event's process (with its parent as parent_ref) and the parent itself
+    for exe_k, cmd_k, pexe_k, pcmd_k, pname_k in (
+            ("process.executable", "process.command_line", "process.parent.executable",
+             "process.parent.command_line", "process.parent.name"),
+            (ev + "Image", ev + "CommandLine", ev + "ParentImage", ev + "ParentCommandLine", None),
+            (ev + "SourceImage", None, None, None, None), (ev + "TargetImage", None, None, None, None)):
         cmd = (g(cmd_k) if cmd_k else [None])[:1] or [None]
+        pcmd = (g(pcmd_k) if pcmd_k else [None])[:1] or [None]
+        pnames = [split_path(v)[1] for v in (g(pexe_k) if pexe_k else [])]
+        pnames += [v for v in (g(pname_k) if pname_k else []) if v not in pnames]
+        parent = {}
+        if pnames:
+            parent["parent_ref.name"] = pnames[0]
+        if pcmd[0]:
+            parent["parent_ref.command_line"] = pcmd[0]
         for v in g(exe_k):
             o.path(v)
-            o.process(name=split_path(v)[1], cmd=cmd[0])
-        if not g(exe_k) and cmd[0]:
-            o.process(cmd=cmd[0])
-    for k, cmd_k in (("process.name", "process.command_line"),
-                     ("process.parent.name", "process.parent.command_line")):
-        for v in g(k):
-            o.process(name=v, cmd=(g(cmd_k) or [None])[0])
+            o.process(name=split_path(v)[1], cmd=cmd[0], parent=parent)
+        if not g(exe_k) and (cmd[0] or parent):
+            o.process(cmd=cmd[0], parent=parent)
+        for extra in pnames[1:]:
+            o.process(parent={"parent_ref.name": extra})
+        for v in (g(pexe_k) if pexe_k else []):
+            o.path(v)
+            o.process(name=split_path(v)[1], cmd=pcmd[0])
+        for v in (g(pname_k) if pname_k else []):
+            o.process(name=v, cmd=pcmd[0])
+        if pcmd[0] and not pnames:
+            o.process(cmd=pcmd[0])
+    for v in g("process.name"):
+        o.process(name=v, cmd=(g("process.command_line") or [None])[0])
     for k in ("process.working_directory", ev + "CurrentDirectory", "file.directory"):
         for v in g(k):
             o.directory(v)
@@ -174,6 +190,9 @@ def _ecs(no, d):
             rec.objs.append(("file", {"name": v}))
     # registry
     hive, key, path, value = (g("registry." + x) for x in ("hive", "key", "path", "value"))
+    if value and value[0]:
+        rec.objs.append(("windows-registry-key", {"values[*].name": value[0],
+                                                  "values.name": value[0]}))
     if hive and key and hive[0] and key[0]:
         o.regkey(hive[0] + "\\" + key[0])
         if path and value and value[0]:
@@ -185,6 +204,8 @@ def _ecs(no, d):
     for t in g(ev + "TargetObject"):
         if g(ev + "EventType")[:1] in (["SetValue"], ["DeleteValue"]) and "\\" in t:
             o.regkey(t.rsplit("\\", 1)[0])
+            name = t.rsplit("\\", 1)[1]
+            rec.objs.append(("windows-registry-key", {"values[*].name": name, "values.name": name}))
         o.regkey(t)
     for v in g(ev + "NewName"):
         o.regkey(v)
@@ -273,6 +294,8 @@ def _osq_row(no, ts, row):
             o.regkey(v)
         elif k == "name" and proc:
             o.process(name=v)
+        elif k == "name" and "key" in row:
+            rec.objs.append(("windows-registry-key", {"values[*].name": v, "values.name": v}))
         elif k in ("directory", "cwd"):
             o.directory(v)
         elif k == "filename":
@@ -460,7 +483,9 @@ def eval_host(stype, path, op, value, v):
     if stype == "windows-registry-key":
         if op == "MATCHES":
             return re.search(value, v, re.I) is not None
-        return regkey(value).lower() == v.lower()
+        if path == "key":
+            return regkey(value).lower() == v.lower()
+        return value.lower() == v.lower()
     if op == "MATCHES":
         return isinstance(v, str) and re.search(value, v) is not None
     return None

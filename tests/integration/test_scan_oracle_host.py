@@ -65,6 +65,13 @@ INDICATORS = [
     ("src 198.51.100.9 (sshd login)", c("ipv4-addr", "value", "198.51.100.9")),
     ("SHA-256", c("file", "hashes.SHA-256", "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f")),
     ("MD5", c("file", "hashes.MD5", "44D88612FEA8A8F36DE82E1278ABB02F")),
+    ("parent explorer.exe", c("process", "parent_ref.name", "explorer.exe")),
+    ("parent command line", c("process", "parent_ref.command_line", "C:\\Windows\\Explorer.EXE")),
+    ("powershell -enc under explorer",
+     ("obs", ("AND", [("cmp", "process", "command_line", "MATCHES", "-enc"),
+                      ("cmp", "process", "parent_ref.name", "=", "explorer.exe")]))),
+    ("value name updater (other case)", c("windows-registry-key", "values[*].name", "updater")),
+    ("value DelegateExecute", c("windows-registry-key", "values.name", "DelegateExecute")),
     ("[kworkerd] FOLLOWEDBY [login 'bad user'] WITHIN 60 SECONDS",
      ("followedby", c("process", "name", "kworkerd"), c("user-account", "account_login", "bad user"), 60)),
 ]

@@ -178,3 +178,29 @@ Test(matcher_host, path_adder)
 	sk_logrec_add_path(&b, "path", "C:\\x.exe", 8, false);
 	cr_assert_eq(r.obs[1].len, 3);
 }
+
+Test(matcher_host, parent_and_value_names)
+{
+	static const char *const p[] = {
+	    "[process:command_line MATCHES 'powershell.*-enc' AND process:parent_ref.name = "
+	    "'winword.exe']",
+	    "[process:parent_ref.command_line = 'C:\\\\Windows\\\\Explorer.EXE']",
+	    "[windows-registry-key:key = "
+	    "'HKCU\\\\Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Run' "
+	    "AND windows-registry-key:values[*].name = 'securityupdate']",
+	};
+	tm t;
+	sk_logrec r;
+	build(&t, p, 3);
+	mkrec(&r, 1, SK_OBS_CMDLINE, "powershell -enc AAAA", SK_OBS_PROCESS, "winword.exe",
+	      SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r), 0u); /* winword.exe is a process here, not the parent */
+	mkrec(&r, 2, SK_OBS_CMDLINE, "powershell -enc AAAA", SK_OBS_PARENT, "winword.exe",
+	      SK_OBS_PARENT_CMDLINE, "C:\\Windows\\Explorer.EXE", SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r), 1u << 0 | 1u << 1);
+	mkrec(&r, 3, SK_OBS_REGKEY,
+	      "HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run",
+	      SK_OBS_REGVALUE, "SecurityUpdate", SK_OBS_NONE);
+	cr_assert_eq(run(&t, &r), 1u << 2);
+	done(&t);
+}
