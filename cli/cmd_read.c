@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "export_ids.h"
 #include "schakel/file.h"
 #include "schakel/timestamp.h"
 #include "schakel/uuid.h"
@@ -677,10 +678,13 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 	    {"type", required_argument, NULL, 't'},	  {"collection", required_argument, NULL, 'c'},
 	    {"added-after", required_argument, NULL, 'a'}, {"latest", no_argument, NULL, 'L'},
 	    {"output", required_argument, NULL, 'o'},	  {"for", required_argument, NULL, 'F'},
+	    {"format", required_argument, NULL, 'f'},	  {"sid-base", required_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
 	};
 	static const char *const specs[] = {"2.0", "2.1"};
 	const char *types[MAX_TYPES], *coll = NULL, *outpath = NULL, *who = NULL;
+	const char *format = "stix";
+	unsigned long sid_base = 9700000;
 	struct export_state es = {0};
 	char uuid[SK_UUID_LEN + 1];
 	sk_query q;
@@ -712,12 +716,28 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 		case 'F':
 			who = optarg;
 			break;
+		case 'f':
+			format = optarg;
+			if (strcmp(format, "stix") && strcmp(format, "zeek-intel") &&
+			    strcmp(format, "suricata"))
+				return cli_usage("export", "unknown format '%s' (stix, zeek-intel, suricata)",
+				                 format);
+			break;
+		case 's': {
+			char *end;
+			sid_base = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || sid_base < 1 || sid_base > 4000000000ul)
+				return cli_usage("export", "--sid-base needs a number from 1 to 4000000000");
+			break;
+		}
 		default:
 			return cli_usage("export", "unknown option");
 		}
 	}
 	if (optind != argc)
 		return cli_usage("export", "unexpected argument '%s'", argv[optind]);
+	if (!strcmp(format, "suricata") && !outpath)
+		return cli_usage("export", "--format suricata needs --output DIR");
 	/* --for is an exit to a partner: it writes its audit entry */
 	st = cli_open_store(ctx, who ? 0 : SK_STORE_READONLY);
 	if (!st)
@@ -725,6 +745,11 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 	if (!resolve_collection(st, coll, &q)) {
 		sk_store_close(st);
 		return EXIT_INPUT;
+	}
+	if (strcmp(format, "stix")) {
+		rc = cli_export_ids(st, who, &q, format, outpath, (unsigned)sid_base);
+		sk_store_close(st);
+		return rc;
 	}
 	es.out = outpath ? sk_fopen_private(outpath, false) : stdout; /* RED content: 0600 */
 	if (!es.out) {

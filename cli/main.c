@@ -72,9 +72,17 @@ const cli_cmd cli_commands[] = {
     {"export", cmd_export, "write a STIX 2.1 bundle",
      "usage: schakel export [--collection C] [--type T]... [--added-after TS] [--latest]\n"
      "                      [--output FILE] [--for PARTNER|ACCOUNT]\n"
+     "       schakel export --format zeek-intel|suricata [--for PARTNER|ACCOUNT]\n"
+     "                      [--collection C] [--output FILE|DIR] [--sid-base N]\n"
      "\n"
      "Writes a STIX 2.1 bundle with every stored version (or only the latest)\n"
      "of the selected objects, exactly as they were imported.\n"
+     "\n"
+     "--format zeek-intel writes a Zeek Intel framework file, --format suricata\n"
+     "datasets, hash lists, IP reputation and the rules that load them into DIR,\n"
+     "from the current indicators whose patterns a sensor can match (values\n"
+     "compared with = or IN, joined by OR); what is left out and why is printed\n"
+     "on stderr (see docs/matcher.md).\n"
      "\n"
      "  --collection C    only this collection\n"
      "  --type T          only this type (repeatable, or comma-separated)\n"
@@ -82,7 +90,9 @@ const cli_cmd cli_commands[] = {
      "  --latest          only the latest version of each object\n"
      "  --output FILE     write to FILE instead of stdout\n"
      "  --for NAME        only what partner (or account) NAME may see under the\n"
-     "                    sharing policy (docs/sharing-policy.md)\n" DB_HELP},
+     "                    sharing policy (docs/sharing-policy.md)\n"
+     "  --format F        stix (default), zeek-intel or suricata\n"
+     "  --sid-base N      suricata: first rule sid (default 9700000)\n" DB_HELP},
     {"collection", cmd_collection, "list, add and share collections",
      "usage: schakel collection list\n"
      "       schakel collection add NAME [--id UUID] [--title T] [--description D]\n"
@@ -187,7 +197,7 @@ const cli_cmd cli_commands[] = {
      "  --auth-block-max S        further block up to S (default 900)\n"
      "  --no-sync                 do not run the peer sync scheduler\n"
      "  --watch FILE|-            match a live log against the node's indicators\n"
-     "  --watch-format F          auto|zeek|zeek-json|eve|csv|text (default auto)\n"
+     "  --watch-format F          auto|zeek|zeek-json|eve|csv|text|ecs|osquery|auditd (default auto)\n"
      "  --csv-map MAP             as for scan\n"
      "  --alerts FILE             append alerts (JSON lines) to FILE\n"
      "  --no-alerts-stdout        do not print alerts on stdout\n"
@@ -464,8 +474,8 @@ const cli_cmd cli_commands[] = {
      "Indicators whose value is on a warning list are reported when matchers are\n"
      "compiled and left out unless --no-warninglists.\n" DB_HELP},
     {"scan", cmd_scan, "match the node's indicators against logs",
-     "usage: schakel scan [--format auto|zeek|zeek-json|eve|csv|text] [--csv-map MAP]\n"
-     "                    [--follow] [--threads N] [--at TS] [--subdomains]\n"
+     "usage: schakel scan [--format auto|zeek|zeek-json|eve|csv|text|ecs|osquery|auditd]\n"
+     "                    [--csv-map MAP] [--follow] [--threads N] [--at TS] [--subdomains]\n"
      "                    [--no-warninglists] [--output FILE] [--no-sightings] [--quiet]\n"
      "                    [--collection C] [--sightings-every SECS] FILE...\n"
      "\n"

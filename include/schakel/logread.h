@@ -1,6 +1,7 @@
 /*
  * logread.h - read network logs (Zeek TSV/JSON, Suricata EVE, CSV, free
- * text) as a stream of observation records (schakel/logrec.h).
+ * text) and host logs (Elastic Common Schema JSON, osquery results, Linux
+ * auditd) as a stream of observation records (schakel/logrec.h).
  *
  * The reader splits the input into lines in one large buffer (4 x the line
  * limit) over an sk_reader (so "-" is stdin and gzip is read transparently),
@@ -30,9 +31,13 @@ typedef enum sk_logfmt {
 	SK_LOGFMT_EVE,       /* Suricata EVE JSON lines */
 	SK_LOGFMT_CSV,       /* CSV with a header row */
 	SK_LOGFMT_TEXT,      /* free text: extract indicators */
+	SK_LOGFMT_ECS,       /* Elastic Common Schema JSON lines (Winlogbeat, Sysmon, ...) */
+	SK_LOGFMT_OSQUERY,   /* osquery result log (differential or snapshot) */
+	SK_LOGFMT_AUDITD,    /* Linux audit log: one record per event serial */
+	SK_LOGFMT__COUNT
 } sk_logfmt;
 
-/* "auto", "zeek", "zeek-json", "eve", "csv", "text". */
+/* "auto", "zeek", "zeek-json", "eve", "csv", "text", "ecs", "osquery", "auditd". */
 const char *sk_logfmt_name(sk_logfmt f);
 /* Parse one of the names above; false if unknown. */
 bool sk_logfmt_parse(const char *name, sk_logfmt *out);

@@ -29,6 +29,19 @@
  *                       request_header.'User-Agent'
  *   SK_OBS_FILENAME file:name
  *   SK_OBS_SIGNATURE    not an observable: context (IDS alert signature)
+ *   SK_OBS_CMDLINE  process:command_line
+ *   SK_OBS_PROCESS  process:name, process:image_ref.name
+ *   SK_OBS_REGKEY   windows-registry-key:key ("HKEY_LOCAL_MACHINE\..."; the
+ *                   readers spell out abbreviated hives, HKLM -> HKEY_LOCAL_MACHINE;
+ *                   compared case-insensitively, as Windows does)
+ *   SK_OBS_DIRECTORY    directory:path, file:parent_directory_ref.path
+ *   SK_OBS_MUTEX    mutex:name
+ *   SK_OBS_USER     user-account:user_id, user-account:account_login
+ *   SK_OBS_PARENT, SK_OBS_PARENT_CMDLINE
+ *                   process:parent_ref.name, process:parent_ref.command_line
+ *                   (the parent is also a process of the record: its name
+ *                   and command line are added as PROCESS and CMDLINE too)
+ *   SK_OBS_REGVALUE windows-registry-key:values[*].name (case-insensitive)
  *
  * Normalisation done by the readers: domains lowercased, trailing dot
  * removed, syntax checked (labels of letters, digits, '-' and '_', 1..63
@@ -67,6 +80,16 @@ typedef enum sk_obs_kind {
 	SK_OBS_USER_AGENT,
 	SK_OBS_FILENAME,
 	SK_OBS_SIGNATURE,
+	/* host telemetry (ECS / Sysmon, osquery, auditd): no src / dst role */
+	SK_OBS_CMDLINE,   /* process:command_line */
+	SK_OBS_PROCESS,   /* process:name (the image's base name) */
+	SK_OBS_REGKEY,    /* windows-registry-key:key, hive spelled out */
+	SK_OBS_DIRECTORY, /* directory:path */
+	SK_OBS_MUTEX,     /* mutex:name */
+	SK_OBS_USER,      /* user-account:user_id */
+	SK_OBS_PARENT,    /* process:parent_ref.name (the parent's image name) */
+	SK_OBS_PARENT_CMDLINE, /* process:parent_ref.command_line */
+	SK_OBS_REGVALUE,  /* windows-registry-key:values[*].name */
 	SK_OBS__COUNT
 } sk_obs_kind;
 

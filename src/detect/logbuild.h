@@ -59,6 +59,31 @@ bool sk_logrec_add_port(sk_logbuild *b, sk_obs_role role, const char *field, con
 bool sk_logrec_add_auto(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
                         size_t n);
 
+/* --- host telemetry (logrec_host.c) --- */
+
+/*
+ * A registry key with its hive spelled out (HKLM -> HKEY_LOCAL_MACHINE,
+ * \REGISTRY\MACHINE -> HKEY_LOCAL_MACHINE, ...) and no trailing backslash,
+ * into out (cap bytes), ASCII-lowercased when lower; returns its length, 0
+ * when it does not fit.  The one spelling both the readers and the
+ * matcher's literals use, so that "HKLM\Run" and "hkey_local_machine\run"
+ * are the same key, as they are to Windows.
+ */
+size_t sk_obs_regkey_canon(const char *s, size_t n, char *out, size_t cap, bool lower);
+/* A registry key (SK_OBS_REGKEY), hive spelled out; false when empty. */
+bool sk_logrec_add_regkey(sk_logbuild *b, const char *field, const char *v, size_t n);
+/* A non-empty value of a host kind as logged (command line, mutex, user, directory). */
+bool sk_logrec_add_text(sk_logbuild *b, sk_obs_kind kind, const char *field, const char *v,
+                        size_t n);
+/* A directory (SK_OBS_DIRECTORY) without a trailing separator unless it is a root. */
+bool sk_logrec_add_dir(sk_logbuild *b, const char *field, const char *v, size_t n);
+/*
+ * A file's full path (Windows or POSIX): its base name as SK_OBS_FILENAME
+ * (and SK_OBS_PROCESS when image, a process's executable) and its directory
+ * as SK_OBS_DIRECTORY.  A bare name adds the name only.
+ */
+bool sk_logrec_add_path(sk_logbuild *b, const char *field, const char *v, size_t n, bool image);
+
 /* Epoch seconds with optional fraction ("1521911720.865716") -> microseconds. */
 bool sk_logts_epoch(const char *s, size_t n, int64_t *us);
 /* RFC 3339 with 'Z', +hh:mm, +hhmm or no zone (= UTC) -> microseconds. */

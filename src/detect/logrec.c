@@ -36,6 +36,15 @@ static const char *const kind_names[SK_OBS__COUNT] = {
     [SK_OBS_USER_AGENT] = "user-agent",
     [SK_OBS_FILENAME] = "filename",
     [SK_OBS_SIGNATURE] = "signature",
+    [SK_OBS_CMDLINE] = "cmdline",
+    [SK_OBS_PROCESS] = "process",
+    [SK_OBS_REGKEY] = "regkey",
+    [SK_OBS_DIRECTORY] = "directory",
+    [SK_OBS_MUTEX] = "mutex",
+    [SK_OBS_USER] = "user",
+    [SK_OBS_PARENT] = "parent",
+    [SK_OBS_PARENT_CMDLINE] = "parent-cmdline",
+    [SK_OBS_REGVALUE] = "regvalue",
 };
 
 const char *sk_obs_kind_name(sk_obs_kind kind)
@@ -102,6 +111,24 @@ const char *sk_obs_stix_path(sk_obs_kind kind, sk_obs_role role)
 		return "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'";
 	case SK_OBS_FILENAME:
 		return "file:name";
+	case SK_OBS_CMDLINE:
+		return "process:command_line";
+	case SK_OBS_PROCESS:
+		return "process:name";
+	case SK_OBS_REGKEY:
+		return "windows-registry-key:key";
+	case SK_OBS_DIRECTORY:
+		return "directory:path";
+	case SK_OBS_MUTEX:
+		return "mutex:name";
+	case SK_OBS_USER:
+		return "user-account:user_id";
+	case SK_OBS_PARENT:
+		return "process:parent_ref.name";
+	case SK_OBS_PARENT_CMDLINE:
+		return "process:parent_ref.command_line";
+	case SK_OBS_REGVALUE:
+		return "windows-registry-key:values[*].name";
 	default:
 		return NULL;
 	}

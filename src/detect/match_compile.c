@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logbuild.h"
 #include "match_priv.h"
 
 /* --- small helpers ------------------------------------------------------ */
@@ -53,6 +54,15 @@ size_t sk_match_norm(uint8_t kind, const char *s, size_t n, char *out, size_t ca
 	case SK_OBS_JA3S:
 	case SK_OBS_JA4:
 	case SK_OBS_X509_SERIAL:
+		if (n > cap)
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			out[i] = (char)tolower((unsigned char)s[i]);
+		return n;
+	case SK_OBS_REGKEY:
+		/* Windows compares key names without regard to case (ASCII here) */
+		return sk_obs_regkey_canon(s, n, out, cap, true);
+	case SK_OBS_REGVALUE:
 		if (n > cap)
 			return 0;
 		for (size_t i = 0; i < n; i++)
@@ -192,6 +202,8 @@ static sk_err add_rx(cstate *cs, mleaf *l, uint32_t leaf, const sk_plit *v, sk_e
 	char *rx = l->op == SK_PCMP_LIKE ? sk_mhs_like_to_regex(v->str, v->len) : strdup(v->str);
 	unsigned fl = l->op == SK_PCMP_LIKE ? SK_MHS_DOTALL : 0u;
 	sk_error e2;
+	if (l->kind == SK_OBS_REGKEY || l->kind == SK_OBS_REGVALUE)
+		fl |= SK_MHS_CASELESS; /* as Windows compares key and value names */
 	if (!rx)
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	if (l->op == SK_PCMP_MATCHES && strlen(rx) != v->len) {

@@ -399,7 +399,7 @@ static bool in_prefix(const uint8_t *a, const mlit *l)
 
 static const char *norm_value(sk_match_ctx *c, const sk_obs *o, size_t *n)
 {
-	size_t need = (size_t)o->len + 8;
+	size_t need = (size_t)o->len + 32; /* room for a spelled-out registry hive */
 	if (need > c->nbufcap) {
 		char *nb = realloc(c->nbuf, need);
 		if (!nb)

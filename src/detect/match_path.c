@@ -45,6 +45,24 @@ const pathdef sk_match_paths[] = {
     {"x-ja4:fingerprint", A(JA4), MV_STR, SK_OBS_JA4},
     {"network-traffic:extensions.http-request-ext.request_header.User-Agent", A(USER_AGENT),
      MV_STR, SK_OBS_USER_AGENT},
+    /* host telemetry */
+    {"process:command_line", A(CMDLINE), MV_STR, SK_OBS_CMDLINE},
+    {"process:name", A(PROCESS), MV_STR, SK_OBS_PROCESS},
+    {"process:image_ref.name", A(PROCESS), MV_STR, SK_OBS_PROCESS},
+    {"process:image_ref.hashes.MD5", A(MD5), MV_HASH, SK_OBS_MD5},
+    {"process:image_ref.hashes.SHA1", A(SHA1), MV_HASH, SK_OBS_SHA1},
+    {"process:image_ref.hashes.SHA256", A(SHA256), MV_HASH, SK_OBS_SHA256},
+    {"windows-registry-key:key", A(REGKEY), MV_STR, SK_OBS_REGKEY},
+    {"directory:path", A(DIRECTORY), MV_STR, SK_OBS_DIRECTORY},
+    {"file:parent_directory_ref.path", A(DIRECTORY), MV_STR, SK_OBS_DIRECTORY},
+    {"mutex:name", A(MUTEX), MV_STR, SK_OBS_MUTEX},
+    {"user-account:user_id", A(USER), MV_STR, SK_OBS_USER},
+    {"user-account:account_login", A(USER), MV_STR, SK_OBS_USER},
+    {"process:parent_ref.name", A(PARENT), MV_STR, SK_OBS_PARENT},
+    {"process:parent_ref.image_ref.name", A(PARENT), MV_STR, SK_OBS_PARENT},
+    {"process:parent_ref.command_line", A(PARENT_CMDLINE), MV_STR, SK_OBS_PARENT_CMDLINE},
+    {"windows-registry-key:values[*].name", A(REGVALUE), MV_STR, SK_OBS_REGVALUE},
+    {"windows-registry-key:values.name", A(REGVALUE), MV_STR, SK_OBS_REGVALUE},
 };
 #undef A
 #undef B

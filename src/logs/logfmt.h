@@ -79,6 +79,37 @@ void sk_logfmt_csv_free(sk_csv_state *c);
 int sk_logfmt_csv_line(sk_csv_state *c, sk_logbuild *b, const char *line, size_t len,
                        const char **reason);
 
+/*
+ * Host telemetry.  ECS and osquery lines are read with the strict DOM
+ * parser (core/json.c) into the state's arena, which keeps the values
+ * until the next line.  An osquery snapshot line holds many rows: the
+ * first call returns the first row's record and sk_logfmt_osq_more the
+ * others (LF_SKIP when none is left).  An auditd event spans several lines
+ * (one per record type, sharing a serial): lines are gathered and the event
+ * is returned on its EOE line, on the first line of the next event, or by
+ * sk_logfmt_audit_flush at the end of the input (LF_SKIP when nothing is
+ * pending); the record's line and offset are those of the event's first line.
+ */
+typedef struct sk_host_state sk_host_state;
+sk_err sk_logfmt_host_new(sk_host_state **out);
+void sk_logfmt_host_free(sk_host_state *h);
+int sk_logfmt_ecs_line(sk_host_state *h, sk_logbuild *b, const char *line, size_t len,
+                       const char **reason);
+int sk_logfmt_osq_line(sk_host_state *h, sk_logbuild *b, const char *line, size_t len,
+                       const char **reason);
+int sk_logfmt_osq_more(sk_host_state *h, sk_logbuild *b);
+
+typedef struct sk_audit_state sk_audit_state;
+sk_err sk_logfmt_audit_new(size_t max_line, sk_audit_state **out);
+void sk_logfmt_audit_free(sk_audit_state *a);
+int sk_logfmt_audit_line(sk_audit_state *a, sk_logbuild *b, const char *line, size_t len,
+                         const char **reason);
+int sk_logfmt_audit_flush(sk_audit_state *a, sk_logbuild *b);
+/* The serial of an audit line ("audit(SECS:SERIAL)"), or NULL; *n its length. */
+const char *sk_logfmt_audit_serial(const char *line, size_t len, size_t *n);
+/* An EOE (end of event) line? */
+bool sk_logfmt_audit_is_eoe(const char *line, size_t len);
+
 /* psl may be NULL (TLD syntax fallback). */
 int sk_logfmt_text_line(const sk_psl *psl, sk_logbuild *b, const char *line, size_t len,
                         const char **reason);

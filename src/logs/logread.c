@@ -47,6 +47,9 @@ struct sk_logread {
 	sk_logfmt fmt;
 	sk_zeek_state *zeek;
 	sk_csv_state *csv;
+	sk_host_state *host;  /* ECS, osquery */
+	sk_audit_state *audit; /* auditd */
+	bool osq_more;         /* osquery: more rows of the last line to return */
 	sk_psl *psl;
 	sk_logrec rec;
 	sk_logbuild b;
@@ -72,16 +75,17 @@ static const char *find_str(const char *s, size_t n, const char *pat, size_t pn)
 	return NULL;
 }
 
-static const char *const fmt_names[] = {"auto", "zeek", "zeek-json", "eve", "csv", "text"};
+static const char *const fmt_names[SK_LOGFMT__COUNT] = {
+    "auto", "zeek", "zeek-json", "eve", "csv", "text", "ecs", "osquery", "auditd"};
 
 const char *sk_logfmt_name(sk_logfmt f)
 {
-	return (unsigned)f <= SK_LOGFMT_TEXT ? fmt_names[f] : "?";
+	return (unsigned)f < SK_LOGFMT__COUNT ? fmt_names[f] : "?";
 }
 
 bool sk_logfmt_parse(const char *name, sk_logfmt *out)
 {
-	for (unsigned i = 0; i <= SK_LOGFMT_TEXT; i++) {
+	for (unsigned i = 0; i < SK_LOGFMT__COUNT; i++) {
 		if (strcmp(name, fmt_names[i]) == 0) {
 			*out = (sk_logfmt)i;
 			return true;
@@ -99,6 +103,8 @@ void sk_logread_close(sk_logread *lr)
 		close(lr->fd);
 	sk_logfmt_zeek_free(lr->zeek);
 	sk_logfmt_csv_free(lr->csv);
+	sk_logfmt_host_free(lr->host);
+	sk_logfmt_audit_free(lr->audit);
 	sk_psl_free(lr->psl);
 	free(lr->path);
 	free(lr->bufmem);
@@ -123,6 +129,15 @@ static sk_err set_format(sk_logread *lr, sk_logfmt f, sk_error *err)
 			if (rc)
 				return rc;
 		}
+		break;
+	case SK_LOGFMT_ECS:
+	case SK_LOGFMT_OSQUERY:
+		if (!lr->host && sk_logfmt_host_new(&lr->host))
+			return sk_error_set(err, SK_ENOMEM, "out of memory");
+		break;
+	case SK_LOGFMT_AUDITD:
+		if (!lr->audit && sk_logfmt_audit_new(lr->opts.max_line, &lr->audit))
+			return sk_error_set(err, SK_ENOMEM, "out of memory");
 		break;
 	case SK_LOGFMT_TEXT:
 		if (!lr->psl && !lr->opts.psl) {
@@ -385,7 +400,18 @@ static sk_logfmt detect(const char *s, size_t n)
 {
 	if (n >= 10 && (memcmp(s, "#separator", 10) == 0 || memcmp(s, "#fields", 7) == 0))
 		return SK_LOGFMT_ZEEK;
+	if (n > 5 && sk_logfmt_audit_serial(s, n, &(size_t){0}) && find_str(s, n, "type=", 5))
+		return SK_LOGFMT_AUDITD;
 	if (n && s[0] == '{') {
+		if (find_str(s, n, "\"hostIdentifier\"", 16) ||
+		    (find_str(s, n, "\"unixTime\"", 10) &&
+		     (find_str(s, n, "\"columns\"", 9) || find_str(s, n, "\"snapshot\"", 10) ||
+		      find_str(s, n, "\"diffResults\"", 13))))
+			return SK_LOGFMT_OSQUERY;
+		if (find_str(s, n, "\"@timestamp\"", 12) &&
+		    (find_str(s, n, "\"ecs\"", 5) || find_str(s, n, "\"winlog\"", 8) ||
+		     find_str(s, n, "\"event\"", 7) || find_str(s, n, "\"ecs.version\"", 13)))
+			return SK_LOGFMT_ECS;
 		if (find_str(s, n, "\"event_type\"", 12))
 			return SK_LOGFMT_EVE;
 		if (find_str(s, n, "\"_path\"", 7) || find_str(s, n, "\"id.orig_h\"", 11) ||
@@ -425,10 +451,40 @@ static int parse_line(sk_logread *lr, const char *s, size_t n, const char **reas
 	case SK_LOGFMT_TEXT:
 		return sk_logfmt_text_line(lr->opts.psl ? lr->opts.psl : lr->psl, &lr->b, s, n,
 		                           reason);
+	case SK_LOGFMT_ECS:
+		return sk_logfmt_ecs_line(lr->host, &lr->b, s, n, reason);
+	case SK_LOGFMT_OSQUERY: {
+		int k = sk_logfmt_osq_line(lr->host, &lr->b, s, n, reason);
+		lr->osq_more = k == LF_RECORD;
+		return k;
+	}
+	case SK_LOGFMT_AUDITD:
+		return sk_logfmt_audit_line(lr->audit, &lr->b, s, n, reason);
 	default:
 		*reason = "no format";
 		return LF_MALFORMED;
 	}
+}
+
+/* A record the format holds back (osquery rows, an auditd event): count and return it. */
+static bool held_record(sk_logread *lr, bool at_end, const sk_logrec **out)
+{
+	int k = LF_SKIP;
+	if (lr->osq_more) {
+		/* the line is still in the buffer: nothing refills it before we return */
+		sk_logrec_begin(&lr->b, lr->rec.raw, lr->rec.raw_len, lr->rec.line, lr->rec.offset);
+		k = sk_logfmt_osq_more(lr->host, &lr->b);
+		lr->osq_more = k == LF_RECORD;
+	} else if (at_end && lr->fmt == SK_LOGFMT_AUDITD && lr->audit) {
+		k = sk_logfmt_audit_flush(lr->audit, &lr->b);
+	}
+	if (k != LF_RECORD)
+		return false;
+	lr->st.records++;
+	lr->st.values += lr->rec.n;
+	lr->st.dropped += lr->rec.dropped;
+	*out = &lr->rec;
+	return true;
 }
 
 sk_err sk_logread_next(sk_logread *lr, const sk_logrec **out, sk_error *err)
@@ -436,6 +492,8 @@ sk_err sk_logread_next(sk_logread *lr, const sk_logrec **out, sk_error *err)
 	sk_err rc;
 
 	*out = NULL;
+	if (held_record(lr, false, out))
+		return SK_OK;
 	for (;;) {
 		char *s = lr->buf + lr->pos;
 		size_t avail = lr->end - lr->pos;
@@ -512,8 +570,12 @@ sk_err sk_logread_next(sk_logread *lr, const sk_logrec **out, sk_error *err)
 				if (lr->end > lr->pos && !lr->discarding)
 					continue; /* stop with a partial line: take it */
 				lr->st.bytes = lr->base + lr->end;
+				held_record(lr, true, out);
 				return SK_OK;
 			}
+			/* following: an event the input has gone quiet after is complete */
+			if (held_record(lr, true, out))
+				return SK_OK;
 			rc = follow_wait(lr, err);
 			if (rc)
 				return rc;
@@ -647,6 +709,40 @@ static const char *last_nl(const char *s, size_t n)
 	return NULL;
 }
 
+/*
+ * An audit event's lines must not be split between chunks: move the cut
+ * back to the start of the event the last whole line belongs to (unless it
+ * ended with its EOE line, or the event fills the chunk, or what would be
+ * carried is longer than a line may be).
+ */
+static size_t audit_cut(const char *d, size_t cut, size_t total, size_t max_line)
+{
+	const char *end = d + cut, *last, *ser;
+	size_t sn, start;
+
+	if (!cut)
+		return cut;
+	last = last_nl(d, cut - 1);
+	last = last ? last + 1 : d;
+	if (sk_logfmt_audit_is_eoe(last, line_len(last, end - 1)) ||
+	    !(ser = sk_logfmt_audit_serial(last, line_len(last, end - 1), &sn)))
+		return cut;
+	start = (size_t)(last - d);
+	while (start > 0) {
+		const char *prev = last_nl(d, start - 1);
+		const char *ps, *s2;
+		size_t n2;
+		ps = prev ? prev + 1 : d;
+		s2 = sk_logfmt_audit_serial(ps, line_len(ps, d + start - 1), &n2);
+		if (!s2 || n2 != sn || memcmp(s2, ser, sn))
+			break;
+		start = (size_t)(ps - d);
+	}
+	if (start == 0 || total - start > max_line)
+		return cut;
+	return start;
+}
+
 static sk_err chunk_read(sk_logread *lr, char *dst, size_t n, size_t *got, sk_error *err)
 {
 	sk_err rc = sk_reader_read(lr->rd, dst, n, got, err);
@@ -731,6 +827,10 @@ sk_err sk_logread_chunk(sk_logread *lr, sk_logchunk *c, size_t target, sk_error 
 	}
 	nl = last_nl(c->data, c->len);
 	cut = nl ? (size_t)(nl + 1 - c->data) : lr->eof ? c->len : 0;
+	if (lr->fmt == SK_LOGFMT_AUTO && cut && (rc = chunk_scan(lr, c->data, cut, err)))
+		return rc;
+	if (lr->fmt == SK_LOGFMT_AUDITD && !(lr->eof && cut == c->len))
+		cut = audit_cut(c->data, cut, c->len, lr->opts.max_line);
 	/* the rest: a partial line to carry, or the start of an over-long one */
 	size_t rest = c->len - cut;
 	if (rest > lr->opts.max_line || (!cut && rest)) {
@@ -793,6 +893,9 @@ sk_err sk_logread_bind(sk_logread *lr, const sk_logchunk *c, sk_error *err)
 	lr->zeek = NULL;
 	sk_logfmt_csv_free(lr->csv);
 	lr->csv = NULL;
+	sk_logfmt_audit_free(lr->audit);
+	lr->audit = NULL;
+	lr->osq_more = false;
 	lr->fmt = SK_LOGFMT_AUTO;
 	if (c->fmt != SK_LOGFMT_AUTO && (rc = set_format(lr, c->fmt, err)))
 		return rc;

@@ -468,7 +468,11 @@ def open_lines(path):
             yield i, raw.rstrip(b"\n").rstrip(b"\r").decode("utf-8", "replace")
 
 
-def read_records(path):
+def read_records(path, fmt=None):
+    """Records of a log file; fmt "ecs", "osquery" or "auditd" for the host logs."""
+    if fmt:
+        import scan_ref_host
+        return getattr(scan_ref_host, "read_" + fmt)(open_lines(path))
     it = open_lines(path)
     first = None
     buf = []
@@ -524,6 +528,9 @@ def eval_expr(expr, stype, props, psl, subdomains):
         return False
     if op == "ISSUBSET":
         return isinstance(v, (ipaddress.IPv4Address, ipaddress.IPv6Address)) and _ip_in(v, value)
+    if op == "MATCHES" or t == "windows-registry-key":
+        import scan_ref_host
+        return scan_ref_host.eval_host(t, path, op, value, v)
     want = norm_value(t, path, value)
     if want is None:
         return False
@@ -573,7 +580,7 @@ def _index_expr(expr):
                 return None
             out += sub
         return out
-    if expr[0] == "cmp" and expr[3] == "=":
+    if expr[0] == "cmp" and expr[3] == "=" and expr[1] != "windows-registry-key":
         return [(expr[1], expr[2], norm_value(expr[1], expr[2], expr[4]))]
     return None
 

@@ -301,7 +301,7 @@ def main():
         hits = hits_of(out)
         ids = [h["indicator"]["id"][-2:] for h in hits]
         check("unsupported reported once", err.count("indicator--00000000-0000-4000-8000-000000000003") == 1
-              and "process:name" in err, err)
+              and "software:name" in err, err)
         check("expired / revoked / sigma not compiled",
               not any(i in ("05", "06", "08") for i in ids), ids)
         first = hits[0] if hits else {}

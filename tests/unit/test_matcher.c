@@ -355,12 +355,12 @@ Test(matcher, like_and_matches)
 Test(matcher, unsupported_reported)
 {
 	static const char *const bad[] = {
-	    "[process:name = 'x']",
+	    "[software:name = 'x']",
 	    "[ipv4-addr:value = 'not-an-address']",
 	    "[file:hashes.MD5 = 'abc']",
 	    "[domain-name:value MATCHES '(a)\\\\1']",
 	    "[ipv4-addr:value < '1.2.3.4']",
-	    "[process:name = 'x'] FOLLOWEDBY [domain-name:value = 'a.example']",
+	    "[software:name = 'x'] FOLLOWEDBY [domain-name:value = 'a.example']",
 	};
 	sk_matcher *m;
 	sk_error err;
@@ -372,7 +372,7 @@ Test(matcher, unsupported_reported)
 	}
 	cr_assert_eq(sk_matcher_add(m, "[a:b =", 6, 0, NULL, &err), SK_EINVAL);
 	/* partly supported: the OR branch that a log has is enough */
-	const char *ok = "[process:name = 'x' OR domain-name:value = 'a.example']";
+	const char *ok = "[software:name = 'x' OR domain-name:value = 'a.example']";
 	cr_assert_eq(sk_matcher_add(m, ok, strlen(ok), 0, NULL, &err), SK_OK, "%s", err.msg);
 	sk_matcher_stats st;
 	sk_matcher_stats_get(m, &st);

@@ -201,7 +201,7 @@ Test(matcher_compile, direct_path_refuses_like_the_parser)
 {
 	static const char *const bad[] = {
 	    "[domain-name:value = 'a'", "[ipv4-addr:value = 'not an ip']",
-	    "[file:hashes.MD5 = 'abc']", "[process:name = 'x']",
+	    "[file:hashes.MD5 = 'abc']", "[software:name = 'x']",
 	    "[domain-name:value = 'a\\x']",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
