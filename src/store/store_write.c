@@ -215,8 +215,11 @@ static sk_err redate(sk_store *st, int64_t ver, sk_error *err)
 	int n = 0;
 	sk_err rc = SK_OK;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT coll FROM collection_objects WHERE ver=?1", -1, &s,
-			       NULL) != SQLITE_OK)
+	/* by collection: the index is (coll, ver), a bare "ver=?" scans all of it */
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT c.cid FROM collections c CROSS JOIN collection_objects co"
+			       " WHERE co.coll=c.cid AND co.ver=?1",
+			       -1, &s, NULL) != SQLITE_OK)
 		return sk_store_dberr(st, err, "collections");
 	sqlite3_bind_int64(s, 1, ver);
 	while (n < 64 && sqlite3_step(s) == SQLITE_ROW)
