@@ -316,6 +316,14 @@ sk_err sk_store_indicator_rows(sk_store *st, int64_t after_ver, unsigned flags,
  */
 sk_err sk_store_indicator_max_ver(sk_store *st, int64_t *out, sk_error *err);
 
+/*
+ * What the indicators side table holds, in a few words for a cache key
+ * ("ind=MAXVER rep=N"): every new indicator version raises the largest row
+ * id (rows are never deleted), and the rare in-place replacement of a
+ * version (a producer's copy replacing a relay's) bumps a counter.
+ */
+sk_err sk_store_indicator_stamp(sk_store *st, char *buf, size_t n, sk_error *err);
+
 /* The object version with row id ver (fn called once; SK_ENOTFOUND if there is none). */
 sk_err sk_store_get_ver(sk_store *st, int64_t ver, sk_row_fn fn, void *ud, sk_error *err);
 

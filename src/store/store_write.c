@@ -260,6 +260,10 @@ static sk_err replace_version(sk_store *st, int64_t ver, const sk_stix_info *inf
 	    " pattern_type=json_extract(?3,'$.pattern_type'),"
 	    " valid_from=json_extract(?3,'$.valid_from'), valid_until=json_extract(?3,'$.valid_until'),"
 	    " subdomains=json_type(?3,'$.x_schakel_subdomains') IS 'true' WHERE ver=?1",
+	    /* what the matcher cache's key reads (sk_store_indicator_stamp) */
+	    "INSERT INTO meta(key, value) SELECT 'indicators.replaced', '1'"
+	    " WHERE EXISTS (SELECT 1 FROM indicators WHERE ver=?1)"
+	    " ON CONFLICT(key) DO UPDATE SET value=CAST(value AS INTEGER)+1",
 	};
 	sk_err rc = sk_store_search_forget(st, ver, err);
 
