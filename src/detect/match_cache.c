@@ -440,7 +440,9 @@ static sk_err check_index(const sk_matcher *m, sk_error *err)
 		return BAD("hash index without slots");
 	for (uint32_t i = 0; i < ix->nslots; i++) {
 		const mentry *e = &ix->slots[i];
-		if (!e->key) {
+		if (!e->key) { /* what a lookup of an absent key returns: no postings */
+			if (e->post)
+				return BAD("hash slot %u: empty with postings", i);
 			empty++;
 			continue;
 		}
@@ -463,6 +465,12 @@ static sk_err check_index(const sk_matcher *m, sk_error *err)
 	return SK_OK;
 }
 
+/* A stored bool is one byte, 0 or 1 (anything else is undefined to load as a bool). */
+static bool bool_ok(const bool *b)
+{
+	return *(const unsigned char *)b <= 1;
+}
+
 static sk_err check_trees(const sk_matcher *m, sk_error *err)
 {
 	for (uint32_t i = 0; i < m->ninds; i++) {
@@ -483,6 +491,7 @@ static sk_err check_trees(const sk_matcher *m, sk_error *err)
 			continue;
 		if (!d->nonodes || (uint64_t)d->oroot + d->nonodes > m->nonodes)
 			return BAD("tree %u: observation nodes out of range", i);
+		uint64_t ends = 0;
 		for (uint32_t j = d->oroot; j < d->oroot + d->nonodes; j++) {
 			const monode *o = &m->onodes[j];
 			uint32_t need = o->nslots;
@@ -494,10 +503,13 @@ static sk_err check_trees(const sk_matcher *m, sk_error *err)
 				return BAD("observation node %u: parent out of range", j);
 			if ((o->kind == ON_AND || o->kind == ON_FB) && need < o->nkids)
 				need = o->nkids;
-			if (o->kind == ON_REPEATS && !o->nslots)
-				return BAD("observation node %u: no slots", j);
+			if ((o->kind == ON_REPEATS && !o->nslots) ||
+			    (o->nslots > SK_MATCH_REFS_MAX && o->nslots > o->nkids))
+				return BAD("observation node %u: slots out of range", j);
 			if ((uint64_t)o->slot + need > d->nslots)
 				return BAD("observation node %u: slots out of range", j);
+			if ((uint64_t)o->slot + need > ends)
+				ends = (uint64_t)o->slot + need;
 			if ((uint64_t)o->kids + o->nkids > m->nokidv)
 				return BAD("observation node %u: children out of range", j);
 			for (uint32_t k = 0; k < o->nkids; k++)
@@ -505,10 +517,13 @@ static sk_err check_trees(const sk_matcher *m, sk_error *err)
 				    m->okidv[o->kids + k] >= d->oroot + d->nonodes)
 					return BAD("observation node %u: child out of range", j);
 		}
+		if (d->nslots > ends)
+			return BAD("tree %u: more state slots than its nodes use", i);
 	}
 	for (uint32_t i = 0; i < m->nobs; i++) {
 		const mobs *o = &m->obs[i];
-		if (o->ind >= m->ninds || (m->iref[o->ind] & IREF_DIRECT) || o->root >= m->nnodes)
+		if (o->ind >= m->ninds || (m->iref[o->ind] & IREF_DIRECT) || o->root >= m->nnodes ||
+		    !bool_ok(&o->exact) || !bool_ok(&o->generic))
 			return BAD("observation %u out of range", i);
 	}
 	for (uint32_t i = 0; i < m->nnodes; i++) {
@@ -543,14 +558,14 @@ static sk_err fix_leaves(sk_matcher *m, mlit *lits, uint32_t nlits, const char *
 		mlit *x = &lits[i];
 		uint64_t o = (uint64_t)(uintptr_t)x->s;
 		if ((x->fam == 4 && x->prefix > 32) || (x->fam == 6 && x->prefix > 128) ||
-		    (x->fam != 0 && x->fam != 4 && x->fam != 6))
+		    (x->fam != 0 && x->fam != 4 && x->fam != 6) || !bool_ok(&x->is_int))
 			return BAD("literal %u: bad address", i);
 		if (!o) {
 			if (x->len)
 				return BAD("literal %u: length without bytes", i);
 			continue;
 		}
-		if (o - 1 + x->len + 1 > strs_len || o - 1 + x->len < o - 1 || strs[o - 1 + x->len])
+		if (o - 1 >= strs_len || x->len >= strs_len - (o - 1) || strs[o - 1 + x->len])
 			return BAD("literal %u: bytes out of range", i);
 		x->s = strs + (o - 1);
 	}
@@ -558,13 +573,17 @@ static sk_err fix_leaves(sk_matcher *m, mlit *lits, uint32_t nlits, const char *
 		mleaf *l = &m->leaves[i];
 		uint64_t first = (uint64_t)(uintptr_t)l->lits;
 		if (l->obs >= m->nobs || l->vt > MV_TYPE || l->op > SK_PCMP_EXISTS ||
+		    !bool_ok(&l->negated) || !bool_ok(&l->subdomains) ||
 		    (l->rx >= 0 && (uint32_t)l->rx >= m->nrx) || l->rx < -1)
 			return BAD("leaf %u out of range", i);
-		if (first + l->nlit > nlits)
+		if (first > nlits || l->nlit > nlits - first)
 			return BAD("leaf %u: literals out of range", i);
 		l->lits = nlits ? lits + first : NULL;
 		if (!l->lits && l->nlit)
 			return BAD("leaf %u: literals out of range", i);
+		for (uint32_t j = 0; j < l->nlit; j++)
+			if ((l->vt == MV_STR || l->vt == MV_HASH) && !l->lits[j].s)
+				return BAD("leaf %u: a string literal without bytes", i);
 	}
 	return SK_OK;
 }
