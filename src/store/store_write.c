@@ -383,7 +383,7 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info,
 			return rc;
 		if (!strcmp(info->type, "indicator") && (rc = put_indicator(st, ver, info, err)))
 			return rc;
-		if ((rc = sk_store_search_put(st, ver, info, err)))
+		if (!st->defer_search && (rc = sk_store_search_put(st, ver, info, err)))
 			return rc;
 		if (prov) {
 			if (!st->prov_first)
