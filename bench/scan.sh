@@ -1,9 +1,11 @@
 #!/bin/sh
 # scan.sh - `schakel scan` with the 1.85 M maltrail indicators over Zeek DNS
-# TSV and Suricata EVE logs replayed to 1 GB each (--quick: 256 MB), with
-# `LC_ALL=C grep -F -f` over the same input as the reference.  Prints only.
+# TSV and Suricata EVE logs replayed to 1 GB each (--quick: 256 MB): steady
+# GB/s per core, start-up (compile against the matcher cache), end-to-end
+# wall time, with `LC_ALL=C grep -F -f` and `rg -F -f` over the same input
+# as the references.  Prints only.
 #
-#   bench/scan.sh [--quick] [--keep] [--threads 1,2] [--mb N]
+#   bench/scan.sh [--quick] [--keep] [--threads 1,2] [--mb N] [--db STORE]
 #   env: BENCH_DIR (default /tmp/schakel-bench; a fresh subdirectory of it is
 #        used and removed at the end),
 #        BUILD (default build-bench, Release), SK_SHARED (default ../shared)

@@ -13,7 +13,12 @@ that directory is removed at the end unless --keep):
   3. `schakel scan --no-sightings --no-warninglists` with 1 and 2 threads over each
      (wall time, records/s, GB/s, GB/s per core), the matcher build time and
      peak RSS, RSS of the same scan on an empty node (to get bytes per
-     indicator), and `LC_ALL=C grep -F -c -f domains` over the same input.
+     indicator);
+  4. start-up: a scan of an empty log compiling (--no-cache) and loading
+     the matcher cache; end to end: the wall time of a whole scan of each
+     input (sightings written, unless --db names an existing store);
+  5. `LC_ALL=C grep -F -c -f domains` and `rg -F -c -f domains` over the
+     same input, with the ratios to schakel's matching and end-to-end time.
 Prints only; never fails on numbers.  Python 3 stdlib.
 """
 
@@ -172,6 +177,9 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--db", help="an existing store with the maltrail indicators (skips the "
+                    "import; scans run with --no-sightings, so the store is not written, "
+                    "except its matcher cache file)")
     a = ap.parse_args()
     if a.quick:
         a.mb = 256
@@ -180,7 +188,7 @@ def main():
     import tempfile
     a.dir = tempfile.mkdtemp(prefix="scan-", dir=a.dir)
     ERRFILE = os.path.join(a.dir, "stderr.txt")
-    db = os.path.join(a.dir, "bench.db")
+    db = a.db or os.path.join(a.dir, "bench.db")
     empty = os.path.join(a.dir, "empty.db")
     try:
         print("# schakel scan bench: %s, %d MB per input, BENCH_DIR=%s, %d cores"
@@ -193,14 +201,17 @@ def main():
         total = sum(counts.values())
         print("indicators written: %d (%s) in %.1f s" % (
             total, ", ".join("%s %d" % kv for kv in sorted(counts.items())), time.monotonic() - t0))
-        for path in (db, empty):
+        for path in ((empty,) if a.db else (db, empty)):
             if os.path.exists(path):
                 os.unlink(path)
             sh([a.bin, "--db", path, "init", "--name", "bench"]).check_returncode()
-        wall, rss, err, rc = timed([a.bin, "--db", db, "import", "--quiet", nd])
-        print("import: %.1f s, exit %d, peak RSS %.0f MB" % (wall, rc, rss / 1024))
-        if rc != 0:
-            print(err[-2000:])
+        if a.db:
+            print("import: skipped, using the store %s" % a.db)
+        else:
+            wall, rss, err, rc = timed([a.bin, "--db", db, "import", "--quiet", nd])
+            print("import: %.1f s, exit %d, peak RSS %.0f MB" % (wall, rc, rss / 1024))
+            if rc != 0:
+                print(err[-2000:])
         os.unlink(nd)
         zeek = os.path.join(a.dir, "dns-replay.log")
         eve = os.path.join(a.dir, "eve-replay.json")
@@ -216,6 +227,7 @@ def main():
             with open(p, "rb") as f:
                 while f.read(1 << 24):
                     pass
+        startup(a, db)
         # empty-node RSS baseline
         wall, rss0, err, rc = timed([a.bin, "--db", empty, "scan", "--no-sightings", "--threads", "1",
                                      "--no-warninglists", zeek])
@@ -252,17 +264,77 @@ def main():
             if 1 in b and 2 in b and b[1][0]:
                 print("%s: 2 threads / 1 thread = %.2fx" % (name, b[2][0] / b[1][0]))
         print()
-        for name, path, size in (("zeek-dns", zeek, zsz), ("eve", eve, esz)):
-            env = dict(os.environ, LC_ALL="C")
-            t0 = time.monotonic()
-            p = subprocess.run(["grep", "-F", "-c", "-f", doms, path], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env=env)
-            dt = time.monotonic() - t0
-            print("reference LC_ALL=C grep -F -c -f <%d domains> %s: %.2f s, %.3f GB/s, %s matching lines"
-                  % (counts.get("domain", 0), name, dt, size / dt / 1e9, p.stdout.decode().strip() or p.stderr.decode()[-200:]))
+        ends = end_to_end(a, db, zeek, zsz, eve, esz)
+        print()
+        references(a, doms, counts, best, ends, (("zeek-dns", zeek, zsz), ("eve", eve, esz)))
     finally:
         if not a.keep:
             shutil.rmtree(a.dir, ignore_errors=True)
+
+
+def startup(a, db):
+    """Start-up: the compile (--no-cache) against loading the matcher cache, on an empty log."""
+    log = os.path.join(a.dir, "empty.log")
+    open(log, "w").close()
+    base = [a.bin, "--db", db, "scan", "--no-sightings", "--no-warninglists", log]
+    rows = []
+    for label, extra in (("cold build (--no-cache)", ["--no-cache"]),
+                         ("build, writing the cache", []),
+                         ("cached (matcher cache)", []), ("cached again", [])):
+        if label.startswith("build,"):  # make sure the next ones find a current file
+            for suffix in (".matcher", "-nowl.matcher"):
+                if os.path.exists(db + suffix):
+                    os.unlink(db + suffix)
+        wall, rss, err, rc = timed(base[:4] + extra + base[4:])
+        c = re.search(r"compiled in ([\d.]+) s", err)
+        rows.append((label, wall, float(c.group(1)) if c else None, rss, rc,
+                     "loaded from the matcher cache" in err))
+    print("start-up (scan of an empty log, --no-warninglists):")
+    for label, wall, comp, rss, rc, loaded in rows:
+        print("  %-26s wall %6.2f s, matcher ready in %s s, peak RSS %4.0f MB%s%s" % (
+            label, wall, "%.3f" % comp if comp is not None else "?", rss / 1024,
+            " (loaded)" if loaded else "", "" if rc == 0 else " exit %d" % rc))
+    if rows[0][2] and rows[2][2]:
+        print("  cold / cached matcher start-up = %.0fx" % (rows[0][2] / rows[2][2]))
+    print()
+
+
+def end_to_end(a, db, zeek, zsz, eve, esz):
+    """Wall time of a whole scan (cached matcher, default threads), sightings on unless --db."""
+    ends = {}
+    opts = ["--no-sightings"] if a.db else []
+    for name, path, size in (("zeek-dns", zeek, zsz), ("eve", eve, esz)):
+        wall, rss, err, rc = timed([a.bin, "--db", db, "scan", "--no-warninglists"] + opts + [path])
+        ends[name] = wall
+        print("end to end, %s %.0f MB, %d threads, %s: %.2f s wall (%.3f GB/s)%s" % (
+            name, size / 1e6, os.cpu_count(), "no sightings" if opts else "sightings written",
+            wall, size / wall / 1e9, "" if rc == 0 else " exit %d" % rc))
+    return ends
+
+
+def references(a, doms, counts, best, ends, inputs):
+    """The same input through LC_ALL=C grep -F -f and rg -F -f (domains only), and the ratios."""
+    env = dict(os.environ, LC_ALL="C")
+    ndom = counts.get("domain", 0)
+    for name, path, size in inputs:
+        for tool, argv in (("LC_ALL=C grep -F -c -f", ["grep", "-F", "-c", "-f", doms, path]),
+                           ("rg -F -c -f", ["rg", "--no-config", "-F", "-c", "-f", doms, path])):
+            if not shutil.which(argv[0]):
+                print("reference %s: %s not installed" % (tool, argv[0]))
+                continue
+            t0 = time.monotonic()
+            p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            dt = time.monotonic() - t0
+            own = best.get(name, {}).get(1)
+            ratio = ""
+            if own and own[0]:
+                ratio = "; schakel matches %.1fx as fast (1 thread, its own clock)" % (
+                    dt / (size / (own[0] * 1e9)))
+            if name in ends and ends[name]:
+                ratio += ", end to end %.1fx" % (dt / ends[name])
+            print("reference %s <%d domains> %s: %.2f s, %.3f GB/s, %s matching lines%s" % (
+                tool, ndom, name, dt, size / dt / 1e9,
+                p.stdout.decode().strip() or p.stderr.decode()[-200:], ratio))
 
 
 ERRFILE = None

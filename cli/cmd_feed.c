@@ -42,6 +42,12 @@ static void summary(const char *name, const sk_feed_stats *s, double secs)
 		(unsigned long long)s->stored, (unsigned long long)s->added,
 		(unsigned long long)s->duplicate, (unsigned long long)s->rejected,
 		(double)s->bytes / 1e6, secs);
+	if (s->indexed)
+		fprintf(stderr,
+			"%s: stored and committed in %.2f s; search index caught up after that: "
+			"%llu versions in %.2f s\n",
+			name, secs - (double)s->index_us / 1e6, (unsigned long long)s->indexed,
+			(double)s->index_us / 1e6);
 	for (int k = 0; k < SK_FK__COUNT; k++)
 		if (s->kinds[k])
 			fprintf(stderr, "  %-14s %10llu\n", sk_feed_kind_name((sk_feed_kind)k),

@@ -32,6 +32,8 @@ static void on_signal(int sig)
 
 typedef struct load_ctx {
 	scan_state *ss;
+	scan_cache *cache;
+	uint32_t vercap;
 	bool quiet;
 } load_ctx;
 
@@ -41,36 +43,50 @@ typedef struct load_ctx {
  */
 static int on_added(void *ud, uint32_t idx, const sk_ind_row *r)
 {
-	scan_state *ss = ((load_ctx *)ud)->ss;
-	if (idx >= ss->indcap) {
-		uint32_t nc = ss->indcap ? ss->indcap * 2 : 1024;
+	load_ctx *lc = ud;
+	scan_state *ss = lc->ss;
+	if (idx >= lc->vercap) {
+		uint32_t nc = lc->vercap ? lc->vercap * 2 : 1024;
 		while (nc <= idx)
 			nc *= 2;
-		scan_ind *ni = realloc(ss->inds, nc * sizeof(*ni));
-		if (!ni)
+		int64_t *nv = realloc(ss->vers_own, nc * sizeof(*nv));
+		if (!nv)
 			return 1;
-		ss->inds = ni;
-		ss->indcap = nc;
+		ss->vers = ss->vers_own = nv;
+		lc->vercap = nc;
 	}
-	memset(&ss->inds[idx], 0, sizeof(ss->inds[idx]));
-	ss->inds[idx].meta.ver = r->ver;
+	ss->vers_own[idx] = r->ver;
 	ss->ninds = idx + 1;
 	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
 }
 
 static void on_skipped(void *ud, const sk_ind_row *r, sk_indload_skip why, const char *msg)
 {
 	load_ctx *lc = ud;
-	if (why == SK_INDLOAD_UNSUPPORTED)
-		fprintf(stderr, "schakel: %s: cannot match: %s\n", r->id, msg);
-	else if (why == SK_INDLOAD_SUPPRESSED && !lc->quiet)
-		fprintf(stderr, "schakel: %s: %s; suppressed (use --no-warninglists to keep it)\n",
-			r->id, msg);
+	char line[SK_ERROR_MSG_MAX + 200];
+	if (why == SK_INDLOAD_UNSUPPORTED) {
+		snprintf(line, sizeof(line), "schakel: %s: cannot match: %s", r->id, msg);
+		fprintf(stderr, "%s\n", line);
+		scan_cache_note(lc->cache, 'U', line);
+	} else if (why == SK_INDLOAD_SUPPRESSED) {
+		snprintf(line, sizeof(line),
+			 "schakel: %s: %s; suppressed (use --no-warninglists to keep it)", r->id,
+			 msg);
+		if (!lc->quiet)
+			fprintf(stderr, "%s\n", line);
+		scan_cache_note(lc->cache, 'S', line);
+	}
 }
 
 typedef struct scan_opts {
 	sk_logread_opts lo;
-	bool quiet, no_sightings, subdomains, no_warninglists;
+	bool quiet, no_sightings, subdomains, no_warninglists, no_cache;
 	unsigned threads;
 	unsigned sightings_every; /* --follow: seconds between sighting writes */
 	const char *output, *collection;
@@ -606,11 +622,13 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"collection", required_argument, NULL, 'c'},
 	    {"sightings-every", required_argument, NULL, 'S'},
+	    {"no-cache", no_argument, NULL, 'C'},
 	    {NULL, 0, NULL, 0},
 	};
 	scan_opts so = {.threads = 0, .sightings_every = 10};
 	scan_state ss = {0};
 	load_ctx lc = {0};
+	scan_cache cache = {0};
 	sk_indload_stats ls = {0};
 	sk_matcher *m = NULL;
 	sk_match_ctx *mc = NULL;
@@ -666,6 +684,9 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 		case 'q':
 			so.quiet = true;
 			break;
+		case 'C':
+			so.no_cache = true;
+			break;
 		case 'c':
 			so.collection = optarg;
 			break;
@@ -713,7 +734,16 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	t0 = now_s();
 	sk_match_opts mo = {.subdomains = so.subdomains, .psl = psl};
 	lc.ss = &ss;
+	lc.cache = &cache;
 	lc.quiet = so.quiet;
+	if (!so.no_cache &&
+	    scan_cache_init(&cache, ss.st, ctx->db, so.subdomains, so.no_warninglists)) {
+		cli_err("out of memory");
+		exit_code = EXIT_INPUT;
+		goto out;
+	}
+	if ((m = scan_cache_load(&cache, &ss, so.at, &mo, so.quiet, &ls)))
+		goto built;
 	if (!so.no_warninglists && sk_indload_warninglists(ss.st, &wl, &err)) {
 		cli_err("%s", err.msg);
 		exit_code = EXIT_INPUT;
@@ -727,14 +757,25 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	}
 	sk_indload_opts lo = {
 	    .at = so.at, .on_added = on_added, .on_skipped = on_skipped, .ud = &lc};
-	if (sk_indload_run(ss.st, m, &lo, &ls, &err) || sk_matcher_build(m, &err) ||
-	    sk_match_ctx_new(m, &mc, &err) || sk_match_state_new(m, 0, &mst, &err)) {
+	if (sk_indload_run(ss.st, m, &lo, &ls, &err) || sk_matcher_build(m, &err)) {
 		cli_err("%s", err.msg);
 		exit_code = EXIT_INPUT;
 		goto out;
 	}
 	sk_warninglist_free(wl);
 	wl = NULL;
+	scan_cache_save(&cache, &ss, m, &ls, so.quiet);
+built:
+	if (scan_alloc_inds(&ss)) {
+		cli_err("out of memory");
+		exit_code = EXIT_INPUT;
+		goto out;
+	}
+	if (sk_match_ctx_new(m, &mc, &err) || sk_match_state_new(m, 0, &mst, &err)) {
+		cli_err("%s", err.msg);
+		exit_code = EXIT_INPUT;
+		goto out;
+	}
 	if (so.threads > 1 && !so.lo.follow) {
 		if (!(ws = calloc(so.threads, sizeof(*ws)))) {
 			cli_err("out of memory");
@@ -757,11 +798,12 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 			"schakel: %u indicators compiled in %.2f s (%u exact keys, %u prefixes, %u "
 			"regexes, %u generic, %u multi-observation); %u cannot be matched, %u "
 			"outside their validity window, %u not STIX patterns, %u on warning "
-			"lists%s\n",
+			"lists%s%s%s%s\n",
 			ms.indicators, now_s() - t0, ms.exact_keys, ms.prefixes, ms.regexes,
 			ms.generic, ms.multi, ls.unsupported, ls.expired, ls.other_type,
-			ls.suppressed,
-			so.no_warninglists ? " (not checked: --no-warninglists)" : "");
+			ls.suppressed, so.no_warninglists ? " (not checked: --no-warninglists)" : "",
+			cache.loaded ? "; loaded from the matcher cache" : "",
+			cache.stale[0] ? "; matcher cache rebuilt: " : "", cache.stale);
 		fprintf(
 		    stderr,
 		    "schakel: matcher %.1f MiB, %.0f bytes per indicator (%u compiled directly, "
@@ -810,13 +852,13 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 			(unsigned long long)tot.records, (unsigned long long)tot.bytes, dt,
 			dt > 0 ? (double)tot.bytes / dt / 1e9 : 0.0, (unsigned long long)ss.hits,
 			(unsigned long long)tot.malformed);
-		for (uint32_t i = 0; i < ss.ninds; i++)
-			if (ss.inds[i].hits)
-				fprintf(stderr, "schakel:   %8llu  %s%s%s\n",
-					(unsigned long long)ss.inds[i].hits,
-					ss.inds[i].meta.id ? ss.inds[i].meta.id : "(gone)",
-					ss.inds[i].meta.name ? "  " : "",
-					ss.inds[i].meta.name ? ss.inds[i].meta.name : "");
+		qsort(ss.hitv, ss.nhitv, sizeof(*ss.hitv), cmp_u32); /* indicator order */
+		for (uint32_t k = 0; k < ss.nhitv; k++) {
+			const scan_ind *si = &ss.inds[ss.hitv[k]];
+			fprintf(stderr, "schakel:   %8llu  %s%s%s\n", (unsigned long long)si->hits,
+				si->meta.id ? si->meta.id : "(gone)", si->meta.name ? "  " : "",
+				si->meta.name ? si->meta.name : "");
+		}
 	}
 	if (!so.no_sightings && ss.hits) {
 		int rc = scan_write_sightings(&ss, so.collection);
@@ -836,6 +878,7 @@ out:
 	sk_match_ctx_free(mc);
 	sk_matcher_free(m);
 	sk_psl_free(psl);
+	scan_cache_clear(&cache);
 	scan_state_clear(&ss);
 	sk_store_close(ss.st);
 	return exit_code;

@@ -27,12 +27,25 @@ typedef struct scan_ind {
 typedef struct scan_state {
 	sk_store *st;
 	char *node_id;
+	/*
+	 * inds[] is allocated for every compiled indicator but only the entries
+	 * of indicators with hits are touched (hitv lists them, in first-hit
+	 * order): a million untouched entries cost no page faults.  vers[i] is
+	 * indicator i's version row (vers_own, or the matcher cache's copy).
+	 */
 	scan_ind *inds;
 	uint32_t ninds, indcap;
+	const int64_t *vers;
+	int64_t *vers_own;
+	uint32_t *hitv;
+	uint32_t nhitv, hitvcap;
 	FILE *out;
 	sk_hit_fmt *fmt; /* hit lines (main thread) */
 	uint64_t hits;
 } scan_state;
+
+/* Room in ss->inds for the ss->ninds compiled indicators (after the compile); -1 on OOM. */
+int scan_alloc_inds(scan_state *ss);
 
 /* Print hit h on indicator ind as a JSON line and count it for the sighting.  0 or -1 on a
  * write error. */
@@ -47,5 +60,36 @@ int scan_emit(scan_state *ss, uint32_t ind, const sk_hit *h);
 int scan_write_sightings(scan_state *ss, const char *collection);
 
 void scan_state_clear(scan_state *ss);
+
+/* --- the matcher cache (scan_cache.c) ------------------------------------- */
+
+#include "schakel/indload.h"
+#include "schakel/match_cache.h"
+
+typedef struct scan_cache {
+	bool enabled, loaded;
+	char *path;
+	char key[SK_MCACHE_KEY_MAX];
+	char stale[200]; /* why the file there was not used ("" = none or used) */
+	char *msgs;      /* skip messages of a build, one per line after a tag byte */
+	size_t mlen, mcap;
+	bool msgs_full;
+} scan_cache;
+
+/* The key and file of this store and options (disabled for an in-memory store); -1 on OOM. */
+int scan_cache_init(scan_cache *c, sk_store *st, const char *db, bool subdomains, bool no_wl);
+/* Keep a skip message of a build: tag 'U' (always printed) or 'S' (not with --quiet). */
+void scan_cache_note(scan_cache *c, char tag, const char *line);
+/*
+ * The cached matcher when it is current (filling ss->inds and *ls and
+ * printing the stored skip messages), else NULL: no file, stale (reason in
+ * c->stale) or damaged (said on stderr).
+ */
+sk_matcher *scan_cache_load(scan_cache *c, scan_state *ss, int64_t at, const sk_match_opts *mo,
+			    bool quiet, sk_indload_stats *ls);
+/* Write the freshly built m (a failure is only reported). */
+void scan_cache_save(scan_cache *c, const scan_state *ss, const sk_matcher *m,
+		     const sk_indload_stats *ls, bool quiet);
+void scan_cache_clear(scan_cache *c);
 
 #endif

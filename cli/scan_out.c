@@ -11,11 +11,36 @@
 #include "scan.h"
 #include "schakel/node.h"
 
+int scan_alloc_inds(scan_state *ss)
+{
+	if (!ss->ninds)
+		return 0;
+	/* calloc: fresh zero pages, faulted in only where an indicator hits */
+	if (!(ss->inds = calloc(ss->ninds, sizeof(*ss->inds))))
+		return -1;
+	ss->indcap = ss->ninds;
+	return 0;
+}
+
 int scan_emit(scan_state *ss, uint32_t ind, const sk_hit *h)
 {
 	scan_ind *si = &ss->inds[ind];
 	size_t len;
-	const char *line = sk_hit_fmt_line(ss->fmt, &si->meta, h, NULL, &len);
+	const char *line;
+
+	if (!si->meta.ver) { /* its first hit */
+		if (ss->nhitv == ss->hitvcap) {
+			uint32_t nc = ss->hitvcap ? ss->hitvcap * 2 : 64;
+			uint32_t *n = realloc(ss->hitv, nc * sizeof(*n));
+			if (!n)
+				return -1;
+			ss->hitv = n;
+			ss->hitvcap = nc;
+		}
+		ss->hitv[ss->nhitv++] = ind;
+		si->meta.ver = ss->vers[ind];
+	}
+	line = sk_hit_fmt_line(ss->fmt, &si->meta, h, NULL, &len);
 
 	if (!line || fwrite(line, 1, len, ss->out) != len)
 		return -1;
@@ -47,8 +72,8 @@ int scan_write_sightings(scan_state *ss, const char *collection)
 	}
 	if ((rc = sk_store_begin(ss->st, &err)))
 		goto out;
-	for (uint32_t i = 0; i < ss->ninds && !rc; i++) {
-		scan_ind *si = &ss->inds[i];
+	for (uint32_t k = 0; k < ss->nhitv && !rc; k++) {
+		scan_ind *si = &ss->inds[ss->hitv[k]];
 		sk_sync_sighting sg = {.count = (int64_t)(si->hits - si->flushed),
 				       .first_us = si->first_us,
 				       .last_us = si->last_us,
@@ -62,8 +87,8 @@ int scan_write_sightings(scan_state *ss, const char *collection)
 	if (rc) {
 		sk_store_rollback(ss->st);
 	} else if (!(rc = sk_store_commit(ss->st, &err))) {
-		for (uint32_t i = 0; i < ss->ninds; i++)
-			ss->inds[i].flushed = ss->inds[i].hits;
+		for (uint32_t k = 0; k < ss->nhitv; k++)
+			ss->inds[ss->hitv[k]].flushed = ss->inds[ss->hitv[k]].hits;
 	}
 out:
 	if (rc) {
@@ -75,10 +100,12 @@ out:
 
 void scan_state_clear(scan_state *ss)
 {
-	for (uint32_t i = 0; i < ss->ninds; i++)
-		if (ss->inds[i].meta.loaded) /* nothing to free before the first hit */
-			sk_hit_ind_clear(&ss->inds[i].meta);
+	for (uint32_t k = 0; k < ss->nhitv; k++)
+		if (ss->inds[ss->hitv[k]].meta.loaded) /* nothing to free before the first hit */
+			sk_hit_ind_clear(&ss->inds[ss->hitv[k]].meta);
 	free(ss->inds);
+	free(ss->hitv);
+	free(ss->vers_own);
 	sk_hit_fmt_free(ss->fmt);
 	free(ss->node_id);
 }

@@ -38,6 +38,7 @@ PUBLIC = {
     "canon": "trust", "sign": "trust", "bundle": "trust",
     "store": "store", "import": "store", "audit": "store",
     "logrec": "detect", "matcher": "detect", "psl": "detect", "warninglist": "detect",
+    "match_cache": "detect",
     "logread": "logs",
     "feed": "feeds",
     "httpd": "share", "taxii": "share", "account": "share", "policy": "share",

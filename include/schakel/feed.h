@@ -140,6 +140,11 @@ typedef struct sk_feed_stats {
 	uint64_t rejected;  /* broken lines */
 	uint64_t bytes;     /* uncompressed bytes read */
 	uint64_t kinds[SK_FK__COUNT]; /* valid entries per kind */
+	/*
+	 * The search index is caught up after the rows are stored and committed
+	 * (sk_store_defer_search): how many versions, in how long (µs).
+	 */
+	uint64_t indexed, index_us;
 } sk_feed_stats;
 
 /*

@@ -25,6 +25,12 @@
 
 typedef struct sk_indload_stats {
 	uint32_t added, unsupported, expired, other_type, revoked, suppressed;
+	/*
+	 * The times t with valid_lo <= t < valid_hi for which the same
+	 * indicators pass the validity check as at `at` (INT64_MIN /
+	 * INT64_MAX: no bound): how long a matcher built now stays current.
+	 */
+	int64_t valid_lo, valid_hi;
 } sk_indload_stats;
 
 /* Why an indicator was not added. */

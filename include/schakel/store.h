@@ -316,6 +316,25 @@ sk_err sk_store_indicator_rows(sk_store *st, int64_t after_ver, unsigned flags,
  */
 sk_err sk_store_indicator_max_ver(sk_store *st, int64_t *out, sk_error *err);
 
+/*
+ * What the indicators side table holds, in a few words for a cache key
+ * ("ind=MAXVER rep=N"): every new indicator version raises the largest row
+ * id (rows are never deleted), and the rare in-place replacement of a
+ * version (a producer's copy replacing a relay's) bumps a counter.
+ */
+sk_err sk_store_indicator_stamp(sk_store *st, char *buf, size_t n, sk_error *err);
+
+/*
+ * For bulk writers (feed import): while on, sk_store_put leaves the search
+ * index (store_search.c) to a catch-up pass.  Call it with on = true inside
+ * each write transaction (it records the resume point, meta
+ * 'search_backfill', in that transaction, so after a crash the next
+ * read-write open indexes what was left); off, then sk_store_search_catch_up
+ * indexes everything written meanwhile (*n: versions looked at; may be NULL).
+ */
+sk_err sk_store_defer_search(sk_store *st, bool on, sk_error *err);
+sk_err sk_store_search_catch_up(sk_store *st, uint64_t *n, sk_error *err);
+
 /* The object version with row id ver (fn called once; SK_ENOTFOUND if there is none). */
 sk_err sk_store_get_ver(sk_store *st, int64_t ver, sk_row_fn fn, void *ud, sk_error *err);
 

@@ -150,6 +150,8 @@ static void probe(sk_match_ctx *c, const void *key, size_t kl, uint32_t val, uin
 static void on_rx(uint32_t id, void *ud)
 {
 	sk_match_ctx *c = ud;
+	if (id >= c->m->nrx)
+		return; /* a database loaded from a cache file reports only its own ids */
 	if (c->nrxh == c->rxhcap) {
 		uint32_t nc = c->rxhcap ? c->rxhcap * 2 : 64;
 		rxhit *n = realloc(c->rxh, nc * sizeof(*n));

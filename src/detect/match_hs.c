@@ -13,6 +13,7 @@
  * databases with the same functions.
  */
 #include <hs/hs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,44 @@ size_t sk_mhs_bytes(const mhs *h)
 	if (h && h->db)
 		hs_database_size(h->db, &sz);
 	return sz;
+}
+
+sk_err sk_mhs_serialize(const mhs *h, char **bytes, size_t *len, sk_error *err)
+{
+	*bytes = NULL;
+	*len = 0;
+	if (hs_serialize_database(h->db, bytes, len) != HS_SUCCESS)
+		return sk_error_set(err, SK_ENOMEM, "Hyperscan could not serialise a database");
+	return SK_OK;
+}
+
+sk_err sk_mhs_deserialize(const char *bytes, size_t len, mhs **out, sk_error *err)
+{
+	mhs *h = calloc(1, sizeof(*h));
+	hs_error_t hr;
+
+	*out = NULL;
+	if (!h)
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	/* checks Hyperscan's own magic, version, platform and CRC of the bytes */
+	if ((hr = hs_deserialize_database(bytes, len, &h->db)) != HS_SUCCESS) {
+		free(h);
+		return sk_error_set(err, SK_EINVAL, "Hyperscan refused the stored database (%s)",
+				    hr == HS_DB_VERSION_ERROR    ? "other Hyperscan version"
+				    : hr == HS_DB_PLATFORM_ERROR ? "other platform"
+				    : hr == HS_NOMEM             ? "out of memory"
+								 : "damaged");
+	}
+	*out = h;
+	return SK_OK;
+}
+
+size_t sk_mhs_env(char *buf, size_t n)
+{
+	hs_platform_info_t p = {0};
+	hs_populate_platform(&p);
+	return (size_t)snprintf(buf, n, "hs=%s plat=%u/%llx", hs_version(), p.tune,
+				(unsigned long long)p.cpu_features);
 }
 
 sk_err sk_mhs_scratch_new(const mhs *h, mhs_scratch **out, sk_error *err)

@@ -29,6 +29,16 @@ sk_err sk_mhs_build_lit(const char *const *lits, const size_t *lens, uint32_t n,
                         sk_error *err);
 void sk_mhs_free(mhs *h);
 /*
+ * The database as bytes (hs_serialize_database; *bytes is freed with free())
+ * and back (hs_deserialize_database, which checks Hyperscan's version,
+ * platform and checksum: SK_EINVAL when it refuses them).
+ */
+sk_err sk_mhs_serialize(const mhs *h, char **bytes, size_t *len, sk_error *err);
+sk_err sk_mhs_deserialize(const char *bytes, size_t len, mhs **out, sk_error *err);
+/* "hs=VERSION plat=TUNE/CPUFEATURES" of this process into buf; returns the length. */
+size_t sk_mhs_env(char *buf, size_t n);
+
+/*
  * A scratch is used by one thread at a time.  sk_mhs_scratch_fit allocates
  * *s (when NULL) or grows it so that it also serves h; one scratch can then
  * scan several databases.  Freed with sk_mhs_scratch_free().

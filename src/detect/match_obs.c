@@ -111,6 +111,8 @@ static istate *get_state(sk_match_state *s, uint32_t ind)
 	istate *is = s->by_ind[s->m->iref[ind]];
 	if (!is) {
 		size_t need = sizeof(istate) + mi->nslots * sizeof(inst) + mi->nonodes * 4;
+		if (need > s->cap)
+			return NULL; /* could never be kept under the cap */
 		while (s->tail && s->bytes + need > s->cap) {
 			drop_state(s, s->tail);
 			s->evicted++;

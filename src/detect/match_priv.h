@@ -328,6 +328,15 @@ struct sk_matcher {
 	uint32_t *generic;
 	uint32_t ngeneric, genericcap;
 	uint32_t nmulti;
+	/*
+	 * Loaded from a cache file (match_cache.c): the arrays point into this
+	 * mapping (or malloc'd copy), which sk_matcher_free releases instead.
+	 */
+	void *map;
+	size_t map_len;
+	bool map_malloced;
+	void *map_copy; /* the leaves and literals, copied out to fix up their pointers */
+	size_t map_bytes, map_bytes_exact; /* the statistics of the build it was saved from */
 };
 
 /* The tree of indicator ind (which must not be direct). */
@@ -421,6 +430,9 @@ int sk_match_add_direct(sk_matcher *m, const char *text, size_t len, unsigned fl
 			uint32_t *idx, sk_err *rc, sk_error *err);
 int sk_match_add_ipport(sk_matcher *m, const char *text, size_t len, unsigned flags,
 			uint32_t *idx, sk_err *rc, sk_error *err);
+
+/* Release the cache file mapping of a loaded matcher (match_cache.c). */
+void sk_match_cache_unmap(sk_matcher *m);
 
 /* Room for one more indicator in iref[] (matcher.c); SK_ELIMIT past the cap. */
 sk_err sk_match_grow_iref(sk_matcher *m);

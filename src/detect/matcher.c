@@ -127,6 +127,12 @@ void sk_matcher_free(sk_matcher *m)
 {
 	if (!m)
 		return;
+	if (m->map) { /* loaded from a cache file: only the Hyperscan database is separate */
+		sk_mhs_free(m->hs);
+		sk_match_cache_unmap(m);
+		free(m);
+		return;
+	}
 	for (struct marena *a = m->arena, *n; a; a = n) {
 		n = a->next;
 		free(a);
@@ -380,4 +386,8 @@ void sk_matcher_stats_get(const sk_matcher *m, sk_matcher_stats *out)
 		     (size_t)m->nodecap * sizeof(mnode) + (size_t)m->kidvcap * 4 +
 		     (size_t)m->leafcap * sizeof(mleaf) + (size_t)m->onodecap * sizeof(monode) +
 		     (size_t)m->okidvcap * 4 + (size_t)m->genericcap * 4;
+	if (m->map) { /* as the build it came from reported it */
+		out->bytes = m->map_bytes;
+		out->bytes_exact = m->map_bytes_exact;
+	}
 }

@@ -3,6 +3,7 @@
  */
 #include "schakel/indload.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,17 @@ static bool ts_of(const char *s, int64_t *t)
 	return s && sk_ts_parse(s, strlen(s), key, t);
 }
 
+/* A validity bound t of some indicator narrows the window in which `at` may move. */
+static void window(lctx *lc, int64_t t)
+{
+	if (t <= lc->at) {
+		if (t > lc->stats->valid_lo)
+			lc->stats->valid_lo = t;
+	} else if (t < lc->stats->valid_hi) {
+		lc->stats->valid_hi = t;
+	}
+}
+
 static int on_row(void *ud, const sk_ind_row *r)
 {
 	lctx *lc = ud;
@@ -132,8 +144,8 @@ static int on_row(void *ud, const sk_ind_row *r)
 		return 0;
 	}
 	/* valid while valid_from <= at < valid_until (an unreadable bound is no bound) */
-	if ((ts_of(r->valid_from, &t) && t > lc->at) ||
-	    (ts_of(r->valid_until, &t) && t <= lc->at)) {
+	if ((ts_of(r->valid_from, &t) && (window(lc, t), t > lc->at)) ||
+	    (ts_of(r->valid_until, &t) && (window(lc, t), t <= lc->at))) {
 		lc->stats->expired++;
 		skipped(lc, r, SK_INDLOAD_EXPIRED, "outside its validity window");
 		return 0;
@@ -185,6 +197,8 @@ sk_err sk_indload_run(sk_store *st, sk_matcher *m, const sk_indload_opts *o,
 	sk_err rc;
 
 	memset(lc.stats, 0, sizeof(*lc.stats));
+	lc.stats->valid_lo = INT64_MIN;
+	lc.stats->valid_hi = INT64_MAX;
 	rc = sk_store_indicator_rows(st, o->after_ver, flags, on_row, &lc, err);
 	if (!rc && lc.fail) {
 		rc = lc.fail;

@@ -558,9 +558,9 @@ static sk_err get_prev(sk_store *st, const char *sid, prev_sighting *p, sk_error
 static sk_err sighted(sk_store *st, const char *indicator, int64_t *ver, sk_tlp *tlp, sk_error *err)
 {
 	static const char q[] =
-	    "SELECT o.ver, o.tlp, (SELECT max(c.default_tlp) FROM collection_objects co"
-	    " JOIN collections c ON c.cid=co.coll WHERE co.ver=o.ver)"
-	    " FROM objects o WHERE o.id=?1 AND o.type='indicator' ORDER BY o.version DESC LIMIT 1";
+	    "SELECT o.ver, o.tlp, (SELECT max(c.default_tlp) FROM collections c"
+	    " CROSS JOIN collection_objects co WHERE co.coll=c.cid AND co.ver=o.ver)"
+	    " FROM objects o WHERE o.id=?1 AND +o.type='indicator' ORDER BY o.version DESC LIMIT 1";
 	sqlite3_stmt *s = NULL;
 
 	*ver = 0;
@@ -580,11 +580,16 @@ static sk_err sighted(sk_store *st, const char *indicator, int64_t *ver, sk_tlp 
 	return SK_OK;
 }
 
-/* Up to max collections holding version ver. */
+/*
+ * Up to max collections holding version ver.  collection_objects is indexed
+ * on (coll, ver), so the lookup goes collection by collection (CROSS JOIN
+ * fixes the order); "WHERE ver=?" alone scanned the whole index.
+ */
 static sk_err holders(sk_store *st, int64_t ver, int64_t *cids, size_t max, size_t *n,
 		      sk_error *err)
 {
-	static const char q[] = "SELECT coll FROM collection_objects WHERE ver=?1";
+	static const char q[] = "SELECT c.cid FROM collections c CROSS JOIN collection_objects co"
+				" WHERE co.coll=c.cid AND co.ver=?1";
 	sqlite3_stmt *s = NULL;
 
 	*n = 0;

@@ -44,8 +44,9 @@ struct sk_store {
 	sqlite3_stmt *qcache[QCACHE_SLOTS];
 	unsigned qnext; /* round-robin eviction */
 	bool in_tx;
-	int64_t da_cid;   /* collection whose last date_added is cached, 0 = none */
-	int64_t da_last;  /* that collection's last date_added */
+	bool defer_search; /* sk_store_defer_search: puts leave the search index to a catch-up */
+	int64_t da_cid;  /* collection whose last date_added is cached, 0 = none */
+	int64_t da_last; /* that collection's last date_added */
 	sk_origin origin; /* where versions put now come from (borrowed strings) */
 	bool has_origin;
 	int64_t prov_first, prov_last; /* new versions from origin awaiting provenance rows */

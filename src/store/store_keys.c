@@ -339,7 +339,8 @@ static size_t holders(sk_store *st, const char *id, int64_t *cids, size_t max)
 	size_t n = 0;
 
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT co.coll FROM collection_objects co WHERE co.ver=(SELECT ver"
+			       "SELECT c.cid FROM collections c CROSS JOIN collection_objects co"
+			       " WHERE co.coll=c.cid AND co.ver=(SELECT ver"
 			       " FROM objects WHERE id=?1 ORDER BY version DESC, spec DESC LIMIT 1)",
 			       -1, &s, NULL) != SQLITE_OK)
 		return 0;

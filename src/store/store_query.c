@@ -402,6 +402,25 @@ sk_err sk_store_indicator_max_ver(sk_store *st, int64_t *out, sk_error *err)
 	return SK_OK;
 }
 
+sk_err sk_store_indicator_stamp(sk_store *st, char *buf, size_t n, sk_error *err)
+{
+	static const char q[] =
+	    "SELECT (SELECT max(ver) FROM indicators),"
+	    " (SELECT value FROM meta WHERE key='indicators.replaced')";
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "indicators");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(buf, n, "ind=%lld rep=%lld", (long long)sqlite3_column_int64(s, 0),
+			 (long long)sqlite3_column_int64(s, 1));
+	else
+		rc = sk_store_dberr(st, err, "indicators");
+	sqlite3_finalize(s);
+	return rc;
+}
+
 sk_err sk_store_indicator_rows(sk_store *st, int64_t after_ver, unsigned flags,
 			       int (*fn)(void *ud, const sk_ind_row *r), void *ud, sk_error *err)
 {

@@ -367,7 +367,8 @@ static sk_err forget_row(sk_store *st, int64_t ver, sk_error *err)
 }
 
 /* One backfill batch: the versions after *cursor; *done when there are no more. */
-static sk_err backfill_batch(sk_store *st, int64_t *cursor, bool *done, sk_error *err)
+static sk_err backfill_batch(sk_store *st, int64_t *cursor, bool *done, uint64_t *count,
+			     sk_error *err)
 {
 	sqlite3_stmt *s = NULL, *m = NULL;
 	sk_jdoc *doc = NULL;
@@ -410,6 +411,7 @@ static sk_err backfill_batch(sk_store *st, int64_t *cursor, bool *done, sk_error
 		sdoc d;
 		int64_t ver = sqlite3_column_int64(s, 0);
 		n++;
+		(*count)++;
 		*cursor = ver;
 		if (sk_json_parse(doc, (const char *)sqlite3_column_text(s, 5),
 		                  (size_t)sqlite3_column_bytes(s, 5), &root, NULL) != SK_OK)
@@ -454,7 +456,40 @@ out:
 	return sk_store_commit(st, err);
 }
 
+sk_err sk_store_defer_search(sk_store *st, bool on, sk_error *err)
+{
+	/* the resume point: the newest version before the deferred puts (an older one stays) */
+	static const char q[] = "INSERT INTO meta(key, value)"
+				" SELECT 'search_backfill', CAST(coalesce(max(ver), 0) AS TEXT)"
+				" FROM objects WHERE true ON CONFLICT(key) DO NOTHING";
+	st->defer_search = on;
+	if (on && sqlite3_exec(st->db, q, NULL, NULL, NULL) != SQLITE_OK) {
+		st->defer_search = false;
+		return sk_store_dberr(st, err, "search index");
+	}
+	return SK_OK;
+}
+
+static sk_err backfill(sk_store *st, uint64_t *count, sk_error *err);
+
+sk_err sk_store_search_catch_up(sk_store *st, uint64_t *n, sk_error *err)
+{
+	uint64_t k = 0;
+	sk_err rc;
+	st->defer_search = false;
+	rc = backfill(st, &k, err);
+	if (n)
+		*n = k;
+	return rc;
+}
+
 sk_err sk_store_search_backfill(sk_store *st, sk_error *err)
+{
+	uint64_t k = 0;
+	return backfill(st, &k, err);
+}
+
+static sk_err backfill(sk_store *st, uint64_t *count, sk_error *err)
 {
 	int64_t cursor = 0;
 	bool done = false;
@@ -467,7 +502,7 @@ sk_err sk_store_search_backfill(sk_store *st, sk_error *err)
 		return sk_store_dberr(st, err, "search backfill");
 	done = sqlite3_step(s) != SQLITE_ROW;
 	sqlite3_finalize(s);
-	while (!done && !(rc = backfill_batch(st, &cursor, &done, err)))
+	while (!done && !(rc = backfill_batch(st, &cursor, &done, count, err)))
 		;
 	return rc;
 }

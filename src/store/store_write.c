@@ -214,8 +214,11 @@ static sk_err redate(sk_store *st, int64_t ver, sk_error *err)
 	int n = 0;
 	sk_err rc = SK_OK;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT coll FROM collection_objects WHERE ver=?1", -1, &s,
-	                       NULL) != SQLITE_OK)
+	/* by collection: the index is (coll, ver), a bare "ver=?" scans all of it */
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT c.cid FROM collections c CROSS JOIN collection_objects co"
+			       " WHERE co.coll=c.cid AND co.ver=?1",
+			       -1, &s, NULL) != SQLITE_OK)
 		return sk_store_dberr(st, err, "collections");
 	sqlite3_bind_int64(s, 1, ver);
 	while (n < 64 && sqlite3_step(s) == SQLITE_ROW)
@@ -257,6 +260,10 @@ static sk_err replace_version(sk_store *st, int64_t ver, const sk_stix_info *inf
 	    " valid_from=json_extract(?3,'$.valid_from'), "
 	    "valid_until=json_extract(?3,'$.valid_until'),"
 	    " subdomains=json_type(?3,'$.x_schakel_subdomains') IS 'true' WHERE ver=?1",
+	    /* what the matcher cache's key reads (sk_store_indicator_stamp) */
+	    "INSERT INTO meta(key, value) SELECT 'indicators.replaced', '1'"
+	    " WHERE EXISTS (SELECT 1 FROM indicators WHERE ver=?1)"
+	    " ON CONFLICT(key) DO UPDATE SET value=CAST(value AS INTEGER)+1",
 	};
 	sk_err rc = sk_store_search_forget(st, ver, err);
 
@@ -376,7 +383,7 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info, const c
 			return rc;
 		if (!strcmp(info->type, "indicator") && (rc = put_indicator(st, ver, info, err)))
 			return rc;
-		if ((rc = sk_store_search_put(st, ver, info, err)))
+		if (!st->defer_search && (rc = sk_store_search_put(st, ver, info, err)))
 			return rc;
 		if (v.unresolved && (rc = sk_store_unres_note(st, ver, info, err)))
 			return rc;

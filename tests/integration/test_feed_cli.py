@@ -56,6 +56,21 @@ def main():
               kinds.get("url_path") == 1 and kinds.get("ipv6_port") == 1,
               "maltrail kinds %s" % kinds)
 
+        # the search index is caught up after the rows are committed (sk_store_defer_search):
+        # every stored indicator has its row and values, and no resume point is left
+        import sqlite3
+        con = sqlite3.connect(db)
+        n_ind = con.execute("SELECT count(*) FROM objects WHERE type='indicator'").fetchone()[0]
+        n_row = con.execute("SELECT count(*) FROM search s JOIN objects o ON o.ver=s.rowid"
+                            " WHERE o.type='indicator'").fetchone()[0]
+        left = con.execute("SELECT count(*) FROM meta WHERE key='search_backfill'").fetchone()[0]
+        vals = con.execute("SELECT count(*) FROM observables").fetchone()[0]
+        con.close()
+        check(n_ind == 12 and n_row == n_ind and left == 0 and vals > 0,
+              "search index caught up after the import: %d indicators, %d rows, %d values, "
+              "resume point left %d" % (n_ind, n_row, vals, left))
+        check("search index caught up after that" in err, "the catch-up is timed apart: " + err)
+
         # re-import: every entry a duplicate
         rc, _, err = run(db, "feed", "import", "--format", "maltrail", "--producer",
                          "Example CERT", "--tlp", "amber", "--confidence", "80", mt)
