@@ -87,6 +87,8 @@ const cli_cmd cli_commands[] = {
      "usage: schakel collection list\n"
      "       schakel collection add NAME [--id UUID] [--title T] [--description D]\n"
      "                [--alias A]... [--default-tlp LEVEL] [--public] [--api-root NAME]\n"
+     "                [--fleet]\n"
+     "       schakel collection set NAME --fleet|--no-fleet\n"
      "       schakel collection grant PARTNER COLLECTION [--read] [--write] [--amber]\n"
      "                [--amber-strict]\n"
      "       schakel collection red-recipient ACCOUNT COLLECTION [--remove]\n"
@@ -96,7 +98,9 @@ const cli_cmd cli_commands[] = {
      "(default amber).  --public lets anyone read its TLP:CLEAR objects.  grant\n"
      "replaces the partner's grant: --read/--write, and whether the partner is a\n"
      "named TLP:AMBER / TLP:AMBER+STRICT recipient (see docs/sharing-policy.md).\n"
-     "red-recipient names one account as a TLP:RED recipient.\n" DB_HELP},
+     "red-recipient names one account as a TLP:RED recipient.  A --fleet\n"
+     "collection's versions are published to the sensor fleet's NATS JetStream\n"
+     "streams by `serve --fleet` (docs/fleet.md).\n" DB_HELP},
     {"partner", cmd_partner, "add or list partner organisations",
      "usage: schakel partner add NAME [--identity ID] [--country CC] [--sector S]...\n"
      "       schakel partner set NAME --unmarked-tlp LEVEL | --key PUBKEY\n"
@@ -141,6 +145,16 @@ const cli_cmd cli_commands[] = {
      "                     [--watch FILE|- [--watch-format F] [--alerts FILE]\n"
      "                      [--webhook URL] [--lookback DUR] [--subdomains]]\n"
      "                     [--no-ui] [--ui-idle S] [--ui-max-age S]\n"
+     "                     [--fleet nats://HOST:PORT]\n"
+     "                     [--fleet-sensor nats://HOST:PORT --fleet-seed FILE\n"
+     "                      [--fleet-collection NAME]]\n"
+     "\n"
+     "--fleet makes this node a fleet hub: every version entering a fleet\n"
+     "collection is published to NATS JetStream, per audience, and the\n"
+     "sensors' sightings are taken in.  --fleet-sensor makes it a sensor\n"
+     "(credentials from `fleet sensor add`): it applies its audience's stream\n"
+     "to its store (collection 'fleet') and --watch matcher, and publishes its\n"
+     "sightings.  tls:// URLs use TLS (docs/fleet.md).\n"
      "\n"
      "Serves the TAXII 2.1 API (discovery at /taxii2/) and the analyst console\n"
      "(/ui/, its API under /ui/api/; docs/console.md).  Plain HTTP is only\n"
@@ -218,6 +232,20 @@ const cli_cmd cli_commands[] = {
      "                    an observation expression; 2.0: START/STOP take '...',\n"
      "                    qualifiers may repeat\n"
      "  --json            print the parsed tree as JSON\n"},
+    {"fleet", cmd_fleet, "sensor fleets on NATS JetStream: sensors, status",
+     "usage: schakel fleet sensor add NAME --partner P [--seed-out FILE] [--authz FILE]\n"
+     "       schakel fleet sensor list\n"
+     "       schakel fleet sensor remove NAME [--authz FILE]\n"
+     "       schakel fleet authz [--authz FILE]\n"
+     "       schakel fleet status [--nats URL]\n"
+     "\n"
+     "A sensor reads the audience stream of its partner (what the partner may see\n"
+     "under the sharing policy) and publishes its sightings back.  sensor add makes\n"
+     "the sensor's NKey and prints its credential file once (or writes it 0600 to\n"
+     "--seed-out) for `serve --fleet-sensor URL --fleet-seed FILE` on the sensor,\n"
+     "and rewrites the nats-server authorization include (--authz, default\n"
+     "DB.nats-authz.conf): reload nats-server after.  status --nats reads each\n"
+     "sensor's consumer position from JetStream.  See docs/fleet.md.\n" DB_HELP},
     {"peer", cmd_peer, "federation: peers to pull from and push to",
      "usage: schakel peer add NAME URL --api-root R --collection ID\n"
      "                  [--auth basic|token|none] [--user U] [--secret-stdin | --secret-env VAR]\n"

@@ -274,6 +274,21 @@ static const char *const migrations[] = {
      * media_types name version=2.0 then: TAXII 2.1 5.2.1, 5.3.1).
      */
     "CREATE INDEX objects_spec20 ON objects(ver) WHERE spec='2.0';",
+    /*
+     * 13 -> 14: sensor fleets on NATS JetStream (src/fleet, docs/fleet.md).
+     * collections.fleet: every version entering the collection is published
+     * to the bus.  fleet_sensors: each sensor's NKey public key and the
+     * partner whose audience stream it reads.  fleet_cursor: per audience
+     * and fleet collection, the date_added up to which every version has
+     * been acknowledged by JetStream (the hub resumes after it).
+     */
+    ("ALTER TABLE collections ADD COLUMN fleet INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TABLE fleet_sensors(name TEXT PRIMARY KEY, partner TEXT NOT NULL,"
+     "  pk TEXT NOT NULL UNIQUE, created INTEGER NOT NULL, last_seen INTEGER,"
+     "  sightings INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+     "CREATE TABLE fleet_cursor(audience TEXT NOT NULL, coll INTEGER NOT NULL,"
+     "  cursor INTEGER NOT NULL, published INTEGER NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY(audience, coll)) WITHOUT ROWID;"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)

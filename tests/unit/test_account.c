@@ -90,6 +90,9 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 				  "DROP TABLE search;" /* schema 12 */
 				  "DROP TABLE observables;"
 				  "DROP INDEX objects_spec20;" /* schema 13 */
+				  "ALTER TABLE collections DROP COLUMN fleet;" /* schema 14 */
+				  "DROP TABLE fleet_sensors;"
+				  "DROP TABLE fleet_cursor;"
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);

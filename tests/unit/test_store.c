@@ -470,6 +470,9 @@ Test(store, readonly_open_migrates_an_older_schema)
 	                          "DROP TABLE search;" /* schema 12 */
 	                          "DROP TABLE observables;"
 	                          "DROP INDEX objects_spec20;" /* schema 13 */
+	                          "ALTER TABLE collections DROP COLUMN fleet;" /* schema 14 */
+	                          "DROP TABLE fleet_sensors;"
+	                          "DROP TABLE fleet_cursor;"
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
