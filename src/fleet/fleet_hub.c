@@ -440,14 +440,14 @@ void *sk_fleet_hub_sightings(void *arg)
 		so.Stream = SK_FLEET_SIGHTINGS_STREAM;
 		so.Config.AckPolicy = js_AckExplicit;
 		so.Config.MaxAckPending = 20000;
-		if (ensure_stream(f, SK_FLEET_SIGHTINGS_STREAM, "schakel.fleet.sightings.>",
-		                  &err) ||
-		    (ns = js_PullSubscribe(&sub, f->js, "schakel.fleet.sightings.>",
-		                           SK_FLEET_HUB_CONSUMER, NULL, &so, &jerr)) != NATS_OK) {
-			if (!sub)
-				fprintf(
-				    stderr, "schakel: fleet: sightings consumer: %s (retrying)\n",
-				    nats_GetLastError(NULL) ? nats_GetLastError(NULL) : err.msg);
+		if (ensure_stream(f, SK_FLEET_SIGHTINGS_STREAM, "schakel.fleet.sightings.>", &err))
+			ns = NATS_ERR;
+		else if ((ns = js_PullSubscribe(&sub, f->js, "schakel.fleet.sightings.>",
+		                                SK_FLEET_HUB_CONSUMER, NULL, &so, &jerr)) !=
+		         NATS_OK)
+			sk_fleet_natserr(&err, ns, jerr, "sightings consumer");
+		if (ns != NATS_OK) {
+			fprintf(stderr, "schakel: fleet: %s (retrying)\n", err.msg);
 			sub = NULL;
 			sk_fleet_nap(f, 1000);
 		}

@@ -16,6 +16,8 @@
 sk_err sk_fleet_natserr(sk_error *err, natsStatus s, jsErrCode jerr, const char *what)
 {
 	const char *last = nats_GetLastError(NULL);
+	if (last && !*last)
+		last = NULL;
 	if (jerr)
 		return sk_error_set(err, SK_EIO, "%s: NATS: %s (JetStream error %d)", what,
 		                    last ? last : natsStatus_GetText(s), (int)jerr);
@@ -44,6 +46,16 @@ static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
 	if (atomic_fetch_add(&f->pub_errors, 1) == 0)
 		fprintf(stderr, "schakel: fleet: publish refused: %s\n",
 		        pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+}
+
+/* Asynchronous errors: a permission violation, a slow consumer. */
+static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus st, void *closure)
+{
+	const char *txt = NULL;
+	(void)sub;
+	(void)closure;
+	natsConnection_GetLastError(nc, &txt);
+	fprintf(stderr, "schakel: fleet: NATS: %s\n", txt && *txt ? txt : natsStatus_GetText(st));
 }
 
 static void on_disconnect(natsConnection *nc, void *closure)
@@ -83,6 +95,7 @@ sk_err sk_fleet_connect(sk_fleet *f, const char *seed, sk_error *err)
 	    (ns = natsOptions_SetRetryOnFailedConnect(o, true, NULL, NULL)) != NATS_OK ||
 	    (ns = natsOptions_SetDisconnectedCB(o, on_disconnect, f)) != NATS_OK ||
 	    (ns = natsOptions_SetReconnectedCB(o, on_reconnect, f)) != NATS_OK ||
+	    (ns = natsOptions_SetErrorHandler(o, on_error, f)) != NATS_OK ||
 	    (ns = natsOptions_SetName(o, "schakel")) != NATS_OK) {
 		natsOptions_Destroy(o);
 		return sk_fleet_natserr(err, ns, 0, "NATS options");

@@ -188,9 +188,10 @@ static natsSubscription *subscribe(sensor *s)
 		ns = js_PullSubscribe(&sub, f->js, subj, f->creds.name, NULL, &so, &jerr);
 		if (ns == NATS_OK)
 			return sub;
-		fprintf(stderr, "schakel: fleet: consumer %s on %s: %s (retrying)\n", f->creds.name,
-		        stream,
-		        nats_GetLastError(NULL) ? nats_GetLastError(NULL) : natsStatus_GetText(ns));
+		sk_error e;
+		sk_fleet_natserr(&e, ns, jerr, stream);
+		fprintf(stderr, "schakel: fleet: consumer %s on %s (retrying)\n", f->creds.name,
+		        e.msg);
 		sk_fleet_nap(f, 1000);
 	}
 	return NULL;
