@@ -321,9 +321,9 @@ void *sk_fleet_hub_publisher(void *arg)
 static int64_t sighting_coll(sk_store *st, const char *body, size_t len)
 {
 	static const char q[] =
-	    "SELECT co.coll FROM objects o JOIN collection_objects co ON co.ver=o.ver"
-	    " JOIN collections c ON c.cid=co.coll WHERE o.id=?1 ORDER BY c.fleet DESC, co.coll"
-	    " LIMIT 1";
+	    "SELECT c.cid FROM collections c WHERE EXISTS (SELECT 1 FROM collection_objects co"
+	    " WHERE co.coll=c.cid AND co.ver IN (SELECT ver FROM objects WHERE id=?1))"
+	    " ORDER BY c.fleet DESC, c.cid LIMIT 1";
 	static const char qf[] = "SELECT cid FROM collections WHERE fleet=1 ORDER BY cid LIMIT 1";
 	json_t *o = json_loadb(body, len, 0, NULL);
 	const char *ref = o ? json_string_value(json_object_get(o, "sighting_of_ref")) : NULL;

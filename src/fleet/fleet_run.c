@@ -153,7 +153,7 @@ sk_fleet *sk_fleet_new(const sk_fleet_config *cfg, sk_error *err)
 	f->url = strdup(cfg->url);
 	f->collection = strdup(cfg->collection ? cfg->collection : "fleet");
 	if (!f->cfg.batch)
-		f->cfg.batch = 256;
+		f->cfg.batch = 1024;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
 	if (!f->db_path || !f->url || !f->collection) {
