@@ -141,6 +141,7 @@ static const struct option opts[] = {
     {"fleet-sensor", required_argument, NULL, 3001},
     {"fleet-seed", required_argument, NULL, 3002},
     {"fleet-collection", required_argument, NULL, 3003},
+    {"fleet-replicas", required_argument, NULL, 3004},
     {NULL, 0, NULL, 0},
 };
 
@@ -204,6 +205,10 @@ static int serve(cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 3003:
 			fc.collection = optarg;
+			break;
+		case 3004:
+			if (!parse_uint(optarg, 5, &fc.replicas))
+				return cli_usage("serve", "--fleet-replicas: 1-5");
 			break;
 		case 2000:
 			log_path = optarg;

@@ -120,7 +120,8 @@ typedef struct sk_fleet_config {
 	/* sensor: called after each committed batch that stored something new */
 	void (*on_applied)(void *ud);
 	void *ud;
-	unsigned batch; /* messages per fetch/publish batch (0 = 256) */
+	unsigned batch;    /* messages per fetch/publish batch (0 = 1024) */
+	unsigned replicas; /* hub: replicas of the streams it creates (0 = 1; 3 on a cluster) */
 } sk_fleet_config;
 
 /* Start the hub's publisher and sightings consumer threads. */

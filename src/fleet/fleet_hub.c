@@ -62,6 +62,7 @@ static sk_err ensure_stream(sk_fleet *f, const char *name, const char *subject, 
 	sc.Subjects = subjects;
 	sc.SubjectsLen = 1;
 	sc.Storage = js_FileStorage;
+	sc.Replicas = f->cfg.replicas ? (int64_t)f->cfg.replicas : 1;
 	sc.Duplicates = (int64_t)10 * 60 * 1000000000LL; /* 10 min: longer than any hub restart */
 	ns = js_AddStream(&si, f->js, &sc, NULL, &jerr);
 	if (ns != NATS_OK && jerr != JSStreamNameExistErr)

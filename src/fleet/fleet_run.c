@@ -74,6 +74,23 @@ static void on_reconnect(natsConnection *nc, void *closure)
 	fprintf(stderr, "schakel: fleet: reconnected to %s\n", url);
 }
 
+/* The URL, or a comma-separated list of a cluster's URLs (at most 16). */
+static natsStatus set_servers(natsOptions *o, const char *urls)
+{
+	char *copy = strdup(urls), *save = NULL, *tok;
+	const char *list[16];
+	int n = 0;
+	natsStatus ns;
+
+	if (!copy)
+		return NATS_NO_MEMORY;
+	for (tok = strtok_r(copy, ",", &save); tok && n < 16; tok = strtok_r(NULL, ",", &save))
+		list[n++] = tok;
+	ns = n ? natsOptions_SetServers(o, list, n) : NATS_INVALID_ARG;
+	free(copy);
+	return ns;
+}
+
 sk_err sk_fleet_connect(sk_fleet *f, const char *seed, sk_error *err)
 {
 	unsigned char s[32], pk[32];
@@ -87,8 +104,7 @@ sk_err sk_fleet_connect(sk_fleet *f, const char *seed, sk_error *err)
 	crypto_sign_seed_keypair(pk, f->sk, s);
 	sodium_memzero(s, sizeof(s));
 	sk_nkey_encode_pub(pk, f->pub);
-	if ((ns = natsOptions_Create(&o)) != NATS_OK ||
-	    (ns = natsOptions_SetURL(o, f->url)) != NATS_OK ||
+	if ((ns = natsOptions_Create(&o)) != NATS_OK || (ns = set_servers(o, f->url)) != NATS_OK ||
 	    (ns = natsOptions_SetNKey(o, f->pub, sign_nonce, f)) != NATS_OK ||
 	    (ns = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
 	    (ns = natsOptions_SetReconnectWait(o, 200)) != NATS_OK ||
