@@ -25,14 +25,9 @@ from fleet_util import Nats, count  # noqa: E402
 from sklib import Node, wait_for  # noqa: E402
 from taxii_util import TAXII, bearer  # noqa: E402
 import sync_util  # noqa: E402
+sys.path.insert(0, HERE)
+from ttd_bench import ts_us  # noqa: E402
 from sync_util import add_peer, grant, make_node  # noqa: E402
-
-
-def ts_us(s):
-    import datetime
-    d = datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-        tzinfo=datetime.timezone.utc)
-    return int(d.timestamp() * 1e6)
 
 
 def pct(v, p):
@@ -147,6 +142,9 @@ def main():
                 if i not in done and count(s, "SELECT COUNT(*) FROM objects WHERE type="
                                            "'indicator'") >= base[i] + n_ind:
                     done[i] = time.time() - t0
+            if "taxii" not in done and poller.server.proc.poll() is not None:
+                done["taxii"] = None
+                print(f"  (the polling node exited: {poller.server.log()[-300:]!r})")
             if "taxii" not in done and count(poller, "SELECT COUNT(*) FROM objects WHERE "
                                              "type='indicator'") >= base_p + n_ind:
                 done["taxii"] = time.time() - t0
@@ -157,7 +155,7 @@ def main():
         if sens:
             print(f"  fleet: last sensor holds all after {max(sens):.2f} s; per sensor "
                   f"{n_ind / max(sens):.0f} to {n_ind / min(sens):.0f} objects/s")
-        if "taxii" in done:
+        if done.get("taxii"):
             print(f"  TAXII poll (1 s): the polling node holds all after {done['taxii']:.2f} s "
                   f"({n_ind / done['taxii']:.0f} objects/s)")
 
