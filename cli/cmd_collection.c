@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "schakel/account.h"
+#include "schakel/fleet.h"
 
 #define MAX_ALIASES 16
 
@@ -48,6 +49,25 @@ static int coll_grant(cli_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+/* `collection set NAME --fleet|--no-fleet` */
+static int coll_set(cli_ctx *ctx, int argc, char **argv)
+{
+	sk_store *st;
+	sk_error err;
+	int rc = EXIT_OK;
+
+	if (argc != 4 || (strcmp(argv[3], "--fleet") && strcmp(argv[3], "--no-fleet")))
+		return cli_usage("collection", "set takes NAME --fleet|--no-fleet");
+	if (!(st = cli_open_store(ctx, 0)))
+		return EXIT_INPUT;
+	if (sk_fleet_collection_set(st, argv[2], !strcmp(argv[3], "--fleet"), &err)) {
+		cli_err("%s", err.msg);
+		rc = EXIT_INPUT;
+	}
+	sk_store_close(st);
+	return rc;
+}
+
 /* `collection red-recipient ACCOUNT COLLECTION [--remove]`, `collection alias COLLECTION ALIAS` */
 static int coll_two_args(cli_ctx *ctx, int argc, char **argv)
 {
@@ -78,10 +98,9 @@ static int coll_two_args(cli_ctx *ctx, int argc, char **argv)
 
 static int print_coll(void *ud, const sk_collection *c)
 {
-	(void)ud;
-	printf("%s  %-24s %8lld versions  default %-16s %s  %s\n", c->uuid, c->name,
+	printf("%s  %-24s %8lld versions  default %-16s %s%s  %s\n", c->uuid, c->name,
 	       (long long)c->objects, sk_tlp_name(c->default_tlp), c->is_public ? "public " : "private",
-	       c->title ? c->title : "");
+	       sk_fleet_collection_is(ud, c->cid) ? " fleet" : "", c->title ? c->title : "");
 	return 0;
 }
 
@@ -95,8 +114,10 @@ int cmd_collection(cli_ctx *ctx, int argc, char **argv)
 	    {"default-tlp", required_argument, NULL, 'T'},
 	    {"public", no_argument, NULL, 'P'},
 	    {"api-root", required_argument, NULL, 'R'},
+	    {"fleet", no_argument, NULL, 'F'},
 	    {NULL, 0, NULL, 0},
 	};
+	bool fleet = false;
 	const char *uuid = NULL, *title = NULL, *desc = NULL, *root = NULL;
 	const char *aliases[MAX_ALIASES];
 	size_t naliases = 0;
@@ -115,7 +136,7 @@ int cmd_collection(cli_ctx *ctx, int argc, char **argv)
 		st = cli_open_store(ctx, SK_STORE_READONLY);
 		if (!st)
 			return EXIT_INPUT;
-		if (sk_store_collections(st, print_coll, NULL, &err)) {
+		if (sk_store_collections(st, print_coll, st, &err)) {
 			cli_err("%s", err.msg);
 			rc = EXIT_INPUT;
 		}
@@ -124,6 +145,8 @@ int cmd_collection(cli_ctx *ctx, int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "grant"))
 		return coll_grant(ctx, argc, argv);
+	if (!strcmp(argv[1], "set"))
+		return coll_set(ctx, argc, argv);
 	if (!strcmp(argv[1], "red-recipient") || !strcmp(argv[1], "alias"))
 		return coll_two_args(ctx, argc, argv);
 	if (strcmp(argv[1], "add") != 0)
@@ -146,6 +169,8 @@ int cmd_collection(cli_ctx *ctx, int argc, char **argv)
 			is_public = true;
 		else if (opt == 'R')
 			root = optarg;
+		else if (opt == 'F')
+			fleet = true;
 		else
 			return cli_usage("collection", "unknown option");
 	}
@@ -158,7 +183,8 @@ int cmd_collection(cli_ctx *ctx, int argc, char **argv)
 	if (sk_store_begin(st, &err) ||
 	    sk_store_collection_add(st, argv[optind], uuid, title, desc, &c, &err) ||
 	    sk_collection_set_sharing(st, c.uuid, dtlp, is_public, &err) ||
-	    (root && sk_collection_set_root(st, c.uuid, root, &err))) {
+	    (root && sk_collection_set_root(st, c.uuid, root, &err)) ||
+	    (fleet && sk_fleet_collection_set(st, c.uuid, true, &err))) {
 		cli_err("%s", err.msg);
 		sk_store_rollback(st);
 		rc = EXIT_INPUT;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "schakel/fleet.h"
 #include "schakel/httpd.h"
 #include "schakel/node.h"
 #include "schakel/sync.h"
@@ -114,6 +115,11 @@ static const struct option opts[] = {
     {"no-ui", no_argument, NULL, 1100},
     {"ui-idle", required_argument, NULL, 1101},
     {"ui-max-age", required_argument, NULL, 1102},
+    {"fleet", required_argument, NULL, 3000},
+    {"fleet-sensor", required_argument, NULL, 3001},
+    {"fleet-seed", required_argument, NULL, 3002},
+    {"fleet-collection", required_argument, NULL, 3003},
+    {"fleet-replicas", required_argument, NULL, 3004},
     {NULL, 0, NULL, 0},
 };
 
@@ -148,6 +154,9 @@ static int serve(cli_ctx *ctx, int argc, char **argv)
 	sk_ui_config uc = {0};
 	sk_ui *ui = NULL;
 	bool console = true;
+	sk_fleet_config fc = {.db_path = ctx->db};
+	const char *fleet_hub = NULL;
+	sk_fleet *fleet = NULL;
 
 	/* before anything holds a secret: no core dumps, no ptrace (see the file comment) */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
@@ -163,6 +172,22 @@ static int serve(cli_ctx *ctx, int argc, char **argv)
 			continue;
 		}
 		switch (opt) {
+		case 3000:
+			fleet_hub = optarg;
+			break;
+		case 3001:
+			fc.url = optarg;
+			break;
+		case 3002:
+			fc.seed_path = optarg;
+			break;
+		case 3003:
+			fc.collection = optarg;
+			break;
+		case 3004:
+			if (!parse_uint(optarg, 5, &fc.replicas))
+				return cli_usage("serve", "--fleet-replicas: 1-5");
+			break;
 		case 2000:
 			log_path = optarg;
 			break;
@@ -302,6 +327,10 @@ static int serve(cli_ctx *ctx, int argc, char **argv)
 	if (!wc.log_path && (wc.alerts_path || wc.webhook || wc.lookback_us || wc.csv_map))
 		return cli_usage("serve", "--alerts, --webhook, --lookback need --watch");
 
+	if (fleet_hub && fc.url)
+		return cli_usage("serve", "--fleet (hub) and --fleet-sensor exclude each other");
+	if (!fc.url != !fc.seed_path)
+		return cli_usage("serve", "--fleet-sensor URL needs --fleet-seed FILE");
 	if (log_path && reopen_log(log_path))
 		return EXIT_INPUT;
 	sigemptyset(&set);
@@ -347,6 +376,26 @@ static int serve(cli_ctx *ctx, int argc, char **argv)
 		sk_ui_free(ui);
 		return EXIT_INPUT;
 	}
+	/* the fleet: a hub publishes and takes sightings; a sensor applies and wakes the matcher */
+	if (fleet_hub || fc.url) {
+		sk_err frc;
+		if (fleet_hub) {
+			fc.url = fleet_hub;
+			frc = sk_fleet_hub_start(&fc, &fleet, &err);
+		} else {
+			fc.on_applied = sk_watch_poke;
+			fc.ud = watch;
+			frc = sk_fleet_sensor_start(&fc, &fleet, &err);
+		}
+		if (frc) {
+			cli_err("serve: fleet: %s", err.msg);
+			sk_watch_stop(watch);
+			sk_scheduler_stop(sched);
+			sk_httpd_stop(h);
+			sk_ui_free(ui);
+			return EXIT_INPUT;
+		}
+	}
 	/* SIGHUP: reopen the log and alerts files (logrotate); SIGTERM, SIGINT: stop */
 	while (!sigwait(&set, &sig) && sig == SIGHUP) {
 		sk_error e2;
@@ -356,8 +405,8 @@ static int serve(cli_ctx *ctx, int argc, char **argv)
 			cli_err("serve: SIGHUP: %s", e2.msg);
 		fprintf(stderr, "schakel: serve: SIGHUP, log files reopened\n");
 	}
-	fprintf(stderr, "schakel: serve: %s, shutting down\n",
-	        sig == SIGINT ? "SIGINT" : "SIGTERM");
+	fprintf(stderr, "schakel: serve: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	sk_fleet_stop(fleet);
 	sk_watch_stop(watch);
 	sk_scheduler_stop(sched);
 	sk_httpd_stop(h);

@@ -26,8 +26,9 @@ ALLOWED = {
     "share": ["store", "trust", "stix", "core"],
     "sync": ["share", "store", "trust", "stix", "core"],
     "intel": ["store", "trust", "stix", "core"],
+    "fleet": ["share", "store", "trust", "stix", "core"],
     "ui": ["intel", "sync", "share", "feeds", "store", "trust", "stix", "core"],
-    "node": ["ui", "intel", "sync", "share", "feeds", "logs", "detect", "store", "trust", "stix", "core"],
+    "node": ["fleet", "ui", "intel", "sync", "share", "feeds", "logs", "detect", "store", "trust", "stix", "core"],
 }
 
 # Public header (include/schakel/NAME.h) -> the folder that implements it.
@@ -45,6 +46,7 @@ PUBLIC = {
     "invite": "share",
     "peer": "sync", "sync": "sync", "taxii_client": "sync",
     "intel": "intel", "galaxy": "intel", "ui": "ui",
+    "fleet": "fleet",
     "node": "node", "hit": "node", "indload": "node", "watch": "node",
 }
 

@@ -32,7 +32,7 @@ enum {
 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define SK_STORE_SCHEMA_VERSION 15
+#define SK_STORE_SCHEMA_VERSION 16
 
 /*
  * Open (and migrate to the current schema) the store at path.  Without

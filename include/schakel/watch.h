@@ -77,6 +77,13 @@ void sk_watch_stop(sk_watch *w);
  */
 sk_err sk_watch_reopen(sk_watch *w, sk_error *err);
 
+/*
+ * Look for new indicators now rather than at the next probe (something
+ * was just committed: the fleet sensor calls it).  w may be NULL; the
+ * signature fits a callback taking the watcher as its user data.
+ */
+void sk_watch_poke(void *w);
+
 /* Append the watcher's Prometheus metrics to b. */
 void sk_watch_metrics(sk_watch *w, sk_buf *b);
 

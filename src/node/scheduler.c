@@ -16,11 +16,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "schakel/peer.h"
+#include "schakel/sync.h"
 #include "schakel/timestamp.h"
 #include "store/store_priv.h"
 
-#define MAX_PEERS 256
-#define SUPERVISE_S 2
+#define MAX_PEERS    256
+#define SUPERVISE_S  2
+#define PUSH_POLL_US 20000 /* push on commit: how often a waiting pusher looks */
 
 typedef struct worker {
 	struct sk_scheduler *s;
@@ -64,13 +67,67 @@ static int64_t next_run(sk_store *st, int64_t pid)
 	sqlite3_stmt *q = NULL;
 	int64_t v = -1;
 	if (sqlite3_prepare_v2(sk_store_sqlite(st), "SELECT next_run FROM peer_state WHERE pid=?1",
-			       -1, &q, NULL) == SQLITE_OK) {
+	                       -1, &q, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(q, 1, pid);
 		if (sqlite3_step(q) == SQLITE_ROW)
 			v = sqlite3_column_int64(q, 0);
 		sqlite3_finalize(q);
 	}
 	return v;
+}
+
+/*
+ * Push on commit: does push peer pid's local collection hold a version added
+ * after its push cursor (and is the peer not failing)?  Then the version is
+ * sent now instead of at the next scheduled run.  Polled, so it sees what
+ * other processes commit (an import, a feed) as well as this one's TAXII
+ * POSTs; one index seek on collection_objects.
+ */
+static bool push_due(sk_store *st, int64_t pid)
+{
+	static const char q[] =
+	    "SELECT 1 FROM peers p JOIN peer_state ps ON ps.pid=p.pid"
+	    " WHERE p.pid=?1 AND p.push=1 AND ps.failures=0 AND EXISTS (SELECT 1"
+	    " FROM collection_objects co WHERE co.coll=p.local_coll AND "
+	    "co.date_added>ps.push_cursor)";
+	sqlite3_stmt *s = NULL;
+	bool due;
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL))
+		return false;
+	sqlite3_bind_int64(s, 1, pid);
+	due = sqlite3_step(s) == SQLITE_ROW;
+	sk_store_stmt_put(st, s);
+	return due;
+}
+
+/* Push now what was committed since the last push (the pull waits for its run). */
+static void push_now(worker *w, sk_store *st)
+{
+	sk_scheduler *s = w->s;
+	sk_sync_result res;
+	sk_peer p;
+	sk_error err;
+
+	memset(&res, 0, sizeof(res));
+	if (sk_peer_get(st, s->db_path, w->name, &p, &err))
+		return;
+	if (sk_sync_push(st, &p, &s->opts, &res, &err))
+		fprintf(stderr, "schakel: sync %s: push: %s\n", w->name, err.msg);
+	sk_peer_clear(&p);
+}
+
+/* Sleep until due, pushing on commit meanwhile; false if stopping. */
+static bool wait_run(worker *w, sk_store *st, int64_t due)
+{
+	for (;;) {
+		int64_t now = sk_ts_now_us();
+		if (now >= due)
+			return !w->s->stop;
+		if (push_due(st, w->pid))
+			push_now(w, st);
+		if (!sleep_until(w->s, due - now > PUSH_POLL_US ? now + PUSH_POLL_US : due))
+			return false;
+	}
 }
 
 static void *worker_main(void *arg)
@@ -89,7 +146,7 @@ static void *worker_main(void *arg)
 		sk_sync_result res;
 		if (due < 0)
 			break; /* the peer was removed */
-		if (!sleep_until(s, due))
+		if (!wait_run(w, st, due))
 			break;
 		sk_err rc = sk_sync_peer(st, w->name, &s->opts, &res, &err);
 		if (rc == SK_ENOTFOUND)
@@ -97,10 +154,9 @@ static void *worker_main(void *arg)
 		if (rc && rc != SK_EINTERRUPTED)
 			fprintf(stderr, "schakel: sync %s: %s\n", w->name, err.msg);
 		else if (!rc && (res.stored || res.sent))
-			fprintf(stderr,
-				"schakel: sync %s: %llu in, %llu out, %llu waiting\n", w->name,
-				(unsigned long long)res.stored, (unsigned long long)res.sent,
-				(unsigned long long)res.outbox);
+			fprintf(stderr, "schakel: sync %s: %llu in, %llu out, %llu waiting\n",
+			        w->name, (unsigned long long)res.stored,
+			        (unsigned long long)res.sent, (unsigned long long)res.outbox);
 	}
 out:
 	sk_store_close(st);
@@ -182,7 +238,7 @@ static void *supervisor(void *arg)
 }
 
 sk_err sk_scheduler_start(const char *db_path, const sk_sync_opts *o, sk_scheduler **out,
-			  sk_error *err)
+                          sk_error *err)
 {
 	sk_scheduler *s = calloc(1, sizeof(*s));
 	*out = NULL;

@@ -285,6 +285,16 @@ void sk_watch_stop(sk_watch *w)
 	free(w);
 }
 
+void sk_watch_poke(void *wp)
+{
+	sk_watch *w = wp;
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->cv_mu);
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->cv_mu);
+}
+
 sk_err sk_watch_reopen(sk_watch *w, sk_error *err)
 {
 	FILE *f;

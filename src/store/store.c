@@ -296,6 +296,20 @@ static const char *const migrations[] = {
      "  ver INTEGER NOT NULL REFERENCES objects(ver) ON DELETE CASCADE,"
      "  unmarked INTEGER NOT NULL, coll_default INTEGER NOT NULL,"
      "  PRIMARY KEY(marking, ver)) WITHOUT ROWID;"),
+     * 15 -> 16: sensor fleets on NATS JetStream (src/fleet, docs/fleet.md).
+     * collections.fleet: every version entering the collection is published
+     * to the bus.  fleet_sensors: each sensor's NKey public key and the
+     * partner whose audience stream it reads.  fleet_cursor: per audience
+     * and fleet collection, the date_added up to which every version has
+     * been acknowledged by JetStream (the hub resumes after it).
+     */
+    ("ALTER TABLE collections ADD COLUMN fleet INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TABLE fleet_sensors(name TEXT PRIMARY KEY, partner TEXT NOT NULL,"
+     "  pk TEXT NOT NULL UNIQUE, created INTEGER NOT NULL, last_seen INTEGER,"
+     "  sightings INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+     "CREATE TABLE fleet_cursor(audience TEXT NOT NULL, coll INTEGER NOT NULL,"
+     "  cursor INTEGER NOT NULL, published INTEGER NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY(audience, coll)) WITHOUT ROWID;"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)

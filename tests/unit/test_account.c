@@ -93,6 +93,9 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 				  "DROP TABLE invites;" /* schema 14 */
 				  "ALTER TABLE peers DROP COLUMN tls_pin;"
 				  "DROP TABLE marking_pending;" /* schema 15 */
+				  "ALTER TABLE collections DROP COLUMN fleet;" /* schema 16 */
+				  "DROP TABLE fleet_sensors;"
+				  "DROP TABLE fleet_cursor;"
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);

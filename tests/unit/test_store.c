@@ -473,6 +473,9 @@ Test(store, readonly_open_migrates_an_older_schema)
 	                          "DROP TABLE invites;" /* schema 14 */
 	                          "ALTER TABLE peers DROP COLUMN tls_pin;"
 	                          "DROP TABLE marking_pending;" /* schema 15 */
+	                          "ALTER TABLE collections DROP COLUMN fleet;" /* schema 16 */
+	                          "DROP TABLE fleet_sensors;"
+	                          "DROP TABLE fleet_cursor;"
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);

@@ -1,0 +1,13 @@
+#!/bin/sh
+# The sensor fleet on NATS JetStream (docs/fleet.md) against TAXII polling, in
+# one run: indicators hub -> sensors (objects/s per sensor, time until the
+# last sensor holds all), publication -> alert on a sensor (p50/p99 over
+# trials), sightings/s from the sensors into the hub beside the hub's plain
+# import rate.
+# usage: bench/fleet.sh [INDICATORS [SENSORS [TRIALS [SIGHTINGS]]]]
+#        (default 20000 5 30 20000; the issue's full run: 1000000 20 100 ...)
+set -eu
+BIN=${SCHAKEL_BIN:-build/schakel}
+case "$BIN" in /*) ;; *) BIN="$(pwd)/$BIN" ;; esac
+command -v nats-server >/dev/null || { echo "SKIP: nats-server is not installed"; exit 0; }
+exec python3 "$(dirname "$0")/fleet_bench.py" "$BIN" "${1:-20000}" "${2:-5}" "${3:-30}" "${4:-20000}"

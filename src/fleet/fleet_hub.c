@@ -1,0 +1,519 @@
+/*
+ * fleet_hub.c - the hub of a sensor fleet (`serve --fleet URL`).
+ *
+ * The publisher walks, per audience (a partner with sensors) and fleet
+ * collection, the versions added after that pair's cursor (fleet_cursor,
+ * the collection's date_added order), keeps those the sharing policy lets
+ * the partner see (sk_policy_access / sk_policy_visible_rx, the decision
+ * TAXII makes for it; never back to where a version came from), publishes
+ * them asynchronously to the audience's stream with message id
+ * "<id>|<modified>", and only when JetStream has acknowledged every one
+ * advances the cursor, in the transaction that audits the exit.  A crash
+ * in between republishes the batch: JetStream drops the duplicates inside
+ * its window, and sensors apply idempotently on (id, modified) anyway.
+ *
+ * The sightings consumer reads the sightings stream with the durable
+ * consumer "hub", stores each message through the import and the write
+ * rule as received from the sensor's partner, and acknowledges the batch
+ * after it committed.
+ */
+#include "fleet_int.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schakel/account.h"
+#include "schakel/audit.h"
+#include "schakel/import.h"
+#include "schakel/policy.h"
+#include "schakel/reader.h"
+#include "schakel/timestamp.h"
+#include "store/store_priv.h"
+
+#define MAX_STREAMS                                                                                \
+	4096 /* audiences whose stream is known to exist (more are checked each round) */
+
+typedef struct hub_pub {
+	sk_fleet *f;
+	sk_store *st;
+	char **known;
+	size_t nknown;
+} hub_pub;
+
+static sk_err ensure_stream(sk_fleet *f, const char *name, const char *subject, sk_error *err)
+{
+	jsStreamConfig sc;
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	const char *subjects[1] = {subject};
+	natsStatus ns = js_GetStreamInfo(&si, f->js, name, NULL, &jerr);
+
+	if (ns == NATS_OK) {
+		jsStreamInfo_Destroy(si);
+		return SK_OK;
+	}
+	if (ns != NATS_NOT_FOUND)
+		return sk_fleet_natserr(err, ns, jerr, name);
+	jsStreamConfig_Init(&sc);
+	sc.Name = name;
+	sc.Subjects = subjects;
+	sc.SubjectsLen = 1;
+	sc.Storage = js_FileStorage;
+	sc.Replicas = f->cfg.replicas ? (int64_t)f->cfg.replicas : 1;
+	sc.Duplicates = (int64_t)10 * 60 * 1000000000LL; /* 10 min: longer than any hub restart */
+	ns = js_AddStream(&si, f->js, &sc, NULL, &jerr);
+	if (ns != NATS_OK && jerr != JSStreamNameExistErr)
+		return sk_fleet_natserr(err, ns, jerr, name);
+	jsStreamInfo_Destroy(si);
+	fprintf(stderr, "schakel: fleet: stream %s (%s) ready\n", name, subject);
+	return SK_OK;
+}
+
+static sk_err hub_stream(hub_pub *h, const char *aud, sk_error *err)
+{
+	char name[160], subj[160];
+	sk_err rc;
+	for (size_t i = 0; i < h->nknown; i++)
+		if (!strcmp(h->known[i], aud))
+			return SK_OK;
+	sk_fleet_stream_name(aud, name, sizeof(name));
+	sk_fleet_objects_subject(aud, subj, sizeof(subj));
+	if ((rc = ensure_stream(h->f, name, subj, err)))
+		return rc;
+	if (h->nknown < MAX_STREAMS && (h->known[h->nknown] = strdup(aud)))
+		h->nknown++;
+	return SK_OK;
+}
+
+static int64_t load_cursor(sk_store *st, const char *aud, int64_t cid)
+{
+	static const char q[] = "SELECT cursor FROM fleet_cursor WHERE audience=?1 AND coll=?2";
+	sqlite3_stmt *s = NULL;
+	int64_t c = 0;
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL))
+		return -1;
+	sqlite3_bind_text(s, 1, aud, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, cid);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		c = sqlite3_column_int64(s, 0);
+	sk_store_stmt_put(st, s);
+	return c;
+}
+
+/* Record the acknowledged batch: cursor, count, audit entry; one transaction. */
+static sk_err commit_batch(hub_pub *h, const char *aud, const sk_collection *c, int64_t last,
+                           const int64_t *vers, size_t n, sk_error *err)
+{
+	static const char q[] =
+	    "INSERT INTO fleet_cursor(audience, coll, cursor, published) VALUES(?1,?2,?3,?4)"
+	    " ON CONFLICT(audience, coll) DO UPDATE SET cursor=?3, published=published+?4";
+	char stream[160], detail[512];
+	sqlite3_stmt *s = NULL;
+	sk_err rc;
+
+	sk_fleet_stream_name(aud, stream, sizeof(stream));
+	snprintf(detail, sizeof(detail), "{\"stream\":\"%s\",\"collection\":\"%s\"}", stream,
+	         c->uuid);
+	sk_audit_entry e = {.action = "fleet.publish",
+	                    .subject = aud,
+	                    .detail = detail,
+	                    .vers = vers,
+	                    .nvers = n,
+	                    .exit = true};
+	if ((rc = sk_store_begin(h->st, err)))
+		return rc;
+	if ((rc = sk_store_stmt_get(h->st, q, sizeof(q) - 1, &s, err)))
+		goto fail;
+	sqlite3_bind_text(s, 1, aud, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, c->cid);
+	sqlite3_bind_int64(s, 3, last);
+	sqlite3_bind_int64(s, 4, (int64_t)n);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sk_store_dberr(h->st, err, "fleet cursor");
+	sk_store_stmt_put(h->st, s);
+	if (rc || (n && (rc = sk_audit_append(h->st, &e, err))))
+		goto fail;
+	return sk_store_commit(h->st, err);
+fail:
+	sk_store_rollback(h->st);
+	return rc;
+}
+
+/* One batch of collection c for audience aud: the number of versions walked, or -1. */
+static long publish_batch(hub_pub *h, const char *aud, const sk_principal *p,
+                          const sk_collection *c, sk_error *err)
+{
+	static const char q[] =
+	    "SELECT co.date_added, o.ver, o.id, COALESCE(o.modified, o.version, ''), o.tlp,"
+	    " o.created_by, o.rx, o.json FROM collection_objects co JOIN objects o ON o.ver=co.ver"
+	    " WHERE co.coll=?1 AND co.date_added>?2 ORDER BY co.date_added LIMIT ?3";
+	sk_fleet *f = h->f;
+	char subj[160], msgid[512];
+	sqlite3_stmt *s = NULL;
+	int64_t *vers = NULL, cur, last = 0;
+	size_t nv = 0;
+	long rows = 0;
+	sk_access a;
+	jsPubOptions po;
+	natsStatus ns = NATS_OK;
+
+	if (sk_policy_access(h->st, p, c, &a, err))
+		return -1;
+	if (!sk_policy_can_read(&a))
+		return 0;
+	if ((cur = load_cursor(h->st, aud, c->cid)) < 0 ||
+	    !(vers = malloc(sizeof(*vers) * f->cfg.batch))) {
+		free(vers);
+		sk_error_set(err, SK_EDB, "fleet cursor");
+		return -1;
+	}
+	sk_fleet_objects_subject(aud, subj, sizeof(subj));
+	if (sqlite3_prepare_v2(sk_store_sqlite(h->st), q, -1, &s, NULL) != SQLITE_OK) {
+		sk_store_dberr(h->st, err, "fleet");
+		free(vers);
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, c->cid);
+	sqlite3_bind_int64(s, 2, cur);
+	sqlite3_bind_int(s, 3, (int)f->cfg.batch);
+	atomic_store(&f->pub_errors, 0);
+	while (ns == NATS_OK && sqlite3_step(s) == SQLITE_ROW) {
+		const char *by = (const char *)sqlite3_column_text(s, 5);
+		const char *rx = (const char *)sqlite3_column_text(s, 6);
+		rows++;
+		last = sqlite3_column_int64(s, 0);
+		if (!sk_policy_visible_rx(&a, (sk_tlp)sqlite3_column_int(s, 4), by, rx) ||
+		    (rx && !strcmp(rx, p->identity)))
+			continue; /* not for this partner, or its own coming back */
+		snprintf(msgid, sizeof(msgid), "%s|%s", (const char *)sqlite3_column_text(s, 2),
+		         (const char *)sqlite3_column_text(s, 3));
+		jsPubOptions_Init(&po);
+		po.MsgId = msgid;
+		ns = js_PublishAsync(f->js, subj, sqlite3_column_text(s, 7),
+		                     sqlite3_column_bytes(s, 7), &po);
+		vers[nv++] = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (ns == NATS_OK && nv) {
+		jsPubOptions_Init(&po);
+		po.MaxWait = 30000;
+		ns = js_PublishAsyncComplete(f->js, &po);
+	}
+	if (ns != NATS_OK || atomic_load(&f->pub_errors)) {
+		sk_fleet_natserr(err, ns == NATS_OK ? NATS_ERR : ns, 0, "publishing to the fleet");
+		rows = -1;
+	} else if (rows && commit_batch(h, aud, c, last, vers, nv, err)) {
+		rows = -1;
+	}
+	free(vers);
+	return rows;
+}
+
+typedef struct strs {
+	char **v;
+	size_t n;
+} strs;
+
+static void strs_free(strs *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static sk_err column_list(sk_store *st, const char *q, strs *out, sk_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "fleet");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		char **nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
+		if (!nv || !(nv[out->n] = strdup((const char *)sqlite3_column_text(s, 0)))) {
+			if (nv)
+				out->v = nv;
+			sqlite3_finalize(s);
+			strs_free(out);
+			return sk_error_set(err, SK_ENOMEM, "out of memory");
+		}
+		out->v = nv;
+		out->n++;
+	}
+	sqlite3_finalize(s);
+	return SK_OK;
+}
+
+/* One round over every audience and fleet collection: versions walked, or -1. */
+static long publish_round(hub_pub *h, sk_error *err)
+{
+	strs auds, colls;
+	long total = 0;
+
+	if (column_list(h->st, "SELECT DISTINCT partner FROM fleet_sensors ORDER BY 1", &auds, err))
+		return -1;
+	if (column_list(h->st, "SELECT uuid FROM collections WHERE fleet=1 ORDER BY cid", &colls,
+	                err)) {
+		strs_free(&auds);
+		return -1;
+	}
+	for (size_t i = 0; i < auds.n && total >= 0; i++) {
+		sk_principal p;
+		if (sk_partner_principal(h->st, auds.v[i], &p, err) ||
+		    hub_stream(h, auds.v[i], err)) {
+			total = -1;
+			break;
+		}
+		for (size_t j = 0; j < colls.n && total >= 0; j++) {
+			sk_collection c;
+			long n;
+			if (sk_store_collection_get(h->st, colls.v[j], &c, err)) {
+				total = -1;
+				break;
+			}
+			n = publish_batch(h, auds.v[i], &p, &c, err);
+			sk_collection_clear(&c);
+			total = n < 0 ? -1 : total + n;
+		}
+	}
+	strs_free(&auds);
+	strs_free(&colls);
+	return total;
+}
+
+void *sk_fleet_hub_publisher(void *arg)
+{
+	hub_pub h = {.f = arg};
+	unsigned backoff = 0;
+	sk_error err;
+
+	if (sk_store_open(h.f->db_path, 0, &h.st, &err)) {
+		fprintf(stderr, "schakel: fleet: %s\n", err.msg);
+		return NULL;
+	}
+	sk_audit_set_actor(h.st, "fleet");
+	h.known = calloc(MAX_STREAMS, sizeof(char *));
+	while (h.known && !atomic_load(&h.f->stop)) {
+		long n = publish_round(&h, &err);
+		if (n < 0) {
+			fprintf(stderr, "schakel: fleet: %s (retrying)\n", err.msg);
+			backoff = backoff ? (backoff < 5000 ? backoff * 2 : 5000) : 200;
+			sk_fleet_nap(h.f, backoff);
+		} else {
+			backoff = 0;
+			if (n == 0) /* another process may write: look again soon */
+				sk_fleet_nap(h.f, 20);
+		}
+	}
+	for (size_t i = 0; i < h.nknown; i++)
+		free(h.known[i]);
+	free(h.known);
+	sk_store_close(h.st);
+	return NULL;
+}
+
+/* --- sightings from the sensors ------------------------------------------------- */
+
+/* The collection a sighting goes to: one holding what it sighted (a fleet one first). */
+static int64_t sighting_coll(sk_store *st, const char *body, size_t len)
+{
+	static const char q[] =
+	    "SELECT c.cid FROM collections c WHERE EXISTS (SELECT 1 FROM collection_objects co"
+	    " WHERE co.coll=c.cid AND co.ver IN (SELECT ver FROM objects WHERE id=?1))"
+	    " ORDER BY c.fleet DESC, c.cid LIMIT 1";
+	static const char qf[] = "SELECT cid FROM collections WHERE fleet=1 ORDER BY cid LIMIT 1";
+	json_t *o = json_loadb(body, len, 0, NULL);
+	const char *ref = o ? json_string_value(json_object_get(o, "sighting_of_ref")) : NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t cid = 0;
+
+	if (ref && !sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL)) {
+		sqlite3_bind_text(s, 1, ref, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			cid = sqlite3_column_int64(s, 0);
+		sk_store_stmt_put(st, s);
+	}
+	json_decref(o);
+	if (!cid && !sk_store_stmt_get(st, qf, sizeof(qf) - 1, &s, NULL)) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			cid = sqlite3_column_int64(s, 0);
+		sk_store_stmt_put(st, s);
+	}
+	return cid;
+}
+
+static bool sensor_identity(sk_store *st, const char *sensor, char *out, size_t n)
+{
+	static const char q[] = "SELECT p.identity FROM fleet_sensors s JOIN partners p"
+	                        " ON p.name=s.partner WHERE s.name=?1";
+	sqlite3_stmt *s = NULL;
+	bool found = false;
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL))
+		return false;
+	sqlite3_bind_text(s, 1, sensor, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
+		found = true;
+	}
+	sk_store_stmt_put(st, s);
+	return found;
+}
+
+static void on_reject(void *ud, const char *where, const char *msg)
+{
+	(void)ud;
+	fprintf(stderr, "schakel: fleet: sighting refused: %s: %s\n", where, msg);
+}
+
+/* Store one sighting message as received from its sensor's partner. */
+static uint64_t take_sighting(sk_store *st, natsMsg *m)
+{
+	static const char prefix[] = "schakel.fleet.sightings.";
+	static const char qs[] = "UPDATE fleet_sensors SET sightings=sightings+?2, last_seen=?3"
+	                         " WHERE name=?1";
+	const char *subj = natsMsg_GetSubject(m), *sensor;
+	const char *body = natsMsg_GetData(m);
+	size_t len = (size_t)natsMsg_GetDataLength(m);
+	char ident[SK_IDENTITY_ID_MAX + 1], where[256];
+	sk_import_stats stats;
+	sk_reader *rd = NULL;
+	sqlite3_stmt *s = NULL;
+	sk_error err;
+	sk_err rc;
+
+	if (strncmp(subj, prefix, sizeof(prefix) - 1))
+		return 0;
+	sensor = subj + sizeof(prefix) - 1;
+	if (!sensor_identity(st, sensor, ident, sizeof(ident))) {
+		fprintf(stderr, "schakel: fleet: sighting from unknown sensor '%s' dropped\n",
+		        sensor);
+		return 0;
+	}
+	sk_origin origin = {.rx = ident, .unmarked = sk_policy_unmarked(st, ident)};
+	sk_import_opts o = {
+	    .cid = sighting_coll(st, body, len), .in_tx = true, .on_reject = on_reject};
+	snprintf(where, sizeof(where), "nats:%s#%llu", subj,
+	         (unsigned long long)natsMsg_GetSequence(m));
+	memset(&stats, 0, sizeof(stats));
+	if (sk_store_exec(st, "SAVEPOINT sighting", &err) ||
+	    sk_reader_open_mem(body, len, where, &rd, &err))
+		return 0;
+	sk_store_set_origin(st, &origin);
+	rc = sk_import_reader(st, rd, &o, &stats, &err);
+	sk_store_set_origin(st, NULL);
+	sk_reader_close(rd);
+	if (rc) {
+		fprintf(stderr, "schakel: fleet: sighting refused: %s\n", err.msg);
+		sk_store_exec(st, "ROLLBACK TO sighting", &err);
+		stats.stored = 0;
+	}
+	sk_store_exec(st, "RELEASE sighting", &err);
+	if (!sk_store_stmt_get(st, qs, sizeof(qs) - 1, &s, NULL)) {
+		sqlite3_bind_text(s, 1, sensor, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (int64_t)stats.stored);
+		sqlite3_bind_int64(s, 3, sk_ts_now_us());
+		sqlite3_step(s);
+		sk_store_stmt_put(st, s);
+	}
+	return stats.stored;
+}
+
+void *sk_fleet_hub_sightings(void *arg)
+{
+	sk_fleet *f = arg;
+	natsSubscription *sub = NULL;
+	sk_store *st = NULL;
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	natsStatus ns;
+	sk_error err;
+
+	if (sk_store_open(f->db_path, 0, &st, &err)) {
+		fprintf(stderr, "schakel: fleet: %s\n", err.msg);
+		return NULL;
+	}
+	while (!atomic_load(&f->stop) && !sub) {
+		jsSubOptions_Init(&so);
+		so.Stream = SK_FLEET_SIGHTINGS_STREAM;
+		so.Config.AckPolicy = js_AckExplicit;
+		so.Config.MaxAckPending = 20000;
+		if (ensure_stream(f, SK_FLEET_SIGHTINGS_STREAM, "schakel.fleet.sightings.>", &err))
+			ns = NATS_ERR;
+		else if ((ns = js_PullSubscribe(&sub, f->js, "schakel.fleet.sightings.>",
+		                                SK_FLEET_HUB_CONSUMER, NULL, &so, &jerr)) !=
+		         NATS_OK)
+			sk_fleet_natserr(&err, ns, jerr, "sightings consumer");
+		if (ns != NATS_OK) {
+			fprintf(stderr, "schakel: fleet: %s (retrying)\n", err.msg);
+			sub = NULL;
+			sk_fleet_nap(f, 1000);
+		}
+	}
+	while (!atomic_load(&f->stop)) {
+		natsMsgList list = {0};
+		uint64_t stored = 0;
+		ns = natsSubscription_Fetch(&list, sub, (int)f->cfg.batch * 4, 500, &jerr);
+		if (ns == NATS_TIMEOUT)
+			continue;
+		if (ns != NATS_OK) {
+			fprintf(stderr, "schakel: fleet: sightings: %s\n", natsStatus_GetText(ns));
+			sk_fleet_nap(f, 500);
+			continue;
+		}
+		if (sk_store_begin(st, &err)) {
+			fprintf(stderr, "schakel: fleet: %s\n", err.msg);
+		} else {
+			for (int i = 0; i < list.Count; i++)
+				stored += take_sighting(st, list.Msgs[i]);
+			if (sk_store_commit(st, &err)) {
+				fprintf(stderr, "schakel: fleet: sightings: %s\n", err.msg);
+				sk_store_rollback(st);
+			} else {
+				for (int i = 0; i < list.Count;
+				     i++) /* after the commit, never before */
+					natsMsg_Ack(list.Msgs[i], NULL);
+			}
+		}
+		natsMsgList_Destroy(&list);
+		(void)stored;
+	}
+	natsSubscription_Destroy(sub);
+	sk_store_close(st);
+	return NULL;
+}
+
+sk_err sk_fleet_hub_start(const sk_fleet_config *cfg, sk_fleet **out, sk_error *err)
+{
+	char seed[SK_NKEY_SEED_LEN + 1];
+	sk_store *st = NULL;
+	sk_fleet *f;
+	sk_err rc;
+
+	*out = NULL;
+	if (!(f = sk_fleet_new(cfg, err)))
+		return SK_ENOMEM;
+	if ((rc = sk_store_open(cfg->db_path, 0, &st, err)))
+		goto fail;
+	rc = sk_fleet_hub_seed(st, seed, err);
+	sk_store_close(st);
+	if (rc || (rc = sk_fleet_connect(f, seed, err)))
+		goto fail;
+	sodium_memzero(seed, sizeof(seed));
+	if (pthread_create(&f->th[0], NULL, sk_fleet_hub_publisher, f)) {
+		rc = sk_error_set(err, SK_EIO, "cannot start the fleet publisher");
+		goto fail;
+	}
+	f->nth = 1;
+	if (pthread_create(&f->th[1], NULL, sk_fleet_hub_sightings, f) == 0)
+		f->nth = 2;
+	*out = f;
+	return SK_OK;
+fail:
+	sodium_memzero(seed, sizeof(seed));
+	sk_fleet_stop(f);
+	return rc;
+}

@@ -1,0 +1,45 @@
+/*
+ * fleet_int.h - what the fleet's modules share: the running hub or sensor
+ * (its thread, store connection and NATS connection) and the NATS helpers.
+ */
+#ifndef SCHAKEL_FLEET_INT_H
+#define SCHAKEL_FLEET_INT_H
+
+#include <nats/nats.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "schakel/fleet.h"
+
+struct sk_fleet {
+	sk_fleet_config cfg;
+	sk_fleet_creds creds; /* sensor */
+	char *db_path, *url, *collection;
+	unsigned char sk[64]; /* the NKey's Ed25519 secret key (seed + public key) */
+	char pub[SK_NKEY_PUB_LEN + 1];
+	natsConnection *nc;
+	jsCtx *js;
+	atomic_int pub_errors; /* asynchronous publishes refused since the last batch */
+	atomic_bool stop;
+	pthread_t th[2];
+	int nth;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool woken;
+};
+
+/* Connect f (NKey from the seed; endless reconnects). */
+sk_err sk_fleet_connect(sk_fleet *f, const char *seed, sk_error *err);
+/* Wait up to ms for sk_fleet_wake or stop. */
+void sk_fleet_nap(sk_fleet *f, unsigned ms);
+/* Set err from a NATS status and what was being done. */
+sk_err sk_fleet_natserr(sk_error *err, natsStatus s, jsErrCode jerr, const char *what);
+/* Free f's resources (threads already joined). */
+void sk_fleet_free(sk_fleet *f);
+sk_fleet *sk_fleet_new(const sk_fleet_config *cfg, sk_error *err);
+
+void *sk_fleet_hub_publisher(void *arg);
+void *sk_fleet_hub_sightings(void *arg);
+void *sk_fleet_sensor_main(void *arg);
+
+#endif
