@@ -495,6 +495,8 @@ static sk_err assemble(co_ctx *c, json_t **out)
 	    c->capacity, "cannot_know", unk);
 	if (!rep)
 		return sk_error_set(c->err, SK_ENOMEM, "out of memory");
+	if (!c->capacity) /* scoped: this node's own capacity is not the partner's business */
+		json_object_del(rep, "capacity");
 	*out = rep;
 	return SK_OK;
 }

@@ -173,8 +173,13 @@ static void sighting(sctx *x, const char *rx, const char *by, const char *of, in
 		secs = NULL;
 	for (k = 0; k < (secs ? json_array_size(secs) : 1); k++) {
 		const char *sn = secs ? json_string_value(json_array_get(secs, k)) : "unknown";
-		json_t *s = sector_of(c, sn ? sn : "unknown");
+		json_t *s;
 		char key[300];
+		if (anon) { /* by sector and country only, in groups of ANON_MIN or more */
+			anon_count(x, sn ? sn : "unknown", country, by, rx);
+			continue;
+		}
+		s = sector_of(c, sn ? sn : "unknown");
 		co_count(s, "sightings", 1);
 		for (int j = 0; j < 2 && d; j++)
 			if (cred[j] >= 0)
@@ -186,8 +191,6 @@ static void sighting(sctx *x, const char *rx, const char *by, const char *of, in
 				earliest(d->fb, key, made);
 			}
 		}
-		if (anon)
-			anon_count(x, sn ? sn : "unknown", country, by, rx);
 	}
 	if (d && d->own && from >= 0) {
 		char key[32];
