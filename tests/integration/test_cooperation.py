@@ -175,8 +175,8 @@ def run(p, r, u, R):
     collection(p, "share")
     collection(r, "inbox")
     collection(u, "fromr")
-    p.start("--no-sync")
-    r.start("--no-sync")
+    p.start("--no-sync", "--metrics")
+    r.start("--no-sync", "--metrics")
     add_peer(r, p, grant(p, r, "share", read=True, write=True), "share", "inbox", push=True)
     add_peer(u, r, grant(r, u, "inbox", read=True, write=True), "inbox", "fromr", push=True)
 
@@ -273,6 +273,30 @@ def run(p, r, u, R):
     later = report(p, "--since", "2099-01-01T00:00:00Z", "--until", "2099-01-02T00:00:00Z")
     R.check(all(x["objects_received"] == 0 and x["objects_sent"] == 0
                 for x in later["partners"]), "an empty period counts nothing")
+
+    # /metrics at the producer and the relay: the same families with a partner label
+    for node, rep in ((p, rp), (r, rr)):
+        st, _, data = node.request("GET", "/metrics", accept=None)
+        R.eq(st, 200, f"{node.name}: GET /metrics")
+        text = data.decode()
+        for x in rep["partners"]:
+            lbl = '{partner="%s"}' % x["partner"]
+            for fam, k in (("objects_received_total", "objects_received"),
+                           ("objects_sent_total", "objects_sent"),
+                           ("sightings_received_total", "sightings_received"),
+                           ("sightings_sent_total", "sightings_sent"),
+                           ("detections_enabled_total", "detections_enabled")):
+                R.check(f"schakel_coop_{fam}{lbl} {x[k]}\n" in text,
+                        f"{node.name} /metrics: {fam} of {x['partner']} = {x[k]}")
+            n = x["time_to_share_s"]["n"]
+            R.check(f"schakel_coop_time_to_share_seconds_samples{lbl} {n}\n" in text,
+                    f"{node.name} /metrics: time to share samples of {x['partner']}")
+            if n:
+                med = x["time_to_share_s"]["median"]
+                m = re.search(r'schakel_coop_time_to_share_seconds\{partner="%s",'
+                              r'quantile="0.5"\} ([0-9.e+-]+)' % re.escape(x["partner"]), text)
+                R.check(m and abs(float(m.group(1)) - med) < 0.0015,
+                        f"{node.name} /metrics: median time to share of {x['partner']}")
 
     # CSV and HTML: the same figures
     rows = list(csv.DictReader(io.StringIO(report(r, fmt="csv"))))
