@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 sys.path.insert(0, os.path.dirname(__file__))
 import sklib  # noqa: E402
 from sklib import test_main  # noqa: E402
+from taxii_util import basic  # noqa: E402
 from sync_util import (Node, add_peer, collection, grant, import_objects,  # noqa: E402
                        indicator, make_node, sync)
 
@@ -297,6 +298,28 @@ def run(p, r, u, R):
                               r'quantile="0.5"\} ([0-9.e+-]+)' % re.escape(x["partner"]), text)
                 R.check(m and abs(float(m.group(1)) - med) < 0.0015,
                         f"{node.name} /metrics: median time to share of {x['partner']}")
+
+    # the console (GET /ui/api/cooperation): the same figures; a partner's account gets
+    # only its own, scoped report, whatever it asks for
+    p.run("account", "add", "ana", "--role", "analyst", "--password-stdin",
+          stdin="ana-password\n", check=True)
+    keys = ("partners", "sectors", "anonymous_sightings", "own", "reach")
+    st, _, data = p.request("GET", "/ui/api/cooperation", auth=basic("ana", "ana-password"),
+                            accept="application/json")
+    cj = json.loads(data) if st == 200 else {}
+    R.check(st == 200 and all(cj.get(k) == rp[k] for k in keys),
+            "console (analyst): the report's figures", f"{st} {data[:300]}")
+    st, _, data = p.request("GET", "/ui/api/cooperation?partner=p-R&since=2000-01-01",
+                            auth=basic("a-R", "pw-R"), accept="application/json")
+    cj = json.loads(data) if st == 200 else {}
+    R.check(st == 200 and cj.get("scope", {}).get("partner") == "p-R" and
+            all(cj.get(k) == sc[k] for k in keys),
+            "console (partner R): its scoped report", f"{st} {data[:300]}")
+    st, _, _ = p.request("GET", "/ui/api/cooperation?since=yesterday",
+                         auth=basic("ana", "ana-password"), accept="application/json")
+    R.eq(st, 400, "console: a bad since is refused")
+    st, _, _ = p.request("GET", "/ui/api/cooperation", accept="application/json")
+    R.eq(st, 401, "console: nobody logged in gets 401")
 
     # CSV and HTML: the same figures
     rows = list(csv.DictReader(io.StringIO(report(r, fmt="csv"))))
