@@ -38,6 +38,7 @@ int main(int argc, char **argv)
 	}
 	if (sk_store_open(argv[1], 0, &st, &err)) {
 		fprintf(stderr, "%s\n", err.msg);
+		free(vers);
 		return 1;
 	}
 	if (sqlite3_prepare_v2(sk_store_sqlite(st), "SELECT max(ver) FROM objects", -1, &s, NULL) ==
@@ -47,7 +48,9 @@ int main(int argc, char **argv)
 	sqlite3_finalize(s);
 	srand(14);
 	if (maxver <= 0 || sk_store_begin(st, &err)) {
-		fprintf(stderr, "empty store or %s\n", err.msg);
+		fprintf(stderr, "empty store or %s\n", maxver <= 0 ? "no versions" : err.msg);
+		free(vers);
+		sk_store_close(st);
 		return 1;
 	}
 	for (int p = 0; p < parts; p++) {

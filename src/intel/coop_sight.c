@@ -174,7 +174,6 @@ static void sighting(sctx *x, const char *rx, const char *by, const char *of, in
 	for (k = 0; k < (secs ? json_array_size(secs) : 1); k++) {
 		const char *sn = secs ? json_string_value(json_array_get(secs, k)) : "unknown";
 		json_t *s;
-		char key[300];
 		if (anon) { /* by sector and country only, in groups of ANON_MIN or more */
 			anon_count(x, sn ? sn : "unknown", country, by, rx);
 			continue;
@@ -187,6 +186,7 @@ static void sighting(sctx *x, const char *rx, const char *by, const char *of, in
 		if (d && d->own) {
 			co_count(json_object_get(s, "by"), "(this node)", 1);
 			if (rx) {
+				char key[300];
 				snprintf(key, sizeof(key), "s:%s", sn ? sn : "unknown");
 				earliest(d->fb, key, made);
 			}
