@@ -34,7 +34,7 @@ typedef struct sk_coop_dist {
 } sk_coop_dist;
 
 /*
- * The distribution of v[0..n) (sorted in place): median is the middle
+ * The distribution of v[0..n) (reordered in place): median is the middle
  * value (the mean of the two middle ones for even n), p90 the nearest-rank
  * 90th percentile (the value at rank ceil(0.9 n)), max the largest.
  */

@@ -17,10 +17,37 @@
 
 /* --- distributions ----------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
+/* The k-th smallest of v[0..n) (quickselect; v is reordered so that v[k] is in place). */
+static double kth(double *v, size_t n, size_t k)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	size_t lo = 0, hi = n - 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2, i = lo, j = hi;
+		double a = v[lo], b = v[mid], c = v[hi], pivot, t;
+		pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[k];
 }
 
 void sk_coop_dist_of(double *v, size_t n, sk_coop_dist *out)
@@ -28,14 +55,25 @@ void sk_coop_dist_of(double *v, size_t n, sk_coop_dist *out)
 	memset(out, 0, sizeof(*out));
 	if (!n)
 		return;
-	qsort(v, n, sizeof(*v), cmp_double);
 	out->n = n;
-	out->min = v[0];
-	out->max = v[n - 1];
-	out->median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	out->min = out->max = v[0];
+	for (size_t i = 1; i < n; i++) {
+		if (v[i] < out->min)
+			out->min = v[i];
+		if (v[i] > out->max)
+			out->max = v[i];
+	}
 	/* nearest rank: the smallest value with at least 90 % of the values at or below it */
-	size_t rank = (n * 9 + 9) / 10; /* ceil(0.9 n) */
-	out->p90 = v[(rank ? rank : 1) - 1];
+	out->p90 = kth(v, n, (n * 9 + 9) / 10 - 1); /* rank ceil(0.9 n) */
+	if (n % 2) {
+		out->median = kth(v, n, n / 2);
+	} else {
+		double lo = kth(v, n, n / 2 - 1), hi = v[n / 2];
+		for (size_t i = n / 2; i < n; i++) /* everything from n/2 on is >= lo */
+			if (v[i] < hi)
+				hi = v[i];
+		out->median = (lo + hi) / 2;
+	}
 }
 
 static json_t *num(double x)
@@ -118,21 +156,24 @@ static int add_partner(co_ctx *c, const char *name, const char *identity)
 	co_partner *p;
 	if (c->np == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
+		uint8_t **maps[3] = {c->sent, c->sigrecv, c->sigsent}, **m;
 		if (cap > 100000 || !(p = realloc(c->p, cap * sizeof(*p))))
 			return -1;
 		c->p = p;
+		for (int k = 0; k < 3; k++) {
+			if (!(m = realloc(maps[k], cap * sizeof(*m))))
+				return -1;
+			memset(m + c->cap, 0, (cap - c->cap) * sizeof(*m));
+			*(k == 0 ? &c->sent : k == 1 ? &c->sigrecv : &c->sigsent) = m;
+		}
 		c->cap = cap;
 	}
 	p = &c->p[c->np];
 	memset(p, 0, sizeof(*p));
 	p->name = strdup(name);
 	p->identity = identity ? strdup(identity) : NULL;
-	p->recv_type = json_object();
-	p->recv_tlp = json_object();
-	p->sent_type = json_object();
-	p->sent_tlp = json_object();
-	if (!p->name || (identity && !p->identity) || !p->recv_type || !p->recv_tlp ||
-	    !p->sent_type || !p->sent_tlp)
+	p->nt = calloc(2 * CO_TYPES, sizeof(*p->nt));
+	if (!p->name || (identity && !p->identity) || !p->nt)
 		return -1;
 	if (identity)
 		json_object_set_new(c->keys, identity, json_integer((json_int_t)c->np));
@@ -156,10 +197,7 @@ static void free_partner(co_partner *p)
 	free(p->name);
 	free(p->identity);
 	free(p->country);
-	json_decref(p->recv_type);
-	json_decref(p->recv_tlp);
-	json_decref(p->sent_type);
-	json_decref(p->sent_tlp);
+	free(p->nt);
 	json_decref(p->sync);
 	co_vec_free(&p->tts);
 	co_vec_free(&p->hop);
@@ -209,193 +247,326 @@ static sk_err load_partners(co_ctx *c)
 	return SK_OK;
 }
 
-/* --- what was given to the scoped partner ------------------------------------------------- */
+/* --- one scan of the store ------------------------------------------------------------- */
 
-static sk_err exec(co_ctx *c, const char *sql)
+static int type_of(co_ctx *c, const char *t)
 {
-	return sk_store_exec(c->st, sql, c->err);
+	for (int i = 0; i < c->ntypes; i++)
+		if (!strcmp(c->types[i], t))
+			return i;
+	if (c->ntypes == CO_TYPES - 1) {
+		for (int i = 0; i < c->ntypes; i++)
+			if (!strcmp(c->types[i], "other"))
+				return i;
+		t = "other";
+	}
+	if (!(c->types[c->ntypes] = strdup(t)))
+		return -1;
+	return c->ntypes++;
 }
 
-/*
- * temp.coop_sent: each version handed out to a partner in the period (the
- * audit log's exits, listed versions only), with the first time.  Summarised
- * entries (more than SK_AUDIT_LIST_MAX versions) add to sent_unlisted.
- */
-static sk_err load_sent(co_ctx *c)
+static void *alloc_vers(co_ctx *c, size_t size)
 {
-	static const char q[] =
-	    "SELECT subject, ts, versions, json_type(versions),"
-	    " CASE WHEN json_type(versions)='object' THEN json_extract(versions,'$.count') END"
-	    " FROM audit WHERE versions IS NOT NULL AND ts>=?1 AND ts<?2"
-	    " AND action NOT IN ('taxii.manifest','taxii.versions') ORDER BY seq";
-	static const char ins[] = "INSERT OR IGNORE INTO temp.coop_sent(pk, ver, ts)"
-	                          " SELECT ?1, j.value, ?2 FROM json_each(?3) j"
-	                          " WHERE j.type='integer'";
-	sqlite3_stmt *s = NULL, *w = NULL;
-	sk_err rc = SK_OK;
+	return calloc((size_t)c->maxver + 1, size);
+}
 
-	if ((rc = exec(c, "CREATE TEMP TABLE IF NOT EXISTS coop_sent(pk INTEGER NOT NULL,"
-	                  " ver INTEGER NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY(pk, ver))"
-	                  " WITHOUT ROWID;"
-	                  "CREATE TEMP TABLE IF NOT EXISTS coop_given(ver INTEGER PRIMARY KEY);"
-	                  "DELETE FROM temp.coop_sent; DELETE FROM temp.coop_given;")))
-		return rc;
-	if (!(s = co_prep(c, q)) || !(w = co_prep(c, ins))) {
-		rc = SK_EDB;
-		goto out;
+static bool set_bit(uint8_t **map, size_t nbits, int64_t i)
+{
+	if (!*map && !(*map = calloc(nbits / 8 + 1, 1)))
+		return false;
+	(*map)[i >> 3] |= (uint8_t)(1u << (i & 7));
+	return true;
+}
+
+bool co_given(const co_ctx *c, int64_t ver)
+{
+	if (c->scope < 0)
+		return true;
+	if (ver < 1 || ver > c->maxver)
+		return false;
+	return co_bit(c->sent[c->scope], ver) || c->vrx[ver] == c->scope || c->vby[ver] == c->scope;
+}
+
+static sk_err sizes(co_ctx *c)
+{
+	sqlite3_stmt *s = co_prep(c, "SELECT coalesce(max(ver), 0),"
+	                             " (SELECT count(*) FROM indicators) FROM objects");
+	int64_t nind = 0;
+	if (!s)
+		return SK_EDB;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		c->maxver = sqlite3_column_int64(s, 0);
+		nind = sqlite3_column_int64(s, 1);
 	}
-	co_bind_period(c, s);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *subj = (const char *)sqlite3_column_text(s, 0);
-		const char *kind = (const char *)sqlite3_column_text(s, 3);
-		int i = co_find(c, subj);
-		if (i < 0)
-			continue; /* own accounts, anonymous readers */
-		if (kind && !strcmp(kind, "object")) {
-			c->p[i].sent_unlisted += sqlite3_column_int64(s, 4);
-			continue;
-		}
-		sqlite3_bind_int(w, 1, i);
-		sqlite3_bind_int64(w, 2, sqlite3_column_int64(s, 1));
-		sqlite3_bind_value(w, 3, sqlite3_column_value(s, 2));
-		if (sqlite3_step(w) != SQLITE_DONE) {
-			rc = sk_store_dberr(c->st, c->err, "cooperation: exits");
-			goto out;
-		}
-		sqlite3_reset(w);
-	}
-	if (c->scope >= 0) {
-		sqlite3_finalize(w);
-		w = co_prep(c,
-		            "INSERT OR IGNORE INTO temp.coop_given(ver)"
-		            " SELECT ver FROM temp.coop_sent WHERE pk=?1"
-		            " UNION SELECT ver FROM objects WHERE rx=?2 OR rx=?3 OR created_by=?2");
-		if (!w) {
-			rc = SK_EDB;
-			goto out;
-		}
-		char pk[600] = "";
-		const co_partner *p = &c->p[c->scope];
-		json_t *v;
-		const char *k;
-		json_object_foreach(c->keys, k, v)
-		{
-			if (json_integer_value(v) == c->scope && !strncmp(k, "peer:", 5))
-				snprintf(pk, sizeof(pk), "%s", k);
-		}
-		sqlite3_bind_int(w, 1, c->scope);
-		sqlite3_bind_text(w, 2, p->identity ? p->identity : p->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(w, 3, pk, -1, SQLITE_STATIC);
-		if (sqlite3_step(w) != SQLITE_DONE)
-			rc = sk_store_dberr(c->st, c->err, "cooperation: scope");
-	}
-out:
 	sqlite3_finalize(s);
-	sqlite3_finalize(w);
-	return rc;
+	if (c->maxver > CO_MAX_VERSIONS)
+		return sk_error_set(c->err, SK_ELIMIT,
+		                    "cooperation: %lld versions, more than a report reads (%lld)",
+		                    (long long)c->maxver, (long long)CO_MAX_VERSIONS);
+	c->vtype = alloc_vers(c, 1);
+	c->vtlp = alloc_vers(c, 1);
+	c->vadded = alloc_vers(c, sizeof(int64_t));
+	c->vrx = alloc_vers(c, sizeof(int32_t));
+	c->vby = alloc_vers(c, sizeof(int32_t));
+	c->vsig = alloc_vers(c, sizeof(int32_t));
+	c->vrep = alloc_vers(c, sizeof(int32_t));
+	if (!c->vtype || !c->vtlp || !c->vadded || !c->vrx || !c->vby || !c->vsig || !c->vrep)
+		return sk_error_set(c->err, SK_ENOMEM, "cooperation: out of memory");
+	for (int64_t i = 0; i <= c->maxver; i++)
+		c->vrx[i] = c->vby[i] = c->vsig[i] = c->vrep[i] = -1;
+	if (!co_first_init(c, (size_t)(nind < c->maxver ? nind : c->maxver)))
+		return sk_error_set(c->err, SK_ENOMEM, "cooperation: out of memory");
+	c->t_sighting = type_of(c, "sighting");
+	c->t_opinion = type_of(c, "opinion");
+	c->t_indicator = type_of(c, "indicator");
+	c->t_report = type_of(c, "report");
+	c->t_grouping = type_of(c, "grouping");
+	return c->t_grouping < 0 ? sk_error_set(c->err, SK_ENOMEM, "out of memory") : SK_OK;
 }
 
-/* --- received and sent -------------------------------------------------------------------- */
-
-static const char *tlp_label(int tlp)
+/* date_added at the source, per version, where a pull recorded it. */
+static sk_err source_added(co_ctx *c, int64_t **out)
 {
-	return tlp > 0 && tlp <= 5 ? sk_tlp_name((sk_tlp)tlp) : "unmarked";
-}
-
-static sk_err counts(co_ctx *c)
-{
-	static const char recv[] =
-	    "SELECT o.rx, o.type, o.tlp, count(*), count(DISTINCT CASE WHEN o.type IN"
-	    " ('sighting','opinion') THEN o.id END) FROM objects o WHERE o.rx IS NOT NULL"
-	    " AND o.added>=?1 AND o.added<?2 AND " IN_VIS("o") " AND" CO_GIVEN(
-	        "o") " GROUP BY o.rx, o.type, o.tlp";
-	static const char sent[] =
-	    "SELECT t.pk, o.type, o.tlp, count(*), count(DISTINCT CASE WHEN o.type IN"
-	    " ('sighting','opinion') THEN o.id END) FROM temp.coop_sent t JOIN objects o"
-	    " ON o.ver=t.ver WHERE ?1=?1 AND ?2=?2 AND " IN_VIS("o") " AND" CO_GIVEN(
-	        "o") " GROUP BY t.pk, o.type, o.tlp";
-	for (int pass = 0; pass < 2; pass++) {
-		sqlite3_stmt *s = co_prep(c, pass ? sent : recv);
-		if (!s)
-			return SK_EDB;
-		co_bind_period(c, s);
-		while (sqlite3_step(s) == SQLITE_ROW) {
-			int i = pass ? sqlite3_column_int(s, 0)
-			             : co_get(c, (const char *)sqlite3_column_text(s, 0));
-			const char *type = (const char *)sqlite3_column_text(s, 1);
-			json_int_t n = sqlite3_column_int64(s, 3), d = sqlite3_column_int64(s, 4);
-			co_partner *p;
-			if (i < 0 || (size_t)i >= c->np)
-				continue;
-			p = &c->p[i];
-			co_count(pass ? p->sent_type : p->recv_type, type, n);
-			co_count(pass ? p->sent_tlp : p->recv_tlp,
-			         tlp_label(sqlite3_column_int(s, 2)), n);
-			*(pass ? &p->sent : &p->recv) += n;
-			if (!strcmp(type, "sighting"))
-				*(pass ? &p->sight_sent : &p->sight_recv) += d;
-			else if (!strcmp(type, "opinion"))
-				*(pass ? &p->op_sent : &p->op_recv) += d;
-		}
+	sqlite3_stmt *s = co_prep(c, "SELECT ver, source_added FROM provenance"
+	                             " WHERE source_added IS NOT NULL");
+	int64_t *sa = alloc_vers(c, sizeof(int64_t));
+	if (!s || !sa) {
 		sqlite3_finalize(s);
+		free(sa);
+		return s ? sk_error_set(c->err, SK_ENOMEM, "out of memory") : SK_EDB;
 	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int64_t v = sqlite3_column_int64(s, 0);
+		if (v >= 1 && v <= c->maxver)
+			sa[v] = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	*out = sa;
 	return SK_OK;
 }
 
+/* The partner index of an rx or created_by value, remembering the last one asked. */
+typedef struct who_cache {
+	char last[160];
+	int idx;
+} who_cache;
+
+static int who(co_ctx *c, who_cache *w, const char *v, bool add)
+{
+	if (!v)
+		return -1;
+	if (w->last[0] && !strcmp(w->last, v))
+		return w->idx;
+	if (strlen(v) < sizeof(w->last))
+		strcpy(w->last, v);
+	else
+		w->last[0] = '\0';
+	if (c->own && !strcmp(v, c->own))
+		w->idx = -2;
+	else
+		w->idx = add ? co_get(c, v) : co_find(c, v);
+	return w->idx;
+}
+
+/* A received version of the period: counts and time to share. */
+static bool received(co_ctx *c, int i, int t, int tlp, int64_t ver, int64_t added, const char *m,
+                     int64_t sa)
+{
+	co_partner *p = &c->p[i];
+	int64_t made = 0;
+	p->recv++;
+	p->nt[t]++;
+	p->nl[0][tlp > 0 && tlp <= 5 ? tlp : 0]++;
+	if (c->vsig[ver] >= 0 && !set_bit(&c->sigrecv[i], (size_t)c->maxver + 1, c->vsig[ver]))
+		return false;
+	if (c->vby[ver] == i)
+		p->direct++;
+	else
+		p->relayed++;
+	if (!m || !sk_ts_parse(m, strlen(m), NULL, &made))
+		return true;
+	return co_vec_add(&p->tts, (double)(added - made) / 1e6) &&
+	       (!sa || (co_vec_add(&p->hop, (double)(added - sa) / 1e6) &&
+	                co_vec_add(&p->up, (double)(sa - made) / 1e6)));
+}
+
+/* A version of a report or a grouping: which one it is (reach). */
+static void remember(co_ctx *c, int t, int64_t ver, const char *id, const char *name, int64_t added)
+{
+	json_t *ix = id ? json_object_get(c->rep_ids, id) : NULL;
+	if (!id)
+		return;
+	if (!ix) {
+		co_rep *r;
+		if (c->nrep == c->caprep) {
+			size_t cap = c->caprep ? c->caprep * 2 : 64;
+			if (cap > CO_VEC_MAX || !(r = realloc(c->rep, cap * sizeof(*r))))
+				return;
+			c->rep = r;
+			c->caprep = cap;
+		}
+		r = &c->rep[c->nrep];
+		memset(r, 0, sizeof(*r));
+		r->id = strdup(id);
+		r->name = name ? strdup(name) : NULL;
+		r->type = c->types[t];
+		r->start = added;
+		r->to = json_object();
+		ix = json_integer((json_int_t)c->nrep++);
+		json_object_set_new(c->rep_ids, id, ix);
+	}
+	c->vrep[ver] = (int32_t)json_integer_value(ix);
+}
+
 /*
- * Time to share of every version received in the period: the producer's
- * timestamp of the version (modified, else created) -> arrival here
- * (objects.added), split where the source told its date_added.
+ * The one pass over every visible version: its type, level, source and
+ * producer by version number (for the exits and the sightings), the
+ * received versions of the period, and the first versions of sighted
+ * indicators and of reports.  Sequential: the store is read once.
  */
-static sk_err time_to_share(co_ctx *c)
+static sk_err scan(co_ctx *c)
 {
 	static const char q[] =
-	    "SELECT o.rx, o.added, coalesce(o.modified, o.created),"
-	    " p.source_added, o.created_by FROM objects o"
-	    " LEFT JOIN provenance p ON p.ver=o.ver WHERE o.rx IS NOT NULL"
-	    " AND o.added>=?1 AND o.added<?2 AND " IN_VIS("o") " AND" CO_GIVEN("o");
+	    "SELECT o.ver, o.type, o.tlp, o.rx, o.created_by, o.added,"
+	    " coalesce(o.modified, o.created),"
+	    " CASE WHEN o.type IN ('indicator','report','grouping','sighting','opinion')"
+	    "  THEN o.id END,"
+	    " CASE WHEN o.type IN ('report','grouping') THEN json_extract(o.json,'$.name') END,"
+	    " CASE WHEN o.type='sighting' THEN json_extract(o.json,'$.sighting_of_ref') END,"
+	    " o.created FROM objects o WHERE " IN_VIS("o");
 	sqlite3_stmt *s = co_prep(c, q);
-	const char *last_rx = NULL;
-	int i = -1;
-	char *rx = NULL;
+	who_cache wr = {.idx = -1}, wb = {.idx = -1};
+	int64_t *sa = NULL;
+	int t = -1;
+	sk_err rc = SK_OK;
+
+	if (!s)
+		return SK_EDB;
+	if ((rc = source_added(c, &sa))) {
+		sqlite3_finalize(s);
+		return rc;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int64_t ver = sqlite3_column_int64(s, 0), added = sqlite3_column_int64(s, 5);
+		const char *type = (const char *)sqlite3_column_text(s, 1);
+		const char *rx = (const char *)sqlite3_column_text(s, 3);
+		int tlp = sqlite3_column_int(s, 2);
+		if (ver < 1 || ver > c->maxver || !type)
+			continue;
+		if (t < 0 || strcmp(c->types[t], type))
+			t = type_of(c, type);
+		if (t < 0) {
+			rc = sk_error_set(c->err, SK_ENOMEM, "out of memory");
+			break;
+		}
+		c->vtype[ver] = (uint8_t)(t + 1);
+		c->vadded[ver] = added;
+		c->vtlp[ver] = (uint8_t)(tlp >= 0 && tlp <= 5 ? tlp : 0);
+		c->vrx[ver] = who(c, &wr, rx, true);
+		c->vby[ver] = who(c, &wb, (const char *)sqlite3_column_text(s, 4), false);
+		if (c->vrx[ver] == -2) /* a version from our own identity's other name */
+			c->vrx[ver] = -1;
+		if ((t == c->t_sighting || t == c->t_opinion) && sqlite3_column_text(s, 7) &&
+		    !co_sig_add(c, ver, (const char *)sqlite3_column_text(s, 7), rx,
+		                (const char *)sqlite3_column_text(s, 4), added,
+		                (const char *)sqlite3_column_text(s, 10), t == c->t_opinion,
+		                (const char *)sqlite3_column_text(s, 9))) {
+			rc = sk_error_set(c->err, SK_ENOMEM, "out of memory");
+			break;
+		}
+		if (t == c->t_indicator && sqlite3_column_text(s, 7) &&
+		    !co_first_add(c, (const char *)sqlite3_column_text(s, 7), ver)) {
+			rc = sk_error_set(c->err, SK_ENOMEM, "out of memory");
+			break;
+		}
+		if (c->vrx[ver] >= 0 && added >= c->since && added < c->until &&
+		    (c->scope < 0 || c->vrx[ver] == c->scope) &&
+		    !received(c, c->vrx[ver], t, tlp, ver, added,
+		              (const char *)sqlite3_column_text(s, 6), sa[ver])) {
+			rc = sk_error_set(c->err, SK_ELIMIT, "cooperation: too many versions");
+			break;
+		}
+		if (t == c->t_report || t == c->t_grouping)
+			remember(c, t, ver, (const char *)sqlite3_column_text(s, 7),
+			         (const char *)sqlite3_column_text(s, 8), added);
+	}
+
+	free(sa);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* --- the exits: what was handed to whom --------------------------------------------------- */
+
+/* One version handed to partner i at ts. */
+static bool handed(co_ctx *c, int i, int64_t ver, int64_t ts)
+{
+	co_partner *p = &c->p[i];
+	int t;
+	if (ver < 1 || ver > c->maxver || !c->vtype[ver] || co_bit(c->sent[i], ver))
+		return true;
+	if (!set_bit(&c->sent[i], (size_t)c->maxver + 1, ver))
+		return false;
+	t = c->vtype[ver] - 1;
+	p->sent++;
+	p->nt[CO_TYPES + t]++;
+	p->nl[1][c->vtlp[ver]]++;
+	if (c->vsig[ver] >= 0 && !set_bit(&c->sigsent[i], (size_t)c->maxver + 1, c->vsig[ver]))
+		return false;
+	if (c->vrep[ver] >= 0) {
+		char k[16];
+		json_t *to = c->rep[c->vrep[ver]].to;
+		snprintf(k, sizeof(k), "%d", i);
+		if (!json_object_get(to, k))
+			json_object_set_new(to, k, json_integer(ts));
+	}
+	return true;
+}
+
+/*
+ * The audit log's exits of the period, oldest first: each listed version
+ * once per partner (the first time); summarised entries (more than
+ * SK_AUDIT_LIST_MAX versions) add to sent_unlisted.  The lists are JSON
+ * arrays of integers written by the log itself, read here directly.
+ */
+static sk_err exits(co_ctx *c)
+{
+	static const char q[] =
+	    "SELECT subject, ts, versions,"
+	    " CASE WHEN substr(versions,1,1)='{' THEN json_extract(versions,'$.count') END"
+	    " FROM audit WHERE versions IS NOT NULL AND ts>=?1 AND ts<?2"
+	    " AND action NOT IN ('taxii.manifest','taxii.versions') ORDER BY seq";
+	sqlite3_stmt *s = co_prep(c, q);
+	sk_err rc = SK_OK;
 
 	if (!s)
 		return SK_EDB;
 	co_bind_period(c, s);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *r = (const char *)sqlite3_column_text(s, 0);
-		const char *m = (const char *)sqlite3_column_text(s, 2);
-		const char *by = (const char *)sqlite3_column_text(s, 4);
-		int64_t added = sqlite3_column_int64(s, 1), made = 0;
-		co_partner *p;
-		bool src = sqlite3_column_type(s, 3) != SQLITE_NULL;
-		int64_t sa = sqlite3_column_int64(s, 3);
-		if (!last_rx || strcmp(r, last_rx)) {
-			free(rx);
-			rx = strdup(r);
-			last_rx = rx;
-			i = co_get(c, r);
+	while (sqlite3_step(s) == SQLITE_ROW && !rc) {
+		int i = co_find(c, (const char *)sqlite3_column_text(s, 0));
+		const char *v = (const char *)sqlite3_column_text(s, 2);
+		int64_t ts = sqlite3_column_int64(s, 1);
+		if (i < 0 || !v)
+			continue; /* own accounts, anonymous readers */
+		if (*v == '{') {
+			c->p[i].sent_unlisted += sqlite3_column_int64(s, 3);
+			continue;
 		}
-		if (i < 0)
-			continue;
-		p = &c->p[i];
-		if (by && p->identity && !strcmp(by, p->identity))
-			p->direct++;
-		else
-			p->relayed++;
-		if (!m || !sk_ts_parse(m, strlen(m), NULL, &made))
-			continue;
-		if (!co_vec_add(&p->tts, (double)(added - made) / 1e6) ||
-		    (src && (!co_vec_add(&p->hop, (double)(added - sa) / 1e6) ||
-		             !co_vec_add(&p->up, (double)(sa - made) / 1e6)))) {
-			free(rx);
-			sqlite3_finalize(s);
-			return sk_error_set(c->err, SK_ELIMIT, "cooperation: too many versions");
+		for (const char *p = v; *p;) {
+			char *end;
+			long long ver;
+			while (*p && (*p < '0' || *p > '9'))
+				p++;
+			if (!*p)
+				break;
+			ver = strtoll(p, &end, 10);
+			p = end;
+			if (!handed(c, i, ver, ts))
+				rc = sk_error_set(c->err, SK_ENOMEM, "out of memory");
 		}
 	}
-	free(rx);
 	sqlite3_finalize(s);
-	return SK_OK;
+	return rc;
 }
 
 /* --- the report ------------------------------------------------------------------------------ */
@@ -409,25 +580,45 @@ static json_t *ts_json(int64_t us)
 	return json_string(b);
 }
 
-static json_t *partner_json(co_partner *p)
+/* {type: versions} or {level: versions} of one direction (0 received, 1 sent). */
+static json_t *by_type(const co_ctx *c, const co_partner *p, int dir)
+{
+	json_t *o = json_object();
+	for (int t = 0; t < c->ntypes; t++)
+		if (p->nt[dir * CO_TYPES + t])
+			json_object_set_new(o, c->types[t],
+			                    json_integer(p->nt[dir * CO_TYPES + t]));
+	return o;
+}
+
+static json_t *by_tlp(const co_partner *p, int dir)
+{
+	json_t *o = json_object();
+	for (int l = 0; l < 6; l++)
+		if (p->nl[dir][l])
+			json_object_set_new(o, l ? sk_tlp_name((sk_tlp)l) : "unmarked",
+			                    json_integer(p->nl[dir][l]));
+	return o;
+}
+
+static json_t *partner_json(const co_ctx *c, co_partner *p)
 {
 	json_t *o = json_pack(
-	    "{s:s, s:s?, s:s?, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:O, s:O, "
-	    "s:O,"
-	    " s:o, s:o, s:o, s:I, s:I, s:I, s:o, s:o}",
+	    "{s:s, s:s?, s:s?, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o,"
+	    " s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o, s:o}",
 	    "partner", p->name, "identity", p->identity, "country", p->country, "is_partner",
 	    p->is_partner, "is_peer", p->is_peer, "objects_received", (json_int_t)p->recv,
 	    "objects_sent", (json_int_t)p->sent, "objects_sent_unlisted",
 	    (json_int_t)p->sent_unlisted, "sightings_received", (json_int_t)p->sight_recv,
 	    "sightings_sent", (json_int_t)p->sight_sent, "opinions_received",
 	    (json_int_t)p->op_recv, "opinions_sent", (json_int_t)p->op_sent, "detections_enabled",
-	    (json_int_t)p->det, "received_by_type", p->recv_type, "received_by_tlp", p->recv_tlp,
-	    "sent_by_type", p->sent_type, "sent_by_tlp", p->sent_tlp, "time_to_share_s",
-	    co_vec_json(&p->tts), "last_hop_s", co_vec_json(&p->hop), "producer_to_source_s",
-	    co_vec_json(&p->up), "received_from_producer", (json_int_t)p->direct,
-	    "received_relayed", (json_int_t)p->relayed, "paths_measured_whole",
-	    (json_int_t)p->direct, "lead_time_s", co_vec_json(&p->lead), "feedback_lead_s",
-	    co_vec_json(&p->fb));
+	    (json_int_t)p->det, "received_by_type", by_type(c, p, 0), "received_by_tlp",
+	    by_tlp(p, 0), "sent_by_type", by_type(c, p, 1), "sent_by_tlp", by_tlp(p, 1),
+	    "time_to_share_s", co_vec_json(&p->tts), "last_hop_s", co_vec_json(&p->hop),
+	    "producer_to_source_s", co_vec_json(&p->up), "received_from_producer",
+	    (json_int_t)p->direct, "received_relayed", (json_int_t)p->relayed,
+	    "paths_measured_whole", (json_int_t)p->direct, "lead_time_s", co_vec_json(&p->lead),
+	    "feedback_lead_s", co_vec_json(&p->fb));
 	if (o)
 		json_object_set(o, "sync", p->sync ? p->sync : json_null());
 	return o;
@@ -463,7 +654,7 @@ static sk_err assemble(co_ctx *c, json_t **out)
 	for (size_t i = 0; i < c->np; i++) {
 		if (c->scope >= 0 && (int)i != c->scope)
 			continue;
-		json_array_append_new(parts, partner_json(&c->p[i]));
+		json_array_append_new(parts, partner_json(c, &c->p[i]));
 	}
 	json_object_foreach(c->sectors, k, v)
 	{
@@ -533,7 +724,10 @@ sk_err sk_coop_report(sk_store *st, const sk_coop_opts *o, json_t **out, sk_erro
 	c.anon = json_object();
 	c.ind_fb_sector = json_object();
 	c.reach = json_array();
-	if (!c.keys || !c.sectors || !c.anon || !c.ind_fb_sector || !c.reach) {
+	c.sig_ids = json_object();
+	c.rep_ids = json_object();
+	if (!c.keys || !c.sectors || !c.anon || !c.ind_fb_sector || !c.reach || !c.sig_ids ||
+	    !c.rep_ids) {
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -543,15 +737,34 @@ sk_err sk_coop_report(sk_store *st, const sk_coop_opts *o, json_t **out, sk_erro
 		goto out;
 	if (o->partner && (rc = resolve_scope(&c, o->partner)))
 		goto out;
-	if ((rc = load_sent(&c)) || (rc = counts(&c)) || (rc = time_to_share(&c)) ||
+	if ((rc = sizes(&c)) || (rc = scan(&c)) || (rc = co_resolve(&c)) || (rc = exits(&c)) ||
 	    (rc = co_sightings(&c)) || (rc = co_reach(&c)) || (rc = co_sync(&c)) ||
 	    (c.scope < 0 && (rc = co_capacity(&c))))
 		goto out;
 	rc = assemble(&c, out);
 out:
-	sk_store_exec(st, "DELETE FROM temp.coop_sent; DELETE FROM temp.coop_given;", NULL);
-	for (size_t i = 0; i < c.np; i++)
+	co_sight_free(&c);
+	for (size_t i = 0; i < c.np; i++) {
 		free_partner(&c.p[i]);
+		if (c.sent)
+			free(c.sent[i]);
+		if (c.sigrecv)
+			free(c.sigrecv[i]);
+		if (c.sigsent)
+			free(c.sigsent[i]);
+	}
+	free(c.sent);
+	free(c.sigrecv);
+	free(c.sigsent);
+	free(c.vtype);
+	free(c.vtlp);
+	free(c.vadded);
+	free(c.vrx);
+	free(c.vby);
+	free(c.vsig);
+	free(c.vrep);
+	for (int i = 0; i < c.ntypes; i++)
+		free(c.types[i]);
 	for (size_t i = 0; i < c.nfbs; i++)
 		co_vec_free(&c.fbs[i]);
 	free(c.fbs);

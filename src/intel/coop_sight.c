@@ -17,61 +17,151 @@
 
 #define ANON_MIN 3 /* a sector/country group of fewer contributors is merged into "other" */
 
-/* What the report needs of an indicator, cached per id for the call. */
-typedef struct ind {
-	int producer, relay; /* partner indexes, -1 = none */
-	bool own;            /* produced here */
-	int64_t arrived;     /* first version's added */
-	int64_t first_here;  /* first sighting made here, 0 = none */
-	json_t *fb;          /* partner index / "s:sector" -> earliest sighting reported back */
-} ind;
-
 typedef struct sctx {
 	co_ctx *c;
-	sqlite3_stmt *qi, *qw, *qloc;
-	json_t *inds; /* id -> index into v */
-	ind *v;
-	size_t n, cap;
+	sqlite3_stmt *qw, *qloc;
 	json_t *who; /* identity -> {"anon", "sectors", "country"} */
 	json_t *own_sectors;
 	const char *own_country;
 } sctx;
 
-static int ind_of(sctx *x, const char *id)
+/* --- loading ------------------------------------------------------------------------------ */
+
+static co_first *first_slot(co_first *t, size_t cap, uint64_t h)
 {
-	json_t *j = json_object_get(x->inds, id);
-	ind *p;
-	if (j)
-		return (int)json_integer_value(j);
-	sqlite3_bind_text(x->qi, 1, id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(x->qi) != SQLITE_ROW) {
-		sqlite3_reset(x->qi);
-		json_object_set_new(x->inds, id, json_integer(-1));
-		return -1;
+	uint64_t m = h ^ (h >> 31); /* FNV's low bits are weak: mix before masking */
+	m *= 0xbf58476d1ce4e5b9ull;
+	m ^= m >> 27;
+	size_t i = (size_t)m & (cap - 1);
+	while (t[i].h && t[i].h != h)
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+static bool first_grow(co_ctx *c, size_t cap)
+{
+	co_first *t = cap <= CO_VEC_MAX ? calloc(cap, sizeof(*t)) : NULL;
+	if (!t)
+		return false;
+	for (size_t i = 0; i < c->capfirst; i++)
+		if (c->first[i].h)
+			*first_slot(t, cap, c->first[i].h) = c->first[i];
+	free(c->first);
+	c->first = t;
+	c->capfirst = cap;
+	return true;
+}
+
+bool co_first_init(co_ctx *c, size_t n)
+{
+	size_t cap = 4096;
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	return first_grow(c, cap);
+}
+
+bool co_first_add(co_ctx *c, const char *id, int64_t ver)
+{
+	uint64_t h = co_hash(id);
+	co_first *e;
+	if ((c->nfirst + 1) * 2 > c->capfirst &&
+	    !first_grow(c, c->capfirst ? c->capfirst * 2 : 4096))
+		return false;
+	e = first_slot(c->first, c->capfirst, h);
+	if (e->h)
+		return true; /* a later version: the first is kept (the scan goes in ver order) */
+	*e = (co_first){.h = h, .ver = (int32_t)ver, .ind = -1};
+	c->nfirst++;
+	return true;
+}
+
+bool co_sig_add(co_ctx *c, int64_t ver, const char *id, const char *rx, const char *by,
+                int64_t added, const char *created, bool opinion, const char *of)
+{
+	json_t *ix = json_object_get(c->sig_ids, id);
+	co_sig *g;
+	if (ix) {
+		c->vsig[ver] = (int32_t)json_integer_value(ix);
+		return true;
 	}
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 256;
-		if (cap > CO_VEC_MAX || !(p = realloc(x->v, cap * sizeof(*p)))) {
-			sqlite3_reset(x->qi);
-			return -1;
+	if (c->nsig == c->capsig) {
+		size_t cap = c->capsig ? c->capsig * 2 : 256;
+		if (cap > CO_VEC_MAX || !(g = realloc(c->sig, cap * sizeof(*g))))
+			return false;
+		c->sig = g;
+		c->capsig = cap;
+	}
+	g = &c->sig[c->nsig];
+	memset(g, 0, sizeof(*g));
+	g->ver = ver;
+	g->added = g->made = added;
+	if (created)
+		sk_ts_parse(created, strlen(created), NULL, &g->made);
+	g->opinion = opinion;
+	g->by = by ? strdup(by) : NULL;
+	g->rx = rx ? strdup(rx) : NULL;
+	g->from = rx ? co_get(c, rx) : -1;
+	g->of = -1;
+	g->of_h = of ? co_hash(of) : 0;
+	c->vsig[ver] = (int32_t)c->nsig;
+	json_object_set_new(c->sig_ids, id, json_integer((json_int_t)c->nsig++));
+	return (!by || g->by) && (!rx || g->rx);
+}
+
+sk_err co_resolve(co_ctx *c)
+{
+	for (size_t k = 0; k < c->nsig; k++) {
+		co_sig *g = &c->sig[k];
+		co_first *e;
+		co_ind *d;
+		if (!g->of_h || !c->capfirst)
+			continue;
+		e = first_slot(c->first, c->capfirst, g->of_h);
+		if (!e->h)
+			continue; /* an indicator this node does not hold (or may not see) */
+		if (e->ind < 0) {
+			if (c->nind == c->capind) {
+				size_t cap = c->capind ? c->capind * 2 : 256;
+				if (cap > CO_VEC_MAX || !(d = realloc(c->ind, cap * sizeof(*d))))
+					return sk_error_set(c->err, SK_ENOMEM, "out of memory");
+				c->ind = d;
+				c->capind = cap;
+			}
+			d = &c->ind[c->nind];
+			memset(d, 0, sizeof(*d));
+			d->found = true;
+			d->arrived = c->vadded[e->ver];
+			d->relay = c->vrx[e->ver] >= 0 ? c->vrx[e->ver] : -1;
+			d->producer = c->vby[e->ver] >= 0 ? c->vby[e->ver] : -1;
+			d->own = c->vrx[e->ver] < 0 && c->vby[e->ver] == -2;
+			if (!(d->fb = json_object()))
+				return sk_error_set(c->err, SK_ENOMEM, "out of memory");
+			e->ind = (int)c->nind++;
 		}
-		x->v = p;
-		x->cap = cap;
+		g->of = e->ind;
 	}
-	p = &x->v[x->n];
-	memset(p, 0, sizeof(*p));
-	p->arrived = sqlite3_column_int64(x->qi, 0);
-	{
-		const char *rx = (const char *)sqlite3_column_text(x->qi, 1);
-		const char *by = (const char *)sqlite3_column_text(x->qi, 2);
-		p->relay = rx ? co_get(x->c, rx) : -1;
-		p->producer = by ? co_find(x->c, by) : -1;
-		p->own = !rx && by && x->c->own && !strcmp(by, x->c->own);
+	return SK_OK;
+}
+
+void co_sight_free(co_ctx *c)
+{
+	for (size_t i = 0; i < c->nsig; i++) {
+		free(c->sig[i].by);
+		free(c->sig[i].rx);
 	}
-	sqlite3_reset(x->qi);
-	p->fb = json_object();
-	json_object_set_new(x->inds, id, json_integer((json_int_t)x->n));
-	return (int)x->n++;
+	for (size_t i = 0; i < c->nind; i++)
+		json_decref(c->ind[i].fb);
+	for (size_t i = 0; i < c->nrep; i++) {
+		free(c->rep[i].id);
+		free(c->rep[i].name);
+		json_decref(c->rep[i].to);
+	}
+	free(c->sig);
+	free(c->ind);
+	free(c->first);
+	free(c->rep);
+	json_decref(c->sig_ids);
+	json_decref(c->rep_ids);
 }
 
 /* {"anon", "sectors", "country"} of the identity that made a sighting. */
@@ -139,24 +229,22 @@ static void anon_count(sctx *x, const char *sector, const char *country, const c
 }
 
 /* One sighting (first version) of the period. */
-static void sighting(sctx *x, const char *rx, const char *by, const char *of, int64_t added,
-                     int64_t made)
+static void sighting(sctx *x, const co_sig *g)
 {
 	co_ctx *c = x->c;
-	int i = of ? ind_of(x, of) : -1, from = rx ? co_get(c, rx) : -1;
-	ind *d = i >= 0 ? &x->v[i] : NULL;
-	json_t *w = by ? who_of(x, by) : NULL, *secs;
+	co_ind *d = g->of >= 0 && c->ind[g->of].found ? &c->ind[g->of] : NULL;
+	json_t *w = g->by ? who_of(x, g->by) : NULL, *secs;
 	bool anon = json_is_true(json_object_get(w, "anon"));
 	const char *country = json_string_value(json_object_get(w, "country"));
 	size_t k;
 	int cred[2] = {-1, -1};
 
-	if (rx)
+	if (g->rx)
 		c->sight_recv_total++;
 	else
 		c->sight_here++;
-	secs = rx ? json_object_get(w, "sectors") : x->own_sectors;
-	if (!rx && !country)
+	secs = g->rx ? json_object_get(w, "sectors") : x->own_sectors;
+	if (!g->rx && !country)
 		country = x->own_country;
 	if (d) {
 		cred[0] = d->producer;
@@ -166,8 +254,8 @@ static void sighting(sctx *x, const char *rx, const char *by, const char *of, in
 				c->p[cred[j]].det++;
 		if (d->own)
 			c->own_det++;
-		if (!rx && (!d->first_here || added < d->first_here))
-			d->first_here = added;
+		if (!g->rx && (!d->first_here || g->added < d->first_here))
+			d->first_here = g->added;
 	}
 	if (!json_array_size(secs))
 		secs = NULL;
@@ -175,7 +263,7 @@ static void sighting(sctx *x, const char *rx, const char *by, const char *of, in
 		const char *sn = secs ? json_string_value(json_array_get(secs, k)) : "unknown";
 		json_t *s;
 		if (anon) { /* by sector and country only, in groups of ANON_MIN or more */
-			anon_count(x, sn ? sn : "unknown", country, by, rx);
+			anon_count(x, sn ? sn : "unknown", country, g->by, g->rx);
 			continue;
 		}
 		s = sector_of(c, sn ? sn : "unknown");
@@ -185,26 +273,25 @@ static void sighting(sctx *x, const char *rx, const char *by, const char *of, in
 				co_count(json_object_get(s, "by"), c->p[cred[j]].name, 1);
 		if (d && d->own) {
 			co_count(json_object_get(s, "by"), "(this node)", 1);
-			if (rx) {
+			if (g->rx) {
 				char key[300];
 				snprintf(key, sizeof(key), "s:%s", sn ? sn : "unknown");
-				earliest(d->fb, key, made);
+				earliest(d->fb, key, g->made);
 			}
 		}
 	}
-	if (d && d->own && from >= 0) {
+	if (d && d->own && g->from >= 0) {
 		char key[32];
-		snprintf(key, sizeof(key), "%d", from);
-		earliest(d->fb, key, made);
+		snprintf(key, sizeof(key), "%d", g->from);
+		earliest(d->fb, key, g->made);
 	}
 }
 
 /* Feedback and lead times once every sighting is in. */
-static sk_err lead_times(sctx *x)
+static sk_err lead_times(co_ctx *c)
 {
-	co_ctx *c = x->c;
-	for (size_t i = 0; i < x->n; i++) {
-		ind *d = &x->v[i];
+	for (size_t i = 0; i < c->nind; i++) {
+		co_ind *d = &c->ind[i];
 		const char *k;
 		json_t *v;
 		if (d->first_here) {
@@ -271,15 +358,13 @@ static void anon_merge(co_ctx *c)
 	c->anon = keep;
 }
 
+/*
+ * The sightings of the period (first version stored in it), in the scope,
+ * followed to their indicators; then counts per partner of what was
+ * received and sent, lead times and the anonymous groups.
+ */
 sk_err co_sightings(co_ctx *c)
 {
-	static const char qs[] =
-	    "SELECT o.rx, o.created_by, json_extract(o.json,'$.sighting_of_ref'), o.added,"
-	    " o.created FROM objects o WHERE o.type='sighting' AND o.added>=?1 AND o.added<?2"
-	    " AND " IN_VIS("o") " AND" CO_GIVEN(
-	        "o") " AND NOT EXISTS (SELECT 1 FROM objects y WHERE y.id=o.id AND y.ver<o.ver)";
-	static const char qi[] = "SELECT o.added, o.rx, o.created_by FROM objects o WHERE o.id=?1"
-	                         " AND " IN_VIS("o") " ORDER BY o.ver LIMIT 1";
 	static const char qw[] = "SELECT o.json FROM objects o WHERE o.id=?1 AND " IN_VIS(
 	    "o") " ORDER BY o.version DESC, o.ver DESC LIMIT 1";
 	static const char ql[] =
@@ -287,43 +372,38 @@ sk_err co_sightings(co_ctx *c)
 	    " ON l.id=r.dst_ref WHERE r.src_ref=?1 AND r.rel_type='located-at' AND " IN_VIS(
 	        "r") " AND " IN_VIS("l") " ORDER BY l.ver DESC LIMIT 1";
 	sctx x = {.c = c};
-	sqlite3_stmt *s = NULL;
 	sk_err rc = SK_OK;
-	json_t *own = NULL;
 
-	x.inds = json_object();
+	for (size_t i = 0; i < c->np; i++) {
+		for (size_t k = 0; k < c->nsig; k++) {
+			if (co_bit(c->sigrecv[i], (int64_t)k))
+				*(c->sig[k].opinion ? &c->p[i].op_recv : &c->p[i].sight_recv) += 1;
+			if (co_bit(c->sigsent[i], (int64_t)k))
+				*(c->sig[k].opinion ? &c->p[i].op_sent : &c->p[i].sight_sent) += 1;
+		}
+	}
 	x.who = json_object();
-	if (!(s = co_prep(c, qs)) || !(x.qi = co_prep(c, qi)) || !(x.qw = co_prep(c, qw)) ||
-	    !(x.qloc = co_prep(c, ql))) {
+	if (!(x.qw = co_prep(c, qw)) || !(x.qloc = co_prep(c, ql))) {
 		rc = SK_EDB;
 		goto out;
 	}
 	if (c->own) {
-		own = who_of(&x, c->own);
+		json_t *own = who_of(&x, c->own);
 		x.own_sectors = json_object_get(own, "sectors");
 		x.own_country = json_string_value(json_object_get(own, "country"));
 	}
-	co_bind_period(c, s);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *m = (const char *)sqlite3_column_text(s, 4);
-		int64_t made = sqlite3_column_int64(s, 3);
-		if (m)
-			sk_ts_parse(m, strlen(m), NULL, &made);
-		sighting(&x, (const char *)sqlite3_column_text(s, 0),
-		         (const char *)sqlite3_column_text(s, 1),
-		         (const char *)sqlite3_column_text(s, 2), sqlite3_column_int64(s, 3), made);
+	for (size_t k = 0; k < c->nsig; k++) {
+		const co_sig *g = &c->sig[k];
+		if (g->opinion || g->added < c->since || g->added >= c->until ||
+		    !co_given(c, g->ver))
+			continue;
+		sighting(&x, g);
 	}
-	rc = lead_times(&x);
+	rc = lead_times(c);
 	anon_merge(c);
 out:
-	sqlite3_finalize(s);
-	sqlite3_finalize(x.qi);
 	sqlite3_finalize(x.qw);
 	sqlite3_finalize(x.qloc);
-	for (size_t i = 0; i < x.n; i++)
-		json_decref(x.v[i].fb);
-	free(x.v);
-	json_decref(x.inds);
 	json_decref(x.who);
 	return rc;
 }
@@ -336,67 +416,47 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void reach_flush(co_ctx *c, const char *id, const char *type, const char *name,
-                        int64_t start, int64_t *t, size_t n)
-{
-	if (!n)
-		return;
-	if (json_array_size(c->reach) >= SK_COOP_REACH_MAX) {
-		c->reach_more++;
-		return;
-	}
-	qsort(t, n, sizeof(*t), cmp_i64);
-	json_array_append_new(
-	    c->reach, json_pack("{s:s, s:s, s:s?, s:I, s:f, s:f}", "id", id, "type", type, "name",
-	                        name, "recipients", (json_int_t)n, "time_to_50pct_s",
-	                        (double)(t[(n + 1) / 2 - 1] - start) / 1e6, "time_to_100pct_s",
-	                        (double)(t[n - 1] - start) / 1e6));
-}
-
 sk_err co_reach(co_ctx *c)
 {
-	static const char q[] =
-	    "SELECT o.id, o.type, json_extract(o.json,'$.name'), t.pk, min(t.ts),"
-	    " (SELECT min(y.added) FROM objects y WHERE y.id=o.id) FROM temp.coop_sent t"
-	    " JOIN objects o ON o.ver=t.ver WHERE o.type IN ('report','grouping')"
-	    " AND ?1=?1 AND ?2=?2 AND " IN_VIS("o") " AND" CO_GIVEN(
-	        "o") " GROUP BY o.id, t.pk ORDER BY o.id";
-	sqlite3_stmt *s = co_prep(c, q);
-	char id[300] = "", type[64] = "", name[300] = "";
-	bool has_name = false;
-	int64_t start = 0, *t = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!s)
-		return SK_EDB;
-	co_bind_period(c, s);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *i = (const char *)sqlite3_column_text(s, 0);
-		if (strcmp(i, id)) {
-			reach_flush(c, id, type, has_name ? name : NULL, start, t, n);
-			n = 0;
-			snprintf(id, sizeof(id), "%s", i);
-			snprintf(type, sizeof(type), "%s", (const char *)sqlite3_column_text(s, 1));
-			has_name = sqlite3_column_type(s, 2) == SQLITE_TEXT;
-			snprintf(name, sizeof(name), "%s",
-			         has_name ? (const char *)sqlite3_column_text(s, 2) : "");
-			start = sqlite3_column_int64(s, 5);
+	int64_t *t = NULL;
+	size_t cap = 0;
+	for (size_t i = 0; i < c->nrep; i++) {
+		const co_rep *r = &c->rep[i];
+		const char *k;
+		json_t *v;
+		size_t n = 0;
+		if (!json_object_size(r->to))
+			continue;
+		if (json_array_size(c->reach) >= SK_COOP_REACH_MAX) {
+			c->reach_more++;
+			continue;
 		}
-		if (c->scope >= 0 && sqlite3_column_int(s, 3) != c->scope)
-			continue; /* a scoped report does not count other recipients */
-		if (n == cap) {
-			int64_t *nt =
-			    cap < 100000 ? realloc(t, (cap ? cap * 2 : 16) * sizeof(*t)) : NULL;
-			if (!nt)
-				continue;
+		if (cap < json_object_size(r->to)) {
+			int64_t *nt = realloc(t, json_object_size(r->to) * sizeof(*t));
+			if (!nt) {
+				free(t);
+				return sk_error_set(c->err, SK_ENOMEM, "out of memory");
+			}
 			t = nt;
-			cap = cap ? cap * 2 : 16;
+			cap = json_object_size(r->to);
 		}
-		t[n++] = sqlite3_column_int64(s, 4);
+		json_object_foreach(r->to, k, v)
+		{
+			if (c->scope < 0 ||
+			    atoi(k) == c->scope) /* a scoped report counts no other */
+				t[n++] = json_integer_value(v);
+		}
+		if (!n)
+			continue;
+		qsort(t, n, sizeof(*t), cmp_i64);
+		json_array_append_new(
+		    c->reach,
+		    json_pack("{s:s, s:s, s:s?, s:I, s:f, s:f}", "id", r->id, "type", r->type,
+		              "name", r->name, "recipients", (json_int_t)n, "time_to_50pct_s",
+		              (double)(t[(n + 1) / 2 - 1] - r->start) / 1e6, "time_to_100pct_s",
+		              (double)(t[n - 1] - r->start) / 1e6));
 	}
-	reach_flush(c, id, type, has_name ? name : NULL, start, t, n);
 	free(t);
-	sqlite3_finalize(s);
 	return SK_OK;
 }
 
@@ -436,12 +496,11 @@ sk_err co_sync(co_ctx *c)
 	return SK_OK;
 }
 
+/* This node's matching capacity: its current indicators that the bound view sees. */
 sk_err co_capacity(co_ctx *c)
 {
-	static const char q[] =
-	    "SELECT i.revoked, coalesce(i.pattern_type,''), count(*) FROM indicators i"
-	    " JOIN objects o ON o.ver=i.ver WHERE " IN_VIS("o") " GROUP BY 1, 2";
-	sqlite3_stmt *s = co_prep(c, q);
+	sqlite3_stmt *s =
+	    co_prep(c, "SELECT ver, revoked, coalesce(pattern_type,'') FROM indicators");
 	json_int_t match = 0, cannot = 0, revoked = 0;
 	json_t *types = json_object();
 	if (!s) {
@@ -449,15 +508,17 @@ sk_err co_capacity(co_ctx *c)
 		return SK_EDB;
 	}
 	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *pt = (const char *)sqlite3_column_text(s, 1);
-		json_int_t n = sqlite3_column_int64(s, 2);
-		if (sqlite3_column_int(s, 0))
-			revoked += n;
+		int64_t ver = sqlite3_column_int64(s, 0);
+		const char *pt = (const char *)sqlite3_column_text(s, 2);
+		if (ver < 1 || ver > c->maxver || !c->vtype[ver])
+			continue; /* not visible */
+		if (sqlite3_column_int(s, 1))
+			revoked++;
 		else if (!strcmp(pt, "stix"))
-			match += n;
+			match++;
 		else
-			cannot += n;
-		co_count(types, pt[0] ? pt : "none", n);
+			cannot++;
+		co_count(types, pt[0] ? pt : "none", 1);
 	}
 	sqlite3_finalize(s);
 	c->capacity = json_pack("{s:I, s:I, s:I, s:o}", "indicators_matchable", match,

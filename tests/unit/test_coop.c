@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "schakel/coop.h"
 
@@ -89,4 +90,34 @@ Test(coop, json_rounds_to_milliseconds)
 	cr_assert_float_eq(json_real_value(json_object_get(j, "max")), 2.0, 1e-9);
 	cr_assert_float_eq(json_real_value(json_object_get(j, "median")), 1.618, 1e-9);
 	json_decref(j);
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+Test(coop, selection_matches_sorting)
+{
+	static double v[2001], w[2001];
+	unsigned seed = 14;
+	for (size_t n = 1; n <= 2001; n += (n < 40 ? 1 : 97)) {
+		for (int dup = 0; dup < 2; dup++) {
+			for (size_t i = 0; i < n; i++) {
+				seed = seed * 1103515245u + 12345u;
+				v[i] = dup ? (double)(seed >> 16 & 7)
+				           : (double)(seed >> 8) / 3.0 - 1e6;
+				w[i] = v[i];
+			}
+			qsort(w, n, sizeof(*w), cmp);
+			sk_coop_dist d = of(v, n);
+			double med = n % 2 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2;
+			cr_assert_float_eq(d.median, med, 1e-9, "n %zu dup %d", n, dup);
+			cr_assert_float_eq(d.p90, w[(n * 9 + 9) / 10 - 1], 1e-9, "n %zu dup %d", n,
+			                   dup);
+			cr_assert_float_eq(d.max, w[n - 1], 1e-9);
+			cr_assert_float_eq(d.min, w[0], 1e-9);
+		}
+	}
 }
