@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -142,16 +143,21 @@ def spread(db):
 
 
 def timed(binary, db, rounds, *args):
-    best = None
+    """Best wall-clock time and best CPU time (user + system) of ROUNDS runs."""
+    best = cpu = None
     for _ in range(rounds):
         t = time.perf_counter()
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         r = subprocess.run([binary, "--db", db, "report", "cooperation", *args],
                            capture_output=True, text=True)
         el = time.perf_counter() - t
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        c = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
         if r.returncode:
             sys.exit(f"report {' '.join(args)}: {r.stderr}")
         best = el if best is None else min(best, el)
-    return best, r.stdout
+        cpu = c if cpu is None else min(cpu, c)
+    return best, cpu, r.stdout
 
 
 def main():
@@ -203,7 +209,7 @@ def main():
              ("year, html", ("--since", "2025-01-01T00:00:00Z", "--until",
                              "2026-01-01T00:00:00Z", "--format", "html"))]
     for name, args in cases:
-        el, out = timed(a.bin, db, a.rounds, *args)
+        el, cpu, out = timed(a.bin, db, a.rounds, *args)
         extra = ""
         if "--format" not in args:
             j = json.loads(out)
@@ -211,8 +217,9 @@ def main():
                      f"{sum(p['objects_received'] for p in j['partners'])}, sent "
                      f"{sum(p['objects_sent'] for p in j['partners'])}, sightings "
                      f"{j['own']['sightings_here'] + j['own']['sightings_received']}")
-        print(f"report cooperation, {name}: {el:.2f} s (best of {a.rounds}){extra}"
-              f" [{'meets' if el < 2 else 'misses'} < 2 s]")
+        print(f"report cooperation, {name}: {el:.2f} s wall, {cpu:.2f} s CPU (best of "
+              f"{a.rounds}){extra} [{'meets' if el < 2 else 'misses'} < 2 s]")
+    print(f"load average during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     if not a.keep:
         import shutil
         shutil.rmtree(d, ignore_errors=True)

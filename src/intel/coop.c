@@ -289,15 +289,11 @@ bool co_given(const co_ctx *c, int64_t ver)
 
 static sk_err sizes(co_ctx *c)
 {
-	sqlite3_stmt *s = co_prep(c, "SELECT coalesce(max(ver), 0),"
-	                             " (SELECT count(*) FROM indicators) FROM objects");
-	int64_t nind = 0;
+	sqlite3_stmt *s = co_prep(c, "SELECT coalesce(max(ver), 0) FROM objects");
 	if (!s)
 		return SK_EDB;
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if (sqlite3_step(s) == SQLITE_ROW)
 		c->maxver = sqlite3_column_int64(s, 0);
-		nind = sqlite3_column_int64(s, 1);
-	}
 	sqlite3_finalize(s);
 	if (c->maxver > CO_MAX_VERSIONS)
 		return sk_error_set(c->err, SK_ELIMIT,
@@ -314,7 +310,8 @@ static sk_err sizes(co_ctx *c)
 		return sk_error_set(c->err, SK_ENOMEM, "cooperation: out of memory");
 	for (int64_t i = 0; i <= c->maxver; i++)
 		c->vrx[i] = c->vby[i] = c->vsig[i] = c->vrep[i] = -1;
-	if (!co_first_init(c, (size_t)(nind < c->maxver ? nind : c->maxver)))
+	/* indicators are most of a store: room for 7/8 of the versions, grown if needed */
+	if (!co_first_init(c, (size_t)(c->maxver - c->maxver / 8)))
 		return sk_error_set(c->err, SK_ENOMEM, "cooperation: out of memory");
 	c->t_sighting = type_of(c, "sighting");
 	c->t_opinion = type_of(c, "opinion");

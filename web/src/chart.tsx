@@ -78,6 +78,15 @@ function fillDays(days: string[], series: Series[]): { days: string[]; series: S
   };
 }
 
+/* 1234567 -> 1.2M: axis labels that fit. */
+function compact(x: number) {
+  const a = Math.abs(x);
+  if (a >= 1e9) return (x / 1e9).toFixed(1) + 'G';
+  if (a >= 1e6) return (x / 1e6).toFixed(1) + 'M';
+  if (a >= 1e4) return (x / 1e3).toFixed(0) + 'k';
+  return String(Math.round(x * 100) / 100);
+}
+
 /* Bars per category (partners, sectors) with uPlot: x is the category's
    index, its axis and legend show the names; one bar group per series. */
 export function CategoryBars({ labels, series, title, height = 240, unit = '' }: { labels: string[]; series: Series[]; title: string; height?: number; unit?: string }) {
@@ -95,7 +104,7 @@ export function CategoryBars({ labels, series, title, height = 240, unit = '' }:
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false, range: [-0.5, labels.length - 0.5] }, y: { range: (_u, _lo, hi) => [0, hi > 0 ? hi * 1.1 : 1] } },
-      axes: [{ ...axis, splits: () => xs, values: (_u, v) => v.map((i) => labels[i] ?? '') }, { ...axis, size: 64, values: (_u, v) => v.map((x) => x + unit) }],
+      axes: [{ ...axis, splits: () => xs, values: (_u, v) => v.map((i) => labels[i] ?? '') }, { ...axis, size: 72, values: (_u, v) => v.map((x) => compact(x) + unit) }],
       series: [{ label: 'category', value: (_u, i) => (i === null || i === undefined ? '' : labels[i] ?? '') }, ...series.map((s, i) => ({
         label: s.label,
         stroke: s.color || PALETTE[i % PALETTE.length],
