@@ -66,13 +66,14 @@ typedef struct co_ind {
 } co_ind;
 
 /*
- * The first version of an indicator, found by the hash of its id (64 bits:
- * a collision among a store's indicators is vanishingly unlikely).
+ * A sighted indicator's id (co_hash: 64 bits, a collision among a store's
+ * indicators is vanishingly unlikely) and its first version, found by one
+ * pass over the indicator versions the scan listed.
  */
 typedef struct co_first {
 	uint64_t h;  /* 0 = empty */
-	int32_t ver; /* its first version (vadded: when it arrived) */
-	int32_t ind; /* index into ind once sighted, -1 */
+	int32_t ver; /* its first version, -1 = not held here */
+	int32_t ind; /* index into ind, -1 */
 } co_first;
 
 /* A report or grouping handed out (reach). */
@@ -111,8 +112,9 @@ typedef struct co_ctx {
 	json_t *sig_ids; /* id -> index */
 	co_ind *ind;
 	size_t nind, capind;
-	co_first *first; /* open addressing: the first version of every indicator */
-	size_t nfirst, capfirst;
+	uint64_t *ih;  /* co_hash of the id of every indicator version, in ver order */
+	int32_t *iver; /* its version */
+	size_t ni, capi;
 	co_rep *rep;
 	size_t nrep, caprep;
 	json_t *rep_ids; /* id -> index */
@@ -160,9 +162,9 @@ bool co_given(const co_ctx *c, int64_t ver);
 /* A version of a sighting or opinion met by the scan (sets vsig[ver]); false on ENOMEM. */
 bool co_sig_add(co_ctx *c, int64_t ver, const char *id, const char *rx, const char *by,
                 int64_t added, const char *created, bool opinion, const char *of);
-/* Room for n indicators in the first-version table; false on ENOMEM. */
+/* Room for n indicator versions in the scan's list; false on ENOMEM. */
 bool co_first_init(co_ctx *c, size_t n);
-/* The first version of indicator id met by the scan; false on ENOMEM. */
+/* An indicator version met by the scan (in ver order); false on ENOMEM. */
 bool co_first_add(co_ctx *c, const char *id, int64_t ver);
 /* After the scan: each sighting's indicator, its first version and who gave it. */
 sk_err co_resolve(co_ctx *c);

@@ -38,40 +38,31 @@ static co_first *first_slot(co_first *t, size_t cap, uint64_t h)
 	return &t[i];
 }
 
-static bool first_grow(co_ctx *c, size_t cap)
+static bool list_grow(co_ctx *c, size_t cap)
 {
-	co_first *t = cap <= CO_VEC_MAX ? calloc(cap, sizeof(*t)) : NULL;
-	if (!t)
+	uint64_t *h;
+	int32_t *v;
+	if (cap > CO_VEC_MAX || !(h = realloc(c->ih, cap * sizeof(*h))))
 		return false;
-	for (size_t i = 0; i < c->capfirst; i++)
-		if (c->first[i].h)
-			*first_slot(t, cap, c->first[i].h) = c->first[i];
-	free(c->first);
-	c->first = t;
-	c->capfirst = cap;
+	c->ih = h;
+	if (!(v = realloc(c->iver, cap * sizeof(*v))))
+		return false;
+	c->iver = v;
+	c->capi = cap;
 	return true;
 }
 
 bool co_first_init(co_ctx *c, size_t n)
 {
-	size_t cap = 4096;
-	while (cap < 2 * n + 2)
-		cap *= 2;
-	return first_grow(c, cap);
+	return list_grow(c, n > 1024 ? n : 1024);
 }
 
 bool co_first_add(co_ctx *c, const char *id, int64_t ver)
 {
-	uint64_t h = co_hash(id);
-	co_first *e;
-	if ((c->nfirst + 1) * 2 > c->capfirst &&
-	    !first_grow(c, c->capfirst ? c->capfirst * 2 : 4096))
+	if (c->ni == c->capi && !list_grow(c, c->capi * 2))
 		return false;
-	e = first_slot(c->first, c->capfirst, h);
-	if (e->h)
-		return true; /* a later version: the first is kept (the scan goes in ver order) */
-	*e = (co_first){.h = h, .ver = (int32_t)ver, .ind = -1};
-	c->nfirst++;
+	c->ih[c->ni] = co_hash(id);
+	c->iver[c->ni++] = (int32_t)ver;
 	return true;
 }
 
@@ -108,24 +99,48 @@ bool co_sig_add(co_ctx *c, int64_t ver, const char *id, const char *rx, const ch
 	return (!by || g->by) && (!rx || g->rx);
 }
 
+/*
+ * The sighted ids in a small table (a few per sighting), then one pass in
+ * version order over the indicator versions the scan listed: the first
+ * one met of each sighted id is its first version.  Sequential reads and
+ * a table that fits the cache, rather than a table of every indicator.
+ */
 sk_err co_resolve(co_ctx *c)
 {
+	size_t cap = 1024;
+	co_first *t;
+	while (cap < 2 * c->nsig + 2)
+		cap *= 2;
+	if (!(t = calloc(cap, sizeof(*t))))
+		return sk_error_set(c->err, SK_ENOMEM, "out of memory");
+	for (size_t k = 0; k < c->nsig; k++) {
+		co_first *e;
+		if (!c->sig[k].of_h)
+			continue;
+		e = first_slot(t, cap, c->sig[k].of_h);
+		if (!e->h)
+			*e = (co_first){.h = c->sig[k].of_h, .ver = -1, .ind = -1};
+	}
+	for (size_t i = 0; i < c->ni; i++) {
+		co_first *e = first_slot(t, cap, c->ih[i]);
+		if (e->h && e->ver < 0)
+			e->ver = c->iver[i];
+	}
 	for (size_t k = 0; k < c->nsig; k++) {
 		co_sig *g = &c->sig[k];
-		co_first *e;
+		co_first *e = g->of_h ? first_slot(t, cap, g->of_h) : NULL;
 		co_ind *d;
-		if (!g->of_h || !c->capfirst)
-			continue;
-		e = first_slot(c->first, c->capfirst, g->of_h);
-		if (!e->h)
+		if (!e || e->ver < 0)
 			continue; /* an indicator this node does not hold (or may not see) */
 		if (e->ind < 0) {
 			if (c->nind == c->capind) {
-				size_t cap = c->capind ? c->capind * 2 : 256;
-				if (cap > CO_VEC_MAX || !(d = realloc(c->ind, cap * sizeof(*d))))
+				size_t n = c->capind ? c->capind * 2 : 256;
+				if (n > CO_VEC_MAX || !(d = realloc(c->ind, n * sizeof(*d)))) {
+					free(t);
 					return sk_error_set(c->err, SK_ENOMEM, "out of memory");
+				}
 				c->ind = d;
-				c->capind = cap;
+				c->capind = n;
 			}
 			d = &c->ind[c->nind];
 			memset(d, 0, sizeof(*d));
@@ -134,12 +149,15 @@ sk_err co_resolve(co_ctx *c)
 			d->relay = c->vrx[e->ver] >= 0 ? c->vrx[e->ver] : -1;
 			d->producer = c->vby[e->ver] >= 0 ? c->vby[e->ver] : -1;
 			d->own = c->vrx[e->ver] < 0 && c->vby[e->ver] == -2;
-			if (!(d->fb = json_object()))
+			if (!(d->fb = json_object())) {
+				free(t);
 				return sk_error_set(c->err, SK_ENOMEM, "out of memory");
-			e->ind = (int)c->nind++;
+			}
+			e->ind = (int32_t)c->nind++;
 		}
 		g->of = e->ind;
 	}
+	free(t);
 	return SK_OK;
 }
 
@@ -158,7 +176,8 @@ void co_sight_free(co_ctx *c)
 	}
 	free(c->sig);
 	free(c->ind);
-	free(c->first);
+	free(c->ih);
+	free(c->iver);
 	free(c->rep);
 	json_decref(c->sig_ids);
 	json_decref(c->rep_ids);
