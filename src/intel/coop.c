@@ -254,7 +254,7 @@ static int type_of(co_ctx *c, const char *t)
 	for (int i = 0; i < c->ntypes; i++)
 		if (!strcmp(c->types[i], t))
 			return i;
-	if (c->ntypes == CO_TYPES - 1) {
+	if (c->ntypes >= CO_TYPES - 1) {
 		for (int i = 0; i < c->ntypes; i++)
 			if (!strcmp(c->types[i], "other"))
 				return i;
