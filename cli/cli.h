@@ -116,6 +116,7 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv);
 int cmd_invite(cli_ctx *ctx, int argc, char **argv);
 int cmd_enrol(cli_ctx *ctx, int argc, char **argv);
 int cmd_fleet(cli_ctx *ctx, int argc, char **argv);
+int cmd_report(cli_ctx *ctx, int argc, char **argv);
 
 
 /* --- the configuration file of serve (conffile.c) --- */

@@ -565,6 +565,25 @@ const cli_cmd cli_commands[] = {
      "Settings (schakel config set): audit.enabled true|false (default true),\n"
      "audit.checkpoint_every N (default 1000), audit.retention_days D (default 365).\n"
      DB_HELP},
+    {"report", cmd_report, "reports for people: measured cooperation per partner",
+     "usage: schakel report cooperation [--since TS] [--until TS] [--partner P]\n"
+     "                                  [--format json|csv|html] [--output FILE]\n"
+     "\n"
+     "The numbers that show whether sharing works, from this node's own records:\n"
+     "per partner, object versions received and sent (by type and TLP), sightings\n"
+     "and opinions, time to share (median, p90, max), detections enabled, lead\n"
+     "times; per sector, whose knowledge protected it; anonymous sightings by\n"
+     "sector and country (groups of fewer than three merged into \"other\"); the\n"
+     "reach of reports; peers' sync health; and what the node cannot know.\n"
+     "Every figure is defined in docs/cooperation.md.\n"
+     "\n"
+     "  --since TS     the period starts at TS (inclusive; default: the start)\n"
+     "  --until TS     the period ends at TS (exclusive; default: now)\n"
+     "  --partner P    only partner or peer P (name or identity), counting only\n"
+     "                 what P was given, gave us or produced\n"
+     "  --format F     json (default; stable, schema schakel.cooperation/1), csv\n"
+     "                 (one row per partner) or html (one self-contained page)\n"
+     "  --output FILE  write to FILE (mode 0600) instead of stdout\n" DB_HELP},
     {"help", NULL, "show help for a command",
      "usage: schakel help [COMMAND]\n"
      "       schakel help --man [COMMAND]\n"

@@ -3,6 +3,9 @@
  * `schakel metrics` and the server's /metrics endpoint.  Counters come from
  * the durable per-peer sync state, so they survive restarts.
  *
+ * The cooperation figures follow (metrics_coop.c: schakel_coop_*, label
+ * partner).
+ *
  * The detection side's metrics (schakel_time_to_detection_seconds,
  * schakel_alerts_total, schakel_matcher_* ...) come from the live watcher
  * through sk_metrics_set_hook; without one the reserved names are announced
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "metrics_int.h"
 #include "schakel/timestamp.h"
 #include "store/store_priv.h"
 
@@ -97,6 +101,9 @@ sk_err sk_metrics_render(sk_store *st, sk_buf *b, sk_error *err)
 		}
 		sqlite3_finalize(s);
 	}
+	/* cooperation: per partner, the figures of `report cooperation` (metrics_coop.c) */
+	if (sk_metrics_coop(st, b, err))
+		return err->code;
 	/* detection metrics: from the live watcher when one runs (watch.c) */
 	pthread_mutex_lock(&hook_mu);
 	if (hook_fn) {

@@ -138,4 +138,7 @@ void ui_h_actors(ui_ctx *c, char **seg, size_t nseg);
 void ui_h_sectors(ui_ctx *c, char **seg, size_t nseg);
 void ui_h_timeline(ui_ctx *c, char **seg, size_t nseg);
 
+/* --- handlers: measured cooperation (ui_coop.c) ------------------------------------- */
+void ui_h_cooperation(ui_ctx *c, char **seg, size_t nseg);
+
 #endif

@@ -455,6 +455,16 @@ describe('the console', { concurrency: false }, () => {
     await shot(page, '08-timeline');
   });
 
+  test('cooperation: the partners\' figures, uPlot charts and what the node cannot know', async () => {
+    await go(page, '/ui/cooperation');
+    await settled(page);
+    await page.waitForSelector('#coop-table');
+    assert.match(await page.$eval('#coop-table', (e) => e.innerText), /Partner CERT \(demo\)/);
+    await page.waitForSelector('#coop-volume .uplot');
+    assert.match(await page.$eval('#coop-limits', (e) => e.innerText), /last hop/);
+    await shot(page, '08-cooperation');
+  });
+
   test('an analyst writes a note on an object, signed by the node', async () => {
     await go(page, '/ui/create?type=note&ref=' + VOLT);
     await page.waitForSelector('#create-form textarea[name=content]');

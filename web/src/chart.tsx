@@ -77,3 +77,48 @@ function fillDays(days: string[], series: Series[]): { days: string[]; series: S
     series: series.map((s) => ({ ...s, values: all.map((d) => (at.has(d) ? s.values[at.get(d)!] ?? 0 : 0)) })),
   };
 }
+
+/* 1234567 -> 1.2M: axis labels that fit. */
+function compact(x: number) {
+  const a = Math.abs(x);
+  if (a >= 1e9) return (x / 1e9).toFixed(1) + 'G';
+  if (a >= 1e6) return (x / 1e6).toFixed(1) + 'M';
+  if (a >= 1e4) return (x / 1e3).toFixed(0) + 'k';
+  return String(Math.round(x * 100) / 100);
+}
+
+/* Bars per category (partners, sectors) with uPlot: x is the category's
+   index, its axis and legend show the names; one bar group per series. */
+export function CategoryBars({ labels, series, title, height = 240, unit = '' }: { labels: string[]; series: Series[]; title: string; height?: number; unit?: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!box.current || !labels.length) return;
+    const el = box.current;
+    const xs = labels.map((_, i) => i);
+    const fg = axisColour();
+    const axis = { stroke: fg, grid: { stroke: 'rgba(128,128,128,0.2)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' } };
+    const n = Math.max(1, series.length);
+    const opts: uPlot.Options = {
+      width: Math.max(280, el.clientWidth),
+      height,
+      legend: { show: true },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: false, range: [-0.5, labels.length - 0.5] }, y: { range: (_u, _lo, hi) => [0, hi > 0 ? hi * 1.1 : 1] } },
+      axes: [{ ...axis, splits: () => xs, values: (_u, v) => v.map((i) => labels[i] ?? '') }, { ...axis, size: 72, values: (_u, v) => v.map((x) => compact(x) + unit) }],
+      series: [{ label: 'category', value: (_u, i) => (i === null || i === undefined ? '' : labels[i] ?? '') }, ...series.map((s, i) => ({
+        label: s.label,
+        stroke: s.color || PALETTE[i % PALETTE.length],
+        fill: (s.color || PALETTE[i % PALETTE.length]) + 'cc',
+        width: 1,
+        points: { show: false },
+        paths: uPlot.paths.bars ? uPlot.paths.bars({ size: [0.8 / n, 60], align: 0, disp: { x0: { unit: 2, values: () => xs.map(() => (i - (n - 1) / 2) * (0.8 / n)) } } as any }) : undefined,
+      }))],
+    };
+    const u = new uPlot(opts, [xs, ...series.map((s) => s.values)] as any, el);
+    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(280, el.clientWidth), height }));
+    ro.observe(el);
+    return () => { ro.disconnect(); u.destroy(); };
+  }, [JSON.stringify(labels), JSON.stringify(series), height]);
+  if (!labels.length) return <Empty what={`${title}: nothing in this period.`} />;
+  return <figure class="chart"><figcaption>{title}</figcaption><div ref={box} role="img" aria-label={title + ' (chart; the same figures are listed in the table)'} /></figure>;
+}

@@ -1,0 +1,59 @@
+/*
+ * ui_coop.c - the console's cooperation page (docs/cooperation.md,
+ * docs/console.md): GET /ui/api/cooperation?since=&until=[&partner=] answers
+ * the report of `schakel report cooperation` (coop.h) for the period, read
+ * through the request's view.  A partner's account always gets the report
+ * scoped to its own organisation: only what it was given, gave or produced.
+ */
+#include <string.h>
+
+#include "schakel/coop.h"
+#include "ui/ui_int.h"
+
+#define MAX_PARTNER 200 /* longest partner parameter */
+
+void ui_h_cooperation(ui_ctx *c, char **seg, size_t nseg)
+{
+	sk_coop_opts o = {0};
+	sk_error err;
+	json_t *r = NULL;
+	sk_err rc;
+
+	(void)seg;
+	(void)nseg;
+	if (!ui_param_time(c, "since", 0, &o.since) || !ui_param_time(c, "until", 0, &o.until))
+		return;
+	if (o.since && o.until && o.since >= o.until) {
+		ui_error(c, 400, "since must be before until");
+		return;
+	}
+	o.partner = ui_param(c, "partner");
+	if (o.partner && (!*o.partner || strlen(o.partner) > MAX_PARTNER)) {
+		ui_error(c, 400, "partner: empty or longer than %d bytes", MAX_PARTNER);
+		return;
+	}
+	if (c->who.role == SK_ROLE_PARTNER) {
+		if (!c->who.partner[0]) {
+			ui_error(c, 403, "cooperation: an account of no partner");
+			return;
+		}
+		o.partner = c->who.partner; /* never another partner's figures */
+	}
+	if (!c->view) {
+		ui_error(c, 401, "not logged in");
+		return;
+	}
+	if (sk_view_bind(c->view, &err)) {
+		ui_error(c, 500, "view: %s", err.msg);
+		return;
+	}
+	rc = sk_coop_report(c->st, &o, &r, &err);
+	if (!rc)
+		ui_send_json(c, 200, r);
+	else if (rc == SK_ENOTFOUND)
+		ui_error(c, 404, "%s", err.msg);
+	else if (rc == SK_EINVAL)
+		ui_error(c, 400, "%s", err.msg);
+	else
+		ui_error(c, 500, "%s", err.msg);
+}
