@@ -110,6 +110,8 @@ int cmd_bundle(cli_ctx *ctx, int argc, char **argv);
 int cmd_backup(cli_ctx *ctx, int argc, char **argv);
 int cmd_restore(cli_ctx *ctx, int argc, char **argv);
 int cmd_audit(cli_ctx *ctx, int argc, char **argv);
+int cmd_dossier(cli_ctx *ctx, int argc, char **argv);
+int cmd_opinion(cli_ctx *ctx, int argc, char **argv);
 
 
 /* --- the configuration file of serve (conffile.c) --- */

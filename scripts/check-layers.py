@@ -42,7 +42,7 @@ PUBLIC = {
     "feed": "feeds",
     "httpd": "share", "taxii": "share", "account": "share", "policy": "share",
     "peer": "sync", "sync": "sync", "taxii_client": "sync",
-    "intel": "intel", "galaxy": "intel", "ui": "ui",
+    "intel": "intel", "galaxy": "intel", "dossier": "intel", "ui": "ui",
     "node": "node", "hit": "node", "indload": "node", "watch": "node",
 }
 
