@@ -156,8 +156,8 @@ static int build(cli_ctx *ctx, int argc, char **argv)
 	if (strcmp(fmt, "json") && strcmp(fmt, "html") && strcmp(fmt, "stix"))
 		return cli_usage("dossier", "--format '%s': json, html or stix", fmt);
 	o.subject = argv[optind];
-	/* --for writes the audit log: the store opens for writing */
-	if (!(st = cli_open_store(ctx, who ? 0 : SK_STORE_READONLY)))
+	/* --for writes the audit log, stix needs the node's key: the store opens for writing */
+	if (!(st = cli_open_store(ctx, who || !strcmp(fmt, "stix") ? 0 : SK_STORE_READONLY)))
 		return EXIT_INPUT;
 	if (who) {
 		if (sk_account_get(st, who, &p, NULL) && sk_partner_principal(st, who, &p, &err)) {
