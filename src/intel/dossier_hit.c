@@ -340,7 +340,7 @@ out:
 
 sk_err dz_timeline(dz *z)
 {
-	json_t *t = NULL, *ev, *keep = json_array();
+	json_t *t = NULL, *ev, *keep = json_array(), *p;
 	size_t i, total = 0;
 	sk_err rc = sk_intel_timeline(z->st, z->id, &t, z->err);
 	if (rc) {
@@ -355,8 +355,10 @@ sk_err dz_timeline(dz *z)
 		total++;
 		if (json_array_size(keep) >= z->max)
 			continue;
-		if (id && dz_prov(z, id))
+		if (id && (p = dz_prov(z, id))) {
 			json_object_set_new(ev, "evidence", json_pack("[s]", id));
+			json_object_set(ev, "tlp", json_object_get(p, "tlp"));
+		}
 		json_array_append(keep, ev);
 	}
 	dz_cut(z, "timeline", keep, total);

@@ -393,7 +393,7 @@ static const char css[] =
 static void summary_section(h *x, const json_t *d)
 {
 	json_t *s = json_object_get(d, "executive_summary");
-	section(x, "summary", "Executive summary", json_object_get(d, "subject"));
+	section(x, "summary", "Executive summary", d); /* drawn from everything */
 	put(x, "<table><tr><th>who</th><td>");
 	text(x, str(s, "who"));
 	put(x, "</td></tr><tr><th>against whom</th><td>");
