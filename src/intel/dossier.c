@@ -72,8 +72,9 @@ json_t *dz_prov(dz *z, const char *id)
 	    " (SELECT json_extract(p.json,'$.name') FROM objects p WHERE p.id=o.created_by"
 	    "  AND " IN_VIS(
 	        "p") " ORDER BY p.version DESC LIMIT 1),"
-	             " (SELECT name FROM peers WHERE 'peer:'||name=o.rx OR identity=o.rx"
-	             "  LIMIT 1)"
+	             " coalesce((SELECT 'peer '||name FROM peers WHERE 'peer:'||name=o.rx OR"
+	             "  identity=o.rx LIMIT 1), (SELECT 'partner '||name FROM partners"
+	             "  WHERE identity=o.rx AND pid>0 LIMIT 1))"
 	             " FROM objects o WHERE o.id=?1 AND " IN_LATEST("o");
 	json_t *p = json_object_get(z->prov, id), *nr;
 	sqlite3_stmt *s;

@@ -441,9 +441,9 @@ static sk_err report_opinions(dz *z, const char *rid, json_t *out)
 		}
 		json_object_set_new(
 		    it, "by",
-		    json_pack("{s:s?, s:s?}", "id", bysum ? by : NULL, "name",
+		    json_pack("{s:s?, s:s?}", "id", by, "name", /* the id is in the opinion */
 		              bysum ? json_string_value(json_object_get(bysum, "name"))
-		                    : "(not shown)"));
+		                    : "(identity not held here)"));
 		json_object_set_new(it, "created", json_string(created));
 		json_object_set_new(it, "text", text ? json_string(text) : json_null());
 		if (!strcmp(type, "note")) {
