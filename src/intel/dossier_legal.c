@@ -197,9 +197,15 @@ static json_t *kind_of_action(dz *z)
 	static const char *const data[] = {"T1485", "T1486", "T1491", "T1565", "T1561", NULL};
 	static const char *const intercept[] = {"T1040", "T1557", "T1114", "T1111", "T1056", NULL};
 	json_t *t = get(z->d, "activity", "techniques");
-	json_t *tac = json_object_get(t, "tactics"), *list = json_object_get(t, "list");
-	json_t *r = json_array(), *hits;
+	json_t *sw = json_object_get(t, "via_software");
+	/* its own techniques and those of its malware and tools */
+	json_t *tac = json_copy(json_object_get(t, "tactics")),
+	       *list = json_copy(json_object_get(t, "list"));
+	json_t *r = json_array(), *hits, *res;
 	bool any = false;
+
+	json_array_extend(tac, json_object_get(sw, "tactics"));
+	json_array_extend(list, json_object_get(sw, "list"));
 
 	hits = json_array();
 	for (size_t i = 0; access[i]; i++)
@@ -234,10 +240,14 @@ static json_t *kind_of_action(dz *z)
 	json_array_append_new(
 	    r, json_pack("{s:s, s:s, s:o}", "action", "data interception (Art. 1(3)(d))", "status",
 	                 json_array_size(hits) ? "supported" : "not shown", "techniques", hits));
-	return json_pack("{s:s, s:s, s:s, s:o, s:s?}", "key", "kind_of_action", "criterion",
-	                 "the kind of action, from the ATT&CK tactics and techniques seen",
-	                 "status", any ? "supported" : "not shown", "actions", r, "missing",
-	                 any ? NULL : "no ATT&CK technique of the subject maps onto an action");
+	res = json_pack("{s:s, s:s, s:s, s:o, s:s?}", "key", "kind_of_action", "criterion",
+	                "the kind of action, from the ATT&CK tactics and techniques seen (its own "
+	                "and its malware's and tools')",
+	                "status", any ? "supported" : "not shown", "actions", r, "missing",
+	                any ? NULL : "no ATT&CK technique of the subject maps onto an action");
+	json_decref(tac);
+	json_decref(list);
+	return res;
 }
 
 static json_t *affected(dz *z)
@@ -321,9 +331,20 @@ static json_t *significant(dz *z)
 	              has_tactic(json_object_get(tac, "tactics"), "collection") ? "possible"
 	                                                                        : "unknown",
 	              NULL, "the collection tactic among the techniques; the data is unknown"));
-	return json_pack("{s:s, s:s, s:o}", "key", "significant_effect", "criterion",
-	                 "significant or potentially significant effect (Art. 2 factors)",
-	                 "factors", f);
+	{
+		bool known = false;
+		json_array_foreach(f, i, c)
+		{
+			known |=
+			    strcmp(json_string_value(json_object_get(c, "status")), "unknown") != 0;
+		}
+		return json_pack(
+		    "{s:s, s:s, s:s, s:o, s:s}", "key", "significant_effect", "criterion",
+		    "significant or potentially significant effect (Art. 2 factors)", "status",
+		    known ? "partly" : "unknown", "factors", f, "missing",
+		    "economic loss and gain, and the amounts of data taken, are not in "
+		    "the evidence a node holds");
+	}
 }
 
 void dz_legal(dz *z)
@@ -423,8 +444,9 @@ void dz_summary(dz *z)
 	             ? json_string_value(get(z->d, "timeline", "first_seen"))
 	             : "unknown");
 	if (!strcmp(json_string_value(json_object_get(a, "result")), "state"))
-		snprintf(sure, sizeof(sure), "attributed to %s with confidence %s (weakest link)",
-		         state ? state : "a state", json_is_integer(conf) ? "" : "not stated");
+		snprintf(sure, sizeof(sure),
+		         "attributed to %s; the confidence of the chain is not stated",
+		         state ? state : "a state");
 	else
 		snprintf(sure, sizeof(sure), "%s",
 		         json_string_value(json_object_get(a, "explanation")));

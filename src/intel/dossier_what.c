@@ -18,8 +18,8 @@
 
 /* What the relationship scan found: id -> [relationship ids] per kind. */
 typedef struct found {
-	json_t *campaigns, *sets, *malware, *tools, *techniques, *infra, *incidents, *targets,
-	    *indicators;
+	json_t *campaigns, *sets, *malware, *tools, *techniques, *sw_tech, *infra, *incidents,
+	    *targets, *indicators;
 } found;
 
 static void add_ev(json_t *kind, const char *id, const char *rel)
@@ -72,10 +72,10 @@ static sk_err scan(dz *z, const char *a, found *f, bool ind_only)
 		else if (out && !strcmp(rel, "uses") && dz_is_type(other, "tool"))
 			kind = f->tools;
 		else if (out && !strcmp(rel, "uses") && dz_is_type(other, "attack-pattern"))
-			kind = f->techniques;
+			kind = ind_only ? f->sw_tech : f->techniques;
 		else if (out && !strcmp(rel, "targets"))
 			kind = f->targets;
-		if (!kind || ind_only || !dz_prov(z, other))
+		if (!kind || (ind_only && kind != f->sw_tech) || !dz_prov(z, other))
 			continue; /* not part of the dossier, or the other end is not visible */
 		add_ev(kind, other, rid);
 		dz_prov(z, rid);
@@ -144,6 +144,44 @@ static json_t *technique(dz *z, const char *id, bool *disarm)
 	return r;
 }
 
+/*
+ * The techniques of set (not in skip) into techs (ATT&CK) and disarm (NULL:
+ * none kept apart), their tactics into tactics; totals counted past the bound.
+ */
+static void tech_list(dz *z, json_t *set, json_t *skip, json_t *tactics, json_t *techs,
+                      json_t *disarm, size_t *total, size_t *dtotal)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(set, k, v)
+	{
+		bool is_disarm = false;
+		json_t *t, *it, *tac;
+		size_t i;
+		if (skip && json_object_get(skip, k))
+			continue;
+		if (!(t = technique(z, k, &is_disarm)))
+			continue;
+		if (!disarm)
+			is_disarm = false;
+		json_array_foreach(json_object_get(t, "tactics"), i, tac)
+		{
+			if (!is_disarm)
+				json_object_set_new(tactics, json_string_value(tac), json_true());
+		}
+		if (is_disarm ? (*dtotal)++ >= z->max : (*total)++ >= z->max) {
+			json_decref(t);
+			continue;
+		}
+		if ((it = dz_item(z, k))) {
+			json_object_update(it, t);
+			json_array_extend(json_object_get(it, "evidence"), v);
+			json_array_append_new(is_disarm ? disarm : techs, it);
+		}
+		json_decref(t);
+	}
+}
+
 /* The matrix of actors.c with only the techniques used. */
 static json_t *used_matrix(json_t *actor)
 {
@@ -203,6 +241,7 @@ sk_err dz_activity(dz *z)
 	f.malware = json_object();
 	f.tools = json_object();
 	f.techniques = json_object();
+	f.sw_tech = json_object();
 	f.infra = json_object();
 	f.incidents = json_object();
 	f.targets = json_object();
@@ -257,31 +296,13 @@ sk_err dz_activity(dz *z)
 	disarm = json_array();
 	tactics = json_object();
 	{
-		size_t total = 0, dtotal = 0;
-		json_object_foreach(f.techniques, k, v)
-		{
-			bool is_disarm = false;
-			json_t *t = technique(z, k, &is_disarm), *it, *tac;
-			size_t i;
-			if (!t)
-				continue;
-			json_array_foreach(json_object_get(t, "tactics"), i, tac)
-			{
-				if (!is_disarm)
-					json_object_set_new(tactics, json_string_value(tac),
-					                    json_true());
-			}
-			if (is_disarm ? dtotal++ >= z->max : total++ >= z->max) {
-				json_decref(t);
-				continue;
-			}
-			if ((it = dz_item(z, k))) {
-				json_object_update(it, t);
-				json_array_extend(json_object_get(it, "evidence"), v);
-				json_array_append_new(is_disarm ? disarm : techs, it);
-			}
-			json_decref(t);
-		}
+		size_t total = 0, dtotal = 0, stotal = 0;
+		json_t *sw = json_array(), *swtac = json_object();
+		tech_list(z, f.techniques, NULL, tactics, techs, disarm, &total, &dtotal);
+		tech_list(z, f.sw_tech, f.techniques, swtac, sw, NULL, &stotal, NULL);
+		dz_cut(z, "techniques_via_software", sw, stotal);
+		sw = json_pack("{s:I, s:o, s:o}", "count", (json_int_t)stotal, "list", sw,
+		               "tactics", swtac);
 		dz_cut(z, "techniques", techs, total);
 		dz_cut(z, "disarm", disarm, dtotal);
 		act = json_object();
@@ -304,6 +325,16 @@ sk_err dz_activity(dz *z)
 		}
 		json_object_set_new(json_object_get(act, "techniques"), "matrix",
 		                    actor ? used_matrix(actor) : json_null());
+		/* what its malware and tools do (not counted as its own techniques) */
+		{
+			json_t *tl = json_array();
+			json_object_foreach(json_object_get(sw, "tactics"), k, v)
+			{
+				json_array_append_new(tl, json_string(k));
+			}
+			json_object_set_new(sw, "tactics", tl);
+			json_object_set_new(json_object_get(act, "techniques"), "via_software", sw);
+		}
 		json_object_set_new(
 		    act, "disarm",
 		    json_pack("{s:I, s:o}", "count", (json_int_t)dtotal, "list", disarm));
@@ -331,6 +362,7 @@ out:
 	json_decref(f.malware);
 	json_decref(f.tools);
 	json_decref(f.techniques);
+	json_decref(f.sw_tech);
 	json_decref(f.infra);
 	json_decref(f.incidents);
 	json_decref(f.targets);
