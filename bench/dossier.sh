@@ -29,7 +29,8 @@ if [ ! -f "$DB" ]; then
 	echo "node built in $(echo "$(date +%s.%N) - $t0" | bc) s"
 fi
 "$BIN" --db "$DB" partner add bench-partner >/dev/null 2>&1 || true
-"$BIN" --db "$DB" collection grant bench-partner attack --read >/dev/null 2>&1 || true
+"$BIN" --db "$DB" collection grant bench-partner attack --read
+"$BIN" --db "$DB" collection grant bench-partner galaxies --read
 "$BIN" --db "$DB" stats | sed -n '/^whole store/,/total/p' | tail -1
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
 N=${N:-10}
