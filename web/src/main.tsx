@@ -12,6 +12,7 @@ import { GraphPage } from './pages/graph';
 import { Actors, ActorDetail } from './pages/actors';
 import { Sectors, SectorDetail } from './pages/sectors';
 import { Timeline } from './pages/timeline';
+import { Dossier } from './pages/dossier';
 import { CreatePage, EditPage } from './pages/create';
 import { Admin } from './pages/admin';
 import { AccountPage } from './pages/account';
@@ -42,6 +43,7 @@ const NAV: { to: string; label: string; own?: boolean; write?: boolean; admin?: 
   { to: '/actors', label: 'Actors' },
   { to: '/sectors', label: 'Sectors' },
   { to: '/timeline', label: 'Timeline' },
+  { to: '/dossier', label: 'Dossier' },
   { to: '/create', label: 'Create', write: true },
   { to: '/admin', label: 'Administration', admin: true },
 ];
@@ -87,6 +89,7 @@ function Routes({ me, refresh }: { me: Me; refresh: () => void }) {
     case 'actors': page = seg[1] ? <ActorDetail id={seg[1]} /> : <Actors query={loc.query} />; break;
     case 'sectors': page = seg[1] ? <SectorDetail keyName={seg[1]} /> : <Sectors />; break;
     case 'timeline': page = <Timeline id={loc.query.get('id') || ''} />; break;
+    case 'dossier': page = <Dossier me={me} query={loc.query} />; break;
     case 'create': page = canWrite(me) ? <CreatePage me={me} query={loc.query} /> : <Forbidden />; break;
     case 'edit': page = canWrite(me) ? <EditPage id={seg[1] || ''} /> : <Forbidden />; break;
     case 'account': page = <AccountPage me={me} onChange={refresh} />; break;
