@@ -38,15 +38,19 @@ run() { # label, args...
 	local label=$1
 	shift
 	python3 - "$N" "$label" "$BIN" --db "$DB" dossier build APT28 "$@" --output "$TMP/out" <<'PY'
-import subprocess, sys, time
+import resource, subprocess, sys, time
 n, label, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-ts = []
+ts, cpu = [], []
 for _ in range(n + 1):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
     ts.append(time.perf_counter() - t0)
-ts = sorted(ts[1:])
-print(f"{label:40} p50 {ts[len(ts)//2]*1000:8.1f} ms   max {ts[-1]*1000:8.1f} ms")
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+ts, cpu = sorted(ts[1:]), sorted(cpu[1:])
+print(f"{label:38} wall p50 {ts[len(ts)//2]*1000:7.1f} ms  max {ts[-1]*1000:7.1f} ms"
+      f"  cpu p50 {cpu[len(cpu)//2]*1000:7.1f} ms")
 PY
 	echo "    output $(stat -c %s "$TMP/out") bytes"
 }

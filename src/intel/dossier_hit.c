@@ -379,6 +379,21 @@ static int opinion_index(const char *v)
 	return -1;
 }
 
+/* {"name"} of the partner whose identity is id, from the partners table; NULL if none. */
+static json_t *partner_name(dz *z, const char *id)
+{
+	static const char sql[] = "SELECT name FROM partners WHERE identity=?1 AND pid>0";
+	sqlite3_stmt *s = DZ_PREP(z, sql);
+	json_t *r = NULL;
+	if (!s)
+		return NULL;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		r = json_pack("{s:s}", "name", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return r;
+}
+
 /* The versions of report id that the view sees: [{modified, us}], oldest first. */
 static json_t *report_versions(dz *z, const char *id)
 {
@@ -433,6 +448,9 @@ static sk_err report_opinions(dz *z, const char *rid, json_t *out)
 		const char *text = (const char *)sqlite3_column_text(s, 4);
 		const char *created = (const char *)sqlite3_column_text(s, 5);
 		json_t *it = dz_item(z, oid), *bysum = by ? sk_intel_summary(z->st, by) : NULL;
+		/* the author's version may name a partner by the node's own partner table */
+		if (!bysum && by && !z->o->for_name)
+			bysum = partner_name(z, by);
 		int64_t us = 0;
 		size_t at = 0;
 		if (!it) {
