@@ -109,6 +109,8 @@ json_t *dz_prov(dz *z, const char *id)
 			                    json_string(by && own && !strcmp(by, own)
 			                                    ? "made here"
 			                                    : "imported here"));
+		else if (z->o->for_name) /* a releasable version does not name our sources */
+			json_object_set_new(p, "from", json_string("received by this node"));
 		else
 			json_object_set_new(p, "from", json_string(peer ? peer : rx));
 		if (z->o->naud) {

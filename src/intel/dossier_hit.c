@@ -51,8 +51,10 @@ static json_t *who(dz *z, json_t *ids, const char *id)
 		sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) == SQLITE_ROW) {
 			json_object_set_new(w, "partner", json_true());
-			json_object_set_new(w, "partner_name",
-			                    json_string((const char *)sqlite3_column_text(s, 0)));
+			if (!z->o->for_name) /* our label for it stays ours */
+				json_object_set_new(
+				    w, "partner_name",
+				    json_string((const char *)sqlite3_column_text(s, 0)));
 			if (sqlite3_column_type(s, 1) == SQLITE_TEXT)
 				json_object_set_new(
 				    w, "country",

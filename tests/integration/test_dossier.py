@@ -187,6 +187,8 @@ def releasable(n, R, objs):
          "sightings and counts recomputed")
     R.eq(d["for"], "bank", "the version names its recipient")
     R.check("not_releasable_to" not in text, "nothing says what was left out")
+    R.check("partner_name" not in text and "file:unknown" not in text,
+            "the releasable version names neither our partners' labels nor our sources")
     a = n.run("audit", "list", check=True).out
     R.check("dossier.for" in a and "partner:bank" in a, "the exit is in the audit log", a[-800:])
     html = n.path("bank.html")
