@@ -21,6 +21,11 @@ tool, infrastructure, attack patterns with kill chain phases, indicators
   showing who has not answered it yet;
 - bad input: an unknown subject, no attribution, a cycle of attributed-to,
   a bounded dossier that names the lists it cut;
+- the demo's VOLT KETTLE / KETTLEWIPE set: counts equal an independent count,
+  the state actor, the wiper's technique read as data interference;
+- a huge subject (3,000 indicators, 400 sightings, 300 techniques): every
+  figure counts everything, every long list is cut and says so, the JSON and
+  HTML stay bounded;
 - ATT&CK enterprise (skipped without /work/shared): APT28's technique and
   campaign counts equal an independent count from the bundle, and the
   dossier stays bounded.
@@ -313,6 +318,86 @@ def bad_input(n, R):
     R.eq(d["impact"]["sightings"], 2, "--since leaves earlier sightings out")
 
 
+def demo_set(R):
+    """The demo's KETTLEWIPE / VOLT KETTLE set (demo/federation/ncc-kettlewipe.json)."""
+    path = os.path.join(sklib.REPO, "demo", "federation", "ncc-kettlewipe.json")
+    objs = load_bundle(path)
+    vk = by_name(objs, "intrusion-set", "VOLT KETTLE")
+    m = Model(objs, vk["id"])
+    soft = m.malware | m.tools
+    via = {o["target_ref"] for o in objs if o["type"] == "relationship"
+           and o["relationship_type"] == "uses" and o["source_ref"] in soft
+           and o["target_ref"].startswith("attack-pattern--")} - m.techniques
+    n = sklib.Node()
+    n.run("import", path, check=True)
+    d, _ = build(n, "volt kettle")
+    R.eq((d["activity"]["counts"]["campaigns"], d["activity"]["counts"]["malware"],
+          d["activity"]["techniques"]["count"], d["activity"]["techniques"]["via_software"]["count"]),
+         (len(m.campaigns), len(m.malware), len(m.techniques), len(via)),
+         "demo set: campaigns, malware, techniques and those of its malware: independent count")
+    R.eq([s["name"] for s in d["attribution"]["states"]], ["KETTLE COLLECTIVE"],
+         "demo set: VOLT KETTLE is attributed to its state actor")
+    acts = {x["action"].split(" (")[0]: x["status"]
+            for x in [c for c in d["legal_test"]["criteria"]
+                      if c["key"] == "kind_of_action"][0]["actions"]}
+    R.eq(acts["data interference"], "supported", "demo set: the wiper's T1485 is data interference")
+    R.eq(d["impact"]["indicators"], len({i for i in m.indicators}),
+         "demo set: the indicators of VOLT KETTLE and KETTLEWIPE")
+    n.cleanup()
+
+
+def huge(R):
+    """A subject with thousands of indicators, sightings and techniques: bounded, and says so."""
+    T = "2026-03-01T10:00:00.000Z"
+    sid = "intrusion-set--9a6c1f1e-0000-4000-8000-000000000001"
+    objs = [{"type": "intrusion-set", "spec_version": "2.1", "id": sid, "created": T,
+             "modified": T, "name": "HUGE SET", "object_marking_refs": [GREEN]}]
+    who = "identity--9a6c1f1e-0000-4000-8000-0000000000ff"
+    objs.append({"type": "identity", "spec_version": "2.1", "id": who, "created": T,
+                 "modified": T, "name": "Sensor (example)", "sectors": ["water"],
+                 "object_marking_refs": [GREEN]})
+    for i in range(3000):
+        ind = "indicator--9a6c1f1e-0000-4000-8001-%012d" % i
+        objs.append({"type": "indicator", "spec_version": "2.1", "id": ind, "created": T,
+                     "modified": T, "pattern": "[ipv4-addr:value = '198.51.100.%d']" % (i % 250),
+                     "pattern_type": "stix", "valid_from": T, "object_marking_refs": [GREEN]})
+        objs.append({"type": "relationship", "spec_version": "2.1",
+                     "id": "relationship--9a6c1f1e-0000-4000-8002-%012d" % i, "created": T,
+                     "modified": T, "relationship_type": "indicates", "source_ref": ind,
+                     "target_ref": sid, "object_marking_refs": [GREEN]})
+        if i < 400:
+            objs.append({"type": "sighting", "spec_version": "2.1",
+                         "id": "sighting--9a6c1f1e-0000-4000-8003-%012d" % i, "created": T,
+                         "modified": T, "sighting_of_ref": ind, "where_sighted_refs": [who],
+                         "count": 2, "object_marking_refs": [GREEN]})
+        if i < 300:
+            ap = "attack-pattern--9a6c1f1e-0000-4000-8004-%012d" % i
+            objs.append({"type": "attack-pattern", "spec_version": "2.1", "id": ap,
+                         "created": T, "modified": T, "name": "technique %d" % i,
+                         "object_marking_refs": [GREEN]})
+            objs.append({"type": "relationship", "spec_version": "2.1",
+                         "id": "relationship--9a6c1f1e-0000-4000-8005-%012d" % i, "created": T,
+                         "modified": T, "relationship_type": "uses", "source_ref": sid,
+                         "target_ref": ap, "object_marking_refs": [GREEN]})
+    n = sklib.Node()
+    p = n.path("huge.json")
+    sklib.write_json(p, {"type": "bundle", "id": "bundle--9a6c1f1e-0000-4000-8000-0000000000aa",
+                         "objects": objs})
+    n.run("import", "--quiet", p, check=True)
+    d, r = build(n, "HUGE SET")
+    cut = {c["list"]: (c["shown"], c["total"]) for c in d["limits"]["cut"]}
+    R.eq((d["impact"]["indicators"], d["impact"]["sightings"], d["impact"]["count"],
+          d["activity"]["techniques"]["count"]), (3000, 400, 800, 300),
+         "a huge subject: every figure counts everything")
+    R.eq((cut.get("sightings"), cut.get("indicators_never_sighted"), cut.get("techniques")),
+         ((200, 400), (200, 2600), (200, 300)), "and every long list is cut and says so")
+    R.check(len(r.out) < 3 << 20, "the dossier stays under 3 MiB", len(r.out))
+    out = n.path("huge.html")
+    build(n, "HUGE SET", "--format", "html", "--output", out)
+    R.check(os.path.getsize(out) < 2 << 20, "and so does its HTML", os.path.getsize(out))
+    n.cleanup()
+
+
 def attack(R):
     path = sklib.shared("data", "stix", "enterprise-attack-18.1.stix20.json")
     if not os.path.exists(path):
@@ -357,6 +442,8 @@ def main(R):
     opinions(n, R, objs)
     bad_input(n, R)
     n.cleanup()
+    demo_set(R)
+    huge(R)
     attack(R)
 
 
