@@ -73,7 +73,8 @@ function DossierBody({ d }: { d: any }) {
         {a.cycles?.length > 0 && <p class="error">Cycles of attributed-to: {a.cycles.length}</p>}
       </Section>
       <Section title="What it did">
-        <p>{act.counts?.campaigns} campaigns · {act.counts?.malware} malware · {act.counts?.tools} tools · {act.techniques?.count} ATT&CK techniques ({(act.techniques?.tactics || []).join(', ')})</p>
+        <p>{act.counts?.campaigns} campaigns · {act.counts?.malware} malware · {act.counts?.tools} tools · {act.techniques?.count} ATT&CK techniques{act.techniques?.tactics?.length ? ` (${act.techniques.tactics.join(', ')})` : ''}
+          {act.techniques?.via_software?.count ? ` · ${act.techniques.via_software.count} more through its malware and tools` : ''}</p>
         <h3>Campaigns</h3><Items list={act.campaigns} empty="None." />
         <h3>Malware and tools</h3><Items list={[...(act.malware || []), ...(act.tools || [])]} empty="None." />
       </Section>
