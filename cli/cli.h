@@ -117,6 +117,8 @@ int cmd_invite(cli_ctx *ctx, int argc, char **argv);
 int cmd_enrol(cli_ctx *ctx, int argc, char **argv);
 int cmd_fleet(cli_ctx *ctx, int argc, char **argv);
 int cmd_report(cli_ctx *ctx, int argc, char **argv);
+int cmd_dossier(cli_ctx *ctx, int argc, char **argv);
+int cmd_opinion(cli_ctx *ctx, int argc, char **argv);
 
 
 /* --- the configuration file of serve (conffile.c) --- */

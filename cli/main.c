@@ -490,6 +490,32 @@ const cli_cmd cli_commands[] = {
      "                      health, government, telecom, transport (docs/sectors.md)\n"
      "  --q TEXT            TEXT in the name, an alias or an external id\n"
      "  --json              the console's JSON (docs/console.md)\n" DB_HELP},
+    {"dossier", cmd_dossier, "attribution dossiers: the evidence from a subject to a state",
+     "usage: schakel dossier build SUBJECT [--since TS] [--for PARTNER]\n"
+     "                             [--format json|html|stix] [--output FILE] [--max N]\n"
+     "\n"
+     "Assembles what the node holds about an intrusion set, threat actor or\n"
+     "campaign (SUBJECT: its id, name or alias): the attribution chain to a state\n"
+     "with the confidence of each link (the weakest link bounds the chain), what\n"
+     "it did, who was hit (sightings by partner, sector and country), a timeline,\n"
+     "the allies' opinions, the gaps, and the EU cyber-sanctions test point by\n"
+     "point (docs/dossier.md).  Every item carries its evidence and provenance.\n"
+     "The dossier informs a decision; it does not make one.\n"
+     "\n"
+     "  --for PARTNER       the releasable version: only what PARTNER (or account)\n"
+     "                      may see, every figure recomputed; audited\n"
+     "  --since TS          leave out sightings and events before TS\n"
+     "  --format F          json (default: the data), html (a printable document)\n"
+     "                      or stix (a signed report bundled with its objects)\n"
+     "  --output FILE       write to FILE (0600) instead of stdout\n"
+     "  --max N             items per list (default 200); cut lists are named\n" DB_HELP},
+    {"opinion", cmd_opinion, "this node's opinion on a report (joint attribution)",
+     "usage: schakel opinion add REPORT-ID --opinion VALUE [--explanation TEXT]\n"
+     "\n"
+     "Makes a STIX opinion produced and signed here on REPORT-ID, VALUE one of\n"
+     "strongly-disagree, disagree, neutral, agree, strongly-agree, stored in the\n"
+     "collections holding the report; it travels back towards the report's\n"
+     "producer like a sighting (docs/dossier.md).\n" DB_HELP},
     {"warninglist", cmd_warninglist, "MISP warning lists: known-benign values (false positives)",
      "usage: schakel warninglist import [--force] DIR\n"
      "       schakel warninglist list [--json]\n"

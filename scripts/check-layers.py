@@ -45,7 +45,7 @@ PUBLIC = {
     "httpd": "share", "taxii": "share", "account": "share", "policy": "share",
     "invite": "share",
     "peer": "sync", "sync": "sync", "taxii_client": "sync",
-    "intel": "intel", "galaxy": "intel", "coop": "intel", "ui": "ui",
+    "intel": "intel", "galaxy": "intel", "coop": "intel", "dossier": "intel", "ui": "ui",
     "fleet": "fleet",
     "node": "node", "hit": "node", "indload": "node", "watch": "node",
 }

@@ -376,6 +376,49 @@ TLP:CLEAR* | TLP:GREEN*)
 		eval 'has utility $SIGHTING && has ncc $SIGHTING && ! has cert $SIGHTING'
 	;;
 esac
+
+# --- joint attribution: the NCC's dossier on VOLT KETTLE; the CERT answers -------------------
+echo
+echo "--- attribution dossier: VOLT KETTLE / KETTLEWIPE (docs/dossier.md) ---"
+CERT_P="Partner country CERT (demo)"
+# the releasable draft for the CERT (a signed report), shared in early-warning
+sk ncc dossier build "VOLT KETTLE" --for "$CERT_P" --format stix \
+	--output "$RUN/dossier-draft.json" 2>/dev/null || die "the NCC could not build the draft"
+DRAFT=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["objects"][0]["id"])' \
+	"$RUN/dossier-draft.json")
+sk ncc import --quiet --collection early-warning "$RUN/dossier-draft.json"
+# the CERT may now write back (its opinion travels to the report's producer)
+sk ncc collection grant "$CERT_P" early-warning --read --amber --write
+sk cert peer set ncc --push >/dev/null 2>&1
+wait_for "$WAIT" has cert "$DRAFT" || die "the draft did not reach the CERT within ${WAIT}s"
+OPINION=$(sk cert opinion add "$DRAFT" --opinion agree \
+	--explanation "Our national sensors saw the KETTLEWIPE C2 at two water utilities")
+wait_for "$WAIT" has ncc "$OPINION" || die "the CERT's opinion did not reach the NCC within ${WAIT}s"
+DOSSIER_HTML=$RUN/volt-kettle-dossier.html
+sk ncc dossier build "VOLT KETTLE" --format html --output "$DOSSIER_HTML" 2>/dev/null
+sk ncc dossier build "VOLT KETTLE" --output "$RUN/volt-kettle-dossier.json" 2>/dev/null
+python3 - "$RUN/volt-kettle-dossier.json" "$DRAFT" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["executive_summary"]
+print("who:          " + s["who"])
+print("against whom: " + s["against_whom"])
+print("how sure:     " + s["how_sure"])
+for r in d["opinions"]["reports"]:
+    if r["id"] != sys.argv[2]:
+        continue
+    for v in r["versions"]:
+        print("tally of the draft, version %d: %s" % (v["version"], ", ".join(
+            "%s %d" % kv for kv in v["tally"].items()) or "no opinion yet"))
+        for o in v["opinions"]:
+            print("  %s: %s (%s; signature %s)" % (o["by"]["name"], o["opinion"], o["text"],
+                                                   o["provenance"]["signature"]))
+PY
+echo "HTML dossier written to $DOSSIER_HTML"
+check "the partner CERT's opinion on the draft is in the NCC's tally" \
+	eval 'grep -q "\"opinion\": \"agree\"" "$RUN/volt-kettle-dossier.json"'
+check "the dossier is attributed to a state and names the water sector" \
+	eval 'grep -q "KETTLE COLLECTIVE" "$DOSSIER_HTML" && grep -q "Water" "$DOSSIER_HTML"'
 if [ $FAILED = 0 ]; then
 	echo "demo: all proofs passed"
 else

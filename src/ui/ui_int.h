@@ -137,6 +137,7 @@ void ui_h_alerts(ui_ctx *c, char **seg, size_t nseg);
 void ui_h_actors(ui_ctx *c, char **seg, size_t nseg);
 void ui_h_sectors(ui_ctx *c, char **seg, size_t nseg);
 void ui_h_timeline(ui_ctx *c, char **seg, size_t nseg);
+void ui_h_dossier(ui_ctx *c, char **seg, size_t nseg); /* ui_dossier.c */
 
 /* --- handlers: measured cooperation (ui_coop.c) ------------------------------------- */
 void ui_h_cooperation(ui_ctx *c, char **seg, size_t nseg);

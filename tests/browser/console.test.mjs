@@ -465,6 +465,25 @@ describe('the console', { concurrency: false }, () => {
     await shot(page, '08-cooperation');
   });
 
+  test('the attribution dossier of VOLT KETTLE, and its HTML export requests nothing', async () => {
+    await go(page, '/ui/dossier?subject=' + encodeURIComponent('VOLT KETTLE'));
+    await settled(page);
+    await page.waitForSelector('#dossier-agree');
+    assert.match(await page.$eval('#dossier-sure', (e) => e.textContent), /attributed to (KETTLE COLLECTIVE|Republic of Examplia)/);
+    const href = await page.$eval('#dossier-export a', (a) => a.getAttribute('href'));
+    assert.match(href, /format=html/);
+    await shot(page, '12-dossier');
+    // the exported document, opened on its own: it asks for nothing from anywhere
+    const html = await page.evaluate(async (h) => (await fetch(h, { credentials: 'same-origin' })).text(), href);
+    assert.match(html, /Attribution dossier: VOLT KETTLE/);
+    const doc = await browser.newPage();
+    const requests = [];
+    doc.on('request', (r) => requests.push(r.url()));
+    await doc.setContent(html, { waitUntil: 'load' });
+    assert.deepEqual(requests.filter((u) => !u.startsWith('data:') && u !== 'about:blank'), []);
+    await doc.close();
+  });
+
   test('an analyst writes a note on an object, signed by the node', async () => {
     await go(page, '/ui/create?type=note&ref=' + VOLT);
     await page.waitForSelector('#create-form textarea[name=content]');

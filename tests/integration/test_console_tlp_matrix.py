@@ -7,7 +7,7 @@ RED recipient, metrics) x every marking x made here or received x every way
 the console shows data (object page, search by name and by indicator value,
 the filtered list, facets, graph, relationships, correlation, overview
 counts, alerts, the actor list and its filters, actor pages, sector pages and
-counts, timelines, export, export for a partner).  Each cell asserts the exact
+counts, timelines, attribution dossiers, export, export for a partner).  Each cell asserts the exact
 permitted set: nothing missing, nothing leaked, hidden == absent."""
 import base64
 import json
@@ -205,7 +205,7 @@ def run(node, R):
         if acct == "met":
             for p in ("objects/" + hub["id"], "search?q=zqtok1x", "facets", "overview",
                       "alerts", "export", "graph?id=" + hub["id"], "actors", "sectors",
-                      "sectors/water", "timeline?id=" + hub["id"]):
+                      "sectors/water", "timeline?id=" + hub["id"], "dossier?subject=zqset1x"):
                 st, _ = api.get(p)
                 R.check(st == 403, f"met: {p} -> {st} (metrics has no console)")
             continue
@@ -327,6 +327,17 @@ def run(node, R):
                     f"objects {(ev or set()) - vis}")
         else:
             R.check(st == 404, f"{acct}: the timeline of a hidden object -> {st}")
+        # attribution dossiers: a hidden subject is unknown, a visible one rests on visible
+        # evidence only
+        if acct != "met":
+            for x in actors:
+                st, j = api.get("dossier?subject=" + x.id)
+                if x.id in vis:
+                    ev = set(j["evidence"]["ids"]) & mine if st == 200 else None
+                    R.check(ev is not None and ev <= vis, f"{acct}: the dossier of {x.id} "
+                            f"rests on hidden objects {(ev or set()) - vis}")
+                else:
+                    R.check(st == 404, f"{acct}: the dossier of a hidden subject -> {st}")
         # export
         st, b = api.get("export")
         got = {o["id"] for o in b["objects"]} if st == 200 else None

@@ -13,6 +13,7 @@ import { Actors, ActorDetail } from './pages/actors';
 import { Sectors, SectorDetail } from './pages/sectors';
 import { Cooperation } from './pages/cooperation';
 import { Timeline } from './pages/timeline';
+import { Dossier } from './pages/dossier';
 import { CreatePage, EditPage } from './pages/create';
 import { Admin } from './pages/admin';
 import { AccountPage } from './pages/account';
@@ -44,6 +45,7 @@ const NAV: { to: string; label: string; own?: boolean; write?: boolean; admin?: 
   { to: '/sectors', label: 'Sectors' },
   { to: '/timeline', label: 'Timeline' },
   { to: '/cooperation', label: 'Cooperation' },
+  { to: '/dossier', label: 'Dossier' },
   { to: '/create', label: 'Create', write: true },
   { to: '/admin', label: 'Administration', admin: true },
 ];
@@ -90,6 +92,7 @@ function Routes({ me, refresh }: { me: Me; refresh: () => void }) {
     case 'sectors': page = seg[1] ? <SectorDetail keyName={seg[1]} /> : <Sectors />; break;
     case 'timeline': page = <Timeline id={loc.query.get('id') || ''} />; break;
     case 'cooperation': page = <Cooperation me={me} />; break;
+    case 'dossier': page = <Dossier me={me} query={loc.query} />; break;
     case 'create': page = canWrite(me) ? <CreatePage me={me} query={loc.query} /> : <Forbidden />; break;
     case 'edit': page = canWrite(me) ? <EditPage id={seg[1] || ''} /> : <Forbidden />; break;
     case 'account': page = <AccountPage me={me} onChange={refresh} />; break;
