@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "schakel/sign.h"
 #include "schakel/timestamp.h"
 
-#define CHAIN_DEPTH 6  /* attributed-to steps followed from the subject */
-#define CHAIN_NODES 64 /* nodes of the chain walked */
-#define CHAIN_PATHS 50 /* paths to a state enumerated */
+#define CHAIN_DEPTH 6      /* attributed-to steps followed from the subject */
+#define CHAIN_NODES 64     /* nodes of the chain walked */
+#define CHAIN_PATHS 50     /* paths to a state enumerated */
+#define CHAIN_STEPS 100000 /* nodes visited by the path walk, at most */
 
 static const char *const statement =
     "This dossier informs a decision; it does not make one. It sets out the evidence this "
@@ -29,6 +31,13 @@ bool dz_is_type(const char *id, const char *type)
 {
 	size_t n = strlen(type);
 	return id && !strncmp(id, type, n) && id[n] == '-' && id[n + 1] == '-';
+}
+
+void dz_utf8_trim(char *s)
+{
+	size_t bad;
+	if (!sk_utf8_valid(s, strlen(s), &bad))
+		s[bad] = 0;
 }
 
 sqlite3_stmt *dz_prep(dz *z, const char *sql, size_t len)
@@ -248,6 +257,8 @@ typedef struct chain {
 	size_t nl;
 	json_t *nodes; /* id -> {kind, country?} */
 	json_t *paths, *cycles;
+	unsigned long steps; /* the walk's budget (many parallel links) */
+	bool cut;            /* the budget ran out: not every path was seen */
 	const char *stack[CHAIN_DEPTH + 2];
 	int stack_links[CHAIN_DEPTH + 2];
 } chain;
@@ -337,6 +348,10 @@ static bool is_state(chain *c, const char *id)
 /* Depth-first over attributed-to (and, last step, located-at / originates-from). */
 static void walk(chain *c, const char *n, int depth)
 {
+	if (++c->steps > CHAIN_STEPS) {
+		c->cut = true;
+		return;
+	}
 	c->stack[depth] = n;
 	if (depth && is_state(c, n) && json_array_size(c->paths) < CHAIN_PATHS) {
 		json_t *links = json_array();
@@ -467,6 +482,11 @@ static sk_err attribution(dz *z)
 	              "confidence", best ? json_object_get(best, "confidence") : json_null(),
 	              "states", states, "countries", countries, "best_path",
 	              best ? best : json_null(), "paths", c->paths, "cycles", c->cycles);
+	if (c->cut)
+		json_array_append_new(z->cut,
+		                      json_pack("{s:s, s:I, s:I}", "list", "attribution.paths",
+		                                "shown", (json_int_t)json_array_size(c->paths),
+		                                "total", (json_int_t)-1));
 	json_object_set_new(
 	    a, "rule",
 	    json_string("A path runs from the subject over attributed-to links to a nation-state "

@@ -359,6 +359,7 @@ static void matrix_svg(h *x, const json_t *m)
 			{
 				char nm[18];
 				snprintf(nm, sizeof(nm), "%s", str(e, "name"));
+				dz_utf8_trim(nm);
 				text(x, nm);
 			}
 			put(x, "</text>");

@@ -54,6 +54,9 @@ sqlite3_stmt *dz_prep(dz *z, const char *sql, size_t len);
 
 bool dz_is_type(const char *id, const char *type);
 
+/* Cut s back to its longest valid UTF-8 prefix (after a truncating snprintf). */
+void dz_utf8_trim(char *s);
+
 /* dossier_what.c */
 sk_err dz_activity(dz *z);
 sk_err dz_impact(dz *z);

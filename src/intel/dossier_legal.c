@@ -466,6 +466,11 @@ void dz_summary(dz *z)
 	         (long long)(json_integer_value(json_object_get(tally, "disagree")) +
 	                     json_integer_value(json_object_get(tally, "strongly-disagree"))),
 	         (long long)json_integer_value(json_object_get(tally, "strongly-disagree")));
+	dz_utf8_trim(who);
+	dz_utf8_trim(whom);
+	dz_utf8_trim(since);
+	dz_utf8_trim(sure);
+	dz_utf8_trim(agree);
 	json_object_set_new(z->d, "executive_summary",
 	                    json_pack("{s:s, s:s, s:s, s:s, s:s}", "who", who, "against_whom", whom,
 	                              "since_when", since, "how_sure", sure, "who_agrees", agree));

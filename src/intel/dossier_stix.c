@@ -137,6 +137,8 @@ sk_err sk_dossier_stix(sk_store *st, const json_t *d, json_t **out, sk_error *er
 	         json_string_value(json_object_get(sum, "how_sure")),
 	         json_string_value(json_object_get(sum, "who_agrees")),
 	         json_string_value(json_object_get(d, "statement")));
+	dz_utf8_trim(name);
+	dz_utf8_trim(desc);
 	rep = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:[s], s:O}", "type",
 	                "report", "spec_version", "2.1", "id", rid, "created", gen, "modified", gen,
 	                "created_by_ref", own, "name", name, "description", desc, "published", gen,

@@ -309,6 +309,20 @@ def bad_input(n, R):
     R.check(r.code == 0 and len(cyc) == 1 and len(cyc[0]) == 2,
             "an attributed-to cycle is found, reported and not followed", d["attribution"])
     R.eq(d["gaps"]["attributed_to_cycles"], cyc, "and listed among the gaps")
+    long_name = "Ωμέγα " * 150  # cut mid-character by the summary's and report's bounds
+    sklib.write_json(p, {"type": "bundle", "id": "bundle--0a5e8f7c-6d0b-4b8e-a1f4-2b0d7c1e9a31",
+                         "objects": [{"type": "intrusion-set", "spec_version": "2.1",
+                                      "id": "intrusion-set--0f2c0d1e-6a55-4c71-9a53-8d1b0c0effff",
+                                      "created": T, "modified": T, "name": long_name,
+                                      "object_marking_refs": [GREEN]}]})
+    n.run("import", p, check=True)
+    d, _ = build(n, "intrusion-set--0f2c0d1e-6a55-4c71-9a53-8d1b0c0effff")
+    R.check(d["executive_summary"]["who"].startswith("Ωμέγα"),
+            "a long non-ASCII name is cut on a character boundary", d.get("executive_summary"))
+    out = n.path("long.json")
+    _, r = build(n, "intrusion-set--0f2c0d1e-6a55-4c71-9a53-8d1b0c0effff", "--format", "stix",
+                 "--output", out, check=False)
+    R.check(r.code == 0, "and its signed report too", r)
     d, _ = build(n, "KESTREL SET", "--max", "1")
     cut = {c["list"]: c for c in d["limits"]["cut"]}
     R.check("techniques" in cut and cut["techniques"]["total"] == 4
