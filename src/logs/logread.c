@@ -47,7 +47,7 @@ struct sk_logread {
 	sk_logfmt fmt;
 	sk_zeek_state *zeek;
 	sk_csv_state *csv;
-	sk_host_state *host;  /* ECS, osquery */
+	sk_host_state *host;   /* ECS, osquery */
 	sk_audit_state *audit; /* auditd */
 	bool osq_more;         /* osquery: more rows of the last line to return */
 	sk_psl *psl;
