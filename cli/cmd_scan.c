@@ -852,7 +852,8 @@ built:
 			(unsigned long long)tot.records, (unsigned long long)tot.bytes, dt,
 			dt > 0 ? (double)tot.bytes / dt / 1e9 : 0.0, (unsigned long long)ss.hits,
 			(unsigned long long)tot.malformed);
-		qsort(ss.hitv, ss.nhitv, sizeof(*ss.hitv), cmp_u32); /* indicator order */
+		if (ss.nhitv) /* qsort(NULL, 0, ...) is undefined */
+			qsort(ss.hitv, ss.nhitv, sizeof(*ss.hitv), cmp_u32); /* indicator order */
 		for (uint32_t k = 0; k < ss.nhitv; k++) {
 			const scan_ind *si = &ss.inds[ss.hitv[k]];
 			fprintf(stderr, "schakel:   %8llu  %s%s%s\n", (unsigned long long)si->hits,

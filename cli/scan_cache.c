@@ -16,7 +16,7 @@
 #include "schakel/match_cache.h"
 #include "schakel/warninglist.h"
 
-#define MSGS_MAX ((size_t)64 << 20) /* skip messages kept at most; past that, no cache */
+#define MSGS_MAX    ((size_t)64 << 20) /* skip messages kept at most; past that, no cache */
 #define EXTRA_MAGIC (0x534b5343u ^ (uint32_t)sizeof(sk_indload_stats))
 
 typedef struct extra_head {
@@ -44,7 +44,7 @@ int scan_cache_init(scan_cache *c, sk_store *st, const char *db, bool subdomains
 	}
 	k = sk_mcache_env(c->key, sizeof(c->key));
 	snprintf(c->key + k, sizeof(c->key) - k, " %s wl=%llx%s%s", ind, (unsigned long long)wl,
-		 subdomains ? " sub" : "", no_wl ? " nowl" : "");
+	         subdomains ? " sub" : "", no_wl ? " nowl" : "");
 	if (!(c->path = malloc(strlen(db) + 32)))
 		return -1;
 	sprintf(c->path, "%s%s%s.matcher", db, subdomains ? "-sub" : "", no_wl ? "-nowl" : "");
@@ -75,9 +75,10 @@ void scan_cache_note(scan_cache *c, char tag, const char *line)
 	c->msgs[c->mlen++] = '\n';
 }
 
-/* The stored extra bytes into ss and *ls (printing the skip messages); false if they do not fit m. */
+/* The stored extra bytes into ss and *ls (printing the skip messages); false if they do not fit m.
+ */
 static bool take_extra(scan_state *ss, const sk_matcher *m, const void *x, size_t len, bool quiet,
-		       sk_indload_stats *ls)
+                       sk_indload_stats *ls)
 {
 	extra_head h;
 	sk_matcher_stats ms;
@@ -87,8 +88,7 @@ static bool take_extra(scan_state *ss, const sk_matcher *m, const void *x, size_
 	if (len < sizeof(h))
 		return false;
 	memcpy(&h, x, sizeof(h));
-	if (h.magic != EXTRA_MAGIC || h.ninds != ms.indicators ||
-	    (len - sizeof(h)) / 8 < h.ninds ||
+	if (h.magic != EXTRA_MAGIC || h.ninds != ms.indicators || (len - sizeof(h)) / 8 < h.ninds ||
 	    h.msgs_len != len - sizeof(h) - (uint64_t)h.ninds * 8)
 		return false;
 	/* the version rows, in place: the section is 64-byte aligned and the head 8-byte sized */
@@ -110,7 +110,7 @@ static bool take_extra(scan_state *ss, const sk_matcher *m, const void *x, size_
 }
 
 sk_matcher *scan_cache_load(scan_cache *c, scan_state *ss, int64_t at, const sk_match_opts *mo,
-			    bool quiet, sk_indload_stats *ls)
+                            bool quiet, sk_indload_stats *ls)
 {
 	sk_matcher *m = NULL;
 	const void *x;
@@ -128,7 +128,8 @@ sk_matcher *scan_cache_load(scan_cache *c, scan_state *ss, int64_t at, const sk_
 		return NULL;
 	}
 	if (!rc && !take_extra(ss, m, x, xl, quiet, ls)) {
-		rc = sk_error_set(&err, SK_EINVAL, "matcher cache damaged: scan's part does not fit");
+		rc = sk_error_set(&err, SK_EINVAL,
+		                  "matcher cache damaged: scan's part does not fit");
 		ss->vers = NULL;
 		ss->ninds = 0;
 	}
@@ -142,7 +143,7 @@ sk_matcher *scan_cache_load(scan_cache *c, scan_state *ss, int64_t at, const sk_
 }
 
 void scan_cache_save(scan_cache *c, const scan_state *ss, const sk_matcher *m,
-		     const sk_indload_stats *ls, bool quiet)
+                     const sk_indload_stats *ls, bool quiet)
 {
 	extra_head h = {.magic = EXTRA_MAGIC, .ninds = ss->ninds, .ls = *ls, .msgs_len = c->mlen};
 	size_t len = sizeof(h) + (size_t)ss->ninds * 8 + c->mlen;
@@ -161,8 +162,7 @@ void scan_cache_save(scan_cache *c, const scan_state *ss, const sk_matcher *m,
 		memcpy(x + sizeof(h), ss->vers, (size_t)ss->ninds * 8);
 	if (c->mlen)
 		memcpy(x + sizeof(h) + (size_t)ss->ninds * 8, c->msgs, c->mlen);
-	if (sk_mcache_save(m, c->key, ls->valid_lo, ls->valid_hi, x, len, c->path, &err) &&
-	    !quiet)
+	if (sk_mcache_save(m, c->key, ls->valid_lo, ls->valid_hi, x, len, c->path, &err) && !quiet)
 		cli_err("matcher cache not written: %s", err.msg);
 	free(x);
 }

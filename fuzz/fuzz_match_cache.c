@@ -43,17 +43,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sk_logrec r;
 
 	if (sk_mcache_load_mem(data, size, NULL, 0, SK_MCACHE_NO_CHECKSUM, NULL, &m, &extra,
-			       &extra_len, &err) != SK_OK)
+	                       &extra_len, &err) != SK_OK)
 		return 0;
 	if (sk_match_ctx_new(m, &c, &err) == SK_OK &&
 	    sk_match_state_new(m, 1 << 20, &st, &err) == SK_OK) {
 		memset(&r, 0, sizeof(r));
 		for (size_t i = 0; i < NVALS; i++)
 			r.obs[r.n++] = (sk_obs){.v = vals[i].v,
-						.len = (uint32_t)strlen(vals[i].v),
-						.kind = (uint8_t)vals[i].kind,
-						.role = (uint8_t)vals[i].role,
-						.field = "f"};
+			                        .len = (uint32_t)strlen(vals[i].v),
+			                        .kind = (uint8_t)vals[i].kind,
+			                        .role = (uint8_t)vals[i].role,
+			                        .field = "f"};
 		for (int round = 0; round < 3; round++) {
 			const sk_match_hit *h;
 			size_t n = sk_match_record(c, &r, &h);

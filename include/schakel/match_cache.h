@@ -40,7 +40,7 @@ size_t sk_mcache_env(char *buf, size_t n);
  * extra (may be NULL) is stored with it and handed back by the loaders.
  */
 sk_err sk_mcache_save(const sk_matcher *m, const char *key, int64_t valid_lo, int64_t valid_hi,
-		      const void *extra, size_t extra_len, const char *path, sk_error *err);
+                      const void *extra, size_t extra_len, const char *path, sk_error *err);
 
 /*
  * Load path when it was saved under key and valid_lo <= at < valid_hi.
@@ -52,7 +52,7 @@ sk_err sk_mcache_save(const sk_matcher *m, const char *key, int64_t valid_lo, in
  * stored extra bytes, valid until then.
  */
 sk_err sk_mcache_load(const char *path, const char *key, int64_t at, const sk_match_opts *opts,
-		      sk_matcher **out, const void **extra, size_t *extra_len, sk_error *err);
+                      sk_matcher **out, const void **extra, size_t *extra_len, sk_error *err);
 
 /* For the fuzz target: no checksum check (the structure checks still run). */
 #define SK_MCACHE_NO_CHECKSUM 1u
@@ -61,7 +61,7 @@ sk_err sk_mcache_load(const char *path, const char *key, int64_t at, const sk_ma
  * The same from buf[0..len) (copied); key NULL accepts any key and time.
  */
 sk_err sk_mcache_load_mem(const void *buf, size_t len, const char *key, int64_t at, unsigned flags,
-			  const sk_match_opts *opts, sk_matcher **out, const void **extra,
-			  size_t *extra_len, sk_error *err);
+                          const sk_match_opts *opts, sk_matcher **out, const void **extra,
+                          size_t *extra_len, sk_error *err);
 
 #endif

@@ -39,8 +39,8 @@
  * changes meaning (a new key class, a new flag bit): older files are then
  * stale, and rebuilt.
  */
-#define MC_FORMAT 2u
-#define MC_ALIGN 64u
+#define MC_FORMAT       2u
+#define MC_ALIGN        64u
 #define MC_MAX_SECTIONS 32u
 
 enum {
@@ -135,7 +135,7 @@ static uint64_t mc_sum(const unsigned char *p, size_t n)
 size_t sk_mcache_env(char *buf, size_t n)
 {
 	int k = snprintf(buf, n, "mcache=%u paths=%zu ptr=%zu ", MC_FORMAT, sk_match_npaths,
-			 sizeof(void *));
+	                 sizeof(void *));
 	if (k < 0 || (size_t)k >= n)
 		return 0;
 	return (size_t)k + sk_mhs_env(buf + k, n - (size_t)k);
@@ -175,7 +175,7 @@ static uint64_t align_up(uint64_t x, uint64_t a)
 
 /* The literals of every leaf into lits / strs with indexes for pointers (see the header). */
 static int flatten(const sk_matcher *m, mleaf **leaves_out, mlit **lits_out, uint32_t *nlits_out,
-		   char **strs_out, uint64_t *strs_len)
+                   char **strs_out, uint64_t *strs_len)
 {
 	mleaf *lv = malloc((m->nleaves ? m->nleaves : 1) * sizeof(*lv));
 	uint64_t nl = 0, sl = 0;
@@ -234,7 +234,7 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 sk_err sk_mcache_save(const sk_matcher *m, const char *key, int64_t valid_lo, int64_t valid_hi,
-		      const void *extra, size_t extra_len, const char *path, sk_error *err)
+                      const void *extra, size_t extra_len, const char *path, sk_error *err)
 {
 	mc_scalars sc = {0};
 	mleaf *leaves = NULL;
@@ -259,37 +259,37 @@ sk_err sk_mcache_save(const sk_matcher *m, const char *key, int64_t valid_lo, in
 	if (m->hs && (rc = sk_mhs_serialize(m->hs, &hsb, &hsl, err)))
 		goto out;
 	sc = (mc_scalars){.ninds = m->ninds,
-			  .ndirect = m->ndirect,
-			  .suppressed = m->suppressed,
-			  .nminds = m->nminds,
-			  .nobs = m->nobs,
-			  .nnodes = m->nnodes,
-			  .nkidv = m->nkidv,
-			  .nleaves = m->nleaves,
-			  .nonodes = m->nonodes,
-			  .nokidv = m->nokidv,
-			  .nprefixes = m->nprefixes,
-			  .upath_words = m->upath_filter ? m->upath_words : 0,
-			  .nrx = m->nrx,
-			  .rx_dropped = m->rx_dropped,
-			  .ngeneric = m->ngeneric,
-			  .nmulti = m->nmulti,
-			  .ix_nslots = m->ix.nslots,
-			  .ix_used = m->ix.used,
-			  .ix_npost = m->ix.npost,
-			  .ix_bloom_words = m->ix.bloom ? m->ix.bloom_words : 0,
-			  .ix_classes = m->ix.classes,
-			  .nlits = nlits,
-			  .npaths = (uint32_t)sk_match_npaths,
-			  .no_fast = m->no_fast,
-			  .any_subdomains = m->any_subdomains,
-			  .has_ip4 = m->ip4_by16 != NULL,
-			  .ix_klen = m->ix.klen,
-			  .arena_bytes = m->arena_bytes,
-			  .str_kinds = m->ix.str_kinds,
-			  .port_kr = m->port_kr,
-			  .rx_kr = m->rx_kr,
-			  .strs_len = strs_len};
+	                  .ndirect = m->ndirect,
+	                  .suppressed = m->suppressed,
+	                  .nminds = m->nminds,
+	                  .nobs = m->nobs,
+	                  .nnodes = m->nnodes,
+	                  .nkidv = m->nkidv,
+	                  .nleaves = m->nleaves,
+	                  .nonodes = m->nonodes,
+	                  .nokidv = m->nokidv,
+	                  .nprefixes = m->nprefixes,
+	                  .upath_words = m->upath_filter ? m->upath_words : 0,
+	                  .nrx = m->nrx,
+	                  .rx_dropped = m->rx_dropped,
+	                  .ngeneric = m->ngeneric,
+	                  .nmulti = m->nmulti,
+	                  .ix_nslots = m->ix.nslots,
+	                  .ix_used = m->ix.used,
+	                  .ix_npost = m->ix.npost,
+	                  .ix_bloom_words = m->ix.bloom ? m->ix.bloom_words : 0,
+	                  .ix_classes = m->ix.classes,
+	                  .nlits = nlits,
+	                  .npaths = (uint32_t)sk_match_npaths,
+	                  .no_fast = m->no_fast,
+	                  .any_subdomains = m->any_subdomains,
+	                  .has_ip4 = m->ip4_by16 != NULL,
+	                  .ix_klen = m->ix.klen,
+	                  .arena_bytes = m->arena_bytes,
+	                  .str_kinds = m->ix.str_kinds,
+	                  .port_kr = m->port_kr,
+	                  .rx_kr = m->rx_kr,
+	                  .strs_len = strs_len};
 	{
 		sk_matcher_stats ms;
 		sk_matcher_stats_get(m, &ms);
@@ -373,7 +373,7 @@ sk_err sk_mcache_save(const sk_matcher *m, const char *key, int64_t valid_lo, in
 	fd = -1;
 	if (rename(tmp, path)) {
 		rc = sk_error_set(err, SK_EIO, "%s: cannot rename into place: %s", path,
-				  strerror(errno));
+		                  strerror(errno));
 		goto out;
 	}
 	free(tmp);
@@ -406,7 +406,7 @@ typedef struct rsec {
 
 /* Section tag as an array of count elements of elsize (NULL when count is 0). */
 static sk_err get(const rsec *s, int tag, uint32_t elsize, uint64_t count, void **out,
-		  sk_error *err)
+                  sk_error *err)
 {
 	*out = NULL;
 	if (!count && !s[tag].seen)
@@ -498,8 +498,8 @@ static sk_err check_trees(const sk_matcher *m, sk_error *err)
 			if (o->kind > ON_STARTSTOP)
 				return BAD("observation node %u: bad kind", j);
 			if (j == d->oroot ? o->parent != UINT32_MAX
-					  : (o->parent < d->oroot || o->parent >= j ||
-					     o->pos >= m->onodes[o->parent].nkids))
+			                  : (o->parent < d->oroot || o->parent >= j ||
+			                     o->pos >= m->onodes[o->parent].nkids))
 				return BAD("observation node %u: parent out of range", j);
 			if ((o->kind == ON_AND || o->kind == ON_FB) && need < o->nkids)
 				need = o->nkids;
@@ -552,7 +552,7 @@ static sk_err check_trees(const sk_matcher *m, sk_error *err)
 
 /* Check each leaf and point it (and its literals) into the mapping. */
 static sk_err fix_leaves(sk_matcher *m, mlit *lits, uint32_t nlits, const char *strs,
-			 uint64_t strs_len, sk_error *err)
+                         uint64_t strs_len, sk_error *err)
 {
 	for (uint32_t i = 0; i < nlits; i++) {
 		mlit *x = &lits[i];
@@ -603,8 +603,8 @@ void sk_match_cache_unmap(sk_matcher *m)
 
 /* Make a matcher of the image at img[0..len) (owned by the result from here on). */
 static sk_err parse(unsigned char *img, size_t len, bool malloced, const char *key, int64_t at,
-		    unsigned flags, const sk_match_opts *opts, sk_matcher **out, const void **extra,
-		    size_t *extra_len, sk_error *err)
+                    unsigned flags, const sk_match_opts *opts, sk_matcher **out, const void **extra,
+                    size_t *extra_len, sk_error *err)
 {
 	sk_matcher *m = calloc(1, sizeof(*m));
 	rsec sec[T_NTAGS] = {{0}};
@@ -638,12 +638,12 @@ static sk_err parse(unsigned char *img, size_t len, bool malloced, const char *k
 	}
 	if (h.format != MC_FORMAT) {
 		rc = sk_error_set(err, SK_ECONFLICT, "written by another version (format %u)",
-				  h.format);
+		                  h.format);
 		goto out;
 	}
 	if (h.len != len) {
 		rc = BAD("%zu bytes, the header says %llu (truncated?)", len,
-			 (unsigned long long)h.len);
+		         (unsigned long long)h.len);
 		goto out;
 	}
 	if (!(flags & SK_MCACHE_NO_CHECKSUM) && mc_sum(img + 16, len - 16) != h.sum) {
@@ -664,8 +664,9 @@ static sk_err parse(unsigned char *img, size_t len, bool malloced, const char *k
 			goto out;
 		}
 		if (at < h.valid_lo || at >= h.valid_hi) {
-			rc = sk_error_set(err, SK_ECONFLICT,
-					  "an indicator's validity starts or ends since it was built");
+			rc = sk_error_set(
+			    err, SK_ECONFLICT,
+			    "an indicator's validity starts or ends since it was built");
 			goto out;
 		}
 	}
@@ -750,7 +751,8 @@ static sk_err parse(unsigned char *img, size_t len, bool malloced, const char *k
 		goto out;
 	}
 	if (m->nleaves || sc.nlits) { /* copied out of the read-only mapping to fix them up */
-		size_t lb = (size_t)m->nleaves * sizeof(mleaf), tb = (size_t)sc.nlits * sizeof(mlit);
+		size_t lb = (size_t)m->nleaves * sizeof(mleaf),
+		       tb = (size_t)sc.nlits * sizeof(mlit);
 		char *cp = malloc(lb + tb + 1);
 		if (!cp) {
 			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
@@ -773,7 +775,7 @@ static sk_err parse(unsigned char *img, size_t len, bool malloced, const char *k
 			goto out;
 		}
 		if ((rc = sk_mhs_deserialize((const char *)sec[T_HS].p, (size_t)sec[T_HS].count,
-					     &m->hs, err)))
+		                             &m->hs, err)))
 			goto out;
 	}
 	if (opts) {
@@ -782,8 +784,8 @@ static sk_err parse(unsigned char *img, size_t len, bool malloced, const char *k
 	}
 	if (extra) {
 		*extra = sec[T_EXTRA].seen ? sec[T_EXTRA].p : NULL;
-		*extra_len = sec[T_EXTRA].seen ? (size_t)(sec[T_EXTRA].count * sec[T_EXTRA].elsize)
-					       : 0;
+		*extra_len =
+		    sec[T_EXTRA].seen ? (size_t)(sec[T_EXTRA].count * sec[T_EXTRA].elsize) : 0;
 	}
 	*out = m;
 	m = NULL;
@@ -793,7 +795,7 @@ out:
 }
 
 sk_err sk_mcache_load(const char *path, const char *key, int64_t at, const sk_match_opts *opts,
-		      sk_matcher **out, const void **extra, size_t *extra_len, sk_error *err)
+                      sk_matcher **out, const void **extra, size_t *extra_len, sk_error *err)
 {
 	struct stat stt;
 	void *img;
@@ -822,8 +824,8 @@ sk_err sk_mcache_load(const char *path, const char *key, int64_t at, const sk_ma
 }
 
 sk_err sk_mcache_load_mem(const void *buf, size_t len, const char *key, int64_t at, unsigned flags,
-			  const sk_match_opts *opts, sk_matcher **out, const void **extra,
-			  size_t *extra_len, sk_error *err)
+                          const sk_match_opts *opts, sk_matcher **out, const void **extra,
+                          size_t *extra_len, sk_error *err)
 {
 	/* 8-byte aligned: the sections are read in place */
 	unsigned char *img = malloc(len ? len : 1);
