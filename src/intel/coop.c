@@ -672,15 +672,15 @@ static sk_err assemble(co_ctx *c, json_t **out)
 		json_array_append_new(unk, json_string(unknowable[i]));
 	rep = json_pack(
 	    "{s:s, s:{s:s?}, s:{s:o, s:o}, s:o, s:{s:s?}, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:o},"
-	    " s:O, s:I, s:O?, s:o}",
+	    " s:O, s:I, s:O, s:O?, s:o}",
 	    "schema", SK_COOP_SCHEMA, "node", "identity", c->own, "period", "since",
 	    ts_json(c->since), "until", ts_json(c->until), "generated", ts_json(sk_ts_now_us()),
 	    "scope", "partner", c->scope >= 0 ? c->p[c->scope].name : NULL, "partners", parts,
 	    "sectors", sec, "anonymous_sightings", anon, "own", "sightings_here",
 	    (json_int_t)c->sight_here, "sightings_received", (json_int_t)c->sight_recv_total,
 	    "detections_enabled", (json_int_t)c->own_det, "lead_time_s", co_vec_json(&c->own_lead),
-	    "reach", c->reach, "reach_not_listed", (json_int_t)c->reach_more, "capacity",
-	    c->capacity, "cannot_know", unk);
+	    "reach", c->reach, "reach_not_listed", (json_int_t)c->reach_more, "collections",
+	    c->colls, "capacity", c->capacity, "cannot_know", unk);
 	if (!rep)
 		return sk_error_set(c->err, SK_ENOMEM, "out of memory");
 	if (!c->capacity) /* scoped: this node's own capacity is not the partner's business */
@@ -735,8 +735,8 @@ sk_err sk_coop_report(sk_store *st, const sk_coop_opts *o, json_t **out, sk_erro
 	if (o->partner && (rc = resolve_scope(&c, o->partner)))
 		goto out;
 	if ((rc = sizes(&c)) || (rc = scan(&c)) || (rc = co_resolve(&c)) || (rc = exits(&c)) ||
-	    (rc = co_sightings(&c)) || (rc = co_reach(&c)) || (rc = co_sync(&c)) ||
-	    (c.scope < 0 && (rc = co_capacity(&c))))
+	    (rc = co_sightings(&c)) || (rc = co_reach(&c)) || (rc = co_collections(&c)) ||
+	    (rc = co_sync(&c)) || (c.scope < 0 && (rc = co_capacity(&c))))
 		goto out;
 	rc = assemble(&c, out);
 out:
@@ -774,5 +774,6 @@ out:
 	json_decref(c.ind_fb_sector);
 	json_decref(c.reach);
 	json_decref(c.capacity);
+	json_decref(c.colls);
 	return rc;
 }

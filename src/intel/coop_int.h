@@ -126,7 +126,7 @@ typedef struct co_ctx {
 	json_t *ind_fb_sector; /* sector -> co_vec index in fbs */
 	co_vec *fbs;           /* per-sector feedback lead times */
 	size_t nfbs;
-	json_t *reach, *capacity;
+	json_t *reach, *capacity, *colls;
 	int64_t reach_more;
 } co_ctx;
 
@@ -171,6 +171,7 @@ sk_err co_resolve(co_ctx *c);
 /* The figures of the sightings of the period (after the scan and the exits). */
 sk_err co_sightings(co_ctx *c);
 sk_err co_reach(co_ctx *c);
+sk_err co_collections(co_ctx *c);
 sk_err co_sync(co_ctx *c);
 sk_err co_capacity(co_ctx *c);
 void co_sight_free(co_ctx *c);

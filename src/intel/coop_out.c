@@ -302,6 +302,26 @@ static void rest(sk_buf *b, const json_t *rep)
 		dur(b, json_object_get(v, "time_to_100pct_s"));
 		sk_buf_puts(b, "</td></tr>\n");
 	}
+	sk_buf_puts(b, "</table>\n<h2>Reach of collections</h2><table><tr><th>Collection</th>"
+	               "<th>Versions added</th><th>Received by (versions)</th></tr>\n");
+	json_array_foreach(json_object_get(rep, "collections"), i, v)
+	{
+		const char *k;
+		json_t *n;
+		bool first = true;
+		sk_buf_puts(b, "<tr><td>");
+		esc(b, str(v, "collection"));
+		sk_buf_printf(b, "</td><td>%lld</td><td>",
+		              (long long)numv(json_object_get(v, "versions_added")));
+		json_object_foreach(json_object_get(v, "received_by"), k, n)
+		{
+			sk_buf_puts(b, first ? "" : ", ");
+			esc(b, k);
+			sk_buf_printf(b, " (%lld)", (long long)json_integer_value(n));
+			first = false;
+		}
+		sk_buf_puts(b, "</td></tr>\n");
+	}
 	sk_buf_puts(b, "</table>\n<h2>What this node cannot know</h2><div class=\"note\"><ul>");
 	json_array_foreach(json_object_get(rep, "cannot_know"), i, v)
 	{
