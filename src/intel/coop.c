@@ -299,17 +299,14 @@ static sk_err sizes(co_ctx *c)
 		return sk_error_set(c->err, SK_ELIMIT,
 		                    "cooperation: %lld versions, more than a report reads (%lld)",
 		                    (long long)c->maxver, (long long)CO_MAX_VERSIONS);
-	c->vtype = alloc_vers(c, 1);
-	c->vtlp = alloc_vers(c, 1);
+	c->v = alloc_vers(c, sizeof(*c->v));
 	c->vadded = alloc_vers(c, sizeof(int64_t));
 	c->vrx = alloc_vers(c, sizeof(int32_t));
 	c->vby = alloc_vers(c, sizeof(int32_t));
-	c->vsig = alloc_vers(c, sizeof(int32_t));
-	c->vrep = alloc_vers(c, sizeof(int32_t));
-	if (!c->vtype || !c->vtlp || !c->vadded || !c->vrx || !c->vby || !c->vsig || !c->vrep)
+	if (!c->v || !c->vadded || !c->vrx || !c->vby)
 		return sk_error_set(c->err, SK_ENOMEM, "cooperation: out of memory");
 	for (int64_t i = 0; i <= c->maxver; i++)
-		c->vrx[i] = c->vby[i] = c->vsig[i] = c->vrep[i] = -1;
+		c->vrx[i] = c->vby[i] = c->v[i].sig = c->v[i].rep = -1;
 	/* indicators are most of a store: room for 7/8 of the versions, grown if needed */
 	if (!co_first_init(c, (size_t)(c->maxver - c->maxver / 8)))
 		return sk_error_set(c->err, SK_ENOMEM, "cooperation: out of memory");
@@ -374,7 +371,7 @@ static bool received(co_ctx *c, int i, int t, int tlp, int64_t ver, int64_t adde
 	p->recv++;
 	p->nt[t]++;
 	p->nl[0][tlp > 0 && tlp <= 5 ? tlp : 0]++;
-	if (c->vsig[ver] >= 0 && !set_bit(&c->sigrecv[i], (size_t)c->maxver + 1, c->vsig[ver]))
+	if (c->v[ver].sig >= 0 && !set_bit(&c->sigrecv[i], (size_t)c->maxver + 1, c->v[ver].sig))
 		return false;
 	if (c->vby[ver] == i)
 		p->direct++;
@@ -412,7 +409,7 @@ static void remember(co_ctx *c, int t, int64_t ver, const char *id, const char *
 		ix = json_integer((json_int_t)c->nrep++);
 		json_object_set_new(c->rep_ids, id, ix);
 	}
-	c->vrep[ver] = (int32_t)json_integer_value(ix);
+	c->v[ver].rep = (int32_t)json_integer_value(ix);
 }
 
 /*
@@ -456,9 +453,9 @@ static sk_err scan(co_ctx *c)
 			rc = sk_error_set(c->err, SK_ENOMEM, "out of memory");
 			break;
 		}
-		c->vtype[ver] = (uint8_t)(t + 1);
+		c->v[ver].type = (uint8_t)(t + 1);
 		c->vadded[ver] = added;
-		c->vtlp[ver] = (uint8_t)(tlp >= 0 && tlp <= 5 ? tlp : 0);
+		c->v[ver].tlp = (uint8_t)(tlp >= 0 && tlp <= 5 ? tlp : 0);
 		c->vrx[ver] = who(c, &wr, rx, true);
 		c->vby[ver] = who(c, &wb, (const char *)sqlite3_column_text(s, 4), false);
 		if (c->vrx[ver] == -2) /* a version from our own identity's other name */
@@ -500,19 +497,19 @@ static bool handed(co_ctx *c, int i, int64_t ver, int64_t ts)
 {
 	co_partner *p = &c->p[i];
 	int t;
-	if (ver < 1 || ver > c->maxver || !c->vtype[ver] || co_bit(c->sent[i], ver))
+	if (ver < 1 || ver > c->maxver || !c->v[ver].type || co_bit(c->sent[i], ver))
 		return true;
 	if (!set_bit(&c->sent[i], (size_t)c->maxver + 1, ver))
 		return false;
-	t = c->vtype[ver] - 1;
+	t = c->v[ver].type - 1;
 	p->sent++;
 	p->nt[CO_TYPES + t]++;
-	p->nl[1][c->vtlp[ver]]++;
-	if (c->vsig[ver] >= 0 && !set_bit(&c->sigsent[i], (size_t)c->maxver + 1, c->vsig[ver]))
+	p->nl[1][c->v[ver].tlp]++;
+	if (c->v[ver].sig >= 0 && !set_bit(&c->sigsent[i], (size_t)c->maxver + 1, c->v[ver].sig))
 		return false;
-	if (c->vrep[ver] >= 0) {
+	if (c->v[ver].rep >= 0) {
 		char k[16];
-		json_t *to = c->rep[c->vrep[ver]].to;
+		json_t *to = c->rep[c->v[ver].rep].to;
 		snprintf(k, sizeof(k), "%d", i);
 		if (!json_object_get(to, k))
 			json_object_set_new(to, k, json_integer(ts));
@@ -753,13 +750,10 @@ out:
 	free(c.sent);
 	free(c.sigrecv);
 	free(c.sigsent);
-	free(c.vtype);
-	free(c.vtlp);
+	free(c.v);
 	free(c.vadded);
 	free(c.vrx);
 	free(c.vby);
-	free(c.vsig);
-	free(c.vrep);
 	for (int i = 0; i < c.ntypes; i++)
 		free(c.types[i]);
 	for (size_t i = 0; i < c.nfbs; i++)

@@ -72,7 +72,7 @@ bool co_sig_add(co_ctx *c, int64_t ver, const char *id, const char *rx, const ch
 	json_t *ix = json_object_get(c->sig_ids, id);
 	co_sig *g;
 	if (ix) {
-		c->vsig[ver] = (int32_t)json_integer_value(ix);
+		c->v[ver].sig = (int32_t)json_integer_value(ix);
 		return true;
 	}
 	if (c->nsig == c->capsig) {
@@ -94,7 +94,7 @@ bool co_sig_add(co_ctx *c, int64_t ver, const char *id, const char *rx, const ch
 	g->from = rx ? co_get(c, rx) : -1;
 	g->of = -1;
 	g->of_h = of ? co_hash(of) : 0;
-	c->vsig[ver] = (int32_t)c->nsig;
+	c->v[ver].sig = (int32_t)c->nsig;
 	json_object_set_new(c->sig_ids, id, json_integer((json_int_t)c->nsig++));
 	return (!by || g->by) && (!rx || g->rx);
 }
@@ -536,7 +536,7 @@ sk_err co_collections(co_ctx *c)
 			coll = cid;
 			snprintf(name, sizeof(name), "%s", (const char *)sqlite3_column_text(s, 2));
 		}
-		if (ver < 1 || ver > c->maxver || !c->vtype[ver] || !co_given(c, ver))
+		if (ver < 1 || ver > c->maxver || !c->v[ver].type || !co_given(c, ver))
 			continue;
 		added++;
 		for (size_t i = 0; i < c->np; i++)
@@ -598,7 +598,7 @@ sk_err co_capacity(co_ctx *c)
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		int64_t ver = sqlite3_column_int64(s, 0);
 		const char *pt = (const char *)sqlite3_column_text(s, 2);
-		if (ver < 1 || ver > c->maxver || !c->vtype[ver])
+		if (ver < 1 || ver > c->maxver || !c->v[ver].type)
 			continue; /* not visible */
 		if (sqlite3_column_int(s, 1))
 			revoked++;
