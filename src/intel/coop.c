@@ -185,8 +185,14 @@ int co_get(co_ctx *c, const char *key)
 	int i = co_find(c, key);
 	if (i >= 0 || !key)
 		return i;
-	/* a source no partner or peer names now (removed since, or imported --from) */
-	i = add_partner(c, key, strncmp(key, "peer:", 5) ? key : NULL);
+	/*
+	 * A source no partner or peer names now (removed since), or files
+	 * imported without --from whose objects others produced (SK_RX_UNKNOWN).
+	 */
+	if (!strcmp(key, SK_RX_UNKNOWN))
+		i = add_partner(c, "(imported files, source unknown)", NULL);
+	else
+		i = add_partner(c, key, strncmp(key, "peer:", 5) ? key : NULL);
 	if (i >= 0)
 		json_object_set_new(c->keys, key, json_integer(i));
 	return i;
