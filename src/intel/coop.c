@@ -185,8 +185,14 @@ int co_get(co_ctx *c, const char *key)
 	int i = co_find(c, key);
 	if (i >= 0 || !key)
 		return i;
-	/* a source no partner or peer names now (removed since, or imported --from) */
-	i = add_partner(c, key, strncmp(key, "peer:", 5) ? key : NULL);
+	/*
+	 * A source no partner or peer names now (removed since), or files
+	 * imported without --from whose objects others produced (SK_RX_UNKNOWN).
+	 */
+	if (!strcmp(key, SK_RX_UNKNOWN))
+		i = add_partner(c, "(imported files, source unknown)", NULL);
+	else
+		i = add_partner(c, key, strncmp(key, "peer:", 5) ? key : NULL);
 	if (i >= 0)
 		json_object_set_new(c->keys, key, json_integer(i));
 	return i;
@@ -299,17 +305,14 @@ static sk_err sizes(co_ctx *c)
 		return sk_error_set(c->err, SK_ELIMIT,
 		                    "cooperation: %lld versions, more than a report reads (%lld)",
 		                    (long long)c->maxver, (long long)CO_MAX_VERSIONS);
-	c->vtype = alloc_vers(c, 1);
-	c->vtlp = alloc_vers(c, 1);
+	c->v = alloc_vers(c, sizeof(*c->v));
 	c->vadded = alloc_vers(c, sizeof(int64_t));
 	c->vrx = alloc_vers(c, sizeof(int32_t));
 	c->vby = alloc_vers(c, sizeof(int32_t));
-	c->vsig = alloc_vers(c, sizeof(int32_t));
-	c->vrep = alloc_vers(c, sizeof(int32_t));
-	if (!c->vtype || !c->vtlp || !c->vadded || !c->vrx || !c->vby || !c->vsig || !c->vrep)
+	if (!c->v || !c->vadded || !c->vrx || !c->vby)
 		return sk_error_set(c->err, SK_ENOMEM, "cooperation: out of memory");
 	for (int64_t i = 0; i <= c->maxver; i++)
-		c->vrx[i] = c->vby[i] = c->vsig[i] = c->vrep[i] = -1;
+		c->vrx[i] = c->vby[i] = c->v[i].sig = c->v[i].rep = -1;
 	/* indicators are most of a store: room for 7/8 of the versions, grown if needed */
 	if (!co_first_init(c, (size_t)(c->maxver - c->maxver / 8)))
 		return sk_error_set(c->err, SK_ENOMEM, "cooperation: out of memory");
@@ -374,7 +377,7 @@ static bool received(co_ctx *c, int i, int t, int tlp, int64_t ver, int64_t adde
 	p->recv++;
 	p->nt[t]++;
 	p->nl[0][tlp > 0 && tlp <= 5 ? tlp : 0]++;
-	if (c->vsig[ver] >= 0 && !set_bit(&c->sigrecv[i], (size_t)c->maxver + 1, c->vsig[ver]))
+	if (c->v[ver].sig >= 0 && !set_bit(&c->sigrecv[i], (size_t)c->maxver + 1, c->v[ver].sig))
 		return false;
 	if (c->vby[ver] == i)
 		p->direct++;
@@ -412,7 +415,7 @@ static void remember(co_ctx *c, int t, int64_t ver, const char *id, const char *
 		ix = json_integer((json_int_t)c->nrep++);
 		json_object_set_new(c->rep_ids, id, ix);
 	}
-	c->vrep[ver] = (int32_t)json_integer_value(ix);
+	c->v[ver].rep = (int32_t)json_integer_value(ix);
 }
 
 /*
@@ -456,9 +459,9 @@ static sk_err scan(co_ctx *c)
 			rc = sk_error_set(c->err, SK_ENOMEM, "out of memory");
 			break;
 		}
-		c->vtype[ver] = (uint8_t)(t + 1);
+		c->v[ver].type = (uint8_t)(t + 1);
 		c->vadded[ver] = added;
-		c->vtlp[ver] = (uint8_t)(tlp >= 0 && tlp <= 5 ? tlp : 0);
+		c->v[ver].tlp = (uint8_t)(tlp >= 0 && tlp <= 5 ? tlp : 0);
 		c->vrx[ver] = who(c, &wr, rx, true);
 		c->vby[ver] = who(c, &wb, (const char *)sqlite3_column_text(s, 4), false);
 		if (c->vrx[ver] == -2) /* a version from our own identity's other name */
@@ -500,19 +503,19 @@ static bool handed(co_ctx *c, int i, int64_t ver, int64_t ts)
 {
 	co_partner *p = &c->p[i];
 	int t;
-	if (ver < 1 || ver > c->maxver || !c->vtype[ver] || co_bit(c->sent[i], ver))
+	if (ver < 1 || ver > c->maxver || !c->v[ver].type || co_bit(c->sent[i], ver))
 		return true;
 	if (!set_bit(&c->sent[i], (size_t)c->maxver + 1, ver))
 		return false;
-	t = c->vtype[ver] - 1;
+	t = c->v[ver].type - 1;
 	p->sent++;
 	p->nt[CO_TYPES + t]++;
-	p->nl[1][c->vtlp[ver]]++;
-	if (c->vsig[ver] >= 0 && !set_bit(&c->sigsent[i], (size_t)c->maxver + 1, c->vsig[ver]))
+	p->nl[1][c->v[ver].tlp]++;
+	if (c->v[ver].sig >= 0 && !set_bit(&c->sigsent[i], (size_t)c->maxver + 1, c->v[ver].sig))
 		return false;
-	if (c->vrep[ver] >= 0) {
+	if (c->v[ver].rep >= 0) {
 		char k[16];
-		json_t *to = c->rep[c->vrep[ver]].to;
+		json_t *to = c->rep[c->v[ver].rep].to;
 		snprintf(k, sizeof(k), "%d", i);
 		if (!json_object_get(to, k))
 			json_object_set_new(to, k, json_integer(ts));
@@ -672,15 +675,15 @@ static sk_err assemble(co_ctx *c, json_t **out)
 		json_array_append_new(unk, json_string(unknowable[i]));
 	rep = json_pack(
 	    "{s:s, s:{s:s?}, s:{s:o, s:o}, s:o, s:{s:s?}, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:o},"
-	    " s:O, s:I, s:O?, s:o}",
+	    " s:O, s:I, s:O, s:O?, s:o}",
 	    "schema", SK_COOP_SCHEMA, "node", "identity", c->own, "period", "since",
 	    ts_json(c->since), "until", ts_json(c->until), "generated", ts_json(sk_ts_now_us()),
 	    "scope", "partner", c->scope >= 0 ? c->p[c->scope].name : NULL, "partners", parts,
 	    "sectors", sec, "anonymous_sightings", anon, "own", "sightings_here",
 	    (json_int_t)c->sight_here, "sightings_received", (json_int_t)c->sight_recv_total,
 	    "detections_enabled", (json_int_t)c->own_det, "lead_time_s", co_vec_json(&c->own_lead),
-	    "reach", c->reach, "reach_not_listed", (json_int_t)c->reach_more, "capacity",
-	    c->capacity, "cannot_know", unk);
+	    "reach", c->reach, "reach_not_listed", (json_int_t)c->reach_more, "collections",
+	    c->colls, "capacity", c->capacity, "cannot_know", unk);
 	if (!rep)
 		return sk_error_set(c->err, SK_ENOMEM, "out of memory");
 	if (!c->capacity) /* scoped: this node's own capacity is not the partner's business */
@@ -735,8 +738,8 @@ sk_err sk_coop_report(sk_store *st, const sk_coop_opts *o, json_t **out, sk_erro
 	if (o->partner && (rc = resolve_scope(&c, o->partner)))
 		goto out;
 	if ((rc = sizes(&c)) || (rc = scan(&c)) || (rc = co_resolve(&c)) || (rc = exits(&c)) ||
-	    (rc = co_sightings(&c)) || (rc = co_reach(&c)) || (rc = co_sync(&c)) ||
-	    (c.scope < 0 && (rc = co_capacity(&c))))
+	    (rc = co_sightings(&c)) || (rc = co_reach(&c)) || (rc = co_collections(&c)) ||
+	    (rc = co_sync(&c)) || (c.scope < 0 && (rc = co_capacity(&c))))
 		goto out;
 	rc = assemble(&c, out);
 out:
@@ -753,13 +756,10 @@ out:
 	free(c.sent);
 	free(c.sigrecv);
 	free(c.sigsent);
-	free(c.vtype);
-	free(c.vtlp);
+	free(c.v);
 	free(c.vadded);
 	free(c.vrx);
 	free(c.vby);
-	free(c.vsig);
-	free(c.vrep);
 	for (int i = 0; i < c.ntypes; i++)
 		free(c.types[i]);
 	for (size_t i = 0; i < c.nfbs; i++)
@@ -774,5 +774,6 @@ out:
 	json_decref(c.ind_fb_sector);
 	json_decref(c.reach);
 	json_decref(c.capacity);
+	json_decref(c.colls);
 	return rc;
 }

@@ -76,6 +76,14 @@ typedef struct co_first {
 	int32_t ind; /* index into ind, -1 */
 } co_first;
 
+/* What the report keeps of every version, by objects.ver. */
+typedef struct co_ver {
+	uint8_t type; /* interned type + 1; 0 = none, or not visible */
+	uint8_t tlp;
+	int32_t sig; /* index into sig, -1 = none */
+	int32_t rep; /* index into rep, -1 = none */
+} co_ver;
+
 /* A report or grouping handed out (reach). */
 typedef struct co_rep {
 	char *id, *name, *type;
@@ -97,12 +105,10 @@ typedef struct co_ctx {
 	size_t np, cap;
 	/* per version, indexed by objects.ver (coop.c: one scan of the store) */
 	int64_t maxver;
-	uint8_t *vtype; /* interned type + 1; 0 = none, or not visible */
-	uint8_t *vtlp;
-	int64_t *vadded;      /* when the version was stored here */
-	int32_t *vrx, *vby;   /* partner index, -1 = none (vby -2: this node) */
-	int32_t *vsig, *vrep; /* index into sig / rep, -1 = none */
-	uint8_t **sent;       /* per partner: bitmap of the versions handed out in the period */
+	co_ver *v;          /* what the exits and sightings look up, together: one cache line */
+	int64_t *vadded;    /* when the version was stored here */
+	int32_t *vrx, *vby; /* partner index, -1 = none (vby -2: this node) */
+	uint8_t **sent;     /* per partner: bitmap of the versions handed out in the period */
 	uint8_t **sigrecv, **sigsent; /* per partner: bitmaps of sig indexes */
 	char *types[CO_TYPES];
 	int ntypes, t_sighting, t_opinion, t_indicator, t_report, t_grouping;
@@ -126,7 +132,7 @@ typedef struct co_ctx {
 	json_t *ind_fb_sector; /* sector -> co_vec index in fbs */
 	co_vec *fbs;           /* per-sector feedback lead times */
 	size_t nfbs;
-	json_t *reach, *capacity;
+	json_t *reach, *capacity, *colls;
 	int64_t reach_more;
 } co_ctx;
 
@@ -159,7 +165,7 @@ static inline bool co_bit(const uint8_t *map, int64_t i)
 /* Was version ver given to, given by, or produced by the scoped partner (true unscoped)? */
 bool co_given(const co_ctx *c, int64_t ver);
 
-/* A version of a sighting or opinion met by the scan (sets vsig[ver]); false on ENOMEM. */
+/* A version of a sighting or opinion met by the scan (sets v[ver].sig); false on ENOMEM. */
 bool co_sig_add(co_ctx *c, int64_t ver, const char *id, const char *rx, const char *by,
                 int64_t added, const char *created, bool opinion, const char *of);
 /* Room for n indicator versions in the scan's list; false on ENOMEM. */
@@ -171,6 +177,7 @@ sk_err co_resolve(co_ctx *c);
 /* The figures of the sightings of the period (after the scan and the exits). */
 sk_err co_sightings(co_ctx *c);
 sk_err co_reach(co_ctx *c);
+sk_err co_collections(co_ctx *c);
 sk_err co_sync(co_ctx *c);
 sk_err co_capacity(co_ctx *c);
 void co_sight_free(co_ctx *c);

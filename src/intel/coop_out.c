@@ -123,13 +123,21 @@ static double numv(const json_t *v)
 	return json_is_number(v) ? json_number_value(v) : 0;
 }
 
-/* A duration for people: seconds, minutes, hours or days. */
+static void dur_s(sk_buf *b, double s);
+
+/* A duration for people: seconds, minutes, hours or days; a dash for none. */
 static void dur(sk_buf *b, const json_t *v)
 {
-	double s = numv(v), a = fabs(s);
 	if (!json_is_number(v))
 		sk_buf_puts(b, "&ndash;");
-	else if (a < 120)
+	else
+		dur_s(b, numv(v));
+}
+
+static void dur_s(sk_buf *b, double s)
+{
+	double a = fabs(s);
+	if (a < 120)
 		sk_buf_printf(b, "%.1f s", s);
 	else if (a < 7200)
 		sk_buf_printf(b, "%.1f min", s / 60);
@@ -184,7 +192,7 @@ static void chart(sk_buf *b, const char *title, const char *s0, const char *s1, 
 			              "class=\"s%d\"/><text x=\"%.1f\" y=\"%d\">",
 			              y + k * 11, w, k, 204 + w, y + k * 11 + 9);
 			if (seconds)
-				sk_buf_printf(b, "%.1f s", r[i].v[k]);
+				dur_s(b, r[i].v[k]);
 			else
 				sk_buf_printf(b, "%.0f", r[i].v[k]);
 			sk_buf_puts(b, "</text>");
@@ -294,6 +302,26 @@ static void rest(sk_buf *b, const json_t *rep)
 		dur(b, json_object_get(v, "time_to_100pct_s"));
 		sk_buf_puts(b, "</td></tr>\n");
 	}
+	sk_buf_puts(b, "</table>\n<h2>Reach of collections</h2><table><tr><th>Collection</th>"
+	               "<th>Versions added</th><th>Received by (versions)</th></tr>\n");
+	json_array_foreach(json_object_get(rep, "collections"), i, v)
+	{
+		const char *k;
+		json_t *n;
+		bool first = true;
+		sk_buf_puts(b, "<tr><td>");
+		esc(b, str(v, "collection"));
+		sk_buf_printf(b, "</td><td>%lld</td><td>",
+		              (long long)numv(json_object_get(v, "versions_added")));
+		json_object_foreach(json_object_get(v, "received_by"), k, n)
+		{
+			sk_buf_puts(b, first ? "" : ", ");
+			esc(b, k);
+			sk_buf_printf(b, " (%lld)", (long long)json_integer_value(n));
+			first = false;
+		}
+		sk_buf_puts(b, "</td></tr>\n");
+	}
 	sk_buf_puts(b, "</table>\n<h2>What this node cannot know</h2><div class=\"note\"><ul>");
 	json_array_foreach(json_object_get(rep, "cannot_know"), i, v)
 	{
@@ -353,8 +381,8 @@ sk_err sk_coop_html(const json_t *rep, sk_buf *b, sk_error *err)
 		r[i].v[0] = numv(json_object_get(t, "median"));
 		r[i].v[1] = numv(json_object_get(t, "p90"));
 	}
-	chart(b, "Time to share, seconds (producer's timestamp to arrival here)", "median", "p90",
-	      r, n, true);
+	chart(b, "Time to share (producer's timestamp to arrival here)", "median", "p90", r, n,
+	      true);
 	json_array_foreach(parts, i, p)
 	{
 		r[i].v[0] = numv(json_object_get(p, "detections_enabled"));

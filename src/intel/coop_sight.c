@@ -72,7 +72,7 @@ bool co_sig_add(co_ctx *c, int64_t ver, const char *id, const char *rx, const ch
 	json_t *ix = json_object_get(c->sig_ids, id);
 	co_sig *g;
 	if (ix) {
-		c->vsig[ver] = (int32_t)json_integer_value(ix);
+		c->v[ver].sig = (int32_t)json_integer_value(ix);
 		return true;
 	}
 	if (c->nsig == c->capsig) {
@@ -94,7 +94,7 @@ bool co_sig_add(co_ctx *c, int64_t ver, const char *id, const char *rx, const ch
 	g->from = rx ? co_get(c, rx) : -1;
 	g->of = -1;
 	g->of_h = of ? co_hash(of) : 0;
-	c->vsig[ver] = (int32_t)c->nsig;
+	c->v[ver].sig = (int32_t)c->nsig;
 	json_object_set_new(c->sig_ids, id, json_integer((json_int_t)c->nsig++));
 	return (!by || g->by) && (!rx || g->rx);
 }
@@ -479,6 +479,75 @@ sk_err co_reach(co_ctx *c)
 	return SK_OK;
 }
 
+/*
+ * Reach of collections: for each collection, the versions added to it in
+ * the period, and how many of those each partner was handed in the period
+ * (the exits' bitmaps).  Scoped, only the scoped partner counts, and only
+ * collections it received something from are listed (their names are
+ * otherwise not its to know).
+ */
+sk_err co_collections(co_ctx *c)
+{
+	static const char q[] = "SELECT o.coll, o.ver, c.name FROM collection_objects o"
+	                        " JOIN collections c ON c.cid=o.coll"
+	                        " WHERE o.date_added>=?1 AND o.date_added<?2 ORDER BY o.coll";
+	sqlite3_stmt *s = co_prep(c, q);
+	int64_t coll = -1, added = 0, *got = NULL;
+	char name[256] = "";
+	sk_err rc = SK_OK;
+
+	if (!s)
+		return SK_EDB;
+	if (!(c->colls = json_array()) || !(got = calloc(c->np + 1, sizeof(*got)))) {
+		sqlite3_finalize(s);
+		return sk_error_set(c->err, SK_ENOMEM, "out of memory");
+	}
+	co_bind_period(c, s);
+	for (int more = 1; more;) {
+		int64_t cid = -1, ver = 0;
+		more = sqlite3_step(s) == SQLITE_ROW;
+		if (more) {
+			cid = sqlite3_column_int64(s, 0);
+			ver = sqlite3_column_int64(s, 1);
+		}
+		if (cid != coll && coll >= 0) {
+			json_t *by = json_object();
+			size_t n = 0;
+			for (size_t i = 0; i < c->np; i++) {
+				if (!got[i] || (c->scope >= 0 && (int)i != c->scope))
+					continue;
+				json_object_set_new(by, c->p[i].name, json_integer(got[i]));
+				n++;
+			}
+			if (n || c->scope < 0)
+				json_array_append_new(
+				    c->colls,
+				    json_pack("{s:s, s:I, s:I, s:o}", "collection", name,
+				              "versions_added", (json_int_t)added, "recipients",
+				              (json_int_t)n, "received_by", by));
+			else
+				json_decref(by);
+			memset(got, 0, (c->np + 1) * sizeof(*got));
+			added = 0;
+		}
+		if (!more)
+			break;
+		if (cid != coll) {
+			coll = cid;
+			snprintf(name, sizeof(name), "%s", (const char *)sqlite3_column_text(s, 2));
+		}
+		if (ver < 1 || ver > c->maxver || !c->v[ver].type || !co_given(c, ver))
+			continue;
+		added++;
+		for (size_t i = 0; i < c->np; i++)
+			if (co_bit(c->sent[i], ver))
+				got[i]++;
+	}
+	free(got);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* --- sync health and capacity ------------------------------------------------------------- */
 
 sk_err co_sync(co_ctx *c)
@@ -529,7 +598,7 @@ sk_err co_capacity(co_ctx *c)
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		int64_t ver = sqlite3_column_int64(s, 0);
 		const char *pt = (const char *)sqlite3_column_text(s, 2);
-		if (ver < 1 || ver > c->maxver || !c->vtype[ver])
+		if (ver < 1 || ver > c->maxver || !c->v[ver].type)
 			continue; /* not visible */
 		if (sqlite3_column_int(s, 1))
 			revoked++;

@@ -253,6 +253,13 @@ def run(p, r, u, R):
     reach = [e for e in rp["reach"] if e["id"] == rep_obj["id"]]
     R.check(reach and reach[0]["recipients"] == 1, "P: the report reached one partner",
             str(rp["reach"]))
+    # reach of collections: what was added to P's "share", and how much of it R was handed
+    share = {v for (v,) in q(p, "SELECT o.ver FROM collection_objects o JOIN collections c"
+                                " ON c.cid=o.coll WHERE c.name='share'")}
+    cs = [x for x in rp["collections"] if x["collection"] == "share"]
+    R.check(cs and cs[0]["versions_added"] == len(share) and
+            cs[0]["received_by"] == {"p-R": len(share & sent_versions(p, "partner:p-R"))},
+            "P: the reach of collection share", str(rp["collections"]))
     R.check(row(rr, "P")["sync"] and row(rr, "P")["sync"]["failures"] == 0,
             "R: P's sync health")
     R.check(rp["cannot_know"] and any("last hop" in s for s in rp["cannot_know"]),
@@ -267,6 +274,11 @@ def run(p, r, u, R):
     for k in ("objects_received", "objects_sent", "sightings_received", "time_to_share_s"):
         R.eq(sc["partners"][0][k], gp[k] if gp else None, f"scoped: {k} as unscoped")
     R.check(z["id"] not in json.dumps(sc), "scoped: z appears nowhere")
+    given = sent_versions(p, "partner:p-R") | {v for (v,) in q(
+        p, "SELECT ver FROM objects WHERE rx=? OR created_by=?", (r.ident, r.ident))}
+    R.check(all(set(x["received_by"]) == {"p-R"} for x in sc["collections"]) and
+            sc["collections"] and sc["collections"][0]["versions_added"] == len(share & given),
+            "scoped: collections count only what R was given or gave", str(sc["collections"]))
     bad = p.run("report", "cooperation", "--partner", "nobody", check=False)
     R.check(bad.code == 2 and "nobody" in bad.err, f"an unknown partner is refused ({bad.err})")
 
@@ -303,7 +315,7 @@ def run(p, r, u, R):
     # only its own, scoped report, whatever it asks for
     p.run("account", "add", "ana", "--role", "analyst", "--password-stdin",
           stdin="ana-password\n", check=True)
-    keys = ("partners", "sectors", "anonymous_sightings", "own", "reach")
+    keys = ("partners", "sectors", "anonymous_sightings", "own", "reach", "collections")
     st, _, data = p.request("GET", "/ui/api/cooperation", auth=basic("ana", "ana-password"),
                             accept="application/json")
     cj = json.loads(data) if st == 200 else {}

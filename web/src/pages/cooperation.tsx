@@ -109,6 +109,14 @@ function Body({ d }: { d: any }) {
               <tbody>{d.reach.map((x: any) => <tr key={x.id}><th scope="row">{x.name || x.id}</th><td>{x.recipients}</td><td>{dur(x.time_to_50pct_s)}</td><td>{dur(x.time_to_100pct_s)}</td></tr>)}</tbody></table>
           )}
         </Section>
+        <Section title="Reach of collections" id="coop-collections">
+          {(d.collections || []).length === 0 ? <Empty what="Nothing added to a collection in this period." /> : (
+            <table><thead><tr><th scope="col">Collection</th><th scope="col">Versions added</th><th scope="col">Received by</th></tr></thead>
+              <tbody>{d.collections.map((x: any) => (
+                <tr key={x.collection}><th scope="row">{x.collection}</th><td>{x.versions_added}</td>
+                  <td>{Object.entries(x.received_by || {}).map(([k, v]) => `${k} (${v})`).join(', ') || '—'}</td></tr>))}</tbody></table>
+          )}
+        </Section>
       </div>
       <Section title="What this node cannot know" id="coop-limits">
         <ul>{(d.cannot_know || []).map((s: string, i: number) => <li key={i}>{s}</li>)}</ul>
