@@ -296,6 +296,7 @@ static const char *const migrations[] = {
      "  ver INTEGER NOT NULL REFERENCES objects(ver) ON DELETE CASCADE,"
      "  unmarked INTEGER NOT NULL, coll_default INTEGER NOT NULL,"
      "  PRIMARY KEY(marking, ver)) WITHOUT ROWID;"),
+    /*
      * 15 -> 16: sensor fleets on NATS JetStream (src/fleet, docs/fleet.md).
      * collections.fleet: every version entering the collection is published
      * to the bus.  fleet_sensors: each sensor's NKey public key and the
