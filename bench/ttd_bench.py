@@ -52,7 +52,7 @@ def main():
             o = {"type": "indicator", "spec_version": "2.1", "id": iid,
                  "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
                  "pattern": f"[ipv4-addr:value = '{ip}']", "pattern_type": "stix",
-                 "valid_from": "2024-01-01T00:00:00Z", "created_by_ref": a.ident,
+                 "valid_from": "2024-01-01T00:00:00Z", "created_by_ref": pub.ident,
                  "object_marking_refs": [sync_util.TLP["green"]]}
             t0 = int(time.time() * 1e6)
             st, _, _ = a.request("POST", "/api/collections/share/objects/", auth=bearer(tok_a),

@@ -111,7 +111,15 @@ static void push_now(worker *w, sk_store *st)
 	memset(&res, 0, sizeof(res));
 	if (sk_peer_get(st, s->db_path, w->name, &p, &err))
 		return;
-	if (sk_sync_push(st, &p, &s->opts, &res, &err))
+	/* the limits sk_sync_peer would fill (a push of what was just committed is small) */
+	sk_sync_opts lo = s->opts;
+	if (!lo.max_pages)
+		lo.max_pages = SK_SYNC_DEFAULT_MAX_PAGES;
+	if (!lo.max_seconds)
+		lo.max_seconds = SK_SYNC_DEFAULT_MAX_SECONDS;
+	if (!lo.deadline_us)
+		lo.deadline_us = sk_ts_now_us() + (int64_t)lo.max_seconds * 1000000;
+	if (sk_sync_push(st, &p, &lo, &res, &err))
 		fprintf(stderr, "schakel: sync %s: push: %s\n", w->name, err.msg);
 	sk_peer_clear(&p);
 }
