@@ -899,7 +899,8 @@ sk_err sk_logread_bind(sk_logread *lr, const sk_logchunk *c, sk_error *err)
 	lr->fmt = SK_LOGFMT_AUTO;
 	if (c->fmt != SK_LOGFMT_AUTO && (rc = set_format(lr, c->fmt, err)))
 		return rc;
-	for (const char *p = c->hdr, *end = c->hdr + c->hdr_len; p && p < end;) {
+	/* a chunk without header lines has hdr NULL (no arithmetic on it) */
+	for (const char *p = c->hdr, *end = p ? p + c->hdr_len : NULL; p && p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
 			break;
