@@ -218,17 +218,22 @@ out:
 		json_decref(payload);
 	}
 	{
-		char subj[SK_ACCOUNT_NAME_MAX + 16], detail[512];
+		/* names may hold any character: the detail is built as JSON, not by hand */
+		char subj[SK_ACCOUNT_NAME_MAX + 16];
+		json_t *d = json_pack("{s:s, s:s, s:s, s:i, s:I}", "invite", iid, "account", acct,
+		                      "collection", c.uuid, "grants", (int)grants, "expires",
+		                      (json_int_t)(expires / 1000000));
+		char *ds = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		sk_audit_entry e = {.action = "invite.create", .subject = subj, .detail = ds};
 		snprintf(subj, sizeof(subj), "partner:%s", p->partner);
-		snprintf(detail, sizeof(detail),
-		         "{\"invite\":\"%s\",\"account\":\"%s\",\"collection\":\"%s\","
-		         "\"grants\":%u,\"expires\":%lld}",
-		         iid, acct, c.uuid, grants, (long long)(expires / 1000000));
-		sk_audit_entry e = {.action = "invite.create", .subject = subj, .detail = detail};
+		if (!rc && !ds)
+			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		if (rc)
 			sk_audit_tx_end(st, own, rc, NULL, err);
 		else
 			rc = sk_audit_tx_end(st, own, rc, &e, err);
+		json_decref(d);
+		free(ds);
 	}
 	sk_collection_clear(&c);
 	if (rc) {
@@ -524,14 +529,18 @@ sk_err sk_invite_redeem(sk_store *st, const char *authorization, const char *bod
 		goto rollback;
 	sk_key_fingerprint(pk, fp);
 	{
-		char subj[SK_ACCOUNT_NAME_MAX + 16], detail[512];
+		char subj[SK_ACCOUNT_NAME_MAX + 16];
+		json_t *d =
+		    json_pack("{s:s, s:s, s:s, s:s, s:s}", "invite", iid, "account", row.account,
+		              "identity", identity, "fingerprint", fp, "token", tid);
+		char *ds = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		sk_audit_entry e = {.action = "invite.redeem", .subject = subj, .detail = ds};
 		snprintf(subj, sizeof(subj), "partner:%s", row.partner);
-		snprintf(detail, sizeof(detail),
-		         "{\"invite\":\"%s\",\"account\":\"%s\",\"identity\":\"%s\","
-		         "\"fingerprint\":\"%s\",\"token\":\"%s\"}",
-		         iid, row.account, identity, fp, tid);
-		sk_audit_entry e = {.action = "invite.redeem", .subject = subj, .detail = detail};
-		if ((rc = sk_audit_append(st, &e, err)))
+		rc = ds ? sk_audit_append(st, &e, err)
+		        : sk_error_set(err, SK_ENOMEM, "out of memory");
+		json_decref(d);
+		free(ds);
+		if (rc)
 			goto rollback;
 	}
 	if ((rc = sk_store_commit(st, err)))

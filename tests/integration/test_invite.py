@@ -187,6 +187,14 @@ def run(d, hub, new, other, R):
                 cert, check=False)
     R.check(p.code != 0 and not p.out.strip(), f"an unknown collection: no code ({p.err!r})")
 
+    # a name with quotes stays one value of the audit entry's JSON
+    p = invite(hub, "Partner Quote", url, cert, "--account", 'q","forged')
+    det = sql(hub, "SELECT detail FROM audit WHERE action='invite.create' ORDER BY seq DESC"
+                   " LIMIT 1")
+    d = json.loads(det[0][0]) if det else {}
+    R.check(p.code == 0 and d.get("account") == 'q","forged' and "forged" not in d,
+            f"a quoted account name stays one JSON value in the audit log ({det})")
+
     # --- attacks on POST /taxii2/enrol ------------------------------------------
     p5 = invite(hub, "Partner Attack", url, cert, "--read")
     iid5, sec5 = secret_of(p5.out.strip())
