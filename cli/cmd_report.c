@@ -83,7 +83,15 @@ static int cooperation(cli_ctx *ctx, int argc, char **argv)
 	st = cli_open_store(ctx, SK_STORE_READONLY);
 	if (!st)
 		return EXIT_INPUT;
-	rc = sk_view_open(st, NULL, &view, &err);
+	if (o.partner) {
+		/* scoped: resolved through what that partner may see, as the console does */
+		sk_principal who;
+		rc = sk_partner_principal(st, o.partner, &who, &err);
+		if (!rc)
+			rc = sk_view_open(st, &who, &view, &err);
+	} else {
+		rc = sk_view_open(st, NULL, &view, &err);
+	}
 	if (!rc)
 		rc = sk_view_bind(view, &err);
 	if (!rc)

@@ -287,8 +287,9 @@ static void sighting(sctx *x, const co_sig *g)
 		}
 		s = sector_of(c, sn ? sn : "unknown");
 		co_count(s, "sightings", 1);
+		/* a report scoped to one partner names no other partner (docs/cooperation.md) */
 		for (int j = 0; j < 2 && d; j++)
-			if (cred[j] >= 0)
+			if (cred[j] >= 0 && (c->scope < 0 || cred[j] == c->scope))
 				co_count(json_object_get(s, "by"), c->p[cred[j]].name, 1);
 		if (d && d->own) {
 			co_count(json_object_get(s, "by"), "(this node)", 1);

@@ -47,7 +47,8 @@ static json_t *who(dz *z, json_t *ids, const char *id)
 	keys = json_object();
 	in_sectors_of(o, keys);
 	w = json_pack("{s:s, s:s?, s:b}", "id", id, "name", o ? in_name(o) : id, "partner", 0);
-	if ((s = DZ_PREP(z, part))) {
+	/* a releasable version tells nothing of this node's partner list or its records */
+	if (!z->o->for_name && (s = DZ_PREP(z, part))) {
 		sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) == SQLITE_ROW) {
 			json_object_set_new(w, "partner", json_true());

@@ -274,6 +274,9 @@ def run(p, r, u, R):
     for k in ("objects_received", "objects_sent", "sightings_received", "time_to_share_s"):
         R.eq(sc["partners"][0][k], gp[k] if gp else None, f"scoped: {k} as unscoped")
     R.check(z["id"] not in json.dumps(sc), "scoped: z appears nowhere")
+    credited = {k for s in sc["sectors"] for k in s.get("protected_by", {})}
+    R.check(credited <= {"p-R", "(this node)"},
+            f"scoped: the sectors credit no partner but R ({credited})")
     given = sent_versions(p, "partner:p-R") | {v for (v,) in q(
         p, "SELECT ver FROM objects WHERE rx=? OR created_by=?", (r.ident, r.ident))}
     R.check(all(set(x["received_by"]) == {"p-R"} for x in sc["collections"]) and

@@ -194,6 +194,8 @@ def releasable(n, R, objs):
     R.check("not_releasable_to" not in text, "nothing says what was left out")
     R.check("partner_name" not in text and "file:unknown" not in text,
             "the releasable version names neither our partners' labels nor our sources")
+    R.check('"partner": true' not in text and '"partner":true' not in text,
+            "the releasable version does not say which organisations are our partners")
     a = n.run("audit", "list", check=True).out
     R.check("dossier.for" in a and "partner:bank" in a, "the exit is in the audit log", a[-800:])
     html = n.path("bank.html")
