@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "schakel/account.h"
 #include "schakel/error.h"
 #include "schakel/reader.h"
 #include "schakel/store.h"
@@ -76,6 +77,13 @@ void cli_progress_line(const char *name, uint64_t pos, uint64_t size, uint64_t c
 
 /* Parse a TAXII/STIX timestamp argument into microseconds; false if bad. */
 bool cli_parse_ts_us(const char *s, int64_t *us);
+
+/*
+ * The principal `--for WHO` names: "account:NAME", "partner:NAME", or a bare
+ * name that is exactly one of the two (an ambiguous name is refused, never
+ * guessed).  Returns 0, or -1 after printing the error.
+ */
+int cli_resolve_for(sk_store *st, const char *who, sk_principal *out);
 
 /*
  * Export what partner or account `who` may see (sharing policy applied per

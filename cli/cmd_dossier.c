@@ -160,8 +160,7 @@ static int build(cli_ctx *ctx, int argc, char **argv)
 	if (!(st = cli_open_store(ctx, who || !strcmp(fmt, "stix") ? 0 : SK_STORE_READONLY)))
 		return EXIT_INPUT;
 	if (who) {
-		if (sk_account_get(st, who, &p, NULL) && sk_partner_principal(st, who, &p, &err)) {
-			cli_err("--for: no partner or account named '%s'", who);
+		if (cli_resolve_for(st, who, &p)) {
 			code = EXIT_INPUT;
 			goto out;
 		}

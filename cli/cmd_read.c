@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "export_ids.h"
@@ -746,6 +747,13 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 		sk_store_close(st);
 		return EXIT_INPUT;
 	}
+	if (who) { /* before any output file exists */
+		sk_principal p;
+		if (cli_resolve_for(st, who, &p)) {
+			sk_store_close(st);
+			return EXIT_INPUT;
+		}
+	}
 	if (strcmp(format, "stix")) {
 		rc = cli_export_ids(st, who, &q, format, outpath, (unsigned)sid_base);
 		sk_store_close(st);
@@ -770,9 +778,12 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 		cli_err("%s: write error", outpath ? outpath : "<stdout>");
 		rc = EXIT_INPUT;
 	}
-	if (outpath)
+	if (outpath) {
 		fclose(es.out);
-	if (outpath || rc == EXIT_OK)
+		if (rc != EXIT_OK)
+			unlink(outpath); /* no half-written export is left to be sent on */
+	}
+	if (rc == EXIT_OK)
 		fprintf(stderr, "exported %zu object versions\n", es.n);
 	sk_store_close(st);
 	return rc;

@@ -65,8 +65,8 @@ struct for_state {
 	sk_row_fn fn; /* NULL: the first pass */
 	void *ud;
 	verset seen;
-	verset logged;  /* the second pass writes only these */
-	int64_t *list;  /* the first pass's versions, in order */
+	verset logged; /* the second pass writes only these */
+	int64_t *list; /* the first pass's versions, in order */
 	size_t n, cap;
 	bool oom;
 };
@@ -97,13 +97,16 @@ static int for_row(void *ud, const sk_row *r)
 
 /* The audit entry of the export, before anything is written. */
 static int audit_export(sk_store *st, const sk_principal *p, const struct for_state *fs,
-			int64_t cid)
+                        int64_t cid)
 {
 	char subj[SK_ACCOUNT_NAME_MAX + 16], *ds;
 	json_t *d = json_pack("{s:s?, s:s?, s:s?}", "partner", p->partner[0] ? p->partner : NULL,
-			      "account", p->aid ? p->account : NULL, "path", "export --for");
-	sk_audit_entry e = {.action = "export.for", .subject = subj, .vers = fs->list,
-			    .nvers = fs->n, .exit = true};
+	                      "account", p->aid ? p->account : NULL, "path", "export --for");
+	sk_audit_entry e = {.action = "export.for",
+	                    .subject = subj,
+	                    .vers = fs->list,
+	                    .nvers = fs->n,
+	                    .exit = true};
 	sk_error err;
 	int rc = EXIT_OK;
 
@@ -143,7 +146,7 @@ static int add_coll(void *ud, const sk_collection *c)
 
 /* One pass over the collections p may read, rows to for_row. */
 static int export_pass(sk_store *st, const sk_principal *p, const struct colls *cs,
-		       const sk_query *q, struct for_state *fs)
+                       const sk_query *q, struct for_state *fs)
 {
 	sk_error err;
 	int rc = EXIT_OK;
@@ -174,6 +177,41 @@ static int export_pass(sk_store *st, const sk_principal *p, const struct colls *
 	return rc;
 }
 
+int cli_resolve_for(sk_store *st, const char *who, sk_principal *out)
+{
+	sk_principal a, b;
+	sk_error err;
+	bool acct, part;
+
+	if (!strncmp(who, "account:", 8)) {
+		if (!sk_account_get(st, who + 8, out, NULL))
+			return 0;
+		cli_err("--for: no account named '%s'", who + 8);
+		return -1;
+	}
+	if (!strncmp(who, "partner:", 8)) {
+		if (!sk_partner_principal(st, who + 8, out, &err))
+			return 0;
+		cli_err("--for: no partner named '%s'", who + 8);
+		return -1;
+	}
+	acct = !sk_account_get(st, who, &a, NULL);
+	part = !sk_partner_principal(st, who, &b, &err);
+	if (acct && part) {
+		/* the two views differ (an account adds its TLP:RED grants): never guess */
+		cli_err("--for: '%s' names both an account and a partner; "
+		        "say account:%s or partner:%s",
+		        who, who, who);
+		return -1;
+	}
+	if (!acct && !part) {
+		cli_err("--for: no partner or account named '%s'", who);
+		return -1;
+	}
+	*out = acct ? a : b;
+	return 0;
+}
+
 int cli_export_for(sk_store *st, const char *who, sk_query *q, sk_row_fn fn, void *ud)
 {
 	struct for_state fs = {0};
@@ -186,8 +224,7 @@ int cli_export_for(sk_store *st, const char *who, sk_query *q, sk_row_fn fn, voi
 		cli_err("out of memory");
 		return EXIT_INPUT;
 	}
-	if (sk_account_get(st, who, &p, NULL) && sk_partner_principal(st, who, &p, &err)) {
-		cli_err("--for: no partner or account named '%s'", who);
+	if (cli_resolve_for(st, who, &p)) {
 		free(cs);
 		return EXIT_INPUT;
 	}

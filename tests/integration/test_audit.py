@@ -82,6 +82,17 @@ def run(a, b, R):
     st3, _, _ = a.get_json(base + "manifest/?match[type]=indicator", auth)
     R.check((st1, st2, st3) == (200, 200, 200), f"object, versions, manifest ({st1} {st2} {st3})")
     a.run("export", "--for", "p-B", "--output", a.path("for-b.json"))
+    # a name that is both an account and a partner is refused, never guessed
+    a.account("p-B", "p-B", "pw-B2")
+    amb = a.run("export", "--for", "p-B", "--output", a.path("amb.json"), check=False)
+    R.check(amb.returncode != 0 and "both an account and a partner" in amb.stderr
+            and not os.path.exists(a.path("amb.json")), "ambiguous --for refused")
+    for who in ("partner:p-B", "account:p-B"):
+        r = a.run("export", "--for", who, "--output", a.path("for-x.json"), check=False)
+        R.check(r.returncode == 0, f"--for {who} resolves ({r.returncode} {r.stderr[:80]})")
+    r = a.run("export", "--for", "account:nobody", "--output", a.path("n.json"), check=False)
+    R.check(r.returncode != 0 and "no account named 'nobody'" in r.stderr, "unknown account")
+    a.run("account", "delete", "p-B")
 
     # --- changes of accounts, tokens and grants ----------------------------------------
     a.run("account", "disable", "a-B")
@@ -108,8 +119,10 @@ def run(a, b, R):
     R.check(man and man[0]["detail"]["filters"] == ["match[type]"],
             f"filters by name only, never their values ({man})")
     exp = by_action(entries, "export.for")
-    R.check(len(exp) == 1 and exp[0]["subject"] == "partner:p-B" and len(exp[0]["versions"]) == 5
-            and exp[0]["actor"].startswith("cli:"), f"export --for ({exp})")
+    R.check(len(exp) == 3 and all(e["subject"] == "partner:p-B" and len(e["versions"]) == 5
+                                  and e["actor"].startswith("cli:") for e in exp)
+            and [e["detail"]["account"] for e in exp] == [None, None, "p-B"],
+            f"export --for: one entry per export, none for the refused one ({exp})")
     for action in ("partner.add", "account.add", "token.create", "grant.set", "account.disable",
                    "account.enable", "token.revoke"):
         got = by_action(entries, action)
