@@ -111,6 +111,64 @@ static void num(h *x, long long n)
 		x->rc = sk_buf_printf(x->b, "%lld", n);
 }
 
+/* The member at a dotted path ("provenance.tlp.label") of o; NULL if none. */
+static const json_t *at(const json_t *o, const char *path, size_t n)
+{
+	char key[64];
+	while (o && n) {
+		const char *dot = memchr(path, '.', n);
+		size_t k = dot ? (size_t)(dot - path) : n;
+		if (k >= sizeof(key))
+			return NULL;
+		memcpy(key, path, k);
+		key[k] = '\0';
+		o = json_object_get(o, key);
+		path += k + (dot != NULL);
+		n -= k + (dot != NULL);
+	}
+	return o;
+}
+
+/*
+ * Render template t against o: literal HTML, with {path} for an escaped
+ * string member, {#path} for an integer, {?path} for an integer or "not
+ * stated", {@path} for the length of an array.  Paths are dotted.  The
+ * templates are this file's constants: an unclosed brace ends the output.
+ */
+static void tpl(h *x, const json_t *o, const char *t)
+{
+	while (*t && !x->rc) {
+		const char *b = strchr(t, '{'), *e;
+		const json_t *v;
+		if (!b) {
+			put(x, t);
+			return;
+		}
+		x->rc = sk_buf_append(x->b, t, (size_t)(b - t));
+		if (!(e = strchr(b, '}')))
+			return;
+		t = e + 1;
+		b += b[1] && strchr("#?@", b[1]) ? 2 : 1;
+		v = at(o, b, (size_t)(e - b));
+		switch (b[-1]) {
+		case '#':
+			num(x, (long long)json_integer_value(v));
+			break;
+		case '?':
+			if (json_is_integer(v))
+				num(x, (long long)json_integer_value(v));
+			else
+				put(x, "<em>not stated</em>");
+			break;
+		case '@':
+			num(x, (long long)json_array_size(v));
+			break;
+		default:
+			text(x, json_is_string(v) ? json_string_value(v) : "");
+		}
+	}
+}
+
 static const char *tlp_label(int l)
 {
 	static const char *const labels[] = {"UNMARKED",  "TLP:CLEAR",        "TLP:GREEN",
@@ -150,14 +208,7 @@ static void prov_cells(h *x, const json_t *it)
 {
 	json_t *p = json_object_get(it, "provenance"), *nr, *e;
 	size_t i;
-	put(x, "<td>");
-	text(x, str(json_object_get(p, "tlp"), "label"));
-	put(x, "</td><td>");
-	text(x, str(json_object_get(p, "producer"), "name"));
-	put(x, "</td><td>");
-	text(x, str(p, "signature"));
-	put(x, "</td><td>");
-	text(x, str(p, "from"));
+	tpl(x, p, "<td>{tlp.label}</td><td>{producer.name}</td><td>{signature}</td><td>{from}");
 	nr = json_object_get(p, "not_releasable_to");
 	if (json_array_size(nr)) {
 		put(x, "<br><small>not releasable to: ");
@@ -237,11 +288,7 @@ static void cut_note(h *x, const json_t *d)
 	{
 		if (i)
 			put(x, "; ");
-		text(x, str(c, "list"));
-		put(x, " shows ");
-		num(x, (long long)json_integer_value(json_object_get(c, "shown")));
-		put(x, " of ");
-		num(x, (long long)json_integer_value(json_object_get(c, "total")));
+		tpl(x, c, "{list} shows {#shown} of {#total}");
 	}
 	put(x, ".</p>\n");
 }
@@ -395,19 +442,12 @@ static void summary_section(h *x, const json_t *d)
 {
 	json_t *s = json_object_get(d, "executive_summary");
 	section(x, "summary", "Executive summary", d); /* drawn from everything */
-	put(x, "<table><tr><th>who</th><td>");
-	text(x, str(s, "who"));
-	put(x, "</td></tr><tr><th>against whom</th><td>");
-	text(x, str(s, "against_whom"));
-	put(x, "</td></tr><tr><th>since when</th><td>");
-	text(x, str(s, "since_when"));
-	put(x, "</td></tr><tr><th>how sure</th><td>");
-	text(x, str(s, "how_sure"));
-	put(x, "</td></tr><tr><th>who agrees</th><td>");
-	text(x, str(s, "who_agrees"));
-	put(x, "</td></tr></table>\n<p class=\"statement\">");
-	text(x, str(d, "statement"));
-	put(x, "</p></section>\n");
+	tpl(x, s,
+	    "<table><tr><th>who</th><td>{who}</td></tr><tr><th>against whom</th><td>"
+	    "{against_whom}</td></tr><tr><th>since when</th><td>{since_when}</td></tr><tr><th>how "
+	    "sure</th><td>{how_sure}</td></tr><tr><th>who agrees</th><td>{who_agrees}</td></tr>"
+	    "</table>\n");
+	tpl(x, d, "<p class=\"statement\">{statement}</p></section>\n");
 }
 
 static void attribution_section(h *x, const json_t *d)
@@ -415,32 +455,17 @@ static void attribution_section(h *x, const json_t *d)
 	json_t *a = json_object_get(d, "attribution"), *c;
 	size_t i;
 	section(x, "attribution", "The attribution claim: the chain to a state", a);
-	put(x, "<p><strong>");
-	text(x, str(a, "explanation"));
-	put(x, "</strong>. Confidence of the chain: ");
-	if (json_is_integer(json_object_get(a, "confidence")))
-		num(x, (long long)json_integer_value(json_object_get(a, "confidence")));
-	else
-		put(x, "<em>not stated</em>");
-	put(x, ".</p><p><small>");
-	text(x, str(a, "rule"));
-	put(x, "</small></p>\n<table><tr><th>from</th><th>link</th><th>to</th><th>confidence</th>"
+	tpl(x, a,
+	    "<p><strong>{explanation}</strong>. Confidence of the chain: {?confidence}.</p>"
+	    "<p><small>{rule}</small></p>\n");
+	put(x, "<table><tr><th>from</th><th>link</th><th>to</th><th>confidence</th>"
 	       "<th>TLP</th><th>producer</th><th>signature</th><th>from node</th><th>evidence</th>"
 	       "</tr>\n");
 	json_array_foreach(json_object_get(a, "links"), i, c)
 	{
-		put(x, "<tr><td>");
-		text(x, str(json_object_get(c, "from"), "name"));
-		put(x, "</td><td>");
-		text(x, str(c, "relationship_type"));
-		put(x, "</td><td>");
-		text(x, str(json_object_get(c, "to"), "name"));
-		put(x, "</td><td>");
-		if (json_is_integer(json_object_get(c, "confidence")))
-			num(x, (long long)json_integer_value(json_object_get(c, "confidence")));
-		else
-			put(x, "<em>not stated</em>");
-		put(x, "</td>");
+		tpl(x, c,
+		    "<tr><td>{from.name}</td><td>{relationship_type}</td><td>{to.name}</td>"
+		    "<td>{?confidence}</td>");
 		prov_cells(x, c);
 		put(x, "</tr>\n");
 	}
@@ -515,15 +540,9 @@ static void group_table(h *x, const char *title, const json_t *list, const char 
 			}
 			put(x, "</td>");
 		}
-		put(x, "<td>");
-		num(x, (long long)json_integer_value(json_object_get(g, "sightings")));
-		put(x, "</td><td>");
-		num(x, (long long)json_integer_value(json_object_get(g, "count")));
-		put(x, "</td><td>");
-		text(x, str(g, "first_seen"));
-		put(x, "</td><td>");
-		text(x, str(g, "last_seen"));
-		put(x, "</td></tr>\n");
+		tpl(x, g,
+		    "<td>{#sightings}</td><td>{#count}</td><td>{first_seen}</td><td>{last_seen}"
+		    "</td></tr>\n");
 	}
 	put(x, "</table>\n");
 }
@@ -533,19 +552,9 @@ static void impact_section(h *x, const json_t *d)
 	json_t *im = json_object_get(d, "impact"), *c;
 	size_t i;
 	section(x, "impact", "Who was hit", im);
-	put(x, "<p>");
-	num(x, (long long)json_integer_value(json_object_get(im, "sightings")));
-	put(x, " sightings (count ");
-	num(x, (long long)json_integer_value(json_object_get(im, "count")));
-	put(x, ") of ");
-	num(x, (long long)json_integer_value(json_object_get(im, "indicators_sighted")));
-	put(x, " of ");
-	num(x, (long long)json_integer_value(json_object_get(im, "indicators")));
-	put(x, " indicators, from ");
-	text(x, str(im, "first_seen"));
-	put(x, " to ");
-	text(x, str(im, "last_seen"));
-	put(x, ".</p><p>Critical sectors touched: ");
+	tpl(x, im,
+	    "<p>{#sightings} sightings (count {#count}) of {#indicators_sighted} of {#indicators} "
+	    "indicators, from {first_seen} to {last_seen}.</p><p>Critical sectors touched: ");
 	json_array_foreach(json_object_get(im, "critical_sectors"), i, c)
 	{
 		if (i)
@@ -580,11 +589,7 @@ static void opinions_section(h *x, const json_t *d)
 		{
 			const char *key;
 			json_t *n;
-			put(x, "<tr><td>");
-			num(x, (long long)json_integer_value(json_object_get(v, "version")));
-			put(x, "</td><td>");
-			text(x, str(v, "modified"));
-			put(x, "</td><td>");
+			tpl(x, v, "<tr><td>{#version}</td><td>{modified}</td><td>");
 			json_object_foreach(json_object_get(v, "tally"), key, n)
 			{
 				text(x, key);
@@ -595,14 +600,9 @@ static void opinions_section(h *x, const json_t *d)
 			put(x, "</td><td>");
 			json_array_foreach(json_object_get(v, "opinions"), j, op)
 			{
-				text(x, str(json_object_get(op, "by"), "name"));
-				put(x, " — <strong>");
-				text(x, str(op, "opinion"));
-				put(x, "</strong> (");
-				text(x, str(op, "created"));
-				put(x, "): ");
-				text(x, str(op, "text"));
-				put(x, "<br>");
+				tpl(x, op,
+				    "{by.name} — <strong>{opinion}</strong> ({created}): "
+				    "{text}<br>");
 			}
 			put(x, "</td><td>");
 			json_array_foreach(json_object_get(v, "not_yet_answered"), j, op)
@@ -622,30 +622,18 @@ static void gaps_section(h *x, const json_t *d)
 	json_t *g = json_object_get(d, "gaps"), *e;
 	size_t i;
 	section(x, "gaps", "The gaps", g);
-	put(x, "<ul><li>Attribution links without a stated confidence: ");
-	num(x, (long long)json_array_size(json_object_get(g, "links_without_confidence")));
-	put(x, "</li><li>Attribution links from a single source: ");
-	num(x, (long long)json_array_size(json_object_get(g, "single_source_links")));
-	put(x, "</li><li>Producers of the evidence: ");
-	num(x, (long long)json_integer_value(json_object_get(g, "producers")));
+	tpl(x, g,
+	    "<ul><li>Attribution links without a stated confidence: {@links_without_confidence}"
+	    "</li><li>Attribution links from a single source: {@single_source_links}</li><li>"
+	    "Producers of the evidence: {#producers}");
 	put(x, json_is_true(json_object_get(g, "single_source")) ? " (a single source)" : "");
-	put(x, "</li><li>Items unsigned or unverified: ");
-	num(x, (long long)json_integer_value(
-	           json_object_get(json_object_get(g, "unsigned_or_unverified"), "count")));
-	put(x, "</li><li>Indicators never sighted: ");
-	num(x, (long long)json_integer_value(json_object_get(g, "indicators_never_sighted")));
-	put(x, "</li><li>Cycles of attributed-to: ");
-	num(x, (long long)json_array_size(json_object_get(g, "attributed_to_cycles")));
-	put(x, "</li></ul>\n");
+	tpl(x, g,
+	    "</li><li>Items unsigned or unverified: {#unsigned_or_unverified.count}</li><li>"
+	    "Indicators never sighted: {#indicators_never_sighted}</li><li>Cycles of "
+	    "attributed-to: {@attributed_to_cycles}</li></ul>\n");
 	json_array_foreach(json_object_get(g, "links_without_confidence"), i, e)
 	{
-		put(x, "<p>No confidence: ");
-		text(x, str(e, "from"));
-		put(x, " ");
-		text(x, str(e, "relationship_type"));
-		put(x, " ");
-		text(x, str(e, "to"));
-		put(x, "</p>\n");
+		tpl(x, e, "<p>No confidence: {from} {relationship_type} {to}</p>\n");
 	}
 	put(x, "</section>\n");
 }
@@ -669,27 +657,18 @@ static void legal_section(h *x, const json_t *d)
 	json_t *l = json_object_get(d, "legal_test"), *c, *e;
 	size_t i, k;
 	section(x, "legal", "The EU cyber-sanctions test, point by point", l);
-	put(x, "<p>");
-	text(x, str(l, "framework"));
-	put(x, ". ");
-	text(x, str(l, "note"));
-	put(x, "</p>\n<table><tr><th>criterion</th><th>status</th><th>what supports it</th>"
+	tpl(x, l, "<p>{framework}. {note}</p>\n");
+	put(x, "<table><tr><th>criterion</th><th>status</th><th>what supports it</th>"
 	       "<th>what is missing</th></tr>\n");
 	json_array_foreach(json_object_get(l, "criteria"), i, c)
 	{
-		put(x, "<tr><td>");
-		text(x, str(c, "criterion"));
-		put(x, "</td><td>");
+		tpl(x, c, "<tr><td>{criterion}</td><td>");
 		if (json_object_get(c, "status"))
 			status(x, str(c, "status"));
 		put(x, "</td><td>");
 		json_array_foreach(json_object_get(c, "supports"), k, e)
 		{
-			text(x, str(e, "what"));
-			put(x, ": ");
-			text(x, str(e, "name"));
-			text(x, str(e, "sector"));
-			put(x, "<br>");
+			tpl(x, e, "{what}: {name}{sector}<br>");
 		}
 		json_array_foreach(json_object_get(c, "actions"), k, e)
 		{
@@ -703,13 +682,9 @@ static void legal_section(h *x, const json_t *d)
 			text(x, str(e, "factor"));
 			put(x, ": ");
 			status(x, str(e, "status"));
-			put(x, " <small>(");
-			text(x, str(e, "basis"));
-			put(x, ")</small><br>");
+			tpl(x, e, " <small>({basis})</small><br>");
 		}
-		put(x, "</td><td>");
-		text(x, str(c, "missing"));
-		put(x, "</td></tr>\n");
+		tpl(x, c, "</td><td>{missing}</td></tr>\n");
 	}
 	put(x, "</table></section>\n");
 }
@@ -718,9 +693,7 @@ static void listing_section(h *x, const json_t *d)
 {
 	json_t *l = json_object_get(d, "listing");
 	section(x, "listing", "Persons, entities and infrastructure named in the evidence", l);
-	put(x, "<p>");
-	text(x, str(l, "note"));
-	put(x, "</p>\n");
+	tpl(x, l, "<p>{note}</p>\n");
 	item_table(x, "Persons and entities", json_object_get(l, "persons_and_entities"), NULL);
 	item_table(x, "Threat actors", json_object_get(l, "threat_actors"), NULL);
 	item_table(x, "Infrastructure", json_object_get(l, "infrastructure"), NULL);
