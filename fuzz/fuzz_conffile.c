@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../cli/cli.h"
+#include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,18 +37,11 @@ static const struct option opts[] = {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[] = "/tmp/fuzz-conf-XXXXXX";
-	int fd = mkstemp(path);
 	cli_conf c;
 	int rc;
 
-	if (fd < 0)
+	if (sk_fuzz_tmpfile(path, data, size))
 		return 0;
-	if (write(fd, data, size) != (ssize_t)size) {
-		close(fd);
-		unlink(path);
-		return 0;
-	}
-	close(fd);
 	rc = cli_conf_load(path, opts, &c);
 	unlink(path);
 	if (rc == EXIT_OK) {

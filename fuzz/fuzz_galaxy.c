@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_file.h"
 #include "schakel/galaxy.h"
 #include "schakel/store.h"
 #include "store/store_priv.h"
@@ -43,7 +44,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sk_galaxy_stats stats = {0};
 	sk_error err;
 	int64_t before;
-	int fd;
 
 	if (!st) {
 		sk_node_params p = {.name = "fuzz node"};
@@ -51,14 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    sk_store_init_node(st, &p, &err))
 			__builtin_trap();
 	}
-	if ((fd = mkstemp(path)) < 0)
+	if (sk_fuzz_tmpfile(path, data, size))
 		return 0;
-	if (write(fd, data, size) != (ssize_t)size) {
-		close(fd);
-		unlink(path);
-		return 0;
-	}
-	close(fd);
 	before = objects();
 	if (sk_galaxy_import(st, paths, 1, &o, &stats, &err) != SK_OK) {
 		if (!err.msg[0] || objects() != before)
