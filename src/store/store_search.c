@@ -308,25 +308,43 @@ sk_err sk_store_search_put(sk_store *st, int64_t ver, const sk_stix_info *info, 
 	return rc;
 }
 
-sk_err sk_store_search_forget(sk_store *st, int64_t ver, sk_error *err)
+/*
+ * Fill d (initialised by the caller) from the stored JSON of version ver.
+ * SK_ENOTFOUND when there is no such version; JSON that does not parse
+ * leaves d empty.  what names the caller in a database error.
+ */
+static sk_err extract_ver(sk_store *st, int64_t ver, sdoc *d, const char *what, sk_error *err)
 {
 	sqlite3_stmt *s = NULL;
 	sk_jdoc *doc = NULL;
 	const sk_jval *root;
-	sdoc d;
 	sk_err rc = SK_OK;
 
-	sdoc_init(&d);
 	if (sqlite3_prepare_v2(st->db, "SELECT type, json FROM objects WHERE ver=?1", -1, &s,
-	                       NULL) != SQLITE_OK) {
-		rc = sk_store_dberr(st, err, "search");
-		goto out;
-	}
+	                       NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, what);
 	sqlite3_bind_int64(s, 1, ver);
-	if (sqlite3_step(s) == SQLITE_ROW && sk_json_doc_new(0, 0, &doc) == SK_OK &&
-	    sk_json_parse(doc, (const char *)sqlite3_column_text(s, 1),
-	                  (size_t)sqlite3_column_bytes(s, 1), &root, NULL) == SK_OK)
-		extract(&d, (const char *)sqlite3_column_text(s, 0), root);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		rc = sk_error_set(err, SK_ENOTFOUND, "no version %lld", (long long)ver);
+	else if (sk_json_doc_new(0, 0, &doc))
+		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+	else if (sk_json_parse(doc, (const char *)sqlite3_column_text(s, 1),
+	                       (size_t)sqlite3_column_bytes(s, 1), &root, NULL) == SK_OK)
+		extract(d, (const char *)sqlite3_column_text(s, 0), root);
+	sqlite3_finalize(s);
+	sk_json_doc_free(doc);
+	return rc;
+}
+
+sk_err sk_store_search_forget(sk_store *st, int64_t ver, sk_error *err)
+{
+	sdoc d;
+	sk_err rc;
+
+	sdoc_init(&d);
+	rc = extract_ver(st, ver, &d, "search", err);
+	if (rc == SK_ENOTFOUND) /* nothing indexed under it but its search row, if any */
+		rc = SK_OK;
 	for (size_t i = 0; i < d.nobs && !rc; i++) {
 		sqlite3_stmt *del;
 		if ((rc = sk_store_hot_stmt(st, S_OBS_DEL, &del, err)))
@@ -346,9 +364,6 @@ sk_err sk_store_search_forget(sk_store *st, int64_t ver, sk_error *err)
 			sqlite3_reset(del);
 		}
 	}
-out:
-	sqlite3_finalize(s);
-	sk_json_doc_free(doc);
 	sdoc_free(&d);
 	return rc;
 }
@@ -368,7 +383,7 @@ static sk_err forget_row(sk_store *st, int64_t ver, sk_error *err)
 
 /* One backfill batch: the versions after *cursor; *done when there are no more. */
 static sk_err backfill_batch(sk_store *st, int64_t *cursor, bool *done, uint64_t *count,
-			     sk_error *err)
+                             sk_error *err)
 {
 	sqlite3_stmt *s = NULL, *m = NULL;
 	sk_jdoc *doc = NULL;
@@ -460,8 +475,8 @@ sk_err sk_store_defer_search(sk_store *st, bool on, sk_error *err)
 {
 	/* the resume point: the newest version before the deferred puts (an older one stays) */
 	static const char q[] = "INSERT INTO meta(key, value)"
-				" SELECT 'search_backfill', CAST(coalesce(max(ver), 0) AS TEXT)"
-				" FROM objects WHERE true ON CONFLICT(key) DO NOTHING";
+	                        " SELECT 'search_backfill', CAST(coalesce(max(ver), 0) AS TEXT)"
+	                        " FROM objects WHERE true ON CONFLICT(key) DO NOTHING";
 	st->defer_search = on;
 	if (on && sqlite3_exec(st->db, q, NULL, NULL, NULL) != SQLITE_OK) {
 		st->defer_search = false;
@@ -511,36 +526,14 @@ sk_err sk_store_search_values(sk_store *st, int64_t ver,
                               int (*fn)(void *ud, const char *value, const char *kind), void *ud,
                               sk_error *err)
 {
-	sqlite3_stmt *s = NULL;
-	sk_jdoc *doc = NULL;
-	const sk_jval *root;
 	sdoc d;
-	sk_err rc = SK_OK;
+	sk_err rc;
 
 	sdoc_init(&d);
-	if (sqlite3_prepare_v2(st->db, "SELECT type, json FROM objects WHERE ver=?1", -1, &s,
-	                       NULL) != SQLITE_OK) {
-		rc = sk_store_dberr(st, err, "observables");
-		goto out;
-	}
-	sqlite3_bind_int64(s, 1, ver);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		rc = sk_error_set(err, SK_ENOTFOUND, "no version %lld", (long long)ver);
-		goto out;
-	}
-	if (sk_json_doc_new(0, 0, &doc)) {
-		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (sk_json_parse(doc, (const char *)sqlite3_column_text(s, 1),
-	                  (size_t)sqlite3_column_bytes(s, 1), &root, NULL) == SK_OK)
-		extract(&d, (const char *)sqlite3_column_text(s, 0), root);
-	for (size_t i = 0; i < d.nobs; i++)
-		if (fn(ud, d.obs[i].value, d.obs[i].kind))
-			break;
-out:
-	sqlite3_finalize(s);
-	sk_json_doc_free(doc);
+	if (!(rc = extract_ver(st, ver, &d, "observables", err)))
+		for (size_t i = 0; i < d.nobs; i++)
+			if (fn(ud, d.obs[i].value, d.obs[i].kind))
+				break;
 	sdoc_free(&d);
 	return rc;
 }
