@@ -32,6 +32,7 @@ typedef struct sk_mbase_key {
 	char key[SK_MCACHE_KEY_MAX];
 	char *path;        /* STORE[-sub][-nowl].matcher (owned) */
 	int64_t watermark; /* the largest indicator version row when the key was read */
+	uint64_t wl_stamp; /* the warning lists' stamp in the key (0 with no_warninglists) */
 } sk_mbase_key;
 
 /*

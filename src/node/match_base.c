@@ -36,7 +36,7 @@ _Static_assert(sizeof(extra_head) % 8 == 0, "the version rows after it stay alig
  * that adding one (a decay threshold, say) is one more line here.
  */
 static sk_err key_words(sk_store *st, bool subdomains, bool no_wl, char *buf, size_t n,
-                        int64_t *watermark, sk_error *err)
+                        int64_t *watermark, uint64_t *wl_stamp, sk_error *err)
 {
 	char stamp[128];
 	long long ind = 0, rep = 0;
@@ -54,6 +54,7 @@ static sk_err key_words(sk_store *st, bool subdomains, bool no_wl, char *buf, si
 	/* the warning lists */
 	if (!no_wl && (rc = sk_warninglist_stamp(st, &wl, err)))
 		return rc;
+	*wl_stamp = wl;
 	k += (size_t)snprintf(buf + k, n - k, " wl=%llx", (unsigned long long)wl);
 	/* the options */
 	if (k < n)
@@ -72,7 +73,7 @@ sk_err sk_mbase_key_init(sk_mbase_key *k, sk_store *st, const char *db, bool sub
 		return sk_error_set(err, SK_ENOTFOUND, "no matcher cache for an in-memory store");
 	e = sk_mcache_env(k->key, sizeof(k->key));
 	if ((rc = key_words(st, subdomains, no_warninglists, k->key + e, sizeof(k->key) - e,
-	                    &k->watermark, err)))
+	                    &k->watermark, &k->wl_stamp, err)))
 		return rc;
 	if (!(k->path = malloc(strlen(db) + 32)))
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
