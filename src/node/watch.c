@@ -255,6 +255,7 @@ void sk_watch_stop(sk_watch *w)
 	sk_hit_fmt_free(w->fmt);
 	sk_warninglist_free(w->wl);
 	sk_indload_wlcache_free(w->wlcache);
+	sk_mbase_key_clear(&w->start_key);
 	sk_store_close(w->st);
 	sk_store_close(w->emit_st);
 	sk_psl_free(w->psl);

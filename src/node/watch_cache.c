@@ -159,8 +159,11 @@ sk_err sk_watch_initial_gen(sk_watch *w, gen **out, sk_error *err)
 	for (size_t i = 0; i < g->np; i++)
 		g->p[i]->refs = 1;
 	g->refs = 1;
-	if (!krc && !base->vers)
-		sk_watch_cache_save(w, &k, base);
+	if (!krc && !base->vers) { /* written by the rebuild thread, off the start path */
+		w->start_key = k;
+		w->start_unsaved = true;
+		k.path = NULL;
+	}
 	if (!krc && base->vers)
 		fprintf(
 		    stderr,
@@ -172,6 +175,16 @@ sk_err sk_watch_initial_gen(sk_watch *w, gen **out, sk_error *err)
 out:
 	sk_mbase_key_clear(&k);
 	return rc;
+}
+
+void sk_watch_cache_save_start(sk_watch *w)
+{
+	/* the rebuild thread before its first swap: w->cur is still the start's set, which only
+	 * this thread replaces, so its parts stay alive while they are written */
+	if (w->start_unsaved && w->cur && w->cur->np && !w->cur->p[0]->vers)
+		sk_watch_cache_save(w, &w->start_key, w->cur->p[0]);
+	w->start_unsaved = false;
+	sk_mbase_key_clear(&w->start_key);
 }
 
 void sk_watch_cache_save(sk_watch *w, const sk_mbase_key *k, part *p)

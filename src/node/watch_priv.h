@@ -127,6 +127,10 @@ struct sk_watch {
 	bool rebuild_run, reader_run, hook_run;
 	sk_store *st;
 	int64_t max_ver;
+	/* a full build at start, written as the cache's base by the rebuild thread (off the
+	 * start path) under the key read before it */
+	sk_mbase_key start_key;
+	bool start_unsaved;
 
 	/* webhook */
 	pthread_mutex_t q_mu;
@@ -179,6 +183,8 @@ void *sk_watch_rebuild_main(void *arg);
  * the new base).  *out has refs 1 and its parts refs 1; w->max_ver is set.
  */
 sk_err sk_watch_initial_gen(sk_watch *w, gen **out, sk_error *err);
+/* Write the start's full build as the cache's base, if it is one and not written yet. */
+void sk_watch_cache_save_start(sk_watch *w);
 /*
  * Write full-build part p as the cache's base when the key k read before
  * the build still describes it (the warning lists it was built with).

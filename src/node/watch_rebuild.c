@@ -313,6 +313,7 @@ void *sk_watch_rebuild_main(void *arg)
 	int64_t last_sight = sk_ts_now_us(), last_full = last_sight, last_change = last_sight;
 	sk_error e;
 
+	sk_watch_cache_save_start(w);
 	while (!atomic_load(&w->stop_all)) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
