@@ -83,6 +83,15 @@ sk_err sk_mbase_load(const sk_mbase_key *k, int64_t at, const sk_match_opts *mo,
                      sk_error *err);
 
 /*
+ * The base part of a loaded cache file: m (taken: freed on failure) and its
+ * extra bytes x[0..xl) (sk_mcache_load's) checked and pointed to.
+ * SK_EINVAL when they do not fit m, SK_ECONFLICT when the watermark is past
+ * max_watermark.  For sk_mbase_load and the fuzz target.
+ */
+sk_err sk_mbase_take(sk_matcher *m, const void *x, size_t xl, int64_t max_watermark,
+		     sk_mbase *out, sk_error *err);
+
+/*
  * Write built matcher m as the base of key k: vers[0..ninds) its version
  * rows, ls the load counts and window, watermark the largest version row
  * read before the build started (rows stored during the build may be in

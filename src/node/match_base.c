@@ -140,21 +140,15 @@ void sk_mbase_msgs_clear(sk_mbase_msgs *ms)
 
 /* --- load and save ---------------------------------------------------------- */
 
-sk_err sk_mbase_load(const sk_mbase_key *k, int64_t at, const sk_match_opts *mo, sk_mbase *out,
+sk_err sk_mbase_take(sk_matcher *m, const void *x, size_t xl, int64_t max_watermark, sk_mbase *out,
                      sk_error *err)
 {
-	sk_matcher *m = NULL;
 	sk_matcher_stats ms;
 	extra_head h;
-	const void *x = NULL;
-	size_t xl = 0;
-	sk_err rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = sk_mcache_load(k->path, k->key, at, mo, &m, &x, &xl, err)))
-		return rc;
 	sk_matcher_stats_get(m, &ms);
-	if (xl < sizeof(h))
+	if (!x || xl < sizeof(h))
 		goto bad;
 	memcpy(&h, x, sizeof(h));
 	if (h.magic != EXTRA_MAGIC || h.ninds != ms.indicators || (xl - sizeof(h)) / 8 < h.ninds ||
@@ -165,7 +159,7 @@ sk_err sk_mbase_load(const sk_mbase_key *k, int64_t at, const sk_match_opts *mo,
 		if (out->vers[i] <= 0 || out->vers[i] > h.watermark ||
 		    (i && out->vers[i] <= out->vers[i - 1]))
 			goto bad;
-	if (h.watermark > k->watermark) {
+	if (h.watermark > max_watermark) {
 		sk_matcher_free(m);
 		memset(out, 0, sizeof(*out));
 		return sk_error_set(err, SK_ECONFLICT, "built for a later indicator state");
@@ -182,6 +176,20 @@ bad:
 	memset(out, 0, sizeof(*out));
 	return sk_error_set(err, SK_EINVAL,
 	                    "matcher cache damaged: the indicator table does not fit");
+}
+
+sk_err sk_mbase_load(const sk_mbase_key *k, int64_t at, const sk_match_opts *mo, sk_mbase *out,
+                     sk_error *err)
+{
+	sk_matcher *m = NULL;
+	const void *x = NULL;
+	size_t xl = 0;
+	sk_err rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = sk_mcache_load(k->path, k->key, at, mo, &m, &x, &xl, err)))
+		return rc;
+	return sk_mbase_take(m, x, xl, k->watermark, out, err);
 }
 
 sk_err sk_mbase_save(const sk_mbase_key *k, const sk_matcher *m, const int64_t *vers,
