@@ -30,10 +30,25 @@ import uuid
 NS = uuid.UUID("5d7e3c2a-8f41-4c55-9b6e-77617463680a")
 
 
+CPU = {}
+
+
 def run(argv):
+    """(wall s, stderr, returncode); the child's CPU seconds (user + sys) in CPU["last"]."""
     t0 = time.monotonic()
-    p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return time.monotonic() - t0, p.stderr.decode(errors="replace"), p.returncode
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    CPU["last"] = ru.ru_utime + ru.ru_stime
+    return time.monotonic() - t0, err.decode(errors="replace"), p.returncode
+
+
+def proc_cpu(pid):
+    """CPU seconds (user + sys) of a running process so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def scan(a, db, log, *extra):
@@ -42,7 +57,7 @@ def scan(a, db, log, *extra):
     if rc:
         sys.exit("scan failed: " + err[-800:])
     m = re.search(r"(\d+) indicators compiled in ([0-9.]+) s", err)
-    return wall, int(m.group(1)) if m else 0, err
+    return wall, int(m.group(1)) if m else 0, err, CPU["last"]
 
 
 def best(n, fn):
@@ -51,7 +66,7 @@ def best(n, fn):
 
 
 def watch_start(a, db, log, d):
-    """(wall seconds to the ready line, the watcher's own ms, its stderr)."""
+    """(wall seconds to the ready line, the watcher's own ms, its stderr, CPU s by then)."""
     errp = os.path.join(d, "serve.err")
     with open(errp, "w") as ef:
         t0 = time.monotonic()
@@ -59,13 +74,14 @@ def watch_start(a, db, log, d):
                               "--no-access-log", "--no-sync", "--watch", log, "--watch-format",
                               "text", "--no-warninglists", "--no-sightings",
                               "--no-alerts-stdout"], stdout=subprocess.DEVNULL, stderr=ef)
-        wall, own, text = None, None, ""
+        wall, own, text, cpu = None, None, "", 0.0
         while wall is None and p.poll() is None and time.monotonic() - t0 < 600:
             with open(errp, errors="replace") as f:
                 text = f.read()
             m = re.search(r"indicators live in ([0-9.]+) ms", text)
             if m:
                 wall, own = time.monotonic() - t0, float(m.group(1))
+                cpu = proc_cpu(p.pid)
                 break
             time.sleep(0.005)
         p.terminate()
@@ -74,7 +90,7 @@ def watch_start(a, db, log, d):
         text = f.read()
     if wall is None:
         sys.exit("serve --watch did not get ready: " + text[-800:])
-    return wall, own, text
+    return wall, own, text, cpu
 
 
 def main():
@@ -107,12 +123,16 @@ def main():
         full = scan(a, db, log, "--no-cache")
         write = scan(a, db, log)
         load = best(3, lambda: scan(a, db, log))
+        print("# load average %.1f (wall times on a shared machine: CPU is the steadier figure)"
+              % os.getloadavg()[0])
         print("scan start-up (a one-line log, --no-warninglists), %d indicators:" % load[1])
-        print("  full build (--no-cache)          %7.3f s" % full[0])
-        print("  full build, writing the cache    %7.3f s" % write[0])
-        print("  cache load (best of 3)           %7.3f s  (%s)" % (
-            load[0], "loaded" if "loaded from the matcher cache" in load[2] else "NOT LOADED"))
-        print("  full build / cache load          %7.0fx" % (full[0] / load[0]))
+        print("  full build (--no-cache)          %7.3f s wall %7.3f s CPU" % (full[0], full[3]))
+        print("  full build, writing the cache    %7.3f s wall %7.3f s CPU" % (write[0], write[3]))
+        print("  cache load (best of 3)           %7.3f s wall %7.3f s CPU (%s)" % (
+            load[0], load[3],
+            "loaded" if "loaded from the matcher cache" in load[2] else "NOT LOADED"))
+        print("  full build / cache load          %7.0fx wall %7.0fx CPU" % (
+            full[0] / load[0], full[3] / max(load[3], 1e-3)))
 
         objs = [{"type": "indicator", "spec_version": "2.1",
                  "id": "indicator--%s" % uuid.uuid5(NS, str(i)),
@@ -129,10 +149,11 @@ def main():
         delta = best(3, lambda: scan(a, db, log))
         fresh = scan(a, db, log, "--no-cache")
         print("scan start-up with %d indicators stored since the base:" % a.delta)
-        print("  base + delta (best of 3)         %7.3f s  (%s)" % (
-            delta[0], "base + delta" if "and a delta" in delta[2] else "NO DELTA"))
-        print("  full build (--no-cache)          %7.3f s" % fresh[0])
-        print("  full build / base + delta        %7.0fx" % (fresh[0] / delta[0]))
+        print("  base + delta (best of 3)         %7.3f s wall %7.3f s CPU (%s)" % (
+            delta[0], delta[3], "base + delta" if "and a delta" in delta[2] else "NO DELTA"))
+        print("  full build (--no-cache)          %7.3f s wall %7.3f s CPU" % (fresh[0], fresh[3]))
+        print("  full build / base + delta        %7.0fx wall %7.0fx CPU" % (
+            fresh[0] / delta[0], fresh[3] / max(delta[3], 1e-3)))
 
         wc = [watch_start(a, db, log, d) for _ in range(2)]
         w1 = min(wc, key=lambda r: r[0])
@@ -141,12 +162,13 @@ def main():
                 os.unlink(db + suffix)
         w0 = watch_start(a, db, log, d)
         print("serve --watch start-up to ready (the \"indicators live\" line):")
-        print("  cache base + %d delta (best of 2) %6.3f s wall, %7.1f ms in the watcher (%s)" % (
-            a.delta, w1[0], w1[1],
-            "loaded" if "matcher loaded from" in w1[2] else "NOT LOADED"))
-        print("  full build (no cache)            %7.3f s wall, %7.1f ms in the watcher" % (
-            w0[0], w0[1]))
-        print("  full build / cache               %7.0fx (wall)" % (w0[0] / w1[0]))
+        print("  cache base + %d delta (best of 2) %6.3f s wall %7.3f s CPU, %7.1f ms in the "
+              "watcher (%s)" % (a.delta, w1[0], w1[3], w1[1],
+                                "loaded" if "matcher loaded from" in w1[2] else "NOT LOADED"))
+        print("  full build (no cache)            %7.3f s wall %7.3f s CPU, %7.1f ms in the "
+              "watcher" % (w0[0], w0[3], w0[1]))
+        print("  full build / cache               %7.0fx wall %7.0fx CPU" % (
+            w0[0] / w1[0], w0[3] / max(w1[3], 1e-3)))
     finally:
         if a.keep:
             print("# kept %s" % d)
