@@ -37,6 +37,10 @@ typedef struct scan_state {
 	uint32_t ninds, indcap;
 	const int64_t *vers;
 	int64_t *vers_own;
+	/* with a cached base and a delta: vers[0..nbase) are the base's, dvers[i - nbase] the
+	 * delta's (dvers NULL: vers holds them all) */
+	const int64_t *dvers;
+	uint32_t nbase;
 	uint32_t *hitv;
 	uint32_t nhitv, hitvcap;
 	FILE *out;

@@ -86,7 +86,7 @@ static int d_added(void *ud, uint32_t idx, const sk_ind_row *r)
 {
 	delta_ctx *d = ud;
 	scan_state *ss = d->ss;
-	uint64_t at = (uint64_t)d->c->nbase + idx;
+	uint64_t at = idx;
 	if (at >= d->vercap) {
 		uint32_t nc = d->vercap ? d->vercap * 2 : 1024;
 		while (nc <= at)
@@ -94,7 +94,7 @@ static int d_added(void *ud, uint32_t idx, const sk_ind_row *r)
 		int64_t *nv = realloc(ss->vers_own, nc * sizeof(*nv));
 		if (!nv)
 			return 1;
-		ss->vers = ss->vers_own = nv;
+		ss->dvers = ss->vers_own = nv;
 		d->vercap = nc;
 	}
 	ss->vers_own[at] = r->ver;
@@ -119,8 +119,9 @@ static int cmp_str(const void *a, const void *b)
 
 /*
  * Compile the indicators stored after the base's watermark into c->dm;
- * ss->vers becomes the base's rows then the delta's.  SK_ELIMIT when the
- * delta is too large to be worth it (a full build writes a new base).
+ * ss->vers stays the base's rows (in the mapping), ss->dvers gets the
+ * delta's.  SK_ELIMIT when the delta is too large to be worth it (a full
+ * build writes a new base).
  */
 static sk_err build_delta(scan_cache *c, scan_state *ss, const sk_mbase *b, int64_t at,
                           const sk_match_opts *mo0, bool quiet, sk_indload_stats *dls,
@@ -136,13 +137,12 @@ static sk_err build_delta(scan_cache *c, scan_state *ss, const sk_mbase *b, int6
 	                      .ud = &d};
 	sk_err rc;
 
-	c->nbase = b->ninds;
-	d.vercap = b->ninds + 1024;
+	c->nbase = ss->nbase = b->ninds;
+	ss->vers = b->vers; /* the base's rows in place, the delta's in dvers */
+	d.vercap = 1024;
 	if (!(ss->vers_own = malloc((size_t)d.vercap * sizeof(int64_t))))
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
-	if (b->ninds)
-		memcpy(ss->vers_own, b->vers, (size_t)b->ninds * sizeof(int64_t));
-	ss->vers = ss->vers_own;
+	ss->dvers = ss->vers_own;
 	if (!c->no_wl)
 		if ((rc = sk_indload_warninglists(ss->st, &wl, err)))
 			return rc;
@@ -190,7 +190,8 @@ static void drop_delta(scan_cache *c, scan_state *ss)
 	sk_mbase_msgs_clear(&c->dmsgs);
 	free(ss->vers_own);
 	ss->vers = ss->vers_own = NULL;
-	ss->ninds = 0;
+	ss->dvers = NULL;
+	ss->ninds = ss->nbase = 0;
 }
 
 sk_matcher *scan_cache_load(scan_cache *c, scan_state *ss, int64_t at, const sk_match_opts *mo,
