@@ -69,19 +69,7 @@ static int cmp_u32(const void *a, const void *b)
 static void on_skipped(void *ud, const sk_ind_row *r, sk_indload_skip why, const char *msg)
 {
 	load_ctx *lc = ud;
-	char line[SK_ERROR_MSG_MAX + 200];
-	if (why == SK_INDLOAD_UNSUPPORTED) {
-		snprintf(line, sizeof(line), "schakel: %s: cannot match: %s", r->id, msg);
-		fprintf(stderr, "%s\n", line);
-		scan_cache_note(lc->cache, 'U', line);
-	} else if (why == SK_INDLOAD_SUPPRESSED) {
-		snprintf(line, sizeof(line),
-			 "schakel: %s: %s; suppressed (use --no-warninglists to keep it)", r->id,
-			 msg);
-		if (!lc->quiet)
-			fprintf(stderr, "%s\n", line);
-		scan_cache_note(lc->cache, 'S', line);
-	}
+	scan_cache_skipped(lc->cache, why, r->id, msg, lc->quiet);
 }
 
 typedef struct scan_opts {
@@ -111,6 +99,7 @@ typedef struct scan_rhit {
 typedef struct emit_ctx {
 	scan_state *ss;
 	sk_match_state *mst;
+	scan_cache *cache; /* base + delta: which matcher a hit is from, masked base hits */
 	const scan_opts *so;
 	const char *fname;
 	uint32_t fileno;
@@ -134,24 +123,28 @@ static double now_s(void)
  * threaded paths come here, which is what makes their output identical.
  */
 static void emit_hits(emit_ctx *ec, uint64_t line, uint64_t offset, int64_t ts_us,
-		      const scan_rhit *hits, size_t nh)
+                      const scan_rhit *hits, size_t nh)
 {
 	uint32_t last_ind = UINT32_MAX;
 	for (size_t i = 0; i < nh; i++) {
 		const scan_rhit *h = &hits[i];
 		sk_hit sh = {.ts_us = ts_us,
-			     .file = ec->fname,
-			     .line = line,
-			     .offset = offset,
-			     .files = ec->files};
+		             .file = ec->fname,
+		             .line = line,
+		             .offset = offset,
+		             .files = ec->files};
+		sk_match_state *mst = ec->mst;
+		uint32_t local;
 		if (h->ind == last_ind)
 			continue; /* at most one hit per indicator per record */
+		if (scan_cache_route(ec->cache, ec->ss, h->ind, &local, &mst))
+			continue; /* the delta holds a newer version (or its revocation) */
 		if (h->obs) {
-			sk_match_hit mh = {.ind = h->ind, .obs = h->obs, .value = 0};
+			sk_match_hit mh = {.ind = local, .obs = h->obs, .value = 0};
 			sk_match_ref ref = {ec->fileno, line, ts_us};
 			const sk_match_ref *refs;
 			size_t nrefs;
-			if (!sk_match_state_feed(ec->mst, &mh, &ref, &refs, &nrefs))
+			if (!sk_match_state_feed(mst, &mh, &ref, &refs, &nrefs))
 				continue;
 			sh.refs = refs;
 			sh.nrefs = nrefs;
@@ -213,7 +206,7 @@ static void on_idle(void *ud)
 }
 
 static void show_progress(const scan_opts *so, const char *name, uint64_t pos, uint64_t size,
-			  uint64_t records)
+                          uint64_t records)
 {
 	if (!so->quiet)
 		cli_progress_line(name, pos, size, records, "records");
@@ -233,7 +226,7 @@ static void stats_add(sk_logread_stats *f, const sk_logread_stats *c, uint64_t b
 
 /* --- sequential scanning (one thread; always used with --follow) -------- */
 
-static sk_err scan_seq(emit_ctx *ec, sk_match_ctx *mc, sk_logread_stats *fst, sk_error *err)
+static sk_err scan_seq(emit_ctx *ec, scan_mctx *mc, sk_logread_stats *fst, sk_error *err)
 {
 	const scan_opts *so = ec->so;
 	sk_logread_opts lo = so->lo;
@@ -248,7 +241,7 @@ static sk_err scan_seq(emit_ctx *ec, sk_match_ctx *mc, sk_logread_stats *fst, sk
 		return rc;
 	while ((rc = sk_logread_next(lr, &rec, err)) == SK_OK && rec) {
 		const sk_match_hit *hits;
-		size_t nh = sk_match_record(mc, rec, &hits);
+		size_t nh = scan_mctx_record(mc, rec, &hits);
 		if (nh)
 			emit_record(ec, rec, hits, nh);
 		if ((++n & 4095) == 0) {
@@ -320,7 +313,7 @@ typedef struct spipe {
 typedef struct sworker {
 	spipe *p;
 	sk_logread *lr;
-	sk_match_ctx *mc;
+	scan_mctx *mc;
 	pthread_t th;
 } sworker;
 
@@ -382,7 +375,7 @@ static uint32_t txt_put(pslot *sl, const char *s, size_t n)
 #define GROW(arr, n, cap, sl)                                                                      \
 	do {                                                                                       \
 		if ((n) == (cap)) {                                                                \
-			uint32_t nc_ = (cap) ? (cap) * 2 : 256;                                    \
+			uint32_t nc_ = (cap) ? (cap)*2 : 256;                                      \
 			void *na_ = realloc((arr), nc_ * sizeof(*(arr)));                          \
 			if (!na_) {                                                                \
 				(sl)->oom = true;                                                  \
@@ -408,7 +401,7 @@ static void work_chunk(sworker *w, pslot *sl)
 	}
 	while (sk_logread_next(w->lr, &rec, &err) == SK_OK && rec) {
 		const sk_match_hit *hits;
-		size_t nh = sk_match_record(w->mc, rec, &hits);
+		size_t nh = scan_mctx_record(w->mc, rec, &hits);
 		if (!nh)
 			continue;
 		GROW(sl->recs, sl->nrec, sl->reccap, sl);
@@ -481,8 +474,7 @@ static void emit_chunk(emit_ctx *ec, const pslot *sl, uint64_t line_base)
 	}
 }
 
-static sk_err scan_par(emit_ctx *ec, sworker *ws, unsigned nw, sk_logread_stats *fst,
-		       sk_error *err)
+static sk_err scan_par(emit_ctx *ec, sworker *ws, unsigned nw, sk_logread_stats *fst, sk_error *err)
 {
 	spipe p;
 	pthread_t prod;
@@ -558,17 +550,18 @@ static sk_err scan_par(emit_ctx *ec, sworker *ws, unsigned nw, sk_logread_stats 
 	return rc;
 }
 
-static int scan_file(scan_state *ss, const scan_opts *so, sk_match_ctx *mc, sworker *ws,
-		     unsigned nw, sk_match_state *mst, const char *path, uint32_t fileno,
-		     const char *const *files, totals *tot, double *next_sighting)
+static int scan_file(scan_state *ss, const scan_opts *so, scan_mctx *mc, sworker *ws, unsigned nw,
+                     sk_match_state *mst, scan_cache *cache, const char *path, uint32_t fileno,
+                     const char *const *files, totals *tot, double *next_sighting)
 {
 	emit_ctx ec = {.ss = ss,
-		       .mst = mst,
-		       .so = so,
-		       .fname = path,
-		       .fileno = fileno,
-		       .files = files,
-		       .next_sighting = *next_sighting};
+	               .mst = mst,
+	               .cache = cache,
+	               .so = so,
+	               .fname = path,
+	               .fileno = fileno,
+	               .files = files,
+	               .next_sighting = *next_sighting};
 	sk_logread_stats st;
 	sk_error err;
 	sk_err rc;
@@ -586,7 +579,7 @@ static int scan_file(scan_state *ss, const scan_opts *so, sk_match_ctx *mc, swor
 	tot->malformed += st.malformed;
 	if (st.malformed && !so->quiet) {
 		fprintf(stderr, "schakel: %s: %llu unparsable line(s):", path,
-			(unsigned long long)st.malformed);
+		        (unsigned long long)st.malformed);
 		for (unsigned i = 0; i < st.n_bad; i++)
 			fprintf(stderr, " %llu", (unsigned long long)st.bad[i].line);
 		if (st.malformed > st.n_bad)
@@ -594,7 +587,7 @@ static int scan_file(scan_state *ss, const scan_opts *so, sk_match_ctx *mc, swor
 		fputc('\n', stderr);
 		for (unsigned i = 0; i < st.n_bad && i < 3; i++)
 			fprintf(stderr, "schakel: %s:%llu: %s\n", path,
-				(unsigned long long)st.bad[i].line, st.bad[i].reason);
+			        (unsigned long long)st.bad[i].line, st.bad[i].reason);
 	}
 	if (rc) {
 		cli_err("%s: %s", path, err.msg);
@@ -631,7 +624,7 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	scan_cache cache = {0};
 	sk_indload_stats ls = {0};
 	sk_matcher *m = NULL;
-	sk_match_ctx *mc = NULL;
+	scan_mctx *mc = NULL;
 	sk_match_state *mst = NULL;
 	sworker *ws = NULL;
 	unsigned nw = 0;
@@ -695,7 +688,7 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 			long n = strtol(optarg, &end, 10);
 			if (*end || n < 1 || n > 86400)
 				return cli_usage("scan",
-						 "--sightings-every needs seconds from 1 to 86400");
+				                 "--sightings-every needs seconds from 1 to 86400");
 			so.sightings_every = (unsigned)n;
 			break;
 		}
@@ -771,7 +764,7 @@ built:
 		exit_code = EXIT_INPUT;
 		goto out;
 	}
-	if (sk_match_ctx_new(m, &mc, &err) || sk_match_state_new(m, 0, &mst, &err)) {
+	if (scan_mctx_new(&cache, m, &mc, &err) || sk_match_state_new(m, 0, &mst, &err)) {
 		cli_err("%s", err.msg);
 		exit_code = EXIT_INPUT;
 		goto out;
@@ -784,7 +777,7 @@ built:
 		}
 		for (nw = 0; nw < so.threads; nw++)
 			if (sk_logread_new_worker(&so.lo, &ws[nw].lr, &err) ||
-			    sk_match_ctx_new(m, &ws[nw].mc, &err)) {
+			    scan_mctx_new(&cache, m, &ws[nw].mc, &err)) {
 				sk_logread_close(ws[nw].lr);
 				cli_err("%s", err.msg);
 				exit_code = EXIT_INPUT;
@@ -795,15 +788,19 @@ built:
 		sk_matcher_stats ms;
 		sk_matcher_stats_get(m, &ms);
 		fprintf(stderr,
-			"schakel: %u indicators compiled in %.2f s (%u exact keys, %u prefixes, %u "
-			"regexes, %u generic, %u multi-observation); %u cannot be matched, %u "
-			"outside their validity window, %u not STIX patterns, %u on warning "
-			"lists%s%s%s%s\n",
-			ms.indicators, now_s() - t0, ms.exact_keys, ms.prefixes, ms.regexes,
-			ms.generic, ms.multi, ls.unsupported, ls.expired, ls.other_type,
-			ls.suppressed, so.no_warninglists ? " (not checked: --no-warninglists)" : "",
-			cache.loaded ? "; loaded from the matcher cache" : "",
-			cache.stale[0] ? "; matcher cache rebuilt: " : "", cache.stale);
+		        "schakel: %u indicators compiled in %.2f s (%u exact keys, %u prefixes, %u "
+		        "regexes, %u generic, %u multi-observation); %u cannot be matched, %u "
+		        "outside their validity window, %u not STIX patterns, %u on warning "
+		        "lists%s%s%s%s\n",
+		        ms.indicators + cache.ndelta, now_s() - t0, ms.exact_keys, ms.prefixes,
+		        ms.regexes, ms.generic, ms.multi, ls.unsupported, ls.expired, ls.other_type,
+		        ls.suppressed,
+		        so.no_warninglists ? " (not checked: --no-warninglists)" : "",
+		        cache.loaded ? (cache.dm ? "; loaded from the matcher cache and a delta of "
+		                                   "the indicators stored since"
+		                                 : "; loaded from the matcher cache")
+		                     : "",
+		        cache.stale[0] ? "; matcher cache rebuilt: " : "", cache.stale);
 		fprintf(
 		    stderr,
 		    "schakel: matcher %.1f MiB, %.0f bytes per indicator (%u compiled directly, "
@@ -831,8 +828,9 @@ built:
 	t1 = now_s();
 	next_sighting = t1 + so.sightings_every;
 	for (int i = optind; i < argc; i++) {
-		int rc = scan_file(&ss, &so, mc, ws, nw, mst, argv[i], (uint32_t)(i - optind),
-				   (const char *const *)argv + optind, &tot, &next_sighting);
+		int rc =
+		    scan_file(&ss, &so, mc, ws, nw, mst, &cache, argv[i], (uint32_t)(i - optind),
+		              (const char *const *)argv + optind, &tot, &next_sighting);
 		if (rc)
 			exit_code = rc;
 	}
@@ -847,18 +845,18 @@ built:
 	if (!so.quiet) {
 		double dt = now_s() - t1;
 		fprintf(stderr,
-			"schakel: %llu records, %llu bytes in %.2f s (%.3f GB/s), %llu hits, %llu "
-			"unparsable lines\n",
-			(unsigned long long)tot.records, (unsigned long long)tot.bytes, dt,
-			dt > 0 ? (double)tot.bytes / dt / 1e9 : 0.0, (unsigned long long)ss.hits,
-			(unsigned long long)tot.malformed);
+		        "schakel: %llu records, %llu bytes in %.2f s (%.3f GB/s), %llu hits, %llu "
+		        "unparsable lines\n",
+		        (unsigned long long)tot.records, (unsigned long long)tot.bytes, dt,
+		        dt > 0 ? (double)tot.bytes / dt / 1e9 : 0.0, (unsigned long long)ss.hits,
+		        (unsigned long long)tot.malformed);
 		if (ss.nhitv) /* qsort(NULL, 0, ...) is undefined */
 			qsort(ss.hitv, ss.nhitv, sizeof(*ss.hitv), cmp_u32); /* indicator order */
 		for (uint32_t k = 0; k < ss.nhitv; k++) {
 			const scan_ind *si = &ss.inds[ss.hitv[k]];
 			fprintf(stderr, "schakel:   %8llu  %s%s%s\n", (unsigned long long)si->hits,
-				si->meta.id ? si->meta.id : "(gone)", si->meta.name ? "  " : "",
-				si->meta.name ? si->meta.name : "");
+			        si->meta.id ? si->meta.id : "(gone)", si->meta.name ? "  " : "",
+			        si->meta.name ? si->meta.name : "");
 		}
 	}
 	if (!so.no_sightings && ss.hits) {
@@ -869,14 +867,14 @@ built:
 out:
 	for (unsigned i = 0; ws && i < nw; i++) {
 		sk_logread_close(ws[i].lr);
-		sk_match_ctx_free(ws[i].mc);
+		scan_mctx_free(ws[i].mc);
 	}
 	free(ws);
 	if (ss.out && ss.out != stdout)
 		fclose(ss.out);
 	sk_warninglist_free(wl);
 	sk_match_state_free(mst);
-	sk_match_ctx_free(mc);
+	scan_mctx_free(mc);
 	sk_matcher_free(m);
 	sk_psl_free(psl);
 	scan_cache_clear(&cache);

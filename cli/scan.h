@@ -37,6 +37,10 @@ typedef struct scan_state {
 	uint32_t ninds, indcap;
 	const int64_t *vers;
 	int64_t *vers_own;
+	/* with a cached base and a delta: vers[0..nbase) are the base's, dvers[i - nbase] the
+	 * delta's (dvers NULL: vers holds them all) */
+	const int64_t *dvers;
+	uint32_t nbase;
 	uint32_t *hitv;
 	uint32_t nhitv, hitvcap;
 	FILE *out;
@@ -64,32 +68,62 @@ void scan_state_clear(scan_state *ss);
 /* --- the matcher cache (scan_cache.c) ------------------------------------- */
 
 #include "schakel/indload.h"
-#include "schakel/match_cache.h"
+#include "schakel/match_base.h"
 
+/*
+ * The cached base (schakel/match_base.h) and, when indicators were stored
+ * since it was built, a delta of those: indicators 0..nbase-1 are the
+ * base's, nbase.. the delta's, in storage order as a fresh build numbers
+ * them.  A base hit on an id the delta covers is masked.
+ */
 typedef struct scan_cache {
-	bool enabled, loaded;
-	char *path;
-	char key[SK_MCACHE_KEY_MAX];
-	char stale[200]; /* why the file there was not used ("" = none or used) */
-	char *msgs;      /* skip messages of a build, one per line after a tag byte */
-	size_t mlen, mcap;
-	bool msgs_full;
+	bool enabled, loaded, no_wl;
+	sk_mbase_key k;
+	int64_t watermark;   /* of the loaded base */
+	char stale[200];     /* why the file there was not used ("" = none or used) */
+	sk_mbase_msgs msgs;  /* of a full build, written with it */
+	sk_mbase_msgs dmsgs; /* of the delta, printed once it is used */
+	/* the delta */
+	sk_matcher *dm;
+	sk_match_state *dmst;
+	uint32_t nbase, ndelta;
+	char **ids; /* sorted: every id the delta covers */
+	size_t nids, idcap;
+	uint8_t *mask; /* per base indicator: 0 unknown, 1 live, 2 masked */
+	bool oom;
 } scan_cache;
 
 /* The key and file of this store and options (disabled for an in-memory store); -1 on OOM. */
 int scan_cache_init(scan_cache *c, sk_store *st, const char *db, bool subdomains, bool no_wl);
-/* Keep a skip message of a build: tag 'U' (always printed) or 'S' (not with --quiet). */
-void scan_cache_note(scan_cache *c, char tag, const char *line);
+/* Keep (and print, unless quiet hides it) the message of an indicator a build skipped. */
+void scan_cache_skipped(scan_cache *c, sk_indload_skip why, const char *id, const char *msg,
+                        bool quiet);
 /*
- * The cached matcher when it is current (filling ss->inds and *ls and
- * printing the stored skip messages), else NULL: no file, stale (reason in
- * c->stale) or damaged (said on stderr).
+ * The cached matcher when it is current or a delta brings it up to date
+ * (filling ss->vers/ninds and *ls and printing the stored skip messages),
+ * else NULL: no file, stale (reason in c->stale) or damaged (said on
+ * stderr).
  */
 sk_matcher *scan_cache_load(scan_cache *c, scan_state *ss, int64_t at, const sk_match_opts *mo,
-			    bool quiet, sk_indload_stats *ls);
+                            bool quiet, sk_indload_stats *ls);
 /* Write the freshly built m (a failure is only reported). */
 void scan_cache_save(scan_cache *c, const scan_state *ss, const sk_matcher *m,
-		     const sk_indload_stats *ls, bool quiet);
+                     const sk_indload_stats *ls, bool quiet);
 void scan_cache_clear(scan_cache *c);
+
+/* Matching with the base and the delta: hits numbered as above. */
+typedef struct scan_mctx scan_mctx;
+/* -1 with err set */
+int scan_mctx_new(const scan_cache *c, const sk_matcher *m, scan_mctx **out, sk_error *err);
+size_t scan_mctx_record(scan_mctx *x, const sk_logrec *rec, const sk_match_hit **hits);
+void scan_mctx_free(scan_mctx *x);
+
+/*
+ * For emitting hit ind: true when it is masked (a base hit on an indicator
+ * the delta covers); else *local / *mst are the number and the observation
+ * state within its own matcher (unchanged for a base hit).
+ */
+bool scan_cache_route(scan_cache *c, scan_state *ss, uint32_t ind, uint32_t *local,
+                      sk_match_state **mst);
 
 #endif

@@ -38,7 +38,8 @@ int scan_emit(scan_state *ss, uint32_t ind, const sk_hit *h)
 			ss->hitvcap = nc;
 		}
 		ss->hitv[ss->nhitv++] = ind;
-		si->meta.ver = ss->vers[ind];
+		si->meta.ver =
+		    ss->dvers && ind >= ss->nbase ? ss->dvers[ind - ss->nbase] : ss->vers[ind];
 	}
 	line = sk_hit_fmt_line(ss->fmt, &si->meta, h, NULL, &len);
 
@@ -75,10 +76,10 @@ int scan_write_sightings(scan_state *ss, const char *collection)
 	for (uint32_t k = 0; k < ss->nhitv && !rc; k++) {
 		scan_ind *si = &ss->inds[ss->hitv[k]];
 		sk_sync_sighting sg = {.count = (int64_t)(si->hits - si->flushed),
-				       .first_us = si->first_us,
-				       .last_us = si->last_us,
-				       .cid = cid,
-				       .versioned = true};
+		                       .first_us = si->first_us,
+		                       .last_us = si->last_us,
+		                       .cid = cid,
+		                       .versioned = true};
 		if (si->hits <= si->flushed || sk_hit_ind_load(ss->st, &si->meta, NULL))
 			continue;
 		sg.indicator = si->meta.id;

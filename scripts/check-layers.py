@@ -48,6 +48,7 @@ PUBLIC = {
     "intel": "intel", "galaxy": "intel", "coop": "intel", "dossier": "intel", "ui": "ui",
     "fleet": "fleet",
     "node": "node", "hit": "node", "indload": "node", "watch": "node",
+    "match_base": "node",
 }
 
 # Headers named *_int.h are a folder's own: only files of that folder include them.

@@ -65,17 +65,17 @@ void sk_watch_metrics(sk_watch *w, sk_buf *b)
 	pthread_mutex_unlock(&w->emit_mu);
 	qsort(s, n, sizeof(double), cmp_dbl);
 	sk_buf_puts(b, "# HELP schakel_time_to_detection_seconds indicator arrival here -> its "
-		       "first alert (last 1024 indicators)\n"
-		       "# TYPE schakel_time_to_detection_seconds summary\n");
+	               "first alert (last 1024 indicators)\n"
+	               "# TYPE schakel_time_to_detection_seconds summary\n");
 	if (n) {
 		sk_buf_printf(b, "schakel_time_to_detection_seconds{quantile=\"0.5\"} %.6f\n",
-			      s[(n - 1) / 2]);
+		              s[(n - 1) / 2]);
 		sk_buf_printf(b, "schakel_time_to_detection_seconds{quantile=\"0.99\"} %.6f\n",
-			      s[(size_t)((double)(n - 1) * 0.99)]);
+		              s[(size_t)((double)(n - 1) * 0.99)]);
 	}
 	sk_buf_printf(b, "schakel_time_to_detection_seconds_sum %.6f\n", sum);
 	sk_buf_printf(b, "schakel_time_to_detection_seconds_count %llu\n",
-		      (unsigned long long)count);
+	              (unsigned long long)count);
 	sk_buf_printf(
 	    b,
 	    "# HELP schakel_alerts_total alerts raised by the live watch\n"
@@ -158,7 +158,7 @@ sk_err sk_watch_start(const sk_watch_config *cfg, sk_watch **out, sk_error *err)
 	pthread_cond_init(&w->q_cv, NULL);
 	if (oom || !w->first || !w->db_path || !w->log_path) {
 		rc = sk_error_set(err, oom || !w->first ? SK_ENOMEM : SK_EINVAL,
-				  oom || !w->first ? "out of memory" : "watch: no database or log");
+		                  oom || !w->first ? "out of memory" : "watch: no database or log");
 		goto fail;
 	}
 	if (sk_psl_load(NULL, &w->psl, err))
@@ -171,27 +171,14 @@ sk_err sk_watch_start(const sk_watch_config *cfg, sk_watch **out, sk_error *err)
 	    (rc = sk_indload_wlcache_new(&w->wlcache, err)) ||
 	    (rc = sk_watch_load_warninglists(w, err)))
 		goto fail;
-	if ((rc = sk_store_indicator_max_ver(w->st, &w->max_ver, err)))
+	/* the cache's base and a delta, or a full build (sets w->max_ver) */
+	if ((rc = sk_watch_initial_gen(w, &w->cur, err)))
 		goto fail;
-	{
-		part *base = NULL;
-		if ((rc = sk_watch_build_part(w, 0, &base, err)))
-			goto fail;
-		if (!(w->cur = calloc(1, sizeof(gen)))) {
-			sk_watch_part_free(base);
-			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
-			goto fail;
-		}
-		w->cur->p[0] = base;
-		w->cur->np = 1;
-		w->cur->refs = 1;
-		w->cur->seq = ++w->seq;
-		base->refs = 1;
-		sk_watch_publish_stats(w, w->cur, t0);
-	}
+	w->cur->seq = ++w->seq;
+	sk_watch_publish_stats(w, w->cur, t0);
 	if (w->alerts_path && !(w->alerts = sk_fopen_private(w->alerts_path, true))) {
 		rc = sk_error_set(err, SK_EIO, "%s: cannot open for appending: %s", w->alerts_path,
-				  strerror(errno));
+		                  strerror(errno));
 		goto fail;
 	}
 	lo.format = cfg->format;
@@ -203,8 +190,8 @@ sk_err sk_watch_start(const sk_watch_config *cfg, sk_watch **out, sk_error *err)
 	if ((rc = sk_logread_open(w->log_path, &lo, &w->lr, err)))
 		goto fail;
 	fprintf(stderr, "schakel: watch: %s: %llu indicators live in %.1f ms\n", w->log_path,
-		(unsigned long long)atomic_load(&w->live_inds),
-		(double)atomic_load(&w->rebuild_us) / 1000.0);
+	        (unsigned long long)atomic_load(&w->live_inds),
+	        (double)atomic_load(&w->rebuild_us) / 1000.0);
 	if (w->webhook) {
 		if (pthread_create(&w->hook_th, NULL, sk_watch_hook_main, w)) {
 			rc = sk_error_set(err, SK_ENOMEM, "cannot start a thread");
@@ -268,6 +255,7 @@ void sk_watch_stop(sk_watch *w)
 	sk_hit_fmt_free(w->fmt);
 	sk_warninglist_free(w->wl);
 	sk_indload_wlcache_free(w->wlcache);
+	sk_mbase_key_clear(&w->start_key);
 	sk_store_close(w->st);
 	sk_store_close(w->emit_st);
 	sk_psl_free(w->psl);
@@ -301,8 +289,8 @@ sk_err sk_watch_reopen(sk_watch *w, sk_error *err)
 	if (!w || !w->alerts_path)
 		return SK_OK;
 	if (!(f = sk_fopen_private(w->alerts_path, true)))
-		return sk_error_set(err, SK_EIO, "%s: cannot open for appending: %s", w->alerts_path,
-				    strerror(errno));
+		return sk_error_set(err, SK_EIO, "%s: cannot open for appending: %s",
+		                    w->alerts_path, strerror(errno));
 	pthread_mutex_lock(&w->emit_mu);
 	if (w->alerts)
 		fclose(w->alerts);

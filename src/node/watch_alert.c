@@ -19,7 +19,7 @@
 #include "schakel/timestamp.h"
 
 #define WEBHOOK_TRIES 3
-#define PENDING_MAX 65536    /* indicators with sightings waiting to be written */
+#define PENDING_MAX   65536 /* indicators with sightings waiting to be written */
 
 /* --- output ----------------------------------------------------------------- */
 
@@ -102,12 +102,12 @@ void sk_watch_emit(sk_watch *w, ind_meta *mi, const alert *a)
 	const sk_logrec *rec = a->rec;
 	int64_t now = sk_ts_now_us(), delay = now - mi->arrived_us;
 	sk_hit h = {.ts_us = rec->ts_us,
-		    .file = w->log_path,
-		    .line = rec->line,
-		    .offset = rec->offset,
-		    .refs = a->refs, /* the watcher reads one log: refs[].file is 0 */
-		    .nrefs = a->nrefs,
-		    .files = files};
+	            .file = w->log_path,
+	            .line = rec->line,
+	            .offset = rec->offset,
+	            .refs = a->refs, /* the watcher reads one log: refs[].file is 0 */
+	            .nrefs = a->nrefs,
+	            .files = files};
 	size_t len;
 
 	if (a->h->value != UINT32_MAX && a->h->value < rec->n) {
@@ -119,8 +119,8 @@ void sk_watch_emit(sk_watch *w, ind_meta *mi, const alert *a)
 	}
 	sk_ts_format_us(now, ts);
 	snprintf(extra, sizeof(extra),
-		 "\"alert_time\":\"%s\",\"detection_delay_ms\":%lld,\"lookback\":%s", ts,
-		 (long long)(delay / 1000), a->lookback ? "true" : "false");
+	         "\"alert_time\":\"%s\",\"detection_delay_ms\":%lld,\"lookback\":%s", ts,
+	         (long long)(delay / 1000), a->lookback ? "true" : "false");
 	pthread_mutex_lock(&w->emit_mu);
 	if ((line = sk_hit_fmt_line(w->fmt, &mi->h, &h, extra, &len))) {
 		if (w->alerts) {
@@ -177,9 +177,9 @@ void sk_watch_flush_sightings(sk_watch *w)
 	pthread_mutex_unlock(&w->emit_mu);
 	for (size_t i = 0; i < n; i++) {
 		sk_sync_sighting sg = {.indicator = p[i].id,
-				       .count = (int64_t)p[i].count,
-				       .first_us = p[i].first_us,
-				       .last_us = p[i].last_us};
+		                       .count = (int64_t)p[i].count,
+		                       .first_us = p[i].first_us,
+		                       .last_us = p[i].last_us};
 		if (sk_sync_sighting_add(w->st, &sg, NULL, &e))
 			fprintf(stderr, "schakel: watch: sighting of %s: %s\n", p[i].id, e.msg);
 		else

@@ -17,15 +17,16 @@
 #include "schakel/hit.h"
 #include "schakel/indload.h"
 #include "schakel/logread.h"
+#include "schakel/match_base.h"
 #include "schakel/matcher.h"
 #include "schakel/psl.h"
 #include "schakel/store.h"
 #include "schakel/watch.h"
 
-#define MAX_PARTS 8
+#define MAX_PARTS     8
 #define WEBHOOK_QUEUE 1024
-#define TTD_SAMPLES 1024
-#define FIRST_SET (1u << 16) /* indicators whose first hit was timed */
+#define TTD_SAMPLES   1024
+#define FIRST_SET     (1u << 16) /* indicators whose first hit was timed */
 
 /* --- compiled parts --------------------------------------------------------- */
 
@@ -41,6 +42,18 @@ typedef struct part {
 	char **ids; /* sorted: every indicator this part covers */
 	size_t nids, idcap;
 	int refs;
+	/*
+	 * A base loaded from the matcher cache (watch_cache.c): vers[i] is
+	 * indicator i's version row (in the mapping of m), inds[i] is filled on
+	 * its first hit (sk_watch_part_fill) and filled[] lists those; ids is
+	 * empty (a base shadows nothing).  NULL for a compiled part.
+	 */
+	const int64_t *vers;
+	uint32_t *filled;
+	uint32_t nfilled, filledcap;
+	/* a full build: its load counts and skip messages, for writing it as the cache's base */
+	sk_indload_stats ls;
+	sk_mbase_msgs msgs;
 } part;
 
 typedef struct gen {
@@ -114,6 +127,10 @@ struct sk_watch {
 	bool rebuild_run, reader_run, hook_run;
 	sk_store *st;
 	int64_t max_ver;
+	/* a full build at start, written as the cache's base by the rebuild thread (off the
+	 * start path) under the key read before it */
+	sk_mbase_key start_key;
+	bool start_unsaved;
 
 	/* webhook */
 	pthread_mutex_t q_mu;
@@ -157,6 +174,25 @@ void sk_watch_gen_release(sk_watch *w, gen *g);
 void sk_watch_publish_stats(sk_watch *w, const gen *g, int64_t t0);
 /* The rebuild thread (arg: the sk_watch). */
 void *sk_watch_rebuild_main(void *arg);
+
+/* --- the matcher cache (watch_cache.c) --- */
+
+/*
+ * The live set to start with: the cache's base brought up to date with a
+ * delta when it is there and current enough, else a full build (written as
+ * the new base).  *out has refs 1 and its parts refs 1; w->max_ver is set.
+ */
+sk_err sk_watch_initial_gen(sk_watch *w, gen **out, sk_error *err);
+/* Write the start's full build as the cache's base, if it is one and not written yet. */
+void sk_watch_cache_save_start(sk_watch *w);
+/*
+ * Write full-build part p as the cache's base when the key k read before
+ * the build still describes it (the warning lists it was built with).
+ * Failures are only said on stderr.  Rebuild thread, or before it starts.
+ */
+void sk_watch_cache_save(sk_watch *w, const sk_mbase_key *k, part *p);
+/* Fill inds[idx] of a cached base on its first hit (ring_mu held; takes emit_mu).  false: gone. */
+bool sk_watch_part_fill(sk_watch *w, part *p, uint32_t idx);
 
 /* --- the reader (watch_reader.c) --- */
 

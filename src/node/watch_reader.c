@@ -20,7 +20,7 @@
 
 /* Match rec against parts [from, g->np) of g with contexts ctx/states (ring_mu held). */
 static void match_one(sk_watch *w, const gen *g, size_t from, sk_match_ctx **ctx,
-		      sk_match_state **mst, const sk_logrec *rec, bool lookback)
+                      sk_match_state **mst, const sk_logrec *rec, bool lookback)
 {
 	for (size_t i = from; i < g->np; i++) {
 		const part *p = g->p[i];
@@ -33,6 +33,8 @@ static void match_one(sk_watch *w, const gen *g, size_t from, sk_match_ctx **ctx
 			bool shadowed = false;
 			if (h->ind == last || h->ind >= p->ninds)
 				continue;
+			if (!p->inds[h->ind].h.ver && !sk_watch_part_fill(w, g->p[i], h->ind))
+				continue; /* a cached base's version that is gone */
 			for (size_t j = i + 1; j < g->np && !shadowed; j++)
 				shadowed = sk_watch_part_covers(g->p[j], p->inds[h->ind].h.id);
 			if (shadowed)
@@ -68,7 +70,8 @@ static void kept_add(sk_watch *w, const sk_logrec *rec)
 {
 	size_t strs = rec->event_len + 1, n = rec->n;
 	for (size_t i = 0; i < n; i++)
-		strs += rec->obs[i].len + 1 + (rec->obs[i].field ? strlen(rec->obs[i].field) + 1 : 0);
+		strs +=
+		    rec->obs[i].len + 1 + (rec->obs[i].field ? strlen(rec->obs[i].field) + 1 : 0);
 	size_t bytes = sizeof(kept) + n * sizeof(sk_obs) + strs;
 	kept *k = malloc(bytes);
 	int64_t now = sk_ts_now_us();

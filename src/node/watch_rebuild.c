@@ -21,7 +21,7 @@
 #include "schakel/timestamp.h"
 
 #define MERGE_IDLE_US (30 * 1000000LL)
-#define REFRESH_US (600 * 1000000LL)
+#define REFRESH_US    (600 * 1000000LL)
 
 /* --- compiled parts --------------------------------------------------------- */
 
@@ -29,10 +29,17 @@ void sk_watch_part_free(part *p)
 {
 	if (!p)
 		return;
-	sk_matcher_free(p->m);
-	for (uint32_t i = 0; i < p->ninds; i++)
-		sk_hit_ind_clear(&p->inds[i].h);
+	if (p->vers) { /* a cached base: only the entries hit were filled */
+		for (uint32_t i = 0; i < p->nfilled; i++)
+			sk_hit_ind_clear(&p->inds[p->filled[i]].h);
+	} else {
+		for (uint32_t i = 0; i < p->ninds; i++)
+			sk_hit_ind_clear(&p->inds[i].h);
+	}
+	sk_matcher_free(p->m); /* after: p->vers points into its mapping */
 	free(p->inds);
+	free(p->filled);
+	sk_mbase_msgs_clear(&p->msgs);
 	for (size_t i = 0; i < p->nids; i++)
 		free(p->ids[i]);
 	free(p->ids);
@@ -98,6 +105,9 @@ static int on_added(void *ud, uint32_t idx, const sk_ind_row *r)
 static void on_skipped(void *ud, const sk_ind_row *r, sk_indload_skip why, const char *msg)
 {
 	skip_ctx *sc = ud;
+	char line[SK_ERROR_MSG_MAX + 200];
+	if (!sc->delta) /* what `scan` replays when it loads this build from the cache */
+		sk_mbase_note(&sc->p->msgs, why, r->id, msg, line, sizeof(line));
 	/* a delta must still shadow older parts' entries for this id */
 	if (sc->delta && add_id(sc->p, r->id))
 		sc->oom = true;
@@ -142,11 +152,11 @@ sk_err sk_watch_build_part(sk_watch *w, int64_t after_ver, part **out, sk_error 
 	part *p = calloc(1, sizeof(*p));
 	skip_ctx sc = {.p = p, .delta = after_ver > 0};
 	sk_indload_opts o = {.after_ver = after_ver,
-			     .arrival = true,
-			     .wlcache = w->wl ? w->wlcache : NULL,
-			     .on_added = on_added,
-			     .on_skipped = on_skipped,
-			     .ud = &sc};
+	                     .arrival = true,
+	                     .wlcache = w->wl ? w->wlcache : NULL,
+	                     .on_added = on_added,
+	                     .on_skipped = on_skipped,
+	                     .ud = &sc};
 	sk_err rc;
 
 	*out = NULL;
@@ -154,7 +164,7 @@ sk_err sk_watch_build_part(sk_watch *w, int64_t after_ver, part **out, sk_error 
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	if ((rc = sk_matcher_new(&w->mo, &p->m, err)))
 		goto out;
-	if ((rc = sk_indload_run(w->st, p->m, &o, NULL, err)))
+	if ((rc = sk_indload_run(w->st, p->m, &o, &p->ls, err)))
 		goto out;
 	if (sc.oom) {
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
@@ -185,7 +195,7 @@ void sk_watch_gen_free(gen *g)
 	if (!g)
 		return;
 	for (size_t i = 0; i < g->np; i++)
-		if (--g->p[i]->refs == 0) /* parts are only shared by gens freed here, */
+		if (--g->p[i]->refs == 0)            /* parts are only shared by gens freed here, */
 			sk_watch_part_free(g->p[i]); /* by one thread at a time (see below) */
 	free(g);
 }
@@ -242,14 +252,22 @@ static sk_err refresh(sk_watch *w, bool force_full, sk_error *err)
 		return rc;
 	old = w->cur;
 	uint64_t live = atomic_load(&w->live_inds);
+	sk_mbase_key k = {0};
+	bool keyed = false;
 	if (force_full || old->np >= MAX_PARTS ||
 	    live < (w->cfg.full_rebuild_max ? w->cfg.full_rebuild_max : 50000)) {
+		/* the cache's key as of before the build (a failure only means no new base) */
+		sk_error ke;
+		keyed = !sk_mbase_key_init(&k, w->st, w->db_path, w->cfg.subdomains,
+		                           w->cfg.no_warninglists, &ke);
 		if ((rc = sk_watch_build_part(w, 0, &full, err))) {
+			sk_mbase_key_clear(&k);
 			sk_watch_part_free(d);
 			return rc;
 		}
 	}
 	if (!(ng = calloc(1, sizeof(*ng)))) {
+		sk_mbase_key_clear(&k);
 		sk_watch_part_free(d);
 		sk_watch_part_free(full);
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
@@ -279,8 +297,11 @@ static sk_err refresh(sk_watch *w, bool force_full, sk_error *err)
 	if (probe > w->max_ver)
 		w->max_ver = probe;
 	fprintf(stderr, "schakel: watch: %llu indicators live (%s, %zu part%s) in %.1f ms\n",
-		(unsigned long long)atomic_load(&w->live_inds), full ? "full build" : "patched",
-		ng->np, ng->np == 1 ? "" : "s", (double)atomic_load(&w->rebuild_us) / 1000.0);
+	        (unsigned long long)atomic_load(&w->live_inds), full ? "full build" : "patched",
+	        ng->np, ng->np == 1 ? "" : "s", (double)atomic_load(&w->rebuild_us) / 1000.0);
+	if (full && keyed) /* the merged set is the cache's new base: the next start loads it */
+		sk_watch_cache_save(w, &k, full);
+	sk_mbase_key_clear(&k);
 	return SK_OK;
 }
 
@@ -292,6 +313,7 @@ void *sk_watch_rebuild_main(void *arg)
 	int64_t last_sight = sk_ts_now_us(), last_full = last_sight, last_change = last_sight;
 	sk_error e;
 
+	sk_watch_cache_save_start(w);
 	while (!atomic_load(&w->stop_all)) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -306,7 +328,7 @@ void *sk_watch_rebuild_main(void *arg)
 			break;
 		int64_t now = sk_ts_now_us(), before = w->max_ver;
 		bool merge = (w->cur->np > 1 && now - last_change > MERGE_IDLE_US) ||
-			     now - last_full > REFRESH_US;
+		             now - last_full > REFRESH_US;
 		if (refresh(w, merge, &e))
 			fprintf(stderr, "schakel: watch: rebuilding the matcher: %s\n", e.msg);
 		if (w->max_ver != before)

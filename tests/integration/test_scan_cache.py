@@ -9,9 +9,11 @@
 - The file is written 0600, one per option set, and the next scan loads it.
 - A damaged file (a flipped byte, a truncated file, another file's bytes)
   is detected, reported and rebuilt: the scan's output does not change.
-- A stale file (an indicator imported or revoked since, the warning lists
-  changed, an --at outside the window its indicators were valid in) is
-  rebuilt, with the reason on stderr, and the new indicators hit.
+- A file a few indicators old (new, changed, revoked, expired by a new
+  version) is loaded with a delta of them and gives the fresh build's output
+  byte for byte; a delta past the threshold means a full build and a new
+  base.  A stale file (the warning lists changed, an --at outside the window
+  its indicators were valid in) is rebuilt, with the reason on stderr.
 """
 
 import gzip
@@ -137,19 +139,20 @@ def stale_part(node, dns):
     r = node.imp(write_bundle(node, [new]))
     CK.check(r.code == 0, "one more indicator imported", r.err)
     r = scan(node, dns)
-    CK.check("matcher cache rebuilt" in r.err and "ind" in r.err,
-             "a new indicator makes the cache stale (the reason is said)", r.err[-600:])
-    CK.check(new["id"] in r.out, "the new indicator hits after the rebuild", r.out[-400:])
+    CK.check("and a delta" in r.err and "rebuilt" not in r.err,
+             "a new indicator: the cache is loaded with a delta of it", r.err[-600:])
+    CK.check(new["id"] in r.out, "the new indicator hits through the delta", r.out[-400:])
     same_as_fresh(node, dns, [], "after the import")
-    # revoked: a new version, so stale again, and the indicator no longer hits
+    # revoked: a new version in the delta masks the base's, and the indicator no longer hits
     rev = dict(new, modified="2024-06-01T00:00:00.000Z", revoked=True)
     r = node.imp(write_bundle(node, [rev]))
     CK.check(r.code == 0, "revocation imported", r.err)
     r = scan(node, dns)
-    CK.check("matcher cache rebuilt" in r.err and new["id"] not in r.out,
-             "a revocation makes the cache stale; the revoked indicator no longer hits",
+    CK.check("and a delta" in r.err and new["id"] not in r.out,
+             "a revocation goes into the delta; the revoked indicator no longer hits",
              r.err[-400:])
     CK.check(len(r.out.splitlines()) == base, "back to the hits before (%d)" % base)
+    delta_part(node, dns)
     # warning lists changed
     r = node.run("warninglist", "import", "--quiet", sklib.fixture("warninglists-hs"))
     if r.code == 0:
@@ -166,12 +169,78 @@ def stale_part(node, dns):
     cur = scan(node, dns)
     CK.check("loaded from the matcher cache" in cur.err, "loaded while --at stays in the window")
     at = scan(node, dns, "--at", "2031-06-01T00:00:00Z")
-    CK.check("matcher cache rebuilt" in at.err and "validity" in at.err and later["id"] in at.out,
-             "--at past a validity bound rebuilds, and the indicator hits then", at.err[-400:])
-    same_as_fresh(node, dns, ["--at", "2031-06-01T00:00:00Z"], "--at 2031")
+    CK.check(later["id"] in at.out, "--at past its validity bound: the indicator hits then",
+             at.err[-400:])
+    same_as_fresh(node, dns, ["--at", "2031-06-01T00:00:00Z"], "--at 2031", want_loaded=False)
     back = scan(node, dns)
-    CK.check("matcher cache rebuilt" in back.err and later["id"] not in back.out,
-             "back to now: rebuilt again (one file per option set, keyed by the window)")
+    CK.check(later["id"] not in back.out, "back to now: it does not hit")
+    same_as_fresh(node, dns, [], "back to now", want_loaded=False)
+
+
+def delta_part(node, dns):
+    """The cache a few indicators old: base + delta gives the fresh build's output, byte
+    for byte, after new, changed, revoked and expired (by a new version) indicators."""
+    f = cache_file(node, [])
+    r = scan(node, dns, "--no-cache")
+    fresh_base = r.out
+    # a fresh base first: a full build writes it
+    os.unlink(f)
+    scan(node, dns)
+    before = os.stat(f).st_mtime_ns
+    objs = []
+    # new ones: two that hit, one that does not
+    a = ind("delta a", ("obs", ("cmp", "domain-name", "value", "=", "mail.test")))
+    b = ind("delta b", ("obs", ("cmp", "ipv4-addr", "value", "=", "203.0.113.7")))
+    c = ind("delta c", ("obs", ("cmp", "domain-name", "value", "=", "nowhere.test")))
+    objs += [a, b, c]
+    # changed, revoked and expired versions of indicators in the base that hit
+    hit_ids = []
+    for line in fresh_base.splitlines():
+        i = json.loads(line)["indicator"]["id"]
+        if i not in hit_ids:
+            hit_ids.append(i)
+    by_id = {}
+    for n, t in INDICATORS + EXTRA:
+        o = ind(n, t)
+        by_id[o["id"]] = o
+    base_hits = [by_id[i] for i in hit_ids if i in by_id]
+    CK.check(len(base_hits) >= 3, "three base indicators with hits to change (%d)" % len(base_hits))
+    if len(base_hits) >= 3:
+        changed = dict(base_hits[0], modified="2024-07-01T00:00:00.000Z",
+                       name="changed " + base_hits[0].get("name", ""))
+        revoked = dict(base_hits[1], modified="2024-07-01T00:00:00.000Z", revoked=True)
+        expired = dict(base_hits[2], modified="2024-07-01T00:00:00.000Z",
+                       valid_until="2024-07-02T00:00:00.000Z")
+        objs += [changed, revoked, expired]
+    r = node.imp(write_bundle(node, objs))
+    CK.check(r.code == 0, "%d indicators new or changed since the base" % len(objs), r.err)
+    for opts in ([], ["--threads", "1"], ["--threads", "2"]):
+        cached = same_as_fresh(node, dns, opts, "stale by a delta %s" % " ".join(opts))
+        CK.check("and a delta" in cached.err, "delta %s: loaded with a delta" % " ".join(opts),
+                 cached.err[-400:])
+    out = scan(node, dns).out
+    CK.check(a["id"] in out and b["id"] in out and c["id"] not in out,
+             "the delta's new indicators hit (and only those that should)")
+    if len(base_hits) >= 3:
+        CK.check(base_hits[1]["id"] not in out and base_hits[2]["id"] not in out,
+                 "revoked and expired base indicators are masked")
+        CK.check(("changed " + base_hits[0].get("name", "")) in out,
+                 "a changed base indicator hits as its new version")
+    CK.check(os.stat(f).st_mtime_ns == before, "a small delta leaves the base file as it is")
+    # a delta past the threshold (an eighth of the base + 1000): a full build and a new base
+    many = [ind("bulk %d" % i, ("obs", ("cmp", "domain-name", "value", "=", "bulk%d.test" % i)))
+            for i in range(1100)]
+    r = node.imp(write_bundle(node, many))
+    CK.check(r.code == 0, "1100 more indicators imported", r.err[-300:])
+    r = scan(node, dns)
+    CK.check("matcher cache rebuilt" in r.err and "changed since" in r.err,
+             "a large delta: rebuilt in full (the reason is said)", r.err[-400:])
+    CK.check(os.stat(f).st_mtime_ns != before, "... and a new base written")
+    CK.check(stat.S_IMODE(os.stat(f).st_mode) == 0o600, "the new base is 0600")
+    r = same_as_fresh(node, dns, [], "after the new base")
+    CK.check("and a delta" not in r.err, "the new base needs no delta", r.err[-300:])
+    leftovers = [x for x in os.listdir(node.dir) if ".matcher." in x]
+    CK.check(not leftovers, "no temporary files left after the new base", repr(leftovers))
 
 
 def shared_part():
