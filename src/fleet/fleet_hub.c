@@ -14,14 +14,10 @@
  * the duplicates inside its window, and sensors apply idempotently on (id,
  * modified) anyway.
  *
- * The sightings consumer reads the sightings stream with the durable
- * consumer "hub", stores each message through the import and the write
- * rule as received from the sensor's partner, and acknowledges the batch
- * after it committed.
+ * The sightings consumer is in fleet_sight.c.
  */
 #include "fleet_int.h"
 
-#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +25,7 @@
 
 #include "schakel/account.h"
 #include "schakel/audit.h"
-#include "schakel/import.h"
 #include "schakel/policy.h"
-#include "schakel/reader.h"
-#include "schakel/timestamp.h"
 #include "store/store_priv.h"
 
 #define MAX_STREAMS                                                                                \
@@ -45,7 +38,7 @@ typedef struct hub_pub {
 	size_t nknown;
 } hub_pub;
 
-static sk_err ensure_stream(sk_fleet *f, const char *name, const char *subject, sk_error *err)
+sk_err sk_fleet_ensure_stream(sk_fleet *f, const char *name, const char *subject, sk_error *err)
 {
 	jsStreamConfig sc;
 	jsStreamInfo *si = NULL;
@@ -83,7 +76,7 @@ static sk_err hub_stream(hub_pub *h, const char *aud, sk_error *err)
 			return SK_OK;
 	sk_fleet_stream_name(aud, name, sizeof(name));
 	sk_fleet_objects_subject(aud, subj, sizeof(subj));
-	if ((rc = ensure_stream(h->f, name, subj, err)))
+	if ((rc = sk_fleet_ensure_stream(h->f, name, subj, err)))
 		return rc;
 	if (h->nknown < MAX_STREAMS && (h->known[h->nknown] = strdup(aud)))
 		h->nknown++;
@@ -397,176 +390,6 @@ void *sk_fleet_hub_publisher(void *arg)
 		free(h.known[i]);
 	free(h.known);
 	sk_store_close(h.st);
-	return NULL;
-}
-
-/* --- sightings from the sensors ------------------------------------------------- */
-
-/* The collection a sighting goes to: one holding what it sighted (a fleet one first). */
-static int64_t sighting_coll(sk_store *st, const char *body, size_t len)
-{
-	static const char q[] =
-	    "SELECT c.cid FROM collections c WHERE EXISTS (SELECT 1 FROM collection_objects co"
-	    " WHERE co.coll=c.cid AND co.ver IN (SELECT ver FROM objects WHERE id=?1))"
-	    " ORDER BY c.fleet DESC, c.cid LIMIT 1";
-	static const char qf[] = "SELECT cid FROM collections WHERE fleet=1 ORDER BY cid LIMIT 1";
-	json_t *o = json_loadb(body, len, 0, NULL);
-	const char *ref = o ? json_string_value(json_object_get(o, "sighting_of_ref")) : NULL;
-	sqlite3_stmt *s = NULL;
-	int64_t cid = 0;
-
-	if (ref && !sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL)) {
-		sqlite3_bind_text(s, 1, ref, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			cid = sqlite3_column_int64(s, 0);
-		sk_store_stmt_put(st, s);
-	}
-	json_decref(o);
-	if (!cid && !sk_store_stmt_get(st, qf, sizeof(qf) - 1, &s, NULL)) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			cid = sqlite3_column_int64(s, 0);
-		sk_store_stmt_put(st, s);
-	}
-	return cid;
-}
-
-static bool sensor_identity(sk_store *st, const char *sensor, char *out, size_t n)
-{
-	static const char q[] = "SELECT p.identity FROM fleet_sensors s JOIN partners p"
-	                        " ON p.name=s.partner WHERE s.name=?1";
-	sqlite3_stmt *s = NULL;
-	bool found = false;
-	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL))
-		return false;
-	sqlite3_bind_text(s, 1, sensor, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
-		found = true;
-	}
-	sk_store_stmt_put(st, s);
-	return found;
-}
-
-static void on_reject(void *ud, const char *where, const char *msg)
-{
-	(void)ud;
-	fprintf(stderr, "schakel: fleet: sighting refused: %s: %s\n", where, msg);
-}
-
-/* Store one sighting message as received from its sensor's partner. */
-static uint64_t take_sighting(sk_store *st, natsMsg *m)
-{
-	static const char prefix[] = "schakel.fleet.sightings.";
-	static const char qs[] = "UPDATE fleet_sensors SET sightings=sightings+?2, last_seen=?3"
-	                         " WHERE name=?1";
-	const char *subj = natsMsg_GetSubject(m), *sensor;
-	const char *body = natsMsg_GetData(m);
-	size_t len = (size_t)natsMsg_GetDataLength(m);
-	char ident[SK_IDENTITY_ID_MAX + 1], where[256];
-	sk_import_stats stats;
-	sk_reader *rd = NULL;
-	sqlite3_stmt *s = NULL;
-	sk_error err;
-	sk_err rc;
-
-	if (strncmp(subj, prefix, sizeof(prefix) - 1))
-		return 0;
-	sensor = subj + sizeof(prefix) - 1;
-	if (!sensor_identity(st, sensor, ident, sizeof(ident))) {
-		fprintf(stderr, "schakel: fleet: sighting from unknown sensor '%s' dropped\n",
-		        sensor);
-		return 0;
-	}
-	sk_origin origin = {.rx = ident, .unmarked = sk_policy_unmarked(st, ident)};
-	sk_import_opts o = {
-	    .cid = sighting_coll(st, body, len), .in_tx = true, .on_reject = on_reject};
-	snprintf(where, sizeof(where), "nats:%s#%llu", subj,
-	         (unsigned long long)natsMsg_GetSequence(m));
-	memset(&stats, 0, sizeof(stats));
-	if (sk_store_exec(st, "SAVEPOINT sighting", &err) ||
-	    sk_reader_open_mem(body, len, where, &rd, &err))
-		return 0;
-	sk_store_set_origin(st, &origin);
-	rc = sk_import_reader(st, rd, &o, &stats, &err);
-	sk_store_set_origin(st, NULL);
-	sk_reader_close(rd);
-	if (rc) {
-		fprintf(stderr, "schakel: fleet: sighting refused: %s\n", err.msg);
-		sk_store_exec(st, "ROLLBACK TO sighting", &err);
-		stats.stored = 0;
-	}
-	sk_store_exec(st, "RELEASE sighting", &err);
-	if (!sk_store_stmt_get(st, qs, sizeof(qs) - 1, &s, NULL)) {
-		sqlite3_bind_text(s, 1, sensor, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, (int64_t)stats.stored);
-		sqlite3_bind_int64(s, 3, sk_ts_now_us());
-		sqlite3_step(s);
-		sk_store_stmt_put(st, s);
-	}
-	return stats.stored;
-}
-
-void *sk_fleet_hub_sightings(void *arg)
-{
-	sk_fleet *f = arg;
-	natsSubscription *sub = NULL;
-	sk_store *st = NULL;
-	jsSubOptions so;
-	jsErrCode jerr = 0;
-	natsStatus ns;
-	sk_error err;
-
-	if (sk_store_open(f->db_path, 0, &st, &err)) {
-		fprintf(stderr, "schakel: fleet: %s\n", err.msg);
-		return NULL;
-	}
-	while (!atomic_load(&f->stop) && !sub) {
-		jsSubOptions_Init(&so);
-		so.Stream = SK_FLEET_SIGHTINGS_STREAM;
-		so.Config.AckPolicy = js_AckExplicit;
-		so.Config.MaxAckPending = 20000;
-		if (ensure_stream(f, SK_FLEET_SIGHTINGS_STREAM, "schakel.fleet.sightings.>", &err))
-			ns = NATS_ERR;
-		else if ((ns = js_PullSubscribe(&sub, f->js, "schakel.fleet.sightings.>",
-		                                SK_FLEET_HUB_CONSUMER, NULL, &so, &jerr)) !=
-		         NATS_OK)
-			sk_fleet_natserr(&err, ns, jerr, "sightings consumer");
-		if (ns != NATS_OK) {
-			fprintf(stderr, "schakel: fleet: %s (retrying)\n", err.msg);
-			sub = NULL;
-			sk_fleet_nap(f, 1000);
-		}
-	}
-	while (!atomic_load(&f->stop)) {
-		natsMsgList list = {0};
-		uint64_t stored = 0;
-		ns = natsSubscription_Fetch(&list, sub, (int)f->cfg.batch * 4, 500, &jerr);
-		if (ns == NATS_TIMEOUT)
-			continue;
-		if (ns != NATS_OK) {
-			fprintf(stderr, "schakel: fleet: sightings: %s\n", natsStatus_GetText(ns));
-			sk_fleet_nap(f, 500);
-			continue;
-		}
-		if (sk_store_begin(st, &err)) {
-			fprintf(stderr, "schakel: fleet: %s\n", err.msg);
-		} else {
-			for (int i = 0; i < list.Count; i++)
-				stored += take_sighting(st, list.Msgs[i]);
-			if (sk_store_commit(st, &err)) {
-				fprintf(stderr, "schakel: fleet: sightings: %s\n", err.msg);
-				sk_store_rollback(st);
-			} else {
-				for (int i = 0; i < list.Count;
-				     i++) /* after the commit, never before */
-					natsMsg_Ack(list.Msgs[i], NULL);
-			}
-		}
-		natsMsgList_Destroy(&list);
-		(void)stored;
-	}
-	natsSubscription_Destroy(sub);
-	sk_store_close(st);
 	return NULL;
 }
 
