@@ -5,9 +5,14 @@
 # trials), sightings/s from the sensors into the hub beside the hub's plain
 # import rate.
 # usage: bench/fleet.sh [INDICATORS [SENSORS [TRIALS [SIGHTINGS]]]]
-#        (default 20000 5 30 20000; the issue's full run: 1000000 20 100 ...)
+#        (default 20000 5 30 20000)
+# The same from the environment: FLEET_N (indicators), FLEET_SENSORS,
+# FLEET_TRIALS, FLEET_SIGHTINGS; FLEET_PARTS picks parts
+# (latency,throughput,sightings).  The issue's full run:
+#   FLEET_N=1000000 FLEET_SENSORS=20 FLEET_TRIALS=100 bench/fleet.sh
 set -eu
 BIN=${SCHAKEL_BIN:-build/schakel}
 case "$BIN" in /*) ;; *) BIN="$(pwd)/$BIN" ;; esac
 command -v nats-server >/dev/null || { echo "SKIP: nats-server is not installed"; exit 0; }
-exec python3 "$(dirname "$0")/fleet_bench.py" "$BIN" "${1:-20000}" "${2:-5}" "${3:-30}" "${4:-20000}"
+exec python3 "$(dirname "$0")/fleet_bench.py" "$BIN" "${1:-${FLEET_N:-20000}}" \
+	"${2:-${FLEET_SENSORS:-5}}" "${3:-${FLEET_TRIALS:-30}}" "${4:-${FLEET_SIGHTINGS:-20000}}"

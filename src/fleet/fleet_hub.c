@@ -5,21 +5,19 @@
  * collection, the versions added after that pair's cursor (fleet_cursor,
  * the collection's date_added order), keeps those the sharing policy lets
  * the partner see (sk_policy_access / sk_policy_visible_rx, the decision
- * TAXII makes for it; never back to where a version came from), publishes
- * them asynchronously to the audience's stream with message id
- * "<id>|<modified>", and only when JetStream has acknowledged every one
- * advances the cursor, in the transaction that audits the exit.  A crash
- * in between republishes the batch: JetStream drops the duplicates inside
- * its window, and sensors apply idempotently on (id, modified) anyway.
+ * TAXII makes for it; never back to where a version came from), records
+ * the exit (a fleet.publish audit entry listing the versions, committed
+ * before anything is sent), publishes them asynchronously to the
+ * audience's stream with message id "<id>|<modified>", and only when
+ * JetStream has acknowledged every one advances the cursor, in a later
+ * transaction.  A crash in between republishes the batch: JetStream drops
+ * the duplicates inside its window, and sensors apply idempotently on (id,
+ * modified) anyway.
  *
- * The sightings consumer reads the sightings stream with the durable
- * consumer "hub", stores each message through the import and the write
- * rule as received from the sensor's partner, and acknowledges the batch
- * after it committed.
+ * The sightings consumer is in fleet_sight.c.
  */
 #include "fleet_int.h"
 
-#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +25,7 @@
 
 #include "schakel/account.h"
 #include "schakel/audit.h"
-#include "schakel/import.h"
 #include "schakel/policy.h"
-#include "schakel/reader.h"
-#include "schakel/timestamp.h"
 #include "store/store_priv.h"
 
 #define MAX_STREAMS                                                                                \
@@ -43,7 +38,7 @@ typedef struct hub_pub {
 	size_t nknown;
 } hub_pub;
 
-static sk_err ensure_stream(sk_fleet *f, const char *name, const char *subject, sk_error *err)
+sk_err sk_fleet_ensure_stream(sk_fleet *f, const char *name, const char *subject, sk_error *err)
 {
 	jsStreamConfig sc;
 	jsStreamInfo *si = NULL;
@@ -81,7 +76,7 @@ static sk_err hub_stream(hub_pub *h, const char *aud, sk_error *err)
 			return SK_OK;
 	sk_fleet_stream_name(aud, name, sizeof(name));
 	sk_fleet_objects_subject(aud, subj, sizeof(subj));
-	if ((rc = ensure_stream(h->f, name, subj, err)))
+	if ((rc = sk_fleet_ensure_stream(h->f, name, subj, err)))
 		return rc;
 	if (h->nknown < MAX_STREAMS && (h->known[h->nknown] = strdup(aud)))
 		h->nknown++;
@@ -103,15 +98,14 @@ static int64_t load_cursor(sk_store *st, const char *aud, int64_t cid)
 	return c;
 }
 
-/* Record the acknowledged batch: cursor, count, audit entry; one transaction. */
-static sk_err commit_batch(hub_pub *h, const char *aud, const sk_collection *c, int64_t last,
-                           const int64_t *vers, size_t n, sk_error *err)
+/*
+ * Record the exit before it happens: the fleet.publish entry listing the
+ * versions about to be published, in its own committed transaction.
+ */
+static sk_err audit_batch(hub_pub *h, const char *aud, const sk_collection *c, const int64_t *vers,
+                          size_t n, sk_error *err)
 {
-	static const char q[] =
-	    "INSERT INTO fleet_cursor(audience, coll, cursor, published) VALUES(?1,?2,?3,?4)"
-	    " ON CONFLICT(audience, coll) DO UPDATE SET cursor=?3, published=published+?4";
 	char stream[160], detail[512];
-	sqlite3_stmt *s = NULL;
 	sk_err rc;
 
 	sk_fleet_stream_name(aud, stream, sizeof(stream));
@@ -125,8 +119,25 @@ static sk_err commit_batch(hub_pub *h, const char *aud, const sk_collection *c, 
 	                    .exit = true};
 	if ((rc = sk_store_begin(h->st, err)))
 		return rc;
+	if ((rc = sk_audit_append(h->st, &e, err))) {
+		sk_store_rollback(h->st);
+		return rc;
+	}
+	return sk_store_commit(h->st, err);
+}
+
+/* Advance the cursor past an acknowledged batch (n versions published). */
+static sk_err advance_cursor(hub_pub *h, const char *aud, const sk_collection *c, int64_t last,
+                             size_t n, sk_error *err)
+{
+	static const char q[] =
+	    "INSERT INTO fleet_cursor(audience, coll, cursor, published) VALUES(?1,?2,?3,?4)"
+	    " ON CONFLICT(audience, coll) DO UPDATE SET cursor=?3, published=published+?4";
+	sqlite3_stmt *s = NULL;
+	sk_err rc;
+
 	if ((rc = sk_store_stmt_get(h->st, q, sizeof(q) - 1, &s, err)))
-		goto fail;
+		return rc;
 	sqlite3_bind_text(s, 1, aud, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, c->cid);
 	sqlite3_bind_int64(s, 3, last);
@@ -134,15 +145,61 @@ static sk_err commit_batch(hub_pub *h, const char *aud, const sk_collection *c, 
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = sk_store_dberr(h->st, err, "fleet cursor");
 	sk_store_stmt_put(h->st, s);
-	if (rc || (n && (rc = sk_audit_append(h->st, &e, err))))
-		goto fail;
-	return sk_store_commit(h->st, err);
-fail:
-	sk_store_rollback(h->st);
 	return rc;
 }
 
-/* One batch of collection c for audience aud: the number of versions walked, or -1. */
+/* The versions of one batch that go out: their message ids and bodies. */
+typedef struct pub_batch {
+	int64_t *vers;
+	char **msgid, **body;
+	int *len;
+	size_t n;
+} pub_batch;
+
+static void pub_batch_clear(pub_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->msgid[i]);
+		free(b->body[i]);
+	}
+	free(b->vers);
+	free(b->msgid);
+	free(b->body);
+	free(b->len);
+	memset(b, 0, sizeof(*b));
+}
+
+static bool pub_batch_add(pub_batch *b, sqlite3_stmt *s)
+{
+	size_t i = b->n;
+	const char *id = (const char *)sqlite3_column_text(s, 2);
+	const char *mod = (const char *)sqlite3_column_text(s, 3);
+	int len = sqlite3_column_bytes(s, 7);
+	size_t ml = strlen(id) + strlen(mod) + 2;
+
+	if (!(b->msgid[i] = malloc(ml)))
+		return false;
+	snprintf(b->msgid[i], ml, "%s|%s", id, mod);
+	if (!(b->body[i] = malloc((size_t)len + 1))) {
+		free(b->msgid[i]);
+		return false;
+	}
+	memcpy(b->body[i], sqlite3_column_text(s, 7), (size_t)len + 1);
+	b->len[i] = len;
+	b->vers[i] = sqlite3_column_int64(s, 1);
+	b->n++;
+	return true;
+}
+
+/*
+ * One batch of collection c for audience aud: the number of versions
+ * walked, or -1.  Recorded before sent: the audit entry commits first, then
+ * the batch is published (asynchronously, one wait for all the acks), then
+ * the cursor moves in a later transaction.  A crash between the two
+ * republishes the same message ids, which JetStream's duplicate window
+ * drops (and sensors apply idempotently); the audit then lists the batch
+ * twice, never not at all.
+ */
 static long publish_batch(hub_pub *h, const char *aud, const sk_principal *p,
                           const sk_collection *c, sk_error *err)
 {
@@ -151,36 +208,43 @@ static long publish_batch(hub_pub *h, const char *aud, const sk_principal *p,
 	    " o.created_by, o.rx, o.json FROM collection_objects co JOIN objects o ON o.ver=co.ver"
 	    " WHERE co.coll=?1 AND co.date_added>?2 ORDER BY co.date_added LIMIT ?3";
 	sk_fleet *f = h->f;
-	char subj[160], msgid[512];
+	char subj[160];
 	sqlite3_stmt *s = NULL;
-	int64_t *vers = NULL, cur, last = 0;
-	size_t nv = 0;
+	int64_t cur, last = 0;
+	pub_batch b = {0};
+	size_t cap = f->cfg.batch;
 	long rows = 0;
 	sk_access a;
 	jsPubOptions po;
 	natsStatus ns = NATS_OK;
+	int step;
 
 	if (sk_policy_access(h->st, p, c, &a, err))
 		return -1;
 	if (!sk_policy_can_read(&a))
 		return 0;
-	if ((cur = load_cursor(h->st, aud, c->cid)) < 0 ||
-	    !(vers = malloc(sizeof(*vers) * f->cfg.batch))) {
-		free(vers);
+	if ((cur = load_cursor(h->st, aud, c->cid)) < 0) {
 		sk_error_set(err, SK_EDB, "fleet cursor");
 		return -1;
 	}
+	b.vers = malloc(sizeof(*b.vers) * cap);
+	b.msgid = calloc(cap, sizeof(char *));
+	b.body = calloc(cap, sizeof(char *));
+	b.len = calloc(cap, sizeof(int));
+	if (!b.vers || !b.msgid || !b.body || !b.len) {
+		pub_batch_clear(&b);
+		sk_error_set(err, SK_ENOMEM, "out of memory");
+		return -1;
+	}
 	sk_fleet_objects_subject(aud, subj, sizeof(subj));
-	if (sqlite3_prepare_v2(sk_store_sqlite(h->st), q, -1, &s, NULL) != SQLITE_OK) {
-		sk_store_dberr(h->st, err, "fleet");
-		free(vers);
+	if (sk_store_stmt_get(h->st, q, sizeof(q) - 1, &s, err)) {
+		pub_batch_clear(&b);
 		return -1;
 	}
 	sqlite3_bind_int64(s, 1, c->cid);
 	sqlite3_bind_int64(s, 2, cur);
-	sqlite3_bind_int(s, 3, (int)f->cfg.batch);
-	atomic_store(&f->pub_errors, 0);
-	while (ns == NATS_OK && sqlite3_step(s) == SQLITE_ROW) {
+	sqlite3_bind_int(s, 3, (int)cap);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *by = (const char *)sqlite3_column_text(s, 5);
 		const char *rx = (const char *)sqlite3_column_text(s, 6);
 		rows++;
@@ -188,16 +252,28 @@ static long publish_batch(hub_pub *h, const char *aud, const sk_principal *p,
 		if (!sk_policy_visible_rx(&a, (sk_tlp)sqlite3_column_int(s, 4), by, rx) ||
 		    (rx && !strcmp(rx, p->identity)))
 			continue; /* not for this partner, or its own coming back */
-		snprintf(msgid, sizeof(msgid), "%s|%s", (const char *)sqlite3_column_text(s, 2),
-		         (const char *)sqlite3_column_text(s, 3));
-		jsPubOptions_Init(&po);
-		po.MsgId = msgid;
-		ns = js_PublishAsync(f->js, subj, sqlite3_column_text(s, 7),
-		                     sqlite3_column_bytes(s, 7), &po);
-		vers[nv++] = sqlite3_column_int64(s, 1);
+		if (!pub_batch_add(&b, s)) {
+			step = SQLITE_NOMEM;
+			break;
+		}
 	}
-	sqlite3_finalize(s);
-	if (ns == NATS_OK && nv) {
+	sk_store_stmt_put(h->st, s);
+	if (step != SQLITE_DONE) {
+		sk_error_set(err, SK_EDB, "fleet: reading collection %s (%d)", c->uuid, step);
+		rows = -1;
+		goto out;
+	}
+	if (b.n && audit_batch(h, aud, c, b.vers, b.n, err)) {
+		rows = -1;
+		goto out;
+	}
+	atomic_store(&f->pub_errors, 0);
+	for (size_t i = 0; i < b.n && ns == NATS_OK; i++) {
+		jsPubOptions_Init(&po);
+		po.MsgId = b.msgid[i];
+		ns = js_PublishAsync(f->js, subj, b.body[i], b.len[i], &po);
+	}
+	if (ns == NATS_OK && b.n) {
 		jsPubOptions_Init(&po);
 		po.MaxWait = 30000;
 		ns = js_PublishAsyncComplete(f->js, &po);
@@ -205,10 +281,11 @@ static long publish_batch(hub_pub *h, const char *aud, const sk_principal *p,
 	if (ns != NATS_OK || atomic_load(&f->pub_errors)) {
 		sk_fleet_natserr(err, ns == NATS_OK ? NATS_ERR : ns, 0, "publishing to the fleet");
 		rows = -1;
-	} else if (rows && commit_batch(h, aud, c, last, vers, nv, err)) {
+	} else if (rows && advance_cursor(h, aud, c, last, b.n, err)) {
 		rows = -1;
 	}
-	free(vers);
+out:
+	pub_batch_clear(&b);
 	return rows;
 }
 
@@ -313,176 +390,6 @@ void *sk_fleet_hub_publisher(void *arg)
 		free(h.known[i]);
 	free(h.known);
 	sk_store_close(h.st);
-	return NULL;
-}
-
-/* --- sightings from the sensors ------------------------------------------------- */
-
-/* The collection a sighting goes to: one holding what it sighted (a fleet one first). */
-static int64_t sighting_coll(sk_store *st, const char *body, size_t len)
-{
-	static const char q[] =
-	    "SELECT c.cid FROM collections c WHERE EXISTS (SELECT 1 FROM collection_objects co"
-	    " WHERE co.coll=c.cid AND co.ver IN (SELECT ver FROM objects WHERE id=?1))"
-	    " ORDER BY c.fleet DESC, c.cid LIMIT 1";
-	static const char qf[] = "SELECT cid FROM collections WHERE fleet=1 ORDER BY cid LIMIT 1";
-	json_t *o = json_loadb(body, len, 0, NULL);
-	const char *ref = o ? json_string_value(json_object_get(o, "sighting_of_ref")) : NULL;
-	sqlite3_stmt *s = NULL;
-	int64_t cid = 0;
-
-	if (ref && !sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL)) {
-		sqlite3_bind_text(s, 1, ref, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			cid = sqlite3_column_int64(s, 0);
-		sk_store_stmt_put(st, s);
-	}
-	json_decref(o);
-	if (!cid && !sk_store_stmt_get(st, qf, sizeof(qf) - 1, &s, NULL)) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			cid = sqlite3_column_int64(s, 0);
-		sk_store_stmt_put(st, s);
-	}
-	return cid;
-}
-
-static bool sensor_identity(sk_store *st, const char *sensor, char *out, size_t n)
-{
-	static const char q[] = "SELECT p.identity FROM fleet_sensors s JOIN partners p"
-	                        " ON p.name=s.partner WHERE s.name=?1";
-	sqlite3_stmt *s = NULL;
-	bool found = false;
-	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL))
-		return false;
-	sqlite3_bind_text(s, 1, sensor, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
-		found = true;
-	}
-	sk_store_stmt_put(st, s);
-	return found;
-}
-
-static void on_reject(void *ud, const char *where, const char *msg)
-{
-	(void)ud;
-	fprintf(stderr, "schakel: fleet: sighting refused: %s: %s\n", where, msg);
-}
-
-/* Store one sighting message as received from its sensor's partner. */
-static uint64_t take_sighting(sk_store *st, natsMsg *m)
-{
-	static const char prefix[] = "schakel.fleet.sightings.";
-	static const char qs[] = "UPDATE fleet_sensors SET sightings=sightings+?2, last_seen=?3"
-	                         " WHERE name=?1";
-	const char *subj = natsMsg_GetSubject(m), *sensor;
-	const char *body = natsMsg_GetData(m);
-	size_t len = (size_t)natsMsg_GetDataLength(m);
-	char ident[SK_IDENTITY_ID_MAX + 1], where[256];
-	sk_import_stats stats;
-	sk_reader *rd = NULL;
-	sqlite3_stmt *s = NULL;
-	sk_error err;
-	sk_err rc;
-
-	if (strncmp(subj, prefix, sizeof(prefix) - 1))
-		return 0;
-	sensor = subj + sizeof(prefix) - 1;
-	if (!sensor_identity(st, sensor, ident, sizeof(ident))) {
-		fprintf(stderr, "schakel: fleet: sighting from unknown sensor '%s' dropped\n",
-		        sensor);
-		return 0;
-	}
-	sk_origin origin = {.rx = ident, .unmarked = sk_policy_unmarked(st, ident)};
-	sk_import_opts o = {
-	    .cid = sighting_coll(st, body, len), .in_tx = true, .on_reject = on_reject};
-	snprintf(where, sizeof(where), "nats:%s#%llu", subj,
-	         (unsigned long long)natsMsg_GetSequence(m));
-	memset(&stats, 0, sizeof(stats));
-	if (sk_store_exec(st, "SAVEPOINT sighting", &err) ||
-	    sk_reader_open_mem(body, len, where, &rd, &err))
-		return 0;
-	sk_store_set_origin(st, &origin);
-	rc = sk_import_reader(st, rd, &o, &stats, &err);
-	sk_store_set_origin(st, NULL);
-	sk_reader_close(rd);
-	if (rc) {
-		fprintf(stderr, "schakel: fleet: sighting refused: %s\n", err.msg);
-		sk_store_exec(st, "ROLLBACK TO sighting", &err);
-		stats.stored = 0;
-	}
-	sk_store_exec(st, "RELEASE sighting", &err);
-	if (!sk_store_stmt_get(st, qs, sizeof(qs) - 1, &s, NULL)) {
-		sqlite3_bind_text(s, 1, sensor, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, (int64_t)stats.stored);
-		sqlite3_bind_int64(s, 3, sk_ts_now_us());
-		sqlite3_step(s);
-		sk_store_stmt_put(st, s);
-	}
-	return stats.stored;
-}
-
-void *sk_fleet_hub_sightings(void *arg)
-{
-	sk_fleet *f = arg;
-	natsSubscription *sub = NULL;
-	sk_store *st = NULL;
-	jsSubOptions so;
-	jsErrCode jerr = 0;
-	natsStatus ns;
-	sk_error err;
-
-	if (sk_store_open(f->db_path, 0, &st, &err)) {
-		fprintf(stderr, "schakel: fleet: %s\n", err.msg);
-		return NULL;
-	}
-	while (!atomic_load(&f->stop) && !sub) {
-		jsSubOptions_Init(&so);
-		so.Stream = SK_FLEET_SIGHTINGS_STREAM;
-		so.Config.AckPolicy = js_AckExplicit;
-		so.Config.MaxAckPending = 20000;
-		if (ensure_stream(f, SK_FLEET_SIGHTINGS_STREAM, "schakel.fleet.sightings.>", &err))
-			ns = NATS_ERR;
-		else if ((ns = js_PullSubscribe(&sub, f->js, "schakel.fleet.sightings.>",
-		                                SK_FLEET_HUB_CONSUMER, NULL, &so, &jerr)) !=
-		         NATS_OK)
-			sk_fleet_natserr(&err, ns, jerr, "sightings consumer");
-		if (ns != NATS_OK) {
-			fprintf(stderr, "schakel: fleet: %s (retrying)\n", err.msg);
-			sub = NULL;
-			sk_fleet_nap(f, 1000);
-		}
-	}
-	while (!atomic_load(&f->stop)) {
-		natsMsgList list = {0};
-		uint64_t stored = 0;
-		ns = natsSubscription_Fetch(&list, sub, (int)f->cfg.batch * 4, 500, &jerr);
-		if (ns == NATS_TIMEOUT)
-			continue;
-		if (ns != NATS_OK) {
-			fprintf(stderr, "schakel: fleet: sightings: %s\n", natsStatus_GetText(ns));
-			sk_fleet_nap(f, 500);
-			continue;
-		}
-		if (sk_store_begin(st, &err)) {
-			fprintf(stderr, "schakel: fleet: %s\n", err.msg);
-		} else {
-			for (int i = 0; i < list.Count; i++)
-				stored += take_sighting(st, list.Msgs[i]);
-			if (sk_store_commit(st, &err)) {
-				fprintf(stderr, "schakel: fleet: sightings: %s\n", err.msg);
-				sk_store_rollback(st);
-			} else {
-				for (int i = 0; i < list.Count;
-				     i++) /* after the commit, never before */
-					natsMsg_Ack(list.Msgs[i], NULL);
-			}
-		}
-		natsMsgList_Destroy(&list);
-		(void)stored;
-	}
-	natsSubscription_Destroy(sub);
-	sk_store_close(st);
 	return NULL;
 }
 

@@ -34,6 +34,8 @@ sk_err sk_fleet_connect(sk_fleet *f, const char *seed, sk_error *err);
 void sk_fleet_nap(sk_fleet *f, unsigned ms);
 /* Set err from a NATS status and what was being done. */
 sk_err sk_fleet_natserr(sk_error *err, natsStatus s, jsErrCode jerr, const char *what);
+/* Create the stream name on subject unless it exists (file storage, a 10 min dedup window). */
+sk_err sk_fleet_ensure_stream(sk_fleet *f, const char *name, const char *subject, sk_error *err);
 /* Free f's resources (threads already joined). */
 void sk_fleet_free(sk_fleet *f);
 sk_fleet *sk_fleet_new(const sk_fleet_config *cfg, sk_error *err);

@@ -201,6 +201,16 @@ def run(hub, R):
     R.check(dup == 0, "no version applied twice at the sensor", dup)
     audit = count(hub, "SELECT COUNT(*) FROM audit WHERE action='fleet.publish'")
     R.check(audit > 0, "the hub audits what it publishes (fleet.publish entries)")
+    # recorded before sent: every version on the water stream is in an entry
+    # committed before its publish (a kill -9 between the two may list a batch
+    # twice, never not at all)
+    audited = count(hub, "SELECT SUM(CASE json_type(versions) WHEN 'array' THEN"
+                    " json_array_length(versions) ELSE json_extract(versions, '$.count') END)"
+                    " FROM audit WHERE action='fleet.publish' AND subject='water'")
+    pub = status(hub, nats.url)["s1"]["published"]
+    R.check(audited is not None and audited >= pub,
+            "the fleet.publish entries cover every version published, kill -9 included",
+            (audited, pub))
     for s in sensors.values():
         s.cleanup()
     hub_srv.stop()
