@@ -106,6 +106,7 @@ double sk_decay_score(const sk_decay_model *m, int base, int64_t refreshed, int6
 
 int64_t sk_decay_until(const sk_decay_model *m, int base, int threshold, int64_t refreshed)
 {
+	int64_t u;
 	double f;
 
 	if (threshold <= 0 || m->lifetime_us <= 0)
@@ -114,7 +115,12 @@ int64_t sk_decay_until(const sk_decay_model *m, int base, int threshold, int64_t
 		return refreshed;
 	/* base * (1 - x^(1/s)) < thr  <=>  x > (1 - thr/base)^s; the first µs past it */
 	f = pow(1.0 - (double)threshold / base, m->speed) * (double)m->lifetime_us;
-	return refreshed + (int64_t)f + 1;
+	u = refreshed + (int64_t)f + 1;
+	/* rounding: make sure the score is below at u (a few steps at most) */
+	for (int64_t step = 1;
+	     step < m->lifetime_us && sk_decay_score(m, base, refreshed, u) >= threshold; step *= 2)
+		u += step;
+	return u;
 }
 
 bool sk_decay_parse_duration(const char *s, int64_t *us)
