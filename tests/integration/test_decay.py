@@ -150,19 +150,6 @@ def test_scores(node, R):
     R.eq(node.run("config", "set", "decay.threshold", "30").code, 0, "threshold back")
 
 
-def feed_ids(node, name):
-    """ids of the indicators of the node whose name is name"""
-    r = node.run("list", "--type", "indicator", "--json")
-    out = {}
-    for line in r.out.splitlines():
-        try:
-            o = json.loads(line)
-        except ValueError:
-            continue
-        out[o.get("name")] = o.get("id")
-    return out.get(name)
-
-
 def current(node, ident):
     r = node.run("get", ident)
     return json.loads(r.out) if r.code == 0 else {}
@@ -174,7 +161,7 @@ def test_feeds(node, R):
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
         return node.run("feed", "import", "--format", "lines", "--producer", "Example Feeds",
-                        "--feed", feed, path)
+                        "--tlp", "green", "--feed", feed, path)
 
     r = imp("blocklist", ["192.0.2.101", "192.0.2.102", "bad.example"])
     R.check(r.code == 0, "import the first feed", r)
@@ -204,11 +191,25 @@ def test_feeds(node, R):
     r = imp("blocklist", ["192.0.2.101", "192.0.2.102", "bad.example"])
     R.check("valid_until" not in current(node, ids.get("192.0.2.102", "")),
             "an entry that comes back is valid again (a new version)", r)
+    with open(node.path("new.txt"), "w") as f:
+        f.write("198.51.100.200\n")
     r = node.run("feed", "import", "--format", "lines", "--producer", "Example Feeds",
-                 "--feed", "timed", "--valid-for", "30d", node.path("hashes.txt"))
+                 "--tlp", "green", "--feed", "timed", "--valid-for", "30d",
+                 node.path("new.txt"))
     R.check(r.code == 0, "feed import --valid-for", r)
+    r = node.run("list", "--type", "indicator", "--json")
+    new = {}
+    for line in r.out.splitlines():
+        try:
+            o = json.loads(line)
+        except ValueError:
+            continue
+        if o.get("name") == "198.51.100.200":
+            new = current(node, o["id"])
+    R.check(new.get("valid_until", "") > new.get("valid_from", "~"),
+            "--valid-for sets valid_until on new indicators", new)
     r = node.run("feed", "import", "--format", "lines", "--producer", "Example Feeds",
-                 "--valid-for", "soon", node.path("hashes.txt"))
+                 "--tlp", "green", "--valid-for", "soon", node.path("new.txt"))
     R.check(r.code == 2, "a bad --valid-for is refused", r)
 
 
