@@ -412,12 +412,14 @@ const cli_cmd cli_commands[] = {
      "node produced can be revoked here; deleting locally never deletes\n"
      "anything elsewhere.\n" DB_HELP},
     {"sighting", cmd_sighting, "record a sighting of an indicator made here",
-     "usage: schakel sighting add INDICATOR-ID [--count N]\n"
+     "usage: schakel sighting add INDICATOR-ID [--count N] [--false-positive]\n"
      "\n"
      "Stores a sighting (created by this node, or its anonymous identity), marked\n"
      "like the indicator, in the collections holding the indicator; sync sends it\n"
      "towards the indicator's source, and each node on the way passes it on\n"
-     "towards the indicator's producer.  Prints the sighting id.\n" DB_HELP},
+     "towards the indicator's producer.  Prints the sighting id.  A sighting\n"
+     "refreshes the indicator's score; --false-positive says the hit was benign\n"
+     "(x_schakel_false_positive) and lowers it instead (docs/decay.md).\n" DB_HELP},
     {"metrics", cmd_metrics, "sync metrics (Prometheus text format)",
      "usage: schakel metrics\n" DB_HELP},
     {"feed", cmd_feed, "turn plain feeds (maltrail, ipsum, lists, csv) into STIX indicators",

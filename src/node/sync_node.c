@@ -695,6 +695,11 @@ sk_err sk_sync_sighting_put(sk_store *st, const sk_sync_sighting *sg, char *sid_
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
 	}
+	if (sg->false_positive &&
+	    json_object_set_new(obj, "x_schakel_false_positive", json_true())) {
+		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+		goto out;
+	}
 	if (!ncids)
 		rc = sk_store_put_json(st, 0, obj, err);
 	for (size_t i = 0; i < ncids && !rc; i++) {

@@ -8,7 +8,8 @@
   the same age, from the same producer, still alerts; `--no-decay` brings it
   back; `scan --at` decays to that time instead of now.
 - A sighting refreshes a decayed indicator; a false-positive report (a
-  sighting with x_schakel_false_positive, an opinion of disagree) lowers one.
+  sighting with x_schakel_false_positive, also made by `sighting add
+  --false-positive`, or an opinion of disagree) lowers one.
 - The matcher cache: loaded when nothing changed, rebuilt when the threshold
   changes.
 - Named feeds: an entry that dropped out of a feed's latest import expires
@@ -148,6 +149,14 @@ def test_scores(node, R):
     R.check("loaded from the matcher cache" not in r.err and D["id"] in got,
             "a threshold change makes the cached matcher stale", r)
     R.eq(node.run("config", "set", "decay.threshold", "30").code, 0, "threshold back")
+
+    # sighting add --false-positive: the hash of the partner is reported benign
+    r = node.run("sighting", "add", B["id"], "--false-positive")
+    R.check(r.code == 0, "sighting add --false-positive", r)
+    fpv = json.loads(node.run("get", r.out.strip()).out or "{}")
+    R.check(fpv.get("x_schakel_false_positive") is True, "the sighting says so", fpv)
+    R.eq(score(node, B["id"])[1], 7, "and lowers the indicator's base")
+    R.check(B["id"] not in hits(node)[0], "the hash reported benign stops alerting")
 
 
 def current(node, ident):
