@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "schakel/decay.h"
 #include "schakel/feed.h"
 
 typedef struct feed_cli {
@@ -42,6 +43,9 @@ static void summary(const char *name, const sk_feed_stats *s, double secs)
 		(unsigned long long)s->stored, (unsigned long long)s->added,
 		(unsigned long long)s->duplicate, (unsigned long long)s->rejected,
 		(double)s->bytes / 1e6, secs);
+	if (s->expired || s->revived)
+		fprintf(stderr, "%s: %llu expired (dropped out of the feed), %llu valid again\n",
+			name, (unsigned long long)s->expired, (unsigned long long)s->revived);
 	if (s->indexed)
 		fprintf(stderr,
 			"%s: stored and committed in %.2f s; search index caught up after that: "
@@ -69,6 +73,8 @@ static int feed_import(cli_ctx *ctx, int argc, char **argv)
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"batch", required_argument, NULL, 'b'},
 	    {"check", no_argument, NULL, 'k'},
+	    {"feed", required_argument, NULL, 'F'},
+	    {"valid-for", required_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *coll_name = "feeds", *labels[SK_FEED_MAX_LABELS];
@@ -134,6 +140,14 @@ static int feed_import(cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'k':
 			check_only = true;
+			break;
+		case 'F':
+			o.feed = optarg;
+			break;
+		case 'V':
+			if (!sk_decay_parse_duration(optarg, &o.valid_for_us))
+				return cli_usage("feed", "--valid-for takes a duration such as 12h, "
+							 "30d, 6w, 3mo, 2y");
 			break;
 		case 'b':
 			n = strtol(optarg, &end, 10);

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "schakel/account.h"
+#include "schakel/decay.h"
 #include "schakel/policy.h"
 
 #define MAX_SECTORS 32
@@ -37,6 +38,10 @@ static int print_partner(void *ud, const sk_partner_row *r)
 
 	printf("%-46s %-24s %-2s %lld accounts", r->identity, r->name, r->country ? r->country : "",
 	       (long long)r->accounts);
+	if (r->trust >= 0)
+		printf("  trust %d", r->trust);
+	else
+		printf("  trust default");
 	sk_store_get(st, r->identity, false, keep_json, &o, &err);
 	json_array_foreach(json_object_get(o, "sectors"), i, e)
 	{
@@ -46,6 +51,27 @@ static int print_partner(void *ud, const sk_partner_row *r)
 	putchar('\n');
 	json_decref(o);
 	return 0;
+}
+
+/* partner set NAME --trust N|default: the trust that scales its indicators' scores */
+static int partner_trust(cli_ctx *ctx, const char *name, const char *value)
+{
+	sk_store *st;
+	sk_error err;
+	char *end;
+	long n = strcmp(value, "default") ? strtol(value, &end, 10) : -1;
+	int rc = EXIT_OK;
+
+	if (n != -1 && (end == value || *end || n < 0 || n > 100))
+		return cli_usage("partner", "--trust needs a number from 0 to 100, or default");
+	if (!(st = cli_open_store(ctx, 0)))
+		return EXIT_INPUT;
+	if (sk_decay_set_trust(st, name, (int)n, &err)) {
+		cli_err("%s", err.msg);
+		rc = EXIT_INPUT;
+	}
+	sk_store_close(st);
+	return rc;
 }
 
 int cmd_partner(cli_ctx *ctx, int argc, char **argv)
@@ -81,10 +107,13 @@ int cmd_partner(cli_ctx *ctx, int argc, char **argv)
 		sk_tlp level;
 		bool tlp = argc == 5 && !strcmp(argv[3], "--unmarked-tlp");
 		bool key = argc == 5 && !strcmp(argv[3], "--key");
+		if (argc == 5 && !strcmp(argv[3], "--trust"))
+			return partner_trust(ctx, argv[2], argv[4]);
 		if ((!tlp && !key) || (tlp && !sk_tlp_parse(argv[4], &level)) ||
 		    (key && !sk_key_parse(argv[4], pk)))
 			return cli_usage("partner", "partner set NAME --unmarked-tlp "
-						    "clear|green|amber|amber+strict|red | --key PUBKEY");
+						    "clear|green|amber|amber+strict|red | --key PUBKEY | "
+						    "--trust 0-100|default");
 		if (!(st = cli_open_store(ctx, 0)))
 			return EXIT_INPUT;
 		if (tlp ? sk_policy_set_unmarked(st, argv[2], level, &err)

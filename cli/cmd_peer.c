@@ -375,11 +375,17 @@ int cmd_sighting(cli_ctx *ctx, int argc, char **argv)
 	int rc = EXIT_OK;
 
 	if (argc < 3 || strcmp(argv[1], "add"))
-		return cli_usage("sighting", "sighting add INDICATOR-ID [--count N]");
-	if (argc == 5 && !strcmp(argv[3], "--count"))
-		count = strtoll(argv[4], NULL, 10);
-	else if (argc != 3)
-		return cli_usage("sighting", "sighting add INDICATOR-ID [--count N]");
+		return cli_usage("sighting",
+				 "sighting add INDICATOR-ID [--count N] [--false-positive]");
+	for (int i = 3; i < argc; i++) {
+		if (i + 1 < argc && !strcmp(argv[i], "--count"))
+			count = strtoll(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--false-positive"))
+			sg.false_positive = true;
+		else
+			return cli_usage("sighting",
+					 "sighting add INDICATOR-ID [--count N] [--false-positive]");
+	}
 	if (!(st = cli_open_store(ctx, 0)))
 		return EXIT_INPUT;
 	now = sk_ts_now_us();

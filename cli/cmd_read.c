@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "schakel/decay.h"
 #include "export_ids.h"
 #include "schakel/file.h"
 #include "schakel/timestamp.h"
@@ -137,6 +138,37 @@ int cmd_get(cli_ctx *ctx, int argc, char **argv)
 }
 
 /* --- list --------------------------------------------------------------- */
+
+static void show_field(const char *k, const char *v);
+
+/*
+ * An indicator's score now (decay.h): "45 of base 60 (ip; trust 75, 1
+ * sighting, 0 false-positive reports), alerting until TIME".
+ */
+static void show_score(sk_store *st, const char *id)
+{
+	const sk_decay_config *c = sk_decay_config_of(st);
+	char line[400], until[SK_TS_STR_MAX];
+	sk_decay_info d;
+	sk_error err;
+
+	if (sk_decay_get(st, id, 0, &d, &err))
+		return;
+	if (d.alert_until == SK_DECAY_NEVER)
+		snprintf(until, sizeof(until), "%s", c->threshold ? "never decays below" : "");
+	else
+		sk_ts_format_us(d.alert_until, until);
+	snprintf(line, sizeof(line),
+		 "%.0f (base %d: %s, trust %d, %lld sightings, %lld false-positive reports)%s%s%s",
+		 d.score, d.base, sk_decay_kind_name(d.kind), d.trust, (long long)d.sightings,
+		 (long long)d.fp,
+		 !c->threshold                       ? ""
+		 : d.alert_until == SK_DECAY_NEVER ? "; alerting, "
+		 : d.alerting                        ? "; alerting until "
+						     : "; decayed below the threshold since ",
+		 until, c->threshold ? "" : "; no decay.threshold set");
+	show_field("score", line);
+}
 
 static const char *label_of(json_t *o)
 {
@@ -527,6 +559,8 @@ int cmd_show(cli_ctx *ctx, int argc, char **argv)
 				 (long long)json_integer_value(json_object_get(o, "confidence")));
 			show_field("confidence", conf);
 		}
+		if (!strncmp(id, "indicator--", 11))
+			show_score(st, id);
 		show_wrapped("description", json_string_value(json_object_get(o, "description")),
 			     600);
 		refs = json_object_get(o, "external_references");

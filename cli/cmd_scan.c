@@ -74,7 +74,7 @@ static void on_skipped(void *ud, const sk_ind_row *r, sk_indload_skip why, const
 
 typedef struct scan_opts {
 	sk_logread_opts lo;
-	bool quiet, no_sightings, subdomains, no_warninglists, no_cache;
+	bool quiet, no_sightings, subdomains, no_warninglists, no_cache, no_decay;
 	unsigned threads;
 	unsigned sightings_every; /* --follow: seconds between sighting writes */
 	const char *output, *collection;
@@ -616,6 +616,7 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	    {"collection", required_argument, NULL, 'c'},
 	    {"sightings-every", required_argument, NULL, 'S'},
 	    {"no-cache", no_argument, NULL, 'C'},
+	    {"no-decay", no_argument, NULL, 'D'},
 	    {NULL, 0, NULL, 0},
 	};
 	scan_opts so = {.threads = 0, .sightings_every = 10};
@@ -679,6 +680,9 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'C':
 			so.no_cache = true;
+			break;
+		case 'D': /* decayed indicators too; the cache key does not say so: no cache */
+			so.no_decay = so.no_cache = true;
 			break;
 		case 'c':
 			so.collection = optarg;
@@ -749,7 +753,8 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	sk_indload_opts lo = {
-	    .at = so.at, .on_added = on_added, .on_skipped = on_skipped, .ud = &lc};
+	    .at = so.at, .no_decay = so.no_decay, .on_added = on_added, .on_skipped = on_skipped,
+	    .ud = &lc};
 	if (sk_indload_run(ss.st, m, &lo, &ls, &err) || sk_matcher_build(m, &err)) {
 		cli_err("%s", err.msg);
 		exit_code = EXIT_INPUT;
@@ -791,10 +796,10 @@ built:
 		        "schakel: %u indicators compiled in %.2f s (%u exact keys, %u prefixes, %u "
 		        "regexes, %u generic, %u multi-observation); %u cannot be matched, %u "
 		        "outside their validity window, %u not STIX patterns, %u on warning "
-		        "lists%s%s%s%s\n",
+		        "lists, %u decayed below the score threshold%s%s%s%s\n",
 		        ms.indicators + cache.ndelta, now_s() - t0, ms.exact_keys, ms.prefixes,
 		        ms.regexes, ms.generic, ms.multi, ls.unsupported, ls.expired, ls.other_type,
-		        ls.suppressed,
+		        ls.suppressed, ls.decayed,
 		        so.no_warninglists ? " (not checked: --no-warninglists)" : "",
 		        cache.loaded ? (cache.dm ? "; loaded from the matcher cache and a delta of "
 		                                   "the indicators stored since"

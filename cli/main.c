@@ -113,7 +113,7 @@ const cli_cmd cli_commands[] = {
      "streams by `serve --fleet` (docs/fleet.md).\n" DB_HELP},
     {"partner", cmd_partner, "add or list partner organisations",
      "usage: schakel partner add NAME [--identity ID] [--country CC] [--sector S]...\n"
-     "       schakel partner set NAME --unmarked-tlp LEVEL | --key PUBKEY\n"
+     "       schakel partner set NAME --unmarked-tlp LEVEL | --key PUBKEY | --trust 0-100\n"
      "       schakel partner list\n"
      "\n"
      "A partner is an organisation, known by a STIX identity (created unless\n"
@@ -331,6 +331,13 @@ const cli_cmd cli_commands[] = {
      "configuration file (/etc/schakel/schakel.conf, $SCHAKEL_CONFIG, or\n"
      "--config), each with its file and line.\n"
      "\n"
+     "  decay.threshold N                score (0-100) below which an indicator stops\n"
+     "                                   alerting (default 0: none stops)\n"
+     "  decay.KIND.lifetime DUR, decay.KIND.speed X\n"
+     "                                   the decay model of ip, domain, url, file,\n"
+     "                                   email or other indicators (DUR: 30d, 6w,\n"
+     "                                   3mo, 2y); decay.default_trust N and\n"
+     "                                   decay.default_confidence N: see docs/decay.md\n"
      "  sightings.anonymous true|per-sighting|false\n"
      "                                   sightings made here (sighting add, scan,\n"
      "                                   serve --watch) name an anonymous identity\n"
@@ -405,18 +412,21 @@ const cli_cmd cli_commands[] = {
      "node produced can be revoked here; deleting locally never deletes\n"
      "anything elsewhere.\n" DB_HELP},
     {"sighting", cmd_sighting, "record a sighting of an indicator made here",
-     "usage: schakel sighting add INDICATOR-ID [--count N]\n"
+     "usage: schakel sighting add INDICATOR-ID [--count N] [--false-positive]\n"
      "\n"
      "Stores a sighting (created by this node, or its anonymous identity), marked\n"
      "like the indicator, in the collections holding the indicator; sync sends it\n"
      "towards the indicator's source, and each node on the way passes it on\n"
-     "towards the indicator's producer.  Prints the sighting id.\n" DB_HELP},
+     "towards the indicator's producer.  Prints the sighting id.  A sighting\n"
+     "refreshes the indicator's score; --false-positive says the hit was benign\n"
+     "(x_schakel_false_positive) and lowers it instead (docs/decay.md).\n" DB_HELP},
     {"metrics", cmd_metrics, "sync metrics (Prometheus text format)",
      "usage: schakel metrics\n" DB_HELP},
     {"feed", cmd_feed, "turn plain feeds (maltrail, ipsum, lists, csv) into STIX indicators",
      "usage: schakel feed import --format FMT --producer NAME --tlp LEVEL [--collection C]\n"
      "                           [--confidence N] [--column MAP] [--label L]...\n"
-     "                           [--valid-from TS] [--max-line N] [--quiet] FILE...\n"
+     "                           [--valid-from TS] [--max-line N] [--quiet]\n"
+     "                           [--feed NAME] [--valid-for DUR] FILE...\n"
      "\n"
      "Reads a plain indicator feed (gzip transparently; '-' = stdin) and stores one\n"
      "STIX 2.1 indicator per entry, with a STIX pattern for its kind, created by\n"
@@ -449,6 +459,11 @@ const cli_cmd cli_commands[] = {
      "                      (default: guessed from the header)\n"
      "  --label L           add label L to every indicator (repeatable, max 8)\n"
      "  --valid-from TS     created/modified/valid_from of new indicators (default: now)\n"
+     "  --feed NAME         a named feed of the producer: entries of its last import\n"
+     "                      missing from this one expire (a new version with\n"
+     "                      valid_until now) unless another feed of the producer\n"
+     "                      holds them; one that comes back is valid again\n"
+     "  --valid-for DUR     new indicators are valid for DUR (12h, 30d, 6w, 3mo, 2y)\n"
      "  --max-line N        longest line in bytes (default 8192; longer = rejected)\n"
      "  --batch N           entries per transaction (default 50000)\n"
      "  --check             only parse, build and validate; store nothing (in --check\n"
@@ -548,7 +563,10 @@ const cli_cmd cli_commands[] = {
      "                     survives logrotate; one thread\n"
      "  --threads N        matching threads (default: all online cores); output\n"
      "                     order is the input order whatever N\n"
-     "  --at TS            compile the indicators valid at TS instead of now\n"
+     "  --at TS            compile the indicators valid at TS instead of now (also\n"
+     "                     the time their scores are decayed to: docs/decay.md)\n"
+     "  --no-decay         also compile indicators whose score fell below\n"
+     "                     decay.threshold (no matcher cache)\n"
      "  --subdomains       domain-name:value = 'x' also matches subdomains of x\n"
      "  --no-warninglists  do not suppress indicators on warning lists\n"
      "  --output FILE      write the hits to FILE instead of stdout\n"

@@ -37,7 +37,7 @@ PUBLIC = {
     "reader": "core", "timestamp": "core", "uuid": "core", "file": "core",
     "stix": "stix", "tlp": "stix", "pattern": "stix",
     "canon": "trust", "sign": "trust", "bundle": "trust",
-    "store": "store", "import": "store", "audit": "store",
+    "store": "store", "import": "store", "audit": "store", "decay": "store",
     "logrec": "detect", "matcher": "detect", "psl": "detect", "warninglist": "detect",
     "match_cache": "detect",
     "logread": "logs",

@@ -83,6 +83,7 @@ typedef struct sk_partner_row {
 	int64_t pid;
 	const char *name, *identity, *country;
 	int64_t accounts;
+	int trust; /* 0-100 (decay.h), -1 = decay.default_trust */
 } sk_partner_row;
 
 sk_err sk_partner_list(sk_store *st, int (*fn)(void *ud, const sk_partner_row *r), void *ud,

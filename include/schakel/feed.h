@@ -112,6 +112,13 @@ typedef struct sk_feed_opts {
 	size_t nlabels;
 	size_t batch;    /* entries per transaction; 0 = SK_FEED_DEFAULT_BATCH */
 	size_t max_line; /* longest accepted line in bytes; 0 = SK_FEED_DEFAULT_MAX_LINE */
+	/*
+	 * Named feed (docs/decay.md): entries of this producer's feed NAME that
+	 * are not in this import expire (a new version with valid_until = now)
+	 * unless another feed of the producer holds them; NULL = not named.
+	 */
+	const char *feed;
+	int64_t valid_for_us; /* new indicators get valid_until = valid_from + this; 0 = none */
 	/* Each rejected line: name of the input, its 1-based line number, why. */
 	void (*on_reject)(void *ud, const char *name, uint64_t line, const char *msg);
 	void (*on_progress)(void *ud, const sk_reader *rd, uint64_t entries);
@@ -145,6 +152,7 @@ typedef struct sk_feed_stats {
 	 * (sk_store_defer_search): how many versions, in how long (µs).
 	 */
 	uint64_t indexed, index_us;
+	uint64_t expired, revived; /* named feeds: entries dropped out, entries come back */
 } sk_feed_stats;
 
 /*

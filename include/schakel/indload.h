@@ -7,7 +7,8 @@
  * newest version of each indicator, no object JSON read.  An indicator is
  * compiled when that version is not revoked, its pattern_type is "stix" (or
  * absent: STIX 2.0), and `at` lies in [valid_from, valid_until).
- * x_schakel_subdomains: true sets SK_MATCH_SUBDOMAINS for it.  Warning
+ * An indicator whose score is below decay.threshold at `at` (decay.h) is
+ * left out too.  x_schakel_subdomains: true sets SK_MATCH_SUBDOMAINS for it.  Warning
  * lists apply through the matcher: a matcher made with
  * sk_match_opts.warninglists (sk_indload_warninglists) refuses warning-listed
  * indicators, and they are reported as SK_INDLOAD_SUPPRESSED.
@@ -25,6 +26,7 @@
 
 typedef struct sk_indload_stats {
 	uint32_t added, unsupported, expired, other_type, revoked, suppressed;
+	uint32_t decayed; /* score below decay.threshold at `at` (decay.h) */
 	/*
 	 * The times t with valid_lo <= t < valid_hi for which the same
 	 * indicators pass the validity check as at `at` (INT64_MIN /
@@ -40,6 +42,7 @@ typedef enum sk_indload_skip {
 	SK_INDLOAD_EXPIRED,     /* outside its validity window at `at` */
 	SK_INDLOAD_UNSUPPORTED, /* the matcher cannot match it (reason in msg) */
 	SK_INDLOAD_SUPPRESSED,  /* on a warning list (which, in msg) */
+	SK_INDLOAD_DECAYED,     /* its score is below decay.threshold at `at` (decay.h) */
 } sk_indload_skip;
 
 /*
@@ -60,6 +63,7 @@ void sk_indload_wlcache_free(sk_indload_wlcache *c);
 
 typedef struct sk_indload_opts {
 	int64_t at; /* validity time (µs); 0 = now */
+	bool no_decay; /* compile decayed indicators too (scan --no-decay) */
 	/*
 	 * Only indicators whose newest version was stored after this version
 	 * row (0 = all).  A delta (after_ver > 0) also reports the revoked ones

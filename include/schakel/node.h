@@ -54,6 +54,8 @@ typedef struct sk_sync_sighting {
 	 * count and widens first_seen / last_seen.
 	 */
 	bool versioned;
+	/* the hit was benign: "x_schakel_false_positive": true (docs/decay.md) */
+	bool false_positive;
 } sk_sync_sighting;
 
 /*

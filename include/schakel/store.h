@@ -32,7 +32,7 @@ enum {
 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define SK_STORE_SCHEMA_VERSION 16
+#define SK_STORE_SCHEMA_VERSION 17
 
 /*
  * Open (and migrate to the current schema) the store at path.  Without
@@ -292,6 +292,8 @@ typedef struct sk_ind_row {
 	int64_t arrived;          /* with SK_IND_ARRIVAL: when the version arrived here, µs (the
 				     provenance arrival of a received version, else its storage
 				     time); else 0 */
+	int64_t alert_until;      /* when its score falls below decay.threshold, µs (decay.h;
+				     INT64_MAX: never) */
 } sk_ind_row;
 
 enum {
@@ -318,9 +320,12 @@ sk_err sk_store_indicator_max_ver(sk_store *st, int64_t *out, sk_error *err);
 
 /*
  * What the indicators side table holds, in a few words for a cache key
- * ("ind=MAXVER rep=N"): every new indicator version raises the largest row
- * id (rows are never deleted), and the rare in-place replacement of a
- * version (a producer's copy replacing a relay's) bumps a counter.
+ * ("ind=MAXVER rep=N dec=G"): every new indicator version raises the largest
+ * row id (rows are never deleted), the rare in-place replacement of a
+ * version (a producer's copy replacing a relay's) bumps a counter, and so
+ * does a change of scores that can change what alerts (decay.h: a model,
+ * threshold or trust change, a report lowering a score or reviving a
+ * decayed indicator).
  */
 sk_err sk_store_indicator_stamp(sk_store *st, char *buf, size_t n, sk_error *err);
 

@@ -76,7 +76,7 @@ typedef struct ctx {
 	csv_map csv;
 	sk_error lerr; /* per-line reasons */
 	/* the constant parts of every indicator, formatted once */
-	char head[256], mid[128], tail[192];
+	char head[256], mid[192], tail[192];
 	size_t head_len, mid_len, tail_len;
 } ctx;
 
@@ -363,6 +363,8 @@ static sk_err emit(ctx *c, uint64_t line, const entry *e, sk_error *err)
 	if ((rc = tx_begin(c, err)))
 		return rc;
 	if ((rc = find_existing(c, id, &found, &out, err)))
+		return rc;
+	if (c->st && (rc = sk_feed_named_note(c->st, c->o, id, found, c->stats, err)))
 		return rc;
 	if (!found) {
 		sk_error_clear(&c->lerr);
@@ -870,6 +872,17 @@ static sk_err setup(ctx *c, const sk_feed_opts *o, sk_error *err)
 				      ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\","
 				      "\"valid_from\":\"%s\"",
 				      c->ts);
+	if (o->valid_for_us > 0) { /* feed import --valid-for */
+		char until[SK_TS_STR_MAX];
+		int64_t from = 0;
+		sk_ts_parse(c->ts, strlen(c->ts), NULL, &from);
+		sk_ts_format_ms(from + o->valid_for_us, until);
+		c->mid_len += (size_t)snprintf(c->mid + c->mid_len, sizeof(c->mid) - c->mid_len,
+					       ",\"valid_until\":\"%s\"", until);
+	}
+	if (o->feed && (!*o->feed || strlen(o->feed) > 128 ||
+			!sk_utf8_valid(o->feed, strlen(o->feed), NULL)))
+		return sk_error_set(err, SK_EINVAL, "a feed name is 1-128 bytes of UTF-8");
 	c->tail_len = 0;
 	if (o->confidence >= 0)
 		c->tail_len = (size_t)snprintf(c->tail, sizeof(c->tail), ",\"confidence\":%d",
@@ -921,10 +934,14 @@ static sk_err do_import(sk_store *st, sk_reader *rd, const sk_feed_opts *o, sk_f
 			goto out;
 		if (mj && (rc = ensure_object(&c, c.marking_id, mj, err)))
 			goto out;
-		if ((rc = ensure_producer(&c, err)))
+		if ((rc = ensure_producer(&c, err)) || (rc = sk_feed_named_begin(st, o, err)))
 			goto out;
 	}
 	if ((rc = run(&c, rd, err)))
+		goto out;
+	/* a named feed: what dropped out expires, in the last batch's transaction */
+	if (st && o->feed &&
+	    ((rc = tx_begin(&c, err)) || (rc = sk_feed_named_end(st, o, stats, err))))
 		goto out;
 	rc = tx_commit(&c, err);
 out:

@@ -22,4 +22,16 @@ unsigned sk_feed_kind_family(sk_feed_kind k);
 /* A kind name that says only the family ("ip", "ip-dst", "hash"...): *family set. */
 bool sk_feed_generic_kind(const char *s, size_t n, unsigned *family);
 
+/*
+ * Named feeds (feed_named.c): begin an import's membership, note each entry
+ * (existed: it was stored before; an entry a feed expired is made valid
+ * again), and end: the entries that dropped out expire.  No-ops without
+ * o->feed.  Inside the import's transactions.
+ */
+sk_err sk_feed_named_begin(sk_store *st, const sk_feed_opts *o, sk_error *err);
+sk_err sk_feed_named_note(sk_store *st, const sk_feed_opts *o, const char *id, bool existed,
+			  sk_feed_stats *stats, sk_error *err);
+sk_err sk_feed_named_end(sk_store *st, const sk_feed_opts *o, sk_feed_stats *stats,
+			 sk_error *err);
+
 #endif

@@ -150,6 +150,15 @@ static int on_row(void *ud, const sk_ind_row *r)
 		skipped(lc, r, SK_INDLOAD_EXPIRED, "outside its validity window");
 		return 0;
 	}
+	/* its score is below decay.threshold at `at` (decay.h): kept, but it no longer alerts */
+	if (!lc->o->no_decay && r->alert_until != INT64_MAX) {
+		window(lc, r->alert_until);
+		if (r->alert_until <= lc->at) {
+			lc->stats->decayed++;
+			skipped(lc, r, SK_INDLOAD_DECAYED, "decayed below the score threshold");
+			return 0;
+		}
+	}
 	verdict = wlc_get(lc->o->wlcache, r->ver);
 	if (verdict == WL_LISTED) {
 		lc->stats->suppressed++;

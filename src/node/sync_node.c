@@ -5,6 +5,7 @@
  * recording sightings made here.
  */
 #include "schakel/node.h"
+#include "schakel/decay.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -234,6 +235,8 @@ sk_err sk_sync_config_set(sk_store *st, const char *name, const char *value, sk_
 	sk_err rc;
 	if (root_setting(name, root, &field))
 		return root_set(st, root, field, value, err);
+	if (!strncmp(name, "decay.", 6)) /* scores and decay (decay.h): rescored at once */
+		return sk_decay_config_set(st, name, value, err);
 	if (!known(name))
 		return sk_error_set(err, SK_EINVAL,
 		                    "unknown setting '%s' (sightings.anonymous, sync.max_pages, "
@@ -291,6 +294,8 @@ sk_err sk_sync_config_get(sk_store *st, const char *name, char **value, sk_error
 	const char *field;
 	if (root_setting(name, root, &field))
 		return root_get(st, root, field, value, err);
+	if (!strncmp(name, "decay.", 6))
+		return sk_decay_config_get(st, name, value, err);
 	if (!known(name))
 		return sk_error_set(err, SK_EINVAL, "unknown setting '%s'", name);
 	snprintf(key, sizeof(key), "config.%s", name);
@@ -687,6 +692,11 @@ sk_err sk_sync_sighting_put(sk_store *st, const sk_sync_sighting *sg, char *sid_
 	    (tlp != SK_TLP_NONE && sk_tlp_marking_id(tlp) &&
 	     json_object_set_new(obj, "object_marking_refs",
 				 json_pack("[s]", sk_tlp_marking_id(tlp))))) {
+		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (sg->false_positive &&
+	    json_object_set_new(obj, "x_schakel_false_positive", json_true())) {
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
 	}

@@ -210,7 +210,7 @@ sk_err sk_partner_list(sk_store *st, int (*fn)(void *ud, const sk_partner_row *r
 	sqlite3_stmt *s = NULL;
 	sk_err rc = prep(st,
 			 "SELECT pid, name, identity, country,"
-			 " (SELECT COUNT(*) FROM accounts a WHERE a.pid=p.pid)"
+			 " (SELECT COUNT(*) FROM accounts a WHERE a.pid=p.pid), trust"
 			 " FROM partners p WHERE p.pid > 0 ORDER BY name",
 			 &s, err);
 	int step;
@@ -224,6 +224,7 @@ sk_err sk_partner_list(sk_store *st, int (*fn)(void *ud, const sk_partner_row *r
 		    .identity = (const char *)sqlite3_column_text(s, 2),
 		    .country = (const char *)sqlite3_column_text(s, 3),
 		    .accounts = sqlite3_column_int64(s, 4),
+		    .trust = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 5),
 		};
 		if (fn(ud, &r))
 			break;

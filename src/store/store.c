@@ -311,6 +311,31 @@ static const char *const migrations[] = {
      "CREATE TABLE fleet_cursor(audience TEXT NOT NULL, coll INTEGER NOT NULL,"
      "  cursor INTEGER NOT NULL, published INTEGER NOT NULL DEFAULT 0,"
      "  PRIMARY KEY(audience, coll)) WITHOUT ROWID;"),
+    /*
+     * 16 -> 17: indicator scores and decay (store_decay.c, docs/decay.md).
+     * partners.trust: 0-100, NULL = decay.default_trust.  Per current
+     * indicator version: its decay model (kind), confidence, producer,
+     * sightings and false-positive reports, when it was last refreshed (µs),
+     * its score then (base) and the time its score falls below the
+     * threshold (alert_until, µs; the largest integer = never), indexed so
+     * that "still alerting" is one comparison.  sk_store_open fills the
+     * columns of the rows already there (meta 'decay_backfill').
+     * feed_members: the indicator ids of each named feed's latest import.
+     */
+    ("ALTER TABLE partners ADD COLUMN trust INTEGER;"
+     "ALTER TABLE indicators ADD COLUMN kind INTEGER NOT NULL DEFAULT 5;"
+     "ALTER TABLE indicators ADD COLUMN confidence INTEGER;"
+     "ALTER TABLE indicators ADD COLUMN producer TEXT;"
+     "ALTER TABLE indicators ADD COLUMN sightings INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE indicators ADD COLUMN fp INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE indicators ADD COLUMN refreshed INTEGER;"
+     "ALTER TABLE indicators ADD COLUMN base INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE indicators ADD COLUMN alert_until INTEGER NOT NULL"
+     "  DEFAULT 9223372036854775807;"
+     "CREATE INDEX indicators_alert ON indicators(alert_until);"
+     "CREATE TABLE feed_members(feed TEXT NOT NULL, id TEXT NOT NULL,"
+     "  PRIMARY KEY(feed, id)) WITHOUT ROWID;"
+     "INSERT INTO meta(key, value) VALUES('decay_backfill', '1');"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)
@@ -537,6 +562,8 @@ sk_err sk_store_open(const char *path, unsigned flags, sk_store **out, sk_error 
 	if ((rc = migrate(st, ro, create, err)))
 		goto out;
 	if (!ro && (rc = sk_store_search_backfill(st, err)))
+		goto out;
+	if ((rc = sk_store_decay_open(st, ro, err)))
 		goto out;
 out:
 	if (rc) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "schakel/buf.h"
+#include "schakel/decay.h"
 #include "schakel/sign.h"
 #include "store_priv.h"
 
@@ -63,7 +64,20 @@ struct sk_store {
 	sk_buf signed_text;           /* a version signed on its way in */
 	sk_buf scratch;               /* canonical forms for verification */
 	struct sk_audit_state *audit; /* audit.c: actor and signing key, or NULL */
+	sk_decay_config decay;        /* store_decay.c: the scoring model in force */
 };
+
+/*
+ * store_decay.c: load the model and register the score functions (every
+ * open); on a read-write open fill the score columns of rows that predate
+ * schema 17.  A new sighting or opinion version (ver) counts for the
+ * indicators it refers to and refreshes them.
+ */
+sk_err sk_store_decay_open(sk_store *st, bool readonly, sk_error *err);
+sk_err sk_store_decay_register(sk_store *st, sk_error *err);
+sk_err sk_store_decay_load(sk_store *st, sk_error *err);
+sk_err sk_store_decay_evidence(sk_store *st, int64_t ver, const sk_stix_info *info,
+			       sk_error *err);
 
 /*
  * Versions recorded TLP:AMBER for a marking not held yet (marking_pending,

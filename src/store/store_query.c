@@ -406,15 +406,16 @@ sk_err sk_store_indicator_stamp(sk_store *st, char *buf, size_t n, sk_error *err
 {
 	static const char q[] =
 	    "SELECT (SELECT max(ver) FROM indicators),"
-	    " (SELECT value FROM meta WHERE key='indicators.replaced')";
+	    " (SELECT value FROM meta WHERE key='indicators.replaced'),"
+	    " (SELECT value FROM meta WHERE key='decay.gen')";
 	sqlite3_stmt *s = NULL;
 	sk_err rc = SK_OK;
 
 	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK)
 		return sk_store_dberr(st, err, "indicators");
 	if (sqlite3_step(s) == SQLITE_ROW)
-		snprintf(buf, n, "ind=%lld rep=%lld", (long long)sqlite3_column_int64(s, 0),
-			 (long long)sqlite3_column_int64(s, 1));
+		snprintf(buf, n, "ind=%lld rep=%lld dec=%lld", (long long)sqlite3_column_int64(s, 0),
+			 (long long)sqlite3_column_int64(s, 1), (long long)sqlite3_column_int64(s, 2));
 	else
 		rc = sk_store_dberr(st, err, "indicators");
 	sqlite3_finalize(s);
@@ -431,7 +432,7 @@ sk_err sk_store_indicator_rows(sk_store *st, int64_t after_ver, unsigned flags,
 	 */
 	static const char sql[] =
 	    "SELECT i.ver, i.id, i.pattern, i.pattern_type, i.valid_from, i.valid_until,"
-	    " i.subdomains%s%s FROM indicators i WHERE i.ver>?1%s ORDER BY i.ver";
+	    " i.subdomains, i.alert_until%s%s FROM indicators i WHERE i.ver>?1%s ORDER BY i.ver";
 	static const char arrival[] =
 	    ", coalesce((SELECT p.arrived FROM provenance p WHERE p.ver=i.ver),"
 	    " (SELECT o.added FROM objects o WHERE o.ver=i.ver))";
@@ -456,8 +457,9 @@ sk_err sk_store_indicator_rows(sk_store *st, int64_t after_ver, unsigned flags,
 		    .valid_from = (const char *)sqlite3_column_text(s, 4),
 		    .valid_until = (const char *)sqlite3_column_text(s, 5),
 		    .subdomains = sqlite3_column_int(s, 6) != 0,
-		    .revoked = revoked && sqlite3_column_int(s, 7) != 0,
-		    .arrived = arrived ? sqlite3_column_int64(s, revoked ? 8 : 7) : 0,
+		    .alert_until = sqlite3_column_int64(s, 7),
+		    .revoked = revoked && sqlite3_column_int(s, 8) != 0,
+		    .arrived = arrived ? sqlite3_column_int64(s, revoked ? 9 : 8) : 0,
 		};
 		if (fn(ud, &r))
 			break;

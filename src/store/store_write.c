@@ -31,12 +31,29 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_INS_PROV] = ("INSERT OR IGNORE INTO provenance(ver,peer,source,arrived,source_added)"
                     " SELECT ver,?3,?4,?5,?6 FROM objects WHERE ver BETWEEN ?1 AND ?2"),
     /* the newest version of an indicator id (any spec); on a tie the first stored stays */
+    /*
+     * The score columns (schema 17, store_decay.c): a new version keeps the
+     * id's sightings and reports and its latest refresh, and is scored at once.
+     */
     [S_UPS_IND] = ("INSERT INTO indicators(ver,id,version,revoked,pattern,pattern_type,"
-                   "valid_from,valid_until,subdomains) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+                   "valid_from,valid_until,subdomains,kind,confidence,producer,refreshed,base,"
+                   "alert_until) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+                   "sk_decay_base(?11,?12,(SELECT trust FROM partners WHERE identity=?12),0,0),"
+                   "sk_decay_until(?10,sk_decay_base(?11,?12,"
+                   "(SELECT trust FROM partners WHERE identity=?12),0,0),?13))"
                    " ON CONFLICT(id) DO UPDATE SET ver=excluded.ver, version=excluded.version,"
                    " revoked=excluded.revoked, pattern=excluded.pattern,"
                    " pattern_type=excluded.pattern_type, valid_from=excluded.valid_from,"
-                   " valid_until=excluded.valid_until, subdomains=excluded.subdomains"
+                   " valid_until=excluded.valid_until, subdomains=excluded.subdomains,"
+                   " kind=excluded.kind, confidence=excluded.confidence,"
+                   " producer=excluded.producer,"
+                   " refreshed=max(coalesce(excluded.refreshed,0),coalesce(indicators.refreshed,0)),"
+                   " base=sk_decay_base(?11,?12,(SELECT trust FROM partners WHERE identity=?12),"
+                   "indicators.sightings,indicators.fp),"
+                   " alert_until=sk_decay_until(?10,sk_decay_base(?11,?12,"
+                   "(SELECT trust FROM partners WHERE identity=?12),indicators.sightings,"
+                   "indicators.fp),max(coalesce(excluded.refreshed,0),"
+                   "coalesce(indicators.refreshed,0)))"
                    " WHERE excluded.version>indicators.version"),
     /* the write rule (store_rule.c): an object's first version, its producer and source */
     /* every version (no ORDER BY: no sorter per call); the rule keeps the lowest ver */
@@ -116,9 +133,21 @@ static void bind_str(sqlite3_stmt *s, int i, const sk_jval *v)
  * A new version of an indicator: the indicators table's row for its id
  * (what the matcher compiles) moves to it unless a newer one is there.
  */
+/* the later of *t (or nothing yet: 0) and the time v holds */
+static bool ts_us(const sk_jval *v, int64_t *t)
+{
+	int64_t x;
+	if (!v || v->type != SK_JSTRING || !sk_ts_parse(v->u.s, v->n, NULL, &x))
+		return false;
+	if (!*t || x > *t)
+		*t = x;
+	return true;
+}
+
 static sk_err put_indicator(sk_store *st, int64_t ver, const sk_stix_info *info, sk_error *err)
 {
-	const sk_jval *o = info->obj;
+	const sk_jval *o = info->obj, *v;
+	int64_t t = 0;
 	sqlite3_stmt *s;
 	sk_err rc;
 
@@ -135,6 +164,15 @@ static sk_err put_indicator(sk_store *st, int64_t ver, const sk_stix_info *info,
 	bind_str(s, 7, sk_json_get(o, "valid_from"));
 	bind_str(s, 8, sk_json_get(o, "valid_until"));
 	sqlite3_bind_int(s, 9, sk_json_is(sk_json_get(o, "x_schakel_subdomains"), SK_JTRUE));
+	sqlite3_bind_int(s, 10, (int)sk_decay_kind_of(sk_json_str(sk_json_get(o, "pattern"))));
+	v = sk_json_get(o, "confidence");
+	if (v && v->type == SK_JINT)
+		sqlite3_bind_int64(s, 11, v->u.i);
+	if (info->created_by_ref)
+		sqlite3_bind_text(s, 12, info->created_by_ref, -1, SQLITE_STATIC);
+	/* refreshed: the later of valid_from and modified */
+	if (ts_us(sk_json_get(o, "valid_from"), &t) | ts_us(sk_json_get(o, "modified"), &t))
+		sqlite3_bind_int64(s, 13, t);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sk_store_dberr(st, err, "indicators");
 	sqlite3_reset(s);
@@ -382,6 +420,9 @@ sk_err sk_store_put(sk_store *st, int64_t cid, const sk_stix_info *info, const c
 		if ((rc = put_markings(st, ver, info, err)))
 			return rc;
 		if (!strcmp(info->type, "indicator") && (rc = put_indicator(st, ver, info, err)))
+			return rc;
+		if ((info->type[0] == 's' || info->type[0] == 'o') &&
+		    (rc = sk_store_decay_evidence(st, ver, info, err)))
 			return rc;
 		if (!st->defer_search && (rc = sk_store_search_put(st, ver, info, err)))
 			return rc;

@@ -96,6 +96,18 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 				  "ALTER TABLE collections DROP COLUMN fleet;" /* schema 16 */
 				  "DROP TABLE fleet_sensors;"
 				  "DROP TABLE fleet_cursor;"
+				  "ALTER TABLE partners DROP COLUMN trust;" /* schema 17 */
+				  "DROP TABLE feed_members;"
+				  "DELETE FROM meta WHERE key='decay_backfill';"
+				  "DROP INDEX indicators_alert;"
+				  "ALTER TABLE indicators DROP COLUMN kind;"
+				  "ALTER TABLE indicators DROP COLUMN confidence;"
+				  "ALTER TABLE indicators DROP COLUMN producer;"
+				  "ALTER TABLE indicators DROP COLUMN sightings;"
+				  "ALTER TABLE indicators DROP COLUMN fp;"
+				  "ALTER TABLE indicators DROP COLUMN refreshed;"
+				  "ALTER TABLE indicators DROP COLUMN base;"
+				  "ALTER TABLE indicators DROP COLUMN alert_until;"
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);

@@ -476,6 +476,9 @@ Test(store, readonly_open_migrates_an_older_schema)
 	                          "ALTER TABLE collections DROP COLUMN fleet;" /* schema 16 */
 	                          "DROP TABLE fleet_sensors;"
 	                          "DROP TABLE fleet_cursor;"
+	                          "ALTER TABLE partners DROP COLUMN trust;" /* schema 17 */
+	                          "DROP TABLE feed_members;"
+	                          "DELETE FROM meta WHERE key='decay_backfill';"
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
