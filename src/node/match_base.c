@@ -39,7 +39,7 @@ static sk_err key_words(sk_store *st, bool subdomains, bool no_wl, char *buf, si
                         int64_t *watermark, uint64_t *wl_stamp, sk_error *err)
 {
 	char stamp[128];
-	long long ind = 0, rep = 0;
+	long long ind = 0, rep = 0, dec = 0;
 	uint64_t wl = 0;
 	size_t k = 0;
 	sk_err rc;
@@ -47,10 +47,12 @@ static sk_err key_words(sk_store *st, bool subdomains, bool no_wl, char *buf, si
 	/* the indicator state: the watermark is kept apart, in-place replacements stay in */
 	if ((rc = sk_store_indicator_stamp(st, stamp, sizeof(stamp), err)))
 		return rc;
-	if (sscanf(stamp, "ind=%lld rep=%lld", &ind, &rep) != 2)
+	if (sscanf(stamp, "ind=%lld rep=%lld dec=%lld", &ind, &rep, &dec) != 3)
 		return sk_error_set(err, SK_EINVAL, "matcher cache: unexpected stamp '%s'", stamp);
 	*watermark = ind;
 	k += (size_t)snprintf(buf + k, n - k, " rep=%lld", rep);
+	/* the decay settings and any score change that may flip an indicator (decay.h) */
+	k += (size_t)snprintf(buf + k, n - k, " dec=%lld", dec);
 	/* the warning lists */
 	if (!no_wl && (rc = sk_warninglist_stamp(st, &wl, err)))
 		return rc;
