@@ -172,7 +172,8 @@ out:
 	return rc;
 }
 
-static void drop_delta(scan_cache *c, scan_state *ss)
+/* Free the delta and its masks (c stays usable: a full build follows, or the end). */
+static void free_delta(scan_cache *c)
 {
 	sk_match_state_free(c->dmst);
 	sk_matcher_free(c->dm);
@@ -180,6 +181,7 @@ static void drop_delta(scan_cache *c, scan_state *ss)
 		free(c->ids[i]);
 	free(c->ids);
 	free(c->mask);
+	sk_mbase_msgs_clear(&c->dmsgs);
 	c->dmst = NULL;
 	c->dm = NULL;
 	c->ids = NULL;
@@ -187,7 +189,12 @@ static void drop_delta(scan_cache *c, scan_state *ss)
 	c->nids = c->idcap = 0;
 	c->nbase = c->ndelta = 0;
 	c->oom = false;
-	sk_mbase_msgs_clear(&c->dmsgs);
+}
+
+/* A delta that is not used: back to no indicators, for the full build. */
+static void drop_delta(scan_cache *c, scan_state *ss)
+{
+	free_delta(c);
 	free(ss->vers_own);
 	ss->vers = ss->vers_own = NULL;
 	ss->dvers = NULL;
@@ -261,15 +268,9 @@ void scan_cache_save(scan_cache *c, const scan_state *ss, const sk_matcher *m,
 
 void scan_cache_clear(scan_cache *c)
 {
-	sk_match_state_free(c->dmst);
-	sk_matcher_free(c->dm);
-	for (size_t i = 0; i < c->nids; i++)
-		free(c->ids[i]);
-	free(c->ids);
-	free(c->mask);
+	free_delta(c);
 	sk_mbase_key_clear(&c->k);
 	sk_mbase_msgs_clear(&c->msgs);
-	sk_mbase_msgs_clear(&c->dmsgs);
 	memset(c, 0, sizeof(*c));
 }
 

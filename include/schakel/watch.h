@@ -58,8 +58,9 @@ typedef struct sk_watch_config {
 typedef struct sk_watch sk_watch;
 
 /*
- * Compile the current indicators, open the log and the outputs, start the
- * threads.  The strings in cfg are copied.  Registers the watcher's metrics
+ * Make the live matcher (the matcher cache's base plus a delta of the
+ * indicators stored since, else a full build: match_base.h), open the log
+ * and the outputs, start the threads.  The strings in cfg are copied.  Registers the watcher's metrics
  * with sk_metrics_render (one watcher at a time).  Stop with sk_watch_stop().
  */
 sk_err sk_watch_start(const sk_watch_config *cfg, sk_watch **out, sk_error *err);
