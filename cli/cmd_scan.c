@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "scan.h"
 #include "schakel/file.h"
+#include "schakel/hashed.h"
 #include "schakel/indload.h"
 #include "schakel/logread.h"
 #include "schakel/psl.h"
@@ -70,6 +71,8 @@ static void on_skipped(void *ud, const sk_ind_row *r, sk_indload_skip why, const
 {
 	load_ctx *lc = ud;
 	char line[SK_ERROR_MSG_MAX + 200];
+	if (why == SK_INDLOAD_UNSUPPORTED && sk_hashed_pattern(r->pattern, r->pattern_len))
+		return; /* scan_hashed.c reports it */
 	if (why == SK_INDLOAD_UNSUPPORTED) {
 		snprintf(line, sizeof(line), "schakel: %s: cannot match: %s", r->id, msg);
 		fprintf(stderr, "%s\n", line);
@@ -249,6 +252,7 @@ static sk_err scan_seq(emit_ctx *ec, sk_match_ctx *mc, sk_logread_stats *fst, sk
 	while ((rc = sk_logread_next(lr, &rec, err)) == SK_OK && rec) {
 		const sk_match_hit *hits;
 		size_t nh = sk_match_record(mc, rec, &hits);
+		nh = sk_hmatch_merge(ec->ss->hm, ec->ss->hc, rec, &hits, nh);
 		if (nh)
 			emit_record(ec, rec, hits, nh);
 		if ((++n & 4095) == 0) {
@@ -321,6 +325,8 @@ typedef struct sworker {
 	spipe *p;
 	sk_logread *lr;
 	sk_match_ctx *mc;
+	const sk_hmatch *hm; /* hashed indicators (may be NULL) */
+	sk_hmatch_ctx *hc;
 	pthread_t th;
 } sworker;
 
@@ -409,6 +415,7 @@ static void work_chunk(sworker *w, pslot *sl)
 	while (sk_logread_next(w->lr, &rec, &err) == SK_OK && rec) {
 		const sk_match_hit *hits;
 		size_t nh = sk_match_record(w->mc, rec, &hits);
+		nh = sk_hmatch_merge(w->hm, w->hc, rec, &hits, nh);
 		if (!nh)
 			continue;
 		GROW(sl->recs, sl->nrec, sl->reccap, sl);
@@ -766,6 +773,8 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	wl = NULL;
 	scan_cache_save(&cache, &ss, m, &ls, so.quiet);
 built:
+	if ((exit_code = scan_hashed_load(&ss, ctx->db, so.at, so.quiet)))
+		goto out;
 	if (scan_alloc_inds(&ss)) {
 		cli_err("out of memory");
 		exit_code = EXIT_INPUT;
@@ -782,14 +791,18 @@ built:
 			exit_code = EXIT_INPUT;
 			goto out;
 		}
-		for (nw = 0; nw < so.threads; nw++)
+		for (nw = 0; nw < so.threads; nw++) {
+			ws[nw].hm = ss.hm;
 			if (sk_logread_new_worker(&so.lo, &ws[nw].lr, &err) ||
-			    sk_match_ctx_new(m, &ws[nw].mc, &err)) {
+			    sk_match_ctx_new(m, &ws[nw].mc, &err) ||
+			    (ss.hm && sk_hmatch_ctx_new(&ws[nw].hc, &err))) {
 				sk_logread_close(ws[nw].lr);
+				sk_match_ctx_free(ws[nw].mc);
 				cli_err("%s", err.msg);
 				exit_code = EXIT_INPUT;
 				goto out;
 			}
+		}
 	}
 	if (!so.quiet) {
 		sk_matcher_stats ms;
@@ -870,6 +883,7 @@ out:
 	for (unsigned i = 0; ws && i < nw; i++) {
 		sk_logread_close(ws[i].lr);
 		sk_match_ctx_free(ws[i].mc);
+		sk_hmatch_ctx_free(ws[i].hc);
 	}
 	free(ws);
 	if (ss.out && ss.out != stdout)
