@@ -150,10 +150,10 @@ static int key_export(cli_ctx *ctx, int argc, char **argv)
 		else
 			return cli_usage("hashkey", "unknown option");
 	}
-	if (optind + 1 != argc || !who || !outpath)
+	if (optind != argc || !who || !outpath || argv[2][0] == '-')
 		return cli_usage("hashkey",
 		                 "hashkey export COLLECTION --for PARTNER --output FILE");
-	coll = argv[optind];
+	coll = argv[2];
 	sk_buf_init(&grant, GRANT_FILE_MAX);
 	sk_buf_init(&file, GRANT_FILE_MAX);
 	if (!(st = cli_open_store(ctx, 0)))

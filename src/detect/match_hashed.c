@@ -402,7 +402,7 @@ static int on_obj(void *ud, const sk_row *row)
 	sk_error err;
 	sk_err rc;
 
-	if ((rc = sk_json_doc_new(row->len * 2 + 65536, 64, &doc))) {
+	if ((rc = sk_json_doc_new(row->len * 4 + ((size_t)1 << 20), 64, &doc))) {
 		g->rc = sk_error_set(&g->err, rc, "out of memory");
 		return 1;
 	}

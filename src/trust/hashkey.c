@@ -261,7 +261,7 @@ sk_err sk_hashkey_grant_parse(const char *text, size_t len, sk_hashkey *out, sk_
 	sk_err rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = sk_json_doc_new(len * 2 + 4096, 4, &doc)))
+	if ((rc = sk_json_doc_new(len * 2 + ((size_t)1 << 20), 4, &doc)))
 		return sk_error_set(err, rc, "out of memory");
 	if ((rc = sk_json_parse(doc, text, len, &v, err))) {
 		sk_error_prefix(err, "not a hash-key grant");
