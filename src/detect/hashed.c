@@ -94,14 +94,14 @@ size_t sk_hashed_norm(sk_hashed_path p, const char *v, size_t n, char *out, size
 		if (out[n - 1] == '.')
 			n--;
 		at = (size_t)(a - v);
-		return n > at + 1 ? n : 0;
+		return n > at + 1 && out[n - 1] != '.' ? n : 0;
 	}
 	case SK_HP_DOMAIN:
 		for (size_t i = 0; i < n; i++)
 			out[i] = lower(v[i]);
 		if (out[n - 1] == '.')
 			n--;
-		return n && sk_obs_is_domain(out, n) ? n : 0;
+		return n && out[n - 1] != '.' && sk_obs_is_domain(out, n) ? n : 0;
 	case SK_HP_USER:
 		memcpy(out, v, n);
 		return n;

@@ -205,6 +205,24 @@ def run(a, b, c, R):
     r, hits = scan(b, log, "--no-sightings")
     got = sorted((h["line"], h["indicator"]["id"]) for h in hits)
     R.eq(got, [(2, ind1), (4, ind2)], "with both keys, old and new indicators match")
+    # --- a Bloom filter instead of a digest list ----------------------------------------------
+    with open(vals, "w") as f:
+        f.write("\n".join(f"member{i}@example.org" for i in range(500)) + "\nfrank@example.org\n")
+    r = a.run("indicator", "hash", "--collection", "leak", "--type", "email", "--input", vals,
+              "--bloom", "--fp-rate", "0.000001", "--tlp", "amber", check=True)
+    ind3 = r.out.strip()
+    R.check("Bloom filter" in r.err, f"the Bloom filter's size and rate are reported ({r.err})")
+    bl = json.loads(a.run("get", ind3, check=True).out)["extensions"][
+        "extension-definition--0c5e7d2a-8b41-4f3e-a6d9-2e7b1c9f4a58"]
+    R.check("digests" not in bl and bl["bloom"]["m"] > 500 and bl["bloom"]["k"] >= 1,
+            f"the indicator carries a Bloom filter ({ {k: v for k, v in bl['bloom'].items() if k != 'bits'} })")
+    sync(b, "A")
+    with open(log, "a") as f:
+        f.write("2026-12-07T12:00:00Z webmail: login for Frank@example.org from 198.51.100.11\n")
+    r, hits = scan(b, log, "--no-sightings")
+    got = sorted((h["line"], h["indicator"]["id"]) for h in hits)
+    R.eq(got, [(2, ind1), (4, ind2), (5, ind3)], "the Bloom filter matches its member only")
+
     lst = a.run("hashkey", "list", check=True).out
     R.check(f"{kid1}  old" in lst and f"{kid2}  current" in lst, f"A lists old and current ({lst})")
 
