@@ -394,8 +394,9 @@ const cli_cmd cli_commands[] = {
      "Copies the node's database with SQLite's online backup API (one consistent\n"
      "snapshot, also while `schakel serve` writes; a plain cp of a node in use\n"
      "misses what is still in its write-ahead log), checks the copy, and copies\n"
-     "the node's key (<db>.key) and peer secrets (<db>.secrets) beside it as\n"
-     "FILE.key and FILE.secrets.  Every file is created 0600; FILE must not exist.\n" DB_HELP},
+     "the node's key (<db>.key), peer secrets (<db>.secrets) and hash keys\n"
+     "(<db>.hashkeys) beside it as FILE.key, FILE.secrets and FILE.hashkeys.  Every\n"
+     "file is created 0600; FILE must not exist.\n" DB_HELP},
     {"restore", cmd_restore, "put a backup back as the node's database",
      "usage: schakel restore FILE [--force]\n"
      "\n"
