@@ -642,6 +642,7 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	sk_match_state *mst = NULL;
 	sworker *ws = NULL;
 	unsigned nw = 0;
+	uint32_t nhashed = 0;
 	double next_sighting = 0;
 	sk_psl *psl = NULL;
 	sk_wl_set *wl = NULL;
@@ -773,8 +774,9 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	wl = NULL;
 	scan_cache_save(&cache, &ss, m, &ls, so.quiet);
 built:
-	if ((exit_code = scan_hashed_load(&ss, ctx->db, so.at, so.quiet)))
+	if ((exit_code = scan_hashed_load(&ss, ctx->db, so.at, so.quiet, &nhashed)))
 		goto out;
+	ls.unsupported -= nhashed < ls.unsupported ? nhashed : ls.unsupported;
 	if (scan_alloc_inds(&ss)) {
 		cli_err("out of memory");
 		exit_code = EXIT_INPUT;

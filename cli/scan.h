@@ -66,9 +66,11 @@ void scan_state_clear(scan_state *ss);
 
 /*
  * The hashed indicators and the keys held (scan_hashed.c), numbered from
- * ss->ninds (which grows); prints those that cannot match here.  Exit-style.
+ * ss->ninds (which grows); prints those that cannot match here.  *seen: the
+ * hashed indicators looked at (the matcher counted them as unsupported).
+ * Exit-style.
  */
-int scan_hashed_load(scan_state *ss, const char *db, int64_t at, bool quiet);
+int scan_hashed_load(scan_state *ss, const char *db, int64_t at, bool quiet, uint32_t *seen);
 
 /* --- the matcher cache (scan_cache.c) ------------------------------------- */
 

@@ -51,7 +51,7 @@ static int has_def(void *ud, const sk_row *r)
 	return 1;
 }
 
-int scan_hashed_load(scan_state *ss, const char *db, int64_t at, bool quiet)
+int scan_hashed_load(scan_state *ss, const char *db, int64_t at, bool quiet, uint32_t *seen)
 {
 	sk_hashkeys ks = {0};
 	hload hl = {.quiet = quiet};
@@ -61,6 +61,7 @@ int scan_hashed_load(scan_state *ss, const char *db, int64_t at, bool quiet)
 	uint32_t added = 0;
 	int rc = EXIT_INPUT;
 
+	*seen = 0;
 	if (!path || sk_hashkeys_load(path, &ks, &err)) {
 		cli_err("%s", path ? err.msg : "out of memory");
 		goto out;
@@ -101,6 +102,7 @@ int scan_hashed_load(scan_state *ss, const char *db, int64_t at, bool quiet)
 		ss->vers = ss->vers_own = nv;
 		ss->ninds += added;
 	}
+	*seen = added + hl.skipped;
 	if (!quiet)
 		fprintf(stderr,
 		        "schakel: %u hashed indicators under %zu held hash keys; %u cannot be "

@@ -320,7 +320,7 @@ static bool value_hits(const sk_hmatch *h, sk_hmatch_ctx *c, const sk_logrec *re
 				             (sk_match_hit){.ind = f->ind, .value = i});
 		}
 	}
-	sodium_memzero(v, sizeof(v));
+	sodium_memzero(v, len);
 	return !full;
 }
 
