@@ -21,10 +21,11 @@ typedef struct hload {
 	uint32_t skipped;
 } hload;
 
-static int on_added(void *ud, uint32_t idx, int64_t ver)
+static int on_added(void *ud, uint32_t idx, int64_t ver, const char *id)
 {
 	hload *h = ud;
 	(void)idx;
+	(void)id;
 	if (h->n == h->cap) {
 		uint32_t nc = h->cap ? h->cap * 2 : 64;
 		int64_t *nv = realloc(h->vers, nc * sizeof(*nv));

@@ -138,14 +138,15 @@ size_t sk_hmatch_merge(const sk_hmatch *h, sk_hmatch_ctx *c, const sk_logrec *re
 /*
  * The store's current hashed indicators into h, numbered from first_ind:
  * the newest version of each, not revoked, a STIX pattern of the hashed
- * form, valid at `at` (µs).  on_added(ud, idx, ver) for each one added;
+ * form, valid at `at` (µs).  on_added(ud, idx, ver, id) for each one added;
  * on_skipped(ud, id, msg) for each one that cannot match (no key, bad
  * extension), which is not an error.
  */
 typedef struct sk_hmatch_load_opts {
 	int64_t at;
+	int64_t after_ver; /* only indicators stored after this version row (0 = all) */
 	uint32_t first_ind;
-	int (*on_added)(void *ud, uint32_t idx, int64_t ver);
+	int (*on_added)(void *ud, uint32_t idx, int64_t ver, const char *id);
 	void (*on_skipped)(void *ud, const char *id, const char *msg);
 	void *ud;
 } sk_hmatch_load_opts;

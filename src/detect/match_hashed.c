@@ -414,7 +414,7 @@ static int on_obj(void *ud, const sk_row *row)
 		} else if (g->o->on_skipped) {
 			g->o->on_skipped(g->o->ud, row->id, err.msg);
 		}
-	} else if (g->o->on_added && g->o->on_added(g->o->ud, g->next++, row->ver)) {
+	} else if (g->o->on_added && g->o->on_added(g->o->ud, g->next++, row->ver, row->id)) {
 		g->rc = sk_error_set(&g->err, SK_ENOMEM, "out of memory");
 	}
 	sk_hashed_ext_clear(&e);
@@ -429,7 +429,7 @@ sk_err sk_hmatch_load(sk_store *st, sk_hmatch *h, const sk_hmatch_load_opts *o, 
 	gctx g = {.h = h, .o = o, .next = o->first_ind};
 	sk_err rc;
 
-	if ((rc = sk_store_indicator_rows(st, 0, 0, on_row, &lc, err)))
+	if ((rc = sk_store_indicator_rows(st, o->after_ver, 0, on_row, &lc, err)))
 		goto out;
 	if (lc.oom) {
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");

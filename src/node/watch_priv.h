@@ -36,6 +36,10 @@ typedef struct ind_meta {
 
 typedef struct part {
 	sk_matcher *m;
+	/* hashed indicators (docs/private-matching.md), numbered after m's; NULL = none.
+	 * hc is used under ring_mu only, as is every match of the part. */
+	struct sk_hmatch *hm;
+	struct sk_hmatch_ctx *hc;
 	ind_meta *inds;
 	uint32_t ninds, cap;
 	char **ids; /* sorted: every indicator this part covers */
