@@ -185,6 +185,8 @@ def run(a, b, c, R):
     sync(b, "A")
     R.check(wait_for(lambda: sightings_of(a, ind1), timeout=30),
             "B's sighting of the hashed indicator reached A")
+    R.check(all("example.org" not in json.dumps(sg).lower() for sg in sightings_of(a, ind1)),
+            "the sighting says when and how often, not which address")
 
     # --- rotation -------------------------------------------------------------------------
     kid2 = a.run("hashkey", "rotate", "leak", check=True).out.strip()
