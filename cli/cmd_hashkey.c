@@ -53,8 +53,8 @@ static void audit(sk_store *st, const char *action, const char *subject, const c
 static int key_make(cli_ctx *ctx, const char *coll, bool rotate)
 {
 	sk_hashkeys ks = {0};
-	sk_hashkey k;
-	sk_collection c;
+	sk_hashkey k = {0};
+	sk_collection c = {0};
 	sk_store *st;
 	sk_error err;
 	char *path = NULL;
@@ -94,6 +94,7 @@ static int key_make(cli_ctx *ctx, const char *coll, bool rotate)
 	rc = EXIT_OK;
 out:
 	sodium_memzero(&k, sizeof(k));
+	sk_collection_clear(&c);
 	sk_hashkeys_free(&ks);
 	free(path);
 	sk_store_close(st);

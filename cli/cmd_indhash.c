@@ -159,7 +159,7 @@ static int hash_main(cli_ctx *ctx, int argc, char **argv)
 	double fp = 0.001;
 	sk_hashkeys ks = {0};
 	const sk_hashkey *key;
-	sk_collection c;
+	sk_collection c = {0};
 	sk_store *st = NULL;
 	sk_reader *rd = NULL;
 	sk_import_opts io = {0};
@@ -315,6 +315,7 @@ static int hash_main(cli_ctx *ctx, int argc, char **argv)
 oom:
 	cli_err("indicator: out of memory (or larger than 1 GiB)");
 out:
+	sk_collection_clear(&c);
 	sk_reader_close(rd);
 	sk_buf_free(&b);
 	free(v);
