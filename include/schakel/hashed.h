@@ -35,7 +35,7 @@
 #define SK_HASHED_PATTERN_PREFIX "[x-schakel-hashed:"
 #define SK_HASHED_KEY_LEN        32
 #define SK_HASHED_DIGEST_LEN     32
-#define SK_HASHED_MAX_DIGESTS 100000u /* on one indicator (6.7 MB of JSON); more: Bloom */
+#define SK_HASHED_MAX_DIGESTS    100000u      /* on one indicator (6.7 MB of JSON); more: Bloom */
 #define SK_HASHED_BLOOM_MAX_BITS (1ull << 31) /* 256 MiB of filter */
 #define SK_HASHED_BLOOM_MAX_K    32
 #define SK_HASHED_VALUE_MAX      512 /* longest normalised value */

@@ -245,7 +245,7 @@ const char *sk_hashed_extension_definition(void)
 {
 	return "{\"type\":\"extension-definition\",\"spec_version\":\"2.1\",\"id\":"
 	       "\"" SK_HASHED_EXT_ID "\",\"created\":\"2026-12-07T00:00:00.000Z\",\"modified\":"
-	                             "\"2026-12-07T00:00:00.000Z\","
+	       "\"2026-12-07T00:00:00.000Z\","
 	       "\"created_by_ref\":\"identity--1b5c6a8e-3f0d-4c2b-9e7a-6d4f2a1c0b9e\","
 	       "\"name\":\"schakel hashed values\",\"description\":\"Values of one observable path "
 	       "(path) shared as keyed hashes: alg hmac-sha256, HMAC-SHA-256(key, normalised "

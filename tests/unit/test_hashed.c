@@ -192,6 +192,23 @@ Test(hashed, matcher_digests_bloom_and_missing_keys)
 	cr_assert_eq(match_one(h, c, SK_OBS_EMAIL, "erin@example.org", &hits), 1);
 	cr_expect_eq(hits[0].ind, 11);
 	cr_expect_eq(match_one(h, c, SK_OBS_DOMAIN, "example.org", &hits), 0);
+	{
+		/* the matcher's hits stay in front, ours follow */
+		sk_match_hit mine[2] = {{.ind = 1, .value = 0}, {.ind = 4, .obs = 2, .value = 1}};
+		sk_logrec rec = {.n = 2};
+		rec.obs[0] = (sk_obs){.v = "192.0.2.1", .len = 9, .kind = SK_OBS_IPV4};
+		rec.obs[1] = (sk_obs){.v = "erin@example.org", .len = 16, .kind = SK_OBS_EMAIL};
+		hits = mine;
+		cr_assert_eq(sk_hmatch_merge(h, c, &rec, &hits, 2), 3);
+		cr_expect(hits != mine);
+		cr_expect(hits[0].ind == 1 && hits[1].ind == 4 && hits[1].obs == 2);
+		cr_expect(hits[2].ind == 11 && hits[2].value == 1);
+		rec.obs[1].v = "nobody@example.org";
+		rec.obs[1].len = 18;
+		hits = mine;
+		cr_expect_eq(sk_hmatch_merge(h, c, &rec, &hits, 2), 2);
+		cr_expect(hits == mine, "no hashed hit: the matcher's hits as they were");
+	}
 	cr_expect_eq(match_one(h, c, SK_OBS_EMAIL, "mallory@example.org", &hits) <= 1, true);
 
 	sk_hashed_ext_clear(&e1);
