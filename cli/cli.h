@@ -115,6 +115,8 @@ int cmd_actors(cli_ctx *ctx, int argc, char **argv);
 int cmd_warninglist(cli_ctx *ctx, int argc, char **argv);
 int cmd_scan(cli_ctx *ctx, int argc, char **argv);
 int cmd_key(cli_ctx *ctx, int argc, char **argv);
+int cmd_hashkey(cli_ctx *ctx, int argc, char **argv);
+int cmd_indicator(cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(cli_ctx *ctx, int argc, char **argv);
 int cmd_revoke(cli_ctx *ctx, int argc, char **argv);
 int cmd_bundle(cli_ctx *ctx, int argc, char **argv);

@@ -51,13 +51,13 @@ static char *with(const char *base, const char *suffix)
 	return p;
 }
 
-/* The files beside a database: its key and its peer secrets. */
+/* The files beside a database: its key, its peer secrets and its hash keys. */
 static int copy_companions(const char *from_db, const char *to_db)
 {
-	static const char *const sfx[] = {".key", ".secrets"};
+	static const char *const sfx[] = {".key", ".secrets", ".hashkeys"};
 	int rc = 0;
 
-	for (size_t i = 0; i < 2 && !rc; i++) {
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]) && !rc; i++) {
 		char *a = with(from_db, sfx[i]), *b = with(to_db, sfx[i]);
 		rc = a && b ? copy_private(a, b) : -1;
 		free(a);

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "scan.h"
 #include "schakel/file.h"
+#include "schakel/hashed.h"
 #include "schakel/indload.h"
 #include "schakel/logread.h"
 #include "schakel/psl.h"
@@ -69,6 +70,8 @@ static int cmp_u32(const void *a, const void *b)
 static void on_skipped(void *ud, const sk_ind_row *r, sk_indload_skip why, const char *msg)
 {
 	load_ctx *lc = ud;
+	if (why == SK_INDLOAD_UNSUPPORTED && sk_hashed_pattern(r->pattern, r->pattern_len))
+		return; /* scan_hashed.c reports it */
 	scan_cache_skipped(lc->cache, why, r->id, msg, lc->quiet);
 }
 
@@ -242,6 +245,7 @@ static sk_err scan_seq(emit_ctx *ec, scan_mctx *mc, sk_logread_stats *fst, sk_er
 	while ((rc = sk_logread_next(lr, &rec, err)) == SK_OK && rec) {
 		const sk_match_hit *hits;
 		size_t nh = scan_mctx_record(mc, rec, &hits);
+		nh = sk_hmatch_merge(ec->ss->hm, ec->ss->hc, rec, &hits, nh);
 		if (nh)
 			emit_record(ec, rec, hits, nh);
 		if ((++n & 4095) == 0) {
@@ -314,6 +318,8 @@ typedef struct sworker {
 	spipe *p;
 	sk_logread *lr;
 	scan_mctx *mc;
+	const sk_hmatch *hm; /* hashed indicators (may be NULL) */
+	sk_hmatch_ctx *hc;
 	pthread_t th;
 } sworker;
 
@@ -402,6 +408,7 @@ static void work_chunk(sworker *w, pslot *sl)
 	while (sk_logread_next(w->lr, &rec, &err) == SK_OK && rec) {
 		const sk_match_hit *hits;
 		size_t nh = scan_mctx_record(w->mc, rec, &hits);
+		nh = sk_hmatch_merge(w->hm, w->hc, rec, &hits, nh);
 		if (!nh)
 			continue;
 		GROW(sl->recs, sl->nrec, sl->reccap, sl);
@@ -629,6 +636,7 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	sk_match_state *mst = NULL;
 	sworker *ws = NULL;
 	unsigned nw = 0;
+	uint32_t nhashed = 0;
 	double next_sighting = 0;
 	sk_psl *psl = NULL;
 	sk_wl_set *wl = NULL;
@@ -752,9 +760,11 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 		exit_code = EXIT_INPUT;
 		goto out;
 	}
-	sk_indload_opts lo = {
-	    .at = so.at, .no_decay = so.no_decay, .on_added = on_added, .on_skipped = on_skipped,
-	    .ud = &lc};
+	sk_indload_opts lo = {.at = so.at,
+	                      .no_decay = so.no_decay,
+	                      .on_added = on_added,
+	                      .on_skipped = on_skipped,
+	                      .ud = &lc};
 	if (sk_indload_run(ss.st, m, &lo, &ls, &err) || sk_matcher_build(m, &err)) {
 		cli_err("%s", err.msg);
 		exit_code = EXIT_INPUT;
@@ -764,6 +774,9 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	wl = NULL;
 	scan_cache_save(&cache, &ss, m, &ls, so.quiet);
 built:
+	if ((exit_code = scan_hashed_load(&ss, ctx->db, so.at, so.quiet, &nhashed)))
+		goto out;
+	ls.unsupported -= nhashed < ls.unsupported ? nhashed : ls.unsupported;
 	if (scan_alloc_inds(&ss)) {
 		cli_err("out of memory");
 		exit_code = EXIT_INPUT;
@@ -780,14 +793,18 @@ built:
 			exit_code = EXIT_INPUT;
 			goto out;
 		}
-		for (nw = 0; nw < so.threads; nw++)
+		for (nw = 0; nw < so.threads; nw++) {
+			ws[nw].hm = ss.hm;
 			if (sk_logread_new_worker(&so.lo, &ws[nw].lr, &err) ||
-			    scan_mctx_new(&cache, m, &ws[nw].mc, &err)) {
+			    scan_mctx_new(&cache, m, &ws[nw].mc, &err) ||
+			    (ss.hm && sk_hmatch_ctx_new(&ws[nw].hc, &err))) {
 				sk_logread_close(ws[nw].lr);
+				scan_mctx_free(ws[nw].mc);
 				cli_err("%s", err.msg);
 				exit_code = EXIT_INPUT;
 				goto out;
 			}
+		}
 	}
 	if (!so.quiet) {
 		sk_matcher_stats ms;
@@ -873,6 +890,7 @@ out:
 	for (unsigned i = 0; ws && i < nw; i++) {
 		sk_logread_close(ws[i].lr);
 		scan_mctx_free(ws[i].mc);
+		sk_hmatch_ctx_free(ws[i].hc);
 	}
 	free(ws);
 	if (ss.out && ss.out != stdout)

@@ -370,14 +370,40 @@ const cli_cmd cli_commands[] = {
      "with the old key, so that peers that pinned the old one accept it.  list\n"
      "shows the keys pinned per identity; pin pins one by hand (partner set\n"
      "--key and peer add --key do the same).  See docs/provenance.md.\n" DB_HELP},
+    {"hashkey", cmd_hashkey, "collection hash keys for personal data shared as keyed hashes",
+     "usage: schakel hashkey create COLLECTION | hashkey rotate COLLECTION | hashkey list\n"
+     "       schakel hashkey export COLLECTION --for PARTNER --output FILE\n"
+     "       schakel hashkey import FILE\n"
+     "\n"
+     "A collection's hash key (32 random bytes in <db>.hashkeys, mode 0600, never\n"
+     "printed) keys the HMAC-SHA-256 digests of `indicator hash`.  create makes the\n"
+     "collection's key, rotate a new one (the old ones stay held, so indicators\n"
+     "hashed under them keep matching until replaced); both print the public key\n"
+     "id.  list shows ids, producers and collections, not keys.  export seals the\n"
+     "current key to PARTNER's pinned key (partner set --key) and signs it with\n"
+     "this node's; import checks the sender's pinned key and that the file is for\n"
+     "this node, opens it and keeps the key.  A tampered or foreign file is refused\n"
+     "with exit 1 and nothing kept.  See docs/private-matching.md.\n" DB_HELP},
+    {"indicator", cmd_indicator, "personal-data indicators as keyed hashes",
+     "usage: schakel indicator hash --collection C --type PATH --input FILE [--tlp LEVEL]\n"
+     "                              [--name TEXT] [--bloom [--fp-rate P]]\n"
+     "\n"
+     "Reads one value a line (blank lines and # comments skipped), normalises each\n"
+     "(e-mail lower-cased, phone numbers E.164), and stores in C one indicator\n"
+     "carrying HMAC-SHA-256(key, value) under C's current hash key, as a list of\n"
+     "digests or (--bloom) a Bloom filter with false-positive rate P (default\n"
+     "0.001).  PATH: email-addr:value, domain-name:value, user-account:user_id or\n"
+     "x-schakel-phone:value.  A bad value stops with FILE:LINE and nothing stored.\n"
+     "Receivers holding the key match it in `scan`.  See docs/private-matching.md.\n" DB_HELP},
     {"backup", cmd_backup, "a consistent copy of the node, running or not",
      "usage: schakel backup FILE\n"
      "\n"
      "Copies the node's database with SQLite's online backup API (one consistent\n"
      "snapshot, also while `schakel serve` writes; a plain cp of a node in use\n"
      "misses what is still in its write-ahead log), checks the copy, and copies\n"
-     "the node's key (<db>.key) and peer secrets (<db>.secrets) beside it as\n"
-     "FILE.key and FILE.secrets.  Every file is created 0600; FILE must not exist.\n" DB_HELP},
+     "the node's key (<db>.key), peer secrets (<db>.secrets) and hash keys\n"
+     "(<db>.hashkeys) beside it as FILE.key, FILE.secrets and FILE.hashkeys.  Every\n"
+     "file is created 0600; FILE must not exist.\n" DB_HELP},
     {"restore", cmd_restore, "put a backup back as the node's database",
      "usage: schakel restore FILE [--force]\n"
      "\n"

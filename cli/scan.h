@@ -46,6 +46,9 @@ typedef struct scan_state {
 	FILE *out;
 	sk_hit_fmt *fmt; /* hit lines (main thread) */
 	uint64_t hits;
+	/* hashed indicators (scan_hashed.c), numbered after the matcher's; NULL = none */
+	struct sk_hmatch *hm;
+	struct sk_hmatch_ctx *hc; /* the main thread's */
 } scan_state;
 
 /* Room in ss->inds for the ss->ninds compiled indicators (after the compile); -1 on OOM. */
@@ -64,6 +67,14 @@ int scan_emit(scan_state *ss, uint32_t ind, const sk_hit *h);
 int scan_write_sightings(scan_state *ss, const char *collection);
 
 void scan_state_clear(scan_state *ss);
+
+/*
+ * The hashed indicators and the keys held (scan_hashed.c), numbered from
+ * ss->ninds (which grows); prints those that cannot match here.  *seen: the
+ * hashed indicators looked at (the matcher counted them as unsupported).
+ * Exit-style.
+ */
+int scan_hashed_load(scan_state *ss, const char *db, int64_t at, bool quiet, uint32_t *seen);
 
 /* --- the matcher cache (scan_cache.c) ------------------------------------- */
 

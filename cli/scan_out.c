@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "scan.h"
+#include "schakel/hashed.h"
 #include "schakel/node.h"
 
 int scan_alloc_inds(scan_state *ss)
@@ -109,4 +110,6 @@ void scan_state_clear(scan_state *ss)
 	free(ss->vers_own);
 	sk_hit_fmt_free(ss->fmt);
 	free(ss->node_id);
+	sk_hmatch_ctx_free(ss->hc);
+	sk_hmatch_free(ss->hm);
 }

@@ -97,8 +97,12 @@ static sk_err load_base(sk_watch *w, const sk_mbase_key *k, part **out, int64_t 
 	}
 	p->m = b.m;
 	p->vers = b.vers;
-	p->ninds = p->cap = b.ninds;
+	p->ninds = p->cap = p->nm = b.ninds;
 	p->ls = b.ls;
+	if ((rc = sk_watch_part_hashed(w, p, err))) {
+		sk_watch_part_free(p);
+		return rc;
+	}
 	*watermark = b.watermark;
 	*out = p;
 	return SK_OK;
@@ -195,11 +199,11 @@ void sk_watch_cache_save(sk_watch *w, const sk_mbase_key *k, part *p)
 	/* built with other lists than the key names (they changed and were not reloaded yet) */
 	if (!w->cfg.no_warninglists && k->wl_stamp != w->wl_stamp)
 		return;
-	if (!(vers = malloc(((size_t)p->ninds + 1) * sizeof(*vers))))
+	if (!(vers = malloc(((size_t)p->nm + 1) * sizeof(*vers))))
 		return;
-	for (uint32_t i = 0; i < p->ninds; i++)
+	for (uint32_t i = 0; i < p->nm; i++)
 		vers[i] = p->inds[i].h.ver;
-	if (sk_mbase_save(k, p->m, vers, p->ninds, &p->ls, k->watermark, &p->msgs, &err))
+	if (sk_mbase_save(k, p->m, vers, p->nm, &p->ls, k->watermark, &p->msgs, &err))
 		fprintf(stderr, "schakel: watch: matcher cache not written: %s\n", err.msg);
 	free(vers);
 	sk_mbase_msgs_clear(&p->msgs);

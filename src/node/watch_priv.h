@@ -37,9 +37,14 @@ typedef struct ind_meta {
 
 typedef struct part {
 	sk_matcher *m;
+	/* hashed indicators (docs/private-matching.md), numbered after m's; NULL = none.
+	 * hc is used under ring_mu only, as is every match of the part. */
+	struct sk_hmatch *hm;
+	struct sk_hmatch_ctx *hc;
 	ind_meta *inds;
 	uint32_t ninds, cap;
-	char **ids; /* sorted: every indicator this part covers */
+	uint32_t nm; /* m's indicators: inds[0..nm); the hashed ones follow */
+	char **ids;  /* sorted: every indicator this part covers */
 	size_t nids, idcap;
 	int refs;
 	/*
@@ -160,6 +165,13 @@ typedef struct alert {
 void sk_watch_part_free(part *p);
 /* Does part p cover indicator id (so that it shadows older parts' hits on it)? */
 bool sk_watch_part_covers(const part *p, const char *id);
+/*
+ * Every hashed indicator into p (a base loaded from the matcher cache, which
+ * holds none: the keys can change without the indicators changing),
+ * numbered from p->nm.  Those stored since the base are in the delta too,
+ * which masks them here by id.
+ */
+sk_err sk_watch_part_hashed(sk_watch *w, part *p, sk_error *err);
 /* (Re)load the warning lists when their stamp changed; rebuild thread or before it starts. */
 sk_err sk_watch_load_warninglists(sk_watch *w, sk_error *err);
 /* Compile the indicators changed after after_ver (0 = all) into a new part *out (refs 0). */

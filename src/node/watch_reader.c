@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/hashed.h"
 #include "schakel/logread.h"
 #include "schakel/matcher.h"
 #include "schakel/timestamp.h"
@@ -27,6 +28,7 @@ static void match_one(sk_watch *w, const gen *g, size_t from, sk_match_ctx **ctx
 		const sk_match_hit *hits;
 		size_t nh = sk_match_record(ctx[i], rec, &hits);
 		uint32_t last = UINT32_MAX;
+		nh = sk_hmatch_merge(p->hm, p->hc, rec, &hits, nh);
 		for (size_t k = 0; k < nh; k++) {
 			const sk_match_hit *h = &hits[k];
 			alert a = {.rec = rec, .h = h, .lookback = lookback};

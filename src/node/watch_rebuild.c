@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "schakel/hashed.h"
+#include "schakel/hashkey.h"
 #include "schakel/indload.h"
 #include "schakel/matcher.h"
 #include "schakel/store.h"
@@ -29,13 +31,17 @@ void sk_watch_part_free(part *p)
 {
 	if (!p)
 		return;
-	if (p->vers) { /* a cached base: only the entries hit were filled */
+	if (p->vers) { /* a cached base: only the entries hit were filled, and the hashed */
 		for (uint32_t i = 0; i < p->nfilled; i++)
 			sk_hit_ind_clear(&p->inds[p->filled[i]].h);
+		for (uint32_t i = p->nm; i < p->ninds; i++)
+			sk_hit_ind_clear(&p->inds[i].h);
 	} else {
 		for (uint32_t i = 0; i < p->ninds; i++)
 			sk_hit_ind_clear(&p->inds[i].h);
 	}
+	sk_hmatch_ctx_free(p->hc);
+	sk_hmatch_free(p->hm);
 	sk_matcher_free(p->m); /* after: p->vers points into its mapping */
 	free(p->inds);
 	free(p->filled);
@@ -78,10 +84,9 @@ typedef struct skip_ctx {
 	uint32_t reported;
 } skip_ctx;
 
-/* A compiled indicator: its id (to shadow older parts), version row and arrival. */
-static int on_added(void *ud, uint32_t idx, const sk_ind_row *r)
+/* Indicator idx of p: its id (to shadow older parts), version row and arrival. */
+static int part_put(part *p, uint32_t idx, int64_t ver, const char *id, int64_t arrived)
 {
-	part *p = ((skip_ctx *)ud)->p;
 	if (idx >= p->cap) {
 		uint32_t nc = p->cap ? p->cap * 2 : 256;
 		while (nc <= idx)
@@ -95,22 +100,92 @@ static int on_added(void *ud, uint32_t idx, const sk_ind_row *r)
 	ind_meta *mi = &p->inds[idx];
 	memset(mi, 0, sizeof(*mi));
 	p->ninds = idx + 1;
-	mi->h.ver = r->ver;
-	mi->arrived_us = r->arrived;
-	if (!(mi->h.id = strdup(r->id)))
+	mi->h.ver = ver;
+	mi->arrived_us = arrived;
+	if (!(mi->h.id = strdup(id)))
 		return 1;
-	return add_id(p, r->id);
+	return add_id(p, id);
+}
+
+static int on_added(void *ud, uint32_t idx, const sk_ind_row *r)
+{
+	return part_put(((skip_ctx *)ud)->p, idx, r->ver, r->id, r->arrived);
+}
+
+static int on_hashed(void *ud, uint32_t idx, int64_t ver, const char *id)
+{
+	/* the arrival is not known here: a hashed hit's detection delay is not timed */
+	return part_put(((skip_ctx *)ud)->p, idx, ver, id, 0);
+}
+
+static void on_hashed_skipped(void *ud, const char *id, const char *msg)
+{
+	skip_ctx *sc = ud;
+	if (sc->reported++ < 20)
+		fprintf(stderr, "schakel: watch: %s: not matched: %s\n", id, msg);
+}
+
+static int has_row(void *ud, const sk_row *r)
+{
+	(void)r;
+	*(bool *)ud = true;
+	return 1;
+}
+
+/*
+ * The hashed indicators changed after after_ver into p, numbered after its
+ * matcher's, with the hash keys the node holds now (read at every build, so
+ * a key imported while the node runs applies at the next one).
+ */
+static sk_err build_hashed(sk_watch *w, part *p, skip_ctx *sc, int64_t after_ver, sk_error *err)
+{
+	sk_hashkeys ks = {0};
+	char *path = sk_hashkey_path(w->db_path);
+	sk_hmatch_load_opts o = {.after_ver = after_ver,
+	                         .first_ind = p->ninds,
+	                         .on_added = on_hashed,
+	                         .on_skipped = on_hashed_skipped,
+	                         .ud = sc};
+	uint32_t added = 0;
+	bool def = false;
+	sk_err rc;
+
+	if (!path)
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	if ((rc = sk_hashkeys_load(path, &ks, err)))
+		goto out;
+	/* no key and no hashed indicator's extension-definition: nothing to do, at no cost */
+	if (!ks.n && (sk_store_get(w->st, SK_HASHED_EXT_ID, false, has_row, &def, err) || !def))
+		goto out;
+	if ((rc = sk_hmatch_new(&p->hm, err)) || (rc = sk_hmatch_ctx_new(&p->hc, err)))
+		goto out;
+	for (size_t i = 0; i < ks.n && !rc; i++)
+		rc = sk_hmatch_add_key(p->hm, ks.k[i].id, ks.k[i].key, err);
+	if (!rc)
+		rc = sk_hmatch_load(w->st, p->hm, &o, &added, err);
+	if (!rc && !added) { /* nothing to match: no cost per record */
+		sk_hmatch_ctx_free(p->hc);
+		sk_hmatch_free(p->hm);
+		p->hc = NULL;
+		p->hm = NULL;
+	}
+out:
+	sk_hashkeys_free(&ks);
+	free(path);
+	return rc;
 }
 
 static void on_skipped(void *ud, const sk_ind_row *r, sk_indload_skip why, const char *msg)
 {
 	skip_ctx *sc = ud;
 	char line[SK_ERROR_MSG_MAX + 200];
-	if (!sc->delta) /* what `scan` replays when it loads this build from the cache */
-		sk_mbase_note(&sc->p->msgs, why, r->id, msg, line, sizeof(line));
 	/* a delta must still shadow older parts' entries for this id */
 	if (sc->delta && add_id(sc->p, r->id))
 		sc->oom = true;
+	if (why == SK_INDLOAD_UNSUPPORTED && sk_hashed_pattern(r->pattern, r->pattern_len))
+		return; /* build_hashed reports it (and `scan` itself, not from the cache) */
+	if (!sc->delta) /* what `scan` replays when it loads this build from the cache */
+		sk_mbase_note(&sc->p->msgs, why, r->id, msg, line, sizeof(line));
 	if (why != SK_INDLOAD_REVOKED && sc->reported++ < 20)
 		fprintf(stderr, "schakel: watch: %s: not matched: %s\n", r->id, msg);
 }
@@ -146,6 +221,12 @@ sk_err sk_watch_load_warninglists(sk_watch *w, sk_error *err)
 	return SK_OK;
 }
 
+sk_err sk_watch_part_hashed(sk_watch *w, part *p, sk_error *err)
+{
+	skip_ctx sc = {.p = p};
+	return build_hashed(w, p, &sc, 0, err);
+}
+
 /* Compile the indicators changed after after_ver (0 = all) into a new part. */
 sk_err sk_watch_build_part(sk_watch *w, int64_t after_ver, part **out, sk_error *err)
 {
@@ -170,7 +251,8 @@ sk_err sk_watch_build_part(sk_watch *w, int64_t after_ver, part **out, sk_error 
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = sk_matcher_build(p->m, err)))
+	p->nm = p->ninds;
+	if ((rc = sk_matcher_build(p->m, err)) || (rc = build_hashed(w, p, &sc, after_ver, err)))
 		goto out;
 	if (p->nids) /* qsort(NULL, 0, ...) is undefined */
 		qsort(p->ids, p->nids, sizeof(char *), cmp_str);
