@@ -183,6 +183,36 @@ def main():
                  "%s: %d hashed hits, as the reference" % (os.path.basename(path), len(want)),
                  "\n".join(problems[:20] + d + ["repro: %s" % " ".join(res.args)]))
     ck.check(total > 50, "the reference finds a fair number of hashed hits (%d)" % total)
+
+    # the matcher cache (a base plus a delta) holds no hashed indicator: they are
+    # loaded beside it, numbered after the delta's, with the same hits as a fresh build
+    def scan(*extra):
+        r = node.run("scan", "--no-sightings", "--threads", "1", "--format", "ecs", *extra,
+                     ecs, check=True)
+        return r.out, r.err
+
+    scan()  # writes the cache of these options
+    fresh, _ = scan("--no-cache")
+    cached, err = scan()
+    ck.check(cached == fresh and "loaded from the matcher cache" in err,
+             "a scan from the cache gives the fresh build's hashed hits", err[-400:])
+    make("user", users[1::3])
+    plain = node.path("plain.json")
+    with open(plain, "w") as f:
+        json.dump({"type": "bundle", "id": "bundle--6a0d5c2e-3f4b-4c1a-9d8e-1b2c3d4e5f60",
+                   "objects": [{"type": "indicator", "spec_version": "2.1",
+                                "id": "indicator--0c6b9a4e-2d1f-4e3a-8b5c-7d6e5f4a3b21",
+                                "created": "2026-01-01T00:00:00.000Z",
+                                "modified": "2026-01-01T00:00:00.000Z",
+                                "pattern": "[domain-name:value = 'delta.example']",
+                                "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}]},
+                  f)
+    node.run("import", "--collection", "leak", plain, check=True)
+    fresh, _ = scan("--no-cache")
+    delta, err = scan()
+    ck.check(delta == fresh and "a delta" in err,
+             "with a delta of a plain and a hashed indicator, the same hits as a fresh build",
+             err[-400:])
     ck.finish()
 
 
