@@ -79,6 +79,25 @@ def main():
         r.check(not alert_for(other), "and alerts nothing")
     finally:
         srv.stop()
+
+    # a restart loads the matcher cache's base, which holds no hashed indicator: they
+    # are loaded beside it
+    alerts2 = b.path("alerts2.jsonl")
+    srv = b.serve("--no-access-log", "--watch", log, "--watch-format", "text",
+                  "--alerts", alerts2)
+    try:
+        r.check(wait_for(lambda: "matcher loaded from" in srv.log()),
+                "the restart loads the matcher cache", srv.log()[-600:])
+        with open(log, "a") as f:
+            f.write("2026-12-07T10:00:09Z login for bob@example.org after the restart\n"
+                    "2026-12-07T10:00:10Z login for erin@example.org after the restart\n")
+        got = wait_for(lambda: {a["indicator"]["id"] for a in read_jsonl(alerts2)
+                                if a.get("indicator", {}).get("id") in (first, second)}
+                       == {first, second} or None)
+        r.check(got, "after the restart, both hashed indicators alert (base and since)",
+                str(read_jsonl(alerts2))[-600:])
+    finally:
+        srv.stop()
     r.finish()
 
 
