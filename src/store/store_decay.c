@@ -298,6 +298,28 @@ unknown:
 	return false;
 }
 
+static int64_t cfg_gen(sk_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t g = 0;
+	static const char q[] = "SELECT value FROM meta WHERE key='decay.cfg'";
+
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL))
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		g = sqlite3_column_int64(s, 0);
+	sk_store_stmt_put(st, s);
+	return g;
+}
+
+sk_err sk_store_decay_refresh(sk_store *st, sk_error *err)
+{
+	int64_t g = cfg_gen(st);
+	if (g == st->decay_cfg)
+		return SK_OK;
+	return sk_store_decay_load(st, err);
+}
+
 sk_err sk_store_decay_load(sk_store *st, sk_error *err)
 {
 	sk_decay_config *c = &st->decay;
@@ -305,6 +327,7 @@ sk_err sk_store_decay_load(sk_store *st, sk_error *err)
 	sk_error ignore;
 	int step;
 
+	st->decay_cfg = cfg_gen(st);
 	sk_decay_defaults(c);
 	if (sqlite3_prepare_v2(st->db,
 	                       "SELECT substr(key, 8), value FROM meta"
@@ -398,6 +421,14 @@ sk_err sk_decay_config_set(sk_store *st, const char *name, const char *value, sk
 	st->decay = c;
 	if (!rc)
 		rc = rescore_where(st, NULL, NULL, err);
+	/* other processes (a running server) reload the model at their next write */
+	if (!rc)
+		rc = sk_store_exec(st,
+		                   "INSERT INTO meta(key, value) VALUES('decay.cfg', '1')"
+		                   " ON CONFLICT(key) DO UPDATE SET value=value+1",
+		                   err);
+	if (!rc)
+		st->decay_cfg = cfg_gen(st);
 out:
 	if (!rc && !(rc = sk_store_commit(st, err)))
 		return SK_OK;

@@ -85,12 +85,13 @@ Test(decay, kinds_and_durations)
 
 Test(decay, settings, .init = t_tmpdir_make, .fini = t_tmpdir_remove)
 {
-	sk_store *st;
+	sk_store *st, *other;
 	sk_error err;
 	char *v = NULL;
 
 	cr_assert_eq(sk_store_open(t_path("d.db"), SK_STORE_CREATE, &st, &err), SK_OK, "%s",
 	             err.msg);
+	cr_assert_eq(sk_store_open(t_path("d.db"), 0, &other, &err), SK_OK, "%s", err.msg);
 	cr_expect_eq(sk_decay_config_set(st, "decay.threshold", "30", &err), SK_OK, "%s", err.msg);
 	cr_expect_eq(sk_decay_config_set(st, "decay.ip.lifetime", "2w", &err), SK_OK, "%s",
 	             err.msg);
@@ -103,6 +104,12 @@ Test(decay, settings, .init = t_tmpdir_make, .fini = t_tmpdir_remove)
 	cr_expect_str_eq(v, "14d");
 	free(v);
 	sk_store_close(st);
+	/* another connection (a running server) takes the new model at its next write */
+	cr_expect_eq(sk_decay_config_of(other)->threshold, 0);
+	cr_assert_eq(sk_store_begin(other, &err), SK_OK, "%s", err.msg);
+	cr_expect_eq(sk_decay_config_of(other)->threshold, 30);
+	sk_store_rollback(other);
+	sk_store_close(other);
 	/* kept in the database */
 	cr_assert_eq(sk_store_open(t_path("d.db"), SK_STORE_READONLY, &st, &err), SK_OK, "%s",
 	             err.msg);
