@@ -348,10 +348,14 @@ const sk_decay_config *sk_decay_config_of(sk_store *st)
 	return &st->decay;
 }
 
-/* the score columns again for the rows ?1 selects (NULL = all); bumps decay.gen */
-static sk_err rescore_where(sk_store *st, const char *producer, uint64_t *n, sk_error *err)
+/*
+ * The score columns again for the rows ?1 selects (NULL = all); bumps
+ * decay.gen.  The base depends on trust and the defaults only: a change of
+ * the threshold or a model (bases = false) recomputes alert_until alone.
+ */
+static sk_err rescore(sk_store *st, const char *producer, bool bases, uint64_t *n, sk_error *err)
 {
-	static const char sql[] =
+	static const char all[] =
 	    "UPDATE indicators SET"
 	    " base=sk_decay_base(confidence, producer,"
 	    "  (SELECT trust FROM partners p WHERE p.identity=indicators.producer), sightings, fp),"
@@ -359,6 +363,10 @@ static sk_err rescore_where(sk_store *st, const char *producer, uint64_t *n, sk_
 	    "  (SELECT trust FROM partners p WHERE p.identity=indicators.producer), sightings, fp),"
 	    "  refreshed)"
 	    " WHERE ?1 IS NULL OR producer=?1";
+	static const char until[] =
+	    "UPDATE indicators SET alert_until=sk_decay_until(kind, base, refreshed)"
+	    " WHERE ?1 IS NULL OR producer=?1";
+	const char *sql = bases ? all : until;
 	sqlite3_stmt *s = NULL;
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
@@ -385,7 +393,7 @@ sk_err sk_decay_rescore(sk_store *st, uint64_t *n, sk_error *err)
 
 	if (own && (rc = sk_store_begin(st, err)))
 		return rc;
-	rc = rescore_where(st, NULL, n, err);
+	rc = rescore(st, NULL, true, n, err);
 	if (!own)
 		return rc;
 	if (!rc)
@@ -420,7 +428,7 @@ sk_err sk_decay_config_set(sk_store *st, const char *name, const char *value, sk
 	sqlite3_finalize(s);
 	st->decay = c;
 	if (!rc)
-		rc = rescore_where(st, NULL, NULL, err);
+		rc = rescore(st, NULL, !strncmp(name, "decay.default_", 14), NULL, err);
 	/* other processes (a running server) reload the model at their next write */
 	if (!rc)
 		rc = sk_store_exec(st,
@@ -506,7 +514,7 @@ sk_err sk_decay_set_trust(sk_store *st, const char *partner, int trust, sk_error
 	if (!rc && !identity)
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 	if (!rc)
-		rc = rescore_where(st, identity, NULL, err);
+		rc = rescore(st, identity, true, NULL, err);
 out:
 	free(identity);
 	if (!rc)

@@ -158,6 +158,11 @@ def test_scores(node, R):
     R.eq(score(node, B["id"])[1], 7, "and lowers the indicator's base")
     R.check(B["id"] not in hits(node)[0], "the hash reported benign stops alerting")
 
+    # the default trust for producers without one rescores their indicators
+    R.eq(node.run("config", "set", "decay.default_trust", "50").code, 0, "set default_trust")
+    R.eq(score(node, C["id"])[1], 50, "the default trust scales unknown producers")
+    R.eq(score(node, A["id"])[1], 32, "a partner with its own trust keeps it")
+
 
 def current(node, ident):
     r = node.run("get", ident)
