@@ -368,7 +368,15 @@ static sk_err rescore(sk_store *st, const char *producer, bool bases, uint64_t *
 	    " WHERE ?1 IS NULL OR producer=?1";
 	const char *sql = bases ? all : until;
 	sqlite3_stmt *s = NULL;
+	sk_err rc;
 
+	/*
+	 * Every row: updating the index on alert_until row by row costs more
+	 * than the scoring; dropped and built again from the new values (one
+	 * sort), inside the same transaction.
+	 */
+	if (!producer && (rc = sk_store_exec(st, "DROP INDEX IF EXISTS indicators_alert", err)))
+		return rc;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return sk_store_dberr(st, err, "rescoring indicators");
 	if (producer)
@@ -380,6 +388,9 @@ static sk_err rescore(sk_store *st, const char *producer, bool bases, uint64_t *
 	sqlite3_finalize(s);
 	if (n)
 		*n = (uint64_t)sqlite3_changes(st->db);
+	if (!producer && (rc = sk_store_exec(
+	                      st, "CREATE INDEX indicators_alert ON indicators(alert_until)", err)))
+		return rc;
 	return sk_store_exec(st,
 	                     "INSERT INTO meta(key, value) VALUES('decay.gen', '1')"
 	                     " ON CONFLICT(key) DO UPDATE SET value=value+1",
