@@ -93,6 +93,10 @@ def test_scores(node, R):
 
     R.eq(node.run("config", "set", "decay.threshold", "30").code, 0, "set the threshold")
     R.eq(node.run("config", "get", "decay.threshold").out.strip(), "30", "config get")
+    show = node.run("config", "show").out
+    R.check(re.search(r"decay\.threshold\s+30\s+\(database\)", show) and
+            re.search(r"decay\.file\.lifetime\s+1095d\s+\(default\)", show),
+            "config show lists the decay settings and where they come from", show)
     r = node.run("config", "set", "decay.ip.lifetime", "forever")
     R.check(r.code == 2 and "duration" in r.err, "a bad duration is refused, saying why", r)
 
