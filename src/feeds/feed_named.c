@@ -16,7 +16,6 @@
 #include "feed_int.h"
 #include "store/store_priv.h"
 #include "schakel/decay.h"
-#include "schakel/sign.h"
 #include "schakel/timestamp.h"
 
 typedef struct gone_ctx {
@@ -34,9 +33,9 @@ static sk_err new_version(sk_store *st, int64_t cid, const char *id, int64_t unt
                           const char *feed, sk_error *err)
 {
 	char *json = NULL, *by = NULL, *rx = NULL, ts[SK_TS_STR_MAX];
-	int64_t now = sk_ts_now_us(), prev = 0, from = 0;
-	json_t *o = NULL, *exts;
-	const char *m, *vf;
+	int64_t from = 0;
+	json_t *o = NULL;
+	const char *vf;
 	sk_err rc;
 
 	if ((rc = sk_store_latest(st, id, &json, &by, &rx, err)))
@@ -47,11 +46,7 @@ static sk_err new_version(sk_store *st, int64_t cid, const char *id, int64_t unt
 	}
 	if (json_is_true(json_object_get(o, "revoked")))
 		goto out;
-	m = json_string_value(json_object_get(o, "modified"));
-	if (m && sk_ts_parse(m, strlen(m), NULL, &prev) && now <= prev + 1000)
-		now = prev + 1000;
-	sk_ts_format_ms(now, ts);
-	json_object_set_new(o, "modified", json_string(ts));
+	sk_store_next_version(o, ts);
 	if (until) {
 		vf = json_string_value(json_object_get(o, "valid_from"));
 		if (vf && sk_ts_parse(vf, strlen(vf), NULL, &from) && until <= from)
@@ -65,11 +60,6 @@ static sk_err new_version(sk_store *st, int64_t cid, const char *id, int64_t unt
 		json_object_set_new(o, "x_schakel_feed_expired", json_string(feed));
 	else
 		json_object_del(o, "x_schakel_feed_expired");
-	/* the new version is signed anew on its way in */
-	exts = json_object_get(o, "extensions");
-	json_object_del(exts, SK_SIG_EXT_ID);
-	if (json_is_object(exts) && json_object_size(exts) == 0)
-		json_object_del(o, "extensions");
 	rc = sk_store_put_json(st, cid, o, err);
 out:
 	json_decref(o);

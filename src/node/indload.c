@@ -151,7 +151,7 @@ static int on_row(void *ud, const sk_ind_row *r)
 		return 0;
 	}
 	/* its score is below decay.threshold at `at` (decay.h): kept, but it no longer alerts */
-	if (!lc->o->no_decay && r->alert_until != INT64_MAX) {
+	if (!lc->o->no_decay && r->alert_until != INT64_MAX && r->alert_until != 0) {
 		window(lc, r->alert_until);
 		if (r->alert_until <= lc->at) {
 			lc->stats->decayed++;

@@ -730,6 +730,38 @@ sk_err sk_sync_sighting_add(sk_store *st, const sk_sync_sighting *s, char *sid_o
 	return sk_store_commit(st, err);
 }
 
+/* the decay.* settings (decay.h), in force and where from */
+static sk_err decay_each(sk_store *st, sk_config_fn fn, void *ud, bool *stop, sk_error *err)
+{
+	static const char *const top[] = {"threshold", "default_trust", "default_confidence"};
+	char name[64], key[80];
+	sqlite3_stmt *s = NULL;
+	sk_err rc = SK_OK;
+
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), "SELECT 1 FROM meta WHERE key=?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "decay settings");
+	for (int i = 0; !rc && !*stop && i < 3 + 2 * SK_DECAY__N; i++) {
+		char *v = NULL;
+		bool set;
+		if (i < 3)
+			snprintf(name, sizeof(name), "decay.%s", top[i]);
+		else
+			snprintf(name, sizeof(name), "decay.%s.%s", sk_decay_kind_name((i - 3) / 2),
+				 (i - 3) % 2 ? "speed" : "lifetime");
+		snprintf(key, sizeof(key), "config.%s", name);
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+		set = sqlite3_step(s) == SQLITE_ROW;
+		if ((rc = sk_decay_config_get(st, name, &v, err)))
+			break;
+		*stop = fn(ud, name, v, set ? "database" : "default") != 0;
+		free(v);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 sk_err sk_sync_config_each(sk_store *st, sk_config_fn fn, void *ud, sk_error *err)
 {
 	sqlite3_stmt *s = NULL;
@@ -745,6 +777,11 @@ sk_err sk_sync_config_each(sk_store *st, sk_config_fn fn, void *ud, sk_error *er
 		free(v);
 		if (stop)
 			return SK_OK;
+	}
+	{
+		bool stop = false;
+		if ((rc = decay_each(st, fn, ud, &stop, err)) || stop)
+			return rc;
 	}
 	if (sqlite3_prepare_v2(sk_store_sqlite(st),
 			       "SELECT name, coalesce(title,''), coalesce(description,''),"

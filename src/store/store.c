@@ -612,6 +612,7 @@ sk_err sk_store_begin(sk_store *st, sk_error *err)
 		st->da_cid = 0; /* another writer may have added since */
 		st->prov_first = st->prov_last = 0;
 		st->prov_rc = SK_OK;
+		rc = sk_store_decay_refresh(st, err); /* another process changed decay.* */
 	}
 	return rc;
 }

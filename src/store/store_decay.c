@@ -298,6 +298,28 @@ unknown:
 	return false;
 }
 
+static int64_t cfg_gen(sk_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t g = 0;
+	static const char q[] = "SELECT value FROM meta WHERE key='decay.cfg'";
+
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, NULL))
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		g = sqlite3_column_int64(s, 0);
+	sk_store_stmt_put(st, s);
+	return g;
+}
+
+sk_err sk_store_decay_refresh(sk_store *st, sk_error *err)
+{
+	int64_t g = cfg_gen(st);
+	if (g == st->decay_cfg)
+		return SK_OK;
+	return sk_store_decay_load(st, err);
+}
+
 sk_err sk_store_decay_load(sk_store *st, sk_error *err)
 {
 	sk_decay_config *c = &st->decay;
@@ -305,6 +327,7 @@ sk_err sk_store_decay_load(sk_store *st, sk_error *err)
 	sk_error ignore;
 	int step;
 
+	st->decay_cfg = cfg_gen(st);
 	sk_decay_defaults(c);
 	if (sqlite3_prepare_v2(st->db,
 	                       "SELECT substr(key, 8), value FROM meta"
@@ -325,10 +348,14 @@ const sk_decay_config *sk_decay_config_of(sk_store *st)
 	return &st->decay;
 }
 
-/* the score columns again for the rows ?1 selects (NULL = all); bumps decay.gen */
-static sk_err rescore_where(sk_store *st, const char *producer, uint64_t *n, sk_error *err)
+/*
+ * The score columns again for the rows ?1 selects (NULL = all); bumps
+ * decay.gen.  The base depends on trust and the defaults only: a change of
+ * the threshold or a model (bases = false) recomputes alert_until alone.
+ */
+static sk_err rescore(sk_store *st, const char *producer, bool bases, uint64_t *n, sk_error *err)
 {
-	static const char sql[] =
+	static const char all[] =
 	    "UPDATE indicators SET"
 	    " base=sk_decay_base(confidence, producer,"
 	    "  (SELECT trust FROM partners p WHERE p.identity=indicators.producer), sightings, fp),"
@@ -336,8 +363,20 @@ static sk_err rescore_where(sk_store *st, const char *producer, uint64_t *n, sk_
 	    "  (SELECT trust FROM partners p WHERE p.identity=indicators.producer), sightings, fp),"
 	    "  refreshed)"
 	    " WHERE ?1 IS NULL OR producer=?1";
+	static const char until[] =
+	    "UPDATE indicators SET alert_until=sk_decay_until(kind, base, refreshed)"
+	    " WHERE ?1 IS NULL OR producer=?1";
+	const char *sql = bases ? all : until;
 	sqlite3_stmt *s = NULL;
+	sk_err rc;
 
+	/*
+	 * Every row: updating the index on alert_until row by row costs more
+	 * than the scoring; dropped and built again from the new values (one
+	 * sort), inside the same transaction.
+	 */
+	if (!producer && (rc = sk_store_exec(st, "DROP INDEX IF EXISTS indicators_alert", err)))
+		return rc;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return sk_store_dberr(st, err, "rescoring indicators");
 	if (producer)
@@ -349,6 +388,9 @@ static sk_err rescore_where(sk_store *st, const char *producer, uint64_t *n, sk_
 	sqlite3_finalize(s);
 	if (n)
 		*n = (uint64_t)sqlite3_changes(st->db);
+	if (!producer && (rc = sk_store_exec(
+	                      st, "CREATE INDEX indicators_alert ON indicators(alert_until)", err)))
+		return rc;
 	return sk_store_exec(st,
 	                     "INSERT INTO meta(key, value) VALUES('decay.gen', '1')"
 	                     " ON CONFLICT(key) DO UPDATE SET value=value+1",
@@ -362,7 +404,7 @@ sk_err sk_decay_rescore(sk_store *st, uint64_t *n, sk_error *err)
 
 	if (own && (rc = sk_store_begin(st, err)))
 		return rc;
-	rc = rescore_where(st, NULL, n, err);
+	rc = rescore(st, NULL, true, n, err);
 	if (!own)
 		return rc;
 	if (!rc)
@@ -397,7 +439,15 @@ sk_err sk_decay_config_set(sk_store *st, const char *name, const char *value, sk
 	sqlite3_finalize(s);
 	st->decay = c;
 	if (!rc)
-		rc = rescore_where(st, NULL, NULL, err);
+		rc = rescore(st, NULL, !strncmp(name, "decay.default_", 14), NULL, err);
+	/* other processes (a running server) reload the model at their next write */
+	if (!rc)
+		rc = sk_store_exec(st,
+		                   "INSERT INTO meta(key, value) VALUES('decay.cfg', '1')"
+		                   " ON CONFLICT(key) DO UPDATE SET value=value+1",
+		                   err);
+	if (!rc)
+		st->decay_cfg = cfg_gen(st);
 out:
 	if (!rc && !(rc = sk_store_commit(st, err)))
 		return SK_OK;
@@ -475,7 +525,7 @@ sk_err sk_decay_set_trust(sk_store *st, const char *partner, int trust, sk_error
 	if (!rc && !identity)
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 	if (!rc)
-		rc = rescore_where(st, identity, NULL, err);
+		rc = rescore(st, identity, true, NULL, err);
 out:
 	free(identity);
 	if (!rc)

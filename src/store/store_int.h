@@ -65,6 +65,7 @@ struct sk_store {
 	sk_buf scratch;               /* canonical forms for verification */
 	struct sk_audit_state *audit; /* audit.c: actor and signing key, or NULL */
 	sk_decay_config decay;        /* store_decay.c: the scoring model in force */
+	int64_t decay_cfg;            /* meta 'decay.cfg' when it was loaded */
 };
 
 /*
@@ -76,6 +77,8 @@ struct sk_store {
 sk_err sk_store_decay_open(sk_store *st, bool readonly, sk_error *err);
 sk_err sk_store_decay_register(sk_store *st, sk_error *err);
 sk_err sk_store_decay_load(sk_store *st, sk_error *err);
+/* at the start of a write transaction: reload the model if meta 'decay.cfg' moved */
+sk_err sk_store_decay_refresh(sk_store *st, sk_error *err);
 sk_err sk_store_decay_evidence(sk_store *st, int64_t ver, const sk_stix_info *info,
 			       sk_error *err);
 

@@ -351,13 +351,30 @@ static size_t holders(sk_store *st, const char *id, int64_t *cids, size_t max)
 	return n;
 }
 
+void sk_store_next_version(json_t *o, char version[SK_TS_STR_MAX])
+{
+	int64_t now = sk_ts_now_us(), prev = 0;
+	const char *m = json_string_value(json_object_get(o, "modified"));
+	json_t *exts;
+
+	if (m && sk_ts_parse(m, strlen(m), NULL, &prev) && now <= prev + 1000)
+		now = prev + 1000;
+	sk_ts_format_ms(now, version);
+	json_object_set_new(o, "modified", json_string(version));
+	/* the new version is signed anew on its way in */
+	exts = json_object_get(o, "extensions");
+	json_object_del(exts, SK_SIG_EXT_ID);
+	if (json_is_object(exts) && json_object_size(exts) == 0)
+		json_object_del(o, "extensions");
+}
+
 sk_err sk_store_revoke(sk_store *st, const char *id, const char *reason,
 		       char version[SK_TS_STR_MAX], sk_error *err)
 {
-	char *json = NULL, *by = NULL, *rx = NULL, key[SK_TS_KEY_LEN + 1];
-	int64_t cids[64], now = sk_ts_now_us(), prev = 0;
-	const char *own = sk_store_own_id(st), *m;
-	json_t *o = NULL, *exts;
+	char *json = NULL, *by = NULL, *rx = NULL;
+	int64_t cids[64];
+	const char *own = sk_store_own_id(st);
+	json_t *o = NULL;
 	size_t ncids;
 	sk_err rc;
 
@@ -375,19 +392,10 @@ sk_err sk_store_revoke(sk_store *st, const char *id, const char *reason,
 				  o ? "already revoked" : "stored JSON does not parse");
 		goto out;
 	}
-	m = json_string_value(json_object_get(o, "modified"));
-	if (m && sk_ts_parse(m, strlen(m), key, &prev) && now <= prev + 1000)
-		now = prev + 1000;
-	sk_ts_format_ms(now, version);
-	json_object_set_new(o, "modified", json_string(version));
+	sk_store_next_version(o, version);
 	json_object_set_new(o, "revoked", json_true());
 	if (reason)
 		json_object_set_new(o, "x_schakel_revocation_reason", json_string(reason));
-	/* the new version is signed anew on its way in */
-	exts = json_object_get(o, "extensions");
-	json_object_del(exts, SK_SIG_EXT_ID);
-	if (json_is_object(exts) && json_object_size(exts) == 0)
-		json_object_del(o, "extensions");
 	ncids = holders(st, id, cids, 64);
 	if ((rc = sk_store_begin(st, err)))
 		goto out;

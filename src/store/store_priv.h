@@ -36,6 +36,13 @@ void sk_store_stmt_put(sk_store *st, sqlite3_stmt *s);
 sk_err sk_store_put_json(sk_store *st, int64_t cid, json_t *obj, sk_error *err);
 
 /*
+ * Turn o (the newest version of an object produced here) into its next
+ * version: modified = now, at least 1 ms after the old modified, into
+ * version; the old signature dropped (sk_store_put signs it anew).
+ */
+void sk_store_next_version(json_t *o, char version[SK_TS_STR_MAX]);
+
+/*
  * Store a location for country (ISO 3166-1 alpha-2) and a located-at
  * relationship from identity to it, both created at ts by identity.
  */

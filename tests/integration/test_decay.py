@@ -93,6 +93,10 @@ def test_scores(node, R):
 
     R.eq(node.run("config", "set", "decay.threshold", "30").code, 0, "set the threshold")
     R.eq(node.run("config", "get", "decay.threshold").out.strip(), "30", "config get")
+    show = node.run("config", "show").out
+    R.check(re.search(r"decay\.threshold\s+30\s+\(database\)", show) and
+            re.search(r"decay\.file\.lifetime\s+1095d\s+\(default\)", show),
+            "config show lists the decay settings and where they come from", show)
     r = node.run("config", "set", "decay.ip.lifetime", "forever")
     R.check(r.code == 2 and "duration" in r.err, "a bad duration is refused, saying why", r)
 
@@ -158,6 +162,23 @@ def test_scores(node, R):
     R.eq(score(node, B["id"])[1], 7, "and lowers the indicator's base")
     R.check(B["id"] not in hits(node)[0], "the hash reported benign stops alerting")
 
+    # the default trust for producers without one rescores their indicators
+    R.eq(node.run("config", "set", "decay.default_trust", "50").code, 0, "set default_trust")
+    R.eq(score(node, C["id"])[1], 50, "the default trust scales unknown producers")
+    R.eq(score(node, A["id"])[1], 32, "a partner with its own trust keeps it")
+
+
+def ids_by_name(node):
+    """{name: id} of the node's indicators (`list --json`)"""
+    ids = {}
+    for line in node.run("list", "--type", "indicator", "--json").out.splitlines():
+        try:
+            o = json.loads(line)
+        except ValueError:
+            continue
+        ids[o.get("name")] = o.get("id")
+    return ids
+
 
 def current(node, ident):
     r = node.run("get", ident)
@@ -176,16 +197,9 @@ def test_feeds(node, R):
     R.check(r.code == 0, "import the first feed", r)
     r = imp("hashes", [HASH, "192.0.2.101"])
     R.check(r.code == 0, "import a second feed of the same producer", r)
-    r = node.run("list", "--type", "indicator", "--json")
-    ids = {}
-    for line in r.out.splitlines():
-        try:
-            o = json.loads(line)
-            ids[o.get("name")] = o.get("id")
-        except ValueError:
-            pass
+    ids = ids_by_name(node)
     R.check("192.0.2.102" in ids and "bad.example" in ids and HASH in ids,
-            "the feed entries are stored", r.out[-2000:])
+            "the feed entries are stored", ids)
     r = imp("blocklist", ["192.0.2.101", "bad.example"])
     R.check(r.code == 0 and "1 expired" in r.err, "re-import: one entry dropped out", r)
     gone = current(node, ids.get("192.0.2.102", ""))
@@ -198,6 +212,7 @@ def test_feeds(node, R):
     R.check("valid_until" not in current(node, ids.get("192.0.2.101", "")),
             "an entry still in another feed of the producer stays valid", r)
     r = imp("blocklist", ["192.0.2.101", "192.0.2.102", "bad.example"])
+    R.check("1 valid again" in r.err, "the import says an entry came back", r)
     R.check("valid_until" not in current(node, ids.get("192.0.2.102", "")),
             "an entry that comes back is valid again (a new version)", r)
     with open(node.path("new.txt"), "w") as f:
@@ -206,15 +221,7 @@ def test_feeds(node, R):
                  "--tlp", "green", "--feed", "timed", "--valid-for", "30d",
                  node.path("new.txt"))
     R.check(r.code == 0, "feed import --valid-for", r)
-    r = node.run("list", "--type", "indicator", "--json")
-    new = {}
-    for line in r.out.splitlines():
-        try:
-            o = json.loads(line)
-        except ValueError:
-            continue
-        if o.get("name") == "198.51.100.200":
-            new = current(node, o["id"])
+    new = current(node, ids_by_name(node).get("198.51.100.200", ""))
     R.check(new.get("valid_until", "") > new.get("valid_from", "~"),
             "--valid-for sets valid_until on new indicators", new)
     r = node.run("feed", "import", "--format", "lines", "--producer", "Example Feeds",

@@ -7,6 +7,7 @@
 
 #include "schakel/decay.h"
 #include "sk_test.h"
+#include "store/store_priv.h"
 
 #define DAY ((int64_t)86400 * 1000000)
 
@@ -85,12 +86,13 @@ Test(decay, kinds_and_durations)
 
 Test(decay, settings, .init = t_tmpdir_make, .fini = t_tmpdir_remove)
 {
-	sk_store *st;
+	sk_store *st, *other;
 	sk_error err;
 	char *v = NULL;
 
 	cr_assert_eq(sk_store_open(t_path("d.db"), SK_STORE_CREATE, &st, &err), SK_OK, "%s",
 	             err.msg);
+	cr_assert_eq(sk_store_open(t_path("d.db"), 0, &other, &err), SK_OK, "%s", err.msg);
 	cr_expect_eq(sk_decay_config_set(st, "decay.threshold", "30", &err), SK_OK, "%s", err.msg);
 	cr_expect_eq(sk_decay_config_set(st, "decay.ip.lifetime", "2w", &err), SK_OK, "%s",
 	             err.msg);
@@ -103,11 +105,87 @@ Test(decay, settings, .init = t_tmpdir_make, .fini = t_tmpdir_remove)
 	cr_expect_str_eq(v, "14d");
 	free(v);
 	sk_store_close(st);
+	/* another connection (a running server) takes the new model at its next write */
+	cr_expect_eq(sk_decay_config_of(other)->threshold, 0);
+	cr_assert_eq(sk_store_begin(other, &err), SK_OK, "%s", err.msg);
+	cr_expect_eq(sk_decay_config_of(other)->threshold, 30);
+	sk_store_rollback(other);
+	sk_store_close(other);
 	/* kept in the database */
 	cr_assert_eq(sk_store_open(t_path("d.db"), SK_STORE_READONLY, &st, &err), SK_OK, "%s",
 	             err.msg);
 	cr_expect_eq(sk_decay_config_of(st)->threshold, 30);
 	cr_expect_eq(sk_decay_config_of(st)->model[SK_DECAY_IP].lifetime_us, 14 * DAY);
 	cr_expect_float_eq(sk_decay_config_of(st)->model[SK_DECAY_FILE].speed, 0.5, 1e-9);
+	sk_store_close(st);
+}
+
+/* one integer column of the indicators row of id */
+static int64_t col(sk_store *st, const char *c, const char *id)
+{
+	char sql[160];
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM indicators WHERE id='%s'", c, id);
+	cr_assert_eq(sqlite3_prepare_v2(sk_store_sqlite(st), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+#define IND "indicator--6f1a2b3c-4d5e-4f60-8a71-b2c3d4e5f607"
+
+Test(decay, evidence_and_backfill, .init = t_tmpdir_make, .fini = t_tmpdir_remove)
+{
+	static const char ind[] =
+	    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" IND "\","
+	    "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\","
+	    "\"pattern\":\"[domain-name:value = 'a.example']\",\"pattern_type\":\"stix\","
+	    "\"valid_from\":\"2026-01-01T00:00:00Z\",\"confidence\":60}";
+	static const char sight[] =
+	    "{\"type\":\"sighting\",\"spec_version\":\"2.1\","
+	    "\"id\":\"sighting--0a1b2c3d-4e5f-4061-8273-8495a6b7c8d9\","
+	    "\"created\":\"2026-02-01T00:00:00Z\",\"modified\":\"2026-02-01T00:00:00Z\","
+	    "\"last_seen\":\"2026-02-01T00:00:00Z\",\"sighting_of_ref\":\"" IND "\"}";
+	static const char fp[] =
+	    "{\"type\":\"sighting\",\"spec_version\":\"2.1\","
+	    "\"id\":\"sighting--1a1b2c3d-4e5f-4061-8273-8495a6b7c8d9\","
+	    "\"created\":\"2026-02-02T00:00:00Z\",\"modified\":\"2026-02-02T00:00:00Z\","
+	    "\"sighting_of_ref\":\"" IND "\",\"x_schakel_false_positive\":true}";
+	sk_store *st;
+	sk_error err;
+	int64_t refreshed;
+
+	cr_assert_eq(sk_store_open(t_path("e.db"), SK_STORE_CREATE, &st, &err), SK_OK, "%s",
+	             err.msg);
+	cr_assert_eq(sk_store_begin(st, &err), SK_OK, "%s", err.msg);
+	cr_assert_eq(t_put(st, 0, ind, NULL, NULL, &err), SK_OK, "%s", err.msg);
+	cr_expect_eq(col(st, "kind", IND), SK_DECAY_DOMAIN);
+	cr_expect_eq(col(st, "base", IND), 45, "confidence 60 x default trust 75");
+	cr_assert_eq(t_put(st, 0, sight, NULL, NULL, &err), SK_OK, "%s", err.msg);
+	cr_assert_eq(t_put(st, 0, fp, NULL, NULL, &err), SK_OK, "%s", err.msg);
+	cr_assert_eq(sk_store_commit(st, &err), SK_OK, "%s", err.msg);
+	cr_expect_eq(col(st, "sightings", IND), 1);
+	cr_expect_eq(col(st, "fp", IND), 1);
+	cr_expect_eq(col(st, "base", IND), 30, "45 + 10 - 25");
+	refreshed = col(st, "refreshed", IND);
+	cr_expect_gt(refreshed, 0);
+	/* the rows of an older store: filled again by the schema 17 backfill */
+	cr_assert_eq(sk_store_exec(st,
+	                           "UPDATE indicators SET kind=5, confidence=NULL, producer=NULL,"
+	                           " sightings=0, fp=0, refreshed=NULL, base=0;"
+	                           "INSERT INTO meta(key, value) VALUES('decay_backfill', '1');",
+	                           &err),
+	             SK_OK, "%s", err.msg);
+	sk_store_close(st);
+	cr_assert_eq(sk_store_open(t_path("e.db"), 0, &st, &err), SK_OK, "%s", err.msg);
+	cr_expect_eq(col(st, "kind", IND), SK_DECAY_DOMAIN);
+	cr_expect_eq(col(st, "confidence", IND), 60);
+	cr_expect_eq(col(st, "sightings", IND), 1);
+	cr_expect_eq(col(st, "fp", IND), 1);
+	cr_expect_eq(col(st, "refreshed", IND), refreshed, "the sighting's refresh is found again");
+	cr_expect_eq(col(st, "base", IND), 30);
 	sk_store_close(st);
 }
