@@ -63,7 +63,7 @@ sk_err sk_coop_csv(const json_t *rep, sk_buf *b, sk_error *err)
 	for (i = 0; csv_dists[i]; i++)
 		sk_buf_printf(b, ",%s_n,%s_median,%s_p90,%s_max", csv_dists[i], csv_dists[i],
 		              csv_dists[i], csv_dists[i]);
-	sk_buf_puts(b, "\r\n");
+	sk_buf_puts(b, ",sync_attempts,sync_attempts_failed,availability_pct\r\n");
 	json_array_foreach(json_object_get(rep, "partners"), i, p)
 	{
 		csv_field(b, json_string_value(json_object_get(p, "partner")));
@@ -79,6 +79,12 @@ sk_err sk_coop_csv(const json_t *rep, sk_buf *b, sk_error *err)
 			csv_num(b, json_object_get(d, "median"));
 			csv_num(b, json_object_get(d, "p90"));
 			csv_num(b, json_object_get(d, "max"));
+		}
+		{ /* a peer's availability over the period; empty for a partner that is no peer */
+			json_t *a = json_object_get(json_object_get(p, "sync"), "period");
+			csv_num(b, json_object_get(a, "attempts"));
+			csv_num(b, json_object_get(a, "attempts_failed"));
+			csv_num(b, json_object_get(a, "availability_pct"));
 		}
 		sk_buf_puts(b, "\r\n");
 	}
@@ -319,6 +325,34 @@ static void rest(sk_buf *b, const json_t *rep)
 			esc(b, k);
 			sk_buf_printf(b, " (%lld)", (long long)json_integer_value(n));
 			first = false;
+		}
+		sk_buf_puts(b, "</td></tr>\n");
+	}
+	sk_buf_puts(b, "</table>\n<h2>Peer availability over the period</h2><table><tr><th>Peer"
+	               "</th><th>Sync runs</th><th>Failed</th><th>Available</th><th>Errors</th>"
+	               "</tr>\n");
+	json_array_foreach(json_object_get(rep, "partners"), i, v)
+	{
+		json_t *a = json_object_get(json_object_get(v, "sync"), "period"), *e;
+		size_t j;
+		if (!a)
+			continue;
+		sk_buf_puts(b, "<tr><td>");
+		esc(b, str(v, "partner"));
+		sk_buf_printf(b, "</td><td>%lld</td><td>%lld</td><td>",
+		              (long long)numv(json_object_get(a, "attempts")),
+		              (long long)numv(json_object_get(a, "attempts_failed")));
+		if (json_is_number(json_object_get(a, "availability_pct")))
+			sk_buf_printf(b, "%.1f %%",
+			              json_number_value(json_object_get(a, "availability_pct")));
+		else
+			sk_buf_puts(b, "no run");
+		sk_buf_puts(b, "</td><td>");
+		json_array_foreach(json_object_get(a, "errors"), j, e)
+		{
+			sk_buf_puts(b, j ? "; " : "");
+			esc(b, str(e, "error"));
+			sk_buf_printf(b, " (%lld)", (long long)numv(json_object_get(e, "n")));
 		}
 		sk_buf_puts(b, "</td></tr>\n");
 	}

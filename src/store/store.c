@@ -311,6 +311,16 @@ static const char *const migrations[] = {
      "CREATE TABLE fleet_cursor(audience TEXT NOT NULL, coll INTEGER NOT NULL,"
      "  cursor INTEGER NOT NULL, published INTEGER NOT NULL DEFAULT 0,"
      "  PRIMARY KEY(audience, coll)) WITHOUT ROWID;"),
+    /*
+     * 16 -> 17 (schema 19 in the lead's numbering; renumbered on merge):
+     * sync_log, one row per sync run of a peer (its outcome and error), so
+     * that `report cooperation` and /metrics give each peer's availability
+     * over a period (docs/cooperation.md).  Rows older than 400 days are
+     * pruned as new ones are written (sync.c).
+     */
+    ("CREATE TABLE sync_log(pid INTEGER NOT NULL REFERENCES peers(pid) ON DELETE CASCADE,"
+     "  ts INTEGER NOT NULL, ok INTEGER NOT NULL, error TEXT,"
+     "  PRIMARY KEY(pid, ts)) WITHOUT ROWID;"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)

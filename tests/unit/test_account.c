@@ -96,6 +96,7 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 				  "ALTER TABLE collections DROP COLUMN fleet;" /* schema 16 */
 				  "DROP TABLE fleet_sensors;"
 				  "DROP TABLE fleet_cursor;"
+				  "DROP TABLE sync_log;" /* schema 17 (19 on merge) */
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);

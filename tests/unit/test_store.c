@@ -476,6 +476,7 @@ Test(store, readonly_open_migrates_an_older_schema)
 	                          "ALTER TABLE collections DROP COLUMN fleet;" /* schema 16 */
 	                          "DROP TABLE fleet_sensors;"
 	                          "DROP TABLE fleet_cursor;"
+	                          "DROP TABLE sync_log;" /* schema 17 (19 on merge) */
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
