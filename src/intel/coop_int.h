@@ -49,6 +49,7 @@ typedef struct co_partner {
 /* A sighting or opinion: its first version (coop_sight.c). */
 typedef struct co_sig {
 	char *by, *rx; /* created_by, rx of the first version (may be NULL) */
+	char *id, *of_id; /* its id and sighted id: kept only for a summary (c->keyed) */
 	int of;        /* the sighted indicator (index into ind), -1 */
 	uint64_t of_h; /* co_hash of its id, 0 = none */
 	int from;      /* partner it came from, -1 = made here */
@@ -100,6 +101,13 @@ typedef struct co_ctx {
 	int64_t since, until;
 	char *own;    /* the node's identity, or NULL */
 	int scope;    /* index of the partner the report is scoped to, -1 = none */
+	/*
+	 * A summary for the scoped partner (sk_coop_opts.keyed): sightings of
+	 * indicators it produced or relayed here count when the view shows
+	 * them, given or not, and are listed by id in keyed.
+	 */
+	bool keyed_mode;
+	json_t *keyed;
 	json_t *keys; /* identity / "peer:NAME" / "partner:NAME" -> index */
 	co_partner *p;
 	size_t np, cap;
