@@ -22,7 +22,7 @@ const char *sk_coop_extension_definition(void)
 {
 	return "{\"type\":\"extension-definition\",\"spec_version\":\"2.1\",\"id\":"
 	       "\"" SK_COOP_EXT_ID "\",\"created\":\"2026-12-07T00:00:00.000Z\",\"modified\":"
-	                           "\"2026-12-07T00:00:00.000Z\","
+	       "\"2026-12-07T00:00:00.000Z\","
 	       "\"created_by_ref\":\"" SK_SIG_EXT_PRODUCER "\","
 	       "\"name\":\"schakel cooperation summary\",\"description\":\"A node's measured "
 	       "cooperation with one partner over a period (x-schakel-coop-summary), published "
@@ -96,6 +96,26 @@ static sk_err from_recipient(sk_store *st, const char *who, int64_t since, int64
 	co_vec_free(&tts);
 	co_vec_free(&hop);
 	return *out ? SK_OK : sk_error_set(err, SK_ENOMEM, "out of memory");
+}
+
+/* The sectors this node's identity states (a new array, maybe empty). */
+static json_t *own_sectors(sk_store *st, const char *me)
+{
+	static const char q[] = "SELECT json_extract(json,'$.sectors') FROM objects WHERE id=?1 "
+	                        "ORDER BY ver DESC LIMIT 1";
+	sqlite3_stmt *s = NULL;
+	json_t *r = NULL;
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, me, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+			r = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
+	}
+	sqlite3_finalize(s);
+	if (!json_is_array(r)) {
+		json_decref(r);
+		r = json_array();
+	}
+	return r;
 }
 
 static json_t *ts_str(int64_t us)
@@ -182,6 +202,8 @@ sk_err sk_coop_summary(sk_store *st, const sk_coop_opts *o, json_t **out, sk_err
 	{
 		json_object_del(row, "feedback_lead_s");
 	}
+	/* the node's sectors: the hub credits protection by sector with them */
+	json_object_set_new(obj, "node_sectors", own_sectors(st, me));
 	prune(obj);
 	*out = obj;
 out:

@@ -25,10 +25,11 @@ typedef struct net {
 	sk_error *err;
 	int64_t since, until;
 	const char *own;
-	json_t *names;  /* identity -> partner or peer name (own report) */
-	json_t *latest; /* "creator\tstart\tend" -> {"ver", "created", "obj", "sig"} */
-	json_t *events; /* sighting id -> {"indicator", "by", "counted_by": {node: true}} */
-	json_t *byhere; /* sighting ids among this node's own records */
+	json_t *names;   /* identity -> partner or peer name (own report) */
+	json_t *latest;  /* "creator\tstart\tend" -> {"ver", "created", "obj", "sig"} */
+	json_t *events;  /* sighting id -> {"indicator", "by", "counted_by": {node: true}} */
+	json_t *byhere;  /* sighting ids among this node's own records */
+	json_t *sectors; /* identity -> the sectors its verified summary states */
 	sqlite3_stmt *qprod, *qwho;
 } net;
 
@@ -212,7 +213,23 @@ static void protection(net *n, json_t *pairs, json_t *sectors)
 			                              "detected_by", dn, "sightings",
 			                              (json_int_t)0));
 		co_count(json_object_get(pairs, key), "sightings", 1);
-		if (!anon && by) { /* sectors of named detecting nodes; anonymous ones below */
+		if (!anon && by && json_object_get(n->sectors, by)) { /* as its summary says */
+			size_t j;
+			json_t *sn;
+			json_array_foreach(json_object_get(n->sectors, by), j, sn)
+			{
+				const char *nm = json_string_value(sn);
+				if (!nm)
+					continue;
+				snprintf(key, sizeof(key), "%s\t%s", pn, nm);
+				if (!json_object_get(sectors, key))
+					json_object_set_new(sectors, key,
+					                    json_pack("{s:s, s:s, s:I}", "producer",
+					                              pn, "sector", nm, "sightings",
+					                              (json_int_t)0));
+				co_count(json_object_get(sectors, key), "sightings", 1);
+			}
+		} else if (!anon && by) { /* else as its identity here says; anonymous: none */
 			static const char qs[] =
 			    "SELECT value FROM objects o, json_each(o.json,"
 			    " '$.sectors') WHERE o.id=?1 AND " IN_VIS(
@@ -309,6 +326,7 @@ sk_err sk_coop_network(sk_store *st, const sk_coop_opts *o, json_t **out, sk_err
 	n.latest = json_object();
 	n.events = json_object();
 	n.byhere = json_object();
+	n.sectors = json_object();
 	if ((rc = sk_coop_report(st, &own_o, &own, err)))
 		goto out;
 	if (sk_store_node_id(st, &me, NULL) || !me) {
@@ -349,6 +367,8 @@ sk_err sk_coop_network(sk_store *st, const sk_coop_opts *o, json_t **out, sk_err
 		              "summary_ref", json_object_get(s, "id"), "period_start",
 		              json_object_get(s, "period_start"), "period_end",
 		              json_object_get(s, "period_end"), "verdict", "verified"));
+		if (json_is_array(json_object_get(s, "node_sectors")))
+			json_object_set(n.sectors, by, json_object_get(s, "node_sectors"));
 		json_array_foreach(json_object_get(s, "keyed_sightings"), j, e)
 		{
 			const char *sid = json_string_value(json_object_get(e, "sighting_ref"));
@@ -482,6 +502,7 @@ out:
 	json_decref(n.latest);
 	json_decref(n.events);
 	json_decref(n.byhere);
+	json_decref(n.sectors);
 	json_decref(pairs);
 	json_decref(secs);
 	json_decref(anon);

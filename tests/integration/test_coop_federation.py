@@ -213,6 +213,11 @@ def run(p, r, u, R):
     R.eq(prot.get(("(this node)", "(anonymous)")), 1, "P's knowledge: one anonymous detection")
     R.eq(sum(v for (pr, _), v in prot.items() if pr == "(this node)"), 3,
          "P's knowledge enabled three distinct sightings")
+    secs = {(x["producer"], x["sector"]): x["sightings"] for x in net["protection_by_sector"]}
+    R.eq(secs, {("(this node)", "utilities"): 1},
+         "by sector: U's named sighting, with the sector U's summary states (the anonymous "
+         "one is not broken out)")
+    R.eq(su.get("node_sectors"), ["utilities"], "U's summary states its sectors")
     R.check(net["chain"]["slowest_hops"] and
             {h["node"] for h in net["chain"]["slowest_hops"]} ==
             {s["node"] for s in net["summaries"]}, "the hops of each reporting node")
