@@ -127,6 +127,16 @@ def run(p, r, u, R):
     bad = r.run("config", "set", "cooperation.share", "maybe", check=False)
     R.check(bad.code != 0, "cooperation.share: true or false only")
 
+    r.run("config", "set", "cooperation.share", "true", check=True)
+    res = r.run("report", "cooperation", "publish", "--to", "nobody", check=False)
+    R.check(res.code != 0 and "nobody" in res.err, f"an unknown peer is refused ({res.err})")
+    res = u.run("report", "cooperation", "publish", "--to", "R", check=False)
+    R.check(res.code != 0 and "cooperation.share" in res.err,
+            "U has not consented yet: refused")
+    res = r.run("report", "cooperation", "publish", "--to", "P", "--since",
+                "2030-01-01T00:00:00Z", "--until", "2029-01-01T00:00:00Z", check=False)
+    R.eq(res.code, 2, "publish: a period that ends before it starts is refused")
+    R.eq(summaries(r), [], "nothing stored by the refused publications")
     for node in (r, u):
         node.run("config", "set", "cooperation.share", "true", check=True)
         sid = node.run("report", "cooperation", "publish", "--to", "P", check=True).out.strip()
