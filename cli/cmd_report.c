@@ -139,6 +139,25 @@ static int cooperation(cli_ctx *ctx, int argc, char **argv)
 	return code;
 }
 
+/* The audit entry of a publication (the push that delivers it is audited as an exit). */
+static sk_err audit_publish(sk_store *st, const sk_peer *peer, const json_t *obj, sk_error *err)
+{
+	char subj[300], *detail;
+	json_t *d = json_pack("{s:O, s:O, s:O, s:O}", "summary", json_object_get(obj, "id"),
+	                      "period_start", json_object_get(obj, "period_start"), "period_end",
+	                      json_object_get(obj, "period_end"), "recipient_ref",
+	                      json_object_get(obj, "recipient_ref"));
+	sk_audit_entry e = {.action = "cooperation.publish", .subject = subj};
+	sk_err rc;
+	snprintf(subj, sizeof(subj), "peer:%s", peer->name);
+	detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	e.detail = detail;
+	rc = detail ? sk_audit_append(st, &e, err) : sk_error_set(err, SK_ENOMEM, "out of memory");
+	json_decref(d);
+	free(detail);
+	return rc;
+}
+
 /*
  * `report cooperation publish --to PEER`: with consent (cooperation.share
  * true), this node's summary for PEER, computed through the view of the
@@ -154,7 +173,7 @@ static int publish(cli_ctx *ctx, int argc, char **argv)
 	};
 	sk_coop_opts o = {0};
 	const char *to = NULL;
-	char *consent = NULL, *detail = NULL;
+	char *consent = NULL;
 	sk_view *view = NULL;
 	json_t *obj = NULL;
 	sk_peer peer = {0};
@@ -205,6 +224,11 @@ static int publish(cli_ctx *ctx, int argc, char **argv)
 		                  "%s: the peer has no identity (peer set --identity): a summary "
 		                  "names its recipient",
 		                  to);
+	if (!rc && !peer.push)
+		rc = sk_error_set(&err, SK_EINVAL,
+		                  "%s: the peer is not pushed to (peer set --push): the summary "
+		                  "would never leave",
+		                  to);
 	if (!rc && (rc = sk_partner_principal(st, peer.identity, &who, &err)) == SK_ENOTFOUND)
 		sk_error_set(&err, SK_ENOTFOUND,
 		             "%s: no partner has its identity %s; a summary is computed through "
@@ -217,24 +241,17 @@ static int publish(cli_ctx *ctx, int argc, char **argv)
 	o.partner = peer.identity;
 	if (!rc)
 		rc = sk_coop_summary(st, &o, &obj, &err);
-	if (!rc)
+	/* stored, queued and audited together, or not at all */
+	if (!rc && !(rc = sk_store_begin(st, &err))) {
 		rc = sk_coop_summary_store(st, obj, &ver, &err);
-	if (!rc)
-		rc = sk_sync_push_summary(st, &peer, ver, &err);
-	if (!rc) {
-		char subj[300];
-		json_t *d = json_pack("{s:s, s:O, s:O, s:O}", "summary",
-		                      json_string_value(json_object_get(obj, "id")), "period_start",
-		                      json_object_get(obj, "period_start"), "period_end",
-		                      json_object_get(obj, "period_end"), "recipient_ref",
-		                      json_object_get(obj, "recipient_ref"));
-		sk_audit_entry e = {.action = "cooperation.publish", .subject = subj};
-		snprintf(subj, sizeof(subj), "peer:%s", peer.name);
-		detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-		e.detail = detail;
-		json_decref(d);
-		rc = detail ? sk_audit_append(st, &e, &err)
-		            : sk_error_set(&err, SK_ENOMEM, "out of memory");
+		if (!rc)
+			rc = sk_sync_push_summary(st, &peer, ver, &err);
+		if (!rc)
+			rc = audit_publish(st, &peer, obj, &err);
+		if (!rc)
+			rc = sk_store_commit(st, &err);
+		else
+			sk_store_rollback(st);
 	}
 	if (rc) {
 		cli_err("report cooperation publish: %s", err.msg);
@@ -242,7 +259,6 @@ static int publish(cli_ctx *ctx, int argc, char **argv)
 	} else {
 		printf("%s\n", json_string_value(json_object_get(obj, "id")));
 	}
-	free(detail);
 	free(consent);
 	json_decref(obj);
 	sk_view_free(view);

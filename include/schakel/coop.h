@@ -94,6 +94,8 @@ sk_err sk_coop_summary(sk_store *st, const sk_coop_opts *opts, json_t **out, sk_
 /*
  * Store a summary of sk_coop_summary as made here (signed with the node
  * key by the write rule), in no collection; *ver receives its version.
+ * Inside the caller's transaction (sk_store_begin), so that storing it,
+ * queueing it and auditing it succeed or fail together.
  */
 sk_err sk_coop_summary_store(sk_store *st, json_t *obj, int64_t *ver, sk_error *err);
 

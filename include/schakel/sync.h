@@ -87,6 +87,7 @@ sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sy
  * x-schakel-coop-summary, was made here (no source, produced by this
  * node), is addressed (recipient_ref) to p's identity, and p pushes.  The
  * next push to p delivers it (audited as sync.push, as every push is).
+ * Inside the caller's transaction.
  */
 sk_err sk_sync_push_summary(sk_store *st, const sk_peer *p, int64_t ver, sk_error *err);
 

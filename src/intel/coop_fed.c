@@ -220,23 +220,16 @@ sk_err sk_coop_summary_store(sk_store *st, json_t *obj, int64_t *ver, sk_error *
 	sk_err rc;
 
 	*ver = 0;
-	if ((rc = sk_store_begin(st, err)))
-		return rc;
 	sk_store_set_origin(st, NULL); /* made here: the write rule signs it */
-	rc = sk_store_put_json(st, 0, obj, err);
-	if (!rc && sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK)
-		rc = sk_store_dberr(st, err, "cooperation summary");
-	if (!rc) {
-		sqlite3_bind_text(s, 1, json_string_value(json_object_get(obj, "id")), -1,
-		                  SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			*ver = sqlite3_column_int64(s, 0);
-		else
-			rc = sk_error_set(err, SK_EDB, "cooperation summary: not stored");
-		sqlite3_finalize(s);
-	}
-	if (!rc)
-		return sk_store_commit(st, err);
-	sk_store_rollback(st);
+	if ((rc = sk_store_put_json(st, 0, obj, err)))
+		return rc;
+	if (sqlite3_prepare_v2(sk_store_sqlite(st), q, -1, &s, NULL) != SQLITE_OK)
+		return sk_store_dberr(st, err, "cooperation summary");
+	sqlite3_bind_text(s, 1, json_string_value(json_object_get(obj, "id")), -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*ver = sqlite3_column_int64(s, 0);
+	else
+		rc = sk_error_set(err, SK_EDB, "cooperation summary: not stored");
+	sqlite3_finalize(s);
 	return rc;
 }

@@ -30,7 +30,7 @@ typedef struct net {
 	json_t *events;  /* sighting id -> {"indicator", "by", "counted_by": {node: true}} */
 	json_t *byhere;  /* sighting ids among this node's own records */
 	json_t *sectors; /* identity -> the sectors its verified summary states */
-	sqlite3_stmt *qprod, *qwho;
+	sqlite3_stmt *qprod, *qwho, *qsec;
 } net;
 
 static const char *name_of(net *n, const char *identity)
@@ -230,29 +230,20 @@ static void protection(net *n, json_t *pairs, json_t *sectors)
 				co_count(json_object_get(sectors, key), "sightings", 1);
 			}
 		} else if (!anon && by) { /* else as its identity here says; anonymous: none */
-			static const char qs[] =
-			    "SELECT value FROM objects o, json_each(o.json,"
-			    " '$.sectors') WHERE o.id=?1 AND " IN_VIS(
-			        "o") " AND o.ver="
-			             "(SELECT max(ver) FROM objects WHERE id=?1)";
-			sqlite3_stmt *s = NULL;
-			if (sqlite3_prepare_v2(sk_store_sqlite(n->st), qs, -1, &s, NULL) ==
-			    SQLITE_OK) {
-				sqlite3_bind_text(s, 1, by, -1, SQLITE_STATIC);
-				while (sqlite3_step(s) == SQLITE_ROW) {
-					snprintf(key, sizeof(key), "%s\t%s", pn,
-					         (const char *)sqlite3_column_text(s, 0));
-					if (!json_object_get(sectors, key))
-						json_object_set_new(
-						    sectors, key,
-						    json_pack(
-						        "{s:s, s:s, s:I}", "producer", pn, "sector",
-						        (const char *)sqlite3_column_text(s, 0),
-						        "sightings", (json_int_t)0));
-					co_count(json_object_get(sectors, key), "sightings", 1);
-				}
+			sqlite3_bind_text(n->qsec, 1, by, -1, SQLITE_TRANSIENT);
+			while (sqlite3_step(n->qsec) == SQLITE_ROW) {
+				const char *nm = (const char *)sqlite3_column_text(n->qsec, 0);
+				if (!nm)
+					continue;
+				snprintf(key, sizeof(key), "%s\t%s", pn, nm);
+				if (!json_object_get(sectors, key))
+					json_object_set_new(sectors, key,
+					                    json_pack("{s:s, s:s, s:I}", "producer",
+					                              pn, "sector", nm, "sightings",
+					                              (json_int_t)0));
+				co_count(json_object_get(sectors, key), "sightings", 1);
 			}
-			sqlite3_finalize(s);
+			sqlite3_reset(n->qsec);
 		}
 	}
 }
@@ -346,7 +337,13 @@ sk_err sk_coop_network(sk_store *st, const sk_coop_opts *o, json_t **out, sk_err
 	    sqlite3_prepare_v2(sk_store_sqlite(st),
 	                       "SELECT json_extract(json,'$.name')='anonymous' FROM objects"
 	                       " WHERE id=?1 ORDER BY ver DESC LIMIT 1",
-	                       -1, &n.qwho, NULL) != SQLITE_OK) {
+	                       -1, &n.qwho, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(
+	        sk_store_sqlite(st),
+	        "SELECT value FROM objects o, json_each(o.json, '$.sectors')"
+	        " WHERE o.id=?1 AND " IN_VIS("o") " AND o.ver="
+	                                          "(SELECT max(ver) FROM objects WHERE id=?1)",
+	        -1, &n.qsec, NULL) != SQLITE_OK) {
 		rc = sk_store_dberr(st, err, "network report");
 		goto out;
 	}
@@ -497,6 +494,7 @@ sk_err sk_coop_network(sk_store *st, const sk_coop_opts *o, json_t **out, sk_err
 out:
 	sqlite3_finalize(n.qprod);
 	sqlite3_finalize(n.qwho);
+	sqlite3_finalize(n.qsec);
 	json_decref(own);
 	json_decref(n.names);
 	json_decref(n.latest);

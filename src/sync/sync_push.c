@@ -559,7 +559,6 @@ sk_err sk_sync_push_summary(sk_store *st, const sk_peer *p, int64_t ver, sk_erro
 	sqlite3_stmt *s = NULL;
 	const char *own = sk_store_own_id(st);
 	bool ok = false;
-	sk_err rc;
 
 	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err))
 		return SK_EDB;
@@ -577,11 +576,5 @@ sk_err sk_sync_push_summary(sk_store *st, const sk_peer *p, int64_t ver, sk_erro
 	if (!p->push)
 		return sk_error_set(err, SK_EPERM, "%s: the peer does not push (peer set --push)",
 				    p->name);
-	if ((rc = sk_store_begin(st, err)))
-		return rc;
-	if ((rc = sk_sync_exec_bind(st, qi, err, "iii", p->pid, ver, sk_ts_now_us()))) {
-		sk_store_rollback(st);
-		return rc;
-	}
-	return sk_store_commit(st, err);
+	return sk_sync_exec_bind(st, qi, err, "iii", p->pid, ver, sk_ts_now_us());
 }
