@@ -191,6 +191,18 @@ static int by_hop(const void *a, const void *b)
 	return (y > x) - (y < x); /* slowest first */
 }
 
+/* One sighting resting on producer pn's knowledge, made in sector nm. */
+static void protected_sector(json_t *sectors, const char *pn, const char *nm)
+{
+	char key[900];
+	snprintf(key, sizeof(key), "%s\t%s", pn, nm);
+	if (!json_object_get(sectors, key))
+		json_object_set_new(sectors, key,
+		                    json_pack("{s:s, s:s, s:I}", "producer", pn, "sector", nm,
+		                              "sightings", (json_int_t)0));
+	co_count(json_object_get(sectors, key), "sightings", 1);
+}
+
 /* Who protects whom: per (producer, detecting node) and per (producer, sector). */
 static void protection(net *n, json_t *pairs, json_t *sectors)
 {
@@ -221,13 +233,7 @@ static void protection(net *n, json_t *pairs, json_t *sectors)
 				const char *nm = json_string_value(sn);
 				if (!nm)
 					continue;
-				snprintf(key, sizeof(key), "%s\t%s", pn, nm);
-				if (!json_object_get(sectors, key))
-					json_object_set_new(sectors, key,
-					                    json_pack("{s:s, s:s, s:I}", "producer",
-					                              pn, "sector", nm, "sightings",
-					                              (json_int_t)0));
-				co_count(json_object_get(sectors, key), "sightings", 1);
+				protected_sector(sectors, pn, nm);
 			}
 		} else if (!anon && by) { /* else as its identity here says; anonymous: none */
 			sqlite3_bind_text(n->qsec, 1, by, -1, SQLITE_TRANSIENT);
@@ -235,13 +241,7 @@ static void protection(net *n, json_t *pairs, json_t *sectors)
 				const char *nm = (const char *)sqlite3_column_text(n->qsec, 0);
 				if (!nm)
 					continue;
-				snprintf(key, sizeof(key), "%s\t%s", pn, nm);
-				if (!json_object_get(sectors, key))
-					json_object_set_new(sectors, key,
-					                    json_pack("{s:s, s:s, s:I}", "producer",
-					                              pn, "sector", nm, "sightings",
-					                              (json_int_t)0));
-				co_count(json_object_get(sectors, key), "sightings", 1);
+				protected_sector(sectors, pn, nm);
 			}
 			sqlite3_reset(n->qsec);
 		}

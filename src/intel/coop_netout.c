@@ -8,27 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void field(sk_buf *b, const char *s)
-{
-	sk_buf_putc(b, '"');
-	for (; s && *s; s++) {
-		if (*s == '"')
-			sk_buf_putc(b, '"');
-		sk_buf_putc(b, *s);
-	}
-	sk_buf_putc(b, '"');
-}
-
-static void num(sk_buf *b, const json_t *v)
-{
-	if (json_is_integer(v))
-		sk_buf_printf(b, ",%lld", (long long)json_integer_value(v));
-	else if (json_is_real(v))
-		sk_buf_printf(b, ",%.3f", json_real_value(v));
-	else
-		sk_buf_putc(b, ',');
-}
-
 static const json_t *at(const json_t *o, const char *a, const char *b)
 {
 	return json_object_get(json_object_get(o, a), b);
@@ -43,46 +22,28 @@ sk_err sk_coop_network_csv(const json_t *rep, sk_buf *b, sk_error *err)
 	               "indicators_matchable,indicators_cannot_match\r\n");
 	json_array_foreach(json_object_get(rep, "nodes"), i, n)
 	{
-		field(b, json_string_value(json_object_get(n, "node")));
+		co_csv_field(b, json_string_value(json_object_get(n, "node")));
 		sk_buf_putc(b, ',');
-		field(b, json_string_value(json_object_get(n, "identity")));
-		num(b, json_object_get(n, "summaries"));
-		num(b, json_object_get(n, "objects_received_from_hub"));
-		num(b, json_object_get(n, "received_relayed"));
-		num(b, json_object_get(n, "keyed_sightings"));
-		num(b, at(n, "time_to_share_s", "median"));
-		num(b, at(n, "last_hop_s", "median"));
-		num(b, at(n, "link", "availability_pct"));
-		num(b, at(n, "capacity", "indicators_matchable"));
-		num(b, at(n, "capacity", "indicators_cannot_match"));
+		co_csv_field(b, json_string_value(json_object_get(n, "identity")));
+		co_csv_num(b, json_object_get(n, "summaries"));
+		co_csv_num(b, json_object_get(n, "objects_received_from_hub"));
+		co_csv_num(b, json_object_get(n, "received_relayed"));
+		co_csv_num(b, json_object_get(n, "keyed_sightings"));
+		co_csv_num(b, at(n, "time_to_share_s", "median"));
+		co_csv_num(b, at(n, "last_hop_s", "median"));
+		co_csv_num(b, at(n, "link", "availability_pct"));
+		co_csv_num(b, at(n, "capacity", "indicators_matchable"));
+		co_csv_num(b, at(n, "capacity", "indicators_cannot_match"));
 		sk_buf_puts(b, "\r\n");
 	}
 	return b->data ? SK_OK : sk_error_set(err, SK_ENOMEM, "out of memory");
-}
-
-static void esc(sk_buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		if (*s == '<')
-			sk_buf_puts(b, "&lt;");
-		else if (*s == '>')
-			sk_buf_puts(b, "&gt;");
-		else if (*s == '&')
-			sk_buf_puts(b, "&amp;");
-		else if (*s == '"')
-			sk_buf_puts(b, "&quot;");
-		else if (*s == '\'')
-			sk_buf_puts(b, "&#39;");
-		else
-			sk_buf_putc(b, *s);
-	}
 }
 
 static void cell(sk_buf *b, const json_t *v)
 {
 	sk_buf_puts(b, "<td>");
 	if (json_is_string(v))
-		esc(b, json_string_value(v));
+		co_esc(b, json_string_value(v));
 	else if (json_is_integer(v))
 		sk_buf_printf(b, "%lld", (long long)json_integer_value(v));
 	else if (json_is_real(v))
@@ -180,9 +141,9 @@ sk_err sk_coop_network_html(const json_t *rep, sk_buf *b, sk_error *err)
 	               "td,th{border:1px solid #999;padding:.2em .5em;text-align:left}"
 	               ".note{background:#fff6d5;padding:.5em 1em}</style></head><body>\n"
 	               "<h1>Cooperation across the network</h1>\n<p>Period: ");
-	esc(b, json_string_value(at(rep, "period", "since")));
+	co_esc(b, json_string_value(at(rep, "period", "since")));
 	sk_buf_puts(b, " &ndash; ");
-	esc(b, json_string_value(at(rep, "period", "until")));
+	co_esc(b, json_string_value(at(rep, "period", "until")));
 	sk_buf_printf(b,
 	              ". Sightings counted once: <b>%lld</b> distinct keyed sightings "
 	              "(%lld reported, %lld duplicates removed) and %lld unkeyed ones that could "
@@ -207,7 +168,7 @@ sk_err sk_coop_network_html(const json_t *rep, sk_buf *b, sk_error *err)
 	json_array_foreach(json_object_get(rep, "cannot_know"), i, v)
 	{
 		sk_buf_puts(b, "<li>");
-		esc(b, json_string_value(v));
+		co_esc(b, json_string_value(v));
 		sk_buf_puts(b, "</li>");
 	}
 	sk_buf_puts(b, "</ul></div>\n</body></html>\n");

@@ -26,42 +26,20 @@ import io
 import json
 import os
 import re
-import sqlite3
 import sys
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-import sklib  # noqa: E402
 from sklib import test_main  # noqa: E402
-from sync_util import (Node, add_peer, collection, grant, import_objects,  # noqa: E402
-                       indicator, make_node, sync)
+from sync_util import (add_peer, collection, grant, import_objects, indicator,  # noqa: E402
+                       make_node, sync)
+from test_cooperation import q, utility  # noqa: E402  (the same three nodes)
 
 SUMMARY = "x-schakel-coop-summary"
 
 
-class Utility(Node):
-    def __init__(self):
-        sklib.Node.__init__(self, name="Water utility U", check=True,
-                            init_args=("--sector", "utilities", "--country", "NL"))
-
-
-def utility():
-    n = Utility()
-    n.name = "U"
-    n.ident = n.identity()
-    return n
-
-
 def main():
     test_main(run, make_node("P"), make_node("R"), utility())
-
-
-def q(node, query, args=()):
-    c = sqlite3.connect(f"file:{node.db}?mode=ro", uri=True, timeout=30)
-    try:
-        return c.execute(query, args).fetchall()
-    finally:
-        c.close()
 
 
 def key_of(node):
