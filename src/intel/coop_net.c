@@ -203,21 +203,58 @@ static void protected_sector(json_t *sectors, const char *pn, const char *nm)
 	co_count(json_object_get(sectors, key), "sightings", 1);
 }
 
+/*
+ * What the report needs of a sighting's author, looked up once per author:
+ * whether it is anonymous, and its sectors (as its summary states them,
+ * else as its identity here does; none for an anonymous one).
+ */
+static json_t *author(net *n, json_t *cache, const char *by)
+{
+	json_t *a = json_object_get(cache, by), *secs;
+	bool anon;
+	if (a)
+		return a;
+	anon = anonymous(n, by);
+	secs = json_array();
+	if (!anon && json_object_get(n->sectors, by)) {
+		json_array_extend(secs, json_object_get(n->sectors, by));
+	} else if (!anon) {
+		sqlite3_bind_text(n->qsec, 1, by, -1, SQLITE_TRANSIENT);
+		while (sqlite3_step(n->qsec) == SQLITE_ROW)
+			if (sqlite3_column_text(n->qsec, 0))
+				json_array_append_new(
+				    secs,
+				    json_string((const char *)sqlite3_column_text(n->qsec, 0)));
+		sqlite3_reset(n->qsec);
+	}
+	a = json_pack("{s:b, s:o}", "anon", anon, "sectors", secs);
+	json_object_set_new(cache, by, a);
+	return a;
+}
+
 /* Who protects whom: per (producer, detecting node) and per (producer, sector). */
 static void protection(net *n, json_t *pairs, json_t *sectors)
 {
+	json_t *authors = json_object(), *prods = json_object(), *e;
 	const char *sid;
-	json_t *e;
 	char buf[400];
 	json_object_foreach(n->events, sid, e)
 	{
 		const char *ind = json_string_value(json_object_get(e, "indicator"));
 		const char *by = json_string_value(json_object_get(e, "by"));
-		const char *prod = ind ? producer(n, ind, buf, sizeof(buf)) : NULL;
+		json_t *a = by ? author(n, authors, by) : NULL, *pv, *sn;
+		const char *pn, *dn;
 		char key[900];
-		const char *pn = prod ? name_of(n, prod) : "(indicator not held here)";
-		bool anon = anonymous(n, by);
-		const char *dn = anon ? "(anonymous)" : name_of(n, by);
+		size_t j;
+		if (ind &&
+		    !(pv = json_object_get(prods, ind))) { /* an indicator's producer, once */
+			const char *prod = producer(n, ind, buf, sizeof(buf));
+			pv = json_string(prod ? name_of(n, prod) : "(indicator not held here)");
+			json_object_set_new(prods, ind, pv);
+		}
+		pn = ind ? json_string_value(pv) : "(indicator not held here)";
+		dn =
+		    !a || json_is_true(json_object_get(a, "anon")) ? "(anonymous)" : name_of(n, by);
 		snprintf(key, sizeof(key), "%s\t%s", pn, dn);
 		if (!json_object_get(pairs, key))
 			json_object_set_new(pairs, key,
@@ -225,27 +262,14 @@ static void protection(net *n, json_t *pairs, json_t *sectors)
 			                              "detected_by", dn, "sightings",
 			                              (json_int_t)0));
 		co_count(json_object_get(pairs, key), "sightings", 1);
-		if (!anon && by && json_object_get(n->sectors, by)) { /* as its summary says */
-			size_t j;
-			json_t *sn;
-			json_array_foreach(json_object_get(n->sectors, by), j, sn)
-			{
-				const char *nm = json_string_value(sn);
-				if (!nm)
-					continue;
-				protected_sector(sectors, pn, nm);
-			}
-		} else if (!anon && by) { /* else as its identity here says; anonymous: none */
-			sqlite3_bind_text(n->qsec, 1, by, -1, SQLITE_TRANSIENT);
-			while (sqlite3_step(n->qsec) == SQLITE_ROW) {
-				const char *nm = (const char *)sqlite3_column_text(n->qsec, 0);
-				if (!nm)
-					continue;
-				protected_sector(sectors, pn, nm);
-			}
-			sqlite3_reset(n->qsec);
+		json_array_foreach(json_object_get(a, "sectors"), j, sn)
+		{
+			if (json_string_value(sn))
+				protected_sector(sectors, pn, json_string_value(sn));
 		}
 	}
+	json_decref(authors);
+	json_decref(prods);
 }
 
 static json_t *values(json_t *obj)
