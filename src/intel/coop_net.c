@@ -110,12 +110,81 @@ static sk_err load(net *n, json_t *unverified)
 		if (!prev || strcmp(json_string_value(json_object_get(prev, "created")),
 		                    created ? created : "") <= 0)
 			json_object_set_new(n->latest, key,
-			                    json_pack("{s:s, s:s, s:o}", "by", by, "created",
-			                              created ? created : "", "obj", o));
+			                    json_pack("{s:s, s:s, s:o, s:I, s:I}", "by", by,
+			                              "created", created ? created : "", "obj", o,
+			                              "ps", (json_int_t)ps, "pe", (json_int_t)pe));
 		else
 			json_decref(o);
 	}
 	sqlite3_finalize(s);
+	return SK_OK;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "created"));
+	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "created"));
+	return strcmp(y ? y : "", x ? x : "");
+}
+
+/*
+ * A node that publishes again over a period overlapping an earlier one
+ * (a cumulative summary, say) replaces it: per node, the newest summaries
+ * whose periods do not overlap are kept, the others listed in superseded.
+ * So no node's unkeyed counts are added twice.
+ */
+static sk_err supersede(net *n, json_t *superseded)
+{
+	size_t cnt = json_object_size(n->latest), m = 0;
+	json_t **v = calloc(cnt ? cnt : 1, sizeof(*v)), *kept = json_object(),
+	       *spans = json_object(), *x;
+	const char *k;
+	if (!v || !kept || !spans) {
+		free(v);
+		json_decref(kept);
+		json_decref(spans);
+		return sk_error_set(n->err, SK_ENOMEM, "out of memory");
+	}
+	json_object_foreach(n->latest, k, x)
+	{
+		v[m++] = x;
+	}
+	qsort(v, m, sizeof(*v), newest_first);
+	for (size_t i = 0; i < m; i++) {
+		const char *by = json_string_value(json_object_get(v[i], "by"));
+		json_int_t ps = json_integer_value(json_object_get(v[i], "ps"));
+		json_int_t pe = json_integer_value(json_object_get(v[i], "pe"));
+		json_t *mine = json_object_get(spans, by), *sp, *obj = json_object_get(v[i], "obj");
+		bool overlaps = false;
+		size_t j;
+		char key[80];
+		json_array_foreach(mine, j, sp)
+		{
+			if (ps < json_integer_value(json_array_get(sp, 1)) &&
+			    json_integer_value(json_array_get(sp, 0)) < pe)
+				overlaps = true;
+		}
+		if (overlaps) {
+			json_array_append_new(
+			    superseded,
+			    json_pack("{s:s, s:s, s:O, s:O, s:O}", "node", name_of(n, by),
+			              "identity", by, "summary_ref", json_object_get(obj, "id"),
+			              "period_start", json_object_get(obj, "period_start"),
+			              "period_end", json_object_get(obj, "period_end")));
+			continue;
+		}
+		if (!mine) {
+			mine = json_array();
+			json_object_set_new(spans, by, mine);
+		}
+		json_array_append_new(mine, json_pack("[I, I]", ps, pe));
+		snprintf(key, sizeof(key), "%zu", i);
+		json_object_set(kept, key, v[i]);
+	}
+	free(v);
+	json_decref(spans);
+	json_decref(n->latest);
+	n->latest = kept;
 	return SK_OK;
 }
 
@@ -327,7 +396,7 @@ sk_err sk_coop_network(sk_store *st, const sk_coop_opts *o, json_t **out, sk_err
 	json_t *own = NULL, *unverified = json_array(), *nodes = json_array(),
 	       *missing = json_array(), *silent = json_array(), *summaries = json_array(),
 	       *pairs = json_object(), *secs = json_object(), *anon = json_object(), *hops,
-	       *unk = json_array(), *seen = json_object(), *x;
+	       *unk = json_array(), *seen = json_object(), *superseded = json_array(), *x;
 	json_int_t keyed_reported = 0, unkeyed = 0;
 	char *me = NULL;
 	const char *k;
@@ -371,7 +440,8 @@ sk_err sk_coop_network(sk_store *st, const sk_coop_opts *o, json_t **out, sk_err
 		rc = sk_store_dberr(st, err, "network report");
 		goto out;
 	}
-	if ((rc = load(&n, unverified)) || (rc = own_events(&n)))
+	if ((rc = load(&n, unverified)) || (rc = supersede(&n, superseded)) ||
+	    (rc = own_events(&n)))
 		goto out;
 	/* each node's latest summaries: figures per node, keyed events, anonymous groups */
 	json_object_foreach(n.latest, k, x)
@@ -496,23 +566,22 @@ sk_err sk_coop_network(sk_store *st, const sk_coop_opts *o, json_t **out, sk_err
 				known++;
 		}
 		*out = json_pack(
-		    "{s:s, s:{s:s}, s:{s:O, s:O}, s:O, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, "
-		    "s:I,"
-		    " s:I}, s:o, s:o, s:o, s:{s:o, s:o}, s:o, s:O, s:o}",
+		    "{s:s, s:{s:s}, s:{s:O, s:O}, s:O, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I,"
+		    " s:I, s:I, s:I}, s:o, s:o, s:o, s:{s:o, s:o}, s:o, s:O, s:o}",
 		    "schema", SK_COOP_NET_SCHEMA, "node", "identity", me, "period", "since",
 		    json_object_get(json_object_get(own, "period"), "since"), "until",
 		    json_object_get(json_object_get(own, "period"), "until"), "generated",
 		    json_object_get(own, "generated"), "summaries", summaries, "unverified",
-		    unverified, "missing", missing, "sightings", "here", here_n, "keyed_reported",
-		    keyed_reported, "keyed_already_here", known, "distinct", distinct,
-		    "duplicates_removed", keyed_reported + here_n - distinct,
+		    unverified, "superseded", superseded, "missing", missing, "sightings", "here",
+		    here_n, "keyed_reported", keyed_reported, "keyed_already_here", known,
+		    "distinct", distinct, "duplicates_removed", keyed_reported + here_n - distinct,
 		    "unkeyed_not_deduplicated", unkeyed, "network_total", distinct + unkeyed,
 		    "protection", values(pairs), "protection_by_sector", values(secs),
 		    "anonymous_sightings", anon_sum(anon), "chain", "slowest_hops", hops,
 		    "never_report_back", silent, "nodes", nodes, "own", json_object_get(own, "own"),
 		    "cannot_know", unk);
 	}
-	summaries = unverified = missing = silent = nodes = unk = NULL;
+	summaries = unverified = superseded = missing = silent = nodes = unk = NULL;
 	if (!*out)
 		rc = sk_error_set(err, SK_ENOMEM, "out of memory");
 out:
@@ -531,6 +600,7 @@ out:
 	json_decref(seen);
 	json_decref(summaries);
 	json_decref(unverified);
+	json_decref(superseded);
 	json_decref(missing);
 	json_decref(silent);
 	json_decref(nodes);

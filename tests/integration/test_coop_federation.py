@@ -175,6 +175,11 @@ def run(p, r, u, R):
     R.check(res.code != 0 and not q(p, "SELECT 1 FROM objects WHERE id=?", (forged["id"],)),
             f"a forged summary (R's signature over other content) is refused ({res.err[:200]})")
 
+    # R publishes again over the whole of its history: the newer summary replaces the first
+    first_r = at_p[r.ident]["id"]
+    r.run("report", "cooperation", "publish", "--to", "P", check=True)
+    R.check(sync(r, "P")["rc"] == 0, "R pushes its second summary")
+
     # --- the network report -------------------------------------------------------------------
     net = json.loads(p.run("report", "cooperation", "--network", check=True).out)
     R.eq(net["schema"], "schakel.cooperation-network/1", "the network schema")
@@ -194,6 +199,10 @@ def run(p, r, u, R):
             "the partner without a summary is missing", str(net["missing"]))
     R.check(not [m for m in net["missing"] if m["identity"] in (r.ident, u.ident)],
             "R and U are not missing")
+    R.eq([x["summary_ref"] for x in net["superseded"]], [first_r],
+         "R's first summary is superseded by its newer one over an overlapping period")
+    R.check(first_r not in [s["summary_ref"] for s in net["summaries"]],
+            "only R's newer summary counts")
     unv = [x for x in net["unverified"] if x["identity"] == ghost]
     R.check(unv and unv[0]["verdict"] == "unsigned", "the unsigned summary is flagged",
             str(net["unverified"]))
