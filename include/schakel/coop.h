@@ -101,8 +101,8 @@ sk_err sk_coop_summary_store(sk_store *st, json_t *obj, int64_t *ver, sk_error *
 
 /*
  * The network report at a hub (schema SK_COOP_NET_SCHEMA) in *out: the
- * summaries addressed to this node whose period lies in opts' (the
- * latest per node and period; only those whose signature verified)
+ * summaries addressed to this node whose period lies in opts' (per node
+ * the newest of overlapping ones; only those whose signature verified)
  * combined with this node's own records; keyed sightings counted once.
  * The caller binds the view first, as for sk_coop_report.
  */
