@@ -185,6 +185,10 @@ def main():
             run(a.bin, db, "import", "--quiet", "--collection", "share", "--from",
                 f"p{i:02d}", f)
         run(a.bin, db, "import", "--quiet", "--collection", "share", here)
+        # each partner reads the collection: a report scoped to it is computed through
+        # its view (docs/cooperation.md), which without a grant sees nothing
+        for i in range(a.partners):
+            run(a.bin, db, "collection", "grant", f"p{i:02d}", "share", "--read")
         ti = time.perf_counter() - t
         t = time.perf_counter()
         subprocess.run([audit_bin, db, str(a.partners), str(a.exits), "1000"], check=True)

@@ -357,6 +357,9 @@ const cli_cmd cli_commands[] = {
      "  taxii.root.NAME.name NEW         rename an API root (its URL changes)\n"
      "  taxii.root.NAME.enabled true|false\n"
      "                                   a disabled root is not listed and answers 404\n"
+     "  cooperation.share true|false     consent to publish this node's cooperation\n"
+     "                                   summary (report cooperation publish; default\n"
+     "                                   false; audited)\n"
      "\n"
      "A run that reaches a sync limit, or whose peer repeats a `next` token,\n"
      "ends with an error in `peer status`; the next run resumes from the cursor.\n" DB_HELP},
@@ -638,6 +641,9 @@ const cli_cmd cli_commands[] = {
     {"report", cmd_report, "reports for people: measured cooperation per partner",
      "usage: schakel report cooperation [--since TS] [--until TS] [--partner P]\n"
      "                                  [--format json|csv|html] [--output FILE]\n"
+     "       schakel report cooperation --network [--since TS] [--until TS]\n"
+     "                                  [--format json|csv|html] [--output FILE]\n"
+     "       schakel report cooperation publish --to PEER [--since TS] [--until TS]\n"
      "\n"
      "The numbers that show whether sharing works, from this node's own records:\n"
      "per partner, object versions received and sent (by type and TLP), sightings\n"
@@ -653,7 +659,14 @@ const cli_cmd cli_commands[] = {
      "                 what P was given, gave us or produced\n"
      "  --format F     json (default; stable, schema schakel.cooperation/1), csv\n"
      "                 (one row per partner) or html (one self-contained page)\n"
-     "  --output FILE  write to FILE (mode 0600) instead of stdout\n" DB_HELP},
+     "  --output FILE  write to FILE (mode 0600) instead of stdout\n"
+     "  --network      at a hub: the summaries it received (verified ones) with its\n"
+     "                 own figures, each keyed sighting counted once; missing and\n"
+     "                 unverified nodes listed (schema schakel.cooperation-network/1)\n"
+     "\n"
+     "publish makes this node's signed summary for peer PEER (x-schakel-coop-summary)\n"
+     "through the view of the partner with PEER's identity, and queues it for PEER\n"
+     "alone; it needs consent: schakel config set cooperation.share true.\n" DB_HELP},
     {"help", NULL, "show help for a command",
      "usage: schakel help [COMMAND]\n"
      "       schakel help --man [COMMAND]\n"

@@ -32,7 +32,7 @@ enum {
 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define SK_STORE_SCHEMA_VERSION 17
+#define SK_STORE_SCHEMA_VERSION 18
 
 /*
  * Open (and migrate to the current schema) the store at path.  Without

@@ -80,6 +80,17 @@ sk_err sk_sync_push(sk_store *st, const sk_peer *p, const sk_sync_opts *o, sk_sy
 sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sync_result *res,
 		    sk_error *err);
 
+/*
+ * Queue version ver, a cooperation summary (docs/cooperation.md), for peer
+ * p alone: the one way a summary leaves (the push of any collection never
+ * carries one).  Refused (SK_EPERM, nothing queued) unless ver is of type
+ * x-schakel-coop-summary, was made here (no source, produced by this
+ * node), is addressed (recipient_ref) to p's identity, and p pushes.  The
+ * next push to p delivers it (audited as sync.push, as every push is).
+ * Inside the caller's transaction.
+ */
+sk_err sk_sync_push_summary(sk_store *st, const sk_peer *p, int64_t ver, sk_error *err);
+
 /* Seconds to wait after the n-th consecutive failure (n >= 1): 2^n capped at 1 h, +-25% jitter. */
 int64_t sk_sync_backoff_s(unsigned n, double jitter01);
 

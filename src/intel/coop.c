@@ -637,8 +637,9 @@ static const char *const unknowable[] = {
     "sighting is invisible here; detections_enabled is a lower bound.",
     "Exits summarised in the audit log (more than 1000 versions at once) are counted "
     "(objects_sent_unlisted) but not broken down by type or TLP.",
-    "Peer availability over time: the node keeps the current sync state of each peer "
-    "(last success, consecutive failures, last error), not a history.",
+    "Peer availability: it counts this node's own sync runs of each peer (sync_log, kept "
+    "400 days); a peer that pulls from us is not seen when it fails, and a node that was "
+    "itself down logged nothing for that time.",
     "Partners' capacity (how much of what they receive they can match): only this node's "
     "own is known, without the partners' summaries.",
     NULL};
@@ -737,11 +738,20 @@ sk_err sk_coop_report(sk_store *st, const sk_coop_opts *o, json_t **out, sk_erro
 		goto out;
 	if (o->partner && (rc = resolve_scope(&c, o->partner)))
 		goto out;
+	if (o->keyed && c.scope >= 0) {
+		c.keyed_mode = true;
+		if (!(c.keyed = json_array())) {
+			rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	if ((rc = sizes(&c)) || (rc = scan(&c)) || (rc = co_resolve(&c)) || (rc = exits(&c)) ||
 	    (rc = co_sightings(&c)) || (rc = co_reach(&c)) || (rc = co_collections(&c)) ||
-	    (rc = co_sync(&c)) || (c.scope < 0 && (rc = co_capacity(&c))))
+	    (rc = co_sync(&c)) || ((c.scope < 0 || c.keyed_mode) && (rc = co_capacity(&c))))
 		goto out;
 	rc = assemble(&c, out);
+	if (!rc && c.keyed)
+		json_object_set(*out, "keyed_sightings", c.keyed);
 out:
 	co_sight_free(&c);
 	for (size_t i = 0; i < c.np; i++) {
@@ -775,5 +785,6 @@ out:
 	json_decref(c.reach);
 	json_decref(c.capacity);
 	json_decref(c.colls);
+	json_decref(c.keyed);
 	return rc;
 }

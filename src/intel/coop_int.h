@@ -48,10 +48,11 @@ typedef struct co_partner {
 
 /* A sighting or opinion: its first version (coop_sight.c). */
 typedef struct co_sig {
-	char *by, *rx; /* created_by, rx of the first version (may be NULL) */
-	int of;        /* the sighted indicator (index into ind), -1 */
-	uint64_t of_h; /* co_hash of its id, 0 = none */
-	int from;      /* partner it came from, -1 = made here */
+	char *by, *rx;    /* created_by, rx of the first version (may be NULL) */
+	char *id, *of_id; /* its id and sighted id: kept only for a summary (c->keyed) */
+	int of;           /* the sighted indicator (index into ind), -1 */
+	uint64_t of_h;    /* co_hash of its id, 0 = none */
+	int from;         /* partner it came from, -1 = made here */
 	int64_t ver, added, made;
 	bool opinion;
 } co_sig;
@@ -98,8 +99,15 @@ typedef struct co_ctx {
 	sk_store *st;
 	sk_error *err;
 	int64_t since, until;
-	char *own;    /* the node's identity, or NULL */
-	int scope;    /* index of the partner the report is scoped to, -1 = none */
+	char *own; /* the node's identity, or NULL */
+	int scope; /* index of the partner the report is scoped to, -1 = none */
+	/*
+	 * A summary for the scoped partner (sk_coop_opts.keyed): sightings of
+	 * indicators it produced or relayed here count when the view shows
+	 * them, given or not, and are listed by id in keyed.
+	 */
+	bool keyed_mode;
+	json_t *keyed;
 	json_t *keys; /* identity / "peer:NAME" / "partner:NAME" -> index */
 	co_partner *p;
 	size_t np, cap;
@@ -181,5 +189,10 @@ sk_err co_collections(co_ctx *c);
 sk_err co_sync(co_ctx *c);
 sk_err co_capacity(co_ctx *c);
 void co_sight_free(co_ctx *c);
+
+/* CSV and HTML pieces (coop_out.c) the network report's output shares (coop_netout.c). */
+void co_csv_field(sk_buf *b, const char *s); /* quoted when it must be */
+void co_csv_num(sk_buf *b, const json_t *v); /* ",N", or "," when not a number */
+void co_esc(sk_buf *b, const char *s);       /* HTML-escaped text */
 
 #endif

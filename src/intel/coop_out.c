@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void csv_field(sk_buf *b, const char *s)
+void co_csv_field(sk_buf *b, const char *s)
 {
 	bool q = s && strpbrk(s, ",\"\r\n");
 	if (!s)
@@ -29,7 +29,7 @@ static void csv_field(sk_buf *b, const char *s)
 	sk_buf_putc(b, '"');
 }
 
-static void csv_num(sk_buf *b, const json_t *v)
+void co_csv_num(sk_buf *b, const json_t *v)
 {
 	if (json_is_integer(v))
 		sk_buf_printf(b, ",%lld", (long long)json_integer_value(v));
@@ -63,22 +63,28 @@ sk_err sk_coop_csv(const json_t *rep, sk_buf *b, sk_error *err)
 	for (i = 0; csv_dists[i]; i++)
 		sk_buf_printf(b, ",%s_n,%s_median,%s_p90,%s_max", csv_dists[i], csv_dists[i],
 		              csv_dists[i], csv_dists[i]);
-	sk_buf_puts(b, "\r\n");
+	sk_buf_puts(b, ",sync_attempts,sync_attempts_failed,availability_pct\r\n");
 	json_array_foreach(json_object_get(rep, "partners"), i, p)
 	{
-		csv_field(b, json_string_value(json_object_get(p, "partner")));
+		co_csv_field(b, json_string_value(json_object_get(p, "partner")));
 		sk_buf_putc(b, ',');
-		csv_field(b, json_string_value(json_object_get(p, "identity")));
+		co_csv_field(b, json_string_value(json_object_get(p, "identity")));
 		sk_buf_putc(b, ',');
-		csv_field(b, json_string_value(json_object_get(p, "country")));
+		co_csv_field(b, json_string_value(json_object_get(p, "country")));
 		for (size_t k = 0; csv_ints[k]; k++)
-			csv_num(b, json_object_get(p, csv_ints[k]));
+			co_csv_num(b, json_object_get(p, csv_ints[k]));
 		for (size_t k = 0; csv_dists[k]; k++) {
 			json_t *d = json_object_get(p, csv_dists[k]);
-			csv_num(b, json_object_get(d, "n"));
-			csv_num(b, json_object_get(d, "median"));
-			csv_num(b, json_object_get(d, "p90"));
-			csv_num(b, json_object_get(d, "max"));
+			co_csv_num(b, json_object_get(d, "n"));
+			co_csv_num(b, json_object_get(d, "median"));
+			co_csv_num(b, json_object_get(d, "p90"));
+			co_csv_num(b, json_object_get(d, "max"));
+		}
+		{ /* a peer's availability over the period; empty for a partner that is no peer */
+			json_t *a = json_object_get(json_object_get(p, "sync"), "period");
+			co_csv_num(b, json_object_get(a, "attempts"));
+			co_csv_num(b, json_object_get(a, "attempts_failed"));
+			co_csv_num(b, json_object_get(a, "availability_pct"));
 		}
 		sk_buf_puts(b, "\r\n");
 	}
@@ -87,7 +93,7 @@ sk_err sk_coop_csv(const json_t *rep, sk_buf *b, sk_error *err)
 
 /* --- HTML ------------------------------------------------------------------------------------ */
 
-static void esc(sk_buf *b, const char *s)
+void co_esc(sk_buf *b, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -166,7 +172,7 @@ static void chart(sk_buf *b, const char *title, const char *s0, const char *s1, 
 			if (r[i].v[k] > max)
 				max = r[i].v[k];
 	sk_buf_puts(b, "<figure><figcaption>");
-	esc(b, title);
+	co_esc(b, title);
 	sk_buf_printf(b,
 	              "</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\""
 	              " height=\"%d\" role=\"img\">",
@@ -183,7 +189,7 @@ static void chart(sk_buf *b, const char *title, const char *s0, const char *s1, 
 	for (size_t i = 0; i < n; i++) {
 		int y = 24 + (int)i * rowh;
 		sk_buf_printf(b, "<text x=\"195\" y=\"%d\" text-anchor=\"end\">", y + 11);
-		esc(b, r[i].label);
+		co_esc(b, r[i].label);
 		sk_buf_puts(b, "</text>");
 		for (int k = 0; k < (s1 ? 2 : 1); k++) {
 			double w = max > 0 && r[i].v[k] > 0 ? r[i].v[k] / max * 420 : 0;
@@ -221,7 +227,7 @@ static void partner_table(sk_buf *b, const json_t *parts)
 	{
 		json_t *t = json_object_get(p, "time_to_share_s");
 		sk_buf_puts(b, "<tr><td>");
-		esc(b, str(p, "partner"));
+		co_esc(b, str(p, "partner"));
 		sk_buf_printf(b,
 		              "</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%lld</td>"
 		              "<td>%lld / %lld</td><td>",
@@ -255,13 +261,13 @@ static void sectors_table(sk_buf *b, const json_t *secs)
 		json_t *v;
 		bool first = true;
 		sk_buf_puts(b, "<tr><td>");
-		esc(b, str(s, "sector"));
+		co_esc(b, str(s, "sector"));
 		sk_buf_printf(b, "</td><td>%lld</td><td>",
 		              (long long)numv(json_object_get(s, "sightings")));
 		json_object_foreach(json_object_get(s, "protected_by"), k, v)
 		{
 			sk_buf_puts(b, first ? "" : ", ");
-			esc(b, k);
+			co_esc(b, k);
 			sk_buf_printf(b, " (%lld)", (long long)json_integer_value(v));
 			first = false;
 		}
@@ -282,9 +288,9 @@ static void rest(sk_buf *b, const json_t *rep)
 	json_array_foreach(json_object_get(rep, "anonymous_sightings"), i, v)
 	{
 		sk_buf_puts(b, "<tr><td>");
-		esc(b, str(v, "sector"));
+		co_esc(b, str(v, "sector"));
 		sk_buf_puts(b, "</td><td>");
-		esc(b, str(v, "country"));
+		co_esc(b, str(v, "country"));
 		sk_buf_printf(b, "</td><td>%lld</td></tr>\n",
 		              (long long)numv(json_object_get(v, "sightings")));
 	}
@@ -294,7 +300,7 @@ static void rest(sk_buf *b, const json_t *rep)
 	json_array_foreach(json_object_get(rep, "reach"), i, v)
 	{
 		sk_buf_puts(b, "<tr><td>");
-		esc(b, json_object_get(v, "name") ? str(v, "name") : str(v, "id"));
+		co_esc(b, json_object_get(v, "name") ? str(v, "name") : str(v, "id"));
 		sk_buf_printf(b, "</td><td>%lld</td><td>",
 		              (long long)numv(json_object_get(v, "recipients")));
 		dur(b, json_object_get(v, "time_to_50pct_s"));
@@ -310,15 +316,43 @@ static void rest(sk_buf *b, const json_t *rep)
 		json_t *n;
 		bool first = true;
 		sk_buf_puts(b, "<tr><td>");
-		esc(b, str(v, "collection"));
+		co_esc(b, str(v, "collection"));
 		sk_buf_printf(b, "</td><td>%lld</td><td>",
 		              (long long)numv(json_object_get(v, "versions_added")));
 		json_object_foreach(json_object_get(v, "received_by"), k, n)
 		{
 			sk_buf_puts(b, first ? "" : ", ");
-			esc(b, k);
+			co_esc(b, k);
 			sk_buf_printf(b, " (%lld)", (long long)json_integer_value(n));
 			first = false;
+		}
+		sk_buf_puts(b, "</td></tr>\n");
+	}
+	sk_buf_puts(b, "</table>\n<h2>Peer availability over the period</h2><table><tr><th>Peer"
+	               "</th><th>Sync runs</th><th>Failed</th><th>Available</th><th>Errors</th>"
+	               "</tr>\n");
+	json_array_foreach(json_object_get(rep, "partners"), i, v)
+	{
+		json_t *a = json_object_get(json_object_get(v, "sync"), "period"), *e;
+		size_t j;
+		if (!a)
+			continue;
+		sk_buf_puts(b, "<tr><td>");
+		co_esc(b, str(v, "partner"));
+		sk_buf_printf(b, "</td><td>%lld</td><td>%lld</td><td>",
+		              (long long)numv(json_object_get(a, "attempts")),
+		              (long long)numv(json_object_get(a, "attempts_failed")));
+		if (json_is_number(json_object_get(a, "availability_pct")))
+			sk_buf_printf(b, "%.1f %%",
+			              json_number_value(json_object_get(a, "availability_pct")));
+		else
+			sk_buf_puts(b, "no run");
+		sk_buf_puts(b, "</td><td>");
+		json_array_foreach(json_object_get(a, "errors"), j, e)
+		{
+			sk_buf_puts(b, j ? "; " : "");
+			co_esc(b, str(e, "error"));
+			sk_buf_printf(b, " (%lld)", (long long)numv(json_object_get(e, "n")));
 		}
 		sk_buf_puts(b, "</td></tr>\n");
 	}
@@ -326,7 +360,7 @@ static void rest(sk_buf *b, const json_t *rep)
 	json_array_foreach(json_object_get(rep, "cannot_know"), i, v)
 	{
 		sk_buf_puts(b, "<li>");
-		esc(b, json_string_value(v));
+		co_esc(b, json_string_value(v));
 		sk_buf_puts(b, "</li>");
 	}
 	sk_buf_puts(b, "</ul></div>\n");
@@ -346,16 +380,16 @@ sk_err sk_coop_html(const json_t *rep, sk_buf *b, sk_error *err)
 	              "<title>Cooperation report</title><style>%s</style></head><body>\n"
 	              "<h1>Cooperation report</h1>\n<p>Node ",
 	              style);
-	esc(b, str(json_object_get(rep, "node"), "identity"));
+	co_esc(b, str(json_object_get(rep, "node"), "identity"));
 	sk_buf_puts(b, "<br>Period: ");
-	esc(b, json_is_string(json_object_get(json_object_get(rep, "period"), "since"))
-	           ? str(json_object_get(rep, "period"), "since")
-	           : "the start");
+	co_esc(b, json_is_string(json_object_get(json_object_get(rep, "period"), "since"))
+	              ? str(json_object_get(rep, "period"), "since")
+	              : "the start");
 	sk_buf_puts(b, " to ");
-	esc(b, str(json_object_get(rep, "period"), "until"));
+	co_esc(b, str(json_object_get(rep, "period"), "until"));
 	if (json_is_string(json_object_get(json_object_get(rep, "scope"), "partner"))) {
 		sk_buf_puts(b, "<br>Scoped to partner ");
-		esc(b, str(json_object_get(rep, "scope"), "partner"));
+		co_esc(b, str(json_object_get(rep, "scope"), "partner"));
 		sk_buf_puts(b, ": only what it was given or gave is counted");
 	}
 	sk_buf_printf(b,

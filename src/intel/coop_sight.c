@@ -91,6 +91,12 @@ bool co_sig_add(co_ctx *c, int64_t ver, const char *id, const char *rx, const ch
 	g->opinion = opinion;
 	g->by = by ? strdup(by) : NULL;
 	g->rx = rx ? strdup(rx) : NULL;
+	if (c->keyed_mode) {
+		g->id = strdup(id);
+		g->of_id = of ? strdup(of) : NULL;
+		if (!g->id || (of && !g->of_id))
+			return false;
+	}
 	g->from = rx ? co_get(c, rx) : -1;
 	g->of = -1;
 	g->of_h = of ? co_hash(of) : 0;
@@ -166,6 +172,8 @@ void co_sight_free(co_ctx *c)
 	for (size_t i = 0; i < c->nsig; i++) {
 		free(c->sig[i].by);
 		free(c->sig[i].rx);
+		free(c->sig[i].id);
+		free(c->sig[i].of_id);
 	}
 	for (size_t i = 0; i < c->nind; i++)
 		json_decref(c->ind[i].fb);
@@ -275,6 +283,14 @@ static void sighting(sctx *x, const co_sig *g)
 			c->own_det++;
 		if (!g->rx && (!d->first_here || g->added < d->first_here))
 			d->first_here = g->added;
+		if (c->keyed && g->id && g->of_id && (cred[0] == c->scope || cred[1] == c->scope)) {
+			char t[SK_TS_STR_MAX];
+			sk_ts_format_ms(g->made, t);
+			json_array_append_new(
+			    c->keyed, json_pack("{s:s, s:s, s:s, s:b, s:s?}", "sighting_ref", g->id,
+			                        "indicator_ref", g->of_id, "first_seen", t, "here",
+			                        !g->rx, "by", g->by));
+		}
 	}
 	if (!json_array_size(secs))
 		secs = NULL;
@@ -379,6 +395,18 @@ static void anon_merge(co_ctx *c)
 }
 
 /*
+ * A summary's keyed event: a sighting (that the bound view shows) of an
+ * indicator the scoped partner produced or relayed here.  The partner
+ * knows the indicator and may see the sighting, given or not yet.
+ */
+static bool keyed_to_scope(const co_ctx *c, const co_sig *g)
+{
+	const co_ind *d = g->of >= 0 ? &c->ind[g->of] : NULL;
+	return c->keyed_mode && c->scope >= 0 && d && d->found &&
+	       (d->producer == c->scope || d->relay == c->scope);
+}
+
+/*
  * The sightings of the period (first version stored in it), in the scope,
  * followed to their indicators; then counts per partner of what was
  * received and sent, lead times and the anonymous groups.
@@ -414,8 +442,9 @@ sk_err co_sightings(co_ctx *c)
 	}
 	for (size_t k = 0; k < c->nsig; k++) {
 		const co_sig *g = &c->sig[k];
-		if (g->opinion || g->added < c->since || g->added >= c->until ||
-		    !co_given(c, g->ver))
+		if (g->opinion || g->added < c->since || g->added >= c->until)
+			continue;
+		if (!co_given(c, g->ver) && !keyed_to_scope(c, g))
 			continue;
 		sighting(&x, g);
 	}
@@ -551,16 +580,59 @@ sk_err co_collections(co_ctx *c)
 
 /* --- sync health and capacity ------------------------------------------------------------- */
 
+/*
+ * A peer's availability over the period, from sync_log: attempts, how
+ * many succeeded (percent, null without attempts) and the errors met,
+ * most frequent first.
+ */
+static json_t *availability(co_ctx *c, sqlite3_stmt *qa, sqlite3_stmt *qe, int64_t pid)
+{
+	json_int_t n = 0, ok = 0;
+	json_t *errs = json_array(), *o;
+	sqlite3_bind_int64(qa, 1, pid);
+	sqlite3_bind_int64(qa, 2, c->since);
+	sqlite3_bind_int64(qa, 3, c->until);
+	if (sqlite3_step(qa) == SQLITE_ROW) {
+		n = sqlite3_column_int64(qa, 0);
+		ok = sqlite3_column_int64(qa, 1);
+	}
+	sqlite3_reset(qa);
+	sqlite3_bind_int64(qe, 1, pid);
+	sqlite3_bind_int64(qe, 2, c->since);
+	sqlite3_bind_int64(qe, 3, c->until);
+	while (sqlite3_step(qe) == SQLITE_ROW)
+		json_array_append_new(errs,
+		                      json_pack("{s:s, s:I}", "error",
+		                                sqlite3_column_text(qe, 0)
+		                                    ? (const char *)sqlite3_column_text(qe, 0)
+		                                    : "",
+		                                "n", (json_int_t)sqlite3_column_int64(qe, 1)));
+	sqlite3_reset(qe);
+	o = json_pack("{s:I, s:I, s:I, s:o, s:o}", "attempts", n, "attempts_ok", ok,
+	              "attempts_failed", n - ok, "availability_pct",
+	              n ? json_real(round(1000.0 * (double)ok / (double)n) / 10) : json_null(),
+	              "errors", errs);
+	return o;
+}
+
 sk_err co_sync(co_ctx *c)
 {
 	static const char q[] =
 	    "SELECT p.name, s.last_try, s.last_ok, s.failures, s.last_error, s.requests,"
-	    " (SELECT count(*) FROM outbox o WHERE o.pid=p.pid), p.pull, p.push"
+	    " (SELECT count(*) FROM outbox o WHERE o.pid=p.pid), p.pull, p.push, p.pid"
 	    " FROM peers p LEFT JOIN peer_state s ON s.pid=p.pid ORDER BY p.name";
-	sqlite3_stmt *s = co_prep(c, q);
+	static const char qa[] = "SELECT count(*), coalesce(sum(ok), 0) FROM sync_log"
+	                         " WHERE pid=?1 AND ts>=?2 AND ts<?3";
+	static const char qe[] = "SELECT error, count(*) FROM sync_log WHERE pid=?1 AND ts>=?2"
+	                         " AND ts<?3 AND NOT ok GROUP BY error ORDER BY 2 DESC, 1 LIMIT 10";
+	sqlite3_stmt *s = co_prep(c, q), *sa = s ? co_prep(c, qa) : NULL,
+	             *se = sa ? co_prep(c, qe) : NULL;
 	char key[600], a[SK_TS_STR_MAX], b[SK_TS_STR_MAX];
-	if (!s)
+	if (!se) {
+		sqlite3_finalize(s);
+		sqlite3_finalize(sa);
 		return SK_EDB;
+	}
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		int i;
 		snprintf(key, sizeof(key), "peer:%s", (const char *)sqlite3_column_text(s, 0));
@@ -572,16 +644,19 @@ sk_err co_sync(co_ctx *c)
 			sk_ts_format_ms(sqlite3_column_int64(s, 2), b);
 		json_decref(c->p[i].sync);
 		c->p[i].sync =
-		    json_pack("{s:s?, s:s?, s:I, s:s?, s:I, s:I, s:b, s:b}", "last_try",
+		    json_pack("{s:s?, s:s?, s:I, s:s?, s:I, s:I, s:b, s:b, s:o}", "last_try",
 		              sqlite3_column_type(s, 1) != SQLITE_NULL ? a : NULL, "last_ok",
 		              sqlite3_column_type(s, 2) != SQLITE_NULL ? b : NULL, "failures",
 		              (json_int_t)sqlite3_column_int64(s, 3), "last_error",
 		              (const char *)sqlite3_column_text(s, 4), "requests",
 		              (json_int_t)sqlite3_column_int64(s, 5), "outbox",
 		              (json_int_t)sqlite3_column_int64(s, 6), "pull",
-		              sqlite3_column_int(s, 7), "push", sqlite3_column_int(s, 8));
+		              sqlite3_column_int(s, 7), "push", sqlite3_column_int(s, 8), "period",
+		              availability(c, sa, se, sqlite3_column_int64(s, 9)));
 	}
 	sqlite3_finalize(s);
+	sqlite3_finalize(sa);
+	sqlite3_finalize(se);
 	return SK_OK;
 }
 

@@ -115,6 +115,38 @@ static void coop_render(const json_t *rep, sk_buf *b)
 			              (long long)json_integer_value(json_object_get(d, "n")));
 		}
 	}
+	/* peers' availability over the whole log (sync_log keeps 400 days) */
+	sk_buf_puts(b, "# HELP schakel_coop_sync_attempts_total sync runs of a peer, by outcome\n"
+	               "# TYPE schakel_coop_sync_attempts_total counter\n");
+	json_array_foreach(parts, i, p)
+	{
+		const json_t *a = json_object_get(json_object_get(p, "sync"), "period");
+		const char *who = json_string_value(json_object_get(p, "partner"));
+		if (!a)
+			continue;
+		for (int ok = 1; ok >= 0; ok--) {
+			sk_buf_puts(b, "schakel_coop_sync_attempts_total{partner=\"");
+			label_value(b, who);
+			sk_buf_printf(b, "\",outcome=\"%s\"} %lld\n", ok ? "ok" : "error",
+			              (long long)json_integer_value(json_object_get(
+			                  a, ok ? "attempts_ok" : "attempts_failed")));
+		}
+	}
+	sk_buf_puts(b, "# HELP schakel_coop_availability_ratio share of a peer's sync runs that "
+	               "succeeded\n# TYPE schakel_coop_availability_ratio gauge\n");
+	json_array_foreach(parts, i, p)
+	{
+		const json_t *a = json_object_get(json_object_get(p, "sync"), "period");
+		const json_t *v = json_object_get(a, "availability_pct");
+		if (!a)
+			continue;
+		sk_buf_puts(b, "schakel_coop_availability_ratio{partner=\"");
+		label_value(b, json_string_value(json_object_get(p, "partner")));
+		if (json_is_number(v))
+			sk_buf_printf(b, "\"} %.3f\n", json_number_value(v) / 100);
+		else
+			sk_buf_puts(b, "\"} NaN\n");
+	}
 	sk_buf_printf(b,
 	              "# HELP schakel_coop_own_detections_enabled_total sightings resting on "
 	              "indicators this node produced\n"

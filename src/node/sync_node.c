@@ -24,7 +24,7 @@ static const char *const known_settings[] = {
     "sightings.anonymous", "sync.max_pages",         "sync.max_seconds",
     "audit.enabled",       "audit.checkpoint_every", "audit.retention_days",
     "taxii.title",         "taxii.description",      "taxii.contact",
-    "taxii.default_root",  NULL};
+    "taxii.default_root",  "cooperation.share",      NULL};
 
 /* What each setting is when the database does not say (`config show`). */
 static const char *const setting_defaults[][2] = {
@@ -38,6 +38,7 @@ static const char *const setting_defaults[][2] = {
     {"taxii.description", "schakel threat-intelligence node (TAXII 2.1)"},
     {"taxii.contact", ""},
     {"taxii.default_root", "(the first API root)"},
+    {"cooperation.share", "false"},
 };
 
 static sk_err meta_get(sk_store *st, const char *key, char **val, sk_error *err)
@@ -242,7 +243,7 @@ sk_err sk_sync_config_set(sk_store *st, const char *name, const char *value, sk_
 		                    "unknown setting '%s' (sightings.anonymous, sync.max_pages, "
 		                    "sync.max_seconds, audit.enabled, audit.checkpoint_every, "
 		                    "audit.retention_days, taxii.title, taxii.description, "
-		                    "taxii.contact, taxii.default_root, "
+		                    "taxii.contact, taxii.default_root, cooperation.share, "
 		                    "taxii.root.NAME.title|description|name|enabled)",
 		                    name);
 	if (strlen(value) > 1024)
@@ -256,7 +257,8 @@ sk_err sk_sync_config_set(sk_store *st, const char *name, const char *value, sk_
 	    strcmp(value, "false") && strcmp(value, "per-sighting"))
 		return sk_error_set(err, SK_EINVAL,
 		                    "sightings.anonymous: true, per-sighting or false");
-	if (!strcmp(name, "audit.enabled") && strcmp(value, "true") && strcmp(value, "false"))
+	if ((!strcmp(name, "audit.enabled") || !strcmp(name, "cooperation.share")) &&
+	    strcmp(value, "true") && strcmp(value, "false"))
 		return sk_error_set(err, SK_EINVAL, "%s: true or false", name);
 	if (!strncmp(name, "sync.", 5) || !strcmp(name, "audit.checkpoint_every") ||
 	    !strcmp(name, "audit.retention_days")) {
@@ -274,8 +276,11 @@ sk_err sk_sync_config_set(sk_store *st, const char *name, const char *value, sk_
 	if ((rc = sk_store_begin(st, err)))
 		return rc;
 	rc = meta_set(st, key, value, err);
-	if (!rc && !strncmp(name, "audit.", 6)) {
-		/* changes of the log's own settings are logged, turning it off included */
+	if (!rc && (!strncmp(name, "audit.", 6) || !strcmp(name, "cooperation.share"))) {
+		/*
+		 * changes of the log's own settings are logged, turning it off
+		 * included; so is consent to publish cooperation summaries
+		 */
 		char detail[256];
 		sk_audit_entry e = {.action = "config.set", .subject = name, .detail = detail,
 		                    .force = true};

@@ -336,6 +336,16 @@ static const char *const migrations[] = {
      "CREATE TABLE feed_members(feed TEXT NOT NULL, id TEXT NOT NULL,"
      "  PRIMARY KEY(feed, id)) WITHOUT ROWID;"
      "INSERT INTO meta(key, value) VALUES('decay_backfill', '1');"),
+    /*
+     * 17 -> 18:
+     * sync_log, one row per sync run of a peer (its outcome and error), so
+     * that `report cooperation` and /metrics give each peer's availability
+     * over a period (docs/cooperation.md).  Rows older than 400 days are
+     * pruned as new ones are written (sync.c).
+     */
+    ("CREATE TABLE sync_log(pid INTEGER NOT NULL REFERENCES peers(pid) ON DELETE CASCADE,"
+     "  ts INTEGER NOT NULL, ok INTEGER NOT NULL, error TEXT,"
+     "  PRIMARY KEY(pid, ts)) WITHOUT ROWID;"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)

@@ -599,6 +599,11 @@ sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sy
 				   " last_try=?2, failures=failures+1,"
 				   " last_error=?4, next_run=?2 + ?3 WHERE pid=?1";
 	static const char qf[] = "SELECT failures FROM peer_state WHERE pid=?1";
+	/* the history behind availability (docs/cooperation.md), pruned after 400 days */
+	static const char qlog[] = "INSERT OR REPLACE INTO sync_log(pid, ts, ok, error)"
+				   " VALUES(?1, ?2, ?3, ?4)";
+	static const char qprune[] = "DELETE FROM sync_log WHERE pid=?1 AND ts<?2";
+	const int64_t keep = INT64_C(400) * 86400 * 1000000;
 	sk_peer p;
 	uint64_t pulls;
 	sk_err rc;
@@ -633,6 +638,8 @@ sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sy
 			sk_store_begin(st, &e2);
 			sk_sync_exec_bind(st, qok, &e2, "iiii", p.pid, now, (int64_t)p.interval * 1000000,
 				  (int64_t)pulls);
+			sk_sync_exec_bind(st, qlog, &e2, "iiin", p.pid, now, (int64_t)1);
+			sk_sync_exec_bind(st, qprune, &e2, "ii", p.pid, now - keep);
 			sk_store_commit(st, &e2);
 		} else {
 			sqlite3_stmt *s = NULL;
@@ -649,6 +656,9 @@ sk_err sk_sync_peer(sk_store *st, const char *name, const sk_sync_opts *o, sk_sy
 			if (sk_store_begin(st, &e2) == SK_OK) {
 				sk_sync_exec_bind(st, qbad, &e2, "iiiti", p.pid, now, wait * 1000000,
 					  err->msg, (int64_t)pulls);
+				sk_sync_exec_bind(st, qlog, &e2, "iiit", p.pid, now, (int64_t)0,
+						  err->msg);
+				sk_sync_exec_bind(st, qprune, &e2, "ii", p.pid, now - keep);
 				sk_store_commit(st, &e2);
 			}
 		}

@@ -25,6 +25,8 @@
 #define PUSH_MAX_BYTES ((size_t)8 << 20)
 #define ENQUEUE_CHUNK 2000
 #define STATUS_POLLS 60 /* about 30 s of polling before a batch counts as failed */
+/* a node's cooperation summary (coop.h, a layer above: the name is repeated here) */
+#define COOP_SUMMARY "x-schakel-coop-summary"
 
 /* --- onward sharing: what may go to a peer ------------------------------------ */
 
@@ -161,6 +163,8 @@ static bool may_push(sk_store *st, const share_ctx *sc, int64_t ver, const char 
 
 	if (rx && same(rx, sc->rx))
 		return false; /* came from this peer */
+	if (!strcmp(type, COOP_SUMMARY))
+		return false; /* only ever queued for its addressee (sk_sync_push_summary) */
 	if (!rx && !own && (anon_per_sighting(st, by) || anon_per_sighting(st, id)))
 		own = one_off = true;
 	if (feedback(type) && towards_origin(st, sc, ver, type, dst))
@@ -546,3 +550,31 @@ out:
 	return rc;
 }
 
+sk_err sk_sync_push_summary(sk_store *st, const sk_peer *p, int64_t ver, sk_error *err)
+{
+	static const char q[] = "SELECT type, rx, created_by, json_extract(json, '$.recipient_ref')"
+				" FROM objects WHERE ver=?1";
+	static const char qi[] =
+	    "INSERT OR IGNORE INTO outbox(pid, ver, queued, next_try) VALUES(?1,?2,?3,0)";
+	sqlite3_stmt *s = NULL;
+	const char *own = sk_store_own_id(st);
+	bool ok = false;
+
+	if (sk_store_stmt_get(st, q, sizeof(q) - 1, &s, err))
+		return SK_EDB;
+	sqlite3_bind_int64(s, 1, ver);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		ok = same((const char *)sqlite3_column_text(s, 0), COOP_SUMMARY) &&
+		     sqlite3_column_type(s, 1) == SQLITE_NULL &&
+		     same((const char *)sqlite3_column_text(s, 2), own) &&
+		     same((const char *)sqlite3_column_text(s, 3), p->identity);
+	sk_store_stmt_put(st, s);
+	if (!ok)
+		return sk_error_set(err, SK_EPERM,
+				    "version %lld: not a summary made here for %s's identity",
+				    (long long)ver, p->name);
+	if (!p->push)
+		return sk_error_set(err, SK_EPERM, "%s: the peer does not push (peer set --push)",
+				    p->name);
+	return sk_sync_exec_bind(st, qi, err, "iii", p->pid, ver, sk_ts_now_us());
+}

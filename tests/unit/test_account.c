@@ -108,6 +108,7 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 				  "ALTER TABLE indicators DROP COLUMN refreshed;"
 				  "ALTER TABLE indicators DROP COLUMN base;"
 				  "ALTER TABLE indicators DROP COLUMN alert_until;"
+				  "DROP TABLE sync_log;" /* schema 18 */
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);

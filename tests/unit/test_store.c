@@ -479,6 +479,7 @@ Test(store, readonly_open_migrates_an_older_schema)
 	                          "ALTER TABLE partners DROP COLUMN trust;" /* schema 17 */
 	                          "DROP TABLE feed_members;"
 	                          "DELETE FROM meta WHERE key='decay_backfill';"
+	                          "DROP TABLE sync_log;" /* schema 18 */
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
