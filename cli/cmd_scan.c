@@ -23,12 +23,12 @@
 #include "schakel/timestamp.h"
 #include "schakel/warninglist.h"
 
-static volatile sig_atomic_t stop_flag;
+static atomic_int stop_flag; /* lock-free: a signal handler may store it */
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop_flag = 1;
+	atomic_store(&stop_flag, 1);
 }
 
 typedef struct load_ctx {

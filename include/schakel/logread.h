@@ -15,6 +15,7 @@
 #define SCHAKEL_LOGREAD_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,7 +51,8 @@ typedef struct sk_logread_opts {
 	const sk_psl *psl;    /* text format: a loaded list to borrow (then psl_path is unused) */
 	bool follow;          /* at end of file wait for more (regular files and stdin) */
 	unsigned follow_poll_ms;     /* 0 = 250 */
-	volatile sig_atomic_t *stop; /* follow: return end of input once *stop != 0 */
+	const atomic_int *stop; /* follow: return end of input once *stop != 0 (set by another
+	                          * thread or a signal handler: lock-free, so both may) */
 	/* follow: called (on the reading thread) each time the reader waits at end of file */
 	void (*on_idle)(void *ud);
 	void *idle_ud;

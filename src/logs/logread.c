@@ -326,7 +326,7 @@ static sk_err fill(sk_logread *lr, sk_error *err)
 
 static bool stopped(const sk_logread *lr)
 {
-	return lr->opts.stop && *lr->opts.stop;
+	return lr->opts.stop && atomic_load(lr->opts.stop);
 }
 
 /*

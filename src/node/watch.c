@@ -222,7 +222,7 @@ void sk_watch_stop(sk_watch *w)
 	if (!w)
 		return;
 	sk_metrics_set_hook(NULL, NULL);
-	w->stop = 1;
+	atomic_store(&w->stop, 1);
 	atomic_store(&w->stop_all, 1);
 	if (w->reader_run)
 		pthread_join(w->reader_th, NULL);

@@ -104,7 +104,7 @@ struct sk_watch {
 	bool wl_loaded;
 	sk_indload_wlcache *wlcache;
 	sk_match_opts mo;
-	volatile sig_atomic_t stop;
+	atomic_int stop; /* the reader thread reads it (logread opts.stop) */
 	atomic_int stop_all;
 	atomic_int sight_now; /* an indicator had its first hit: write sightings now */
 

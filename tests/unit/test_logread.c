@@ -532,7 +532,7 @@ Test(logread, value_syntax_edges)
 struct follow_ctx {
 	char path[64];
 	atomic_uint seen;
-	volatile sig_atomic_t stop;
+	atomic_int stop;
 };
 
 static void append(const char *path, const char *mode, const char *text)
@@ -566,7 +566,7 @@ static void *writer(void *arg)
 	truncate(fc->path, 0);
 	append(fc->path, "a", "192.0.2.5\n");
 	wait_seen(fc, 5);
-	fc->stop = 1;
+	atomic_store(&fc->stop, 1);
 	unlink(old);
 	return NULL;
 }
