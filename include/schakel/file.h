@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "schakel/error.h"
+
 /*
  * fopen(path, append ? "a" : "w") with the file created 0600, and an existing
  * regular file made 0600 (group and other bits cleared).  NULL with errno set
@@ -29,5 +31,14 @@ FILE *sk_fopen_private(const char *path, bool append);
  * SQLite holds open (and locked) in this process.
  */
 int sk_file_private(const char *path, bool create, bool *changed);
+
+/*
+ * Replace path with a 0600 file that fill(f, ud) writes (0, or -1 with errno
+ * set): written to PATH.tmp, flushed and synced, then renamed over path, so
+ * that a reader or a crash sees the old file or the new one whole.  On any
+ * failure path is left as it was and the temporary file is removed.
+ */
+sk_err sk_file_replace_private(const char *path, int (*fill)(FILE *f, void *ud), void *ud,
+                               sk_error *err);
 
 #endif

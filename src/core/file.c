@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,4 +80,32 @@ int sk_file_private(const char *path, bool create, bool *changed)
 	if (changed)
 		*changed = true;
 	return 0;
+}
+
+sk_err sk_file_replace_private(const char *path, int (*fill)(FILE *f, void *ud), void *ud,
+                               sk_error *err)
+{
+	size_t n = strlen(path) + 5;
+	char *tmp = malloc(n);
+	FILE *f;
+	sk_err rc = SK_OK;
+
+	if (!tmp)
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	snprintf(tmp, n, "%s.tmp", path);
+	if (!(f = sk_fopen_private(tmp, false))) {
+		rc = sk_error_set(err, SK_EIO, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	if (fill(f, ud) || fflush(f) || fsync(fileno(f)))
+		rc = sk_error_set(err, SK_EIO, "%s: %s", tmp, strerror(errno));
+	if (fclose(f) && !rc)
+		rc = sk_error_set(err, SK_EIO, "%s: %s", tmp, strerror(errno));
+	if (!rc && rename(tmp, path))
+		rc = sk_error_set(err, SK_EIO, "%s: %s", path, strerror(errno));
+	if (rc)
+		unlink(tmp);
+	free(tmp);
+	return rc;
 }

@@ -197,42 +197,26 @@ out:
 	return rc;
 }
 
-sk_err sk_hashkeys_save(const char *path, const sk_hashkeys *ks, sk_error *err)
+static int fill_keys(FILE *f, void *ud)
 {
+	const sk_hashkeys *ks = ud;
 	char b64[sodium_base64_ENCODED_LEN(SK_HASHKEY_LEN, B64)];
-	size_t n = strlen(path) + 5;
-	char *tmp = malloc(n);
-	FILE *f;
-	sk_err rc = SK_OK;
+	int rc = fputs(MAGIC "\n", f) < 0 ? -1 : 0;
 
-	if (!tmp)
-		return sk_error_set(err, SK_ENOMEM, "out of memory");
-	snprintf(tmp, n, "%s.tmp", path);
-	if (!(f = sk_fopen_private(tmp, false))) {
-		rc = sk_error_set(err, SK_EIO, "%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return rc;
-	}
-	if (fputs(MAGIC "\n", f) < 0)
-		rc = sk_error_set(err, SK_EIO, "%s: %s", tmp, strerror(errno));
 	for (size_t i = 0; !rc && i < ks->n; i++) {
 		const sk_hashkey *k = &ks->k[i];
 		sodium_bin2base64(b64, sizeof(b64), k->key, sizeof(k->key), B64);
 		if (fprintf(f, "%s\t%s\t%s\t%lld\t%d\t%s\n", k->id, k->producer, k->collection,
 		            (long long)k->created, k->current ? 1 : 0, b64) < 0)
-			rc = sk_error_set(err, SK_EIO, "%s: %s", tmp, strerror(errno));
+			rc = -1;
 	}
-	if (!rc && (fflush(f) || fsync(fileno(f))))
-		rc = sk_error_set(err, SK_EIO, "%s: %s", tmp, strerror(errno));
-	if (fclose(f) && !rc)
-		rc = sk_error_set(err, SK_EIO, "%s: %s", tmp, strerror(errno));
-	if (!rc && rename(tmp, path))
-		rc = sk_error_set(err, SK_EIO, "%s: %s", path, strerror(errno));
-	if (rc)
-		unlink(tmp);
 	sodium_memzero(b64, sizeof(b64));
-	free(tmp);
 	return rc;
+}
+
+sk_err sk_hashkeys_save(const char *path, const sk_hashkeys *ks, sk_error *err)
+{
+	return sk_file_replace_private(path, fill_keys, (void *)ks, err);
 }
 
 sk_err sk_hashkey_grant(const sk_hashkey *k, sk_buf *out, sk_error *err)

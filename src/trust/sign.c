@@ -15,7 +15,7 @@
 #include "schakel/file.h"
 
 #define KEY_MAGIC "schakel-ed25519-v1"
-#define B64 sodium_base64_VARIANT_ORIGINAL
+#define B64       sodium_base64_VARIANT_ORIGINAL
 
 char *sk_key_path(const char *db_path)
 {
@@ -50,11 +50,11 @@ sk_err sk_key_load(const char *path, sk_keypair *kp, sk_error *err)
 		return sk_error_set(err, SK_EUNSUPPORTED, "libsodium failed to initialise");
 	if (!(f = fopen(path, "r")))
 		return errno == ENOENT ? sk_error_set(err, SK_ENOTFOUND, "%s: no node key", path)
-				       : sk_error_set(err, SK_EIO, "%s: %s", path, strerror(errno));
+		                       : sk_error_set(err, SK_EIO, "%s: %s", path, strerror(errno));
 	if (!fgets(line, sizeof(line), f) || strncmp(line, KEY_MAGIC "\n", sizeof(KEY_MAGIC)) ||
 	    !fgets(line, sizeof(line), f) ||
 	    sodium_base642bin(kp->sk, sizeof(kp->sk), line, strcspn(line, "\n"), NULL, &n, NULL,
-			      B64) != 0 ||
+	                      B64) != 0 ||
 	    n != sizeof(kp->sk))
 		rc = sk_error_set(err, SK_EINVAL, "%s: not a schakel node key", path);
 	else
@@ -64,34 +64,21 @@ sk_err sk_key_load(const char *path, sk_keypair *kp, sk_error *err)
 	return rc;
 }
 
+static int fill_key(FILE *f, void *ud)
+{
+	const sk_keypair *kp = ud;
+	char b64[sodium_base64_ENCODED_LEN(SK_KEY_SK_LEN, B64)];
+	int rc;
+
+	sodium_bin2base64(b64, sizeof(b64), kp->sk, sizeof(kp->sk), B64);
+	rc = fprintf(f, KEY_MAGIC "\n%s\n", b64) < 0 ? -1 : 0;
+	sodium_memzero(b64, sizeof(b64));
+	return rc;
+}
+
 sk_err sk_key_save(const char *path, const sk_keypair *kp, sk_error *err)
 {
-	char b64[sodium_base64_ENCODED_LEN(SK_KEY_SK_LEN, B64)];
-	size_t n = strlen(path) + 5;
-	char *tmp = malloc(n);
-	FILE *f;
-	sk_err rc = SK_OK;
-
-	if (!tmp)
-		return sk_error_set(err, SK_ENOMEM, "out of memory");
-	snprintf(tmp, n, "%s.tmp", path);
-	if (!(f = sk_fopen_private(tmp, false))) {
-		rc = sk_error_set(err, SK_EIO, "%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return rc;
-	}
-	sodium_bin2base64(b64, sizeof(b64), kp->sk, sizeof(kp->sk), B64);
-	if (fprintf(f, KEY_MAGIC "\n%s\n", b64) < 0 || fflush(f) || fsync(fileno(f)))
-		rc = sk_error_set(err, SK_EIO, "%s: %s", tmp, strerror(errno));
-	if (fclose(f) && !rc)
-		rc = sk_error_set(err, SK_EIO, "%s: %s", tmp, strerror(errno));
-	if (!rc && rename(tmp, path))
-		rc = sk_error_set(err, SK_EIO, "%s: %s", path, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	sodium_memzero(b64, sizeof(b64));
-	free(tmp);
-	return rc;
+	return sk_file_replace_private(path, fill_key, (void *)kp, err);
 }
 
 void sk_key_b64(const unsigned char pk[SK_KEY_PK_LEN], char out[SK_KEY_B64_MAX])
@@ -134,10 +121,14 @@ void sk_key_fingerprint(const unsigned char pk[SK_KEY_PK_LEN], char out[SK_FINGE
 const char *sk_sig_verdict_name(sk_sig_verdict v)
 {
 	switch (v) {
-	case SK_SIG_VERIFIED: return "verified";
-	case SK_SIG_UNKNOWN_KEY: return "unknown key";
-	case SK_SIG_BAD: return "bad signature";
-	default: return "unsigned";
+	case SK_SIG_VERIFIED:
+		return "verified";
+	case SK_SIG_UNKNOWN_KEY:
+		return "unknown key";
+	case SK_SIG_BAD:
+		return "bad signature";
+	default:
+		return "unsigned";
 	}
 }
 
@@ -171,9 +162,9 @@ sk_sig_verdict sk_sig_verify(const sk_jval *obj, const unsigned char *pk, sk_buf
 	if (sk_canon(obj, SK_SIG_EXT_ID, scratch, NULL))
 		return SK_SIG_BAD;
 	return crypto_sign_verify_detached(sig, (const unsigned char *)scratch->data, scratch->len,
-					   pk) == 0
-		   ? SK_SIG_VERIFIED
-		   : SK_SIG_BAD;
+	                                   pk) == 0
+	           ? SK_SIG_VERIFIED
+	           : SK_SIG_BAD;
 }
 
 bool sk_sig_published_key(const sk_jval *identity, unsigned char pk[SK_KEY_PK_LEN])
@@ -218,13 +209,14 @@ sk_err sk_sig_sign(const sk_jval *obj, const sk_keypair *kp, sk_buf *out, sk_err
 			sigm[ns++] = oldsig->u.m[i];
 	}
 	sigm[ns++] = (sk_jmember){"alg", 3, {SK_JSTRING, 7, {.s = "ed25519"}}};
-	sigm[ns++] = (sk_jmember){"extension_type", 14, {SK_JSTRING, 18, {.s = "property-extension"}}};
+	sigm[ns++] =
+	    (sk_jmember){"extension_type", 14, {SK_JSTRING, 18, {.s = "property-extension"}}};
 	sigm[ns++] = (sk_jmember){"signer", 6, {SK_JSTRING, (uint32_t)strlen(pk64), {.s = pk64}}};
 	for (uint32_t i = 0; i < nold; i++)
 		if (strcmp(old->u.m[i].key, SK_SIG_EXT_ID))
 			exts[ne++] = old->u.m[i];
-	exts[ne++] = (sk_jmember){SK_SIG_EXT_ID, (uint32_t)strlen(SK_SIG_EXT_ID),
-				  {SK_JOBJECT, ns, {.m = sigm}}};
+	exts[ne++] = (sk_jmember){
+	    SK_SIG_EXT_ID, (uint32_t)strlen(SK_SIG_EXT_ID), {SK_JOBJECT, ns, {.m = sigm}}};
 	for (uint32_t i = 0; i < obj->n; i++)
 		if (strcmp(obj->u.m[i].key, "extensions"))
 			mems[nm++] = obj->u.m[i];
@@ -236,7 +228,8 @@ sk_err sk_sig_sign(const sk_jval *obj, const sk_keypair *kp, sk_buf *out, sk_err
 	if (!rc) {
 		crypto_sign_detached(sig, NULL, (const unsigned char *)body.data, body.len, kp->sk);
 		sodium_bin2base64(sig64, sizeof(sig64), sig, sizeof(sig), B64);
-		sigm[ns++] = (sk_jmember){"sig", 3, {SK_JSTRING, (uint32_t)strlen(sig64), {.s = sig64}}};
+		sigm[ns++] =
+		    (sk_jmember){"sig", 3, {SK_JSTRING, (uint32_t)strlen(sig64), {.s = sig64}}};
 		exts[ne - 1].val.n = ns;
 		rc = sk_canon(&whole, NULL, out, err);
 	}
@@ -251,7 +244,8 @@ out:
 const char *sk_sig_extension_definition(void)
 {
 	return "{\"type\":\"extension-definition\",\"spec_version\":\"2.1\",\"id\":\"" SK_SIG_EXT_ID
-	       "\",\"created\":\"2026-12-01T00:00:00.000Z\",\"modified\":\"2026-12-01T00:00:00.000Z\","
+	       "\",\"created\":\"2026-12-01T00:00:00.000Z\",\"modified\":\"2026-12-01T00:00:00."
+	       "000Z\","
 	       "\"created_by_ref\":\"" SK_SIG_EXT_PRODUCER "\",\"name\":\"schakel provenance\","
 	       "\"description\":\"The producer's Ed25519 signature (sig, base64) over the "
 	       "object's RFC 8785 canonical form without sig; alg: ed25519, signer: the signing "
