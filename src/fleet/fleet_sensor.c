@@ -4,7 +4,8 @@
  *
  * It keeps the durable consumer named after itself on its audience's
  * stream, fetches in batches, and stores each batch in one transaction
- * through the import and the write rule, as received from the hub (whose
+ * (as one NDJSON input; message by message if that input breaks) through
+ * the import and the write rule, as received from the hub (whose
  * signing key the credential file names and the sensor pins): a bad
  * signature is refused by the rule, and an unsigned object that claims a
  * producer whose key is pinned is refused here, so the bus is not trusted
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schakel/buf.h"
 #include "schakel/import.h"
 #include "schakel/reader.h"
 #include "store/store_priv.h"
@@ -34,6 +36,7 @@ typedef struct sensor {
 	sk_store *st;
 	int64_t cid;
 	uint64_t stored;
+	sk_buf run; /* a batch as NDJSON */
 } sensor;
 
 static void on_reject(void *ud, const char *where, const char *msg)
@@ -67,39 +70,96 @@ static bool unsigned_claim(sk_store *st, const char *body, size_t len, char *why
 	return forged;
 }
 
-static void apply(sensor *s, natsMsg *m)
+/* Import in as received from the hub, in a savepoint; SK_OK or the import's error. */
+static sk_err import_in(sensor *s, const void *in, size_t len, const char *where, bool pipeline)
 {
-	const char *body = natsMsg_GetData(m);
-	size_t len = (size_t)natsMsg_GetDataLength(m);
-	char where[256], why[512];
 	sk_origin origin = {.rx = s->f->creds.hub};
-	sk_import_opts o = {.cid = s->cid, .in_tx = true, .on_reject = on_reject};
+	sk_import_opts o = {
+	    .cid = s->cid, .in_tx = true, .pipeline = pipeline, .on_reject = on_reject};
 	sk_import_stats stats;
 	sk_reader *rd = NULL;
 	sk_error err;
 	sk_err rc;
 
-	snprintf(where, sizeof(where), "nats:%s#%llu", natsMsg_GetSubject(m),
-	         (unsigned long long)natsMsg_GetSequence(m));
-	if (unsigned_claim(s->st, body, len, why, sizeof(why))) {
-		on_reject(NULL, where, why);
-		return;
-	}
 	memset(&stats, 0, sizeof(stats));
-	if (sk_store_exec(s->st, "SAVEPOINT fleet", &err) ||
-	    sk_reader_open_mem(body, len, where, &rd, &err))
-		return;
+	if ((rc = sk_store_exec(s->st, "SAVEPOINT fleet", &err)))
+		goto out;
+	if ((rc = sk_reader_open_mem(in, len, where, &rd, &err))) {
+		sk_store_exec(s->st, "RELEASE fleet", NULL);
+		goto out;
+	}
 	sk_store_set_origin(s->st, &origin);
 	rc = sk_import_reader(s->st, rd, &o, &stats, &err);
 	sk_store_set_origin(s->st, NULL);
 	sk_reader_close(rd);
-	if (rc) {
+	if (rc)
+		sk_store_exec(s->st, "ROLLBACK TO fleet", NULL);
+	else
+		s->stored += stats.stored;
+	sk_store_exec(s->st, "RELEASE fleet", NULL);
+out:
+	if (rc)
 		on_reject(NULL, where, err.msg);
-		sk_store_exec(s->st, "ROLLBACK TO fleet", &err);
-		stats.stored = 0;
+	return rc;
+}
+
+static void where_of(natsMsg *m, char *out, size_t n)
+{
+	snprintf(out, n, "nats:%s#%llu", natsMsg_GetSubject(m),
+	         (unsigned long long)natsMsg_GetSequence(m));
+}
+
+/*
+ * Apply a fetched batch (the caller's transaction is open): the messages
+ * that pass the forgery check are imported as one NDJSON input (one
+ * reader, one savepoint, parsing and signature checks on other threads);
+ * if that input breaks (a message that is not one JSON object), it is
+ * rolled back and imported message by message, so a bad one refuses only
+ * itself.
+ */
+static void apply_batch(sensor *s, natsMsgList *l)
+{
+	char where[256], why[512];
+	bool *ok = calloc((size_t)l->Count, sizeof(*ok));
+	bool joined = l->Count > 1 && ok;
+	int n = 0;
+
+	sk_buf_reset(&s->run);
+	for (int i = 0; i < l->Count; i++) {
+		const char *d = natsMsg_GetData(l->Msgs[i]);
+		size_t len = (size_t)natsMsg_GetDataLength(l->Msgs[i]);
+		if (unsigned_claim(s->st, d, len, why, sizeof(why))) {
+			where_of(l->Msgs[i], where, sizeof(where));
+			on_reject(NULL, where, why);
+			continue;
+		}
+		if (ok)
+			ok[i] = true;
+		n++;
+		/* one line each: a message holding a newline goes on its own */
+		if (joined && (memchr(d, '\n', len) || sk_buf_append(&s->run, d, len) ||
+		               sk_buf_putc(&s->run, '\n')))
+			joined = false;
 	}
-	sk_store_exec(s->st, "RELEASE fleet", &err);
-	s->stored += stats.stored;
+	if (joined && n) {
+		snprintf(where, sizeof(where), "nats:%s#%llu+", natsMsg_GetSubject(l->Msgs[0]),
+		         (unsigned long long)natsMsg_GetSequence(l->Msgs[0]));
+		if (!import_in(s, s->run.data, s->run.len, where, n >= 64))
+			goto out;
+	}
+	for (int i = 0; i < l->Count; i++) {
+		if (ok && !ok[i])
+			continue;
+		if (!ok &&
+		    unsigned_claim(s->st, natsMsg_GetData(l->Msgs[i]),
+		                   (size_t)natsMsg_GetDataLength(l->Msgs[i]), why, sizeof(why)))
+			continue;
+		where_of(l->Msgs[i], where, sizeof(where));
+		import_in(s, natsMsg_GetData(l->Msgs[i]), (size_t)natsMsg_GetDataLength(l->Msgs[i]),
+		          where, false);
+	}
+out:
+	free(ok);
 }
 
 static int64_t meta_int(sk_store *st, const char *key)
@@ -206,8 +266,10 @@ void *sk_fleet_sensor_main(void *arg)
 	sk_error err;
 	jsErrCode jerr = 0;
 
+	sk_buf_init(&s.run, (size_t)64 << 20);
 	if (sk_store_open(f->db_path, 0, &s.st, &err)) {
 		fprintf(stderr, "schakel: fleet: %s\n", err.msg);
+		sk_buf_free(&s.run);
 		return NULL;
 	}
 	if (!sk_store_collection_get(s.st, f->collection, &c, &err)) {
@@ -220,7 +282,8 @@ void *sk_fleet_sensor_main(void *arg)
 	        f->creds.audience);
 	while (!atomic_load(&f->stop)) {
 		natsMsgList list = {0};
-		natsStatus ns = natsSubscription_Fetch(&list, sub, (int)f->cfg.batch, 100, &jerr);
+		natsStatus ns =
+		    natsSubscription_Fetch(&list, sub, (int)f->cfg.batch * 4, 100, &jerr);
 		if (ns == NATS_OK && list.Count > 0) {
 			uint64_t before = s.stored;
 			if (sk_store_begin(s.st, &err)) {
@@ -229,8 +292,7 @@ void *sk_fleet_sensor_main(void *arg)
 				sk_fleet_nap(f, 200);
 				continue;
 			}
-			for (int i = 0; i < list.Count; i++)
-				apply(&s, list.Msgs[i]);
+			apply_batch(&s, &list);
 			if (sk_store_commit(s.st, &err)) {
 				fprintf(stderr, "schakel: fleet: %s (not acknowledged)\n", err.msg);
 				sk_store_rollback(s.st);
@@ -252,6 +314,7 @@ void *sk_fleet_sensor_main(void *arg)
 out:
 	natsSubscription_Destroy(sub);
 	sk_store_close(s.st);
+	sk_buf_free(&s.run);
 	return NULL;
 }
 
