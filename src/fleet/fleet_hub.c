@@ -212,7 +212,7 @@ static long publish_batch(hub_pub *h, const char *aud, const sk_principal *p,
 	sqlite3_stmt *s = NULL;
 	int64_t cur, last = 0;
 	pub_batch b = {0};
-	size_t cap = f->cfg.batch;
+	size_t cap = f->cfg.batch * 4; /* one wait for the acks of up to 4096 */
 	long rows = 0;
 	sk_access a;
 	jsPubOptions po;

@@ -124,7 +124,7 @@ sk_err sk_fleet_connect(sk_fleet *f, const char *seed, sk_error *err)
 		return sk_fleet_natserr(err, ns, 0, f->url);
 	jsOptions_Init(&jo);
 	jo.Wait = 10000;
-	jo.PublishAsync.MaxPending = 4096;
+	jo.PublishAsync.MaxPending = 8192; /* a batch in flight without stalling */
 	jo.PublishAsync.ErrHandler = on_pub_error;
 	jo.PublishAsync.ErrHandlerClosure = f;
 	if ((ns = natsConnection_JetStream(&f->js, f->nc, &jo)) != NATS_OK)
