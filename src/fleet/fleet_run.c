@@ -132,6 +132,17 @@ sk_err sk_fleet_connect(sk_fleet *f, const char *seed, sk_error *err)
 	return SK_OK;
 }
 
+void sk_fleet_pub_forget(sk_fleet *f)
+{
+	natsMsgList pending = {0};
+	if (js_PublishAsyncGetPendingList(&pending, f->js) == NATS_OK) {
+		if (pending.Count)
+			fprintf(stderr, "schakel: fleet: %d publishes unacknowledged, resending\n",
+			        pending.Count);
+		natsMsgList_Destroy(&pending);
+	}
+}
+
 void sk_fleet_nap(sk_fleet *f, unsigned ms)
 {
 	struct timespec ts;

@@ -203,6 +203,7 @@ static long publish_sightings(sensor *s)
 		         (const char *)sqlite3_column_text(st, 2));
 		jsPubOptions_Init(&po);
 		po.MsgId = msgid;
+		po.MaxWait = SK_FLEET_ACK_WAIT;
 		ns = js_PublishAsync(f->js, subj, sqlite3_column_text(st, 3),
 		                     sqlite3_column_bytes(st, 3), &po);
 		last = sqlite3_column_int64(st, 0);
@@ -219,6 +220,7 @@ static long publish_sightings(sensor *s)
 	if (ns != NATS_OK || atomic_load(&f->pub_errors)) {
 		fprintf(stderr, "schakel: fleet: publishing sightings: %s (retrying)\n",
 		        natsStatus_GetText(ns == NATS_OK ? NATS_ERR : ns));
+		sk_fleet_pub_forget(f);
 		return -1;
 	}
 	if (sk_store_stmt_get(s->st, qu, sizeof(qu) - 1, &st, NULL))
