@@ -71,11 +71,10 @@ static bool unsigned_claim(sk_store *st, const char *body, size_t len, char *why
 }
 
 /* Import in as received from the hub, in a savepoint; SK_OK or the import's error. */
-static sk_err import_in(sensor *s, const void *in, size_t len, const char *where, bool pipeline)
+static sk_err import_in(sensor *s, const void *in, size_t len, const char *where)
 {
 	sk_origin origin = {.rx = s->f->creds.hub};
-	sk_import_opts o = {
-	    .cid = s->cid, .in_tx = true, .pipeline = pipeline, .on_reject = on_reject};
+	sk_import_opts o = {.cid = s->cid, .in_tx = true, .on_reject = on_reject};
 	sk_import_stats stats;
 	sk_reader *rd = NULL;
 	sk_error err;
@@ -112,7 +111,10 @@ static void where_of(natsMsg *m, char *out, size_t n)
 /*
  * Apply a fetched batch (the caller's transaction is open): the messages
  * that pass the forgery check are imported as one NDJSON input (one
- * reader, one savepoint, parsing and signature checks on other threads);
+ * reader, one savepoint).  Not with the import's pipeline: its threads
+ * corrupted the heap of long-running sensors in the 100k x 20 bench
+ * (the TAXII pull's pipelined import crashed the same way once, see
+ * bench/README-fleet.md);
  * if that input breaks (a message that is not one JSON object), it is
  * rolled back and imported message by message, so a bad one refuses only
  * itself.
@@ -144,7 +146,7 @@ static void apply_batch(sensor *s, natsMsgList *l)
 	if (joined && n) {
 		snprintf(where, sizeof(where), "nats:%s#%llu+", natsMsg_GetSubject(l->Msgs[0]),
 		         (unsigned long long)natsMsg_GetSequence(l->Msgs[0]));
-		if (!import_in(s, s->run.data, s->run.len, where, n >= 64))
+		if (!import_in(s, s->run.data, s->run.len, where))
 			goto out;
 	}
 	for (int i = 0; i < l->Count; i++) {
@@ -156,7 +158,7 @@ static void apply_batch(sensor *s, natsMsgList *l)
 			continue;
 		where_of(l->Msgs[i], where, sizeof(where));
 		import_in(s, natsMsg_GetData(l->Msgs[i]), (size_t)natsMsg_GetDataLength(l->Msgs[i]),
-		          where, false);
+		          where);
 	}
 out:
 	free(ok);

@@ -227,11 +227,10 @@ static int64_t sighting_coll(sight_batch *b, natsMsg *m)
 
 /* Import in as received from s into cid, in a savepoint; SK_OK or the import's error. */
 static sk_err import_as(sight_batch *b, source *s, int64_t cid, const void *in, size_t len,
-                        const char *where, bool pipeline, uint64_t *stored)
+                        const char *where, uint64_t *stored)
 {
 	sk_origin origin = {.rx = s->ident, .unmarked = s->unmarked};
-	sk_import_opts o = {
-	    .cid = cid, .in_tx = true, .pipeline = pipeline, .on_reject = on_reject};
+	sk_import_opts o = {.cid = cid, .in_tx = true, .on_reject = on_reject};
 	sk_import_stats stats;
 	sk_reader *rd = NULL;
 	sk_error err;
@@ -283,13 +282,13 @@ static void take_run(sight_batch *b, source *s, int64_t cid, natsMsg **msgs, int
 	if (joined) {
 		snprintf(where, sizeof(where), "nats:%s#%llu+", natsMsg_GetSubject(msgs[0]),
 		         (unsigned long long)natsMsg_GetSequence(msgs[0]));
-		if (!import_as(b, s, cid, b->run.data, b->run.len, where, n >= 64, &s->stored))
+		if (!import_as(b, s, cid, b->run.data, b->run.len, where, &s->stored))
 			return;
 	}
 	for (int i = 0; i < n; i++) { /* one by one: a bad one refuses only itself */
 		where_of(msgs[i], where, sizeof(where));
 		import_as(b, s, cid, natsMsg_GetData(msgs[i]),
-		          (size_t)natsMsg_GetDataLength(msgs[i]), where, false, &s->stored);
+		          (size_t)natsMsg_GetDataLength(msgs[i]), where, &s->stored);
 	}
 }
 
