@@ -4,8 +4,7 @@
  *
  * It keeps the durable consumer named after itself on its audience's
  * stream, fetches in batches, and stores each batch in one transaction
- * (as one NDJSON input; message by message if that input breaks) through
- * the import and the write rule, as received from the hub (whose
+ * through the import and the write rule, as received from the hub (whose
  * signing key the credential file names and the sensor pins): a bad
  * signature is refused by the rule, and an unsigned object that claims a
  * producer whose key is pinned is refused here, so the bus is not trusted
@@ -26,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schakel/buf.h"
 #include "schakel/import.h"
 #include "schakel/reader.h"
 #include "store/store_priv.h"
@@ -36,7 +34,6 @@ typedef struct sensor {
 	sk_store *st;
 	int64_t cid;
 	uint64_t stored;
-	sk_buf run; /* a batch as NDJSON */
 } sensor;
 
 static void on_reject(void *ud, const char *where, const char *msg)
@@ -109,59 +106,24 @@ static void where_of(natsMsg *m, char *out, size_t n)
 }
 
 /*
- * Apply a fetched batch (the caller's transaction is open): the messages
- * that pass the forgery check are imported as one NDJSON input (one
- * reader, one savepoint).  Not with the import's pipeline: its threads
- * corrupted the heap of long-running sensors in the 100k x 20 bench
- * (the TAXII pull's pipelined import crashed the same way once, see
- * bench/README-fleet.md);
- * if that input breaks (a message that is not one JSON object), it is
- * rolled back and imported message by message, so a bad one refuses only
- * itself.
+ * Apply a fetched batch (the caller's transaction is open), message by
+ * message, each in its savepoint, so a bad one refuses only itself.  (One
+ * NDJSON input per batch was tried: sensors crashed with heap corruption
+ * after a few thousand to 70k indicators, see bench/README-fleet.md.)
  */
 static void apply_batch(sensor *s, natsMsgList *l)
 {
 	char where[256], why[512];
-	bool *ok = calloc((size_t)l->Count, sizeof(*ok));
-	bool joined = l->Count > 1 && ok;
-	int n = 0;
 
-	sk_buf_reset(&s->run);
 	for (int i = 0; i < l->Count; i++) {
 		const char *d = natsMsg_GetData(l->Msgs[i]);
 		size_t len = (size_t)natsMsg_GetDataLength(l->Msgs[i]);
-		if (unsigned_claim(s->st, d, len, why, sizeof(why))) {
-			where_of(l->Msgs[i], where, sizeof(where));
-			on_reject(NULL, where, why);
-			continue;
-		}
-		if (ok)
-			ok[i] = true;
-		n++;
-		/* one line each: a message holding a newline goes on its own */
-		if (joined && (memchr(d, '\n', len) || sk_buf_append(&s->run, d, len) ||
-		               sk_buf_putc(&s->run, '\n')))
-			joined = false;
-	}
-	if (joined && n) {
-		snprintf(where, sizeof(where), "nats:%s#%llu+", natsMsg_GetSubject(l->Msgs[0]),
-		         (unsigned long long)natsMsg_GetSequence(l->Msgs[0]));
-		if (!import_in(s, s->run.data, s->run.len, where))
-			goto out;
-	}
-	for (int i = 0; i < l->Count; i++) {
-		if (ok && !ok[i])
-			continue;
-		if (!ok &&
-		    unsigned_claim(s->st, natsMsg_GetData(l->Msgs[i]),
-		                   (size_t)natsMsg_GetDataLength(l->Msgs[i]), why, sizeof(why)))
-			continue;
 		where_of(l->Msgs[i], where, sizeof(where));
-		import_in(s, natsMsg_GetData(l->Msgs[i]), (size_t)natsMsg_GetDataLength(l->Msgs[i]),
-		          where);
+		if (unsigned_claim(s->st, d, len, why, sizeof(why)))
+			on_reject(NULL, where, why);
+		else
+			import_in(s, d, len, where);
 	}
-out:
-	free(ok);
 }
 
 static int64_t meta_int(sk_store *st, const char *key)
@@ -270,10 +232,8 @@ void *sk_fleet_sensor_main(void *arg)
 	sk_error err;
 	jsErrCode jerr = 0;
 
-	sk_buf_init(&s.run, (size_t)64 << 20);
 	if (sk_store_open(f->db_path, 0, &s.st, &err)) {
 		fprintf(stderr, "schakel: fleet: %s\n", err.msg);
-		sk_buf_free(&s.run);
 		return NULL;
 	}
 	if (!sk_store_collection_get(s.st, f->collection, &c, &err)) {
@@ -318,7 +278,6 @@ void *sk_fleet_sensor_main(void *arg)
 out:
 	natsSubscription_Destroy(sub);
 	sk_store_close(s.st);
-	sk_buf_free(&s.run);
 	return NULL;
 }
 

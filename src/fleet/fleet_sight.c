@@ -7,13 +7,11 @@
  * acknowledges every message (after the commit, never before).  Each
  * sighting is stored through the import and the write rule as received
  * from its sensor's partner, into the collection holding what it sighted
- * (a fleet one first).  A batch's messages from one sensor into one
- * collection (in their order) are imported as one NDJSON input, so that the per-import
- * work (reader, savepoint, lookups of the sensor's partner, its unmarked
- * level and the collection) is done once per run, not per message; a run
- * whose input breaks (a message that is not one JSON object) is rolled
- * back to its savepoint and imported message by message, so one bad
- * message refuses only itself.
+ * (a fleet one first), one import and savepoint per message, so a bad
+ * message refuses only itself.  The work that repeats is done once per
+ * batch: the lookups of a sensor's partner and unmarked level, and of the
+ * collection of each sighted object (found by a scan of the message, not
+ * a parse); the sensors' counters are updated once per batch.
  */
 #include "fleet_int.h"
 
@@ -22,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schakel/buf.h"
 #include "schakel/import.h"
 #include "schakel/policy.h"
 #include "schakel/reader.h"
@@ -32,7 +29,6 @@
 #define SIGHT_PREFIX "schakel.fleet.sightings."
 #define REF_SLOTS    8192 /* sighted objects whose collection is remembered: a hash table */
 #define REF_MAX      256  /* an identifier's length, with its NUL */
-#define RUN_BYTES    ((size_t)16 << 20) /* a run's NDJSON input at most */
 
 typedef struct source {
 	const char *sensor; /* into a message's subject */
@@ -56,7 +52,6 @@ typedef struct sight_batch {
 	ref_coll refs[REF_SLOTS]; /* open addressing, at most half full */
 	size_t nrefs;
 	int64_t fallback; /* the first fleet collection, -1 = not looked up */
-	sk_buf run;
 } sight_batch;
 
 static void on_reject(void *ud, const char *where, const char *msg)
@@ -264,28 +259,16 @@ static void where_of(natsMsg *m, char *out, size_t n)
 	         (unsigned long long)natsMsg_GetSequence(m));
 }
 
-/* msgs[0..n) are from sensor s for collection cid: import them as one run. */
+/*
+ * msgs[0..n) are from sensor s for collection cid: one by one, each in its
+ * savepoint, so a bad one refuses only itself.  (One NDJSON input per run
+ * was tried: fleet sensors importing that way crashed with heap
+ * corruption, see bench/README-fleet.md.)
+ */
 static void take_run(sight_batch *b, source *s, int64_t cid, natsMsg **msgs, int n)
 {
 	char where[256];
-	bool joined = n > 1;
-
-	sk_buf_reset(&b->run);
-	for (int i = 0; joined && i < n; i++) {
-		const char *d = natsMsg_GetData(msgs[i]);
-		size_t len = (size_t)natsMsg_GetDataLength(msgs[i]);
-		/* one line each: a message holding a newline goes on its own */
-		if (memchr(d, '\n', len) || sk_buf_append(&b->run, d, len) ||
-		    sk_buf_putc(&b->run, '\n'))
-			joined = false;
-	}
-	if (joined) {
-		snprintf(where, sizeof(where), "nats:%s#%llu+", natsMsg_GetSubject(msgs[0]),
-		         (unsigned long long)natsMsg_GetSequence(msgs[0]));
-		if (!import_as(b, s, cid, b->run.data, b->run.len, where, &s->stored))
-			return;
-	}
-	for (int i = 0; i < n; i++) { /* one by one: a bad one refuses only itself */
+	for (int i = 0; i < n; i++) {
 		where_of(msgs[i], where, sizeof(where));
 		import_as(b, s, cid, natsMsg_GetData(msgs[i]),
 		          (size_t)natsMsg_GetDataLength(msgs[i]), where, &s->stored);
@@ -403,7 +386,6 @@ void *sk_fleet_hub_sightings(void *arg)
 
 	if (!b)
 		return NULL;
-	sk_buf_init(&b->run, RUN_BYTES);
 	if (sk_store_open(f->db_path, 0, &b->st, &err)) {
 		fprintf(stderr, "schakel: fleet: %s\n", err.msg);
 		goto out;
@@ -438,7 +420,6 @@ void *sk_fleet_hub_sightings(void *arg)
 out:
 	natsSubscription_Destroy(sub);
 	sk_store_close(b->st);
-	sk_buf_free(&b->run);
 	free(b->src);
 	free(b);
 	return NULL;
