@@ -67,38 +67,6 @@ static bool unsigned_claim(sk_store *st, const char *body, size_t len, char *why
 	return forged;
 }
 
-/* Import in as received from the hub, in a savepoint; SK_OK or the import's error. */
-static sk_err import_in(sensor *s, const void *in, size_t len, const char *where)
-{
-	sk_origin origin = {.rx = s->f->creds.hub};
-	sk_import_opts o = {.cid = s->cid, .in_tx = true, .on_reject = on_reject};
-	sk_import_stats stats;
-	sk_reader *rd = NULL;
-	sk_error err;
-	sk_err rc;
-
-	memset(&stats, 0, sizeof(stats));
-	if ((rc = sk_store_exec(s->st, "SAVEPOINT fleet", &err)))
-		goto out;
-	if ((rc = sk_reader_open_mem(in, len, where, &rd, &err))) {
-		sk_store_exec(s->st, "RELEASE fleet", NULL);
-		goto out;
-	}
-	sk_store_set_origin(s->st, &origin);
-	rc = sk_import_reader(s->st, rd, &o, &stats, &err);
-	sk_store_set_origin(s->st, NULL);
-	sk_reader_close(rd);
-	if (rc)
-		sk_store_exec(s->st, "ROLLBACK TO fleet", NULL);
-	else
-		s->stored += stats.stored;
-	sk_store_exec(s->st, "RELEASE fleet", NULL);
-out:
-	if (rc)
-		on_reject(NULL, where, err.msg);
-	return rc;
-}
-
 static void where_of(natsMsg *m, char *out, size_t n)
 {
 	snprintf(out, n, "nats:%s#%llu", natsMsg_GetSubject(m),
@@ -113,6 +81,7 @@ static void where_of(natsMsg *m, char *out, size_t n)
  */
 static void apply_batch(sensor *s, natsMsgList *l)
 {
+	sk_origin origin = {.rx = s->f->creds.hub};
 	char where[256], why[512];
 
 	for (int i = 0; i < l->Count; i++) {
@@ -122,7 +91,7 @@ static void apply_batch(sensor *s, natsMsgList *l)
 		if (unsigned_claim(s->st, d, len, why, sizeof(why)))
 			on_reject(NULL, where, why);
 		else
-			import_in(s, d, len, where);
+			sk_fleet_import(s->st, &origin, s->cid, d, len, where, &s->stored);
 	}
 }
 

@@ -54,12 +54,6 @@ typedef struct sight_batch {
 	int64_t fallback; /* the first fleet collection, -1 = not looked up */
 } sight_batch;
 
-static void on_reject(void *ud, const char *where, const char *msg)
-{
-	(void)ud;
-	fprintf(stderr, "schakel: fleet: sighting refused: %s: %s\n", where, msg);
-}
-
 static void lookup_source(sk_store *st, source *s)
 {
 	static const char q[] = "SELECT p.identity FROM fleet_sensors s JOIN partners p"
@@ -220,39 +214,6 @@ static int64_t sighting_coll(sight_batch *b, natsMsg *m)
 	return cid;
 }
 
-/* Import in as received from s into cid, in a savepoint; SK_OK or the import's error. */
-static sk_err import_as(sight_batch *b, source *s, int64_t cid, const void *in, size_t len,
-                        const char *where, uint64_t *stored)
-{
-	sk_origin origin = {.rx = s->ident, .unmarked = s->unmarked};
-	sk_import_opts o = {.cid = cid, .in_tx = true, .on_reject = on_reject};
-	sk_import_stats stats;
-	sk_reader *rd = NULL;
-	sk_error err;
-	sk_err rc;
-
-	memset(&stats, 0, sizeof(stats));
-	if ((rc = sk_store_exec(b->st, "SAVEPOINT sighting", &err)))
-		goto out;
-	if ((rc = sk_reader_open_mem(in, len, where, &rd, &err))) {
-		sk_store_exec(b->st, "RELEASE sighting", NULL);
-		goto out;
-	}
-	sk_store_set_origin(b->st, &origin);
-	rc = sk_import_reader(b->st, rd, &o, &stats, &err);
-	sk_store_set_origin(b->st, NULL);
-	sk_reader_close(rd);
-	if (rc)
-		sk_store_exec(b->st, "ROLLBACK TO sighting", NULL);
-	else
-		*stored += stats.stored;
-	sk_store_exec(b->st, "RELEASE sighting", NULL);
-out:
-	if (rc)
-		fprintf(stderr, "schakel: fleet: sighting refused: %s\n", err.msg);
-	return rc;
-}
-
 static void where_of(natsMsg *m, char *out, size_t n)
 {
 	snprintf(out, n, "nats:%s#%llu", natsMsg_GetSubject(m),
@@ -267,11 +228,12 @@ static void where_of(natsMsg *m, char *out, size_t n)
  */
 static void take_run(sight_batch *b, source *s, int64_t cid, natsMsg **msgs, int n)
 {
+	sk_origin origin = {.rx = s->ident, .unmarked = s->unmarked};
 	char where[256];
 	for (int i = 0; i < n; i++) {
 		where_of(msgs[i], where, sizeof(where));
-		import_as(b, s, cid, natsMsg_GetData(msgs[i]),
-		          (size_t)natsMsg_GetDataLength(msgs[i]), where, &s->stored);
+		sk_fleet_import(b->st, &origin, cid, natsMsg_GetData(msgs[i]),
+		                (size_t)natsMsg_GetDataLength(msgs[i]), where, &s->stored);
 	}
 }
 

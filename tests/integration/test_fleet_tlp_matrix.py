@@ -22,34 +22,10 @@ import uuid
 sys.path.insert(0, os.path.dirname(__file__))
 from fleet_util import NATS_SERVER, Nats  # noqa: E402
 from sklib import Node, skip_all, test_main, wait_for  # noqa: E402
+# the same markings and objects as the TAXII exit's matrix
+from test_taxii_tlp_matrix import DEFAULT_LEVEL, M, indicator  # noqa: E402
 
-M = {  # marking ids -> level
-    "clear": ("marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", 1),
-    "green": ("marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", 2),
-    "amber": ("marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", 3),
-    "strict": ("marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", 4),
-    "red": ("marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", 5),
-    "white1": ("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", 1),
-    "green1": ("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", 2),
-    "amber1": ("marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", 3),
-    "red1": ("marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", 5),
-}
-DEFAULT_LEVEL = 3  # the collection default: TLP:AMBER
 PARTNERS = ["Reader", "Amber", "Strict", "RedOrg", "Producer"]
-n_ind = [0]
-
-
-def indicator(marking=None, producer=None, oid=None, modified="2024-01-01T00:00:00.000Z"):
-    n_ind[0] += 1
-    o = {"type": "indicator", "spec_version": "2.1", "id": oid or f"indicator--{uuid.uuid4()}",
-         "created": "2024-01-01T00:00:00.000Z", "modified": modified,
-         "pattern": f"[ipv4-addr:value = '198.51.100.{n_ind[0] % 250}']",
-         "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"}
-    if marking:
-        o["object_marking_refs"] = [M[marking][0]]
-    if producer:
-        o["created_by_ref"] = producer
-    return o
 
 
 def main():
