@@ -76,8 +76,8 @@ static void where_of(natsMsg *m, char *out, size_t n)
 /*
  * Apply a fetched batch (the caller's transaction is open), message by
  * message, each in its savepoint, so a bad one refuses only itself.  (One
- * NDJSON input per batch was tried: sensors crashed with heap corruption
- * after a few thousand to 70k indicators, see bench/README-fleet.md.)
+ * NDJSON input per batch was faster; withdrawn while sensor crashes under
+ * load are unexplained, see bench/README-fleet.md.)
  */
 static void apply_batch(sensor *s, natsMsgList *l)
 {
@@ -215,8 +215,7 @@ void *sk_fleet_sensor_main(void *arg)
 	        f->creds.audience);
 	while (!atomic_load(&f->stop)) {
 		natsMsgList list = {0};
-		natsStatus ns =
-		    natsSubscription_Fetch(&list, sub, (int)f->cfg.batch * 4, 100, &jerr);
+		natsStatus ns = natsSubscription_Fetch(&list, sub, (int)f->cfg.batch, 100, &jerr);
 		if (ns == NATS_OK && list.Count > 0) {
 			uint64_t before = s.stored;
 			if (sk_store_begin(s.st, &err)) {

@@ -223,8 +223,8 @@ static void where_of(natsMsg *m, char *out, size_t n)
 /*
  * msgs[0..n) are from sensor s for collection cid: one by one, each in its
  * savepoint, so a bad one refuses only itself.  (One NDJSON input per run
- * was tried: fleet sensors importing that way crashed with heap
- * corruption, see bench/README-fleet.md.)
+ * was faster; withdrawn while sensor crashes under load are unexplained,
+ * see bench/README-fleet.md.)
  */
 static void take_run(sight_batch *b, source *s, int64_t cid, natsMsg **msgs, int n)
 {
