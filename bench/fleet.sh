@@ -8,7 +8,8 @@
 #        (default 20000 5 30 20000)
 # The same from the environment: FLEET_N (indicators), FLEET_SENSORS,
 # FLEET_TRIALS, FLEET_SIGHTINGS; FLEET_PARTS picks parts
-# (latency,throughput,sightings).  The full run:
+# (latency,throughput,sightings); FLEET_WATCH=0 starts only sensor s0 with a
+# live matcher (--watch), the others store without one.  The full run:
 #   FLEET_N=1000000 FLEET_SENSORS=20 FLEET_TRIALS=100 bench/fleet.sh
 set -eu
 BIN=${SCHAKEL_BIN:-build/schakel}

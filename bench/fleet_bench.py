@@ -122,10 +122,12 @@ def main():
     for i in range(n_sens):
         s = Node(name=f"sensor {i}")
         open(s.path("net.log"), "w").close()
+        watch = ("--watch", s.path("net.log"), "--watch-format", "text", "--alerts",
+                 s.path("alerts.jsonl"), "--no-alerts-stdout", "--lookback", "10m")
         s.start("--no-access-log", "--no-sync", "--no-ui", "--fleet-sensor", nats.url,
-                "--fleet-seed", hub.path(f"s{i}.cred"), "--watch", s.path("net.log"),
-                "--watch-format", "text", "--alerts", s.path("alerts.jsonl"),
-                "--no-alerts-stdout", "--lookback", "10m", err="serve.err")
+                "--fleet-seed", hub.path(f"s{i}.cred"),
+                *(watch if i == 0 or os.environ.get("FLEET_WATCH", "1") != "0" else ()),
+                err="serve.err")
         sensors.append(s)
     open(poller.path("net.log"), "w").close()
     add_peer(poller, hub, tok_poll, "ind", "inbox", pull=True)

@@ -212,7 +212,7 @@ static long publish_batch(hub_pub *h, const char *aud, const sk_principal *p,
 	sqlite3_stmt *s = NULL;
 	int64_t cur, last = 0;
 	pub_batch b = {0};
-	size_t cap = f->cfg.batch;
+	size_t cap = f->cfg.batch * 4; /* one wait for the acks of up to 4096 */
 	long rows = 0;
 	sk_access a;
 	jsPubOptions po;
@@ -271,6 +271,7 @@ static long publish_batch(hub_pub *h, const char *aud, const sk_principal *p,
 	for (size_t i = 0; i < b.n && ns == NATS_OK; i++) {
 		jsPubOptions_Init(&po);
 		po.MsgId = b.msgid[i];
+		po.MaxWait = SK_FLEET_ACK_WAIT;
 		ns = js_PublishAsync(f->js, subj, b.body[i], b.len[i], &po);
 	}
 	if (ns == NATS_OK && b.n) {
@@ -280,6 +281,7 @@ static long publish_batch(hub_pub *h, const char *aud, const sk_principal *p,
 	}
 	if (ns != NATS_OK || atomic_load(&f->pub_errors)) {
 		sk_fleet_natserr(err, ns == NATS_OK ? NATS_ERR : ns, 0, "publishing to the fleet");
+		sk_fleet_pub_forget(f);
 		rows = -1;
 	} else if (rows && advance_cursor(h, aud, c, last, b.n, err)) {
 		rows = -1;

@@ -30,6 +30,24 @@ struct sk_fleet {
 
 /* Connect f (NKey from the seed; endless reconnects). */
 sk_err sk_fleet_connect(sk_fleet *f, const char *seed, sk_error *err);
+/*
+ * After a batch failed: forget the asynchronous publishes still waiting for
+ * an ack (one lost in a failover never comes, and would hold every later
+ * wait and, past the window, every later publish).  The caller resends the
+ * batch with the same message ids, so the ones the server did store are
+ * dropped as duplicates.
+ */
+void sk_fleet_pub_forget(sk_fleet *f);
+/* Each asynchronous publish's ack is awaited at most this long (ms). */
+#define SK_FLEET_ACK_WAIT 10000
+/*
+ * Import one message in (len bytes, named where in messages) into st's
+ * open transaction, in a savepoint, as received from origin, into
+ * collection cid; a refusal is logged and undone (this message only).
+ * Adds the versions stored to *stored.  SK_OK or the import's error.
+ */
+sk_err sk_fleet_import(sk_store *st, const sk_origin *origin, int64_t cid, const void *in,
+                       size_t len, const char *where, uint64_t *stored);
 /* Wait up to ms for sk_fleet_wake or stop. */
 void sk_fleet_nap(sk_fleet *f, unsigned ms);
 /* Set err from a NATS status and what was being done. */

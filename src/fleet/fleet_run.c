@@ -13,6 +13,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "schakel/import.h"
+#include "schakel/reader.h"
+#include "store/store_priv.h"
+
 sk_err sk_fleet_natserr(sk_error *err, natsStatus s, jsErrCode jerr, const char *what)
 {
 	const char *last = nats_GetLastError(NULL);
@@ -124,12 +128,60 @@ sk_err sk_fleet_connect(sk_fleet *f, const char *seed, sk_error *err)
 		return sk_fleet_natserr(err, ns, 0, f->url);
 	jsOptions_Init(&jo);
 	jo.Wait = 10000;
-	jo.PublishAsync.MaxPending = 4096;
+	jo.PublishAsync.MaxPending = 8192; /* a batch in flight without stalling */
 	jo.PublishAsync.ErrHandler = on_pub_error;
 	jo.PublishAsync.ErrHandlerClosure = f;
 	if ((ns = natsConnection_JetStream(&f->js, f->nc, &jo)) != NATS_OK)
 		return sk_fleet_natserr(err, ns, 0, "JetStream");
 	return SK_OK;
+}
+
+static void on_reject(void *ud, const char *where, const char *msg)
+{
+	(void)ud;
+	fprintf(stderr, "schakel: fleet: refused %s: %s\n", where, msg);
+}
+
+sk_err sk_fleet_import(sk_store *st, const sk_origin *origin, int64_t cid, const void *in,
+                       size_t len, const char *where, uint64_t *stored)
+{
+	sk_import_opts o = {.cid = cid, .in_tx = true, .on_reject = on_reject};
+	sk_import_stats stats;
+	sk_reader *rd = NULL;
+	sk_error err;
+	sk_err rc;
+
+	memset(&stats, 0, sizeof(stats));
+	if ((rc = sk_store_exec(st, "SAVEPOINT fleet", &err)))
+		goto out;
+	if ((rc = sk_reader_open_mem(in, len, where, &rd, &err))) {
+		sk_store_exec(st, "RELEASE fleet", NULL);
+		goto out;
+	}
+	sk_store_set_origin(st, origin);
+	rc = sk_import_reader(st, rd, &o, &stats, &err);
+	sk_store_set_origin(st, NULL);
+	sk_reader_close(rd);
+	if (rc)
+		sk_store_exec(st, "ROLLBACK TO fleet", NULL);
+	else
+		*stored += stats.stored;
+	sk_store_exec(st, "RELEASE fleet", NULL);
+out:
+	if (rc)
+		on_reject(NULL, where, err.msg);
+	return rc;
+}
+
+void sk_fleet_pub_forget(sk_fleet *f)
+{
+	natsMsgList pending = {0};
+	if (js_PublishAsyncGetPendingList(&pending, f->js) == NATS_OK) {
+		if (pending.Count)
+			fprintf(stderr, "schakel: fleet: %d publishes unacknowledged, resending\n",
+			        pending.Count);
+		natsMsgList_Destroy(&pending);
+	}
 }
 
 void sk_fleet_nap(sk_fleet *f, unsigned ms)

@@ -15,10 +15,13 @@ from sync_util import import_objects, indicator  # noqa: E402
 def main():
     if not NATS_SERVER:
         skip_all("nats-server is not installed (apt-get install nats-server)")
-    # Three clustered servers with R3 streams and a failover: it passed on the
-    # integration builds but failed once in a full CI run on the loaded 2-core
-    # machine (the sensor still short of the third batch after 180 s); until
-    # that is understood it runs only when asked.
+    # Three clustered servers with R3 streams and a failover: it failed once in
+    # a full CI run on the loaded 2-core machine (the sensor short of the batch
+    # published after the kill, after 180 s).  A likely cause, fixed since: an
+    # asynchronous publish whose ack was lost with the killed server stayed
+    # pending for ever (no per-publish ack wait), so every later wait of the
+    # hub timed out and it never published again.  Not reproduced here before
+    # or after the fix (6 runs), so it still runs only when asked.
     if os.environ.get("SK_TEST_FLEET_CLUSTER") != "1":
         skip_all("the three-server failover test runs with SK_TEST_FLEET_CLUSTER=1 "
                  "(it failed once under full CI load; see docs/fleet.md)")
@@ -48,16 +51,22 @@ def run(hub, R):
     import_objects(hub, first, "ind")
     R.check(wait_for(lambda: all(has_object(s0, o["id"]) for o in first[-1:]), timeout=120),
             "the sensor receives through the cluster", hub_srv.log()[-1500:])
-    second = [indicator(ident, "green") for _ in range(1000)]
+    # kill the first server of the URL list (where both most likely are) while
+    # the hub is publishing a large batch: some publishes are then in flight,
+    # their acks never come, and the hub must resend rather than wait forever
+    second = [indicator(ident, "green") for _ in range(int(os.environ.get("SK_FLEET_SECOND",
+                                                                          "3000")))]
     import_objects(hub, second, "ind")
-    wait_for(lambda: has_object(s0, second[0]["id"]), step=0.01)
-    servers[0].kill()  # the first of the URL list: where both most likely are
+    wait_for(lambda: has_object(s0, second[0]["id"]), step=0.005)
+    servers[0].kill()
     third = [indicator(ident, "green") for _ in range(300)]
     import_objects(hub, third, "ind")
     want = first + second + third
     R.check(wait_for(lambda: count(s0, "SELECT COUNT(DISTINCT id) FROM objects WHERE type="
                                    "'indicator'") >= len(want), timeout=180),
-            "killing one of three servers loses nothing", s0.server.log()[-1500:])
+            "killing one of three servers loses nothing, and the hub publishes after it",
+            (count(s0, "SELECT COUNT(DISTINCT id) FROM objects WHERE type='indicator'"),
+             len(want), hub_srv.log()[-1500:], s0.server.log()[-1500:]))
     R.check(count(s0, "SELECT COUNT(*) FROM objects WHERE type='indicator'") == len(want),
             "... and applies nothing twice")
     s0.cleanup()
