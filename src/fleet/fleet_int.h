@@ -48,6 +48,34 @@ void sk_fleet_pub_forget(sk_fleet *f);
  */
 sk_err sk_fleet_import(sk_store *st, const sk_origin *origin, int64_t cid, const void *in,
                        size_t len, const char *where, uint64_t *stored);
+/*
+ * Pulling from a JetStream pull consumer with our own requests and reply
+ * inbox instead of natsSubscription_Fetch, which in libnats 3.4.1 can
+ * return more messages than its batch, written past its array
+ * (fleet_pull.c, docs/fleet.md).  One puller per thread.
+ */
+typedef struct sk_fleet_pull {
+	natsConnection *nc;
+	natsSubscription *in; /* the reply inbox */
+	natsInbox *inbox;
+	char *next;    /* $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer> */
+	int left;      /* messages the open request may still bring */
+	int64_t until; /* when it expires at the server (monotonic ms) */
+} sk_fleet_pull;
+
+sk_err sk_fleet_pull_open(sk_fleet_pull *p, natsConnection *nc, const char *stream,
+                          const char *consumer, sk_error *err);
+/*
+ * Up to batch messages into *out (free it with natsMsgList_Destroy): waits
+ * up to wait_ms for the first, then takes what has arrived.  NATS_TIMEOUT
+ * when none came; NATS_ERR when the server refused the pull.
+ */
+natsStatus sk_fleet_pull_next(sk_fleet_pull *p, int batch, int64_t wait_ms, natsMsgList *out);
+/* Acknowledge m (after the commit that stored it). */
+void sk_fleet_pull_ack(sk_fleet_pull *p, natsMsg *m);
+/* Close; what arrived and was not taken is handed back (-NAK) for redelivery. */
+void sk_fleet_pull_close(sk_fleet_pull *p);
+
 /* Wait up to ms for sk_fleet_wake or stop. */
 void sk_fleet_nap(sk_fleet *f, unsigned ms);
 /* Set err from a NATS status and what was being done. */

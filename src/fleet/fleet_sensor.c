@@ -197,9 +197,9 @@ void *sk_fleet_sensor_main(void *arg)
 	sensor s = {.f = arg};
 	sk_fleet *f = s.f;
 	natsSubscription *sub = NULL;
+	sk_fleet_pull pull = {0};
 	sk_collection c;
 	sk_error err;
-	jsErrCode jerr = 0;
 
 	if (sk_store_open(f->db_path, 0, &s.st, &err)) {
 		fprintf(stderr, "schakel: fleet: %s\n", err.msg);
@@ -209,13 +209,21 @@ void *sk_fleet_sensor_main(void *arg)
 		s.cid = c.cid;
 		sk_collection_clear(&c);
 	}
-	if (!(sub = subscribe(&s)))
+	if (!(sub = subscribe(&s))) /* makes or binds the durable consumer */
 		goto out;
+	{
+		char stream[160];
+		sk_fleet_stream_name(f->creds.audience, stream, sizeof(stream));
+		if (sk_fleet_pull_open(&pull, f->nc, stream, f->creds.name, &err)) {
+			fprintf(stderr, "schakel: fleet: %s\n", err.msg);
+			goto out;
+		}
+	}
 	fprintf(stderr, "schakel: fleet: sensor %s following %s\n", f->creds.name,
 	        f->creds.audience);
 	while (!atomic_load(&f->stop)) {
 		natsMsgList list = {0};
-		natsStatus ns = natsSubscription_Fetch(&list, sub, (int)f->cfg.batch, 100, &jerr);
+		natsStatus ns = sk_fleet_pull_next(&pull, (int)f->cfg.batch, 100, &list);
 		if (ns == NATS_OK && list.Count > 0) {
 			uint64_t before = s.stored;
 			if (sk_store_begin(s.st, &err)) {
@@ -232,7 +240,7 @@ void *sk_fleet_sensor_main(void *arg)
 			} else {
 				for (int i = 0; i < list.Count;
 				     i++) /* after the commit, never before */
-					natsMsg_Ack(list.Msgs[i], NULL);
+					sk_fleet_pull_ack(&pull, list.Msgs[i]);
 				if (s.stored != before && f->cfg.on_applied)
 					f->cfg.on_applied(f->cfg.ud);
 			}
@@ -244,6 +252,7 @@ void *sk_fleet_sensor_main(void *arg)
 	}
 	publish_sightings(&s);
 out:
+	sk_fleet_pull_close(&pull);
 	natsSubscription_Destroy(sub);
 	sk_store_close(s.st);
 	return NULL;

@@ -343,7 +343,7 @@ void *sk_fleet_hub_sightings(void *arg)
 	sk_fleet *f = arg;
 	natsSubscription *sub = NULL;
 	sight_batch *b = calloc(1, sizeof(*b));
-	jsErrCode jerr = 0;
+	sk_fleet_pull pull = {0};
 	sk_error err;
 
 	if (!b)
@@ -352,11 +352,15 @@ void *sk_fleet_hub_sightings(void *arg)
 		fprintf(stderr, "schakel: fleet: %s\n", err.msg);
 		goto out;
 	}
-	sub = subscribe_hub(f);
+	sub = subscribe_hub(f); /* makes or binds the durable consumer */
+	if (sub && sk_fleet_pull_open(&pull, f->nc, SK_FLEET_SIGHTINGS_STREAM,
+	                              SK_FLEET_HUB_CONSUMER, &err)) {
+		fprintf(stderr, "schakel: fleet: %s\n", err.msg);
+		goto out;
+	}
 	while (sub && !atomic_load(&f->stop)) {
 		natsMsgList list = {0};
-		natsStatus ns =
-		    natsSubscription_Fetch(&list, sub, (int)f->cfg.batch * 8, 500, &jerr);
+		natsStatus ns = sk_fleet_pull_next(&pull, (int)f->cfg.batch * 8, 500, &list);
 		if (ns == NATS_TIMEOUT)
 			continue;
 		if (ns != NATS_OK) {
@@ -374,12 +378,13 @@ void *sk_fleet_hub_sightings(void *arg)
 			} else {
 				for (int i = 0; i < list.Count;
 				     i++) /* after the commit, never before */
-					natsMsg_Ack(list.Msgs[i], NULL);
+					sk_fleet_pull_ack(&pull, list.Msgs[i]);
 			}
 		}
 		natsMsgList_Destroy(&list);
 	}
 out:
+	sk_fleet_pull_close(&pull);
 	natsSubscription_Destroy(sub);
 	sk_store_close(b->st);
 	free(b->src);
