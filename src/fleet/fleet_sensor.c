@@ -76,8 +76,9 @@ static void where_of(natsMsg *m, char *out, size_t n)
 /*
  * Apply a fetched batch (the caller's transaction is open), message by
  * message, each in its savepoint, so a bad one refuses only itself.  (One
- * NDJSON input per batch was faster; withdrawn while sensor crashes under
- * load are unexplained, see bench/README-fleet.md.)
+ * NDJSON input per batch was faster; it was withdrawn while the sensors'
+ * crashes under load were unexplained.  They came from libnats' Fetch,
+ * see fleet_pull.c, so it could come back.)
  */
 static void apply_batch(sensor *s, natsMsgList *l)
 {
