@@ -170,8 +170,10 @@ static sk_err put_indicator(sk_store *st, int64_t ver, const sk_stix_info *info,
 		sqlite3_bind_int64(s, 11, v->u.i);
 	if (info->created_by_ref)
 		sqlite3_bind_text(s, 12, info->created_by_ref, -1, SQLITE_STATIC);
-	/* refreshed: the later of valid_from and modified */
-	if (ts_us(sk_json_get(o, "valid_from"), &t) | ts_us(sk_json_get(o, "modified"), &t))
+	/* refreshed: the later of valid_from and modified (both are read) */
+	bool from = ts_us(sk_json_get(o, "valid_from"), &t);
+	bool mod = ts_us(sk_json_get(o, "modified"), &t);
+	if (from || mod)
 		sqlite3_bind_int64(s, 13, t);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sk_store_dberr(st, err, "indicators");
