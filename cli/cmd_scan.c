@@ -42,7 +42,7 @@ typedef struct load_ctx {
  * One compiled indicator: keep only its row id (the metadata is read on its
  * first hit).
  */
-static int on_added(void *ud, uint32_t idx, const sk_ind_row *r)
+static int on_added(void *ud, uint32_t idx, const sk_ind_row *r, int64_t until)
 {
 	load_ctx *lc = ud;
 	scan_state *ss = lc->ss;
@@ -54,9 +54,13 @@ static int on_added(void *ud, uint32_t idx, const sk_ind_row *r)
 		if (!nv)
 			return 1;
 		ss->vers = ss->vers_own = nv;
+		if (!(nv = realloc(ss->untils_own, nc * sizeof(*nv))))
+			return 1;
+		ss->untils_own = nv;
 		lc->vercap = nc;
 	}
 	ss->vers_own[idx] = r->ver;
+	ss->untils_own[idx] = until;
 	ss->ninds = idx + 1;
 	return 0;
 }
@@ -814,9 +818,9 @@ built:
 		        "regexes, %u generic, %u multi-observation); %u cannot be matched, %u "
 		        "outside their validity window, %u not STIX patterns, %u on warning "
 		        "lists, %u decayed below the score threshold%s%s%s%s\n",
-		        ms.indicators + cache.ndelta, now_s() - t0, ms.exact_keys, ms.prefixes,
-		        ms.regexes, ms.generic, ms.multi, ls.unsupported, ls.expired, ls.other_type,
-		        ls.suppressed, ls.decayed,
+		        ms.indicators + cache.ndelta - cache.nexpired, now_s() - t0, ms.exact_keys,
+		        ms.prefixes, ms.regexes, ms.generic, ms.multi, ls.unsupported, ls.expired,
+		        ls.other_type, ls.suppressed, ls.decayed,
 		        so.no_warninglists ? " (not checked: --no-warninglists)" : "",
 		        cache.loaded ? (cache.dm ? "; loaded from the matcher cache and a delta of "
 		                                   "the indicators stored since"

@@ -37,6 +37,7 @@ typedef struct scan_state {
 	uint32_t ninds, indcap;
 	const int64_t *vers;
 	int64_t *vers_own;
+	int64_t *untils_own; /* a full build's: when each stops passing (0 = never), for the cache */
 	/* with a cached base and a delta: vers[0..nbase) are the base's, dvers[i - nbase] the
 	 * delta's (dvers NULL: vers holds them all) */
 	const int64_t *dvers;
@@ -100,7 +101,11 @@ typedef struct scan_cache {
 	uint32_t nbase, ndelta;
 	char **ids; /* sorted: every id the delta covers */
 	size_t nids, idcap;
-	uint8_t *mask; /* per base indicator: 0 unknown, 1 live, 2 masked */
+	uint8_t *mask; /* per base indicator: 0 unknown, 1 live, 2 masked; NULL: none masked */
+	/* the base's untils (in its mapping, NULL: none), the scan's time, how many are past it */
+	const int64_t *untils;
+	int64_t at;
+	uint32_t nexpired;
 	bool oom;
 } scan_cache;
 
@@ -131,7 +136,8 @@ void scan_mctx_free(scan_mctx *x);
 
 /*
  * For emitting hit ind: true when it is masked (a base hit on an indicator
- * the delta covers); else *local / *mst are the number and the observation
+ * the delta covers, or one that expired or decayed between the base's
+ * build and the scan's time); else *local / *mst are the number and the observation
  * state within its own matcher (unchanged for a base hit).
  */
 bool scan_cache_route(scan_cache *c, scan_state *ss, uint32_t ind, uint32_t *local,

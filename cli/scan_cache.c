@@ -82,8 +82,9 @@ static int cover(scan_cache *c, const char *id)
 	return 0;
 }
 
-static int d_added(void *ud, uint32_t idx, const sk_ind_row *r)
+static int d_added(void *ud, uint32_t idx, const sk_ind_row *r, int64_t until)
 {
+	(void)until; /* the delta is built at the scan's time and never saved */
 	delta_ctx *d = ud;
 	scan_state *ss = d->ss;
 	uint64_t at = idx;
@@ -222,6 +223,10 @@ sk_matcher *scan_cache_load(scan_cache *c, scan_state *ss, int64_t at, const sk_
 		cli_err("%s: %s; rebuilding it", c->k.path, err.msg);
 		return NULL;
 	}
+	c->untils = b.untils;
+	c->at = at;
+	c->nbase = b.ninds;
+	c->nexpired = sk_mbase_expired(b.untils, b.ninds, at);
 	if (b.watermark < c->k.watermark) {
 		rc = build_delta(c, ss, &b, at, mo, quiet, &dls, &err);
 		if (rc) {
@@ -232,6 +237,8 @@ sk_matcher *scan_cache_load(scan_cache *c, scan_state *ss, int64_t at, const sk_
 				return NULL;
 			}
 			snprintf(c->stale, sizeof(c->stale), "%.160s", err.msg);
+			c->untils = NULL;
+			c->nexpired = 0;
 			return NULL;
 		}
 		/* the counts of the base and the delta (an indicator changed since counts in both)
@@ -247,6 +254,19 @@ sk_matcher *scan_cache_load(scan_cache *c, scan_state *ss, int64_t at, const sk_
 		ss->vers = b.vers;
 		*ls = b.ls;
 	}
+	/* expired or decayed by time alone since the build: counted, and their hits masked */
+	if (c->nexpired) {
+		ls->added -= c->nexpired < ls->added ? c->nexpired : ls->added;
+		ls->expired += c->nexpired;
+		if (!c->mask && !(c->mask = calloc(b.ninds, 1))) {
+			cli_err("out of memory");
+			drop_delta(c, ss);
+			sk_matcher_free(b.m);
+			c->untils = NULL;
+			c->nexpired = 0;
+			return NULL;
+		}
+	}
 	replay(b.msgs, b.msgs_len, quiet);
 	replay(c->dmsgs.buf, c->dmsgs.len, quiet);
 	c->watermark = b.watermark;
@@ -261,7 +281,8 @@ void scan_cache_save(scan_cache *c, const scan_state *ss, const sk_matcher *m,
 
 	if (!c->enabled || c->loaded)
 		return;
-	if (sk_mbase_save(&c->k, m, ss->vers, ss->ninds, ls, c->k.watermark, &c->msgs, &err) &&
+	if (sk_mbase_save(&c->k, m, ss->vers, ss->untils_own, ss->ninds, ls, c->k.watermark,
+	                  &c->msgs, &err) &&
 	    !quiet)
 		cli_err("matcher cache not written: %s", err.msg);
 }
@@ -346,21 +367,27 @@ bool scan_cache_route(scan_cache *c, scan_state *ss, uint32_t ind, uint32_t *loc
                       sk_match_state **mst)
 {
 	*local = ind;
-	if (!c->dm)
+	if (!c->mask) /* nothing changed since the base, or no base */
 		return false;
 	if (ind >= c->nbase) {
-		*local = ind - c->nbase;
-		*mst = c->dmst;
+		if (c->dm) {
+			*local = ind - c->nbase;
+			*mst = c->dmst;
+		}
 		return false;
 	}
 	if (!c->mask[ind]) { /* the first hit on this base indicator: is it still current? */
-		sk_hit_ind h = {.ver = ss->vers[ind]};
-		sk_error err;
 		c->mask[ind] = 1;
-		if (!sk_hit_ind_load(ss->st, &h, &err) && h.id &&
-		    bsearch(&h.id, c->ids, c->nids, sizeof(char *), cmp_str))
+		if (c->untils && c->untils[ind] && c->untils[ind] <= c->at) {
 			c->mask[ind] = 2;
-		sk_hit_ind_clear(&h);
+		} else if (c->dm) {
+			sk_hit_ind h = {.ver = ss->vers[ind]};
+			sk_error err;
+			if (!sk_hit_ind_load(ss->st, &h, &err) && h.id &&
+			    bsearch(&h.id, c->ids, c->nids, sizeof(char *), cmp_str))
+				c->mask[ind] = 2;
+			sk_hit_ind_clear(&h);
+		}
 	}
 	return c->mask[ind] == 2;
 }

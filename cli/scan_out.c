@@ -108,6 +108,7 @@ void scan_state_clear(scan_state *ss)
 	free(ss->inds);
 	free(ss->hitv);
 	free(ss->vers_own);
+	free(ss->untils_own);
 	sk_hit_fmt_free(ss->fmt);
 	free(ss->node_id);
 	sk_hmatch_ctx_free(ss->hc);

@@ -31,8 +31,12 @@ typedef struct sk_indload_stats {
 	 * The times t with valid_lo <= t < valid_hi for which the same
 	 * indicators pass the validity check as at `at` (INT64_MIN /
 	 * INT64_MAX: no bound): how long a matcher built now stays current.
+	 * begin_hi (<= INT64_MAX) is the earliest valid_from after `at`: until
+	 * then a later time only takes indicators away, at the `until` each
+	 * was added with (on_added), so a matcher that drops the hits of those
+	 * past their `until` stays current in [valid_lo, begin_hi).
 	 */
-	int64_t valid_lo, valid_hi;
+	int64_t valid_lo, valid_hi, begin_hi;
 } sk_indload_stats;
 
 /* Why an indicator was not added. */
@@ -74,10 +78,12 @@ typedef struct sk_indload_opts {
 	sk_indload_wlcache *wlcache; /* may be NULL: check every indicator */
 	/*
 	 * Called for each indicator added to the matcher (idx = its number in
-	 * m) with its row, valid only during the call.  Non-zero stops the load
-	 * with SK_ENOMEM.
+	 * m) with its row, valid only during the call, and the time (µs) from
+	 * which it no longer passes (the earlier of its valid_until and, unless
+	 * no_decay, its alert_until; 0 = never).  Non-zero stops the load with
+	 * SK_ENOMEM.
 	 */
-	int (*on_added)(void *ud, uint32_t idx, const sk_ind_row *row);
+	int (*on_added)(void *ud, uint32_t idx, const sk_ind_row *row, int64_t until);
 	/*
 	 * Called for every indicator the load looked at and did not add; msg
 	 * says why in words (the matcher's message for UNSUPPORTED and

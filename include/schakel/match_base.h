@@ -65,6 +65,9 @@ void sk_mbase_msgs_clear(sk_mbase_msgs *ms);
 typedef struct sk_mbase {
 	sk_matcher *m;
 	const int64_t *vers; /* vers[i]: indicator i's version row */
+	/* untils[i]: when indicator i stops passing (µs, 0 = never); NULL: none does.  A caller
+	 * at a later time than the build drops the hits of those past it (sk_mbase_save). */
+	const int64_t *untils;
 	uint32_t ninds;
 	sk_indload_stats ls;
 	int64_t watermark;
@@ -93,13 +96,21 @@ sk_err sk_mbase_take(sk_matcher *m, const void *x, size_t xl, int64_t max_waterm
 
 /*
  * Write built matcher m as the base of key k: vers[0..ninds) its version
- * rows, ls the load counts and window, watermark the largest version row
+ * rows, untils[0..ninds) when each stops passing (sk_indload_opts.on_added;
+ * NULL: not known, and the base is then valid only until the first of
+ * them), ls the load counts and window, watermark the largest version row
  * read before the build started (rows stored during the build may be in
- * it; the next delta covers them again).  0600, temp file and rename.
+ * it; the next delta covers them again).  With untils the base stays valid
+ * for later times up to the first valid_from after the build
+ * (sk_indload_stats.begin_hi): an indicator that expires or decays by time
+ * alone does not make it stale.  0600, temp file and rename.
  */
 sk_err sk_mbase_save(const sk_mbase_key *k, const sk_matcher *m, const int64_t *vers,
-                     uint32_t ninds, const sk_indload_stats *ls, int64_t watermark,
-                     const sk_mbase_msgs *ms, sk_error *err);
+                     const int64_t *untils, uint32_t ninds, const sk_indload_stats *ls,
+                     int64_t watermark, const sk_mbase_msgs *ms, sk_error *err);
+
+/* How many of untils[0..n) (NULL: none) are past at: the base's indicators expired since. */
+uint32_t sk_mbase_expired(const int64_t *untils, uint32_t n, int64_t at);
 
 /*
  * Write a new base when the delta is this large: more than an eighth of

@@ -39,7 +39,7 @@
  * changes meaning (a new key class, a new flag bit): older files are then
  * stale, and rebuilt.
  */
-#define MC_FORMAT       3u /* 3: the extra bytes are match_base.c's, the key has no ind= */
+#define MC_FORMAT       4u /* 3: the extra bytes are match_base.c's, the key has no ind=; 4: untils */
 #define MC_ALIGN        64u
 #define MC_MAX_SECTIONS 32u
 

@@ -112,15 +112,22 @@ static bool ts_of(const char *s, int64_t *t)
 	return s && sk_ts_parse(s, strlen(s), key, t);
 }
 
-/* A validity bound t of some indicator narrows the window in which `at` may move. */
-static void window(lctx *lc, int64_t t)
+/*
+ * A validity bound t of some indicator narrows the window in which `at` may
+ * move; a begin (valid_from) after `at` also ends the part of it in which a
+ * later time only takes indicators away.
+ */
+static void window(lctx *lc, int64_t t, bool begin)
 {
 	if (t <= lc->at) {
 		if (t > lc->stats->valid_lo)
 			lc->stats->valid_lo = t;
-	} else if (t < lc->stats->valid_hi) {
-		lc->stats->valid_hi = t;
+		return;
 	}
+	if (t < lc->stats->valid_hi)
+		lc->stats->valid_hi = t;
+	if (begin && t < lc->stats->begin_hi)
+		lc->stats->begin_hi = t;
 }
 
 static int on_row(void *ud, const sk_ind_row *r)
@@ -128,7 +135,7 @@ static int on_row(void *ud, const sk_ind_row *r)
 	lctx *lc = ud;
 	sk_error e;
 	sk_err rc;
-	int64_t t;
+	int64_t t, until = 0;
 	uint32_t idx;
 	unsigned flags;
 	int verdict;
@@ -144,15 +151,17 @@ static int on_row(void *ud, const sk_ind_row *r)
 		return 0;
 	}
 	/* valid while valid_from <= at < valid_until (an unreadable bound is no bound) */
-	if ((ts_of(r->valid_from, &t) && (window(lc, t), t > lc->at)) ||
-	    (ts_of(r->valid_until, &t) && (window(lc, t), t <= lc->at))) {
+	if ((ts_of(r->valid_from, &t) && (window(lc, t, true), t > lc->at)) ||
+	    (ts_of(r->valid_until, &t) && (window(lc, t, false), until = t, t <= lc->at))) {
 		lc->stats->expired++;
 		skipped(lc, r, SK_INDLOAD_EXPIRED, "outside its validity window");
 		return 0;
 	}
 	/* its score is below decay.threshold at `at` (decay.h): kept, but it no longer alerts */
 	if (!lc->o->no_decay && r->alert_until != INT64_MAX && r->alert_until != 0) {
-		window(lc, r->alert_until);
+		window(lc, r->alert_until, false);
+		if (!until || r->alert_until < until)
+			until = r->alert_until;
 		if (r->alert_until <= lc->at) {
 			lc->stats->decayed++;
 			skipped(lc, r, SK_INDLOAD_DECAYED, "decayed below the score threshold");
@@ -162,7 +171,8 @@ static int on_row(void *ud, const sk_ind_row *r)
 	verdict = wlc_get(lc->o->wlcache, r->ver);
 	if (verdict == WL_LISTED) {
 		lc->stats->suppressed++;
-		skipped(lc, r, SK_INDLOAD_SUPPRESSED, "on a warning list (found by an earlier build)");
+		skipped(lc, r, SK_INDLOAD_SUPPRESSED,
+		        "on a warning list (found by an earlier build)");
 		return 0;
 	}
 	flags = r->subdomains ? SK_MATCH_SUBDOMAINS : 0;
@@ -188,7 +198,7 @@ static int on_row(void *ud, const sk_ind_row *r)
 	if (verdict == WL_UNKNOWN)
 		wlc_put(lc->o->wlcache, r->ver, false);
 	lc->stats->added++;
-	if (lc->o->on_added && lc->o->on_added(lc->o->ud, idx, r)) {
+	if (lc->o->on_added && lc->o->on_added(lc->o->ud, idx, r, until)) {
 		lc->fail = sk_error_set(&lc->fail_err, SK_ENOMEM, "out of memory");
 		return 1;
 	}
@@ -196,7 +206,7 @@ static int on_row(void *ud, const sk_ind_row *r)
 }
 
 sk_err sk_indload_run(sk_store *st, sk_matcher *m, const sk_indload_opts *o,
-		      sk_indload_stats *stats, sk_error *err)
+                      sk_indload_stats *stats, sk_error *err)
 {
 	sk_indload_stats dummy = {0};
 	lctx lc = {
@@ -208,6 +218,7 @@ sk_err sk_indload_run(sk_store *st, sk_matcher *m, const sk_indload_opts *o,
 	memset(lc.stats, 0, sizeof(*lc.stats));
 	lc.stats->valid_lo = INT64_MIN;
 	lc.stats->valid_hi = INT64_MAX;
+	lc.stats->begin_hi = INT64_MAX;
 	rc = sk_store_indicator_rows(st, o->after_ver, flags, on_row, &lc, err);
 	if (!rc && lc.fail) {
 		rc = lc.fail;

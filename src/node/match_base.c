@@ -3,9 +3,11 @@
  * (match_base.h): its key, and the extra bytes kept beside the matcher.
  *
  * Extra bytes (sk_mcache_save's "extra"): a head (magic, indicator count,
- * load counts, watermark, message length), the version row of each compiled
- * indicator (8 bytes each, read in place: the section is 64-byte aligned
- * and the head a multiple of 8) and the skip messages.
+ * load counts, watermark, message length, whether untils follow), the
+ * version row of each compiled indicator (8 bytes each, read in place: the
+ * section is 64-byte aligned and the head a multiple of 8), when any
+ * indicator has one the time each stops passing (8 bytes each, 0 = never),
+ * and the skip messages.
  */
 #include "schakel/match_base.h"
 
@@ -24,6 +26,7 @@ typedef struct extra_head {
 	sk_indload_stats ls;
 	int64_t watermark;
 	uint64_t msgs_len;
+	uint32_t has_untils, pad;
 } extra_head;
 
 _Static_assert(sizeof(extra_head) % 8 == 0, "the version rows after it stay aligned");
@@ -147,20 +150,29 @@ sk_err sk_mbase_take(sk_matcher *m, const void *x, size_t xl, int64_t max_waterm
 {
 	sk_matcher_stats ms;
 	extra_head h;
+	uint64_t nrows;
 
 	memset(out, 0, sizeof(*out));
 	sk_matcher_stats_get(m, &ms);
 	if (!x || xl < sizeof(h))
 		goto bad;
 	memcpy(&h, x, sizeof(h));
-	if (h.magic != EXTRA_MAGIC || h.ninds != ms.indicators || (xl - sizeof(h)) / 8 < h.ninds ||
-	    h.msgs_len != xl - sizeof(h) - (uint64_t)h.ninds * 8 || h.watermark < 0)
+	nrows = h.has_untils ? 2 * (uint64_t)h.ninds : h.ninds;
+	if (h.magic != EXTRA_MAGIC || h.ninds != ms.indicators || h.has_untils > 1 ||
+	    (xl - sizeof(h)) / 8 < nrows || h.msgs_len != xl - sizeof(h) - nrows * 8 ||
+	    h.watermark < 0)
 		goto bad;
 	out->vers = (const int64_t *)(const void *)((const char *)x + sizeof(h));
 	for (uint32_t i = 0; i < h.ninds; i++)
 		if (out->vers[i] <= 0 || out->vers[i] > h.watermark ||
 		    (i && out->vers[i] <= out->vers[i - 1]))
 			goto bad;
+	if (h.has_untils) {
+		out->untils = out->vers + h.ninds;
+		for (uint32_t i = 0; i < h.ninds; i++)
+			if (out->untils[i] < 0)
+				goto bad;
+	}
 	if (h.watermark > max_watermark) {
 		sk_matcher_free(m);
 		memset(out, 0, sizeof(*out));
@@ -170,7 +182,7 @@ sk_err sk_mbase_take(sk_matcher *m, const void *x, size_t xl, int64_t max_waterm
 	out->ninds = h.ninds;
 	out->ls = h.ls;
 	out->watermark = h.watermark;
-	out->msgs = (const char *)x + sizeof(h) + (size_t)h.ninds * 8;
+	out->msgs = (const char *)x + sizeof(h) + (size_t)nrows * 8;
 	out->msgs_len = (size_t)h.msgs_len;
 	return SK_OK;
 bad:
@@ -194,9 +206,17 @@ sk_err sk_mbase_load(const sk_mbase_key *k, int64_t at, const sk_match_opts *mo,
 	return sk_mbase_take(m, x, xl, k->watermark, out, err);
 }
 
+uint32_t sk_mbase_expired(const int64_t *untils, uint32_t n, int64_t at)
+{
+	uint32_t c = 0;
+	for (uint32_t i = 0; untils && i < n; i++)
+		c += untils[i] && untils[i] <= at;
+	return c;
+}
+
 sk_err sk_mbase_save(const sk_mbase_key *k, const sk_matcher *m, const int64_t *vers,
-                     uint32_t ninds, const sk_indload_stats *ls, int64_t watermark,
-                     const sk_mbase_msgs *ms, sk_error *err)
+                     const int64_t *untils, uint32_t ninds, const sk_indload_stats *ls,
+                     int64_t watermark, const sk_mbase_msgs *ms, sk_error *err)
 {
 	size_t mlen = ms ? ms->len : 0;
 	extra_head h = {.magic = EXTRA_MAGIC,
@@ -204,7 +224,7 @@ sk_err sk_mbase_save(const sk_mbase_key *k, const sk_matcher *m, const int64_t *
 	                .ls = *ls,
 	                .watermark = watermark,
 	                .msgs_len = mlen};
-	size_t len = sizeof(h) + (size_t)ninds * 8 + mlen;
+	size_t rows, len;
 	char *x;
 	sk_err rc;
 
@@ -214,14 +234,22 @@ sk_err sk_mbase_save(const sk_mbase_key *k, const sk_matcher *m, const int64_t *
 	for (uint32_t i = 0; i < ninds; i++)
 		if (vers[i] > h.watermark)
 			h.watermark = vers[i];
+	for (uint32_t i = 0; untils && i < ninds && !h.has_untils; i++)
+		h.has_untils = untils[i] != 0;
+	rows = h.has_untils ? 2 * (size_t)ninds : ninds;
+	len = sizeof(h) + rows * 8 + mlen;
 	if (!(x = malloc(len)))
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	memcpy(x, &h, sizeof(h));
 	if (ninds)
 		memcpy(x + sizeof(h), vers, (size_t)ninds * 8);
+	if (h.has_untils)
+		memcpy(x + sizeof(h) + (size_t)ninds * 8, untils, (size_t)ninds * 8);
 	if (mlen)
-		memcpy(x + sizeof(h) + (size_t)ninds * 8, ms->buf, mlen);
-	rc = sk_mcache_save(m, k->key, ls->valid_lo, ls->valid_hi, x, len, k->path, err);
+		memcpy(x + sizeof(h) + rows * 8, ms->buf, mlen);
+	/* with every indicator's until kept, a later time needs no rebuild until a begin */
+	rc = sk_mcache_save(m, k->key, ls->valid_lo, untils ? ls->begin_hi : ls->valid_hi, x, len,
+	                    k->path, err);
 	free(x);
 	return rc;
 }

@@ -97,6 +97,7 @@ static sk_err load_base(sk_watch *w, const sk_mbase_key *k, part **out, int64_t 
 	}
 	p->m = b.m;
 	p->vers = b.vers;
+	p->untils = b.untils;
 	p->ninds = p->cap = p->nm = b.ninds;
 	p->ls = b.ls;
 	if ((rc = sk_watch_part_hashed(w, p, err))) {
@@ -199,11 +200,13 @@ void sk_watch_cache_save(sk_watch *w, const sk_mbase_key *k, part *p)
 	/* built with other lists than the key names (they changed and were not reloaded yet) */
 	if (!w->cfg.no_warninglists && k->wl_stamp != w->wl_stamp)
 		return;
-	if (!(vers = malloc(((size_t)p->nm + 1) * sizeof(*vers))))
+	if (!(vers = malloc(((size_t)p->nm + 1) * 2 * sizeof(*vers))))
 		return;
-	for (uint32_t i = 0; i < p->nm; i++)
+	for (uint32_t i = 0; i < p->nm; i++) {
 		vers[i] = p->inds[i].h.ver;
-	if (sk_mbase_save(k, p->m, vers, p->nm, &p->ls, k->watermark, &p->msgs, &err))
+		vers[p->nm + i] = p->inds[i].until;
+	}
+	if (sk_mbase_save(k, p->m, vers, vers + p->nm, p->nm, &p->ls, k->watermark, &p->msgs, &err))
 		fprintf(stderr, "schakel: watch: matcher cache not written: %s\n", err.msg);
 	free(vers);
 	sk_mbase_msgs_clear(&p->msgs);

@@ -33,6 +33,7 @@
 typedef struct ind_meta {
 	sk_hit_ind h; /* id and ver set at compile time; the rest on the first hit (emit_mu) */
 	int64_t arrived_us; /* when the compiled version arrived here */
+	int64_t until;      /* when it stops alerting (expiry or decay, µs; 0 = never) */
 } ind_meta;
 
 typedef struct part {
@@ -54,6 +55,7 @@ typedef struct part {
 	 * empty (a base shadows nothing).  NULL for a compiled part.
 	 */
 	const int64_t *vers;
+	const int64_t *untils; /* the base's (sk_mbase.untils; NULL: none), for inds[0..nm) */
 	uint32_t *filled;
 	uint32_t nfilled, filledcap;
 	/* a full build: its load counts and skip messages, for writing it as the cache's base */

@@ -19,6 +19,16 @@
 
 #define DEFAULT_LOOKBACK_BYTES ((size_t)256 << 20)
 
+/*
+ * Whether indicator ind of p no longer alerts: it expired or decayed by time
+ * alone since p was built (the next full rebuild drops it).
+ */
+static bool expired(const part *p, uint32_t ind)
+{
+	int64_t until = p->untils && ind < p->nm ? p->untils[ind] : p->inds[ind].until;
+	return until && until <= sk_ts_now_us();
+}
+
 /* Match rec against parts [from, g->np) of g with contexts ctx/states (ring_mu held). */
 static void match_one(sk_watch *w, const gen *g, size_t from, sk_match_ctx **ctx,
                       sk_match_state **mst, const sk_logrec *rec, bool lookback)
@@ -37,6 +47,9 @@ static void match_one(sk_watch *w, const gen *g, size_t from, sk_match_ctx **ctx
 				continue;
 			if (!p->inds[h->ind].h.ver && !sk_watch_part_fill(w, g->p[i], h->ind))
 				continue; /* a cached base's version that is gone */
+			if (expired(p, h->ind))
+				continue; /* past its valid_until or decayed, since the part was
+				             built */
 			for (size_t j = i + 1; j < g->np && !shadowed; j++)
 				shadowed = sk_watch_part_covers(g->p[j], p->inds[h->ind].h.id);
 			if (shadowed)

@@ -84,8 +84,9 @@ typedef struct skip_ctx {
 	uint32_t reported;
 } skip_ctx;
 
-/* Indicator idx of p: its id (to shadow older parts), version row and arrival. */
-static int part_put(part *p, uint32_t idx, int64_t ver, const char *id, int64_t arrived)
+/* Indicator idx of p: its id (to shadow older parts), version row, arrival and until. */
+static int part_put(part *p, uint32_t idx, int64_t ver, const char *id, int64_t arrived,
+                    int64_t until)
 {
 	if (idx >= p->cap) {
 		uint32_t nc = p->cap ? p->cap * 2 : 256;
@@ -102,20 +103,21 @@ static int part_put(part *p, uint32_t idx, int64_t ver, const char *id, int64_t 
 	p->ninds = idx + 1;
 	mi->h.ver = ver;
 	mi->arrived_us = arrived;
+	mi->until = until;
 	if (!(mi->h.id = strdup(id)))
 		return 1;
 	return add_id(p, id);
 }
 
-static int on_added(void *ud, uint32_t idx, const sk_ind_row *r)
+static int on_added(void *ud, uint32_t idx, const sk_ind_row *r, int64_t until)
 {
-	return part_put(((skip_ctx *)ud)->p, idx, r->ver, r->id, r->arrived);
+	return part_put(((skip_ctx *)ud)->p, idx, r->ver, r->id, r->arrived, until);
 }
 
 static int on_hashed(void *ud, uint32_t idx, int64_t ver, const char *id)
 {
 	/* the arrival is not known here: a hashed hit's detection delay is not timed */
-	return part_put(((skip_ctx *)ud)->p, idx, ver, id, 0);
+	return part_put(((skip_ctx *)ud)->p, idx, ver, id, 0, 0);
 }
 
 static void on_hashed_skipped(void *ud, const char *id, const char *msg)

@@ -14,11 +14,16 @@
   byte for byte; a delta past the threshold means a full build and a new
   base.  A stale file (the warning lists changed, an --at outside the window
   its indicators were valid in) is rebuilt, with the reason on stderr.
+- An indicator that expires by time alone (its valid_until passes, no new
+  version) does not make the file stale: a later scan loads it, masks that
+  indicator's hits and counts it as a fresh build does; a valid_from after
+  the build does make it stale.
 """
 
 import gzip
 import json
 import os
+import re
 import stat
 import sys
 import uuid
@@ -177,6 +182,43 @@ def stale_part(node, dns):
     same_as_fresh(node, dns, [], "back to now", want_loaded=False)
 
 
+def counts(err):
+    m = re.search(r"(\d+) indicators compiled .*?(\d+) outside their validity window", err)
+    return m.groups() if m else None
+
+
+def expiry_part(node, dns):
+    gone = ind("expires in 2029", ("obs", ("cmp", "domain-name", "value", "=", "mail.test")),
+               valid_until="2029-01-01T00:00:00Z")
+    stays = ind("stays", ("obs", ("cmp", "domain-name", "value", "=", "mail.test")))
+    r = node.imp(write_bundle(node, [gone, stays]))
+    CK.check(r.code == 0, "an indicator valid until 2029 and one without an end imported", r.err)
+    os.remove(cache_file(node, []))
+    t1 = scan(node, dns, "--at", "2028-06-01T00:00:00Z")
+    CK.check(gone["id"] in t1.out and "loaded from" not in t1.err,
+             "2028: a full build, written; the indicator still hits", t1.err[-400:])
+    for opts in ([], ["--threads", "2"]):
+        at = ["--at", "2029-06-01T00:00:00Z"] + opts
+        t2 = scan(node, dns, *at)
+        CK.check("loaded from the matcher cache" in t2.err and "rebuilt" not in t2.err,
+                 "2029 %s: an indicator expired by time alone leaves the cache current" % opts,
+                 t2.err[-600:])
+        CK.check(gone["id"] not in t2.out and stays["id"] in t2.out,
+                 "2029 %s: the expired indicator's hits are masked, the other still hits" % opts,
+                 t2.out[-600:])
+        fresh = scan(node, dns, "--no-cache", *at)
+        CK.check(fresh.out == t2.out, "2029 %s: the cached output equals a fresh build's" % opts,
+                 "fresh:\n%s\ncached:\n%s" % (fresh.out[-600:], t2.out[-600:]))
+        CK.check(counts(fresh.err) is not None and counts(fresh.err) == counts(t2.err),
+                 "2029 %s: compiled and expired counts equal a fresh build's (%s)"
+                 % (opts, counts(t2.err)), fresh.err[-400:] + t2.err[-400:])
+    # the indicator valid from 2031 on (stale_part) is not in a base built before then
+    t3 = scan(node, dns, "--at", "2031-06-01T00:00:00Z")
+    CK.check("matcher cache rebuilt" in t3.err,
+             "2031: a valid_from after the build makes the cache stale", t3.err[-400:])
+    same_as_fresh(node, dns, ["--at", "2031-06-01T00:00:00Z"], "--at 2031 after the rebuild")
+
+
 def delta_part(node, dns):
     """The cache a few indicators old: base + delta gives the fresh build's output, byte
     for byte, after new, changed, revoked and expired (by a new version) indicators."""
@@ -290,6 +332,7 @@ def main():
         dns = fixtures_part(node)
         damage_part(node, dns)
         stale_part(node, dns)
+        expiry_part(node, dns)
     shared_part()
     CK.finish()
 

@@ -221,10 +221,11 @@ typedef struct seen {
 	char msg[256];
 } seen;
 
-static int on_added(void *ud, uint32_t idx, const sk_ind_row *r)
+static int on_added(void *ud, uint32_t idx, const sk_ind_row *r, int64_t until)
 {
 	(void)idx;
 	(void)r;
+	(void)until;
 	((seen *)ud)->added++;
 	return 0;
 }

@@ -73,7 +73,7 @@ Test(match_base, round_trip)
 	cr_assert_str_eq(line, "schakel: indicator--x: cannot match: no path");
 	cr_assert_eq(sk_mbase_note(&ms, SK_INDLOAD_REVOKED, "indicator--y", "", line, sizeof(line)),
 	             0);
-	cr_assert_eq(sk_mbase_save(&k, m, vers, 3, &ls, 15, &ms, &err), SK_OK, "%s", err.msg);
+	cr_assert_eq(sk_mbase_save(&k, m, vers, NULL, 3, &ls, 15, &ms, &err), SK_OK, "%s", err.msg);
 	cr_assert_eq(stat(k.path, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0600);
 
@@ -95,21 +95,66 @@ Test(match_base, round_trip)
 	/* the watermark is raised to the largest version row compiled */
 	k.watermark = 20;
 	vers[2] = 18;
-	cr_assert_eq(sk_mbase_save(&k, m, vers, 3, &ls, 15, NULL, &err), SK_OK);
+	cr_assert_eq(sk_mbase_save(&k, m, vers, NULL, 3, &ls, 15, NULL, &err), SK_OK);
 	cr_assert_eq(sk_mbase_load(&k, 0, NULL, &b, &err), SK_OK, "%s", err.msg);
 	cr_assert_eq(b.watermark, 18);
 	sk_matcher_free(b.m);
 
 	/* version rows out of order: refused as damaged */
 	vers[1] = 2;
-	cr_assert_eq(sk_mbase_save(&k, m, vers, 3, &ls, 15, NULL, &err), SK_OK);
+	cr_assert_eq(sk_mbase_save(&k, m, vers, NULL, 3, &ls, 15, NULL, &err), SK_OK);
 	cr_assert_eq(sk_mbase_load(&k, 0, NULL, &b, &err), SK_EINVAL);
 	cr_assert(strstr(err.msg, "damaged"));
 	/* as many rows as indicators, or refused */
-	cr_assert_eq(sk_mbase_save(&k, m, vers, 2, &ls, 15, NULL, &err), SK_OK);
+	cr_assert_eq(sk_mbase_save(&k, m, vers, NULL, 2, &ls, 15, NULL, &err), SK_OK);
 	cr_assert_eq(sk_mbase_load(&k, 0, NULL, &b, &err), SK_EINVAL);
 
 	sk_mbase_msgs_clear(&ms);
+	sk_mbase_key_clear(&k);
+	sk_matcher_free(m);
+}
+
+/*
+ * An indicator that expires or decays by time alone: the base keeps when
+ * each stops passing and stays valid past it, up to the first begin after
+ * the build; without untils it is valid only until the first of them.
+ */
+Test(match_base, untils)
+{
+	sk_matcher *m = small();
+	sk_mbase_key k;
+	sk_indload_stats ls = {.added = 3, .valid_lo = 100, .valid_hi = 500, .begin_hi = 900};
+	int64_t vers[3] = {4, 9, 12}, untils[3] = {0, 500, 700}, none[3] = {0, 0, 0};
+	sk_mbase b;
+	sk_error err;
+
+	key(&k, 20);
+	cr_assert_eq(sk_mbase_save(&k, m, vers, untils, 3, &ls, 15, NULL, &err), SK_OK, "%s",
+	             err.msg);
+	cr_assert_eq(sk_mbase_load(&k, 600, NULL, &b, &err), SK_OK, "%s", err.msg);
+	cr_assert_not_null(b.untils);
+	cr_assert_eq(b.untils[1], 500);
+	cr_assert_eq(b.untils[2], 700);
+	cr_assert_eq(b.vers[2], 12);
+	cr_assert_eq(sk_mbase_expired(b.untils, b.ninds, 600), 1);
+	cr_assert_eq(sk_mbase_expired(b.untils, b.ninds, 700), 2);
+	cr_assert_eq(sk_mbase_expired(b.untils, b.ninds, 499), 0);
+	sk_matcher_free(b.m);
+	/* a valid_from after the build ends the window: the base lacks that indicator */
+	cr_assert_eq(sk_mbase_load(&k, 900, NULL, &b, &err), SK_ECONFLICT);
+	/* and a time before the build's last past bound */
+	cr_assert_eq(sk_mbase_load(&k, 99, NULL, &b, &err), SK_ECONFLICT);
+
+	/* none with an until: no section, and the plain window */
+	cr_assert_eq(sk_mbase_save(&k, m, vers, none, 3, &ls, 15, NULL, &err), SK_OK);
+	cr_assert_eq(sk_mbase_load(&k, 300, NULL, &b, &err), SK_OK, "%s", err.msg);
+	cr_assert_null(b.untils);
+	cr_assert_eq(sk_mbase_expired(b.untils, b.ninds, 300), 0);
+	sk_matcher_free(b.m);
+	/* untils not known: valid only until the first of them */
+	cr_assert_eq(sk_mbase_save(&k, m, vers, NULL, 3, &ls, 15, NULL, &err), SK_OK);
+	cr_assert_eq(sk_mbase_load(&k, 600, NULL, &b, &err), SK_ECONFLICT);
+
 	sk_mbase_key_clear(&k);
 	sk_matcher_free(m);
 }
