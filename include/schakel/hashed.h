@@ -46,7 +46,7 @@ typedef enum sk_hashed_path {
 	SK_HP_EMAIL,  /* email-addr:value */
 	SK_HP_DOMAIN, /* domain-name:value */
 	SK_HP_USER,   /* user-account:user_id */
-	SK_HP_PHONE,  /* x-schakel-phone:value (E.164; no log reader gives phone numbers yet) */
+	SK_HP_PHONE,  /* x-schakel-phone:value (E.164: SIP/tel URIs, phone columns; logrec.h) */
 	SK_HP__COUNT
 } sk_hashed_path;
 

@@ -42,6 +42,11 @@
  *                   (the parent is also a process of the record: its name
  *                   and command line are added as PROCESS and CMDLINE too)
  *   SK_OBS_REGVALUE windows-registry-key:values[*].name (case-insensitive)
+ *   SK_OBS_PHONE    a telephone number in E.164 ('+' and 8 to 15 digits), from
+ *                   a tel: or sip: URI's user part (Zeek sip.log From/To, CSV
+ *                   call records) or a number as written in a phone column;
+ *                   matched only by hashed indicators (x-schakel-phone:value,
+ *                   docs/private-matching.md): no plain pattern path names it
  *
  * Normalisation done by the readers: domains lowercased, trailing dot
  * removed, syntax checked (labels of letters, digits, '-' and '_', 1..63
@@ -90,6 +95,7 @@ typedef enum sk_obs_kind {
 	SK_OBS_PARENT,    /* process:parent_ref.name (the parent's image name) */
 	SK_OBS_PARENT_CMDLINE, /* process:parent_ref.command_line */
 	SK_OBS_REGVALUE,  /* windows-registry-key:values[*].name */
+	SK_OBS_PHONE,     /* a telephone number, E.164 (hashed indicators only) */
 	SK_OBS__COUNT
 } sk_obs_kind;
 

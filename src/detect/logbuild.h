@@ -49,6 +49,15 @@ bool sk_logrec_add_hash(sk_logbuild *b, sk_obs_kind kind, const char *field, con
                         size_t n);
 bool sk_logrec_add_email(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
                          size_t n);
+/*
+ * A telephone number as SK_OBS_PHONE in E.164: the user part of a tel:,
+ * sip: or sips: URI (in angle brackets after a display name or not), or a
+ * number as written ("+31 20 123 4567", "0031-20-1234567"); a national
+ * number without its country code is dropped.  E-mail columns pass SIP and
+ * tel URIs here too (sk_logrec_add_email).
+ */
+bool sk_logrec_add_phone(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
+                         size_t n);
 bool sk_logrec_add_url(sk_logbuild *b, const char *field, const char *v, size_t n);
 /* "http://" host path, or path alone when it is already absolute. */
 bool sk_logrec_add_url_parts(sk_logbuild *b, const char *field, const char *host, size_t hn,

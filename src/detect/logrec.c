@@ -9,6 +9,8 @@
  */
 #include "logbuild.h"
 
+#include "schakel/hashed.h"
+
 #include <string.h>
 #include <strings.h>
 #if defined(__SSE2__)
@@ -45,6 +47,7 @@ static const char *const kind_names[SK_OBS__COUNT] = {
     [SK_OBS_PARENT] = "parent",
     [SK_OBS_PARENT_CMDLINE] = "parent-cmdline",
     [SK_OBS_REGVALUE] = "regvalue",
+    [SK_OBS_PHONE] = "phone",
 };
 
 const char *sk_obs_kind_name(sk_obs_kind kind)
@@ -129,6 +132,8 @@ const char *sk_obs_stix_path(sk_obs_kind kind, sk_obs_role role)
 		return "process:parent_ref.command_line";
 	case SK_OBS_REGVALUE:
 		return "windows-registry-key:values[*].name";
+	case SK_OBS_PHONE:
+		return "x-schakel-phone:value";
 	default:
 		return NULL;
 	}
@@ -562,8 +567,9 @@ bool sk_logrec_add_ip(sk_logbuild *b, sk_obs_role role, const char *field, const
 		return add_ip4(b, role, field, v, n, a);
 	/* an IPv6 address has a colon within its first five bytes (an inline test:
 	   this runs for every host name in DNS answers) */
-	if (n >= 2 && (v[0] == ':' || v[1] == ':' || (n > 2 && v[2] == ':') ||
-		       (n > 3 && v[3] == ':') || (n > 4 && v[4] == ':')) &&
+	if (n >= 2 &&
+	    (v[0] == ':' || v[1] == ':' || (n > 2 && v[2] == ':') || (n > 3 && v[3] == ':') ||
+	     (n > 4 && v[4] == ':')) &&
 	    sk_obs_is_ipv6(v, n))
 		return sk_logrec_add(b, SK_OBS_IPV6, role, field, v, n);
 	return false;
@@ -694,23 +700,77 @@ bool sk_logrec_add_hash(sk_logbuild *b, sk_obs_kind kind, const char *field, con
 	return sk_logrec_add(b, kind, SK_ROLE_NONE, field, h, n);
 }
 
+/* The length of a tel:, sip: or sips: scheme at v (any case), else 0. */
+static size_t phone_scheme(const char *v, size_t n)
+{
+	if (n > 4 && (!strncasecmp(v, "tel:", 4) || !strncasecmp(v, "sip:", 4)))
+		return 4;
+	return n > 5 && !strncasecmp(v, "sips:", 5) ? 5 : 0;
+}
+
+/* v[0..*n) without a display name and angle brackets ("Name" <x>) and blanks. */
+static const char *addr_part(const char *v, size_t *n)
+{
+	const char *lt = memchr(v, '<', *n);
+	if (lt) {
+		const char *gt = memchr(lt, '>', *n - (size_t)(lt - v));
+		if (!gt)
+			return NULL;
+		*n = (size_t)(gt - lt - 1);
+		v = lt + 1;
+	}
+	while (*n && (*v == ' ' || *v == '\t')) {
+		v++;
+		(*n)--;
+	}
+	while (*n && (v[*n - 1] == ' ' || v[*n - 1] == '\t'))
+		(*n)--;
+	return v;
+}
+
+bool sk_logrec_add_phone(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
+                         size_t n)
+{
+	char e[SK_HASHED_VALUE_MAX + 1];
+	size_t skip, len;
+	char *o;
+
+	if (!(v = addr_part(v, &n)))
+		return false;
+	if ((skip = phone_scheme(v, n))) { /* the user part: up to '@', ';' or '?' */
+		v += skip;
+		n -= skip;
+		for (size_t i = 0; i < n; i++)
+			if (v[i] == '@' || v[i] == ';' || v[i] == '?') {
+				n = i;
+				break;
+			}
+	}
+	if (!(len = sk_hashed_norm(SK_HP_PHONE, v, n, e, sizeof(e))) ||
+	    !(o = sk_logrec_scratch(b, e, len)))
+		return false;
+	return sk_logrec_add(b, SK_OBS_PHONE, role, field, o, len);
+}
+
 bool sk_logrec_add_email(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,
                          size_t n)
 {
-	const char *lt = memchr(v, '<', n);
-	if (lt) {
-		const char *gt = memchr(lt, '>', n - (size_t)(lt - v));
-		if (!gt)
-			return false;
-		n = (size_t)(gt - lt - 1);
-		v = lt + 1;
+	size_t skip;
+
+	if (!(v = addr_part(v, &n)))
+		return false;
+	/* a SIP or tel URI (Zeek sip.log From/To): a number is a phone, sip:user@host an address */
+	if ((skip = phone_scheme(v, n))) {
+		if (sk_logrec_add_phone(b, role, field, v, n))
+			return true;
+		v += skip;
+		n -= skip;
+		for (size_t i = 0; i < n; i++)
+			if (v[i] == ';' || v[i] == '?') {
+				n = i;
+				break;
+			}
 	}
-	while (n && (*v == ' ' || *v == '\t')) {
-		v++;
-		n--;
-	}
-	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-		n--;
 	if (!looks_email(v, n))
 		return false;
 	const char *at = memchr(v, '@', n);

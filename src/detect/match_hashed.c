@@ -117,7 +117,7 @@ sk_err sk_hmatch_add(sk_hmatch *h, const sk_hashed_ext *e, uint32_t ind, sk_erro
 		return sk_error_set(err, SK_EUNSUPPORTED,
 		                    "hashed under key %s, which this node does not hold",
 		                    e->key_id);
-	if (e->path == SK_HP_PHONE || e->path == SK_HP_NONE)
+	if (e->path == SK_HP_NONE)
 		return sk_error_set(err, SK_EUNSUPPORTED, "no log reader gives values of %s",
 		                    sk_hashed_path_name(e->path));
 	if (e->bloom_m) {
@@ -236,6 +236,9 @@ static unsigned paths_of(const sk_obs *o, sk_hashed_path out[2])
 		out[0] = SK_HP_USER;
 		out[1] = SK_HP_EMAIL;
 		return memchr(o->v, '@', o->len) ? 2 : 1;
+	case SK_OBS_PHONE:
+		out[0] = SK_HP_PHONE;
+		return 1;
 	default:
 		return 0;
 	}

@@ -22,19 +22,21 @@
  * One bit per (kind, role) pair: what a path accepts.  The network kinds
  * (IPV4 .. FILENAME) have three roles, so three bits each (0..53); the host
  * kinds after SK_OBS_SIGNATURE are never src / dst and get one bit each
- * (55..63), which keeps the set in 64 bits.  SK_OBS_NONE and
- * SK_OBS_SIGNATURE, which no path names, share bit 54.
+ * (55..63), which keeps the set in 64 bits.  SK_OBS_NONE, SK_OBS_SIGNATURE
+ * and SK_OBS_PHONE (matched by hashed indicators only), which no path
+ * names, share bit 54.
  */
 #define SK_KR_SHIFT(kind, role)                                                                    \
 	((unsigned)(kind) - 1u < SK_OBS_SIGNATURE - 1u                                             \
 	     ? ((unsigned)(kind) - 1u) * 3u + (unsigned)(role)                                     \
-	 : (unsigned)(kind) > SK_OBS_SIGNATURE ? (unsigned)(kind) + 35u                            \
-					      : 54u)
+	 : (unsigned)(kind) > SK_OBS_SIGNATURE && (unsigned)(kind) <= SK_OBS_REGVALUE              \
+	     ? (unsigned)(kind) + 35u                                                              \
+	     : 54u)
 #define SK_KR_BIT(kind, role) (1ull << SK_KR_SHIFT(kind, role))
 #define SK_KR_ALL(kind)                                                                            \
 	(((unsigned)(kind) - 1u < SK_OBS_SIGNATURE - 1u ? 7ull : 1ull) << SK_KR_SHIFT(kind, 0))
 _Static_assert((SK_OBS_SIGNATURE - 1) * 3 == 54, "network (kind, role) bits end at 53");
-_Static_assert(SK_OBS__COUNT - 1 + 35 <= 63, "(kind, role) bits exceed 64");
+_Static_assert(SK_OBS_REGVALUE + 35 <= 63, "(kind, role) bits exceed 64");
 
 /* What a comparison compares: decides value parsing and the key class. */
 typedef enum mval {

@@ -30,6 +30,9 @@ enum csv_kind {
 	C_EMAIL,
 	C_SRC_EMAIL,
 	C_DST_EMAIL,
+	C_PHONE,
+	C_SRC_PHONE,
+	C_DST_PHONE,
 	C_MD5,
 	C_SHA1,
 	C_SHA256,
@@ -65,6 +68,9 @@ static const struct named kind_names[] = {
     {"email", C_EMAIL},
     {"src_email", C_SRC_EMAIL},
     {"dst_email", C_DST_EMAIL},
+    {"phone", C_PHONE},
+    {"src_phone", C_SRC_PHONE},
+    {"dst_phone", C_DST_PHONE},
     {"md5", C_MD5},
     {"sha1", C_SHA1},
     {"sha256", C_SHA256},
@@ -133,6 +139,16 @@ static const struct named header_names[] = {
     {"to", C_DST_EMAIL},
     {"recipient", C_DST_EMAIL},
     {"rcpt_to", C_DST_EMAIL},
+    {"phone", C_PHONE},
+    {"phone_number", C_PHONE},
+    {"msisdn", C_PHONE},
+    {"caller", C_SRC_PHONE},
+    {"calling_number", C_SRC_PHONE},
+    {"from_number", C_SRC_PHONE},
+    {"caller_id", C_SRC_PHONE},
+    {"callee", C_DST_PHONE},
+    {"called_number", C_DST_PHONE},
+    {"to_number", C_DST_PHONE},
     {"md5", C_MD5},
     {"sha1", C_SHA1},
     {"sha256", C_SHA256},
@@ -366,6 +382,12 @@ static bool apply(sk_logbuild *b, enum csv_kind k, const char *f, const char *v,
 		return sk_logrec_add_email(b, SK_ROLE_SRC, f, v, n);
 	case C_DST_EMAIL:
 		return sk_logrec_add_email(b, SK_ROLE_DST, f, v, n);
+	case C_PHONE:
+		return sk_logrec_add_phone(b, SK_ROLE_NONE, f, v, n);
+	case C_SRC_PHONE:
+		return sk_logrec_add_phone(b, SK_ROLE_SRC, f, v, n);
+	case C_DST_PHONE:
+		return sk_logrec_add_phone(b, SK_ROLE_DST, f, v, n);
 	case C_MD5:
 		return sk_logrec_add_hash(b, SK_OBS_MD5, f, v, n);
 	case C_SHA1:
