@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "schakel/hashed.h"
 #include "schakel/hashkey.h"
 #include "schakel/import.h"
+#include "schakel/policy.h"
 #include "schakel/sign.h"
 #include "schakel/timestamp.h"
 #include "schakel/tlp.h"
@@ -122,6 +124,62 @@ static int key_list(cli_ctx *ctx)
 	return rc;
 }
 
+typedef struct key_seen {
+	char want[64]; /* the pattern of an indicator hashed under the key */
+	bool yes;
+} key_seen;
+
+static int key_row(void *ud, const sk_row *r)
+{
+	key_seen *ks = ud;
+	json_t *o = json_loadb(r->json, r->len, 0, NULL);
+	const char *pat = json_string_value(json_object_get(o, "pattern"));
+	ks->yes = !r->revoked && pat && !strcmp(pat, ks->want);
+	json_decref(o);
+	return ks->yes; /* one is enough */
+}
+
+/*
+ * A key follows its indicators: it goes only to a partner that the sharing
+ * policy (as TAXII applies it) lets see, in collection coll, a current
+ * indicator hashed under it.  0 with *yes set, or -1 (said).
+ */
+static int key_follows(sk_store *st, const sk_principal *p, const char *coll, const char *key_id,
+                       bool *yes)
+{
+	static const char *const types[] = {"indicator"};
+	key_seen ks = {.yes = false};
+	sk_collection c;
+	sk_access a;
+	sk_query q;
+	sk_error err;
+	int rc = 0;
+
+	*yes = false;
+	snprintf(ks.want, sizeof(ks.want), "[x-schakel-hashed:key_id = '%s']", key_id);
+	if (sk_store_collection_get(st, coll, &c, &err)) {
+		cli_err("hashkey: collection %s: %s", coll, err.msg);
+		return -1;
+	}
+	if (sk_policy_access(st, p, &c, &a, &err)) {
+		cli_err("hashkey: %s", err.msg);
+		rc = -1;
+	} else if (sk_policy_can_read(&a)) {
+		sk_query_init(&q);
+		q.cid = c.cid;
+		q.types = types;
+		q.ntypes = 1;
+		sk_policy_apply(&a, &q);
+		if (sk_store_query(st, &q, key_row, &ks, &err)) {
+			cli_err("hashkey: %s", err.msg);
+			rc = -1;
+		}
+		*yes = ks.yes;
+	}
+	sk_collection_clear(&c);
+	return rc;
+}
+
 /* export COLLECTION --for PARTNER --output FILE: the current key, sealed */
 static int key_export(cli_ctx *ctx, int argc, char **argv)
 {
@@ -177,6 +235,15 @@ static int key_export(cli_ctx *ctx, int argc, char **argv)
 	if (!own || !(k = sk_hashkeys_current(&ks, own, coll))) {
 		cli_err("hashkey: collection %s has no key of this node (hashkey create %s)", coll,
 		        coll);
+		goto out;
+	}
+	if (key_follows(st, &p, coll, k->id, &found))
+		goto out;
+	if (!found) {
+		cli_err("hashkey: refused: %s may see no indicator hashed under key %s in %s (a "
+		        "read grant on %s and the indicators' TLP level: a key goes only where its "
+		        "indicators go; make them first with indicator hash)",
+		        who, k->id, coll, coll);
 		goto out;
 	}
 	snprintf(h.sender, sizeof(h.sender), "%s", own);
