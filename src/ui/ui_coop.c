@@ -4,6 +4,8 @@
  * the report of `schakel report cooperation` (coop.h) for the period, read
  * through the request's view.  A partner's account always gets the report
  * scoped to its own organisation: only what it was given, gave or produced.
+ * GET /ui/api/cooperation/network answers the hub's network report of
+ * `report cooperation --network`, to this node's own people only.
  */
 #include <string.h>
 
@@ -52,6 +54,49 @@ void ui_h_cooperation(ui_ctx *c, char **seg, size_t nseg)
 		ui_send_json(c, 200, r);
 	else if (rc == SK_ENOTFOUND)
 		ui_error(c, 404, "%s", err.msg);
+	else if (rc == SK_EINVAL)
+		ui_error(c, 400, "%s", err.msg);
+	else
+		ui_error(c, 500, "%s", err.msg);
+}
+
+/*
+ * GET /ui/api/cooperation/network?since=&until=: the hub's network report,
+ * what `schakel report cooperation --network --format json` prints
+ * (sk_coop_network: the verified summaries its partners sent, combined with
+ * this node's records).  For this node's own people only (the route is
+ * UI_OWN): it names every partner and what each reported, so a partner's
+ * account or token gets 403.  Fields the report may gain are passed on as
+ * they are.
+ */
+void ui_h_coop_network(ui_ctx *c, char **seg, size_t nseg)
+{
+	sk_coop_opts o = {0};
+	sk_error err;
+	json_t *r = NULL;
+	sk_err rc;
+
+	if (nseg != 2 || strcmp(seg[1], "network")) {
+		ui_error(c, 404, "no such API route: /ui/api/cooperation/%s", seg[1]);
+		return;
+	}
+	if (!ui_param_time(c, "since", 0, &o.since) || !ui_param_time(c, "until", 0, &o.until))
+		return;
+	if (o.since && o.until && o.since >= o.until) {
+		ui_error(c, 400, "since must be before until");
+		return;
+	}
+	if (!c->view) { /* the route's role check came first; this is belt and braces */
+		ui_error(c, 401, "not logged in");
+		return;
+	}
+	if (sk_view_bind(c->view, &err)) {
+		ui_error(c, 500, "view: %s", err.msg);
+		return;
+	}
+	rc = sk_coop_network(c->st, &o, &r, &err);
+	if (!rc)
+		ui_send_json(c, 200, r);
 	else if (rc == SK_EINVAL)
 		ui_error(c, 400, "%s", err.msg);
 	else
