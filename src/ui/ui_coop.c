@@ -14,6 +14,37 @@
 
 #define MAX_PARTNER 200 /* longest partner parameter */
 
+/* The request's view bound for the report's SQL (sk_visible); false with the answer sent. */
+static bool bind_view(ui_ctx *c)
+{
+	sk_error err;
+	if (!c->view) {
+		ui_error(c, 401, "not logged in");
+		return false;
+	}
+	if (sk_view_bind(c->view, &err)) {
+		ui_error(c, 500, "view: %s", err.msg);
+		return false;
+	}
+	return true;
+}
+
+/* The report r (stolen, freed on error) or the error of rc as its HTTP status. */
+static void answer(ui_ctx *c, sk_err rc, json_t *r, const sk_error *err)
+{
+	if (!rc) {
+		ui_send_json(c, 200, r);
+		return;
+	}
+	json_decref(r);
+	if (rc == SK_ENOTFOUND)
+		ui_error(c, 404, "%s", err->msg);
+	else if (rc == SK_EINVAL)
+		ui_error(c, 400, "%s", err->msg);
+	else
+		ui_error(c, 500, "%s", err->msg);
+}
+
 void ui_h_cooperation(ui_ctx *c, char **seg, size_t nseg)
 {
 	sk_coop_opts o = {0};
@@ -41,23 +72,10 @@ void ui_h_cooperation(ui_ctx *c, char **seg, size_t nseg)
 		}
 		o.partner = c->who.partner; /* never another partner's figures */
 	}
-	if (!c->view) {
-		ui_error(c, 401, "not logged in");
+	if (!bind_view(c))
 		return;
-	}
-	if (sk_view_bind(c->view, &err)) {
-		ui_error(c, 500, "view: %s", err.msg);
-		return;
-	}
-	rc = sk_coop_report(c->st, &o, &r, &err);
-	if (!rc)
-		ui_send_json(c, 200, r);
-	else if (rc == SK_ENOTFOUND)
-		ui_error(c, 404, "%s", err.msg);
-	else if (rc == SK_EINVAL)
-		ui_error(c, 400, "%s", err.msg);
-	else
-		ui_error(c, 500, "%s", err.msg);
+	rc = sk_coop_report(c->st, &o, &r, &err); /* before answer(): r is its out-parameter */
+	answer(c, rc, r, &err);
 }
 
 /*
@@ -86,19 +104,8 @@ void ui_h_coop_network(ui_ctx *c, char **seg, size_t nseg)
 		ui_error(c, 400, "since must be before until");
 		return;
 	}
-	if (!c->view) { /* the route's role check came first; this is belt and braces */
-		ui_error(c, 401, "not logged in");
+	if (!bind_view(c))
 		return;
-	}
-	if (sk_view_bind(c->view, &err)) {
-		ui_error(c, 500, "view: %s", err.msg);
-		return;
-	}
-	rc = sk_coop_network(c->st, &o, &r, &err);
-	if (!rc)
-		ui_send_json(c, 200, r);
-	else if (rc == SK_EINVAL)
-		ui_error(c, 400, "%s", err.msg);
-	else
-		ui_error(c, 500, "%s", err.msg);
+	rc = sk_coop_network(c->st, &o, &r, &err); /* before answer(): r is its out-parameter */
+	answer(c, rc, r, &err);
 }
