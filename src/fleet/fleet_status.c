@@ -90,12 +90,17 @@ sk_err sk_fleet_status(sk_store *st, const char *url,
 			jsConsumerInfo *ci = NULL;
 			jsErrCode jerr = 0;
 			sk_fleet_stream_name(s.partner, stream, sizeof(stream));
-			if (js_GetConsumerInfo(&ci, f->js, stream, s.name, NULL, &jerr) ==
-			    NATS_OK) {
+			natsStatus ns = js_GetConsumerInfo(&ci, f->js, stream, s.name, NULL, &jerr);
+			if (ns == NATS_OK) {
 				sr.acked = (int64_t)ci->AckFloor.Stream;
 				sr.lag = (int64_t)ci->NumPending + ci->NumAckPending;
 				sr.active = ci->Delivered.Last / 1000;
 				jsConsumerInfo_Destroy(ci);
+			} else if (!jerr) {
+				/* no JetStream answer (a timeout, a lost connection), not "no such
+				 * consumer": the rest stay unknown rather than wait in turn */
+				sk_fleet_stop(f);
+				f = NULL;
 			}
 		}
 		if (fn(ud, &sr))
