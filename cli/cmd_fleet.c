@@ -135,19 +135,27 @@ static int print_sensor(void *ud, const sk_fleet_sensor *s)
 	return 0;
 }
 
-static int print_status(void *ud, const sk_fleet_status_row *r)
+/* One line per sensor of sk_fleet_status_json's rows (the JSON is the one source). */
+static void print_status(const json_t *st)
 {
-	char seen[SK_TS_STR_MAX] = "never", act[SK_TS_STR_MAX] = "-";
-	(void)ud;
-	if (r->s->last_seen)
-		sk_ts_format_us(r->s->last_seen, seen);
-	if (r->active)
-		sk_ts_format_us(r->active, act);
-	printf("%-20s audience %-16s published %lld  applied %lld  lag %lld  sightings %lld  "
-	       "last seen %s  consumer active %s\n",
-	       r->s->name, r->s->partner, (long long)r->published, (long long)r->acked,
-	       (long long)r->lag, (long long)r->s->sightings, seen, act);
-	return 0;
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(st, "sensors"), i, r)
+	{
+		const char *seen = json_string_value(json_object_get(r, "last_seen"));
+		const char *act = json_string_value(json_object_get(r, "consumer_active"));
+		json_t *applied = json_object_get(r, "applied"), *lag = json_object_get(r, "lag");
+		printf(
+		    "%-20s audience %-16s published %lld  applied %lld  lag %lld  sightings %lld  "
+		    "last seen %s  consumer active %s\n",
+		    json_string_value(json_object_get(r, "name")),
+		    json_string_value(json_object_get(r, "audience")),
+		    (long long)json_integer_value(json_object_get(r, "published")),
+		    json_is_integer(applied) ? (long long)json_integer_value(applied) : -1LL,
+		    json_is_integer(lag) ? (long long)json_integer_value(lag) : -1LL,
+		    (long long)json_integer_value(json_object_get(r, "sightings")),
+		    seen ? seen : "never", act ? act : "-");
+	}
 }
 
 int cmd_fleet(cli_ctx *ctx, int argc, char **argv)
@@ -159,17 +167,31 @@ int cmd_fleet(cli_ctx *ctx, int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "sensor") && !strcmp(argv[2], "add"))
 		return sensor_add(ctx, argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "status")) {
-		const char *url = NULL;
-		if (argc == 4 && !strcmp(argv[2], "--nats"))
-			url = argv[3];
-		else if (argc != 2)
-			return cli_usage("fleet", "status takes [--nats URL]");
+		const char *url = NULL, *format = "text";
+		json_t *js = NULL;
+		for (int i = 2; i < argc; i += 2) {
+			if (i + 1 < argc && !strcmp(argv[i], "--nats"))
+				url = argv[i + 1];
+			else if (i + 1 < argc && !strcmp(argv[i], "--format"))
+				format = argv[i + 1];
+			else
+				return cli_usage("fleet",
+				                 "status takes [--nats URL] [--format text|json]");
+		}
+		if (strcmp(format, "text") && strcmp(format, "json"))
+			return cli_usage("fleet", "status --format: text or json, not %s", format);
 		if (!(st = cli_open_store(ctx, 0)))
 			return EXIT_INPUT;
-		if (sk_fleet_status(st, url, print_status, NULL, &err)) {
+		if (sk_fleet_status_json(st, url, &js, &err)) {
 			cli_err("fleet: %s", err.msg);
 			rc = EXIT_INPUT;
+		} else if (!strcmp(format, "json")) {
+			json_dumpf(js, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+			putchar('\n');
+		} else {
+			print_status(js);
 		}
+		json_decref(js);
 		sk_store_close(st);
 		return rc;
 	}

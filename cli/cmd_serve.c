@@ -340,6 +340,7 @@ static int serve(cli_ctx *ctx, int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (console) {
+		uc.fleet_url = fleet_hub; /* the fleet status of the console's peer page */
 		if (sk_ui_new(&uc, &ui, &err)) {
 			cli_err("serve: console: %s", err.msg);
 			return EXIT_INPUT;

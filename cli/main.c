@@ -249,7 +249,7 @@ const cli_cmd cli_commands[] = {
      "       schakel fleet sensor list\n"
      "       schakel fleet sensor remove NAME [--authz FILE]\n"
      "       schakel fleet authz [--authz FILE]\n"
-     "       schakel fleet status [--nats URL]\n"
+     "       schakel fleet status [--nats URL] [--format text|json]\n"
      "\n"
      "A sensor reads the audience stream of its partner (what the partner may see\n"
      "under the sharing policy) and publishes its sightings back.  sensor add makes\n"
@@ -257,7 +257,8 @@ const cli_cmd cli_commands[] = {
      "--seed-out) for `serve --fleet-sensor URL --fleet-seed FILE` on the sensor,\n"
      "and rewrites the nats-server authorization include (--authz, default\n"
      "DB.nats-authz.conf): reload nats-server after.  status --nats reads each\n"
-     "sensor's consumer position from JetStream.  See docs/fleet.md.\n" DB_HELP},
+     "sensor's consumer position from JetStream (one attempt, 2 s at most).  See\n"
+     "docs/fleet.md.\n" DB_HELP},
     {"peer", cmd_peer, "federation: peers to pull from and push to",
      "usage: schakel peer add NAME URL --api-root R --collection ID\n"
      "                  [--auth basic|token|none] [--user U] [--secret-stdin | --secret-env VAR]\n"

@@ -27,7 +27,7 @@ ALLOWED = {
     "sync": ["share", "store", "trust", "stix", "core"],
     "intel": ["store", "trust", "stix", "core"],
     "fleet": ["share", "store", "trust", "stix", "core"],
-    "ui": ["intel", "sync", "share", "feeds", "store", "trust", "stix", "core"],
+    "ui": ["fleet", "intel", "sync", "share", "feeds", "store", "trust", "stix", "core"],
     "node": ["fleet", "ui", "intel", "sync", "share", "feeds", "logs", "detect", "store", "trust", "stix", "core"],
 }
 

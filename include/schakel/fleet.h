@@ -14,6 +14,7 @@
 #ifndef SCHAKEL_FLEET_H
 #define SCHAKEL_FLEET_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -122,7 +123,15 @@ typedef struct sk_fleet_config {
 	void *ud;
 	unsigned batch;    /* messages per fetch/publish batch (0 = 1024) */
 	unsigned replicas; /* hub: replicas of the streams it creates (0 = 1; 3 on a cluster) */
+	/*
+	 * A short look (status): one connection attempt and every request
+	 * bounded by SK_FLEET_ONCE_MS, no endless reconnects, so that a NATS
+	 * server that is down cannot hold the caller (a console request).
+	 */
+	bool once;
 } sk_fleet_config;
+
+#define SK_FLEET_ONCE_MS 2000
 
 /* Start the hub's publisher and sightings consumer threads. */
 sk_err sk_fleet_hub_start(const sk_fleet_config *cfg, sk_fleet **out, sk_error *err);
@@ -149,5 +158,15 @@ typedef struct sk_fleet_status_row {
  */
 sk_err sk_fleet_status(sk_store *st, const char *url,
                        int (*fn)(void *ud, const sk_fleet_status_row *r), void *ud, sk_error *err);
+
+/*
+ * The same as JSON (what `fleet status --format json` prints and the
+ * console's GET /ui/api/fleet answers), in *out (caller decrefs):
+ * {"nats": url or null, "sensors": [{"name", "audience", "public_key",
+ * "created", "last_seen", "sightings", "published", "applied", "lag",
+ * "consumer_active"}]}: times RFC 3339 or null (never), applied and lag
+ * null when unknown (no url, or no consumer yet).
+ */
+sk_err sk_fleet_status_json(sk_store *st, const char *url, json_t **out, sk_error *err);
 
 #endif

@@ -20,6 +20,9 @@ typedef struct sk_ui_config {
 	unsigned idle_s;     /* a session ends after this long unused (0 = 1800) */
 	unsigned max_age_s;  /* ... and this long after login in any case (0 = 43200) */
 	size_t max_sessions; /* sessions kept; past it the oldest goes (0 = 4096) */
+	/* the hub's NATS URL (serve --fleet), for its sensors' consumer lag; NULL = none.
+	 * The string must outlive the console. */
+	const char *fleet_url;
 } sk_ui_config;
 
 typedef struct sk_ui sk_ui;

@@ -110,9 +110,10 @@ sk_err sk_fleet_connect(sk_fleet *f, const char *seed, sk_error *err)
 	sk_nkey_encode_pub(pk, f->pub);
 	if ((ns = natsOptions_Create(&o)) != NATS_OK || (ns = set_servers(o, f->url)) != NATS_OK ||
 	    (ns = natsOptions_SetNKey(o, f->pub, sign_nonce, f)) != NATS_OK ||
-	    (ns = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
+	    (ns = natsOptions_SetMaxReconnect(o, f->cfg.once ? 0 : -1)) != NATS_OK ||
 	    (ns = natsOptions_SetReconnectWait(o, 200)) != NATS_OK ||
-	    (ns = natsOptions_SetRetryOnFailedConnect(o, true, NULL, NULL)) != NATS_OK ||
+	    (ns = natsOptions_SetRetryOnFailedConnect(o, !f->cfg.once, NULL, NULL)) != NATS_OK ||
+	    (f->cfg.once && (ns = natsOptions_SetTimeout(o, SK_FLEET_ONCE_MS)) != NATS_OK) ||
 	    (ns = natsOptions_SetDisconnectedCB(o, on_disconnect, f)) != NATS_OK ||
 	    (ns = natsOptions_SetReconnectedCB(o, on_reconnect, f)) != NATS_OK ||
 	    (ns = natsOptions_SetErrorHandler(o, on_error, f)) != NATS_OK ||
@@ -127,7 +128,7 @@ sk_err sk_fleet_connect(sk_fleet *f, const char *seed, sk_error *err)
 	if (ns != NATS_OK && ns != NATS_NOT_YET_CONNECTED)
 		return sk_fleet_natserr(err, ns, 0, f->url);
 	jsOptions_Init(&jo);
-	jo.Wait = 10000;
+	jo.Wait = f->cfg.once ? SK_FLEET_ONCE_MS : 10000;
 	jo.PublishAsync.MaxPending = 8192; /* a batch in flight without stalling */
 	jo.PublishAsync.ErrHandler = on_pub_error;
 	jo.PublishAsync.ErrHandlerClosure = f;

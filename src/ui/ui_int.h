@@ -141,5 +141,9 @@ void ui_h_dossier(ui_ctx *c, char **seg, size_t nseg); /* ui_dossier.c */
 
 /* --- handlers: measured cooperation (ui_coop.c) ------------------------------------- */
 void ui_h_cooperation(ui_ctx *c, char **seg, size_t nseg);
+void ui_h_coop_network(ui_ctx *c, char **seg, size_t nseg);
+
+/* --- handlers: the fleet's sensors (ui_fleet.c) ------------------------------------ */
+void ui_h_fleet(ui_ctx *c, char **seg, size_t nseg);
 
 #endif

@@ -24,6 +24,8 @@ const ui_route ui_routes[] = {
     {"GET", "sectors", 1, 2, UI_READ, ui_h_sectors},
     {"GET", "timeline", 1, 1, UI_READ, ui_h_timeline},
     {"GET", "cooperation", 1, 1, UI_READ, ui_h_cooperation},
+    {"GET", "cooperation", 2, 2, UI_OWN, ui_h_coop_network}, /* cooperation/network */
+    {"GET", "fleet", 1, 1, UI_OWN, ui_h_fleet},
     {"GET", "dossier", 1, 1, UI_READ, ui_h_dossier},
     /* administration */
     {"GET", "admin", 2, 2, UI_ADMIN, ui_h_admin_get},

@@ -195,6 +195,41 @@ function totp(b32) {
   return String((h.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, '0');
 }
 
+/* Answers of a hub with a network and a fleet, for the views' rendering (the
+   API's own answers are checked in tests/integration through the binary). */
+const NETWORK = {
+  schema: 'schakel.cooperation-network/1', node: { identity: 'identity--00000000-0000-4000-8000-000000000001' },
+  period: { since: null, until: '2026-12-08T00:00:00Z' }, generated: '2026-12-08T00:00:00Z',
+  summaries: [{ node: 'Relay CERT', identity: 'identity--00000000-0000-4000-8000-000000000002', summary_ref: 'x-schakel-coop-summary--1a2b0000-0000-4000-8000-000000000000', verdict: 'verified' }],
+  unverified: [{ node: 'Unknown sender', identity: 'identity--00000000-0000-4000-8000-000000000009', summary_ref: 'x-schakel-coop-summary--9f000000-0000-4000-8000-000000000000', verdict: 'unsigned' }],
+  superseded: [{ node: 'Relay CERT', summary_ref: 'x-schakel-coop-summary--0b1e0000-0000-4000-8000-000000000000' }],
+  missing: [{ node: 'Grid operator', identity: 'identity--00000000-0000-4000-8000-000000000004' }],
+  sightings: { here: 3, keyed_reported: 9, keyed_already_here: 2, distinct: 10, duplicates_removed: 2, unkeyed_not_deduplicated: 4, network_total: 14 },
+  protection: [{ producer: '(this node)', detected_by: 'Water utility', sightings: 7 }, { producer: 'Relay CERT', detected_by: 'Water utility', sightings: 2 }, { producer: '(this node)', detected_by: '(anonymous)', sightings: 1 }],
+  protection_by_sector: [{ producer: '(this node)', sector: 'utilities', sightings: 7 }],
+  anonymous_sightings: [{ sector: 'other', country: null, sightings: 1 }],
+  chain: {
+    slowest_hops: [{ node: 'Water utility', time_to_share_s: { n: 3, median: 42.5, p90: 60, max: 61 }, last_hop_s: { n: 3, median: 20, p90: 30, max: 31 }, received_relayed: 2 },
+      { node: 'Relay CERT', time_to_share_s: { n: 3, median: 3.5, p90: 4, max: 4 }, last_hop_s: { n: 3, median: 3.5, p90: 4, max: 4 }, received_relayed: 0 }],
+    never_report_back: [{ node: 'Grid operator', objects_sent: 5 }],
+  },
+  nodes: [
+    { node: 'Relay CERT', identity: 'identity--00000000-0000-4000-8000-000000000002', summaries: 1, objects_received_from_hub: 12, received_relayed: 0, time_to_share_s: { n: 3, median: 3.5 }, last_hop_s: { n: 3, median: 3.5 }, link: { availability_pct: 99.5 }, capacity: { indicators_matchable: 12, indicators_cannot_match: 0 }, keyed_sightings: 4 },
+    { node: 'Water utility', identity: 'identity--00000000-0000-4000-8000-000000000003', summaries: 1, objects_received_from_hub: 10, received_relayed: 2, time_to_share_s: { n: 3, median: 42.5 }, last_hop_s: { n: 3, median: 20 }, link: { availability_pct: 75 }, capacity: { indicators_matchable: 8, indicators_cannot_match: 2 }, keyed_sightings: 5, log_sources: ['suricata-eve'] },
+  ],
+  own: { sightings_here: 3 },
+  cannot_know: ['what nodes without consent did'],
+  log_sources: [{ source: 'zeek-conn', nodes: 1 }],
+};
+const FLEET = {
+  nats: 'nats://127.0.0.1:4222', hub: true,
+  sensors: [
+    { name: 'ministry-1', audience: 'gov', public_key: 'UA', created: '2026-12-01T00:00:00Z', last_seen: '2026-12-07T10:00:00Z', sightings: 4, published: 100, applied: 100, lag: 0, consumer_active: '2026-12-07T10:00:00Z' },
+    { name: 'water-2', audience: 'water', public_key: 'UB', created: '2026-12-01T00:00:00Z', last_seen: null, sightings: 0, published: 5000, applied: 1000, lag: 4000, consumer_active: '2026-12-06T10:00:00Z' },
+    { name: 'grid-3', audience: 'grid', public_key: 'UC', created: '2026-12-01T00:00:00Z', last_seen: null, sightings: 0, published: 50, applied: null, lag: null, consumer_active: null },
+  ],
+};
+
 /* ---- the tests ----------------------------------------------------------------- */
 
 before(async () => {
@@ -465,6 +500,70 @@ describe('the console', { concurrency: false }, () => {
     await shot(page, '08-cooperation');
   });
 
+  test('cooperation, the network view: this hub has no summaries yet, and says so', async () => {
+    await go(page, '/ui/cooperation');
+    await settled(page);
+    const answer = page.waitForResponse((r) => r.url().includes('/ui/api/cooperation/network'));
+    await page.click('#coop-view-network');
+    assert.equal((await answer).status(), 200);
+    await settled(page);
+    await page.waitForSelector('#net-limits li');
+    assert.match(await page.$eval('#net-nodes', (e) => e.innerText), /No verified summary/);
+    assert.equal(await page.$eval('#coop-view-network', (e) => e.getAttribute('aria-pressed')), 'true');
+  });
+
+  test('cooperation, the network view of a hub with summaries: matrix, charts, lists, and a field it does not know', async () => {
+    const m = await newPage();
+    assert.equal(await login(m, 'analyst', 'demo-password'), 200);
+    await m.setRequestInterception(true);
+    m.on('request', (r) => {
+      if (!r.url().includes('/ui/api/cooperation/network')) return r.continue();
+      return r.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(NETWORK) });
+    });
+    await go(m, '/ui/cooperation?view=network');
+    await settled(m);
+    await m.waitForSelector('#coop-matrix');
+    const matrix = await m.$eval('#coop-matrix', (e) => e.innerText);
+    assert.match(matrix, /Relay CERT/);
+    assert.match(matrix, /Water utility/);
+    assert.match(matrix, /\b7\b/);
+    await m.waitForSelector('#net-availability .uplot');
+    await m.waitForSelector('#net-hops .uplot');
+    assert.match(await m.$eval('#net-missing-list', (e) => e.innerText), /Grid operator/);
+    assert.match(await m.$eval('#net-unverified-list', (e) => e.innerText), /unsigned/);
+    assert.match(await m.$eval('#net-superseded-list', (e) => e.innerText), /x-schakel-coop-summary--0b1e/);
+    // fields the report gains later (another change adds log sources) are shown, not dropped
+    assert.match(await m.$eval('#net-other', (e) => e.innerText), /zeek-conn/);
+    assert.match(await m.$eval('#net-nodes-table', (e) => e.innerText), /log_sources/);
+    await shot(m, '08-cooperation-network');
+    await m.browserContext().close();
+  });
+
+  test('peers: the fleet\'s sensors, empty when the node runs no fleet, lag highlighted when it does', async () => {
+    await go(page, '/ui/peers');
+    await settled(page);
+    assert.match(await page.$eval('#fleet', (e) => e.innerText), /runs no sensor fleet/);
+    const m = await newPage();
+    assert.equal(await login(m, 'analyst', 'demo-password'), 200);
+    await m.setRequestInterception(true);
+    m.on('request', (r) => {
+      if (!r.url().endsWith('/ui/api/fleet')) return r.continue();
+      return r.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(FLEET) });
+    });
+    await go(m, '/ui/peers');
+    await settled(m);
+    await m.waitForSelector('#fleet-table');
+    const rows = await m.$$eval('#fleet-table tbody tr', (trs) => trs.map((tr) => ({ text: tr.innerText, lag: tr.children[3].className })));
+    assert.equal(rows.length, 3);
+    assert.match(rows[0].text, /ministry-1/);
+    assert.equal(rows[0].lag, '', 'no lag, no highlight');
+    assert.equal(rows[1].lag, 'lag-high', 'far behind: highlighted');
+    assert.match(rows[2].text, /unknown/);
+    assert.match(rows[2].text, /never/);
+    await shot(m, '14-peers-fleet');
+    await m.browserContext().close();
+  });
+
   test('the attribution dossier of VOLT KETTLE, and its HTML export requests nothing', async () => {
     await go(page, '/ui/dossier?subject=' + encodeURIComponent('VOLT KETTLE'));
     await settled(page);
@@ -696,6 +795,13 @@ describe('the console', { concurrency: false }, () => {
     assert.ok(!nav.includes('Administration') && !nav.includes('Create'));
     const admin = await pageFetch(p, '/ui/api/admin/accounts');
     assert.equal(admin.status, 403);
+    // the network view and the fleet are this node's own: not in a partner's menu, 403 from the API
+    assert.ok(!nav.includes('Peers'));
+    assert.equal((await pageFetch(p, '/ui/api/fleet')).status, 403);
+    assert.equal((await pageFetch(p, '/ui/api/cooperation/network')).status, 403);
+    await go(p, '/ui/cooperation');
+    await settled(p);
+    assert.equal(await p.$('#coop-view-network'), null, 'no network switch for a partner');
     await shot(p, '12-partner-overview');
     await p.browserContext().close();
   });

@@ -7,7 +7,8 @@ RED recipient, metrics) x every marking x made here or received x every way
 the console shows data (object page, search by name and by indicator value,
 the filtered list, facets, graph, relationships, correlation, overview
 counts, alerts, the actor list and its filters, actor pages, sector pages and
-counts, timelines, attribution dossiers, export, export for a partner).  Each cell asserts the exact
+counts, timelines, attribution dossiers, export, export for a partner; the
+network report and the fleet, own people only).  Each cell asserts the exact
 permitted set: nothing missing, nothing leaked, hidden == absent."""
 import base64
 import json
@@ -202,6 +203,11 @@ def run(node, R):
     for acct in list(PARTNERS) + list(OWN):
         api = Api(node.url, acct)
         vis = {x.id for x in everything if may(acct, x)}
+        # the network report and the fleet's sensors: the node's own people only
+        for p in ("cooperation/network", "fleet"):
+            st, _ = api.get(p)
+            want = 200 if acct in OWN and acct != "met" else 403
+            R.check(st == want, f"{acct}: {p} -> {st}, not {want}")
         if acct == "met":
             for p in ("objects/" + hub["id"], "search?q=zqtok1x", "facets", "overview",
                       "alerts", "export", "graph?id=" + hub["id"], "actors", "sectors",

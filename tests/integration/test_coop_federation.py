@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from sklib import test_main  # noqa: E402
 from sync_util import (add_peer, collection, grant, import_objects, indicator,  # noqa: E402
                        make_node, sync)
+from taxii_util import basic, bearer  # noqa: E402
 from test_cooperation import q, utility  # noqa: E402  (the same three nodes)
 
 SUMMARY = "x-schakel-coop-summary"
@@ -235,6 +236,9 @@ def run(p, r, u, R):
                              check=True).out)
     R.eq(later["summaries"], [], "another period: no summary")
 
+    # --- the console: GET /ui/api/cooperation/network, the same JSON, own people only -------
+    console_network(p, R)
+
     # --- peer availability: R's sync runs of P, then P's outage -------------------------------
     p.stop()
     R.check(sync(r, "P", check=False)["rc"] != 0, "R cannot reach P")
@@ -261,6 +265,40 @@ def run(p, r, u, R):
             in text, "/metrics: sync attempts of P by outcome")
     R.check(re.search(r'schakel_coop_availability_ratio\{partner="%s"\} 0\.\d+'
                       % re.escape(label), text), "/metrics: availability of P")
+
+
+def console_network(p, R):
+    """The console's network view answers the command's JSON; partners and
+    nobody are refused; since and until are checked."""
+    p.run("account", "add", "nina", "--role", "analyst", "--password-stdin",
+          stdin="nina-password\n", check=True)
+    nina = basic("nina", "nina-password")
+    until = "2099-01-01T00:00:00Z"  # a fixed period: the two answers are comparable
+    want = json.loads(p.run("report", "cooperation", "--network", "--until", until,
+                            "--format", "json", check=True).out)
+    path = "/ui/api/cooperation/network?until=" + until
+
+    def get(path, auth):
+        st, _, data = p.request("GET", path, auth=auth, accept="application/json")
+        try:
+            return st, json.loads(data)
+        except ValueError:
+            return st, None
+    st, got = get(path, nina)
+    R.eq(st, 200, "console (analyst): GET cooperation/network")
+    strip = lambda j: {k: v for k, v in (j or {}).items() if k != "generated"}  # noqa: E731
+    R.eq(strip(got), strip(want), "console: the network report's JSON, field for field")
+    R.check(got and got["summaries"] and got["missing"], "... with summaries and missing nodes")
+    # only this node's people: a partner's token or account gets 403, nobody 401
+    R.eq(get(path, bearer(p.token("a-R")))[0], 403, "a partner's token cannot read it")
+    R.eq(get(path, basic("a-R", "pw-R"))[0], 403, "a partner's account cannot read it")
+    R.eq(get(path, None)[0], 401, "nobody logged in: 401")
+    for bad, what in (("?since=yesterday", "a since that is no time"),
+                      ("?until=2026-13-01", "an until that is no date"),
+                      ("?since=2026-02-01&until=2026-01-01", "since after until")):
+        st, j = get("/ui/api/cooperation/network" + bad, nina)
+        R.check(st == 400 and j and j.get("error"), f"400 for {what}", (st, j))
+    R.eq(get("/ui/api/cooperation/nothing", nina)[0], 404, "cooperation/other: 404")
 
 
 def import_objects_from(node, objs, coll, source, check=True):

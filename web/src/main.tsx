@@ -2,7 +2,7 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import './style.css';
-import { api, canWrite, Me, setCsrf, whenUnauthorized } from './api';
+import { api, canWrite, Me, setCsrf, whenUnauthorized, isOwn } from './api';
 import { href, interceptLinks, navigate, useLocation } from './router';
 import { Login } from './pages/login';
 import { Overview } from './pages/overview';
@@ -12,6 +12,7 @@ import { GraphPage } from './pages/graph';
 import { Actors, ActorDetail } from './pages/actors';
 import { Sectors, SectorDetail } from './pages/sectors';
 import { Cooperation } from './pages/cooperation';
+import { Peers } from './pages/peers';
 import { Timeline } from './pages/timeline';
 import { Dossier } from './pages/dossier';
 import { CreatePage, EditPage } from './pages/create';
@@ -45,6 +46,7 @@ const NAV: { to: string; label: string; own?: boolean; write?: boolean; admin?: 
   { to: '/sectors', label: 'Sectors' },
   { to: '/timeline', label: 'Timeline' },
   { to: '/cooperation', label: 'Cooperation' },
+  { to: '/peers', label: 'Peers', own: true },
   { to: '/dossier', label: 'Dossier' },
   { to: '/create', label: 'Create', write: true },
   { to: '/admin', label: 'Administration', admin: true },
@@ -53,7 +55,7 @@ const NAV: { to: string; label: string; own?: boolean; write?: boolean; admin?: 
 
 function Nav({ me, onLogout }: { me: Me; onLogout: () => void }) {
   const path = useLocation().path;
-  const items = NAV.filter((n) => (!n.write || canWrite(me)) && (!n.admin || me.role === 'admin'));
+  const items = NAV.filter((n) => (!n.write || canWrite(me)) && (!n.admin || me.role === 'admin') && (!n.own || isOwn(me)));
   const active = (to: string) => (to === '/' ? path === '/' : path === to || path.startsWith(to + '/'));
   return (
     <header class="topbar">
@@ -92,6 +94,7 @@ function Routes({ me, refresh }: { me: Me; refresh: () => void }) {
     case 'sectors': page = seg[1] ? <SectorDetail keyName={seg[1]} /> : <Sectors />; break;
     case 'timeline': page = <Timeline id={loc.query.get('id') || ''} />; break;
     case 'cooperation': page = <Cooperation me={me} />; break;
+    case 'peers': page = isOwn(me) ? <Peers /> : <Forbidden />; break;
     case 'dossier': page = <Dossier me={me} query={loc.query} />; break;
     case 'create': page = canWrite(me) ? <CreatePage me={me} query={loc.query} /> : <Forbidden />; break;
     case 'edit': page = canWrite(me) ? <EditPage id={seg[1] || ''} /> : <Forbidden />; break;

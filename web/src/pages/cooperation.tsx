@@ -1,9 +1,11 @@
 // Measured cooperation (docs/cooperation.md): per partner what was received
 // and sent, time to share, detections enabled and lead times; per sector
 // whose knowledge protected it; anonymous sightings; reach; what this node
-// cannot know.  The same figures as `schakel report cooperation`.
+// cannot know.  The same figures as `schakel report cooperation`; the
+// node's own people also get the network view (coopnet.tsx).
 import { useState } from 'preact/hooks';
-import { BASE, Me, qs } from '../api';
+import { BASE, isOwn, Me, qs } from '../api';
+import { NetworkView } from './coopnet';
 import { Empty, isoDay, Loader, Section, useApi } from '../ui';
 import { CategoryBars } from '../chart';
 
@@ -25,6 +27,7 @@ function Dist({ d }: { d: any }) {
 
 export function Cooperation({ me }: { me: Me }) {
   const [days, setDays] = useState(90);
+  const [view, setView] = useState(() => (isOwn(me) && new URLSearchParams(location.search).get('view') === 'network' ? 'network' : 'partners'));
   const since = days ? isoDay(new Date(Date.now() - days * 86400e3)) : '';
   const path = 'cooperation' + qs({ since });
   const r = useApi<any>(path);
@@ -38,9 +41,17 @@ export function Cooperation({ me }: { me: Me }) {
           </select>
         </label>
       </div>
+      {isOwn(me) && (
+        <div class="tabs" role="group" aria-label="View">
+          <button type="button" id="coop-view-partners" aria-pressed={view === 'partners'} onClick={() => setView('partners')}>This node's partners</button>
+          <button type="button" id="coop-view-network" aria-pressed={view === 'network'} onClick={() => setView('network')}>Network</button>
+        </div>
+      )}
+      {view === 'network' ? <NetworkView since={since} /> : <>
       <p class="muted">{me.partner ? `The figures of ${me.partner}: only what it was given, gave or produced.` : 'Measured from this node\'s own records. Definitions: docs/cooperation.md.'}
         {' '}<a href={BASE + path} download="cooperation.json">JSON</a></p>
       <Loader r={r}>{(d) => <Body d={d} />}</Loader>
+      </>}
     </>
   );
 }
