@@ -14,21 +14,6 @@
 
 #define MAX_PARTNER 200 /* longest partner parameter */
 
-/* The request's view bound for the report's SQL (sk_visible); false with the answer sent. */
-static bool bind_view(ui_ctx *c)
-{
-	sk_error err;
-	if (!c->view) {
-		ui_error(c, 401, "not logged in");
-		return false;
-	}
-	if (sk_view_bind(c->view, &err)) {
-		ui_error(c, 500, "view: %s", err.msg);
-		return false;
-	}
-	return true;
-}
-
 /* The report r (stolen, freed on error) or the error of rc as its HTTP status. */
 static void answer(ui_ctx *c, sk_err rc, json_t *r, const sk_error *err)
 {
@@ -72,7 +57,7 @@ void ui_h_cooperation(ui_ctx *c, char **seg, size_t nseg)
 		}
 		o.partner = c->who.partner; /* never another partner's figures */
 	}
-	if (!bind_view(c))
+	if (!ui_bind_view(c))
 		return;
 	rc = sk_coop_report(c->st, &o, &r, &err); /* before answer(): r is its out-parameter */
 	answer(c, rc, r, &err);
@@ -104,7 +89,7 @@ void ui_h_coop_network(ui_ctx *c, char **seg, size_t nseg)
 		ui_error(c, 400, "since must be before until");
 		return;
 	}
-	if (!bind_view(c))
+	if (!ui_bind_view(c))
 		return;
 	rc = sk_coop_network(c->st, &o, &r, &err); /* before answer(): r is its out-parameter */
 	answer(c, rc, r, &err);

@@ -102,6 +102,11 @@ bool ui_param_int(ui_ctx *c, const char *name, long long lo, long long hi, long 
 bool ui_param_time(ui_ctx *c, const char *name, int64_t def, int64_t *out);
 /* Answer status with {"error": message, "status": status}. */
 void ui_error(ui_ctx *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * Bind the request's view (sk_visible in SQL) on this connection; false with
+ * the answer sent (401 without a session, 500 if binding fails).
+ */
+bool ui_bind_view(ui_ctx *c);
 /* Answer status with j as the body (steals j; j NULL = 500). */
 void ui_send_json(ui_ctx *c, int status, json_t *j);
 /* The request body as a JSON object (bounded, depth-checked); NULL with a 400 sent if not. */

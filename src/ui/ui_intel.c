@@ -12,8 +12,7 @@
 
 #define MAX_Q 200 /* longest search text */
 
-/* Bind the request's view on this connection; false with a 500 sent if it fails. */
-static bool bind_view(ui_ctx *c)
+bool ui_bind_view(ui_ctx *c)
 {
 	sk_error err;
 	if (!c->view) {
@@ -45,7 +44,7 @@ void ui_h_actors(ui_ctx *c, char **seg, size_t nseg)
 	json_t *r = NULL;
 	sk_err rc;
 
-	if (!bind_view(c))
+	if (!ui_bind_view(c))
 		return;
 	if (nseg == 2) {
 		if (!sk_stix_id_valid(seg[1], NULL)) {
@@ -77,7 +76,7 @@ void ui_h_sectors(ui_ctx *c, char **seg, size_t nseg)
 	json_t *r = NULL;
 	sk_err rc;
 
-	if (!bind_view(c))
+	if (!ui_bind_view(c))
 		return;
 	if (nseg == 2)
 		rc = sk_intel_sector(c->st, seg[1], &r, &err);
@@ -103,7 +102,7 @@ void ui_h_timeline(ui_ctx *c, char **seg, size_t nseg)
 		ui_error(c, 404, "timeline: %.100s: no such object", id);
 		return;
 	}
-	if (!bind_view(c))
+	if (!ui_bind_view(c))
 		return;
 	rc = sk_intel_timeline(c->st, id, &r, &err);
 	answer(c, rc, &err, r);

@@ -17,11 +17,10 @@ import json
 import os
 import sqlite3
 import sys
-import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from sklib import Node, test_main  # noqa: E402
-from test_taxii_tlp_matrix import indicator  # noqa: E402
+from test_taxii_tlp_matrix import import_matrix, matrix_objects  # noqa: E402
 
 PARTNERS = ["Reader", "Amber", "Strict", "RedOrg", "Producer"]
 SUMMARY = "x-schakel-coop-summary"
@@ -55,25 +54,8 @@ def run(u, R):
               "--local-collection", "matrix", "--push", stdin="t0ken\n", check=True)
 
     prod = ident["Producer"]
-    objs = [indicator(mk) for mk in [None, "clear", "green", "amber", "strict", "red",
-                                      "white1", "green1", "amber1", "red1"]]
-    objs += [indicator(mk, producer=prod) for mk in [None, "clear", "green", "amber",
-                                                     "strict", "red", "amber1"]]
-    x, y, z = (f"indicator--{uuid.uuid4()}" for _ in range(3))
-    objs.append(indicator("green", oid=x, modified="2024-02-01T00:00:00.000Z"))
-    objs.append(indicator("red", oid=x, modified="2024-03-01T00:00:00.000Z"))
-    objs.append(indicator("amber", oid=y, modified="2024-02-01T00:00:00.000Z"))
-    objs.append(indicator("clear", oid=y, modified="2024-03-01T00:00:00.000Z"))
-    objs.append(indicator("green", oid=z, modified="2024-02-01T00:00:00.000Z"))
-    objs.append(indicator("strict", oid=z, modified="2024-03-01T00:00:00.000Z"))
-    objs.append(indicator("clear", oid=z, modified="2024-04-01T00:00:00.000Z"))
-    for name, part, src in (("m.json", [o for o in objs if "created_by_ref" not in o], ()),
-                            ("p.json", [o for o in objs if "created_by_ref" in o],
-                             ("--from", "Producer"))):
-        bundle = u.path(name)
-        with open(bundle, "w") as f:
-            json.dump({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": part}, f)
-        u.run("import", "--quiet", "--collection", "matrix", *src, bundle, check=True)
+    objs = matrix_objects(prod)
+    import_matrix(u, objs, "matrix")
     ids = sorted({o["id"] for o in objs})
     sight = {}
     for i in ids:  # one sighting each, made here and marked like its indicator

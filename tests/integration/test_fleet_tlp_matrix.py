@@ -23,7 +23,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from fleet_util import NATS_SERVER, Nats  # noqa: E402
 from sklib import Node, skip_all, test_main, wait_for  # noqa: E402
 # the same markings and objects as the TAXII exit's matrix
-from test_taxii_tlp_matrix import DEFAULT_LEVEL, M, indicator  # noqa: E402
+from test_taxii_tlp_matrix import (DEFAULT_LEVEL, M, import_matrix, indicator,  # noqa: E402
+                                   matrix_objects)
 
 PARTNERS = ["Reader", "Amber", "Strict", "RedOrg", "Producer"]
 
@@ -70,18 +71,7 @@ def run(hub, R):
                 hub.path(p + ".cred"), "--authz", authz, check=True)
 
     prod = ident["Producer"]
-    objs = [indicator(mk) for mk in [None, "clear", "green", "amber", "strict", "red",
-                                      "white1", "green1", "amber1", "red1"]]
-    objs += [indicator(mk, producer=prod) for mk in [None, "clear", "green", "amber",
-                                                     "strict", "red", "amber1"]]
-    x, y, z = (f"indicator--{uuid.uuid4()}" for _ in range(3))
-    objs.append(indicator("green", oid=x, modified="2024-02-01T00:00:00.000Z"))
-    objs.append(indicator("red", oid=x, modified="2024-03-01T00:00:00.000Z"))
-    objs.append(indicator("amber", oid=y, modified="2024-02-01T00:00:00.000Z"))
-    objs.append(indicator("clear", oid=y, modified="2024-03-01T00:00:00.000Z"))
-    objs.append(indicator("green", oid=z, modified="2024-02-01T00:00:00.000Z"))
-    objs.append(indicator("strict", oid=z, modified="2024-03-01T00:00:00.000Z"))
-    objs.append(indicator("clear", oid=z, modified="2024-04-01T00:00:00.000Z"))
+    objs = matrix_objects(prod)
 
     def level(o):
         refs = o.get("object_marking_refs")
@@ -106,13 +96,7 @@ def run(hub, R):
         node.start("--no-sync", "--no-ui", "--fleet-sensor", nats.url, "--fleet-seed",
                    hub.path(p + ".cred"), err="sensor.err")
         sensors[p] = node
-    for name, part, src in (("m.json", [o for o in objs if "created_by_ref" not in o], ()),
-                            ("p.json", [o for o in objs if "created_by_ref" in o],
-                             ("--from", "Producer"))):
-        bundle = hub.path(name)
-        with open(bundle, "w") as f:
-            json.dump({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": part}, f)
-        hub.run("import", "--quiet", "--collection", "matrix", *src, bundle, check=True)
+    import_matrix(hub, objs, "matrix")
     # a sentinel last: the publisher walks in date_added order, so once every
     # sensor holds it, everything before it has been decided
     sentinel = indicator("clear")

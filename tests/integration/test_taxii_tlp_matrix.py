@@ -44,6 +44,40 @@ def indicator(marking=None, producer=None, oid=None, modified="2024-01-01T00:00:
     return o
 
 
+def matrix_objects(prod, producer_marks=(None, "clear", "green", "amber", "strict", "red",
+                                          "amber1")):
+    """The matrices' indicators: one per marking made here (TLP 2.0 and 1.0, and
+    unmarked), one per marking in producer_marks produced by prod, and three
+    objects whose versions change marking (the newest hidden, visible, and
+    visible after a hidden one in the middle)."""
+    objs = [indicator(mk) for mk in [None, "clear", "green", "amber", "strict", "red",
+                                      "white1", "green1", "amber1", "red1"]]
+    objs += [indicator(mk, producer=prod) for mk in producer_marks]
+    x, y, z = (f"indicator--{uuid.uuid4()}" for _ in range(3))
+    objs.append(indicator("green", oid=x, modified="2024-02-01T00:00:00.000Z"))
+    objs.append(indicator("red", oid=x, modified="2024-03-01T00:00:00.000Z"))
+    objs.append(indicator("amber", oid=y, modified="2024-02-01T00:00:00.000Z"))
+    objs.append(indicator("clear", oid=y, modified="2024-03-01T00:00:00.000Z"))
+    objs.append(indicator("green", oid=z, modified="2024-02-01T00:00:00.000Z"))
+    objs.append(indicator("strict", oid=z, modified="2024-03-01T00:00:00.000Z"))
+    objs.append(indicator("clear", oid=z, modified="2024-04-01T00:00:00.000Z"))
+    return objs
+
+
+def import_matrix(node, objs, *colls):
+    """Import objs into each collection: those made here as a file, the
+    Producer's own as received from it (--from Producer): received TLP:AMBER
+    and stricter go only back to their producer or source."""
+    for name, part, src in (("m.json", [o for o in objs if "created_by_ref" not in o], ()),
+                            ("p.json", [o for o in objs if "created_by_ref" in o],
+                             ("--from", "Producer"))):
+        bundle = os.path.join(node.dir, name)
+        with open(bundle, "w") as f:
+            json.dump({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": part}, f)
+        for c in colls:
+            node.run("import", "--quiet", "--collection", c, *src, bundle, check=True)
+
+
 def main():
     R = Results()
     with Node() as node:
@@ -82,32 +116,8 @@ def run(node, R):
 
     # --- objects: every marking, producer variants, multi-version objects ------------------
     prod = ident["Producer"]
-    objs = []  # (object, level, by_producer)
-    for mk in [None, "clear", "green", "amber", "strict", "red",
-               "white1", "green1", "amber1", "red1"]:
-        objs.append(indicator(mk))
-    for mk in [None, "amber", "strict", "red", "amber1"]:
-        objs.append(indicator(mk, producer=prod))
-    x = f"indicator--{uuid.uuid4()}"
-    objs.append(indicator("green", oid=x, modified="2024-02-01T00:00:00.000Z"))
-    objs.append(indicator("red", oid=x, modified="2024-03-01T00:00:00.000Z"))
-    y = f"indicator--{uuid.uuid4()}"
-    objs.append(indicator("amber", oid=y, modified="2024-02-01T00:00:00.000Z"))
-    objs.append(indicator("clear", oid=y, modified="2024-03-01T00:00:00.000Z"))
-    z = f"indicator--{uuid.uuid4()}"  # hidden newest in the middle of versions
-    objs.append(indicator("green", oid=z, modified="2024-02-01T00:00:00.000Z"))
-    objs.append(indicator("strict", oid=z, modified="2024-03-01T00:00:00.000Z"))
-    objs.append(indicator("clear", oid=z, modified="2024-04-01T00:00:00.000Z"))
-    # made here (no producer named) and the Producer's own, received from it (--from):
-    # received TLP:AMBER and stricter go only back to their producer or source
-    for name, part, src in (("m.json", [o for o in objs if "created_by_ref" not in o], ()),
-                            ("p.json", [o for o in objs if "created_by_ref" in o],
-                             ("--from", "Producer"))):
-        bundle = os.path.join(node.dir, name)
-        with open(bundle, "w") as f:
-            json.dump({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": part}, f)
-        node.run("import", "--quiet", "--collection", "matrix", *src, bundle)
-        node.run("import", "--quiet", "--collection", "private", *src, bundle)
+    objs = matrix_objects(prod, (None, "amber", "strict", "red", "amber1"))
+    import_matrix(node, objs, "matrix", "private")
 
     def level(o):
         refs = o.get("object_marking_refs")
@@ -225,7 +235,7 @@ def run(node, R):
     red_obj = next(o for o in objs if o.get("object_marking_refs") == [M["red"][0]]
                    and "created_by_ref" not in o)
     green_obj = next(o for o in objs if o.get("object_marking_refs") == [M["green"][0]]
-                     and o["id"] not in (x, z))
+                     and [p["id"] for p in objs].count(o["id"]) == 1)
     new_obj = indicator("clear")
     bad = {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}"}
     env = {"objects": [red_obj, green_obj, new_obj, bad]}
