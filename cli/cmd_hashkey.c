@@ -180,6 +180,12 @@ static int key_follows(sk_store *st, const sk_principal *p, const char *coll, co
 	return rc;
 }
 
+static int write_buf(FILE *f, void *ud)
+{
+	const sk_buf *b = ud;
+	return fwrite(b->data, 1, b->len, f) == b->len ? 0 : -1;
+}
+
 /* export COLLECTION --for PARTNER --output FILE: the current key, sealed */
 static int key_export(cli_ctx *ctx, int argc, char **argv)
 {
@@ -197,7 +203,6 @@ static int key_export(cli_ctx *ctx, int argc, char **argv)
 	sk_store *st = NULL;
 	sk_error err;
 	char *path = NULL;
-	FILE *f = NULL;
 	int opt, rc = EXIT_INPUT;
 
 	optind = 3;
@@ -256,23 +261,15 @@ static int key_export(cli_ctx *ctx, int argc, char **argv)
 		cli_err("hashkey: %s", err.msg);
 		goto out;
 	}
-	if (!(f = sk_fopen_private(outpath, false)) ||
-	    fwrite(file.data, 1, file.len, f) != file.len) {
-		cli_err("hashkey: %s: %s", outpath, strerror(errno));
+	/* whole or not at all: a failed write leaves no half key file behind */
+	if (sk_file_replace_private(outpath, write_buf, &file, &err)) {
+		cli_err("hashkey: %s: %s", outpath, err.msg);
 		goto out;
 	}
-	if (fclose(f)) {
-		f = NULL;
-		cli_err("hashkey: %s: %s", outpath, strerror(errno));
-		goto out;
-	}
-	f = NULL;
 	audit(st, "hashkey.export", p.identity, k->id, coll);
 	printf("key %s of %s sealed for %s in %s\n", k->id, coll, who, outpath);
 	rc = EXIT_OK;
 out:
-	if (f)
-		fclose(f);
 	if (grant.data)
 		sodium_memzero(grant.data, grant.len);
 	sk_buf_free(&grant);
