@@ -19,6 +19,9 @@
 
 #define NET_MAX_SUMMARIES 100000
 #define ANON_MIN          3
+#define NET_COUNT_MAX     ((json_int_t)1 << 40) /* a count a summary may claim: above is nonsense */
+#define NET_TEXT_MAX      200                   /* a text a summary's figures may hold */
+#define NET_LIST_MAX      64                    /* the entries of a list of names */
 
 typedef struct net {
 	sk_store *st;
@@ -57,6 +60,69 @@ static int64_t ts_of(const json_t *o, const char *k)
 	if (!s || !sk_ts_parse(s, strlen(s), NULL, &us))
 		return -1;
 	return us;
+}
+
+/*
+ * A count from a partner's summary: a non-negative integer up to
+ * NET_COUNT_MAX, else 0.  A summary is signed by its node, which says it
+ * made it, not that its figures make sense: a hostile or broken partner
+ * must not make the network's totals negative or absurd.
+ */
+static json_int_t count_of(const json_t *v)
+{
+	json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+	return n >= 0 && n <= NET_COUNT_MAX ? n : 0;
+}
+
+/* A short text from a summary, else NULL. */
+static json_t *text_of(json_t *v)
+{
+	return json_is_string(v) && json_string_length(v) <= NET_TEXT_MAX ? v : NULL;
+}
+
+/*
+ * A copy of a group of figures from a summary (capacity, link, a
+ * distribution) holding only what the report can show: numbers that are
+ * finite and not negative, short texts, lists of short texts, and groups of
+ * those one level down.  Anything else is dropped.
+ */
+static json_t *figures_of(const json_t *v, int depth)
+{
+	json_t *out, *x;
+	const char *k;
+
+	if (!json_is_object(v))
+		return NULL;
+	out = json_object();
+	json_object_foreach((json_t *)v, k, x)
+	{
+		json_t *c = NULL;
+		if (json_is_integer(x) && json_integer_value(x) >= 0 &&
+		    json_integer_value(x) <= NET_COUNT_MAX) {
+			c = json_incref(x);
+		} else if (json_is_real(x) && json_real_value(x) >= 0 &&
+		           json_real_value(x) <= (double)NET_COUNT_MAX) {
+			c = json_incref(x);
+		} else if (json_is_string(x) && json_string_length(x) <= NET_TEXT_MAX) {
+			c = json_incref(x);
+		} else if (json_is_array(x) && json_array_size(x) <= NET_LIST_MAX) {
+			size_t i;
+			json_t *e;
+			c = json_array();
+			json_array_foreach(x, i, e)
+			{
+				if (json_is_string(e) && json_string_length(e) <= NET_TEXT_MAX)
+					json_array_append(c, e);
+			}
+		} else if (json_is_object(x) && depth > 0) {
+			c = figures_of(x, depth - 1);
+		}
+		if (c && strlen(k) <= NET_TEXT_MAX)
+			json_object_set_new(out, k, c);
+		else
+			json_decref(c);
+	}
+	return out;
 }
 
 /* The summaries addressed to this node, the latest per node and period. */
@@ -469,10 +535,9 @@ sk_err sk_coop_network(sk_store *st, const sk_coop_opts *o, json_t **out, sk_err
 			event(&n, sid, json_string_value(json_object_get(e, "indicator_ref")),
 			      json_string_value(json_object_get(e, "by")), node);
 		}
-		unkeyed += json_integer_value(
-		               json_object_get(json_object_get(s, "unkeyed_sightings"), "here")) +
-		           json_integer_value(json_object_get(
-		               json_object_get(s, "unkeyed_sightings"), "received"));
+		unkeyed +=
+		    count_of(json_object_get(json_object_get(s, "unkeyed_sightings"), "here")) +
+		    count_of(json_object_get(json_object_get(s, "unkeyed_sightings"), "received"));
 		json_array_foreach(json_object_get(s, "anonymous_sightings"), j, g)
 		{
 			char key[300];
@@ -481,37 +546,37 @@ sk_err sk_coop_network(sk_store *st, const sk_coop_opts *o, json_t **out, sk_err
 			         str_or(json_object_get(g, "country")));
 			if (!(a = json_object_get(anon, key))) {
 				a = json_pack("{s:O?, s:O?, s:I, s:I}", "sector",
-				              json_object_get(g, "sector"), "country",
-				              json_object_get(g, "country"), "sightings",
+				              text_of(json_object_get(g, "sector")), "country",
+				              text_of(json_object_get(g, "country")), "sightings",
 				              (json_int_t)0, "reporting_nodes", (json_int_t)0);
 				json_object_set_new(anon, key, a);
 			}
-			co_count(a, "sightings",
-			         json_integer_value(json_object_get(g, "sightings")));
+			co_count(a, "sightings", count_of(json_object_get(g, "sightings")));
 			co_count(a, "reporting_nodes", 1);
 		}
 		if (!row) { /* the node's row: its figures (the newest summary's distributions) */
-			row = json_pack(
-			    "{s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:O?, s:O?, s:I}", "node", node,
-			    "identity", by, "summaries", (json_int_t)0, "objects_received_from_hub",
-			    (json_int_t)0, "received_relayed", (json_int_t)0, "time_to_share_s",
-			    json_object(), "last_hop_s", json_object(), "link",
-			    json_object_get(s, "link"), "capacity", json_object_get(s, "capacity"),
-			    "keyed_sightings", (json_int_t)0);
+			row = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o?, s:o?, s:I}",
+			                "node", node, "identity", by, "summaries", (json_int_t)0,
+			                "objects_received_from_hub", (json_int_t)0,
+			                "received_relayed", (json_int_t)0, "time_to_share_s",
+			                json_object(), "last_hop_s", json_object(), "link",
+			                figures_of(json_object_get(s, "link"), 1), "capacity",
+			                figures_of(json_object_get(s, "capacity"), 1),
+			                "keyed_sightings", (json_int_t)0);
 			json_object_set_new(seen, by, row);
 		}
 		co_count(row, "summaries", 1);
 		co_count(row, "objects_received_from_hub",
-		         json_integer_value(json_object_get(ro, "versions")));
-		co_count(row, "received_relayed",
-		         json_integer_value(json_object_get(ro, "relayed")));
+		         count_of(json_object_get(ro, "versions")));
+		co_count(row, "received_relayed", count_of(json_object_get(ro, "relayed")));
 		co_count(row, "keyed_sightings",
 		         (json_int_t)json_array_size(json_object_get(s, "keyed_sightings")));
-		if (json_object_get(ro, "time_to_share_s"))
-			json_object_set(row, "time_to_share_s",
-			                json_object_get(ro, "time_to_share_s"));
-		if (json_object_get(ro, "last_hop_s"))
-			json_object_set(row, "last_hop_s", json_object_get(ro, "last_hop_s"));
+		if (json_is_object(json_object_get(ro, "time_to_share_s")))
+			json_object_set_new(row, "time_to_share_s",
+			                    figures_of(json_object_get(ro, "time_to_share_s"), 0));
+		if (json_is_object(json_object_get(ro, "last_hop_s")))
+			json_object_set_new(row, "last_hop_s",
+			                    figures_of(json_object_get(ro, "last_hop_s"), 0));
 	}
 	json_object_foreach(seen, k, x)
 	{
