@@ -43,8 +43,8 @@
  *                   and command line are added as PROCESS and CMDLINE too)
  *   SK_OBS_REGVALUE windows-registry-key:values[*].name (case-insensitive)
  *   SK_OBS_PHONE    a telephone number in E.164 ('+' and 8 to 15 digits), from
- *                   a tel: or sip: URI's user part (Zeek sip.log From/To, CSV
- *                   call records) or a number as written in a phone column;
+ *                   a tel: or sip: URI's user part (Zeek sip.log From/To/uri,
+ *                   EVE sip uri/from/to, CSV call records) or a number as written in a phone column;
  *                   matched only by hashed indicators (x-schakel-phone:value,
  *                   docs/private-matching.md): no plain pattern path names it
  *

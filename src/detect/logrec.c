@@ -803,6 +803,8 @@ bool sk_logrec_add_url(sk_logbuild *b, const char *field, const char *v, size_t 
 bool sk_logrec_add_url_parts(sk_logbuild *b, const char *field, const char *host, size_t hn,
                              const char *path, size_t pn)
 {
+	if (phone_scheme(path, pn)) /* a SIP request URI (Zeek sip.log): the number called */
+		return sk_logrec_add_phone(b, SK_ROLE_DST, field, path, pn);
 	if (has_scheme(path, pn))
 		return sk_logrec_add_url(b, field, path, pn);
 	if (hn == 0)

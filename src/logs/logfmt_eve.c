@@ -454,6 +454,10 @@ enum {
 	E_EMAIL_CC,
 	E_ALERT,
 	E_SIG,
+	E_SIP,
+	E_SIP_URI,
+	E_SIP_FROM,
+	E_SIP_TO,
 	E__COUNT
 };
 
@@ -462,7 +466,8 @@ static const struct jkey eve_root[] = {
     K("dest_ip", E_DST_IP), K("src_port", E_SRC_PORT), K("dest_port", E_DST_PORT),
     K("dns", E_DNS),        K("http", E_HTTP),         K("tls", E_TLS),
     K("quic", E_TLS),       K("fileinfo", E_FILE),     K("smtp", E_SMTP),
-    K("email", E_EMAIL),    K("alert", E_ALERT),       {NULL, 0, 0},
+    K("email", E_EMAIL),    K("alert", E_ALERT),       K("sip", E_SIP),
+    {NULL, 0, 0},
 };
 static const struct jkey eve_dns[] = {
     K("rrname", E_DNS_NAME), K("queries", E_DNS_Q),       K("answers", E_DNS_ANS),
@@ -495,6 +500,8 @@ static const struct jkey eve_smtp[] = {
 static const struct jkey eve_email[] = {
     K("from", E_EMAIL_FROM), K("to", E_EMAIL_TO), K("cc", E_EMAIL_CC), {NULL, 0, 0}};
 static const struct jkey eve_alert[] = {K("signature", E_SIG), {NULL, 0, 0}};
+static const struct jkey eve_sip[] = {
+    K("uri", E_SIP_URI), K("from", E_SIP_FROM), K("to", E_SIP_TO), {NULL, 0, 0}};
 
 static int eve_child(jw *w, int node, const char *k, size_t kn)
 {
@@ -526,6 +533,8 @@ static int eve_child(jw *w, int node, const char *k, size_t kn)
 		return lookup(eve_email, k, kn);
 	case E_ALERT:
 		return lookup(eve_alert, k, kn);
+	case E_SIP:
+		return lookup(eve_sip, k, kn);
 	default:
 		return E_IGN;
 	}
@@ -636,6 +645,15 @@ static void eve_scalar(jw *w, int node, const char *v, size_t n, bool is_str)
 	case E_SIG:
 		if (n)
 			sk_logrec_add(b, SK_OBS_SIGNATURE, SK_ROLE_NONE, "alert.signature", v, n);
+		break;
+	case E_SIP_URI: /* the request URI: the number called */
+		sk_logrec_add_phone(b, SK_ROLE_DST, "sip.uri", v, n);
+		break;
+	case E_SIP_FROM: /* From / To headers (newer Suricata): a number, or an address */
+		sk_logrec_add_email(b, SK_ROLE_SRC, "sip.from", v, n);
+		break;
+	case E_SIP_TO:
+		sk_logrec_add_email(b, SK_ROLE_DST, "sip.to", v, n);
 		break;
 	default:
 		break;

@@ -2,9 +2,10 @@
 """test_scan_phone - telephone numbers in logs match hashed phone indicators
 (docs/private-matching.md, "Where the values come from").
 
-A Zeek sip.log and a CSV call-record file written here carry numbers in the
-forms logs use: SIP and tel URIs in From/To (with display names, tags,
-visual separators, the 00 international prefix), and numbers as written in
+A Zeek sip.log, a Suricata EVE log with sip events and a CSV call-record
+file written here carry numbers in the forms logs use: SIP and tel URIs in
+From/To and in the request URI (with display names, tags, visual
+separators, the 00 international prefix), and numbers as written in
 caller/callee columns.  Two hashed phone indicators (a digest list and a
 Bloom filter) are made with `schakel indicator hash --type phone`; `scan`
 must hit exactly the lines whose numbers are listed, in E.164, and report
@@ -37,7 +38,7 @@ SIP_HEAD = ["#separator \\x09", "#set_separator\t,", "#empty_field\t(empty)",
 SIP_ROWS = [
     ('"Alice" <sip:+31201234567@voip.example>;tag=a1', "<sip:+15550000000@voip.example>",
      {"phone:list"}),
-    ("<sip:+31-20-123-4568@voip.example>", "<sip:bob@voip.example>", set()),
+    ("<sip:+31-20-123-4568@voip.example>", "<sip:bob@voip.example>", {"phone:bloom"}),
     ("<tel:+44-20-7123-4567>", "-", {"phone:list"}),
     ("<sip:0201234567@voip.example;user=phone>", "<sip:0031201234567@voip.example>",
      {"phone:list"}),
@@ -45,6 +46,13 @@ SIP_ROWS = [
      {"email", "phone:bloom"}),
     ("<sip:+33 1 40 00 00 00@voip.example;user=phone>", "-", {"phone:bloom"}),
     ("<sip:+3120123456789012@voip.example>", "<sip:020 123 4567@voip.example>", set()),
+]
+# Suricata 7 logs the request URI; newer versions the From and To headers too
+EVE_ROWS = [
+    ("sip:+31201234567@voip.example;user=phone", None, None, {"phone:list"}),
+    ("sip:alice@voip.example", '"A" <sip:alice@voip.example>', "<tel:+1-415-555-0123>",
+     {"email", "phone:bloom"}),
+    ("sips:0201234567@voip.example", None, None, set()),
 ]
 CSV_ROWS = [
     ("+31 20 123 4567", "+1 555 000 0000", {"phone:list"}),
@@ -55,19 +63,30 @@ CSV_ROWS = [
 
 
 def write_logs(node):
-    sip = node.path("sip.log")
-    with open(sip, "w") as f:
+    sip_log = node.path("sip.log")
+    with open(sip_log, "w") as f:
         f.write("\n".join(SIP_HEAD) + "\n")
         for i, (fr, to, _) in enumerate(SIP_ROWS):
+            uri = "sip:+33140000000@voip.example" if i == 1 else "sip:+15550000001@voip.example"
             f.write("\t".join(["17040672%02d.000000" % i, "C%d" % i, "192.0.2.20", "5060",
                                "198.51.100.5", "5060", "1", "INVITE",
-                               "sip:+15550000001@voip.example", fr, to, "test-ua"]) + "\n")
+                               uri, fr, to, "test-ua"]) + "\n")
     cdr = node.path("calls.csv")
     with open(cdr, "w") as f:
         f.write("timestamp,caller,callee,duration\n")
         for i, (a, b, _) in enumerate(CSV_ROWS):
             f.write('2024-01-01T00:00:%02dZ,"%s","%s",%d\n' % (i, a, b, 10 + i))
-    return sip, cdr
+    eve = node.path("eve.json")
+    with open(eve, "w") as f:
+        for i, (uri, fr, to, _) in enumerate(EVE_ROWS):
+            sip = {"method": "INVITE", "uri": uri, "version": "SIP/2.0"}
+            if fr:
+                sip.update({"from": fr, "to": to})
+            f.write(json.dumps({"timestamp": "2024-01-01T00:00:%02d.000000+0000" % i,
+                                "event_type": "sip", "src_ip": "192.0.2.20", "src_port": 5060,
+                                "dest_ip": "198.51.100.5", "dest_port": 5060, "proto": "UDP",
+                                "sip": sip}) + "\n")
+    return sip_log, cdr, eve
 
 
 def main():
@@ -88,10 +107,11 @@ def main():
                          "--input", p, *extra)
             CK.check(r.code == 0, "indicator hash --type %s %s" % (kind, " ".join(extra)), r.err)
             inds[r.out.strip()] = name
-        sip, cdr = write_logs(node)
-        for path, rows, fmt in ((sip, SIP_ROWS, []), (cdr, CSV_ROWS, ["--format", "csv"])):
-            first = 8 if path == sip else 2  # line of the first data row
-            want = {(first + i, n) for i, row in enumerate(rows) for n in row[2]}
+        sip, cdr, eve = write_logs(node)
+        for path, rows, fmt, first in ((sip, SIP_ROWS, [], 8),
+                                       (cdr, CSV_ROWS, ["--format", "csv"], 2),
+                                       (eve, EVE_ROWS, [], 1)):
+            want = {(first + i, n) for i, row in enumerate(rows) for n in row[-1]}
             r = node.run("scan", "--no-sightings", *fmt, path)
             CK.check(r.code == 0, "scan %s exits 0" % os.path.basename(path), r.err[-400:])
             hits = [json.loads(x) for x in r.out.splitlines() if x.strip()]
