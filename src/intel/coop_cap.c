@@ -17,7 +17,7 @@
 typedef struct cap_types {
 	char *name[CAP_TYPES];
 	json_int_t n[CAP_TYPES];
-	int count;
+	int count, last; /* last: the type found last, -1 */
 } cap_types;
 
 /* The index of object type t (length n), interned; the last slot is "other". */
@@ -25,9 +25,11 @@ static int intern(cap_types *ct, const char *t, size_t n)
 {
 	if (n > 64)
 		return -1; /* no object type is that long */
+	if (ct->last >= 0 && strlen(ct->name[ct->last]) == n && !memcmp(ct->name[ct->last], t, n))
+		return ct->last; /* most indicators compare the type the one before did */
 	for (int i = 0; i < ct->count; i++)
 		if (strlen(ct->name[i]) == n && !memcmp(ct->name[i], t, n))
-			return i;
+			return ct->last = i;
 	if (ct->count >= CAP_TYPES - 1) {
 		for (int i = 0; i < ct->count; i++)
 			if (!strcmp(ct->name[i], "other"))
@@ -39,7 +41,7 @@ static int intern(cap_types *ct, const char *t, size_t n)
 	}
 	if (!(ct->name[ct->count] = strndup(t, n)))
 		return -1;
-	return ct->count++;
+	return ct->last = ct->count++;
 }
 
 static bool type_byte(char ch)
@@ -166,7 +168,7 @@ sk_err co_capacity(co_ctx *c)
 	json_int_t match = 0, cannot = 0, revoked = 0, nosrc = 0;
 	json_t *types = json_object(), *srcs = NULL, *bytype = json_object(), *gaps = json_array();
 	json_t *cov = json_array();
-	cap_types ct = {0};
+	cap_types ct = {.last = -1};
 	uint64_t covered = 0;
 	sk_err rc = SK_OK;
 
