@@ -310,6 +310,17 @@ def run(p, r, u, R):
     crow = [x for x in csv.DictReader(io.StringIO(r.run(
         "report", "cooperation", "--format", "csv", check=True).out)) if x["identity"] == p.ident]
     R.check(crow and int(crow[0]["sync_attempts_failed"]) == 1, "CSV: the failed sync")
+    # R reads a Suricata EVE HTTP log: /metrics counts it by source kind (no path)
+    eve = os.path.join(r.dir, "eve-secret.json")
+    with open(eve, "w") as f:
+        for i in range(2):
+            f.write(json.dumps({"timestamp": "2024-01-01T00:00:0%d.000000+0000" % i,
+                                "event_type": "http", "src_ip": "192.0.2.20",
+                                "src_port": 40000 + i, "dest_ip": "203.0.113.80",
+                                "dest_port": 80, "proto": "TCP",
+                                "http": {"hostname": "www.eve.test", "url": f"/p{i}",
+                                         "http_method": "GET"}}) + "\n")
+    r.run("scan", "--quiet", eve, check=True)
     st, _, data = r.request("GET", "/metrics", accept=None)
     text = data.decode() if st == 200 else ""
     R.check(f'schakel_coop_sync_attempts_total{{partner="{label}",outcome="error"}} 1\n'
@@ -318,6 +329,10 @@ def run(p, r, u, R):
             in text, "/metrics: sync attempts of P by outcome")
     R.check(re.search(r'schakel_coop_availability_ratio\{partner="%s"\} 0\.\d+'
                       % re.escape(label), text), "/metrics: availability of P")
+    R.check('schakel_coop_log_source_records_total{kind="eve:http"} 2\n' in text
+            and "eve-secret" not in text, "/metrics: R's log source by kind, no path")
+    R.check(re.search(r"schakel_coop_indicators_without_source \d+\n", text),
+            "/metrics: indicators without a log source")
 
 
 def import_objects_from(node, objs, coll, source, check=True):
