@@ -13,6 +13,8 @@
 
 #define NET "ipv4-addr,ipv6-addr,network-traffic"
 
+_Static_assert(SK_OBS__COUNT <= 64, "sk_logsrc.obs holds one bit per observation kind");
+
 /*
  * What each source kind delivers, from what its reader takes out of it
  * (logfmt_zeek.c, logfmt_eve.c, logfmt_ecs.c, ...).  Kinds not listed
@@ -120,7 +122,7 @@ void sk_logsrc_note(sk_logsrc_tally *t, sk_logfmt fmt, const sk_logrec *rec)
 	if (t->last < 0 || strcmp(t->src[t->last].kind, kind))
 		t->last = entry(t, kind);
 	for (uint32_t i = 0; i < rec->n; i++)
-		if (rec->obs[i].kind < 64)
+		if (rec->obs[i].kind < SK_OBS__COUNT)
 			obs |= (uint64_t)1 << rec->obs[i].kind;
 	t->src[t->last].records++;
 	t->src[t->last].obs |= obs;
@@ -168,7 +170,7 @@ void sk_logsrc_types(const sk_logsrc *s, char *buf, size_t n)
 			p += k + (p[k] == ',');
 		}
 	}
-	for (unsigned k = 1; k < SK_OBS__COUNT && k < 64; k++) {
+	for (unsigned k = 1; k < SK_OBS__COUNT; k++) {
 		const char *path;
 		if (!(s->obs >> k & 1))
 			continue;
