@@ -248,6 +248,7 @@ static sk_err scan_seq(emit_ctx *ec, scan_mctx *mc, sk_logread_stats *fst, sk_er
 		return rc;
 	while ((rc = sk_logread_next(lr, &rec, err)) == SK_OK && rec) {
 		const sk_match_hit *hits;
+		sk_logsrc_note(&ec->ss->src, sk_logread_format(lr), rec);
 		size_t nh = scan_mctx_record(mc, rec, &hits);
 		nh = sk_hmatch_merge(ec->ss->hm, ec->ss->hc, rec, &hits, nh);
 		if (nh)
@@ -302,6 +303,7 @@ typedef struct pslot {
 	char *txt;
 	size_t ntxt, txtcap;
 	sk_logread_stats st;
+	sk_logsrc_tally src; /* the chunk's records per log source */
 	bool oom;
 } pslot;
 
@@ -404,6 +406,7 @@ static void work_chunk(sworker *w, pslot *sl)
 	sl->nrec = sl->nhit = 0;
 	sl->ntxt = 0;
 	sl->oom = false;
+	sk_logsrc_init(&sl->src);
 	if (sk_logread_bind(w->lr, &sl->ch, &err)) {
 		sl->oom = true;
 		memset(&sl->st, 0, sizeof(sl->st));
@@ -411,6 +414,7 @@ static void work_chunk(sworker *w, pslot *sl)
 	}
 	while (sk_logread_next(w->lr, &rec, &err) == SK_OK && rec) {
 		const sk_match_hit *hits;
+		sk_logsrc_note(&sl->src, sk_logread_format(w->lr), rec);
 		size_t nh = scan_mctx_record(w->mc, rec, &hits);
 		nh = sk_hmatch_merge(w->hm, w->hc, rec, &hits, nh);
 		if (!nh)
@@ -532,6 +536,7 @@ static sk_err scan_par(emit_ctx *ec, sworker *ws, unsigned nw, sk_logread_stats 
 			cli_err("%s: out of memory while matching; hits may be missing", ec->fname);
 		}
 		emit_chunk(ec, sl, line_base);
+		sk_logsrc_merge(&ec->ss->src, &sl->src);
 		stats_add(fst, &sl->st, line_base);
 		line_base += sl->st.lines;
 		records += sl->st.records;
@@ -632,6 +637,7 @@ int cmd_scan(cli_ctx *ctx, int argc, char **argv)
 	};
 	scan_opts so = {.threads = 0, .sightings_every = 10};
 	scan_state ss = {0};
+	sk_logsrc_init(&ss.src);
 	load_ctx lc = {0};
 	scan_cache cache = {0};
 	sk_indload_stats ls = {0};
@@ -885,7 +891,7 @@ built:
 			        si->meta.name ? si->meta.name : "");
 		}
 	}
-	if (!so.no_sightings && ss.hits) {
+	if (!so.no_sightings && (ss.hits || ss.src.n)) {
 		int rc = scan_write_sightings(&ss, so.collection);
 		if (rc)
 			exit_code = rc;

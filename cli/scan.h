@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "schakel/hit.h"
+#include "schakel/logread.h"
 #include "schakel/store.h"
 
 /*
@@ -50,6 +51,7 @@ typedef struct scan_state {
 	/* hashed indicators (scan_hashed.c), numbered after the matcher's; NULL = none */
 	struct sk_hmatch *hm;
 	struct sk_hmatch_ctx *hc; /* the main thread's */
+	sk_logsrc_tally src;      /* the log sources read (written with the sightings) */
 } scan_state;
 
 /* Room in ss->inds for the ss->ninds compiled indicators (after the compile); -1 on OOM. */
@@ -63,7 +65,9 @@ int scan_emit(scan_state *ss, uint32_t ind, const sk_hit *h);
  * Write (or version) one sighting per indicator with hits not yet counted in
  * a stored sighting (so it can run periodically under --follow), by the
  * node's sighting policy (sk_sync_sighting_put), into collection (NULL: the
- * collections holding each indicator).  Returns an exit-style 0/1.
+ * collections holding each indicator), and in the same transaction the
+ * records read per log source since the last write (ss->src).  Returns an
+ * exit-style 0/1.
  */
 int scan_write_sightings(scan_state *ss, const char *collection);
 

@@ -11,6 +11,7 @@
 #include "scan.h"
 #include "schakel/hashed.h"
 #include "schakel/node.h"
+#include "schakel/timestamp.h"
 
 int scan_alloc_inds(scan_state *ss)
 {
@@ -86,11 +87,23 @@ int scan_write_sightings(scan_state *ss, const char *collection)
 		sg.indicator = si->meta.id;
 		rc = sk_sync_sighting_put(ss->st, &sg, NULL, &err);
 	}
+	int64_t now = sk_ts_now_us() / 1000000;
+	for (unsigned k = 0; k < ss->src.n && !rc; k++) {
+		const sk_logsrc *s = &ss->src.src[k];
+		char types[256];
+		if (s->records <= s->flushed)
+			continue;
+		sk_logsrc_types(s, types, sizeof(types));
+		rc = sk_store_logsrc_add(ss->st, s->kind, now, (int64_t)(s->records - s->flushed),
+		                         types, &err);
+	}
 	if (rc) {
 		sk_store_rollback(ss->st);
 	} else if (!(rc = sk_store_commit(ss->st, &err))) {
 		for (uint32_t k = 0; k < ss->nhitv; k++)
 			ss->inds[ss->hitv[k]].flushed = ss->inds[ss->hitv[k]].hits;
+		for (unsigned k = 0; k < ss->src.n; k++)
+			ss->src.src[k].flushed = ss->src.src[k].records;
 	}
 out:
 	if (rc) {

@@ -157,4 +157,42 @@ sk_err sk_logread_new_worker(const sk_logread_opts *opts, sk_logread **out, sk_e
 /* Parse c (borrowed until the next bind or close) from its first line; stats start at 0. */
 sk_err sk_logread_bind(sk_logread *lr, const sk_logchunk *c, sk_error *err);
 
+/*
+ * --- log sources seen (logsrc.c; docs/cooperation.md, capacity) -----------
+ *
+ * A tally of the records read per source kind: the format's family and,
+ * where the format names it, the log or event type ("zeek:dns", "eve:http",
+ * "ecs", "osquery", "auditd", "csv", "text").  Event names from the input
+ * are kept only when short and plain ([a-z0-9_.-], else "FAMILY:other"), and
+ * at most SK_LOGSRC_MAX kinds are told apart (the rest: "FAMILY:other"), so
+ * a tally is bounded whatever the input.  Never a path.
+ */
+#define SK_LOGSRC_MAX  32
+#define SK_LOGSRC_NAME 40
+
+typedef struct sk_logsrc {
+	char kind[SK_LOGSRC_NAME];
+	uint64_t records, flushed; /* flushed: records already written (by the caller) */
+	uint64_t obs;              /* bit k: an observation of sk_obs_kind k was read */
+} sk_logsrc;
+
+typedef struct sk_logsrc_tally {
+	sk_logsrc src[SK_LOGSRC_MAX];
+	unsigned n;
+	int last; /* the entry of the previous record (-1 = none): the usual case is a repeat */
+} sk_logsrc_tally;
+
+/* An empty tally. */
+void sk_logsrc_init(sk_logsrc_tally *t);
+/* Count rec, read in format fmt (sk_logread_format), into t. */
+void sk_logsrc_note(sk_logsrc_tally *t, sk_logfmt fmt, const sk_logrec *rec);
+/* Add the records and observations of from to into (by kind). */
+void sk_logsrc_merge(sk_logsrc_tally *into, const sk_logsrc_tally *from);
+/*
+ * The STIX object types source s delivers, comma-separated into buf (size n,
+ * truncated at a type boundary): the readers' table for its kind, and the
+ * object types of the observations it was seen to give.
+ */
+void sk_logsrc_types(const sk_logsrc *s, char *buf, size_t n);
+
 #endif

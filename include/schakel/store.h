@@ -32,7 +32,7 @@ enum {
 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define SK_STORE_SCHEMA_VERSION 18
+#define SK_STORE_SCHEMA_VERSION 19
 
 /*
  * Open (and migrate to the current schema) the store at path.  Without
@@ -435,6 +435,17 @@ int64_t sk_store_bundle_last_in(sk_store *st, const char *sender);
 
 /* Record the seq of a bundle imported from sender (with its objects, in one transaction). */
 sk_err sk_store_bundle_seen(sk_store *st, const char *sender, int64_t seq, sk_error *err);
+
+/* --- log sources read (store_logsrc.c; docs/cooperation.md) ---------------- */
+
+/*
+ * Count records read from a log source of kind (a reader's source kind,
+ * "zeek:dns"; never a path) at now (seconds): first_seen is kept, last_seen
+ * and records advance, types (comma-separated STIX object types) is merged
+ * with those held.  Inside the caller's transaction, or alone.
+ */
+sk_err sk_store_logsrc_add(sk_store *st, const char *kind, int64_t now, int64_t records,
+			   const char *types, sk_error *err);
 
 /* --- backups (store_backup.c) ------------------------------------------ */
 

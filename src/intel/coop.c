@@ -432,7 +432,7 @@ static sk_err scan(co_ctx *c)
 	    " CASE WHEN o.type IN ('indicator','report','grouping','sighting','opinion')"
 	    "  THEN o.id END,"
 	    " CASE WHEN o.type IN ('report','grouping') THEN json_extract(o.json,'$.name') END,"
-	    " CASE WHEN o.type='sighting' THEN json_extract(o.json,'$.sighting_of_ref') END,"
+	    " CASE WHEN o.type='sighting' THEN o.dst_ref END," /* its sighting_of_ref (stix.c) */
 	    " o.created FROM objects o WHERE " IN_VIS("o");
 	sqlite3_stmt *s = co_prep(c, q);
 	who_cache wr = {.idx = -1}, wb = {.idx = -1};

@@ -194,5 +194,7 @@ void co_sight_free(co_ctx *c);
 void co_csv_field(sk_buf *b, const char *s); /* quoted when it must be */
 void co_csv_num(sk_buf *b, const json_t *v); /* ",N", or "," when not a number */
 void co_esc(sk_buf *b, const char *s);       /* HTML-escaped text */
+/* A capacity's log source kinds ("zeek:dns eve:http") or, gaps, its gaps ("url 2; file 1"). */
+void co_cap_list(sk_buf *b, const json_t *cap, bool gaps);
 
 #endif

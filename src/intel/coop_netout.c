@@ -13,13 +13,24 @@ static const json_t *at(const json_t *o, const char *a, const char *b)
 	return json_object_get(json_object_get(o, a), b);
 }
 
+/* A node's log sources or gaps as one CSV field. */
+static void cap_field(sk_buf *b, const json_t *cap, bool gaps)
+{
+	sk_buf t;
+	sk_buf_init(&t, 16384);
+	co_cap_list(&t, cap, gaps);
+	co_csv_field(b, t.len ? t.data : "");
+	sk_buf_free(&t);
+}
+
 sk_err sk_coop_network_csv(const json_t *rep, sk_buf *b, sk_error *err)
 {
 	size_t i;
 	json_t *n;
 	sk_buf_puts(b, "node,identity,summaries,objects_received_from_hub,received_relayed,"
 	               "keyed_sightings,time_to_share_median,last_hop_median,availability_pct,"
-	               "indicators_matchable,indicators_cannot_match\r\n");
+	               "indicators_matchable,indicators_cannot_match,log_sources,"
+	               "indicators_without_source,gaps\r\n");
 	json_array_foreach(json_object_get(rep, "nodes"), i, n)
 	{
 		co_csv_field(b, json_string_value(json_object_get(n, "node")));
@@ -34,6 +45,11 @@ sk_err sk_coop_network_csv(const json_t *rep, sk_buf *b, sk_error *err)
 		co_csv_num(b, at(n, "link", "availability_pct"));
 		co_csv_num(b, at(n, "capacity", "indicators_matchable"));
 		co_csv_num(b, at(n, "capacity", "indicators_cannot_match"));
+		sk_buf_putc(b, ',');
+		cap_field(b, json_object_get(n, "capacity"), false);
+		co_csv_num(b, at(n, "capacity", "indicators_without_source"));
+		sk_buf_putc(b, ',');
+		cap_field(b, json_object_get(n, "capacity"), true);
 		sk_buf_puts(b, "\r\n");
 	}
 	return b->data ? SK_OK : sk_error_set(err, SK_ENOMEM, "out of memory");
@@ -74,7 +90,16 @@ static void table(sk_buf *b, const char *title, const json_t *rows, const char *
 		for (size_t k = 0; keys[k]; k++) {
 			const char *dot = strchr(keys[k], '.');
 			char a[64];
-			if (dot && (size_t)(dot - keys[k]) < sizeof(a)) {
+			if (!strcmp(keys[k], "capacity.log_sources") ||
+			    !strcmp(keys[k], "capacity.gaps")) {
+				sk_buf t;
+				sk_buf_init(&t, 16384);
+				co_cap_list(&t, json_object_get(r, "capacity"), keys[k][9] == 'g');
+				sk_buf_puts(b, "<td>");
+				co_esc(b, t.len ? t.data : "none");
+				sk_buf_puts(b, "</td>");
+				sk_buf_free(&t);
+			} else if (dot && (size_t)(dot - keys[k]) < sizeof(a)) {
 				memcpy(a, keys[k], (size_t)(dot - keys[k]));
 				a[dot - keys[k]] = '\0';
 				cell(b, at(r, a, dot + 1));
@@ -99,6 +124,9 @@ sk_err sk_coop_network_html(const json_t *rep, sk_buf *b, sk_error *err)
 	                                 "link.availability_pct",
 	                                 "capacity.indicators_matchable",
 	                                 "capacity.indicators_cannot_match",
+	                                 "capacity.log_sources",
+	                                 "capacity.indicators_without_source",
+	                                 "capacity.gaps",
 	                                 NULL};
 	static const char *const hn[] = {"Node",
 	                                 "Summaries",
@@ -110,6 +138,9 @@ sk_err sk_coop_network_html(const json_t *rep, sk_buf *b, sk_error *err)
 	                                 "Link availability %",
 	                                 "Indicators matchable",
 	                                 "Cannot match",
+	                                 "Log sources",
+	                                 "No log source for",
+	                                 "Gaps (object type, indicators)",
 	                                 NULL};
 	static const char *const kp[] = {"producer", "detected_by", "sightings", NULL};
 	static const char *const hp[] = {"Knowledge of", "protected", "Sightings", NULL};

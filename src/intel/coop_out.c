@@ -91,6 +91,23 @@ sk_err sk_coop_csv(const json_t *rep, sk_buf *b, sk_error *err)
 	return b->data ? SK_OK : sk_error_set(err, SK_ENOMEM, "out of memory");
 }
 
+void co_cap_list(sk_buf *b, const json_t *cap, bool gaps)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(cap, gaps ? "gaps" : "log_sources"), i, v)
+	{
+		if (gaps)
+			sk_buf_printf(
+			    b, "%s%s %lld", i ? "; " : "",
+			    json_string_value(json_object_get(v, "object_type")),
+			    (long long)json_integer_value(json_object_get(v, "indicators")));
+		else
+			sk_buf_printf(b, "%s%s", i ? " " : "",
+			              json_string_value(json_object_get(v, "kind")));
+	}
+}
+
 /* --- HTML ------------------------------------------------------------------------------------ */
 
 void co_esc(sk_buf *b, const char *s)
@@ -278,6 +295,56 @@ static void sectors_table(sk_buf *b, const json_t *secs)
 	sk_buf_puts(b, "</table>\n");
 }
 
+/* This node's capacity: what it can evaluate, the log sources it reads, the gaps. */
+static void capacity(sk_buf *b, const json_t *cap)
+{
+	size_t i;
+	json_t *v;
+	if (!cap)
+		return;
+	sk_buf_printf(b,
+	              "<h2>This node's capacity</h2><p>Indicators it can match (STIX patterns): "
+	              "%lld; in other pattern languages: %lld; revoked: %lld.  Indicators none "
+	              "of whose object types comes from a log source read in the period: "
+	              "<b>%lld</b>.</p>\n<table><tr><th>Log source</th><th>First read</th>"
+	              "<th>Last read</th><th>Records (all time)</th><th>In the period</th>"
+	              "<th>Object types</th></tr>\n",
+	              (long long)numv(json_object_get(cap, "indicators_matchable")),
+	              (long long)numv(json_object_get(cap, "indicators_cannot_match")),
+	              (long long)numv(json_object_get(cap, "indicators_revoked")),
+	              (long long)numv(json_object_get(cap, "indicators_without_source")));
+	json_array_foreach(json_object_get(cap, "log_sources"), i, v)
+	{
+		json_t *t;
+		size_t j;
+		sk_buf_puts(b, "<tr><td>");
+		co_esc(b, str(v, "kind"));
+		sk_buf_puts(b, "</td><td>");
+		co_esc(b, str(v, "first_seen"));
+		sk_buf_puts(b, "</td><td>");
+		co_esc(b, str(v, "last_seen"));
+		sk_buf_printf(b, "</td><td>%lld</td><td>%s</td><td>",
+		              (long long)numv(json_object_get(v, "records")),
+		              json_is_true(json_object_get(v, "in_period")) ? "yes" : "no");
+		json_array_foreach(json_object_get(v, "object_types"), j, t)
+		{
+			sk_buf_puts(b, j ? ", " : "");
+			co_esc(b, json_string_value(t));
+		}
+		sk_buf_puts(b, "</td></tr>\n");
+	}
+	sk_buf_puts(b, "</table>\n<p>Indicators received that no log source read here can "
+	               "match (by object type): ");
+	{
+		sk_buf g;
+		sk_buf_init(&g, 16384);
+		co_cap_list(&g, cap, true);
+		co_esc(b, g.len ? g.data : "none");
+		sk_buf_free(&g);
+	}
+	sk_buf_puts(b, ".</p>\n");
+}
+
 static void rest(sk_buf *b, const json_t *rep)
 {
 	size_t i;
@@ -356,7 +423,9 @@ static void rest(sk_buf *b, const json_t *rep)
 		}
 		sk_buf_puts(b, "</td></tr>\n");
 	}
-	sk_buf_puts(b, "</table>\n<h2>What this node cannot know</h2><div class=\"note\"><ul>");
+	sk_buf_puts(b, "</table>\n");
+	capacity(b, json_object_get(rep, "capacity"));
+	sk_buf_puts(b, "<h2>What this node cannot know</h2><div class=\"note\"><ul>");
 	json_array_foreach(json_object_get(rep, "cannot_know"), i, v)
 	{
 		sk_buf_puts(b, "<li>");

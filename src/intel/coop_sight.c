@@ -4,7 +4,7 @@
  * indicator it rests on (who produced it, who relayed it here, when it
  * arrived), giving detections enabled per partner and per sector, lead
  * times, the anonymous counts by sector and country; the reach of reports
- * and groupings; peers' sync health; this node's own matching capacity.
+ * and groupings; peers' sync health.  This node's capacity: coop_cap.c.
  */
 #include "coop_int.h"
 
@@ -578,7 +578,7 @@ sk_err co_collections(co_ctx *c)
 	return rc;
 }
 
-/* --- sync health and capacity ------------------------------------------------------------- */
+/* --- sync health ------------------------------------------------------------- */
 
 /*
  * A peer's availability over the period, from sync_log: attempts, how
@@ -658,35 +658,4 @@ sk_err co_sync(co_ctx *c)
 	sqlite3_finalize(sa);
 	sqlite3_finalize(se);
 	return SK_OK;
-}
-
-/* This node's matching capacity: its current indicators that the bound view sees. */
-sk_err co_capacity(co_ctx *c)
-{
-	sqlite3_stmt *s =
-	    co_prep(c, "SELECT ver, revoked, coalesce(pattern_type,'') FROM indicators");
-	json_int_t match = 0, cannot = 0, revoked = 0;
-	json_t *types = json_object();
-	if (!s) {
-		json_decref(types);
-		return SK_EDB;
-	}
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		int64_t ver = sqlite3_column_int64(s, 0);
-		const char *pt = (const char *)sqlite3_column_text(s, 2);
-		if (ver < 1 || ver > c->maxver || !c->v[ver].type)
-			continue; /* not visible */
-		if (sqlite3_column_int(s, 1))
-			revoked++;
-		else if (!strcmp(pt, "stix"))
-			match++;
-		else
-			cannot++;
-		co_count(types, pt[0] ? pt : "none", 1);
-	}
-	sqlite3_finalize(s);
-	c->capacity = json_pack("{s:I, s:I, s:I, s:o}", "indicators_matchable", match,
-	                        "indicators_cannot_match", cannot, "indicators_revoked", revoked,
-	                        "by_pattern_type", types);
-	return c->capacity ? SK_OK : sk_error_set(c->err, SK_ENOMEM, "out of memory");
 }

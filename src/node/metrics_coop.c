@@ -71,7 +71,7 @@ static const struct {
 
 static void coop_render(const json_t *rep, sk_buf *b)
 {
-	const json_t *parts = json_object_get(rep, "partners");
+	const json_t *parts = json_object_get(rep, "partners"), *cap;
 	size_t i, k;
 	json_t *p;
 	static const char *const q[] = {"median", "0.5", "p90", "0.9", "max", "1"};
@@ -154,6 +154,25 @@ static void coop_render(const json_t *rep, sk_buf *b)
 	              "schakel_coop_own_detections_enabled_total %lld\n",
 	              (long long)json_integer_value(
 	                  json_object_get(json_object_get(rep, "own"), "detections_enabled")));
+	/* capacity: the log sources read (scan, watch) and what no source covers */
+	cap = json_object_get(rep, "capacity");
+	sk_buf_puts(b, "# HELP schakel_coop_log_source_records_total records read from a log "
+	               "source kind by scan and the live watch\n"
+	               "# TYPE schakel_coop_log_source_records_total counter\n");
+	json_array_foreach(json_object_get(cap, "log_sources"), i, p)
+	{
+		sk_buf_puts(b, "schakel_coop_log_source_records_total{kind=\"");
+		label_value(b, json_string_value(json_object_get(p, "kind")));
+		sk_buf_printf(b, "\"} %lld\n",
+		              (long long)json_integer_value(json_object_get(p, "records")));
+	}
+	sk_buf_printf(
+	    b,
+	    "# HELP schakel_coop_indicators_without_source current indicators none of "
+	    "whose object types a log source read delivers\n"
+	    "# TYPE schakel_coop_indicators_without_source gauge\n"
+	    "schakel_coop_indicators_without_source %lld\n",
+	    (long long)json_integer_value(json_object_get(cap, "indicators_without_source")));
 }
 
 /* The cooperation families into b, from the cache when it is fresh. */

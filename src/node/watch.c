@@ -151,6 +151,7 @@ sk_err sk_watch_start(const sk_watch_config *cfg, sk_watch **out, sk_error *err)
 	w->webhook = dup_cfg(cfg->webhook, &oom);
 	w->first = calloc(FIRST_SET, sizeof(uint64_t));
 	pthread_mutex_init(&w->ring_mu, NULL);
+	sk_logsrc_init(&w->src);
 	pthread_mutex_init(&w->emit_mu, NULL);
 	pthread_mutex_init(&w->cv_mu, NULL);
 	pthread_cond_init(&w->cv, NULL);

@@ -189,6 +189,51 @@ void sk_watch_flush_sightings(sk_watch *w)
 	free(p);
 }
 
+/*
+ * The log sources read (docs/cooperation.md, capacity): a copy of the
+ * reader's tally taken under ring_mu, written in one transaction, and
+ * marked written in the tally (its entries never move).
+ */
+void sk_watch_flush_sources(sk_watch *w)
+{
+	sk_logsrc_tally t;
+	int64_t now = sk_ts_now_us() / 1000000;
+	sk_err rc = SK_OK;
+	sk_error e;
+	bool any = false;
+
+	if (w->cfg.no_sightings)
+		return; /* the store is not written */
+	pthread_mutex_lock(&w->ring_mu);
+	t = w->src;
+	pthread_mutex_unlock(&w->ring_mu);
+	for (unsigned k = 0; k < t.n; k++)
+		any = any || t.src[k].records > t.src[k].flushed;
+	if (!any || (rc = sk_store_begin(w->st, &e)))
+		goto out;
+	for (unsigned k = 0; k < t.n && !rc; k++) {
+		char types[256];
+		if (t.src[k].records <= t.src[k].flushed)
+			continue;
+		sk_logsrc_types(&t.src[k], types, sizeof(types));
+		rc = sk_store_logsrc_add(w->st, t.src[k].kind, now,
+		                         (int64_t)(t.src[k].records - t.src[k].flushed), types, &e);
+	}
+	if (rc) {
+		sk_store_rollback(w->st);
+		goto out;
+	}
+	if ((rc = sk_store_commit(w->st, &e)))
+		goto out;
+	pthread_mutex_lock(&w->ring_mu);
+	for (unsigned k = 0; k < t.n; k++)
+		w->src.src[k].flushed = t.src[k].records;
+	pthread_mutex_unlock(&w->ring_mu);
+out:
+	if (rc)
+		fprintf(stderr, "schakel: watch: log sources: %s\n", e.msg);
+}
+
 /* --- webhook ------------------------------------------------------------------- */
 
 static size_t discard(char *p, size_t sz, size_t n, void *ud)

@@ -26,7 +26,8 @@
 #define MAX_PARTS     8
 #define WEBHOOK_QUEUE 1024
 #define TTD_SAMPLES   1024
-#define FIRST_SET     (1u << 16) /* indicators whose first hit was timed */
+#define FIRST_SET     (1u << 16)              /* indicators whose first hit was timed */
+#define SOURCES_US    ((int64_t)60 * 1000000) /* log sources are written at most this often */
 
 /* --- compiled parts --------------------------------------------------------- */
 
@@ -116,6 +117,7 @@ struct sk_watch {
 	kept *head, *tail;
 	size_t kept_bytes;
 	uint64_t kept_n;
+	sk_logsrc_tally src; /* records read per log source (reader; written once a minute) */
 
 	pthread_mutex_t emit_mu;
 	FILE *alerts;
@@ -221,6 +223,8 @@ void *sk_watch_reader_main(void *arg);
 void sk_watch_emit(sk_watch *w, ind_meta *mi, const alert *a);
 /* Write the tallied sightings to the store (rebuild thread). */
 void sk_watch_flush_sightings(sk_watch *w);
+/* Write the records read per log source since the last call (rebuild thread). */
+void sk_watch_flush_sources(sk_watch *w);
 /* The webhook sender thread (arg: the sk_watch). */
 void *sk_watch_hook_main(void *arg);
 

@@ -221,6 +221,7 @@ void *sk_watch_reader_main(void *arg)
 			match_one(w, g, 0, ctx, mst, rec, false);
 		if (w->cfg.lookback_us)
 			kept_add(w, rec);
+		sk_logsrc_note(&w->src, sk_logread_format(w->lr), rec);
 		sk_watch_gen_free(drop);
 		pthread_mutex_unlock(&w->ring_mu);
 	}

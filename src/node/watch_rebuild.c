@@ -395,6 +395,7 @@ void *sk_watch_rebuild_main(void *arg)
 	unsigned poll = w->cfg.poll_ms ? w->cfg.poll_ms : 100;
 	int64_t sight_us = (int64_t)(w->cfg.sighting_s ? w->cfg.sighting_s : 10) * 1000000;
 	int64_t last_sight = sk_ts_now_us(), last_full = last_sight, last_change = last_sight;
+	int64_t last_src = last_sight;
 	sk_error e;
 
 	sk_watch_cache_save_start(w);
@@ -423,7 +424,12 @@ void *sk_watch_rebuild_main(void *arg)
 			sk_watch_flush_sightings(w);
 			last_sight = now;
 		}
+		if (now - last_src >= SOURCES_US) {
+			sk_watch_flush_sources(w);
+			last_src = now;
+		}
 	}
 	sk_watch_flush_sightings(w);
+	sk_watch_flush_sources(w);
 	return NULL;
 }

@@ -346,6 +346,16 @@ static const char *const migrations[] = {
     ("CREATE TABLE sync_log(pid INTEGER NOT NULL REFERENCES peers(pid) ON DELETE CASCADE,"
      "  ts INTEGER NOT NULL, ok INTEGER NOT NULL, error TEXT,"
      "  PRIMARY KEY(pid, ts)) WITHOUT ROWID;"),
+    /*
+     * 18 -> 19: the log sources the node reads (`scan`, `serve --watch`,
+     * fleet sensors; docs/cooperation.md, capacity): per source kind
+     * ("zeek:dns", "eve:http", "ecs", ...) when it was first and last read
+     * (seconds), the records read, and the STIX object types it delivers
+     * (comma-separated, from the readers' table).  Never a file path.
+     */
+    ("CREATE TABLE log_sources(kind TEXT PRIMARY KEY, first_seen INTEGER NOT NULL,"
+     "  last_seen INTEGER NOT NULL, records INTEGER NOT NULL, types TEXT NOT NULL)"
+     "  WITHOUT ROWID;"),
 };
 
 sqlite3 *sk_store_sqlite(sk_store *st)

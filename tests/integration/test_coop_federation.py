@@ -20,6 +20,10 @@ anonymous) and one AMBER indicator of its own that P was never given.
   a forged one is refused on arrival.
 - Peer availability: R's sync runs of P, before and during P's outage, in
   R's report (JSON, CSV) and /metrics.
+- Log sources seen (capacity): U scanned a Zeek DNS log only; its report
+  lists zeek:dns and the gap for P's URL indicator y; its summary carries
+  the source kind and the gap, never the log's path, record counts or
+  times; P's network report shows U's sources and gaps (JSON, CSV, HTML).
 """
 import csv
 import io
@@ -82,6 +86,7 @@ def run(p, r, u, R):
     p.partner("p-G", "--identity", ghost)
 
     x, y = indicator(p.ident, "green"), indicator(p.ident, "green")
+    y["pattern"] = "[url:value = 'http://bad.example/dl?x=1']"  # U reads no HTTP log
     z = indicator(p.ident, "amber")  # never leaves P
     w = indicator(u.ident, "amber")  # U's own; P has no AMBER grant at U
     import_objects(p, [x, y, z], "share")
@@ -95,6 +100,38 @@ def run(p, r, u, R):
     R.check(sync(u, "R")["rc"] == 0, "U pushes its sightings to R")
     R.check(sync(r, "P")["rc"] == 0, "R pushes them on to P")
     p.run("sighting", "add", z["id"], check=True)
+
+    # --- log sources seen: U reads a Zeek DNS log, in a directory whose name must not leave U
+    secret = os.path.join(u.dir, "sensor-dmz-secret-7")
+    os.makedirs(secret)
+    dns = os.path.join(secret, "dns.log")
+    with open(dns, "w") as f:
+        f.write("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
+                "#unset_field\t-\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\t"
+                "id.resp_h\tid.resp_p\tproto\tquery\tqtype_name\tanswers\n"
+                "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tstring\t"
+                "vector[string]\n")
+        for i in range(3):
+            f.write(f"1704067200.{i}\tC{i}\t192.0.2.{10 + i}\t5321{i}\t203.0.113.53\t53\t"
+                    f"udp\thost{i}.dns.test\tA\t203.0.113.{100 + i}\n")
+    u.run("scan", "--quiet", dns, check=True)
+    srcs = q(u, "SELECT kind, records, types FROM log_sources")
+    R.eq([(k, n) for k, n, _ in srcs], [("zeek:dns", 3)],
+         "U's store: one log source, zeek:dns, 3 records")
+    R.check(srcs and "url" not in srcs[0][2].split(",") and "domain-name" in srcs[0][2],
+            f"zeek:dns delivers domain names, not URLs ({srcs})")
+    cap = json.loads(u.run("report", "cooperation", check=True).out)["capacity"]
+    R.eq([x["kind"] for x in cap["log_sources"]], ["zeek:dns"], "U's report: its source")
+    R.eq(cap["log_sources"][0]["records"] if cap["log_sources"] else None, 3,
+         "U's report: records read")
+    R.eq(cap["gaps"], [{"object_type": "url", "indicators": 1}],
+         "U's report: the URL indicator has no source")
+    R.eq(cap["indicators_without_source"], 1, "U's report: one indicator without a source")
+    R.eq(cap["by_object_type"].get("ipv4-addr"), {"indicators": 2, "source": True},
+         "U's report: x and w (IPv4) have a source")
+    uhtml = u.run("report", "cooperation", "--format", "html", check=True).out
+    R.check("This node's capacity" in uhtml and "zeek:dns" in uhtml and "url 1" in uhtml,
+            "U's HTML: sources and gaps")
 
     # --- consent ------------------------------------------------------------------------------
     before = q(r, "SELECT count(*) FROM outbox")[0][0]
@@ -157,6 +194,14 @@ def run(p, r, u, R):
     R.eq(su.get("capacity", {}).get("indicators_matchable"), 2,
          "U's summary: capacity counts the indicators P may know (x, y)")
     R.eq(su.get("recipient_ref"), p.ident, "U's summary names its recipient")
+    scap = su.get("capacity", {})
+    R.eq(scap.get("log_sources"), [{"kind": "zeek:dns", "object_types": [
+         "domain-name", "ipv4-addr", "ipv6-addr", "network-traffic"]}],
+         "U's summary: the source kind and its object types, no counts or times")
+    R.eq(scap.get("gaps"), [{"object_type": "url", "indicators": 1}],
+         "U's summary: the gap for P's URL indicator")
+    R.check("sensor-dmz-secret-7" not in text and "dns.log" not in text and u.dir not in text,
+            "U's summary: no path of the log it read")
     R.check(su.get("extensions", {}).get(
         "extension-definition--bcc532a3-9342-427e-959f-56a8687363c4", {}).get(
         "extension_type") == "new-sdo", "a custom type defined by an extension-definition")
@@ -220,6 +265,13 @@ def run(p, r, u, R):
             {h["node"] for h in net["chain"]["slowest_hops"]} ==
             {s["node"] for s in net["summaries"]}, "the hops of each reporting node")
     nodes = {n["identity"]: n for n in net["nodes"]}
+    ncap = nodes.get(u.ident, {}).get("capacity", {})
+    R.eq([x["kind"] for x in ncap.get("log_sources", [])], ["zeek:dns"],
+         "network report: U's log sources")
+    R.eq(ncap.get("gaps"), [{"object_type": "url", "indicators": 1}],
+         "network report: U's gap")
+    R.eq(nodes.get(r.ident, {}).get("capacity", {}).get("log_sources"), None,
+         "network report: R read no log")
     R.eq(nodes.get(u.ident, {}).get("received_relayed"), 2, "U got P's x and y through R")
     R.eq(nodes.get(r.ident, {}).get("objects_received_from_hub"), 2,
          "R got P's x and y directly")
@@ -228,9 +280,14 @@ def run(p, r, u, R):
     rows = list(csv.DictReader(io.StringIO(p.run("report", "cooperation", "--network",
                                                  "--format", "csv", check=True).out)))
     R.eq(sorted(x["identity"] for x in rows), sorted([r.ident, u.ident]), "CSV: a row per node")
+    urow = [x for x in rows if x["identity"] == u.ident]
+    R.check(urow and urow[0]["log_sources"] == "zeek:dns" and urow[0]["gaps"] == "url 1"
+            and urow[0]["indicators_without_source"] == "1", f"CSV: U's sources and gaps {urow}")
     html = p.run("report", "cooperation", "--network", "--format", "html", check=True).out
     R.check("Who protects whom" in html and "Missing" in html and "<script" not in html,
             "HTML: the network report")
+    R.check("<td>zeek:dns</td>" in html and "<td>url 1</td>" in html,
+            "HTML: U's sources and gaps")
     later = json.loads(p.run("report", "cooperation", "--network", "--since",
                              "2099-01-01T00:00:00Z", "--until", "2099-01-02T00:00:00Z",
                              check=True).out)
@@ -257,6 +314,17 @@ def run(p, r, u, R):
     crow = [x for x in csv.DictReader(io.StringIO(r.run(
         "report", "cooperation", "--format", "csv", check=True).out)) if x["identity"] == p.ident]
     R.check(crow and int(crow[0]["sync_attempts_failed"]) == 1, "CSV: the failed sync")
+    # R reads a Suricata EVE HTTP log: /metrics counts it by source kind (no path)
+    eve = os.path.join(r.dir, "eve-secret.json")
+    with open(eve, "w") as f:
+        for i in range(2):
+            f.write(json.dumps({"timestamp": "2024-01-01T00:00:0%d.000000+0000" % i,
+                                "event_type": "http", "src_ip": "192.0.2.20",
+                                "src_port": 40000 + i, "dest_ip": "203.0.113.80",
+                                "dest_port": 80, "proto": "TCP",
+                                "http": {"hostname": "www.eve.test", "url": f"/p{i}",
+                                         "http_method": "GET"}}) + "\n")
+    r.run("scan", "--quiet", eve, check=True)
     st, _, data = r.request("GET", "/metrics", accept=None)
     text = data.decode() if st == 200 else ""
     R.check(f'schakel_coop_sync_attempts_total{{partner="{label}",outcome="error"}} 1\n'
@@ -265,6 +333,10 @@ def run(p, r, u, R):
             in text, "/metrics: sync attempts of P by outcome")
     R.check(re.search(r'schakel_coop_availability_ratio\{partner="%s"\} 0\.\d+'
                       % re.escape(label), text), "/metrics: availability of P")
+    R.check('schakel_coop_log_source_records_total{kind="eve:http"} 2\n' in text
+            and "eve-secret" not in text, "/metrics: R's log source by kind, no path")
+    R.check(re.search(r"schakel_coop_indicators_without_source \d+\n", text),
+            "/metrics: indicators without a log source")
 
 
 def console_network(p, R):

@@ -143,6 +143,10 @@ def main():
     n = sql(b, "SELECT count(*) FROM objects WHERE type='sighting' AND dst_ref IN "
                f"('{live['id']}', '{late['id']}')")
     r.check(n and n[0][0] >= 2, f"sightings recorded ({n})")
+    # the log source read (docs/cooperation.md, capacity): written on stop, without its path
+    srcs = sql(b, "SELECT kind, records FROM log_sources")
+    r.check(srcs and srcs[0][0] == "text" and srcs[0][1] >= 5 and len(srcs) == 1,
+            f"the watch recorded its log source: text, every record ({srcs})")
     # made by the node's sighting policy: named by the node (sightings.anonymous is off),
     # marked like the indicator (unmarked: the AMBER default of 'intel', made explicit),
     # in the indicator's collection, first seen when alerted (text records carry no time)

@@ -109,6 +109,7 @@ Test(account, migration_keeps_tokens_and_red_recipients)
 				  "ALTER TABLE indicators DROP COLUMN base;"
 				  "ALTER TABLE indicators DROP COLUMN alert_until;"
 				  "DROP TABLE sync_log;" /* schema 18 */
+				  "DROP TABLE log_sources;" /* schema 19 */
 				  "PRAGMA user_version=7",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);

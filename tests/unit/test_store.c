@@ -480,6 +480,7 @@ Test(store, readonly_open_migrates_an_older_schema)
 	                          "DROP TABLE feed_members;"
 	                          "DELETE FROM meta WHERE key='decay_backfill';"
 	                          "DROP TABLE sync_log;" /* schema 18 */
+	                          "DROP TABLE log_sources;" /* schema 19 */
 	                          "PRAGMA user_version=4",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
