@@ -80,13 +80,51 @@ static json_t *text_of(json_t *v)
 	return json_is_string(v) && json_string_length(v) <= NET_TEXT_MAX ? v : NULL;
 }
 
+#define NET_FIGURES_MAX 4096 /* values taken from one group of a summary */
+
+static json_t *figures_of(const json_t *v, int depth, int *budget);
+
+/*
+ * One value of a summary's figures as the report may show it: an integer
+ * from 0 to NET_COUNT_MAX, a finite number not negative, a boolean, null, a text
+ * of at most NET_TEXT_MAX bytes, or (depth > 0) a list of at most
+ * NET_LIST_MAX such values or a group of them; else NULL (left out).
+ */
+static json_t *figure_of(const json_t *x, int depth, int *budget)
+{
+	if (--*budget < 0)
+		return NULL;
+	if (json_is_integer(x))
+		return json_integer_value(x) >= 0 && json_integer_value(x) <= NET_COUNT_MAX
+		           ? json_incref((json_t *)x)
+		           : NULL;
+	if (json_is_real(x))
+		return json_real_value(x) >= 0 && json_real_value(x) <= (double)NET_COUNT_MAX
+		           ? json_incref((json_t *)x)
+		           : NULL;
+	if (json_is_boolean(x) || json_is_null(x) ||
+	    (json_is_string(x) && json_string_length(x) <= NET_TEXT_MAX))
+		return json_incref((json_t *)x);
+	if (json_is_array(x) && depth > 0 && json_array_size(x) <= NET_LIST_MAX) {
+		json_t *c = json_array(), *e;
+		size_t i;
+		json_array_foreach(x, i, e)
+		{
+			json_t *f = figure_of(e, depth - 1, budget);
+			if (f)
+				json_array_append_new(c, f);
+		}
+		return c;
+	}
+	return depth > 0 ? figures_of(x, depth - 1, budget) : NULL;
+}
+
 /*
  * A copy of a group of figures from a summary (capacity, link, a
- * distribution) holding only what the report can show: numbers that are
- * finite and not negative, short texts, lists of short texts, and groups of
- * those one level down.  Anything else is dropped.
+ * distribution) holding only what figure_of keeps, depth levels down, at
+ * most NET_FIGURES_MAX values in all; NULL when v is not a group.
  */
-static json_t *figures_of(const json_t *v, int depth)
+static json_t *figures_of(const json_t *v, int depth, int *budget)
 {
 	json_t *out, *x;
 	const char *k;
@@ -96,33 +134,18 @@ static json_t *figures_of(const json_t *v, int depth)
 	out = json_object();
 	json_object_foreach((json_t *)v, k, x)
 	{
-		json_t *c = NULL;
-		if (json_is_integer(x) && json_integer_value(x) >= 0 &&
-		    json_integer_value(x) <= NET_COUNT_MAX) {
-			c = json_incref(x);
-		} else if (json_is_real(x) && json_real_value(x) >= 0 &&
-		           json_real_value(x) <= (double)NET_COUNT_MAX) {
-			c = json_incref(x);
-		} else if (json_is_string(x) && json_string_length(x) <= NET_TEXT_MAX) {
-			c = json_incref(x);
-		} else if (json_is_array(x) && json_array_size(x) <= NET_LIST_MAX) {
-			size_t i;
-			json_t *e;
-			c = json_array();
-			json_array_foreach(x, i, e)
-			{
-				if (json_is_string(e) && json_string_length(e) <= NET_TEXT_MAX)
-					json_array_append(c, e);
-			}
-		} else if (json_is_object(x) && depth > 0) {
-			c = figures_of(x, depth - 1);
-		}
-		if (c && strlen(k) <= NET_TEXT_MAX)
+		json_t *c = strlen(k) <= NET_TEXT_MAX ? figure_of(x, depth, budget) : NULL;
+		if (c)
 			json_object_set_new(out, k, c);
-		else
-			json_decref(c);
 	}
 	return out;
+}
+
+/* figures_of with a fresh budget. */
+static json_t *group_of(const json_t *v, int depth)
+{
+	int budget = NET_FIGURES_MAX;
+	return figures_of(v, depth, &budget);
 }
 
 /* The summaries addressed to this node, the latest per node and period. */
@@ -560,8 +583,8 @@ sk_err sk_coop_network(sk_store *st, const sk_coop_opts *o, json_t **out, sk_err
 			                "objects_received_from_hub", (json_int_t)0,
 			                "received_relayed", (json_int_t)0, "time_to_share_s",
 			                json_object(), "last_hop_s", json_object(), "link",
-			                figures_of(json_object_get(s, "link"), 1), "capacity",
-			                figures_of(json_object_get(s, "capacity"), 1),
+			                group_of(json_object_get(s, "link"), 2), "capacity",
+			                group_of(json_object_get(s, "capacity"), 3),
 			                "keyed_sightings", (json_int_t)0);
 			json_object_set_new(seen, by, row);
 		}
@@ -573,10 +596,10 @@ sk_err sk_coop_network(sk_store *st, const sk_coop_opts *o, json_t **out, sk_err
 		         (json_int_t)json_array_size(json_object_get(s, "keyed_sightings")));
 		if (json_is_object(json_object_get(ro, "time_to_share_s")))
 			json_object_set_new(row, "time_to_share_s",
-			                    figures_of(json_object_get(ro, "time_to_share_s"), 0));
+			                    group_of(json_object_get(ro, "time_to_share_s"), 0));
 		if (json_is_object(json_object_get(ro, "last_hop_s")))
 			json_object_set_new(row, "last_hop_s",
-			                    figures_of(json_object_get(ro, "last_hop_s"), 0));
+			                    group_of(json_object_get(ro, "last_hop_s"), 0));
 	}
 	json_object_foreach(seen, k, x)
 	{
