@@ -433,7 +433,12 @@ static sk_err scan(co_ctx *c)
 	    "  THEN o.id END,"
 	    " CASE WHEN o.type IN ('report','grouping') THEN json_extract(o.json,'$.name') END,"
 	    " CASE WHEN o.type='sighting' THEN o.dst_ref END," /* its sighting_of_ref (stix.c) */
-	    " o.created FROM objects o WHERE " IN_VIS("o");
+	    " o.created FROM objects o WHERE " IN_VIS("o")
+	    /* a summary's recipient knows of the sightings of the indicators it produced or
+	       relayed here, at any level: the sync sends them to it (towards the origin,
+	       docs/sharing-policy.md) */
+	    " OR (?1 IS NOT NULL AND o.type='sighting' AND EXISTS (SELECT 1 FROM objects i"
+	    " WHERE i.id=o.dst_ref AND +i.type='indicator' AND (i.created_by=?1 OR i.rx=?1)))";
 	sqlite3_stmt *s = co_prep(c, q);
 	who_cache wr = {.idx = -1}, wb = {.idx = -1};
 	int64_t *sa = NULL;
@@ -442,6 +447,8 @@ static sk_err scan(co_ctx *c)
 
 	if (!s)
 		return SK_EDB;
+	if (c->keyed_mode && c->scope >= 0 && c->p[c->scope].identity)
+		sqlite3_bind_text(s, 1, c->p[c->scope].identity, -1, SQLITE_STATIC);
 	if ((rc = source_added(c, &sa))) {
 		sqlite3_finalize(s);
 		return rc;

@@ -9,9 +9,10 @@ Every indicator is sighted here once.  `report cooperation publish --to
 PEER` computes the summary through the view of the partner behind the peer:
 for each recipient the summary must count exactly the sightings that
 `export --for partner:NAME` (the one policy, as TAXII applies it) lets it
-see, key by id only those of indicators it produced, count as matchable
-exactly the current indicators it may see, and name no id of an indicator
-or sighting it may not see.  No server runs: publishing only
+see, plus the sightings of indicators it produced, at any level (the sync
+sends those back to it: towards the origin); key by id exactly the latter;
+count as matchable exactly the current indicators it may see; and name no
+id of an indicator or sighting it may neither see nor be sent.  No server runs: publishing only
 queues the summary for the peer."""
 import json
 import os
@@ -82,8 +83,10 @@ def run(u, R):
         s = json.loads(rows[-1][0])
         text = json.dumps(s)
         keyed = {k["indicator_ref"] for k in s.get("keyed_sightings", [])}
-        R.eq(keyed, {i for i in vsig.values() if i in own},
-             f"{p}: keyed by id: the sightings it may see of indicators it produced")
+        R.eq(keyed, own, f"{p}: keyed by id: the sightings of every indicator it produced, "
+             "at any level")
+        for i in own:  # towards the origin: it is sent these whatever their level
+            vsig[sight[i]] = i
         R.eq(s.get("unkeyed_sightings", {}).get("here", 0),
              len([i for i in vsig.values() if i not in own]),
              f"{p}: the plain count is the other sightings export --for lets it see")
