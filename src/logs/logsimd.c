@@ -3,8 +3,10 @@
  *
  * Each vector path classifies 64 bytes at once into two bitmasks (separator,
  * backslash), as simdjson's stage 1 does, then walks the separator bits.
- * The last partial block is copied into a zeroed 64-byte buffer (AVX-512BW
- * loads it masked), so no path reads past s + n.  The x86 paths are
+ * The last partial block is the line's last 64 bytes read again with the
+ * bytes already seen shifted out of the masks (a line under 64 bytes is
+ * copied into a zeroed buffer; AVX-512BW loads it masked), so no path reads
+ * past s + n.  The x86 paths are
  * compiled with target attributes, so the build needs no -m flag and the
  * choice is made once per reader from __builtin_cpu_supports.
  */
@@ -74,7 +76,14 @@ static size_t split_scalar(const char *s, size_t n, char sep, uint32_t *bd, size
 			if (ms && (nc = emit(bd, nc, ms, (uint32_t)i + 1, maxc)) == SIZE_MAX)      \
 				goto over;                                                         \
 		}                                                                                  \
-		if (i < n) {                                                                       \
+		if (i < n && n >= 64) { /* the last 64 bytes again, the seen ones shifted out */   \
+			unsigned drop = (unsigned)(64 - (n - i));                                  \
+			BLOCK(s + n - 64, &ms, &mb);                                               \
+			anybs |= mb >> drop;                                                       \
+			ms >>= drop;                                                               \
+			if (ms && (nc = emit(bd, nc, ms, (uint32_t)i + 1, maxc)) == SIZE_MAX)      \
+				goto over;                                                         \
+		} else if (i < n) { /* a short line: through a zeroed copy */                      \
 			unsigned char tail[64] = {0};                                              \
 			memcpy(tail, s + i, n - i);                                                \
 			uint64_t keep = (1ULL << (n - i)) - 1;                                     \
