@@ -43,4 +43,47 @@ static inline void sk_fuzz_logread(const uint8_t *data, size_t size, const sk_lo
 	(void)sum;
 }
 
+/*
+ * A digest of every record read from data (line, time, event, every
+ * value's kind, role, field and bytes) and of the reading's end: two
+ * readings that give the same records give the same digest.
+ */
+static inline uint64_t sk_fuzz_logread_digest(const uint8_t *data, size_t size,
+                                              const sk_logread_opts *o)
+{
+	sk_reader *r;
+	sk_logread *lr;
+	const sk_logrec *rec;
+	uint64_t h = 1469598103934665603ULL;
+	sk_err rc;
+#define MIX(x) (h = (h ^ (uint64_t)(x)) * 1099511628211ULL)
+
+	if (sk_reader_open_mem(data, size, "fuzz", &r, NULL))
+		return 0;
+	if (sk_logread_open_reader(r, o, &lr, NULL))
+		return 0;
+	while ((rc = sk_logread_next(lr, &rec, NULL)) == SK_OK && rec) {
+		MIX(rec->line);
+		MIX(rec->ts_us);
+		MIX(rec->n);
+		MIX(rec->dropped);
+		for (uint32_t k = 0; k < rec->event_len; k++)
+			MIX((unsigned char)rec->event[k]);
+		for (uint32_t i = 0; i < rec->n; i++) {
+			const sk_obs *ob = &rec->obs[i];
+			MIX(ob->kind);
+			MIX(ob->role);
+			MIX(ob->len);
+			for (const char *f = ob->field; *f; f++)
+				MIX((unsigned char)*f);
+			for (uint32_t k = 0; k < ob->len; k++)
+				MIX((unsigned char)ob->v[k]);
+		}
+	}
+	MIX(rc);
+#undef MIX
+	sk_logread_close(lr);
+	return h;
+}
+
 #endif

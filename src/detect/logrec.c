@@ -871,6 +871,23 @@ bool sk_logrec_add_auto(sk_logbuild *b, sk_obs_role role, const char *field, con
 
 /* ---- timestamps ---- */
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The value of the 8 ASCII digits in v (first digit lowest), or -1 if a byte is not one. */
+static inline int64_t digits8(uint64_t v)
+{
+	/* each byte 0x30..0x39: high nibble 3, and still 3 after adding 6 */
+	if (((v & 0xf0f0f0f0f0f0f0f0ULL) |
+	     ((v + 0x0606060606060606ULL) & 0xf0f0f0f0f0f0f0f0ULL) >> 4) != 0x3333333333333333ULL)
+		return -1;
+	v -= 0x3030303030303030ULL;
+	v = v * 10 + (v >> 8); /* digit pairs in bytes 0, 2, 4, 6 */
+	v = ((v & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32)) +
+	     ((v >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32))) >>
+	    32;
+	return (int64_t)v;
+}
+#endif
+
 bool sk_logts_epoch(const char *s, size_t n, int64_t *us)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -878,6 +895,23 @@ bool sk_logts_epoch(const char *s, size_t n, int64_t *us)
 	int64_t sec = 0, frac = 0;
 	unsigned d;
 	int fd = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* Zeek's own form, 10 digits '.' 6 digits, as two 8-digit words (the
+	   second is bytes 9..16 with byte 9 and the dot read as zeros) */
+	if (n == 17 && p[10] == '.' && (unsigned)(p[8] - '0') < 10u &&
+	    (unsigned)(p[9] - '0') < 10u) {
+		uint64_t w0, w1;
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 9, 8);
+		int64_t hi = digits8(w0), lo = digits8((w1 & ~0xffffULL) | 0x3030ULL);
+		if (hi >= 0 && lo >= 0) {
+			sec = hi * 100 + (p[8] - '0') * 10 + (p[9] - '0');
+			*us = sec * 1000000 + lo;
+			return true;
+		}
+	}
+#endif
 
 	while (i < n && (d = (unsigned)p[i] - '0') <= 9) {
 		if (i >= 12)

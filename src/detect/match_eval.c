@@ -23,9 +23,27 @@ typedef struct rxhit {
 	uint32_t rx, val;
 } rxhit;
 
+/*
+ * Values Hyperscan found nothing in, per context.  A log repeats its values
+ * (the same queries, hosts and URLs over and over), and a scan costs about
+ * 1,400 instructions even for a short value that matches nothing: it was
+ * the matcher's largest cost on DNS logs (bench/README-scan.md).
+ * Direct-mapped and exact (the whole value is compared); only values of 1 to
+ * RXNEG_MAXLEN bytes; a value with any match, or whose scan failed, is never
+ * entered, so the callbacks of a matching value always run.
+ */
+#define RXNEG_SLOTS  2048
+#define RXNEG_MAXLEN 63
+typedef struct rxneg {
+	uint8_t len; /* 0 = empty slot */
+	char v[RXNEG_MAXLEN];
+} rxneg;
+
 struct sk_match_ctx {
 	const sk_matcher *m;
 	mhs_scratch *hs;
+	rxneg *rxneg;     /* RXNEG_SLOTS entries when there are regexes */
+	uint32_t rx_seen; /* Hyperscan callbacks so far */
 	const sk_logrec *rec;
 	uint32_t cur_val;
 	uint32_t stamp;
@@ -59,6 +77,10 @@ sk_err sk_match_ctx_new(const sk_matcher *m, sk_match_ctx **out, sk_error *err)
 		sk_match_ctx_free(c);
 		return rc;
 	}
+	if (m->hs && !(c->rxneg = calloc(RXNEG_SLOTS, sizeof(*c->rxneg)))) {
+		sk_match_ctx_free(c);
+		return sk_error_set(err, SK_ENOMEM, "out of memory");
+	}
 	*out = c;
 	return SK_OK;
 }
@@ -68,6 +90,7 @@ void sk_match_ctx_free(sk_match_ctx *c)
 	if (!c)
 		return;
 	sk_mhs_scratch_free(c->hs);
+	free(c->rxneg);
 	free(c->obs_stamp);
 	free(c->cand);
 	free(c->hits);
@@ -150,6 +173,7 @@ static void probe(sk_match_ctx *c, const void *key, size_t kl, uint32_t val, uin
 static void on_rx(uint32_t id, void *ud)
 {
 	sk_match_ctx *c = ud;
+	c->rx_seen++;
 	if (id >= c->m->nrx)
 		return; /* a database loaded from a cache file reports only its own ids */
 	if (c->nrxh == c->rxhcap) {
@@ -162,6 +186,40 @@ static void on_rx(uint32_t id, void *ud)
 	}
 	c->rxh[c->nrxh++] = (rxhit){id, c->cur_val};
 	touch(c, c->m->leaves[c->m->rx_leaf[id]].obs, c->cur_val, false);
+}
+
+static inline uint32_t rxneg_slot(const char *v, size_t n)
+{
+	uint64_t h = n * 0x9E3779B97F4A7C15ull, w;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, v + i, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+	}
+	if (i < n) {
+		w = 0;
+		memcpy(&w, v + i, n - i);
+		h = (h ^ w) * 0x94d049bb133111ebull;
+	}
+	h ^= h >> 32;
+	return (uint32_t)h & (RXNEG_SLOTS - 1);
+}
+
+/* The regexes over one value, unless it is a value already found to match none. */
+static void rx_scan(sk_match_ctx *c, const char *v, size_t n)
+{
+	rxneg *e = NULL;
+	if (n && n <= RXNEG_MAXLEN) {
+		e = &c->rxneg[rxneg_slot(v, n)];
+		if (e->len == n && memcmp(e->v, v, n) == 0)
+			return;
+	}
+	uint32_t seen = c->rx_seen;
+	if (sk_mhs_scan(c->m->hs, c->hs, v, n, on_rx, c) && e && c->rx_seen == seen) {
+		e->len = (uint8_t)n;
+		memcpy(e->v, v, n);
+	}
 }
 
 static void probe_ip4(sk_match_ctx *c, uint32_t a, uint32_t val, uint64_t kr)
@@ -339,7 +397,7 @@ static void index_value(sk_match_ctx *c, const sk_obs *o, uint32_t val)
 		probe_upath(c, o, val, kr);
 	if (m->hs && (kr & m->rx_kr)) {
 		c->cur_val = val;
-		sk_mhs_scan(m->hs, c->hs, o->v, o->len, on_rx, c);
+		rx_scan(c, o->v, o->len);
 	}
 }
 

@@ -209,11 +209,11 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 	return 0;
 }
 
-void sk_mhs_scan(const mhs *h, mhs_scratch *s, const char *str, size_t n,
+bool sk_mhs_scan(const mhs *h, mhs_scratch *s, const char *str, size_t n,
 		 void (*fn)(uint32_t id, void *ud), void *ud)
 {
 	cbctx c = {fn, ud};
-	hs_scan(h->db, str, (unsigned)n, 0, s->s, on_match, &c);
+	return hs_scan(h->db, str, (unsigned)n, 0, s->s, on_match, &c) == HS_SUCCESS;
 }
 
 char *sk_mhs_like_to_regex(const char *like, size_t n)

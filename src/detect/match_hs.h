@@ -7,6 +7,7 @@
 #ifndef SCHAKEL_MATCH_HS_H
 #define SCHAKEL_MATCH_HS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,8 +48,11 @@ typedef struct mhs_scratch mhs_scratch;
 sk_err sk_mhs_scratch_new(const mhs *h, mhs_scratch **out, sk_error *err);
 sk_err sk_mhs_scratch_fit(const mhs *h, mhs_scratch **s, sk_error *err);
 void sk_mhs_scratch_free(mhs_scratch *s);
-/* Call fn(id, ud) for each expression that matches s[0..n) (each at most once). */
-void sk_mhs_scan(const mhs *h, mhs_scratch *s, const char *str, size_t n,
+/*
+ * Call fn(id, ud) for each expression that matches s[0..n) (each at most
+ * once); false if Hyperscan failed (the matches reported may be incomplete).
+ */
+bool sk_mhs_scan(const mhs *h, mhs_scratch *s, const char *str, size_t n,
                  void (*fn)(uint32_t id, void *ud), void *ud);
 size_t sk_mhs_bytes(const mhs *h);
 /* LIKE pattern to an anchored regex (malloc'd; caller frees); NULL on OOM. */

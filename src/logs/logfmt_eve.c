@@ -81,6 +81,9 @@ static bool jfail(jw *w, const char *why)
 
 static inline void jws(jw *w)
 {
+	/* log lines are minified: the next byte is nearly always a token */
+	if (w->p<w->end && * w->p> ' ')
+		return;
 	while (w->p < w->end && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
 		w->p++;
 }

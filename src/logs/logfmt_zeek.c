@@ -5,21 +5,19 @@
  * TSV: the header block (#separator, #set_separator, #empty_field,
  * #unset_field, #path, #fields, #types) sets up a per-column action table; a
  * file may hold several blocks (concatenated logs) and each replaces the
- * previous.  A data line is split once: the separator positions are found 16
- * bytes at a time (SSE2) or 8 (SWAR), then only the mapped columns are
- * looked at.  Values with a backslash are unescaped (\xNN, \\) into scratch;
- * set/vector columns (#types set[...] / vector[...]) are split on the set
- * separator and each element is classified on its own.
+ * previous.  A data line is split once: the separator positions are found 64
+ * bytes at a time (logsimd.c: AVX-512BW, AVX2 or SSE2, chosen at run time),
+ * then only the mapped columns are looked at.  Values with a backslash are unescaped (\xNN, \\)
+ * into scratch; set/vector columns (#types set[...] / vector[...]) are split on the set separator
+ * and each element is classified on its own.
  */
 #include "logfmt.h"
+#include "logsimd.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
 #include "core/hex.h"
-#endif
 
 #define ZK_MAX_COLS 512
 #define ZK_MAX_HDR  (64u << 10)
@@ -219,7 +217,9 @@ struct sk_zeek_state {
 	int last_col; /* highest column with an action; -1 = none */
 	bool have_fields;
 	struct zcol cols[ZK_MAX_COLS];
-	uint32_t bounds[ZK_MAX_COLS + 1]; /* per line: start offset of each column */
+	uint32_t
+	    bounds[ZK_MAX_COLS + 1 + SK_SPLIT_SLACK]; /* per line: start offset of each column */
+	sk_split_fn split; /* the structural pass this CPU runs best (logsimd.h) */
 	bool line_bs; /* per line: it has a backslash somewhere (else no value needs unescaping) */
 };
 
@@ -236,6 +236,7 @@ sk_err sk_logfmt_zeek_new(sk_zeek_state **out)
 	z->unset[0] = '-';
 	z->unset_len = 1;
 	z->last_col = -1;
+	z->split = sk_split_best();
 	*out = z;
 	return SK_OK;
 }
@@ -251,7 +252,8 @@ static size_t unescape(const char *s, size_t n, char *out)
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\\' && i + 3 < n && s[i + 1] == 'x') {
-			int h = sk_hexval((unsigned char)s[i + 2]), l = sk_hexval((unsigned char)s[i + 3]);
+			int h = sk_hexval((unsigned char)s[i + 2]),
+			    l = sk_hexval((unsigned char)s[i + 3]);
 			if (h >= 0 && l >= 0) {
 				out[k++] = (char)(h << 4 | l);
 				i += 3;
@@ -362,46 +364,6 @@ static int header_line(sk_zeek_state *z, const char *s, size_t n, const char **r
 	return LF_SKIP;
 }
 
-/*
- * Record the start of every column of s[0..n) in z->bounds and whether the
- * line holds a backslash (z->line_bs); returns the column count.
- */
-static size_t split(sk_zeek_state *z, const char *s, size_t n)
-{
-	size_t nc = 0, i = 0;
-	uint32_t *bd = z->bounds;
-	const size_t maxc = ZK_MAX_COLS;
-	bool bs = false;
-
-	bd[nc++] = 0;
-#if defined(__SSE2__)
-	const __m128i sv = _mm_set1_epi8(z->sep), bv = _mm_set1_epi8('\\');
-	__m128i anybs = _mm_setzero_si128();
-	for (; i + 16 <= n; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sv));
-		anybs = _mm_or_si128(anybs, _mm_cmpeq_epi8(v, bv));
-		while (m) {
-			if (nc > maxc)
-				return nc;
-			bd[nc++] = (uint32_t)(i + (unsigned)__builtin_ctz(m) + 1);
-			m &= m - 1;
-		}
-	}
-	bs = _mm_movemask_epi8(anybs) != 0;
-#endif
-	for (; i < n; i++) {
-		bs |= s[i] == '\\';
-		if (s[i] == z->sep) {
-			if (nc > maxc)
-				return nc;
-			bd[nc++] = (uint32_t)(i + 1);
-		}
-	}
-	z->line_bs = bs;
-	return nc;
-}
-
 static inline bool has_backslash(const char *v, size_t n)
 {
 	/* values are short: an inline loop beats a call to memchr */
@@ -447,7 +409,7 @@ int sk_logfmt_zeek_line(sk_zeek_state *z, sk_logbuild *b, const char *s, size_t 
 		*reason = "line too long";
 		return LF_MALFORMED;
 	}
-	size_t nc = split(z, s, n);
+	size_t nc = z->split(s, n, z->sep, z->bounds, ZK_MAX_COLS, &z->line_bs);
 	if (nc != z->ncols) {
 		*reason =
 		    nc < z->ncols ? "fewer columns than #fields" : "more columns than #fields";

@@ -352,6 +352,42 @@ Test(matcher, like_and_matches)
 	done(&t);
 }
 
+/*
+ * The memory of values no regex matched (match_eval.c) changes no result:
+ * repeated values, values over its length limit, many distinct values
+ * evicting each other, and a value that matches after many that did not.
+ */
+Test(matcher, regex_memory_same_hits)
+{
+	static const char *const p[] = {
+	    "[domain-name:value MATCHES '^evil[0-9]+\\\\.example$']",
+	    "[url:value LIKE 'http://x.example/%']",
+	};
+	static char vals[6000][80];
+	tm t;
+	sk_logrec r;
+	build(&t, false, p, 2, 0);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 6000; i++) {
+			/* every 7th value matches; some are longer than 63 bytes */
+			if (i % 7 == 0)
+				snprintf(vals[i], sizeof(vals[i]), "evil%d.example", i % 50);
+			else if (i % 11 == 0)
+				snprintf(vals[i], sizeof(vals[i]), "%064d.good%d.example", i, i % 40);
+			else
+				snprintf(vals[i], sizeof(vals[i]), "good%d.example", i % 3000);
+			mkrec(&r, 0, (uint64_t)i, SK_OBS_DOMAIN, SK_ROLE_NONE, vals[i], SK_OBS_NONE);
+			cr_assert_eq(run(&t, &r, NULL), i % 7 == 0 ? 1u : 0u, "round %d, %s", round,
+				     vals[i]);
+		}
+		mkrec(&r, 0, 1, SK_OBS_URL, SK_ROLE_NONE, "http://x.example/a", SK_OBS_NONE);
+		cr_assert_eq(run(&t, &r, NULL), 2u);
+		mkrec(&r, 0, 2, SK_OBS_URL, SK_ROLE_NONE, "http://y.example/a", SK_OBS_NONE);
+		cr_assert_eq(run(&t, &r, NULL), 0u);
+	}
+	done(&t);
+}
+
 Test(matcher, unsupported_reported)
 {
 	static const char *const bad[] = {
