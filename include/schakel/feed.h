@@ -153,6 +153,12 @@ typedef struct sk_feed_stats {
 	 */
 	uint64_t indexed, index_us;
 	uint64_t expired, revived; /* named feeds: entries dropped out, entries come back */
+	/*
+	 * CPU time (µs) of the import's two threads until the rows were
+	 * committed: the store thread (lookups, the write rule, the inserts) and
+	 * the reader thread (reading, parsing, building and validating).
+	 */
+	uint64_t store_cpu_us, reader_cpu_us;
 } sk_feed_stats;
 
 /*
