@@ -459,17 +459,6 @@ sk_err sk_feed_emit(ctx *c, uint64_t line, const entry *e, sk_error *err)
 
 /* --- line splitting ------------------------------------------------------ */
 
-static size_t trim(const char **s, size_t n)
-{
-	while (n && (**s == ' ' || **s == '\t')) {
-		(*s)++;
-		n--;
-	}
-	while (n && ((*s)[n - 1] == ' ' || (*s)[n - 1] == '\t' || (*s)[n - 1] == '\r'))
-		n--;
-	return n;
-}
-
 /* Split s[0..n) at sep into at most max fields (the last takes the rest). */
 static size_t split(char *s, size_t n, char sep, const char **f, size_t *fl, size_t max)
 {
@@ -477,7 +466,7 @@ static size_t split(char *s, size_t n, char sep, const char **f, size_t *fl, siz
 	for (size_t i = 0; i <= n && k < max; i++) {
 		if (i == n || (s[i] == sep && k + 1 < max)) {
 			f[k] = s + start;
-			fl[k] = trim(&f[k], i - start);
+			fl[k] = sk_feed_trim(&f[k], i - start);
 			k++;
 			start = i + 1;
 		}
@@ -582,7 +571,7 @@ static sk_err one_line(ctx *c, uint64_t line, char *s, size_t n, sk_error *err)
 	}
 	{
 		const char *t = s;
-		size_t tn = trim(&t, n);
+		size_t tn = sk_feed_trim(&t, n);
 		if (tn == 0 || t[0] == '#')
 			return SK_OK;
 		if (c->o->format != SK_FEED_CSV) {

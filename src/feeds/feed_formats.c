@@ -723,7 +723,7 @@ bool sk_feed_generic_kind(const char *s, size_t n, unsigned *family)
 
 /* --- csv records (feed.c) ---------------------------------------------- */
 
-static size_t csv_trim(const char **s, size_t n)
+size_t sk_feed_trim(const char **s, size_t n)
 {
 	while (n && (**s == ' ' || **s == '\t')) {
 		(*s)++;
@@ -775,7 +775,7 @@ int sk_feed_csv_split(char *s, size_t n, const char **f, size_t *fl, int max)
 			o = i;
 		}
 		f[k] = start;
-		fl[k] = csv_trim(&f[k], (size_t)(s + o - start));
+		fl[k] = sk_feed_trim(&f[k], (size_t)(s + o - start));
 		k++;
 		if (i >= n)
 			return k;

@@ -25,6 +25,9 @@ unsigned sk_feed_kind_family(sk_feed_kind k);
 /* A kind name that says only the family ("ip", "ip-dst", "hash"...): *family set. */
 bool sk_feed_generic_kind(const char *s, size_t n, unsigned *family);
 
+/* Drop leading blanks and tabs and trailing blanks, tabs and CRs of *s (n bytes). */
+size_t sk_feed_trim(const char **s, size_t n);
+
 /*
  * CSV (feed_formats.c): split one record in place (RFC 4180 quoting; quotes
  * removed), returning the number of fields or -1 (bad quotes, more than
