@@ -52,8 +52,14 @@ void sk_feed_producer_id(const char *producer, char out[64])
 static void reject_now(ctx *c, uint64_t line, const char *msg)
 {
 	c->stats->rejected++;
-	if (c->o->on_reject)
-		c->o->on_reject(c->o->ud, c->name, line, msg && *msg ? msg : "invalid line");
+	if (!c->o->on_reject)
+		return;
+	/* the callbacks never run at once (on_progress runs on the reader thread) */
+	if (c->pipe)
+		pthread_mutex_lock(&c->cb_mu);
+	c->o->on_reject(c->o->ud, c->name, line, msg && *msg ? msg : "invalid line");
+	if (c->pipe)
+		pthread_mutex_unlock(&c->cb_mu);
 }
 
 /* A rejected line; with two threads, reported by the store thread in line order. */
@@ -667,8 +673,13 @@ static sk_err run(ctx *c, sk_reader *rd, sk_error *err)
 			have = 0;
 			skipping = true;
 		}
-		if (c->o->on_progress)
-			c->o->on_progress(c->o->ud, rd, c->pipe ? c->wcount : c->stats->entries);
+		if (c->o->on_progress && c->pipe) {
+			pthread_mutex_lock(&c->cb_mu);
+			c->o->on_progress(c->o->ud, rd, c->wcount);
+			pthread_mutex_unlock(&c->cb_mu);
+		} else if (c->o->on_progress) {
+			c->o->on_progress(c->o->ud, rd, c->stats->entries);
+		}
 	}
 	free(buf);
 	return rc;
@@ -791,9 +802,11 @@ static sk_err run_store(ctx *c, sk_reader *rd, sk_error *err)
 	if (sk_feed_pipe_new(PIPE_SLOTS, &c->pipe))
 		return sk_error_set(err, SK_ENOMEM, "out of memory");
 	c->rd = rd;
+	pthread_mutex_init(&c->cb_mu, NULL);
 	if (pthread_create(&th, NULL, reader_main, c)) {
 		sk_feed_pipe_free(c->pipe);
 		c->pipe = NULL;
+		pthread_mutex_destroy(&c->cb_mu);
 		return run(c, rd, err);
 	}
 	while ((it = sk_feed_pipe_take(c->pipe))) {
@@ -803,6 +816,10 @@ static sk_err run_store(ctx *c, sk_reader *rd, sk_error *err)
 	if (rc)
 		sk_feed_pipe_stop(c->pipe);
 	pthread_join(th, NULL);
+	/* one thread again: rejects and progress are direct */
+	sk_feed_pipe_free(c->pipe);
+	c->pipe = NULL;
+	pthread_mutex_destroy(&c->cb_mu);
 	if (!rc && c->wrc) {
 		rc = c->wrc;
 		if (err)

@@ -5,6 +5,7 @@
 #ifndef SCHAKEL_FEED_CTX_H
 #define SCHAKEL_FEED_CTX_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "feeds/feed_int.h"
@@ -44,6 +45,7 @@ typedef struct ctx {
 	uint64_t wcount;
 	sk_err wrc;
 	sk_error werr;
+	pthread_mutex_t cb_mu; /* on_reject (store thread) and on_progress (reader) */
 	/* the constant parts of every indicator, formatted once */
 	char head[256], mid[192], tail[192];
 	size_t head_len, mid_len, tail_len;
