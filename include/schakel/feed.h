@@ -119,7 +119,12 @@ typedef struct sk_feed_opts {
 	 */
 	const char *feed;
 	int64_t valid_for_us; /* new indicators get valid_until = valid_from + this; 0 = none */
-	/* Each rejected line: name of the input, its 1-based line number, why. */
+	/*
+	 * Each rejected line: name of the input, its 1-based line number, why
+	 * (in line order).  Importing into a store, on_reject runs on the
+	 * calling thread and on_progress on the import's reader thread, never
+	 * both at once.
+	 */
 	void (*on_reject)(void *ud, const char *name, uint64_t line, const char *msg);
 	void (*on_progress)(void *ud, const sk_reader *rd, uint64_t entries);
 	void *ud;
