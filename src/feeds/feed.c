@@ -828,18 +828,10 @@ static sk_err run_store(ctx *c, sk_reader *rd, sk_error *err)
 	return rc;
 }
 
-/* The store thread's CPU time until the rows are committed goes into the stats. */
-static sk_err run_timed(ctx *c, sk_reader *rd, sk_error *err)
-{
-	uint64_t t0 = thread_cpu_us();
-	sk_err rc = run_store(c, rd, err);
-	c->stats->store_cpu_us += thread_cpu_us() - t0;
-	return rc;
-}
-
 static sk_err do_import(sk_store *st, sk_reader *rd, const sk_feed_opts *o, sk_feed_stats *stats,
 			sk_error *err)
 {
+	uint64_t cpu0 = thread_cpu_us(); /* the store thread's, until the rows are committed */
 	ctx c;
 	sk_err rc;
 
@@ -858,13 +850,15 @@ static sk_err do_import(sk_store *st, sk_reader *rd, const sk_feed_opts *o, sk_f
 		if ((rc = ensure_producer(&c, err)) || (rc = sk_feed_named_begin(st, o, err)))
 			goto out;
 	}
-	if ((rc = st ? run_timed(&c, rd, err) : run(&c, rd, err)))
+	if ((rc = st ? run_store(&c, rd, err) : run(&c, rd, err)))
 		goto out;
 	/* a named feed: what dropped out expires, in the last batch's transaction */
 	if (st && o->feed &&
 	    ((rc = tx_begin(&c, err)) || (rc = sk_feed_named_end(st, o, stats, err))))
 		goto out;
 	rc = tx_commit(&c, err);
+	if (st)
+		stats->store_cpu_us += thread_cpu_us() - cpu0;
 out:
 	teardown(&c);
 	if (st) {
