@@ -52,6 +52,11 @@ static void summary(const char *name, const sk_feed_stats *s, double secs)
 			"%llu versions in %.2f s\n",
 			name, secs - (double)s->index_us / 1e6, (unsigned long long)s->indexed,
 			(double)s->index_us / 1e6);
+	if (s->store_cpu_us || s->reader_cpu_us)
+		fprintf(stderr,
+			"%s: CPU until committed: store thread %.2f s, reader thread %.2f s "
+			"(parse, build, validate)\n",
+			name, (double)s->store_cpu_us / 1e6, (double)s->reader_cpu_us / 1e6);
 	for (int k = 0; k < SK_FK__COUNT; k++)
 		if (s->kinds[k])
 			fprintf(stderr, "  %-14s %10llu\n", sk_feed_kind_name((sk_feed_kind)k),

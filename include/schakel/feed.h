@@ -119,7 +119,12 @@ typedef struct sk_feed_opts {
 	 */
 	const char *feed;
 	int64_t valid_for_us; /* new indicators get valid_until = valid_from + this; 0 = none */
-	/* Each rejected line: name of the input, its 1-based line number, why. */
+	/*
+	 * Each rejected line: name of the input, its 1-based line number, why
+	 * (in line order).  Importing into a store, on_reject runs on the
+	 * calling thread and on_progress on the import's reader thread, never
+	 * both at once.
+	 */
 	void (*on_reject)(void *ud, const char *name, uint64_t line, const char *msg);
 	void (*on_progress)(void *ud, const sk_reader *rd, uint64_t entries);
 	void *ud;
@@ -153,6 +158,12 @@ typedef struct sk_feed_stats {
 	 */
 	uint64_t indexed, index_us;
 	uint64_t expired, revived; /* named feeds: entries dropped out, entries come back */
+	/*
+	 * CPU time (µs) of the import's two threads until the rows were
+	 * committed: the store thread (lookups, the write rule, the inserts) and
+	 * the reader thread (reading, parsing, building and validating).
+	 */
+	uint64_t store_cpu_us, reader_cpu_us;
 } sk_feed_stats;
 
 /*

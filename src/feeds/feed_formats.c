@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -718,4 +719,94 @@ bool sk_feed_generic_kind(const char *s, size_t n, unsigned *family)
 		}
 	}
 	return false;
+}
+
+/* --- csv records (feed.c) ---------------------------------------------- */
+
+size_t sk_feed_trim(const char **s, size_t n)
+{
+	while (n && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		n--;
+	}
+	while (n && ((*s)[n - 1] == ' ' || (*s)[n - 1] == '\t' || (*s)[n - 1] == '\r'))
+		n--;
+	return n;
+}
+
+/*
+ * Split one CSV record in place (RFC 4180 quoting, "" inside quotes; the
+ * quotes are removed and the field text moved left).  Returns the number of
+ * fields, or -1 if a quote is unterminated or stray.
+ */
+int sk_feed_csv_split(char *s, size_t n, const char **f, size_t *fl, int max)
+{
+	int k = 0;
+	size_t i = 0;
+	for (;;) {
+		size_t o = i;
+		char *start = s + i;
+		if (k == max)
+			return -1;
+		if (i < n && s[i] == '"') {
+			i++;
+			for (;;) {
+				if (i >= n)
+					return -1;
+				if (s[i] == '"') {
+					if (i + 1 < n && s[i + 1] == '"') {
+						s[o++] = '"';
+						i += 2;
+						continue;
+					}
+					i++;
+					break;
+				}
+				s[o++] = s[i++];
+			}
+			if (i < n && s[i] != ',')
+				return -1;
+		} else {
+			while (i < n && s[i] != ',') {
+				if (s[i] == '"')
+					return -1;
+				i++;
+			}
+			o = i;
+		}
+		f[k] = start;
+		fl[k] = sk_feed_trim(&f[k], (size_t)(s + o - start));
+		k++;
+		if (i >= n)
+			return k;
+		i++; /* the comma */
+	}
+}
+
+int sk_feed_col_find(const char **h, const size_t *hl, int nh, const char *name, size_t n)
+{
+	char *end;
+	long v;
+	char tmp[16];
+	if (n && n < sizeof(tmp)) {
+		memcpy(tmp, name, n);
+		tmp[n] = '\0';
+		v = strtol(tmp, &end, 10);
+		if (*end == '\0' && v >= 1 && v <= nh)
+			return (int)v - 1;
+	}
+	for (int i = 0; i < nh; i++)
+		if (hl[i] == n && !strncasecmp(h[i], name, n))
+			return i;
+	return -1;
+}
+
+int sk_feed_col_guess(const char **h, const size_t *hl, int nh, const char *const *names)
+{
+	for (size_t j = 0; names[j]; j++) {
+		int i = sk_feed_col_find(h, hl, nh, names[j], strlen(names[j]));
+		if (i >= 0)
+			return i;
+	}
+	return -1;
 }
