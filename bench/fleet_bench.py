@@ -15,6 +15,8 @@ default is 30 s), all on loopback with one nats-server -js.
 usage: fleet_bench.py BIN INDICATORS SENSORS TRIALS SIGHTINGS"""
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 import uuid
@@ -198,12 +200,20 @@ def main():
         wait_for(lambda: all(published(s) >= per for s in sensors), timeout=3600, step=0.05)
         t_sens = time.time() - t0
         hub_srv = hub.start("--no-access-log", "--no-sync", "--fleet", nats.url, err="hub2.err")
+        perf = None
+        if os.environ.get("FLEET_PERF"):  # a profile of the hub while it drains
+            perf = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-o",
+                                     os.environ["FLEET_PERF"], "-p", str(hub_srv.proc.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: count(hub, "SELECT COUNT(*) FROM objects WHERE type='sighting'") > hb,
                  timeout=600, step=0.002)
         t1 = time.time()
         got = wait_for(lambda: count(hub, "SELECT COUNT(*) FROM objects WHERE type='sighting'")
                        >= hb + len(allsight), timeout=3600, step=0.02)
         t_s = time.time() - t1
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
         plain = Node(name="plain")
         write_bundle(plain.path("sight.json"), allsight)
         t1 = time.time()
