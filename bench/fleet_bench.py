@@ -15,6 +15,7 @@ default is 30 s), all on loopback with one nats-server -js.
 usage: fleet_bench.py BIN INDICATORS SENSORS TRIALS SIGHTINGS"""
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -30,6 +31,13 @@ import sync_util  # noqa: E402
 sys.path.insert(0, HERE)
 from ttd_bench import ts_us  # noqa: E402
 from sync_util import add_peer, grant, make_node  # noqa: E402
+
+
+def cpu_s(pid):
+    """CPU seconds (user + system) a process has used so far, all its threads."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(v, p):
@@ -202,28 +210,38 @@ def main():
         hub_srv = hub.start("--no-access-log", "--no-sync", "--fleet", nats.url, err="hub2.err")
         perf = None
         if os.environ.get("FLEET_PERF"):  # a profile of the hub while it drains
-            perf = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-o",
+            perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "999", "-o",
                                      os.environ["FLEET_PERF"], "-p", str(hub_srv.proc.pid)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: count(hub, "SELECT COUNT(*) FROM objects WHERE type='sighting'") > hb,
                  timeout=600, step=0.002)
         t1 = time.time()
+        c1 = cpu_s(hub_srv.proc.pid)
         got = wait_for(lambda: count(hub, "SELECT COUNT(*) FROM objects WHERE type='sighting'")
                        >= hb + len(allsight), timeout=3600, step=0.02)
         t_s = time.time() - t1
+        c_s = cpu_s(hub_srv.proc.pid) - c1
         if perf:
             perf.send_signal(signal.SIGINT)
             perf.wait()
         plain = Node(name="plain")
         write_bundle(plain.path("sight.json"), allsight)
         t1 = time.time()
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         plain.run("import", "--quiet", plain.path("sight.json"), check=True)
         t_plain = time.time() - t1
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        c_plain = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
         print(f"{len(allsight)} sightings from {n_sens} sensors into the hub"
               f"{'' if got else ' (INCOMPLETE)'}: the hub stores {len(allsight) / t_s:.0f}/s "
               f"from the sightings stream ({t_s:.2f} s); the hub's plain import of the same: "
               f"{len(allsight) / t_plain:.0f}/s (ratio {t_plain / t_s:.2f}); the sensors "
               f"imported and published them in {t_sens:.2f} s")
+        # the same per CPU second used (all threads), less at the mercy of the load
+        print(f"  per CPU second: the hub {len(allsight) / max(c_s, 1e-9):.0f}/s "
+              f"({c_s:.2f} s CPU while draining, all its threads), the plain import "
+              f"{len(allsight) / max(c_plain, 1e-9):.0f}/s ({c_plain:.2f} s CPU); "
+              f"load average {os.getloadavg()[0]:.1f}")
         plain.cleanup()
     finally:
         for s in sensors:

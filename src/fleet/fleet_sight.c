@@ -29,6 +29,8 @@
 #define SIGHT_PREFIX "schakel.fleet.sightings."
 #define REF_SLOTS    8192 /* sighted objects whose collection is remembered: a hash table */
 #define REF_MAX      256  /* an identifier's length, with its NUL */
+/* the consumer's page cache (sk_store_bulk), as a TAXII pull's: see sk_store_cache_kib */
+#define SIGHT_CACHE_KIB (128 * 1024)
 
 typedef struct source {
 	const char *sensor; /* into a message's subject */
@@ -385,6 +387,9 @@ void *sk_fleet_hub_sightings(void *arg)
 		fprintf(stderr, "schakel: fleet: %s\n", err.msg);
 		goto out;
 	}
+	/* a bulk writer: a larger page cache, the WAL checkpointed beside this thread */
+	if (sk_store_bulk(b->st, true, SIGHT_CACHE_KIB, &err))
+		fprintf(stderr, "schakel: fleet: sightings: %s\n", err.msg);
 	sub = subscribe_hub(f); /* makes or binds the durable consumer */
 	if (sub && sk_fleet_pull_open(&pull, f->nc, SK_FLEET_SIGHTINGS_STREAM,
 	                              SK_FLEET_HUB_CONSUMER, &err)) {
@@ -413,6 +418,8 @@ void *sk_fleet_hub_sightings(void *arg)
 out:
 	sk_fleet_pull_close(&pull);
 	natsSubscription_Destroy(sub);
+	if (b->st)
+		sk_store_bulk(b->st, false, 0, NULL);
 	sk_store_close(b->st);
 	sk_fleet_applier_free(&b->ap);
 	free(b->src);
