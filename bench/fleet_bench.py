@@ -103,6 +103,13 @@ def throughput(hub, sensors, poller, n_ind, n_sens):
     if sens:
         print(f"  fleet: last sensor holds all after {max(sens):.2f} s; per sensor "
               f"{n_ind / max(sens):.0f} to {n_ind / min(sens):.0f} objects/s")
+    if os.environ.get("SK_FLEET_PROFILE") == "1":  # the sensors' own account of their time
+        time.sleep(1)  # an idle sensor prints its totals
+        for i, s in enumerate(sensors):
+            lines = [ln for ln in open(s.path("serve.err"), errors="replace")
+                     if "fleet: profile" in ln]
+            if lines:
+                print("  " + lines[-1].strip().split("fleet: ", 1)[1])
     if done.get("taxii"):
         print(f"  TAXII poll (1 s): the polling node holds all after {done['taxii']:.2f} s "
               f"({n_ind / done['taxii']:.0f} objects/s)")

@@ -33,7 +33,7 @@ typedef struct sensor {
 	sk_fleet_applier ap;
 	/* SK_FLEET_PROFILE: totals (ns) since the first batch */
 	int64_t ns_apply, ns_commit, since, last_print;
-	uint64_t batches, msgs;
+	uint64_t batches, msgs, printed;
 } sensor;
 
 static void where_of(natsMsg *m, char *out, size_t n)
@@ -73,22 +73,25 @@ static sk_err apply_batch(sensor *s, natsMsgList *l, bool slow, sk_error *err)
  * With SK_FLEET_PROFILE=1: where a sensor's time goes, summed over the
  * batches and printed every 10 s (parse and validate, signature check,
  * store put, commit with acks and the matcher's wake-up; the wait for
- * messages is the rest).
+ * messages is the rest), and when idle or stopping (n = 0) if there is news.
  */
 static void profile_batch(sensor *s, int n, int64_t t0, int64_t t1)
 {
 	int64_t now = sk_fleet_clock_ns();
 	sk_fleet_applier *a = &s->ap;
 
-	s->ns_apply += t1 - t0;
-	s->ns_commit += now - t1;
-	s->batches++;
-	s->msgs += (uint64_t)n;
-	if (!s->since)
-		s->since = t0;
-	if (now - s->last_print < 10000000000LL)
+	if (n) {
+		s->ns_apply += t1 - t0;
+		s->ns_commit += now - t1;
+		s->batches++;
+		s->msgs += (uint64_t)n;
+		if (!s->since)
+			s->since = t0;
+	}
+	if (s->msgs == s->printed || (n && now - s->last_print < 10000000000LL))
 		return;
 	s->last_print = now;
+	s->printed = s->msgs;
 	fprintf(stderr,
 	        "schakel: fleet: profile %s: %llu messages in %llu batches over %.1f s: "
 	        "apply %.1f s (parse+validate %.2f, signature %.2f, put %.2f), "
@@ -262,11 +265,15 @@ void *sk_fleet_sensor_main(void *arg)
 			}
 		} else if (ns != NATS_OK && ns != NATS_TIMEOUT) {
 			sk_fleet_nap(f, 200);
+		} else if (s.ap.profile) {
+			profile_batch(&s, 0, 0, 0); /* idle: the totals so far */
 		}
 		natsMsgList_Destroy(&list);
 		publish_sightings(&s);
 	}
 	publish_sightings(&s);
+	if (s.ap.profile)
+		profile_batch(&s, 0, 0, 0);
 out:
 	sk_fleet_pull_close(&pull);
 	natsSubscription_Destroy(sub);
