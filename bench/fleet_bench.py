@@ -120,6 +120,9 @@ def main():
     os.environ["SCHAKEL_BIN"] = os.path.abspath(sys.argv[1])
     n_ind, n_sens, trials, n_sight = (int(a) for a in sys.argv[2:6])
     parts = os.environ.get("FLEET_PARTS", "latency,throughput,sightings").split(",")
+    # every sensor of the bench shares this machine's cores: one signature
+    # verifier thread each unless there are cores to spare (SK_FLEET_VERIFIERS)
+    os.environ.setdefault("SK_FLEET_VERIFIERS", str(max(1, (os.cpu_count() or 1) // n_sens)))
     hub = make_node("hub")
     hub.partner("water")
     hub.run("collection", "add", "ind", "--fleet", "--alias", "ind", check=True)

@@ -14,9 +14,11 @@
 #include "fleet_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "schakel/buf.h"
 #include "schakel/import.h"
 #include "schakel/sign.h"
 #include "schakel/stix.h"
@@ -69,49 +71,54 @@ int64_t sk_fleet_clock_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-sk_err sk_fleet_apply(sk_fleet_applier *a, sk_store *st, const sk_origin *origin, int64_t cid,
-                      const char *body, size_t len, const char *where, uint64_t *stored,
-                      sk_error *err)
+enum { IT_REFUSED, IT_IMPORT, IT_PUT };
+
+/*
+ * Parse body into doc and decide: refused (logged), through the import
+ * (not one object, or the slow way), or put (*o and *info filled).
+ */
+static int prepare(sk_fleet_applier *a, sk_store *st, sk_jdoc *doc, const char *body, size_t len,
+                   const char *where, const sk_jval **o, sk_stix_info *info)
 {
-	const sk_jval *o = NULL;
-	sk_stix_info info;
-	sk_put_outcome out;
+	const char *type;
 	sk_error why;
 	char claim[512];
-	int64_t t0 = a->profile ? sk_fleet_clock_ns() : 0, t1, t2;
+
+	if (sk_json_parse(doc, body, len, o, &why)) {
+		refuse(where, why.msg);
+		return IT_REFUSED;
+	}
+	if (a->pinned_only_signed && unsigned_claim(st, *o, claim, sizeof(claim))) {
+		refuse(where, claim);
+		return IT_REFUSED;
+	}
+	type = sk_json_str(sk_json_get(*o, "type"));
+	if (a->slow || !type || !strcmp(type, "bundle")) /* not one object */
+		return IT_IMPORT;
+	if (sk_stix_validate(*o, info, &why)) {
+		refuse(where, why.msg);
+		return IT_REFUSED;
+	}
+	return IT_PUT;
+}
+
+/* Store what prepare decided. */
+static sk_err store(sk_store *st, const sk_origin *origin, int64_t cid, int state,
+                    const sk_stix_info *info, const char *body, size_t len, const char *where,
+                    uint64_t *stored, sk_error *err)
+{
+	sk_put_outcome out;
+	sk_error why;
 	sk_err rc;
 
-	if (!a->doc && sk_json_doc_new(SK_IMPORT_DEFAULT_MAX_ELEMENT * 4, 0, &a->doc))
-		return sk_error_set(err, SK_ENOMEM, "%s: out of memory", where);
-	if (sk_json_parse(a->doc, body, len, &o, &why)) {
-		refuse(where, why.msg);
+	if (state == IT_REFUSED)
 		return SK_OK;
-	}
-	if (a->pinned_only_signed && unsigned_claim(st, o, claim, sizeof(claim))) {
-		refuse(where, claim);
-		return SK_OK;
-	}
-	if (a->slow || !sk_json_str(sk_json_get(o, "type")) ||
-	    !strcmp(sk_json_str(sk_json_get(o, "type")), "bundle")) { /* not one object */
+	if (state == IT_IMPORT) {
 		rc = sk_fleet_import(st, origin, cid, body, len, where, stored);
 		sk_store_set_origin(st, origin); /* the import leaves none */
 		return rc == SK_ENOMEM ? sk_error_set(err, rc, "%s: out of memory", where) : SK_OK;
 	}
-	if (sk_stix_validate(o, &info, &why)) {
-		refuse(where, why.msg);
-		return SK_OK;
-	}
-	t1 = a->profile ? sk_fleet_clock_ns() : 0;
-	presign(st, &info);
-	t2 = a->profile ? sk_fleet_clock_ns() : 0;
-	rc = sk_store_put(st, cid, &info, body, len, &out, NULL, &why);
-	if (a->profile) {
-		int64_t t3 = sk_fleet_clock_ns();
-		a->ns_parse += t1 - t0;
-		a->ns_verify += t2 - t1;
-		a->ns_put += t3 - t2;
-		a->msgs++;
-	}
+	rc = sk_store_put(st, cid, info, body, len, &out, NULL, &why);
 	if (rc == SK_EPERM || rc == SK_ECONFLICT) { /* the write rule: nothing written */
 		refuse(where, why.msg);
 		return SK_OK;
@@ -126,8 +133,197 @@ sk_err sk_fleet_apply(sk_fleet_applier *a, sk_store *st, const sk_origin *origin
 	return SK_OK;
 }
 
+sk_err sk_fleet_apply(sk_fleet_applier *a, sk_store *st, const sk_origin *origin, int64_t cid,
+                      const char *body, size_t len, const char *where, uint64_t *stored,
+                      sk_error *err)
+{
+	const sk_jval *o = NULL;
+	sk_stix_info info;
+	int64_t t0 = a->profile ? sk_fleet_clock_ns() : 0, t1, t2;
+	int state;
+	sk_err rc;
+
+	if (!a->doc && sk_json_doc_new(SK_IMPORT_DEFAULT_MAX_ELEMENT * 4, 0, &a->doc))
+		return sk_error_set(err, SK_ENOMEM, "%s: out of memory", where);
+	state = prepare(a, st, a->doc, body, len, where, &o, &info);
+	t1 = a->profile ? sk_fleet_clock_ns() : 0;
+	if (state == IT_PUT)
+		presign(st, &info);
+	t2 = a->profile ? sk_fleet_clock_ns() : 0;
+	rc = store(st, origin, cid, state, &info, body, len, where, stored, err);
+	if (a->profile) {
+		a->ns_parse += t1 - t0;
+		a->ns_verify += t2 - t1;
+		a->ns_put += sk_fleet_clock_ns() - t2;
+		a->msgs++;
+	}
+	return rc;
+}
+
+/* --- a batch: parsed and checked first, signatures verified on several threads -- */
+
+struct sk_fleet_item {
+	sk_jdoc *doc;
+	const sk_jval *obj;
+	sk_stix_info info;
+	int state;
+	long key; /* index into the batch's keys of the producer's pinned key, or -1 */
+};
+
+struct sk_fleet_key {
+	char *identity;
+	unsigned char pk[SK_KEY_PK_LEN];
+	bool found;
+};
+
+/* The index of identity's pinned key in a->keys (looked up once per batch), or -1. */
+static long key_for(sk_fleet_applier *a, sk_store *st, const char *identity)
+{
+	struct sk_fleet_key *k;
+	for (size_t i = 0; i < a->nkeys; i++)
+		if (!strcmp(a->keys[i].identity, identity))
+			return a->keys[i].found ? (long)i : -1;
+	if (a->nkeys == a->keycap) {
+		size_t cap = a->keycap ? a->keycap * 2 : 8;
+		struct sk_fleet_key *v = realloc(a->keys, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		a->keys = v;
+		a->keycap = cap;
+	}
+	k = &a->keys[a->nkeys];
+	if (!(k->identity = strdup(identity)))
+		return -1;
+	k->found = false;
+	if (sk_store_key_get(st, identity, k->pk, &k->found, NULL))
+		k->found = false;
+	a->nkeys++;
+	return k->found ? (long)(a->nkeys - 1) : -1;
+}
+
+typedef struct verify_job {
+	sk_fleet_applier *a;
+	size_t n, first, step;
+} verify_job;
+
+/*
+ * Items first, first+step, ... of a batch: a signature that verifies with
+ * the producer's key pinned at the start of the batch is trusted by the
+ * write rule (presig, as the import's verifier threads do); anything else
+ * is checked again by the rule with every key (rotations included).
+ */
+static void *verify_some(void *ud)
+{
+	verify_job *j = ud;
+	sk_buf scratch;
+
+	sk_buf_init(&scratch, 0);
+	for (size_t i = j->first; i < j->n; i += j->step) {
+		struct sk_fleet_item *it = &j->a->items[i];
+		if (it->key >= 0 &&
+		    sk_sig_verify(it->obj, j->a->keys[it->key].pk, &scratch) == SK_SIG_VERIFIED)
+			it->info.presig = 1 + SK_SIG_VERIFIED;
+	}
+	sk_buf_free(&scratch);
+	return NULL;
+}
+
+static void verify_batch(sk_fleet_applier *a, size_t n, size_t need)
+{
+	pthread_t th[SK_FLEET_VERIFIERS_MAX];
+	verify_job job[SK_FLEET_VERIFIERS_MAX];
+	size_t t = a->verifiers < 1                        ? 1
+	           : a->verifiers > SK_FLEET_VERIFIERS_MAX ? SK_FLEET_VERIFIERS_MAX
+	                                                   : a->verifiers;
+	size_t started = 0;
+
+	if (need < 32)
+		t = 1; /* not worth a thread */
+	for (size_t k = 0; k < t; k++)
+		job[k] = (verify_job){.a = a, .n = n, .first = k, .step = t};
+	for (size_t k = 1; k < t; k++) {
+		if (pthread_create(&th[k], NULL, verify_some, &job[k]))
+			break;
+		started = k;
+	}
+	/* this thread takes its share, and the shares of threads that did not start */
+	for (size_t k = 0; k < t; k++)
+		if (k == 0 || k > started)
+			verify_some(&job[k]);
+	for (size_t k = 1; k <= started; k++)
+		pthread_join(th[k], NULL);
+}
+
+sk_err sk_fleet_apply_batch(sk_fleet_applier *a, sk_store *st, const sk_origin *origin, int64_t cid,
+                            natsMsgList *l, uint64_t *stored, sk_error *err)
+{
+	size_t n = (size_t)l->Count, need = 0;
+	int64_t t0 = a->profile ? sk_fleet_clock_ns() : 0, t1, t2;
+	char where[256];
+	sk_err rc = SK_OK;
+
+	if (n > a->itemcap) {
+		struct sk_fleet_item *v = realloc(a->items, n * sizeof(*v));
+		if (!v)
+			return sk_error_set(err, SK_ENOMEM, "fleet batch: out of memory");
+		memset(v + a->itemcap, 0, (n - a->itemcap) * sizeof(*v));
+		a->items = v;
+		a->itemcap = n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sk_fleet_item *it = &a->items[i];
+		const char *by;
+		sk_fleet_where(l->Msgs[i], where, sizeof(where));
+		it->key = -1;
+		if (!it->doc && sk_json_doc_new(SK_IMPORT_DEFAULT_MAX_ELEMENT * 4, 0, &it->doc)) {
+			rc = sk_error_set(err, SK_ENOMEM, "%s: out of memory", where);
+			goto out;
+		}
+		it->state =
+		    prepare(a, st, it->doc, natsMsg_GetData(l->Msgs[i]),
+		            (size_t)natsMsg_GetDataLength(l->Msgs[i]), where, &it->obj, &it->info);
+		by = it->info.created_by_ref;
+		if (it->state == IT_PUT && by && strcmp(it->info.type, "identity") &&
+		    sk_sig_present(it->obj) && (it->key = key_for(a, st, by)) >= 0)
+			need++;
+	}
+	t1 = a->profile ? sk_fleet_clock_ns() : 0;
+	verify_batch(a, n, need);
+	t2 = a->profile ? sk_fleet_clock_ns() : 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct sk_fleet_item *it = &a->items[i];
+		sk_fleet_where(l->Msgs[i], where, sizeof(where));
+		rc = store(st, origin, cid, it->state, &it->info, natsMsg_GetData(l->Msgs[i]),
+		           (size_t)natsMsg_GetDataLength(l->Msgs[i]), where, stored, err);
+	}
+	if (a->profile) {
+		a->ns_parse += t1 - t0;
+		a->ns_verify += t2 - t1;
+		a->ns_put += sk_fleet_clock_ns() - t2;
+		a->msgs += n;
+	}
+out:
+	for (size_t i = 0; i < a->nkeys; i++)
+		free(a->keys[i].identity);
+	a->nkeys = 0;
+	return rc;
+}
+
+void sk_fleet_where(natsMsg *m, char *out, size_t n)
+{
+	snprintf(out, n, "nats:%s#%llu", natsMsg_GetSubject(m),
+	         (unsigned long long)natsMsg_GetSequence(m));
+}
+
 void sk_fleet_applier_free(sk_fleet_applier *a)
 {
 	sk_json_doc_free(a->doc);
+	for (size_t i = 0; i < a->itemcap; i++)
+		sk_json_doc_free(a->items[i].doc);
+	free(a->items);
+	free(a->keys);
 	a->doc = NULL;
+	a->items = NULL;
+	a->keys = NULL;
+	a->itemcap = a->keycap = a->nkeys = 0;
 }

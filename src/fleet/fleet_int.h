@@ -66,6 +66,12 @@ typedef struct sk_fleet_applier {
 	sk_jdoc *doc;
 	bool pinned_only_signed;
 	bool slow; /* each message through sk_fleet_import in its savepoint (after the checks) */
+	/* sk_fleet_apply_batch: threads verifying signatures (0, 1 = this one only) */
+	size_t verifiers;
+	struct sk_fleet_item *items; /* a batch's messages, each with its document */
+	size_t itemcap;
+	struct sk_fleet_key *keys; /* the batch's producers' pinned keys */
+	size_t nkeys, keycap;
 	/* with profile (SK_FLEET_PROFILE=1 in the environment): time spent, fast way only */
 	bool profile;
 	int64_t ns_parse, ns_verify, ns_put; /* parse and validate; signature; sk_store_put */
@@ -78,7 +84,19 @@ int64_t sk_fleet_clock_ns(void);
 sk_err sk_fleet_apply(sk_fleet_applier *a, sk_store *st, const sk_origin *origin, int64_t cid,
                       const char *body, size_t len, const char *where, uint64_t *stored,
                       sk_error *err);
+/*
+ * The same for a fetched batch, in its order: every message parsed and
+ * checked first, then the signatures of those whose producer has a pinned
+ * key verified on a->verifiers threads (that key, looked up once per
+ * batch; a signature that does not verify with it is left to the write
+ * rule), then each put.  Same outcomes as sk_fleet_apply per message.
+ */
+sk_err sk_fleet_apply_batch(sk_fleet_applier *a, sk_store *st, const sk_origin *origin, int64_t cid,
+                            natsMsgList *l, uint64_t *stored, sk_error *err);
+#define SK_FLEET_VERIFIERS_MAX 8
 void sk_fleet_applier_free(sk_fleet_applier *a);
+/* "nats:<subject>#<stream sequence>": where a message is named in refusals. */
+void sk_fleet_where(natsMsg *m, char *out, size_t n);
 
 /*
  * Pulling from a JetStream pull consumer with our own requests and reply

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store_priv.h"
 
@@ -36,12 +37,6 @@ typedef struct sensor {
 	uint64_t batches, msgs, printed;
 } sensor;
 
-static void where_of(natsMsg *m, char *out, size_t n)
-{
-	snprintf(out, n, "nats:%s#%llu", natsMsg_GetSubject(m),
-	         (unsigned long long)natsMsg_GetSequence(m));
-}
-
 /*
  * Apply a fetched batch (the caller's transaction is open).  Fast (slow
  * false): each message parsed once and put (sk_fleet_apply, refusing an
@@ -54,17 +49,11 @@ static void where_of(natsMsg *m, char *out, size_t n)
 static sk_err apply_batch(sensor *s, natsMsgList *l, bool slow, sk_error *err)
 {
 	sk_origin origin = {.rx = s->f->creds.hub};
-	char where[256];
-	sk_err rc = SK_OK;
+	sk_err rc;
 
 	sk_store_set_origin(s->st, &origin);
-	for (int i = 0; i < l->Count && !rc; i++) {
-		const char *d = natsMsg_GetData(l->Msgs[i]);
-		size_t len = (size_t)natsMsg_GetDataLength(l->Msgs[i]);
-		where_of(l->Msgs[i], where, sizeof(where));
-		s->ap.slow = slow;
-		rc = sk_fleet_apply(&s->ap, s->st, &origin, s->cid, d, len, where, &s->stored, err);
-	}
+	s->ap.slow = slow;
+	rc = sk_fleet_apply_batch(&s->ap, s->st, &origin, s->cid, l, &s->stored, err);
 	sk_store_set_origin(s->st, NULL);
 	return rc;
 }
@@ -203,8 +192,13 @@ static natsSubscription *subscribe(sensor *s)
 void *sk_fleet_sensor_main(void *arg)
 {
 	const char *prof = getenv("SK_FLEET_PROFILE");
+	/* signature checks on one thread per core, or SK_FLEET_VERIFIERS (1 = this one only) */
+	const char *nv = getenv("SK_FLEET_VERIFIERS");
+	long cpus = nv && atol(nv) > 0 ? atol(nv) : sysconf(_SC_NPROCESSORS_ONLN);
 	sensor s = {.f = arg,
-	            .ap = {.pinned_only_signed = true, .profile = prof && !strcmp(prof, "1")}};
+	            .ap = {.pinned_only_signed = true,
+	                   .profile = prof && !strcmp(prof, "1"),
+	                   .verifiers = cpus > 0 ? (size_t)cpus : 1}};
 	sk_fleet *f = s.f;
 	natsSubscription *sub = NULL;
 	sk_fleet_pull pull = {0};

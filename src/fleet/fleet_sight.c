@@ -217,12 +217,6 @@ static int64_t sighting_coll(sight_batch *b, natsMsg *m)
 	return cid;
 }
 
-static void where_of(natsMsg *m, char *out, size_t n)
-{
-	snprintf(out, n, "nats:%s#%llu", natsMsg_GetSubject(m),
-	         (unsigned long long)natsMsg_GetSequence(m));
-}
-
 /*
  * msgs[0..n) are from sensor s for collection cid.  Fast (slow false):
  * each parsed once and stored with sk_store_put, a refused one skipped
@@ -240,7 +234,7 @@ static sk_err take_run(sight_batch *b, source *s, int64_t cid, natsMsg **msgs, i
 	sk_store_set_origin(b->st, &origin);
 	b->ap.slow = slow;
 	for (int i = 0; i < n && !rc; i++) {
-		where_of(msgs[i], where, sizeof(where));
+		sk_fleet_where(msgs[i], where, sizeof(where));
 		rc = sk_fleet_apply(&b->ap, b->st, &origin, cid, natsMsg_GetData(msgs[i]),
 		                    (size_t)natsMsg_GetDataLength(msgs[i]), where, &s->stored, err);
 	}
