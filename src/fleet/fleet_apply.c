@@ -1,5 +1,5 @@
 /*
- * fleet_apply.c - storing one message from the bus, the fast way.
+ * fleet_apply.c - storing messages from the bus, the fast way.
  *
  * What arrives on the bus is one STIX object per message (the hub
  * publishes versions, a sensor its sightings).  sk_fleet_import takes any
@@ -9,7 +9,9 @@
  * sk_store_put, which applies the write rule (and with it the signature
  * check, the sender's identity and the dedup on id and version) and
  * writes nothing for a version it refuses, so no savepoint is needed.
- * Anything else (a bundle, an array) goes through sk_fleet_import.
+ * Anything else (a bundle, an array) goes through sk_fleet_import.  A
+ * sensor applies a whole fetched batch at once (sk_fleet_apply_batch), so
+ * that its signatures, most of its time, are verified on several threads.
  */
 #include "fleet_int.h"
 
