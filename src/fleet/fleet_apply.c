@@ -284,9 +284,9 @@ sk_err sk_fleet_apply_batch(sk_fleet_applier *a, sk_store *st, const sk_origin *
 		it->state =
 		    prepare(a, st, it->doc, natsMsg_GetData(l->Msgs[i]),
 		            (size_t)natsMsg_GetDataLength(l->Msgs[i]), where, &it->obj, &it->info);
-		by = it->info.created_by_ref;
-		if (it->state == IT_PUT && by && strcmp(it->info.type, "identity") &&
-		    sk_sig_present(it->obj) && (it->key = key_for(a, st, by)) >= 0)
+		by = it->state == IT_PUT ? it->info.created_by_ref : NULL;
+		if (by && strcmp(it->info.type, "identity") && sk_sig_present(it->obj) &&
+		    (it->key = key_for(a, st, by)) >= 0)
 			need++;
 	}
 	t1 = a->profile ? sk_fleet_clock_ns() : 0;
