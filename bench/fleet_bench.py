@@ -220,8 +220,8 @@ def main():
         hub_srv = hub.start("--no-access-log", "--no-sync", "--fleet", nats.url, err="hub2.err")
         perf = None
         if os.environ.get("FLEET_PERF"):  # a profile of the hub while it drains
-            perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "999", "-o",
-                                     os.environ["FLEET_PERF"], "-p", str(hub_srv.proc.pid)],
+            perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "999",
+                                     "-o", os.environ["FLEET_PERF"], "-p", str(hub_srv.proc.pid)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: count(hub, "SELECT COUNT(*) FROM objects WHERE type='sighting'") > hb,
                  timeout=600, step=0.002)
