@@ -8,7 +8,9 @@
 #        (default 20000 5 30 20000)
 # The same from the environment: FLEET_N (indicators), FLEET_SENSORS,
 # FLEET_TRIALS, FLEET_SIGHTINGS; FLEET_PARTS picks parts
-# (latency,throughput,sightings); FLEET_WATCH=0 starts only sensor s0 with a
+# (latency,throughput,sightings); FLEET_PERF=FILE records a perf profile of
+# the hub while it drains the sightings; SK_FLEET_PROFILE=1 prints each
+# sensor's account of its time (apply: parse, signature, put; commit); FLEET_WATCH=0 starts only sensor s0 with a
 # live matcher (--watch), the others store without one.  The full run:
 #   FLEET_N=1000000 FLEET_SENSORS=20 FLEET_TRIALS=100 bench/fleet.sh
 set -eu

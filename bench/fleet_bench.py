@@ -15,6 +15,9 @@ default is 30 s), all on loopback with one nats-server -js.
 usage: fleet_bench.py BIN INDICATORS SENSORS TRIALS SIGHTINGS"""
 import json
 import os
+import resource
+import signal
+import subprocess
 import sys
 import time
 import uuid
@@ -28,6 +31,13 @@ import sync_util  # noqa: E402
 sys.path.insert(0, HERE)
 from ttd_bench import ts_us  # noqa: E402
 from sync_util import add_peer, grant, make_node  # noqa: E402
+
+
+def cpu_s(pid):
+    """CPU seconds (user + system) a process has used so far, all its threads."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(v, p):
@@ -93,6 +103,13 @@ def throughput(hub, sensors, poller, n_ind, n_sens):
     if sens:
         print(f"  fleet: last sensor holds all after {max(sens):.2f} s; per sensor "
               f"{n_ind / max(sens):.0f} to {n_ind / min(sens):.0f} objects/s")
+    if os.environ.get("SK_FLEET_PROFILE") == "1":  # the sensors' own account of their time
+        time.sleep(1)  # an idle sensor prints its totals
+        for i, s in enumerate(sensors):
+            lines = [ln for ln in open(s.path("serve.err"), errors="replace")
+                     if "fleet: profile" in ln]
+            if lines:
+                print("  " + lines[-1].strip().split("fleet: ", 1)[1])
     if done.get("taxii"):
         print(f"  TAXII poll (1 s): the polling node holds all after {done['taxii']:.2f} s "
               f"({n_ind / done['taxii']:.0f} objects/s)")
@@ -103,6 +120,9 @@ def main():
     os.environ["SCHAKEL_BIN"] = os.path.abspath(sys.argv[1])
     n_ind, n_sens, trials, n_sight = (int(a) for a in sys.argv[2:6])
     parts = os.environ.get("FLEET_PARTS", "latency,throughput,sightings").split(",")
+    # every sensor of the bench shares this machine's cores: one signature
+    # verifier thread each unless there are cores to spare (SK_FLEET_VERIFIERS)
+    os.environ.setdefault("SK_FLEET_VERIFIERS", str(max(1, (os.cpu_count() or 1) // n_sens)))
     hub = make_node("hub")
     hub.partner("water")
     hub.run("collection", "add", "ind", "--fleet", "--alias", "ind", check=True)
@@ -198,22 +218,40 @@ def main():
         wait_for(lambda: all(published(s) >= per for s in sensors), timeout=3600, step=0.05)
         t_sens = time.time() - t0
         hub_srv = hub.start("--no-access-log", "--no-sync", "--fleet", nats.url, err="hub2.err")
+        perf = None
+        if os.environ.get("FLEET_PERF"):  # a profile of the hub while it drains
+            perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "999",
+                                     "-o", os.environ["FLEET_PERF"], "-p", str(hub_srv.proc.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: count(hub, "SELECT COUNT(*) FROM objects WHERE type='sighting'") > hb,
                  timeout=600, step=0.002)
         t1 = time.time()
+        c1 = cpu_s(hub_srv.proc.pid)
         got = wait_for(lambda: count(hub, "SELECT COUNT(*) FROM objects WHERE type='sighting'")
                        >= hb + len(allsight), timeout=3600, step=0.02)
         t_s = time.time() - t1
+        c_s = cpu_s(hub_srv.proc.pid) - c1
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
         plain = Node(name="plain")
         write_bundle(plain.path("sight.json"), allsight)
         t1 = time.time()
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         plain.run("import", "--quiet", plain.path("sight.json"), check=True)
         t_plain = time.time() - t1
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        c_plain = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
         print(f"{len(allsight)} sightings from {n_sens} sensors into the hub"
               f"{'' if got else ' (INCOMPLETE)'}: the hub stores {len(allsight) / t_s:.0f}/s "
               f"from the sightings stream ({t_s:.2f} s); the hub's plain import of the same: "
               f"{len(allsight) / t_plain:.0f}/s (ratio {t_plain / t_s:.2f}); the sensors "
               f"imported and published them in {t_sens:.2f} s")
+        # the same per CPU second used (all threads), less at the mercy of the load
+        print(f"  per CPU second: the hub {len(allsight) / max(c_s, 1e-9):.0f}/s "
+              f"({c_s:.2f} s CPU while draining, all its threads), the plain import "
+              f"{len(allsight) / max(c_plain, 1e-9):.0f}/s ({c_plain:.2f} s CPU); "
+              f"load average {os.getloadavg()[0]:.1f}")
         plain.cleanup()
     finally:
         for s in sensors:

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "schakel/fleet.h"
+#include "schakel/json.h"
 
 struct sk_fleet {
 	sk_fleet_config cfg;
@@ -48,6 +49,55 @@ void sk_fleet_pub_forget(sk_fleet *f);
  */
 sk_err sk_fleet_import(sk_store *st, const sk_origin *origin, int64_t cid, const void *in,
                        size_t len, const char *where, uint64_t *stored);
+/*
+ * The fast way to store one message holding one STIX object
+ * (fleet_apply.c): parsed once into a document reused across calls,
+ * validated and stored with sk_store_put into st's open transaction, as
+ * received from the origin the caller set (sk_store_set_origin; origin is
+ * passed for inputs that are not one object, which go through
+ * sk_fleet_import).  A message refused (malformed, invalid, the write
+ * rule, with pinned_only_signed an unsigned object of a producer whose key
+ * is pinned) is logged and skipped: SK_OK.  Any other error is the store's
+ * and may leave part of the message written: the caller rolls back the
+ * transaction (and may redo the batch with sk_fleet_import, a savepoint per
+ * message).  Adds the versions stored to *stored.
+ */
+typedef struct sk_fleet_applier {
+	sk_jdoc *doc;
+	bool pinned_only_signed;
+	bool slow; /* each message through sk_fleet_import in its savepoint (after the checks) */
+	/* sk_fleet_apply_batch: threads verifying signatures (0, 1 = this one only) */
+	size_t verifiers;
+	struct sk_fleet_item *items; /* a batch's messages, each with its document */
+	size_t itemcap;
+	struct sk_fleet_key *keys; /* the batch's producers' pinned keys */
+	size_t nkeys, keycap;
+	/* with profile (SK_FLEET_PROFILE=1 in the environment): time spent, fast way only */
+	bool profile;
+	int64_t ns_parse, ns_verify, ns_put; /* parse and validate; signature; sk_store_put */
+	uint64_t msgs;
+} sk_fleet_applier;
+
+/* CLOCK_MONOTONIC in ns. */
+int64_t sk_fleet_clock_ns(void);
+
+sk_err sk_fleet_apply(sk_fleet_applier *a, sk_store *st, const sk_origin *origin, int64_t cid,
+                      const char *body, size_t len, const char *where, uint64_t *stored,
+                      sk_error *err);
+/*
+ * The same for a fetched batch, in its order: every message parsed and
+ * checked first, then the signatures of those whose producer has a pinned
+ * key verified on a->verifiers threads (that key, looked up once per
+ * batch; a signature that does not verify with it is left to the write
+ * rule), then each put.  Same outcomes as sk_fleet_apply per message.
+ */
+sk_err sk_fleet_apply_batch(sk_fleet_applier *a, sk_store *st, const sk_origin *origin, int64_t cid,
+                            natsMsgList *l, uint64_t *stored, sk_error *err);
+#define SK_FLEET_VERIFIERS_MAX 8
+void sk_fleet_applier_free(sk_fleet_applier *a);
+/* "nats:<subject>#<stream sequence>": where a message is named in refusals. */
+void sk_fleet_where(natsMsg *m, char *out, size_t n);
+
 /*
  * Pulling from a JetStream pull consumer with our own requests and reply
  * inbox instead of natsSubscription_Fetch, which in libnats 3.4.1 can

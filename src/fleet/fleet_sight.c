@@ -5,9 +5,11 @@
  * It reads the sightings stream with the durable consumer "hub" in large
  * batches and stores each fetched batch in one transaction, then
  * acknowledges every message (after the commit, never before).  Each
- * sighting is stored through the import and the write rule as received
- * from its sensor's partner, into the collection holding what it sighted
- * (a fleet one first), one import and savepoint per message, so a bad
+ * sighting is stored through the write rule as received from its sensor's
+ * partner, into the collection holding what it sighted (a fleet one
+ * first): parsed once, validated and put (sk_fleet_apply), a refused one
+ * skipped; should the store fail inside a batch, the batch is rolled back
+ * and taken again through the import, a savepoint per message, so a bad
  * message refuses only itself.  The work that repeats is done once per
  * batch: the lookups of a sensor's partner and unmarked level, and of the
  * collection of each sighted object (found by a scan of the message, not
@@ -20,15 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schakel/import.h"
 #include "schakel/policy.h"
-#include "schakel/reader.h"
 #include "schakel/timestamp.h"
 #include "store/store_priv.h"
 
 #define SIGHT_PREFIX "schakel.fleet.sightings."
 #define REF_SLOTS    8192 /* sighted objects whose collection is remembered: a hash table */
 #define REF_MAX      256  /* an identifier's length, with its NUL */
+/* the consumer's page cache (sk_store_bulk), as a TAXII pull's: see sk_store_cache_kib */
+#define SIGHT_CACHE_KIB (128 * 1024)
 
 typedef struct source {
 	const char *sensor; /* into a message's subject */
@@ -52,6 +54,7 @@ typedef struct sight_batch {
 	ref_coll refs[REF_SLOTS]; /* open addressing, at most half full */
 	size_t nrefs;
 	int64_t fallback; /* the first fleet collection, -1 = not looked up */
+	sk_fleet_applier ap;
 } sight_batch;
 
 static void lookup_source(sk_store *st, source *s)
@@ -214,27 +217,29 @@ static int64_t sighting_coll(sight_batch *b, natsMsg *m)
 	return cid;
 }
 
-static void where_of(natsMsg *m, char *out, size_t n)
-{
-	snprintf(out, n, "nats:%s#%llu", natsMsg_GetSubject(m),
-	         (unsigned long long)natsMsg_GetSequence(m));
-}
-
 /*
- * msgs[0..n) are from sensor s for collection cid: one by one, each in its
- * savepoint, so a bad one refuses only itself.  (One NDJSON input per run
- * was faster; withdrawn while sensor crashes under load are unexplained,
- * see bench/README-fleet.md.)
+ * msgs[0..n) are from sensor s for collection cid.  Fast (slow false):
+ * each parsed once and stored with sk_store_put, a refused one skipped
+ * (the rule writes nothing for it); an error of the store is returned and
+ * the caller rolls back the batch and takes it again slowly: each message
+ * through the import in its savepoint, so an error refuses only itself.
  */
-static void take_run(sight_batch *b, source *s, int64_t cid, natsMsg **msgs, int n)
+static sk_err take_run(sight_batch *b, source *s, int64_t cid, natsMsg **msgs, int n, bool slow,
+                       sk_error *err)
 {
 	sk_origin origin = {.rx = s->ident, .unmarked = s->unmarked};
 	char where[256];
-	for (int i = 0; i < n; i++) {
-		where_of(msgs[i], where, sizeof(where));
-		sk_fleet_import(b->st, &origin, cid, natsMsg_GetData(msgs[i]),
-		                (size_t)natsMsg_GetDataLength(msgs[i]), where, &s->stored);
+	sk_err rc = SK_OK;
+
+	sk_store_set_origin(b->st, &origin);
+	b->ap.slow = slow;
+	for (int i = 0; i < n && !rc; i++) {
+		sk_fleet_where(msgs[i], where, sizeof(where));
+		rc = sk_fleet_apply(&b->ap, b->st, &origin, cid, natsMsg_GetData(msgs[i]),
+		                    (size_t)natsMsg_GetDataLength(msgs[i]), where, &s->stored, err);
 	}
+	sk_store_set_origin(b->st, NULL);
+	return rc;
 }
 
 typedef struct sight_ref {
@@ -260,16 +265,17 @@ static int sight_cmp(const void *a, const void *b)
  * sensor and collection, one run each.  Messages of different sensors are
  * different objects, so only each sensor's own order matters.
  */
-static void take_batch(sight_batch *b, natsMsgList *l)
+static sk_err take_batch(sight_batch *b, natsMsgList *l, bool slow, sk_error *err)
 {
 	static const char qs[] = "UPDATE fleet_sensors SET sightings=sightings+?2, last_seen=?3"
 	                         " WHERE name=?1";
 	sight_ref *r = calloc((size_t)l->Count, sizeof(*r));
 	natsMsg **msgs = calloc((size_t)l->Count, sizeof(*msgs));
 	int64_t now = sk_ts_now_us();
+	sk_err rc = SK_OK;
 
 	if (!r || !msgs) {
-		fprintf(stderr, "schakel: fleet: sightings: out of memory\n");
+		rc = sk_error_set(err, SK_ENOMEM, "sightings: out of memory");
 		goto out;
 	}
 	b->nsrc = 0;
@@ -284,13 +290,13 @@ static void take_batch(sight_batch *b, natsMsgList *l)
 	qsort(r, (size_t)l->Count, sizeof(*r), sight_cmp);
 	for (int i = 0; i < l->Count; i++)
 		msgs[i] = r[i].m;
-	for (int i = 0, j; i < l->Count; i = j) {
+	for (int i = 0, j; i < l->Count && !rc; i = j) {
 		for (j = i + 1; j < l->Count && r[j].src == r[i].src && r[j].cid == r[i].cid; j++)
 			;
 		if (r[i].src >= 0)
-			take_run(b, &b->src[r[i].src], r[i].cid, msgs + i, j - i);
+			rc = take_run(b, &b->src[r[i].src], r[i].cid, msgs + i, j - i, slow, err);
 	}
-	for (size_t i = 0; i < b->nsrc; i++) {
+	for (size_t i = 0; !rc && i < b->nsrc; i++) {
 		sqlite3_stmt *s = NULL;
 		if (!b->src[i].known || sk_store_stmt_get(b->st, qs, sizeof(qs) - 1, &s, NULL))
 			continue;
@@ -308,6 +314,29 @@ out:
 	b->nrefs = 0;
 	free(r);
 	free(msgs);
+	return rc;
+}
+
+/*
+ * One fetched batch in one transaction, the fast way; if the store fails
+ * in it, rolled back and taken again the slow way.  SK_OK once committed.
+ */
+static sk_err store_batch(sight_batch *b, natsMsgList *l, sk_error *err)
+{
+	sk_err rc = SK_OK;
+	for (int slow = 0; slow < 2; slow++) {
+		if ((rc = sk_store_begin(b->st, err)))
+			return rc;
+		if (!(rc = take_batch(b, l, slow, err)) && !(rc = sk_store_commit(b->st, err)))
+			return SK_OK;
+		sk_store_rollback(b->st);
+		if (!slow)
+			fprintf(stderr,
+			        "schakel: fleet: sightings: %s (taking the batch again, "
+			        "message by message)\n",
+			        err->msg);
+	}
+	return rc;
 }
 
 static natsSubscription *subscribe_hub(sk_fleet *f)
@@ -352,6 +381,9 @@ void *sk_fleet_hub_sightings(void *arg)
 		fprintf(stderr, "schakel: fleet: %s\n", err.msg);
 		goto out;
 	}
+	/* a bulk writer: a larger page cache, the WAL checkpointed beside this thread */
+	if (sk_store_bulk(b->st, true, SIGHT_CACHE_KIB, &err))
+		fprintf(stderr, "schakel: fleet: sightings: %s\n", err.msg);
 	sub = subscribe_hub(f); /* makes or binds the durable consumer */
 	if (sub && sk_fleet_pull_open(&pull, f->nc, SK_FLEET_SIGHTINGS_STREAM,
 	                              SK_FLEET_HUB_CONSUMER, &err)) {
@@ -368,25 +400,22 @@ void *sk_fleet_hub_sightings(void *arg)
 			sk_fleet_nap(f, 500);
 			continue;
 		}
-		if (sk_store_begin(b->st, &err)) {
-			fprintf(stderr, "schakel: fleet: %s\n", err.msg);
+		if (store_batch(b, &list, &err)) {
+			fprintf(stderr, "schakel: fleet: sightings: %s\n", err.msg);
+			sk_fleet_nap(f, 500); /* not acknowledged: redelivered after the ack wait */
 		} else {
-			take_batch(b, &list);
-			if (sk_store_commit(b->st, &err)) {
-				fprintf(stderr, "schakel: fleet: sightings: %s\n", err.msg);
-				sk_store_rollback(b->st);
-			} else {
-				for (int i = 0; i < list.Count;
-				     i++) /* after the commit, never before */
-					sk_fleet_pull_ack(&pull, list.Msgs[i]);
-			}
+			for (int i = 0; i < list.Count; i++) /* after the commit, never before */
+				sk_fleet_pull_ack(&pull, list.Msgs[i]);
 		}
 		natsMsgList_Destroy(&list);
 	}
 out:
 	sk_fleet_pull_close(&pull);
 	natsSubscription_Destroy(sub);
+	if (b->st)
+		sk_store_bulk(b->st, false, 0, NULL);
 	sk_store_close(b->st);
+	sk_fleet_applier_free(&b->ap);
 	free(b->src);
 	free(b);
 	return NULL;

@@ -161,6 +161,40 @@ def run(hub, R):
                           y["id"], "2025-06-01T00:00:00.000Z")
                 and not has_object(s0, unsigned["id"]), "... and neither is stored")
 
+        # the hub's sightings consumer, message by message within a batch: a
+        # good sighting is stored as from the sensor's partner, and a broken
+        # message, an invalid one and a version of the hub's own indicator
+        # (the write rule: a sensor writes only as itself) are refused alone
+        c = RawNats(nats.port, seed0)
+        ts = "2026-12-07T10:00:00.000Z"
+        good = {"type": "sighting", "spec_version": "2.1", "id": f"sighting--{uuid.uuid4()}",
+                "created": ts, "modified": ts, "sighting_of_ref": x["id"],
+                "created_by_ref": s0.identity(), "count": 1}
+        invalid = dict(good, id=f"sighting--{uuid.uuid4()}")
+        del invalid["sighting_of_ref"]
+        takeover = dict(x, modified="2026-12-07T11:00:00.000Z",
+                        pattern="[ipv4-addr:value = '203.0.113.98']")
+        r = []
+        for i, body in enumerate(["{not json", json.dumps(invalid), json.dumps(takeover),
+                                  json.dumps(good)]):
+            r += c.hpub("schakel.fleet.sightings.s0", body, f"mixed-{i}")
+        c.close()
+        R.check(not any("ERR" in ln for ln in r), "a sensor may publish its sightings", r)
+        R.check(wait_for(lambda: count(hub, "SELECT COUNT(*) FROM objects WHERE id=? AND rx="
+                                       "(SELECT identity FROM partners WHERE name='water')",
+                                       good["id"])),
+                "a good sighting beside bad ones is stored, as from the sensor's partner")
+
+        def refusals():
+            with open(hub_srv.err_path, errors="replace") as f:
+                return f.read().count("refused nats:schakel.fleet.sightings.s0#")
+        R.check(wait_for(lambda: refusals() >= 3), "the three bad messages are refused, "
+                "each named by its stream sequence", hub_srv.log()[-2000:])
+        R.check(not has_object(hub, invalid["id"]) and
+                not count(hub, "SELECT COUNT(*) FROM objects WHERE id=? AND modified=?",
+                          x["id"], takeover["modified"]),
+                "... and none of them is stored (the hub's indicator keeps its producer)")
+
     # a sensor stopped for a while catches up: nothing lost, nothing twice
     s1 = sensors["s1"]
     s1.stop()
