@@ -163,6 +163,30 @@ def run(p, r, h, R):
     R.check(len(res.out) < 100_000, f"the report stays small: nothing oversized is copied "
             f"from a summary ({len(res.out)} bytes)")
 
+    # the report runs itself again with huge pages (docs/cooperation.md, "Cost"): the same
+    # figures as in one process, whatever GLIBC_TUNABLES held, and the output file too
+    def report(env, *extra):
+        r = p.run("report", "cooperation", "--until", "2030-01-01T00:00:00Z", *extra, env=env,
+                  check=False)
+        try:
+            j = json.loads(r.out) if r.out.strip() else None
+        except ValueError:
+            j = None
+        if isinstance(j, dict):
+            j.pop("generated", None)
+        return r.code, j
+    plain = report({"SCHAKEL_NO_HUGEPAGES": "1"})
+    R.check(plain[0] == 0 and plain[1], "the report in one process (SCHAKEL_NO_HUGEPAGES=1)")
+    R.eq(report({}), plain, "run again with huge pages: the same report")
+    R.eq(report({"GLIBC_TUNABLES": "glibc.malloc.check=0"}), plain,
+         "with other glibc tunables set: the same report")
+    out = p.path("rep.json")
+    code, _ = report({}, "--output", out)
+    with open(out) as f:
+        j = json.load(f)
+    j.pop("generated", None)
+    R.check(code == 0 and j == plain[1], "--output survives the second run")
+
 
 if __name__ == "__main__":
     main()
