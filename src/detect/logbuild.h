@@ -37,6 +37,12 @@ char *sk_logrec_reserve(sk_logbuild *b, size_t n);
 bool sk_logrec_add(sk_logbuild *b, sk_obs_kind kind, sk_obs_role role, const char *field,
                    const char *v, size_t n);
 
+/* An ASCII decimal digit (the readers' checks; no locale). */
+static inline bool sk_logrec_digit(unsigned char c)
+{
+	return (unsigned)(c - '0') < 10u;
+}
+
 /* Typed adders: check syntax, normalise, add; false when the value is not of the kind. */
 bool sk_logrec_add_ip(sk_logbuild *b, sk_obs_role role, const char *field, const char *v, size_t n);
 bool sk_logrec_add_domain(sk_logbuild *b, sk_obs_role role, const char *field, const char *v,

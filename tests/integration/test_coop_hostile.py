@@ -13,13 +13,14 @@ imports their signed JSON as received from R (`import --from`), the way a
 TAXII POST from R would store them."""
 import json
 import os
-import sqlite3
 import sys
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from sklib import test_main  # noqa: E402
 from sync_util import collection, make_node  # noqa: E402
+from test_coop_federation import key_of  # noqa: E402
+from test_cooperation import q  # noqa: E402
 
 SUMMARY = "x-schakel-coop-summary"
 EXT = "extension-definition--bcc532a3-9342-427e-959f-56a8687363c4"
@@ -29,17 +30,6 @@ def main():
     test_main(run, make_node("P"), make_node("R"), make_node("H"))
 
 
-def key_of(node):
-    out = node.run("key", "show").out.split()
-    return out[out.index("key") + 1]
-
-
-def q(node, sql, args=()):
-    db = sqlite3.connect(f"file:{node.db}?mode=ro", uri=True, timeout=30)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
 
 
 def deep(n):

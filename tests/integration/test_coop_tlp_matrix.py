@@ -16,11 +16,11 @@ id of an indicator or sighting it may neither see nor be sent.  No server runs: 
 queues the summary for the peer."""
 import json
 import os
-import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from sklib import Node, test_main  # noqa: E402
+from test_cooperation import q  # noqa: E402
 from test_taxii_tlp_matrix import import_matrix, matrix_objects  # noqa: E402
 
 PARTNERS = ["Reader", "Amber", "Strict", "RedOrg", "Producer"]
@@ -30,13 +30,6 @@ SUMMARY = "x-schakel-coop-summary"
 def main():
     test_main(run, Node(name="Utility"))
 
-
-def q(node, sql, args=()):
-    db = sqlite3.connect(f"file:{node.db}?mode=ro", uri=True, timeout=30)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
 
 
 def run(u, R):
